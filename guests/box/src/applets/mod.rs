@@ -1,0 +1,12 @@
+//! The applets, grouped by family.
+pub mod basic;
+pub mod find;
+pub mod fs;
+pub mod grep;
+pub mod ls;
+pub mod printf;
+pub mod sed;
+pub mod sort;
+pub mod test;
+pub mod text;
+pub mod tr;

@@ -1,0 +1,190 @@
+//! Deterministic layer tars: entries sorted by path, owner 0:0, a fixed mtime
+//! (`SOURCE_DATE_EPOCH`, else 0), so the same content always gives the same diff ID.
+
+use crate::error::{IoContext, Result};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+/// One entry of a layer being built in memory.
+#[derive(Debug, Clone)]
+pub enum Node {
+    Dir { mode: u32 },
+    File { data: Vec<u8>, mode: u32 },
+    Symlink { target: String },
+}
+
+/// The timestamp written into layer tars: `$SOURCE_DATE_EPOCH`, else 0.
+pub fn source_date_epoch() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// A layer described path → node (paths relative, no leading `/`), written as a tar.
+#[derive(Debug, Default, Clone)]
+pub struct LayerBuilder {
+    nodes: BTreeMap<String, Node>,
+}
+
+impl LayerBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn dir(&mut self, path: &str, mode: u32) -> &mut Self {
+        self.nodes.insert(path.trim_matches('/').to_string(), Node::Dir { mode });
+        self
+    }
+
+    pub fn file(&mut self, path: &str, data: impl Into<Vec<u8>>, mode: u32) -> &mut Self {
+        self.nodes.insert(path.trim_matches('/').to_string(), Node::File { data: data.into(), mode });
+        self
+    }
+
+    pub fn symlink(&mut self, path: &str, target: &str) -> &mut Self {
+        self.nodes.insert(path.trim_matches('/').to_string(), Node::Symlink { target: target.to_string() });
+        self
+    }
+
+    /// The tar bytes. Parent directories that were not named are added with mode 0755.
+    pub fn to_tar(&self, mtime: u64) -> Vec<u8> {
+        let mut nodes = self.nodes.clone();
+        for path in self.nodes.keys() {
+            let mut p = path.as_str();
+            while let Some((parent, _)) = p.rsplit_once('/') {
+                nodes.entry(parent.to_string()).or_insert(Node::Dir { mode: 0o755 });
+                p = parent;
+            }
+        }
+        let mut w = TarWriter::new(Vec::new(), mtime);
+        for (path, node) in &nodes {
+            w.append(path, node).expect("writing to memory cannot fail");
+        }
+        w.finish().expect("writing to memory cannot fail")
+    }
+}
+
+/// Writes tar entries with normalised metadata.
+pub struct TarWriter<W: Write> {
+    b: tar::Builder<W>,
+    mtime: u64,
+}
+
+impl<W: Write> TarWriter<W> {
+    pub fn new(w: W, mtime: u64) -> Self {
+        let mut b = tar::Builder::new(w);
+        b.mode(tar::HeaderMode::Deterministic);
+        TarWriter { b, mtime }
+    }
+
+    fn header(&self, kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(mode & 0o7777);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(self.mtime);
+        h.set_size(size);
+        h
+    }
+
+    pub fn append(&mut self, path: &str, node: &Node) -> std::io::Result<()> {
+        match node {
+            Node::Dir { mode } => {
+                let mut h = self.header(tar::EntryType::Directory, *mode, 0);
+                self.b.append_data(&mut h, format!("{path}/"), std::io::empty())
+            }
+            Node::File { data, mode } => {
+                let mut h = self.header(tar::EntryType::Regular, *mode, data.len() as u64);
+                self.b.append_data(&mut h, path, data.as_slice())
+            }
+            Node::Symlink { target } => {
+                let mut h = self.header(tar::EntryType::Symlink, 0o777, 0);
+                self.b.append_link(&mut h, path, target)
+            }
+        }
+    }
+
+    /// Append a file from the host with the given tar path.
+    pub fn append_file(&mut self, path: &str, host: &Path, mode: u32) -> std::io::Result<()> {
+        let f = fs::File::open(host)?;
+        let len = f.metadata()?.len();
+        let mut h = self.header(tar::EntryType::Regular, mode, len);
+        self.b.append_data(&mut h, path, f)
+    }
+
+    pub fn finish(self) -> std::io::Result<W> {
+        self.b.into_inner()
+    }
+}
+
+/// Tar a directory tree (e.g. a container's `upper/`) deterministically: sorted, 0:0, fixed mtime.
+pub fn tar_dir<W: Write>(dir: &Path, out: W, mtime: u64) -> Result<W> {
+    let mut w = TarWriter::new(out, mtime);
+    walk(dir, "", &mut w)?;
+    w.finish().at(dir)
+}
+
+fn walk<W: Write>(root: &Path, rel: &str, w: &mut TarWriter<W>) -> Result<()> {
+    let dir = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+    let mut names: Vec<String> =
+        fs::read_dir(&dir).at(&dir)?.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    for name in names {
+        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let host = root.join(&path);
+        let md = fs::symlink_metadata(&host).at(&host)?;
+        let mode = mode_of(&md);
+        if md.file_type().is_symlink() {
+            let target = fs::read_link(&host).at(&host)?;
+            w.append(&path, &Node::Symlink { target: target.to_string_lossy().into_owned() }).at(&host)?;
+        } else if md.is_dir() {
+            w.append(&path, &Node::Dir { mode }).at(&host)?;
+            walk(root, &path, w)?;
+        } else {
+            w.append_file(&path, &host, mode).at(&host)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn mode_of(md: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    md.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(md: &fs::Metadata) -> u32 {
+    if md.is_dir() {
+        0o755
+    } else {
+        0o644
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_content_same_bytes() {
+        let mut a = LayerBuilder::new();
+        a.file("bin/x", b"hello".to_vec(), 0o755).symlink("bin/y", "x").dir("etc", 0o755);
+        let mut b = LayerBuilder::new();
+        b.dir("etc", 0o755).symlink("bin/y", "x").file("bin/x", b"hello".to_vec(), 0o755);
+        assert_eq!(a.to_tar(0), b.to_tar(0));
+        assert_ne!(a.to_tar(0), a.to_tar(1));
+    }
+
+    #[test]
+    fn parents_are_added() {
+        let mut a = LayerBuilder::new();
+        a.file("a/b/c", b"x".to_vec(), 0o644);
+        let tar = a.to_tar(0);
+        let mut ar = tar::Archive::new(tar.as_slice());
+        let names: Vec<String> =
+            ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["a/", "a/b/", "a/b/c"]);
+    }
+}

@@ -1,0 +1,295 @@
+//! Safe extraction of a layer tar into a directory: nothing is ever written outside it.
+//!
+//! Refused, with `invalid layer <layer>: <entry>: <reason>`: absolute paths, `..` components,
+//! writing through a symlink that the layer itself planted, hard links that point outside the
+//! layer or through a symlink, and device nodes / FIFOs. Symlink *targets* may be anything: they
+//! are resolved later inside the container root by the union view, never on the host.
+//! The caller extracts into a fresh temporary directory and renames it into place only on
+//! success, so a refused layer leaves nothing behind.
+
+use crate::error::{Error, Result};
+use crate::spec::Digest;
+use sha2::{Digest as _, Sha256};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+/// What extraction found out about a layer.
+#[derive(Debug, Default, Clone)]
+pub struct Extracted {
+    /// Sum of the sizes of regular files (what `docker images` adds up as SIZE).
+    pub size: u64,
+    /// Every regular file that is a wasm module (`\0asm`), with its sha256.
+    pub wasm: Vec<(String, Digest)>,
+}
+
+/// Extract `tar` into `dest` (an existing, empty directory).
+pub fn extract_layer(tar: impl Read, dest: &Path, layer: &str) -> Result<Extracted> {
+    let invalid = |entry: &str, reason: &str| Error::InvalidLayer {
+        layer: layer.to_string(),
+        entry: entry.to_string(),
+        reason: reason.to_string(),
+    };
+    let io_err = |entry: &str, e: std::io::Error| invalid(entry, &e.to_string());
+    let mut out = Extracted::default();
+    let mut ar = tar::Archive::new(tar);
+    let entries = ar.entries().map_err(|e| io_err("<archive>", e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| io_err("<archive>", e))?;
+        let raw = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw).into_owned();
+        let rel = clean_path(&name).map_err(|r| invalid(&name, r))?;
+        let kind = entry.header().entry_type();
+        if rel.as_os_str().is_empty() {
+            continue; // "./" itself
+        }
+        let target = dest.join(&rel);
+        check_no_symlink_parents(dest, &rel).map_err(|r| invalid(&name, &r))?;
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(|e| io_err(&name, e))?;
+        }
+        let mode = entry.header().mode().unwrap_or(0o644);
+        match kind {
+            tar::EntryType::Directory => {
+                if let Ok(md) = fs::symlink_metadata(&target) {
+                    if !md.is_dir() {
+                        remove_any(&target).map_err(|e| io_err(&name, e))?;
+                    }
+                }
+                fs::create_dir_all(&target).map_err(|e| io_err(&name, e))?;
+                set_mode(&target, mode | 0o700).map_err(|e| io_err(&name, e))?;
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                remove_any(&target).ok();
+                let mut f = fs::File::create(&target).map_err(|e| io_err(&name, e))?;
+                let (size, wasm) = copy_and_sniff(&mut entry, &mut f).map_err(|e| io_err(&name, e))?;
+                drop(f);
+                set_mode(&target, mode | 0o600).map_err(|e| io_err(&name, e))?;
+                out.size += size;
+                if let Some(d) = wasm {
+                    out.wasm.push((rel.to_string_lossy().replace('\\', "/"), d));
+                }
+            }
+            tar::EntryType::Symlink => {
+                let link = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .ok_or_else(|| invalid(&name, "symlink without a target"))?;
+                remove_any(&target).ok();
+                make_symlink(&link, &target).map_err(|e| io_err(&name, e))?;
+            }
+            tar::EntryType::Link => {
+                let link = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .ok_or_else(|| invalid(&name, "hard link without a target"))?;
+                let link_rel = clean_path(&link).map_err(|_| invalid(&name, "hard link points outside the layer"))?;
+                check_no_symlink_parents(dest, &link_rel)
+                    .map_err(|_| invalid(&name, "hard link points through a symlink"))?;
+                let src = dest.join(&link_rel);
+                let md = fs::symlink_metadata(&src).map_err(|_| invalid(&name, "hard link to a file not in the layer"))?;
+                remove_any(&target).ok();
+                if md.is_dir() {
+                    return Err(invalid(&name, "hard link to a directory"));
+                }
+                fs::hard_link(&src, &target).map_err(|e| io_err(&name, e))?;
+                if md.is_file() {
+                    out.size += md.len();
+                }
+            }
+            tar::EntryType::Char | tar::EntryType::Block => {
+                return Err(invalid(&name, "device nodes are not allowed"));
+            }
+            tar::EntryType::Fifo => return Err(invalid(&name, "FIFOs are not allowed")),
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => {}
+            tar::EntryType::GNULongName | tar::EntryType::GNULongLink => {}
+            other => return Err(invalid(&name, &format!("unsupported entry type {other:?}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// A relative path with no `..`, no root, no prefix; `./` removed.
+fn clean_path(name: &str) -> std::result::Result<PathBuf, &'static str> {
+    if name.starts_with('/') || name.starts_with('\\') {
+        return Err("absolute paths are not allowed");
+    }
+    let mut out = PathBuf::new();
+    for c in Path::new(name).components() {
+        match c {
+            Component::Normal(p) => {
+                let s = p.to_string_lossy();
+                if s.contains('\\') || s.contains(':') && cfg!(windows) {
+                    return Err("path is not portable");
+                }
+                out.push(p)
+            }
+            Component::CurDir => {}
+            Component::ParentDir => return Err("path contains '..'"),
+            Component::RootDir | Component::Prefix(_) => return Err("absolute paths are not allowed"),
+        }
+    }
+    Ok(out)
+}
+
+/// No existing ancestor of `rel` inside `dest` may be a symlink (or a non-directory).
+fn check_no_symlink_parents(dest: &Path, rel: &Path) -> std::result::Result<(), String> {
+    let mut cur = dest.to_path_buf();
+    let comps: Vec<_> = rel.components().collect();
+    for c in &comps[..comps.len().saturating_sub(1)] {
+        cur.push(c);
+        match fs::symlink_metadata(&cur) {
+            Ok(md) if md.file_type().is_symlink() => {
+                return Err("writes through a symlink in the layer".to_string());
+            }
+            Ok(md) if !md.is_dir() => return Err("a parent is not a directory".to_string()),
+            Ok(_) => {}
+            Err(_) => return Ok(()), // the rest does not exist yet: it will be created as dirs
+        }
+    }
+    Ok(())
+}
+
+fn copy_and_sniff(r: &mut dyn Read, w: &mut fs::File) -> std::io::Result<(u64, Option<Digest>)> {
+    let mut buf = vec![0u8; 128 * 1024];
+    let mut size = 0u64;
+    let mut hasher: Option<Sha256> = None;
+    let mut first = true;
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if first {
+            first = false;
+            if n >= 4 && &buf[..4] == b"\0asm" {
+                hasher = Some(Sha256::new());
+            }
+        }
+        if let Some(h) = hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        w.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+    Ok((size, hasher.map(Digest::from_hasher)))
+}
+
+fn remove_any(p: &Path) -> std::io::Result<()> {
+    let md = fs::symlink_metadata(p)?;
+    if md.is_dir() {
+        fs::remove_dir_all(p)
+    } else {
+        fs::remove_file(p)
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(p: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode & 0o7777))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_p: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_symlink(target: &str, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn make_symlink(_target: &str, link: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        format!("{}: symlinks in layers are supported on Unix hosts only", link.display()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Build a tar from raw (type, path, link, data) rows, bypassing the tar crate's own checks.
+    fn raw_tar(rows: &[(tar::EntryType, &str, &str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (kind, path, link, data) in rows {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*kind);
+            h.set_mode(0o644);
+            h.set_size(data.len() as u64);
+            {
+                let gnu = h.as_gnu_mut().unwrap();
+                gnu.name[..path.len()].copy_from_slice(path.as_bytes());
+                gnu.linkname[..link.len()].copy_from_slice(link.as_bytes());
+            }
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn refuses_dangerous_entries() {
+        use tar::EntryType as T;
+        let cases: &[(&str, Vec<(T, &str, &str, &[u8])>, &str)] = &[
+            ("absolute", vec![(T::Regular, "/etc/passwd", "", b"x")], "absolute paths are not allowed"),
+            ("dotdot", vec![(T::Regular, "a/../../x", "", b"x")], "path contains '..'"),
+            (
+                "symlink then write",
+                vec![(T::Symlink, "evil", "/tmp", b""), (T::Regular, "evil/pwned", "", b"x")],
+                "writes through a symlink",
+            ),
+            (
+                "relative symlink then write",
+                vec![(T::Symlink, "up", "../../..", b""), (T::Regular, "up/x", "", b"x")],
+                "writes through a symlink",
+            ),
+            ("hardlink outside", vec![(T::Link, "h", "../../etc/passwd", b"")], "hard link points outside the layer"),
+            ("hardlink absolute", vec![(T::Link, "h", "/etc/passwd", b"")], "hard link points outside the layer"),
+            (
+                "hardlink through symlink",
+                vec![(T::Symlink, "s", "/etc", b""), (T::Link, "h", "s/passwd", b"")],
+                "hard link points through a symlink",
+            ),
+            ("char device", vec![(T::Char, "dev/null", "", b"")], "device nodes are not allowed"),
+            ("block device", vec![(T::Block, "dev/sda", "", b"")], "device nodes are not allowed"),
+            ("fifo", vec![(T::Fifo, "p", "", b"")], "FIFOs are not allowed"),
+        ];
+        for (what, rows, reason) in cases {
+            let outside = tempfile::tempdir().unwrap();
+            let dest = outside.path().join("layer");
+            fs::create_dir(&dest).unwrap();
+            let err = extract_layer(raw_tar(rows).as_slice(), &dest, "sha256:test").unwrap_err().to_string();
+            assert!(err.starts_with("invalid layer sha256:test: "), "{what}: {err}");
+            assert!(err.contains(reason), "{what}: {err}");
+            // nothing was written next to the layer
+            let siblings: Vec<_> = fs::read_dir(outside.path()).unwrap().collect();
+            assert_eq!(siblings.len(), 1, "{what}");
+        }
+    }
+
+    #[test]
+    fn extracts_files_links_and_finds_wasm() {
+        use tar::EntryType as T;
+        let rows: Vec<(T, &str, &str, &[u8])> = vec![
+            (T::Directory, "bin/", "", b""),
+            (T::Regular, "bin/box", "", b"\0asm\x01\0\0\0"),
+            (T::Symlink, "bin/ls", "box", b""),
+            (T::Link, "bin/box2", "bin/box", b""),
+            (T::Regular, "etc/.wh.gone", "", b""),
+            (T::Regular, "./etc/hostname", "", b"abc\n"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let x = extract_layer(raw_tar(&rows).as_slice(), dir.path(), "l").unwrap();
+        assert_eq!(fs::read(dir.path().join("etc/hostname")).unwrap(), b"abc\n");
+        assert!(dir.path().join("etc/.wh.gone").exists());
+        #[cfg(unix)]
+        assert_eq!(fs::read_link(dir.path().join("bin/ls")).unwrap(), Path::new("box"));
+        assert_eq!(x.wasm.len(), 1);
+        assert_eq!(x.wasm[0].0, "bin/box");
+        assert_eq!(x.size, 8 + 4 + 8);
+    }
+}

@@ -1,0 +1,133 @@
+//! The command tree (Docker's verbs and flags), one file per command, and the top-level
+//! dispatch: parse, run, print `Error: …` on one line, exit like Docker.
+
+mod diff;
+mod images;
+mod info;
+mod ps;
+mod pull;
+mod rm;
+mod run;
+pub mod table;
+mod tutorial;
+
+use crate::error::Error;
+use crate::store::Store;
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+
+/// A container runtime for learning: Docker's commands, with every layer visible.
+#[derive(Debug, Parser)]
+#[command(name = "skiff", version, about, disable_help_subcommand = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create and run a new container from an image
+    Run(run::RunArgs),
+    /// List containers
+    Ps(ps::PsArgs),
+    /// Remove one or more containers
+    Rm(rm::RmArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(diff::DiffArgs),
+    /// List images
+    Images(images::ImagesArgs),
+    /// Pull an image (skiff's built-in library works offline)
+    Pull(pull::PullArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Show the skiff version information
+    Version,
+    /// Display system-wide information
+    Info,
+    /// Step through the tutorials, checking each step
+    Tutorial(tutorial::TutorialArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ContainerCommand {
+    /// Create and run a new container from an image
+    Run(run::RunArgs),
+    /// List containers
+    #[command(alias = "ps", alias = "list")]
+    Ls(ps::PsArgs),
+    /// Remove one or more containers
+    Rm(rm::RmArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(diff::DiffArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImageCommand {
+    /// List images
+    #[command(alias = "list")]
+    Ls(images::ImagesArgs),
+    /// Pull an image (skiff's built-in library works offline)
+    Pull(pull::PullArgs),
+}
+
+/// Run the CLI with `args` (including the program name); returns the process exit code.
+pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind::*;
+            let _ = e.print();
+            return match e.kind() {
+                DisplayHelp | DisplayVersion => 0,
+                MissingRequiredArgument | MissingSubcommand | DisplayHelpOnMissingArgumentOrSubcommand | InvalidSubcommand => 1,
+                _ => 125,
+            };
+        }
+    };
+    let (result, failure_code) = dispatch(cli.command);
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let code = match e.downcast_ref::<Error>() {
+                Some(Error::ExecNotFound(_) | Error::ExecNoSuchFile(_)) => 127,
+                Some(Error::ExecPermission(_)) => 126,
+                _ => failure_code,
+            };
+            eprintln!("Error: {e:#}");
+            code
+        }
+    }
+}
+
+/// Run a command; also returns the exit code its failures use (125 for `run`, as Docker).
+fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
+    match cmd {
+        Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => (run::exec(a), 125),
+        Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => (ps::exec(a), 1),
+        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => (rm::exec(a), 1),
+        Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => (diff::exec(a), 1),
+        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => (pull::exec(a), 1),
+        Command::Version => (info::version(), 1),
+        Command::Info => (info::info(), 1),
+        Command::Tutorial(a) => (tutorial::exec(a), 1),
+    }
+}
+
+/// The store at `$SKIFF_ROOT` (or the default root).
+pub fn open_store() -> anyhow::Result<Store> {
+    Ok(Store::open(Store::default_root())?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,98 @@
+//! `skiff ps` / `container ls`: the containers table (Docker's columns and status wording).
+
+use super::table::{ago, ellipsis, render, seconds_since, human_duration};
+use crate::container::{self, Container, Status};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short, long)]
+    all: bool,
+    /// Only display container IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// Don't truncate output
+    #[arg(long)]
+    no_trunc: bool,
+    /// Show the latest created container (includes all states)
+    #[arg(short, long)]
+    latest: bool,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long, value_name = "int")]
+    last: Option<usize>,
+    /// Filter output based on conditions provided (status=…, name=…, id=…)
+    #[arg(short, long = "filter", value_name = "filter")]
+    filter: Vec<String>,
+}
+
+pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let mut list = container::list(&store)?;
+    let limit = if a.latest { Some(1) } else { a.last };
+    if !a.all && limit.is_none() {
+        list.retain(|c| c.state.status == Status::Running);
+    }
+    for f in &a.filter {
+        let (k, v) = f.split_once('=').ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
+        match k {
+            "status" => list.retain(|c| status_word(c) == v),
+            "name" => list.retain(|c| c.name.contains(v)),
+            "id" => list.retain(|c| c.id.starts_with(v)),
+            _ => anyhow::bail!("invalid filter '{k}'"),
+        }
+    }
+    if let Some(n) = limit {
+        list.truncate(n);
+    }
+    if a.quiet {
+        for c in &list {
+            println!("{}", if a.no_trunc { c.id.as_str() } else { c.short_id() });
+        }
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|c| {
+            let cmd = quote_command(c);
+            vec![
+                if a.no_trunc { c.id.clone() } else { c.short_id().to_string() },
+                c.config.image.clone(),
+                format!("{:?}", if a.no_trunc { cmd } else { ellipsis(&cmd, 20) }).replace("\\'", "'"),
+                ago(&c.created),
+                status_text(c),
+                String::new(),
+                c.name.clone(),
+            ]
+        })
+        .collect();
+    print!("{}", render(&["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], &rows));
+    Ok(0)
+}
+
+/// `created`, `running`, `exited` (the words `-f status=` takes).
+fn status_word(c: &Container) -> &'static str {
+    match c.state.status {
+        Status::Created => "created",
+        Status::Running => "running",
+        Status::Exited => "exited",
+    }
+}
+
+/// `Up 7 seconds`, `Exited (0) 2 minutes ago`, `Created`.
+pub fn status_text(c: &Container) -> String {
+    match c.state.status {
+        Status::Created => "Created".into(),
+        Status::Running => format!("Up {}", human_duration(seconds_since(&c.state.started_at))),
+        Status::Exited => format!("Exited ({}) {}", c.state.exit_code, ago(&c.state.finished_at)),
+    }
+}
+
+/// The command as Docker shows it: arguments with spaces in single quotes.
+fn quote_command(c: &Container) -> String {
+    c.argv()
+        .iter()
+        .map(|a| if a.is_empty() || a.contains(char::is_whitespace) { format!("'{a}'") } else { a.clone() })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

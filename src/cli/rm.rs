@@ -1,0 +1,33 @@
+//! `skiff rm [-f] CONTAINER...`: remove containers and their writable layers.
+
+use crate::container;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container
+    #[arg(short, long)]
+    force: bool,
+    /// Containers to remove
+    #[arg(required = true, value_name = "CONTAINER")]
+    containers: Vec<String>,
+}
+
+pub fn exec(a: RmArgs) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let mut code = 0;
+    for name in &a.containers {
+        let result = container::find(&store, name).and_then(|c| container::remove(&store, &c, a.force));
+        match result {
+            Ok(()) => println!("{name}"),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                // As Docker: `rm -f` of a missing container reports it but succeeds.
+                if !(a.force && matches!(e, crate::error::Error::NoSuchContainer(_))) {
+                    code = 1;
+                }
+            }
+        }
+    }
+    Ok(code)
+}

@@ -1,0 +1,284 @@
+//! Containers: the record (`containers/<id>/container.json`), the writable layer
+//! (`containers/<id>/upper/`), lookup by name or ID, creation and removal.
+
+pub mod names;
+pub mod state;
+
+pub use state::{State, Status};
+
+use crate::error::{Error, IoContext, Result};
+use crate::runtime::{Lower, RootSpec};
+use crate::spec::Digest;
+use crate::store::{atomic_write, Image, Store};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::PathBuf;
+
+/// What a container runs and how (Docker's `Config`, the parts skiff uses).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Config {
+    pub hostname: String,
+    pub env: Vec<String>,
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub working_dir: String,
+    pub image: String,
+    pub tty: bool,
+    pub open_stdin: bool,
+}
+
+/// A container record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    /// The program and its arguments (entrypoint + cmd).
+    pub path: String,
+    pub args: Vec<String>,
+    /// The image ID (`sha256:…`).
+    pub image: Digest,
+    /// Chain IDs of the image's layers, bottom first.
+    pub layers: Vec<Digest>,
+    pub config: Config,
+    pub state: State,
+    pub auto_remove: bool,
+}
+
+/// Settings for a new container (from `run`/`create` flags).
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub name: Option<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub entrypoint: Option<String>,
+    pub cmd: Vec<String>,
+    pub hostname: Option<String>,
+    pub tty: bool,
+    pub interactive: bool,
+    pub auto_remove: bool,
+}
+
+/// RFC 3339 with nanoseconds, as Docker writes times.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+impl Container {
+    pub fn dir(&self, store: &Store) -> PathBuf {
+        store.root().join("containers").join(&self.id)
+    }
+
+    pub fn upper(&self, store: &Store) -> PathBuf {
+        self.dir(store).join("upper")
+    }
+
+    pub fn short_id(&self) -> &str {
+        &self.id[..12]
+    }
+
+    /// Save the record atomically.
+    pub fn save(&self, store: &Store) -> Result<()> {
+        let data = serde_json::to_vec_pretty(self).expect("record serialises");
+        atomic_write(&self.dir(store).join("container.json"), &data)
+    }
+
+    /// The root the container runs in: its image's layers under its upper dir.
+    pub fn root_spec(&self, store: &Store) -> Result<RootSpec> {
+        let mut lowers = Vec::with_capacity(self.layers.len());
+        for chain in self.layers.iter().rev() {
+            let meta = store.layer_meta(chain)?;
+            lowers.push(Lower { chain_id: chain.clone(), dir: store.layer_diff_dir(chain), wasm: meta.wasm });
+        }
+        Ok(RootSpec { lowers, upper: self.upper(store) })
+    }
+
+    /// The argv of the container's first process.
+    pub fn argv(&self) -> Vec<String> {
+        let mut v = vec![self.path.clone()];
+        v.extend(self.args.iter().cloned());
+        v
+    }
+
+    /// `"sh -c 'echo hi'"` as `ps` shows it (quoted, 20 characters with `…`).
+    pub fn command_line(&self) -> String {
+        self.argv().join(" ")
+    }
+}
+
+/// Create a container from `image`: its record and an empty writable layer. Fails if the name
+/// is taken or invalid, or the image gives nothing to run. Takes the store lock.
+pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptions) -> Result<Container> {
+    let cfg = image.config.config.clone().unwrap_or_default();
+    let mut entrypoint = cfg.entrypoint.clone().unwrap_or_default();
+    let mut cmd = cfg.cmd.clone().unwrap_or_default();
+    if let Some(ep) = &opts.entrypoint {
+        entrypoint = if ep.is_empty() { vec![] } else { vec![ep.clone()] };
+        cmd = vec![]; // as Docker: --entrypoint resets the image's CMD
+    }
+    if !opts.cmd.is_empty() {
+        cmd = opts.cmd.clone();
+    }
+    let mut argv = entrypoint.clone();
+    argv.extend(cmd.iter().cloned());
+    if argv.is_empty() {
+        return Err(Error::Other("no command specified".into()));
+    }
+    let id = random_id();
+    let hostname = opts.hostname.clone().unwrap_or_else(|| id[..12].to_string());
+    let env = merge_env(cfg.env.clone().unwrap_or_default(), &opts.env, &hostname, opts.tty);
+    let working_dir = opts.workdir.clone().or(cfg.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into());
+    if !working_dir.starts_with('/') {
+        return Err(Error::Other(format!("the working directory '{working_dir}' is invalid, it needs to be an absolute path")));
+    }
+    let _lock = store.lock()?;
+    let name = match &opts.name {
+        Some(n) => {
+            if !names::valid_name(n) {
+                return Err(Error::InvalidName(n.clone()));
+            }
+            let n = n.trim_start_matches('/').to_string();
+            if let Some(other) = list(store)?.into_iter().find(|c| c.name == n) {
+                return Err(Error::NameInUse { name: n, id: other.id });
+            }
+            n
+        }
+        None => {
+            let taken: Vec<String> = list(store)?.into_iter().map(|c| c.name).collect();
+            let mut n = names::random_name();
+            while taken.contains(&n) {
+                n = names::random_name();
+            }
+            n
+        }
+    };
+    let c = Container {
+        id,
+        name,
+        created: now(),
+        path: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        image: image.id.clone(),
+        layers: image.chain_ids(),
+        config: Config {
+            hostname,
+            env,
+            cmd,
+            entrypoint,
+            working_dir,
+            image: image_name.to_string(),
+            tty: opts.tty,
+            open_stdin: opts.interactive,
+        },
+        state: State::default(),
+        auto_remove: opts.auto_remove,
+    };
+    // Build the container's directory aside and rename it in: it appears whole or not at all.
+    let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
+    fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
+    atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
+    let tmp_path = tmp.keep();
+    fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
+    Ok(c)
+}
+
+/// Image env, then `-e` values (`KEY=V` sets, bare `KEY` takes the caller's value), then the
+/// variables Docker always sets.
+fn merge_env(image_env: Vec<String>, user: &[String], hostname: &str, tty: bool) -> Vec<String> {
+    let mut env: Vec<String> = Vec::new();
+    let mut set = |kv: String| {
+        let key = kv.split('=').next().unwrap_or("").to_string();
+        env.retain(|e| e.split('=').next() != Some(key.as_str()));
+        env.push(kv);
+    };
+    if !image_env.iter().any(|e| e.starts_with("PATH=")) {
+        set(format!("PATH={}", crate::runtime::wasi::program::DEFAULT_PATH));
+    }
+    for e in image_env {
+        set(e);
+    }
+    for e in user {
+        if e.contains('=') {
+            set(e.clone());
+        } else if let Ok(v) = std::env::var(e) {
+            set(format!("{e}={v}"));
+        }
+    }
+    let mut out = vec![format!("HOSTNAME={hostname}")];
+    out.extend(env);
+    if tty && !out.iter().any(|e| e.starts_with("TERM=")) {
+        out.push("TERM=xterm".into());
+    }
+    if !out.iter().any(|e| e.starts_with("HOME=")) {
+        out.push("HOME=/root".into());
+    }
+    out
+}
+
+fn random_id() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+/// Every container, newest first, with stale "running" states corrected.
+pub fn list(store: &Store) -> Result<Vec<Container>> {
+    let dir = store.root().join("containers");
+    let mut out = Vec::new();
+    for e in fs::read_dir(&dir).at(&dir)? {
+        let e = e.at(&dir)?;
+        let p = e.path().join("container.json");
+        let Ok(data) = fs::read(&p) else { continue };
+        let mut c: Container = serde_json::from_slice(&data).map_err(|err| Error::Other(format!("{}: {err}", p.display())))?;
+        c.state.reconcile(process_alive);
+        out.push(c);
+    }
+    out.sort_by(|a, b| b.created.cmp(&a.created));
+    Ok(out)
+}
+
+/// Find a container by name, full ID or unique ID prefix.
+pub fn find(store: &Store, key: &str) -> Result<Container> {
+    let all = list(store)?;
+    let key_name = key.trim_start_matches('/');
+    if let Some(c) = all.iter().find(|c| c.id == key || c.name == key_name) {
+        return Ok(c.clone());
+    }
+    let matches: Vec<&Container> = all.iter().filter(|c| !key.is_empty() && c.id.starts_with(key)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Error::NoSuchContainer(key.to_string())),
+        _ => Err(Error::Other(format!("multiple IDs found with provided prefix: {key}"))),
+    }
+}
+
+/// Remove a container's record and writable layer. Refused while running unless `force`.
+pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
+    if !c.state.can_remove() && !force {
+        return Err(Error::RemoveRunning(c.id.clone()));
+    }
+    let _lock = store.lock()?;
+    let dir = c.dir(store);
+    let trash = store.tmp_dir().join(format!("rm-{}", c.id));
+    fs::rename(&dir, &trash).at(&dir)?;
+    crate::store::make_writable(&trash);
+    fs::remove_dir_all(&trash).at(&trash)
+}
+
+/// Whether the host process `pid` exists.
+pub fn process_alive(pid: u32) -> bool {
+    if pid == 0 {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        // Signal 0 checks existence only; EPERM means it exists but is not ours.
+        let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        pid == std::process::id()
+    }
+}

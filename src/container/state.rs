@@ -1,0 +1,103 @@
+//! The container lifecycle as a state machine: `created → running → exited`, saved in the
+//! container's record; what a command may do in each state is asked of the state, not guessed.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a container is in its life (Docker's `State.Status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+/// Docker's `State` object.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct State {
+    pub status: Status,
+    /// Host PID of the process that owns the guest (skiff itself), 0 when not running.
+    pub pid: u32,
+    pub exit_code: i32,
+    #[serde(rename = "OOMKilled")]
+    pub oom_killed: bool,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            status: Status::Created,
+            pid: 0,
+            exit_code: 0,
+            oom_killed: false,
+            started_at: ZERO_TIME.into(),
+            finished_at: ZERO_TIME.into(),
+        }
+    }
+}
+
+impl State {
+    pub fn can_start(&self) -> bool {
+        self.status != Status::Running
+    }
+
+    pub fn can_remove(&self) -> bool {
+        self.status != Status::Running
+    }
+
+    pub fn set_running(&mut self, pid: u32, now: String) {
+        self.status = Status::Running;
+        self.pid = pid;
+        self.exit_code = 0;
+        self.started_at = now;
+        self.finished_at = ZERO_TIME.into();
+    }
+
+    pub fn set_exited(&mut self, code: i32, now: String) {
+        self.status = Status::Exited;
+        self.pid = 0;
+        self.exit_code = code;
+        self.finished_at = now;
+    }
+
+    /// A record says "running" but its owner process is gone (killed with SIGKILL, machine
+    /// rebooted): the container is in fact exited, as if killed.
+    pub fn reconcile(&mut self, owner_alive: impl Fn(u32) -> bool) -> bool {
+        if self.status == Status::Running && !owner_alive(self.pid) {
+            let at = if self.started_at == ZERO_TIME { ZERO_TIME.to_string() } else { self.started_at.clone() };
+            self.set_exited(137, at);
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle() {
+        let mut s = State::default();
+        assert!(s.can_start() && s.can_remove());
+        s.set_running(42, "t1".into());
+        assert!(!s.can_start() && !s.can_remove());
+        s.set_exited(3, "t2".into());
+        assert_eq!((s.status, s.exit_code, s.pid), (Status::Exited, 3, 0));
+        assert!(s.can_remove());
+    }
+
+    #[test]
+    fn a_dead_owner_means_exited() {
+        let mut s = State::default();
+        s.set_running(42, "t1".into());
+        assert!(!s.reconcile(|_| true));
+        assert!(s.reconcile(|_| false));
+        assert_eq!((s.status, s.exit_code), (Status::Exited, 137));
+    }
+}

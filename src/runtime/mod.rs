@@ -1,0 +1,47 @@
+//! Running a container's processes: what to run ([`ProcessSpec`]) over which root
+//! ([`RootSpec`]), behind one [`Executor`] trait. `wasi` runs everywhere; a native `linux`
+//! backend (OCI runtime) is to come behind the same trait.
+
+pub mod wasi;
+
+use crate::error::Result;
+use crate::spec::Digest;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The filesystem of a container: read-only layers (top first) under a writable `upper/`.
+#[derive(Debug, Clone)]
+pub struct RootSpec {
+    pub lowers: Vec<Lower>,
+    pub upper: PathBuf,
+}
+
+/// One read-only layer of a root.
+#[derive(Debug, Clone)]
+pub struct Lower {
+    pub chain_id: Digest,
+    pub dir: PathBuf,
+    /// Layer-relative path → sha256 of each wasm module in it (from the layer's meta).
+    pub wasm: BTreeMap<String, Digest>,
+}
+
+/// The first process of a container.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    pub argv: Vec<String>,
+    /// `KEY=VALUE`, the whole environment.
+    pub env: Vec<String>,
+    /// Absolute working directory (created if missing, as Docker does).
+    pub cwd: String,
+    /// Attach the caller's stdin (`-i`); otherwise stdin is empty.
+    pub stdin: bool,
+}
+
+/// A backend that runs a process in a container root and returns its exit status.
+pub trait Executor {
+    /// The backend's name as `info` prints it.
+    fn name(&self) -> &'static str;
+    /// Run `process` in `root` attached to this process's stdio; returns the exit status.
+    /// Failing to start the program (not found, not executable) is an `Err`.
+    fn run(&self, root: &RootSpec, process: &ProcessSpec) -> Result<i32>;
+}

@@ -1,0 +1,377 @@
+//! Guest processes of one container and the `skiff` host imports (`docs/guest-abi.md`):
+//! each process is a wasm instance in its own `Store` on its own thread, over the container's
+//! shared union view; `spawn`/`wait`/`pipe*` wire them together, `stat`/`chmod` add file modes.
+
+use super::modules::ModuleCache;
+use super::program::{self, NotRunnable, Program};
+use super::stdio::{Reader, Stream, Writer};
+use crate::runtime::Lower;
+use crate::unionfs::{Kind, OpenOpts, UnionFs};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{mpsc, Arc};
+use wasi_common::pipe::{ReadPipe, WritePipe};
+use wasi_common::WasiCtx;
+use wasmtime::{Caller, Engine, Linker, Store, Trap, UpdateDeadline};
+
+// WASI errno values returned (negated) by the imports.
+const EACCES: i32 = 2;
+const EBADF: i32 = 8;
+const ECHILD: i32 = 12;
+const EFAULT: i32 = 21;
+const EINVAL: i32 = 28;
+const ENOENT: i32 = 44;
+const ENOEXEC: i32 = 45;
+
+/// Exit status of a process stopped by skiff (SIGKILL's 128+9, as Docker reports).
+pub const STATUS_KILLED: i32 = 137;
+/// Exit status of a guest that trapped (SIGABRT's 128+6: a Rust panic is an abort).
+pub const STATUS_TRAPPED: i32 = 134;
+
+/// What every process of one container shares.
+pub struct Shared {
+    pub engine: Engine,
+    pub linker: Linker<Proc>,
+    pub modules: Arc<ModuleCache>,
+    pub fs: Arc<UnionFs>,
+    pub lowers: Vec<Lower>,
+    pub next_pid: AtomicI32,
+    pub stop: AtomicBool,
+}
+
+/// The host state of one guest process.
+pub struct Proc {
+    pub wasi: WasiCtx,
+    shared: Arc<Shared>,
+    /// The streams this process started with (what `inherit` gives its children).
+    stdio: [Stream; 3],
+    pipes: HashMap<i32, PipeEnd>,
+    next_handle: i32,
+    children: HashMap<i32, mpsc::Receiver<i32>>,
+}
+
+enum PipeEnd {
+    Read(Reader),
+    Write(Writer),
+}
+
+/// Build the linker: WASI preview 1 (and 0) plus the `skiff` module.
+pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Proc>> {
+    let mut l: Linker<Proc> = Linker::new(engine);
+    wasi_common::sync::add_to_linker(&mut l, |p: &mut Proc| &mut p.wasi)?;
+    l.func_wrap("skiff", "spawn", imp_spawn)?;
+    l.func_wrap("skiff", "wait", imp_wait)?;
+    l.func_wrap("skiff", "pipe", imp_pipe)?;
+    l.func_wrap("skiff", "pipe_fd", imp_pipe_fd)?;
+    l.func_wrap("skiff", "pipe_close", imp_pipe_close)?;
+    l.func_wrap("skiff", "stat", imp_stat)?;
+    l.func_wrap("skiff", "chmod", imp_chmod)?;
+    Ok(l)
+}
+
+/// Resolve a program for `argv` with `env`'s PATH in `cwd`.
+pub fn find_program(shared: &Shared, argv: &[String], env: &[String], cwd: &str) -> Result<Program, NotRunnable> {
+    let path = env.iter().find_map(|e| e.strip_prefix("PATH="));
+    program::resolve(&shared.fs, &shared.lowers, argv, path, cwd)
+}
+
+/// Run `prog` as a process of the container on the current thread; returns its exit status.
+pub fn run(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> i32 {
+    match run_inner(shared, prog, env, cwd, stdio) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("skiff: {}: {msg}", prog.argv[0]);
+            STATUS_TRAPPED
+        }
+    }
+}
+
+fn run_inner(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> Result<i32, String> {
+    let fs = shared.fs.clone();
+    let module = match &prog.known_digest {
+        Some(d) => shared.modules.get(d, || fs.read(&prog.module_path).map_err(|e| crate::error::Error::io(&prog.module_path, e))),
+        None => {
+            let bytes = fs.read(&prog.module_path).map_err(|e| e.to_string())?;
+            let d = crate::spec::Digest::of(&bytes);
+            shared.modules.get(&d, || Ok(bytes))
+        }
+    }
+    .map_err(|e| e.to_string())?;
+
+    let mut b = wasi_common::sync::WasiCtxBuilder::new();
+    b.args(&prog.argv).map_err(|e| e.to_string())?;
+    for kv in env.iter().filter(|kv| !kv.starts_with("PWD=")) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        b.env(k, v).map_err(|e| e.to_string())?;
+    }
+    b.env("PWD", cwd).map_err(|e| e.to_string())?;
+    b.stdin(stdio[0].to_file(0)).stdout(stdio[1].to_file(1)).stderr(stdio[2].to_file(2));
+    let wasi = b.build();
+    wasi.push_preopened_dir(super::fs::root_dir(fs), "/").map_err(|e| e.to_string())?;
+
+    let proc = Proc { wasi, shared: shared.clone(), stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new() };
+    let mut store = Store::new(&shared.engine, proc);
+    // Epoch interruption is how `stop` reaches a running guest: nothing advances the epoch
+    // until a stop is requested, so the callback costs nothing in normal runs.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|cx| {
+        if cx.data().shared.stop.load(Ordering::Relaxed) {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(UpdateDeadline::Continue(1))
+        }
+    });
+    let instance = shared.linker.instantiate(&mut store, &module).map_err(|e| e.to_string())?;
+    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(|e| e.to_string())?;
+    let result = start.call(&mut store, ());
+    // Wait for children the guest did not wait for, so their output is complete.
+    let orphans: Vec<_> = store.data_mut().children.drain().collect();
+    drop(store);
+    for (_, rx) in orphans {
+        let _ = rx.recv();
+    }
+    Ok(match result {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(exit) = e.downcast_ref::<wasi_common::I32Exit>() {
+                exit.0
+            } else if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                STATUS_KILLED
+            } else {
+                let trap = e.downcast_ref::<Trap>().map(|t| t.to_string()).unwrap_or_else(|| format!("{:#}", e.root_cause()));
+                eprintln!("{}: guest trapped: {trap}", prog.argv[0]);
+                STATUS_TRAPPED
+            }
+        }
+    })
+}
+
+// ---- guest memory helpers -------------------------------------------------------------
+
+fn memory(caller: &mut Caller<'_, Proc>) -> Option<wasmtime::Memory> {
+    caller.get_export("memory").and_then(|e| e.into_memory())
+}
+
+fn read_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, len: i32) -> Result<Vec<u8>, i32> {
+    let mem = memory(caller).ok_or(EFAULT)?;
+    let (ptr, len) = (ptr as u32 as usize, len as u32 as usize);
+    mem.data(&caller).get(ptr..ptr.checked_add(len).ok_or(EFAULT)?).map(|s| s.to_vec()).ok_or(EFAULT)
+}
+
+fn write_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, data: &[u8]) -> Result<(), i32> {
+    let mem = memory(caller).ok_or(EFAULT)?;
+    let ptr = ptr as u32 as usize;
+    let dst = mem.data_mut(caller).get_mut(ptr..ptr + data.len()).ok_or(EFAULT)?;
+    dst.copy_from_slice(data);
+    Ok(())
+}
+
+fn read_string(caller: &mut Caller<'_, Proc>, ptr: i32, len: i32) -> Result<String, i32> {
+    String::from_utf8(read_bytes(caller, ptr, len)?).map_err(|_| EINVAL)
+}
+
+fn nul_list(bytes: &[u8]) -> Result<Vec<String>, i32> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8(s.to_vec()).map_err(|_| EINVAL))
+        .collect()
+}
+
+fn result(r: Result<i32, i32>) -> i32 {
+    match r {
+        Ok(v) => v,
+        Err(errno) => -errno,
+    }
+}
+
+fn io_errno(e: &std::io::Error) -> i32 {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => ENOENT,
+        PermissionDenied => EACCES,
+        InvalidInput => EINVAL,
+        _ => match e.raw_os_error() {
+            Some(20) => 54,   // ENOTDIR
+            Some(21) => 31,   // EISDIR
+            Some(30) => 69,   // EROFS
+            Some(40) => 32,   // ELOOP
+            _ => 29,          // EIO
+        },
+    }
+}
+
+// ---- imports ---------------------------------------------------------------------------
+
+#[allow(clippy::too_many_arguments)]
+fn imp_spawn(
+    mut caller: Caller<'_, Proc>,
+    argv_ptr: i32,
+    argv_len: i32,
+    env_ptr: i32,
+    env_len: i32,
+    cwd_ptr: i32,
+    cwd_len: i32,
+    stdio_ptr: i32,
+    stdio_len: i32,
+) -> i32 {
+    result((|| {
+        let argv = nul_list(&read_bytes(&mut caller, argv_ptr, argv_len)?)?;
+        let env = nul_list(&read_bytes(&mut caller, env_ptr, env_len)?)?;
+        let cwd = read_string(&mut caller, cwd_ptr, cwd_len)?;
+        let specs = nul_list(&read_bytes(&mut caller, stdio_ptr, stdio_len)?)?;
+        if argv.is_empty() || specs.len() != 3 || !cwd.starts_with('/') {
+            return Err(EINVAL);
+        }
+        let shared = caller.data().shared.clone();
+        let prog = find_program(&shared, &argv, &env, &cwd).map_err(|e| match e {
+            NotRunnable::NotFound | NotRunnable::NoSuchFile => ENOENT,
+            NotRunnable::Permission => EACCES,
+            NotRunnable::Format => ENOEXEC,
+        })?;
+        let stdio = child_stdio(caller.data_mut(), &specs)?;
+        let pid = shared.next_pid.fetch_add(1, Ordering::SeqCst);
+        let (tx, rx) = mpsc::channel();
+        let sh = shared.clone();
+        std::thread::Builder::new()
+            .name(format!("pid-{pid}"))
+            .spawn(move || {
+                let code = run(&sh, &prog, &env, &cwd, stdio);
+                let _ = tx.send(code);
+            })
+            .map_err(|_| 6 /* EAGAIN */)?;
+        caller.data_mut().children.insert(pid, rx);
+        Ok(pid)
+    })())
+}
+
+/// Turn the three stdio specs of a spawn request into streams, moving pipe ends out of `p`.
+fn child_stdio(p: &mut Proc, specs: &[String]) -> Result<[Stream; 3], i32> {
+    let mut out: Vec<Stream> = Vec::with_capacity(3);
+    for (fd, spec) in specs.iter().enumerate() {
+        let (kind, arg) = spec.split_once(':').unwrap_or((spec.as_str(), ""));
+        let s = match kind {
+            "inherit" => p.stdio[fd].clone(),
+            "null" => Stream::Null,
+            "pipe" => {
+                let h: i32 = arg.parse().map_err(|_| EINVAL)?;
+                match (fd, p.pipes.remove(&h)) {
+                    (0, Some(PipeEnd::Read(r))) => Stream::Read(r),
+                    (1 | 2, Some(PipeEnd::Write(w))) => Stream::Write(w),
+                    (_, Some(end)) => {
+                        p.pipes.insert(h, end);
+                        return Err(EBADF);
+                    }
+                    (_, None) => return Err(EBADF),
+                }
+            }
+            "file" => {
+                let (mode, path) = arg.split_once(':').ok_or(EINVAL)?;
+                let opts = match mode {
+                    "r" => OpenOpts { read: true, ..Default::default() },
+                    "w" => OpenOpts { write: true, create: true, truncate: true, ..Default::default() },
+                    "a" => OpenOpts { write: true, create: true, append: true, ..Default::default() },
+                    "rw" => OpenOpts { read: true, write: true, create: true, ..Default::default() },
+                    _ => return Err(EINVAL),
+                };
+                let f = p.shared.fs.open(path, &opts).map_err(|e| io_errno(&e))?;
+                if mode == "r" {
+                    Stream::reader(f)
+                } else {
+                    Stream::writer(f)
+                }
+            }
+            "dup" => {
+                let n: usize = arg.parse().map_err(|_| EINVAL)?;
+                out.get(n).cloned().ok_or(EBADF)?
+            }
+            _ => return Err(EINVAL),
+        };
+        let ok = if fd == 0 { s.is_readable() } else { s.is_writable() };
+        if !ok {
+            return Err(EBADF);
+        }
+        out.push(s);
+    }
+    Ok([out.remove(0), out.remove(0), out.remove(0)])
+}
+
+fn imp_wait(mut caller: Caller<'_, Proc>, pid: i32, status_ptr: i32) -> i32 {
+    result((|| {
+        let rx = caller.data_mut().children.remove(&pid).ok_or(ECHILD)?;
+        // A child thread always sends its status before it ends; a closed channel means it
+        // panicked, which is reported like a trap.
+        let code = rx.recv().unwrap_or(STATUS_TRAPPED);
+        write_bytes(&mut caller, status_ptr, &code.to_le_bytes())?;
+        Ok(0)
+    })())
+}
+
+fn imp_pipe(mut caller: Caller<'_, Proc>, out_ptr: i32) -> i32 {
+    result((|| {
+        let (r, w) = std::io::pipe().map_err(|e| io_errno(&e))?;
+        let p = caller.data_mut();
+        let (rh, wh) = (p.next_handle, p.next_handle + 1);
+        p.next_handle += 2;
+        p.pipes.insert(rh, PipeEnd::Read(ReadPipe::new(Box::new(r))));
+        p.pipes.insert(wh, PipeEnd::Write(WritePipe::new(Box::new(w))));
+        let mut buf = [0u8; 8];
+        buf[..4].copy_from_slice(&rh.to_le_bytes());
+        buf[4..].copy_from_slice(&wh.to_le_bytes());
+        if let Err(e) = write_bytes(&mut caller, out_ptr, &buf) {
+            let p = caller.data_mut();
+            p.pipes.remove(&rh);
+            p.pipes.remove(&wh);
+            return Err(e);
+        }
+        Ok(0)
+    })())
+}
+
+fn imp_pipe_fd(mut caller: Caller<'_, Proc>, handle: i32) -> i32 {
+    result((|| {
+        use wasi_common::file::FileAccessMode;
+        let p = caller.data_mut();
+        let (file, mode): (Box<dyn wasi_common::WasiFile>, _) = match p.pipes.remove(&handle).ok_or(EBADF)? {
+            PipeEnd::Read(r) => (Box::new(r), FileAccessMode::READ),
+            PipeEnd::Write(w) => (Box::new(w), FileAccessMode::WRITE),
+        };
+        let fd = p.wasi.push_file(file, mode).map_err(|_| 33 /* EMFILE */)?;
+        Ok(fd as i32)
+    })())
+}
+
+fn imp_pipe_close(mut caller: Caller<'_, Proc>, handle: i32) -> i32 {
+    match caller.data_mut().pipes.remove(&handle) {
+        Some(_) => 0,
+        None => -EBADF,
+    }
+}
+
+fn imp_stat(mut caller: Caller<'_, Proc>, path_ptr: i32, path_len: i32, follow: i32, out_ptr: i32) -> i32 {
+    result((|| {
+        let path = read_string(&mut caller, path_ptr, path_len)?;
+        let m = caller.data().shared.fs.metadata(&path, follow != 0).map_err(|e| io_errno(&e))?;
+        let mut buf = [0u8; 32];
+        buf[0..4].copy_from_slice(&m.mode.to_le_bytes());
+        buf[4..8].copy_from_slice(&m.uid.to_le_bytes());
+        buf[8..12].copy_from_slice(&m.gid.to_le_bytes());
+        buf[12..16].copy_from_slice(&m.nlink.to_le_bytes());
+        buf[16..24].copy_from_slice(&m.size.to_le_bytes());
+        buf[24..32].copy_from_slice(&m.mtime.to_le_bytes());
+        write_bytes(&mut caller, out_ptr, &buf)?;
+        Ok(0)
+    })())
+}
+
+fn imp_chmod(mut caller: Caller<'_, Proc>, path_ptr: i32, path_len: i32, mode: i32) -> i32 {
+    result((|| {
+        let path = read_string(&mut caller, path_ptr, path_len)?;
+        let fs = caller.data().shared.fs.clone();
+        if fs.metadata(&path, true).map_err(|e| io_errno(&e))?.kind == Kind::Symlink {
+            return Err(EINVAL);
+        }
+        fs.chmod(&path, mode as u32 & 0o7777).map_err(|e| io_errno(&e))?;
+        Ok(0)
+    })())
+}

@@ -1,0 +1,71 @@
+//! Content-addressed blobs under `oci/blobs/sha256/`, verified against their digest on read.
+
+use super::{atomic_write, Store};
+use crate::error::{Error, IoContext, Result};
+use crate::spec::Digest;
+use sha2::{Digest as _, Sha256};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+impl Store {
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("oci/blobs/sha256").join(d.hex())
+    }
+
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        self.blob_path(d).exists()
+    }
+
+    /// Store `data`; returns its digest. Idempotent.
+    pub fn put_blob(&self, data: &[u8]) -> Result<Digest> {
+        let d = Digest::of(data);
+        let p = self.blob_path(&d);
+        if !p.exists() {
+            atomic_write(&p, data)?;
+        }
+        Ok(d)
+    }
+
+    /// Stream `r` into a blob while hashing it; returns (digest, size). Idempotent.
+    pub fn put_blob_reader(&self, r: &mut dyn Read) -> Result<(Digest, u64)> {
+        let dir = self.root.join("oci/blobs/sha256");
+        let mut tmp = tempfile::Builder::new().prefix(".ingest-").tempfile_in(&dir).at(&dir)?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut size = 0u64;
+        loop {
+            let n = r.read(&mut buf).at(tmp.path())?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            tmp.write_all(&buf[..n]).at(tmp.path())?;
+            size += n as u64;
+        }
+        let d = Digest::from_hasher(h);
+        let p = self.blob_path(&d);
+        if !p.exists() {
+            tmp.as_file().sync_data().at(tmp.path())?;
+            tmp.persist(&p).map_err(|e| Error::io(&p, e.error))?;
+        }
+        Ok((d, size))
+    }
+
+    /// Read a blob and check that it still hashes to its name.
+    pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>> {
+        let p = self.blob_path(d);
+        let data = fs::read(&p).at(&p)?;
+        let actual = Digest::of(&data);
+        if &actual != d {
+            return Err(Error::CorruptBlob { digest: d.to_string(), actual: actual.to_string() });
+        }
+        Ok(data)
+    }
+
+    /// Read and parse a JSON blob (verified).
+    pub fn read_json<T: serde::de::DeserializeOwned>(&self, d: &Digest) -> Result<T> {
+        let data = self.read_blob(d)?;
+        serde_json::from_slice(&data).map_err(|e| Error::Other(format!("blob {d}: invalid JSON: {e}")))
+    }
+}

@@ -1,0 +1,137 @@
+//! Layers: each layer tar extracted once under `layers/<chain-id>/diff/`, shared by every image
+//! whose stack has that chain ID, with `meta.json` (diff ID, parent, size, wasm modules).
+
+use super::{atomic_write, Store};
+use crate::archive::extract::extract_layer;
+use crate::error::{Error, IoContext, Result};
+use crate::spec::Digest;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::PathBuf;
+
+/// What the store knows about an extracted layer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayerMeta {
+    pub diff_id: Digest,
+    pub chain_id: Digest,
+    pub parent: Option<Digest>,
+    /// Sum of regular file sizes.
+    pub size: u64,
+    /// Layer-relative path of each wasm module → its sha256 (the key of the compiled cache).
+    pub wasm: BTreeMap<String, Digest>,
+}
+
+pub type LayerInfo = LayerMeta;
+
+impl Store {
+    /// `layers/<chain hex>/`.
+    pub fn layer_dir(&self, chain: &Digest) -> PathBuf {
+        self.root.join("layers").join(chain.hex())
+    }
+
+    /// The extracted files of a layer: a lower directory of the union view.
+    pub fn layer_diff_dir(&self, chain: &Digest) -> PathBuf {
+        self.layer_dir(chain).join("diff")
+    }
+
+    pub fn has_layer(&self, chain: &Digest) -> bool {
+        self.layer_dir(chain).join("meta.json").exists()
+    }
+
+    pub fn layer_meta(&self, chain: &Digest) -> Result<LayerMeta> {
+        let p = self.layer_dir(chain).join("meta.json");
+        let data = fs::read(&p).at(&p)?;
+        serde_json::from_slice(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))
+    }
+
+    /// Extract the uncompressed layer blob `diff_id` on top of `parent` (a chain ID), unless that
+    /// chain is already extracted. The blob is checked against `diff_id` while it is read; a
+    /// refused or corrupt layer leaves nothing in `layers/`.
+    pub fn unpack_layer(&self, diff_id: &Digest, parent: Option<&Digest>) -> Result<LayerMeta> {
+        let chain = match parent {
+            None => diff_id.clone(),
+            Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
+        };
+        if self.has_layer(&chain) {
+            return self.layer_meta(&chain);
+        }
+        let blob = self.blob_path(diff_id);
+        let file = fs::File::open(&blob).at(&blob)?;
+        let tmp = tempfile::Builder::new().prefix("layer-").tempdir_in(self.tmp_dir()).at(self.tmp_dir())?;
+        let diff = tmp.path().join("diff");
+        fs::create_dir(&diff).at(&diff)?;
+        let mut reader = HashingReader { inner: file, hasher: Sha256::new() };
+        let extracted = extract_layer(&mut reader, &diff, &diff_id.to_string())?;
+        std::io::copy(&mut reader, &mut std::io::sink()).at(&blob)?; // tar padding after the end marker
+        let actual = Digest::from_hasher(reader.hasher);
+        if &actual != diff_id {
+            return Err(Error::CorruptBlob { digest: diff_id.to_string(), actual: actual.to_string() });
+        }
+        let meta = LayerMeta {
+            diff_id: diff_id.clone(),
+            chain_id: chain.clone(),
+            parent: parent.cloned(),
+            size: extracted.size,
+            wasm: extracted.wasm.into_iter().collect(),
+        };
+        atomic_write(&tmp.path().join("meta.json"), &serde_json::to_vec_pretty(&meta).unwrap())?;
+        let dest = self.layer_dir(&chain);
+        let tmp_path = tmp.keep();
+        if let Err(e) = fs::rename(&tmp_path, &dest) {
+            let _ = fs::remove_dir_all(&tmp_path);
+            if !self.has_layer(&chain) {
+                return Err(Error::io(dest, e));
+            }
+        }
+        Ok(meta)
+    }
+
+    /// Remove an extracted layer directory (the caller checked nothing uses it).
+    pub fn remove_layer(&self, chain: &Digest) -> Result<()> {
+        let dir = self.layer_dir(chain);
+        if !dir.exists() {
+            return Ok(());
+        }
+        // Rename first so a half-deleted layer is never visible under its chain ID.
+        let trash = self.tmp_dir().join(format!("rm-{}", chain.hex()));
+        fs::rename(&dir, &trash).at(&dir)?;
+        make_writable(&trash);
+        fs::remove_dir_all(&trash).at(&trash)
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Give the owner write permission on every directory below `p` so it can be removed.
+pub(crate) fn make_writable(p: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(md) = fs::symlink_metadata(p) {
+            if md.is_dir() {
+                let _ = fs::set_permissions(p, fs::Permissions::from_mode(md.permissions().mode() | 0o700));
+                if let Ok(rd) = fs::read_dir(p) {
+                    for e in rd.flatten() {
+                        make_writable(&e.path());
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = p;
+}

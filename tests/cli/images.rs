@@ -1,0 +1,56 @@
+//! `images`, `pull`: the built-in library and the store's OCI layout.
+
+use super::util::Sandbox;
+
+#[test]
+fn pull_is_idempotent_and_the_store_is_an_oci_layout() {
+    let s = Sandbox::new();
+    let r = s.run(&["pull", "busybox"]).ok();
+    assert!(r.stdout.starts_with("Using default tag: latest\nlatest: Pulling from library/busybox\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("Status: Downloaded newer image for busybox:latest\ndocker.io/library/busybox:latest\n"), "{}", r.stdout);
+    let r = s.run(&["pull", "busybox"]).ok();
+    assert!(r.stdout.contains("Status: Image is up to date for busybox:latest"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(s.root().join("oci/oci-layout")).unwrap(), r#"{"imageLayoutVersion":"1.0.0"}"#);
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
+    let m = &index["manifests"];
+    assert_eq!(m.as_array().unwrap().len(), 1);
+    assert_eq!(m[0]["annotations"]["org.opencontainers.image.ref.name"], "docker.io/library/busybox:latest");
+}
+
+#[test]
+fn builtin_image_ids_are_reproducible_and_real() {
+    let a = Sandbox::new();
+    let b = Sandbox::new();
+    a.run(&["pull", "busybox"]).ok();
+    b.run(&["pull", "busybox"]).ok();
+    let ida = a.run(&["images", "-q", "--no-trunc"]).ok().stdout;
+    let idb = b.run(&["images", "-q", "--no-trunc"]).ok().stdout;
+    assert_eq!(ida, idb);
+    // the image ID is the sha256 of the config blob, whose diff IDs are the layer tars' sha256
+    let id = ida.trim().trim_start_matches("sha256:");
+    let config = std::fs::read(a.root().join("oci/blobs/sha256").join(id)).unwrap();
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&config)), id);
+    let cfg: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    let diffs = cfg["rootfs"]["diff_ids"].as_array().unwrap();
+    assert!(diffs.len() >= 2, "busybox has at least two layers");
+    for d in diffs {
+        let hex = d.as_str().unwrap().trim_start_matches("sha256:");
+        let tar = std::fs::read(a.root().join("oci/blobs/sha256").join(hex)).unwrap();
+        assert_eq!(hex::encode(sha2::Sha256::digest(&tar)), hex);
+    }
+}
+
+#[test]
+fn images_table_and_filters() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    s.run(&["pull", "hello-world"]).ok();
+    let out = s.run(&["images"]).ok().stdout;
+    assert_eq!(out.lines().count(), 3, "{out}");
+    let out = s.run(&["image", "ls", "hello-world"]).ok().stdout;
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().nth(1).unwrap().starts_with("hello-world   latest    "), "{out}");
+    let r = s.run(&["pull", "nosuchimage"]).code(1);
+    assert!(r.stderr.contains("No such image: nosuchimage:latest"), "{}", r.stderr);
+}

@@ -1,0 +1,6 @@
+//! Integration tests: drive the real `skiff` binary, each test in its own state root.
+
+mod images;
+mod run;
+mod tutorials;
+mod util;

@@ -1,0 +1,88 @@
+//! The sandbox every test runs in: a fresh `SKIFF_ROOT`, a work dir, and a command builder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::io::Write;
+
+pub fn skiff_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_skiff"))
+}
+
+/// Compiled modules are shared by all tests (as a user's cache is shared by all runs), so
+/// each test does not compile the guests again.
+pub fn shared_module_cache() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("module-cache");
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+pub struct Sandbox {
+    pub root: tempfile::TempDir,
+    pub work: tempfile::TempDir,
+}
+
+/// What a command did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, want: i32) -> Run {
+        assert_eq!(self.code, want, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox { root: tempfile::tempdir().unwrap(), work: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(skiff_bin());
+        c.args(args)
+            .current_dir(self.work.path())
+            .env("SKIFF_ROOT", self.root.path())
+            .env("SKIFF_MODULE_CACHE", shared_module_cache())
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Run `skiff ARGS` with no stdin.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().unwrap())
+    }
+
+    /// Run `skiff ARGS` with `input` on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
+    /// `skiff run --rm busybox sh -c SCRIPT`, expected to succeed; its stdout.
+    pub fn sh(&self, script: &str) -> String {
+        self.run(&["run", "--rm", "busybox", "sh", "-c", script]).ok().stdout
+    }
+}

@@ -46,7 +46,6 @@ impl Store {
         let d = Digest::from_hasher(h);
         let p = self.blob_path(&d);
         if !p.exists() {
-            tmp.as_file().sync_data().at(tmp.path())?;
             tmp.persist(&p).map_err(|e| Error::io(&p, e.error))?;
         }
         Ok((d, size))

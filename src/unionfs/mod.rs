@@ -130,12 +130,24 @@ impl OpenOpts {
 
     /// Write: create + truncate (`>`).
     pub fn write() -> Self {
-        OpenOpts { read: false, write: true, create: true, truncate: true, ..OpenOpts::read() }
+        OpenOpts {
+            read: false,
+            write: true,
+            create: true,
+            truncate: true,
+            ..OpenOpts::read()
+        }
     }
 
     /// Append: create + append (`>>`).
     pub fn append() -> Self {
-        OpenOpts { read: false, write: true, append: true, create: true, ..OpenOpts::read() }
+        OpenOpts {
+            read: false,
+            write: true,
+            append: true,
+            create: true,
+            ..OpenOpts::read()
+        }
     }
 
     /// Anything that modifies the file, so needs it in a writable layer.
@@ -203,7 +215,12 @@ impl UnionFs {
                 break;
             }
         }
-        Ok(UnionFs { roots, root_dirs, mounts: vec![], write_lock: Mutex::new(()) })
+        Ok(UnionFs {
+            roots,
+            root_dirs,
+            mounts: vec![],
+            write_lock: Mutex::new(()),
+        })
     }
 
     /// Adds bind mounts: each source replaces its target path; writes go to the source
@@ -212,9 +229,14 @@ impl UnionFs {
         for (i, m) in mounts.into_iter().enumerate() {
             let p = parse(&m.target);
             if p.comps.is_empty() || p.comps.iter().any(|c| c == "..") {
-                return Err(err(Code::Inval, &m.target, "mount target must be an absolute path below /"));
+                return Err(err(
+                    Code::Inval,
+                    &m.target,
+                    "mount target must be an absolute path below /",
+                ));
             }
-            let md = std::fs::metadata(&m.source).map_err(|e| ctx(e, &m.source.display().to_string()))?;
+            let md = std::fs::metadata(&m.source)
+                .map_err(|e| ctx(e, &m.source.display().to_string()))?;
             let (dir, file_name) = if md.is_dir() {
                 (open_root(&m.source)?, None)
             } else {
@@ -241,7 +263,9 @@ impl UnionFs {
     /// The whole content of a file (symlinks followed).
     pub fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         let mut buf = vec![];
-        self.open(path, &OpenOpts::read())?.read_to_end(&mut buf).map_err(|e| ctx(e, path))?;
+        self.open(path, &OpenOpts::read())?
+            .read_to_end(&mut buf)
+            .map_err(|e| ctx(e, path))?;
         Ok(buf)
     }
 
@@ -299,7 +323,9 @@ impl UnionFs {
     /// Convenience for the host: create or truncate `path` with `data`.
     pub fn write(&self, path: &str, data: &[u8]) -> io::Result<()> {
         use std::io::Write;
-        self.open(path, &OpenOpts::write())?.write_all(data).map_err(|e| ctx(e, path))
+        self.open(path, &OpenOpts::write())?
+            .write_all(data)
+            .map_err(|e| ctx(e, path))
     }
 
     fn meta_of(&self, node: &Node) -> Meta {
@@ -309,7 +335,11 @@ impl UnionFs {
             Kind::File => S_IFREG,
             Kind::Other => 0,
         };
-        let mode = if node.stat.mode & 0o170000 == 0 { node.stat.mode | type_bits } else { node.stat.mode };
+        let mode = if node.stat.mode & 0o170000 == 0 {
+            node.stat.mode | type_bits
+        } else {
+            node.stat.mode
+        };
         Meta {
             kind: node.kind,
             mode,
@@ -329,10 +359,20 @@ impl UnionFs {
             Some(r) => {
                 let root = &self.roots[r];
                 let rel = root.rel(&node.comps);
-                if rel.as_os_str() == "." { root.host.clone() } else if root.file_name.is_some() { root.host.clone() } else { root.host.join(rel) }
+                // A file mount's host path is its source; "." is the root itself.
+                if rel.as_os_str() == "." || root.file_name.is_some() {
+                    root.host.clone()
+                } else {
+                    root.host.join(rel)
+                }
             }
             None => PathBuf::new(),
         };
-        Resolved { path: canonical(&node.comps), layer: self.layer_of(node), host_path, kind: node.kind }
+        Resolved {
+            path: canonical(&node.comps),
+            layer: self.layer_of(node),
+            host_path,
+            kind: node.kind,
+        }
     }
 }

@@ -59,6 +59,13 @@ enum PipeEnd {
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Proc>> {
     let mut l: Linker<Proc> = Linker::new(engine);
     wasi_common::sync::add_to_linker(&mut l, |p: &mut Proc| &mut p.wasi)?;
+    // wasi-common traps on `proc_exit` with a status >= 126, but shells exit 126/127 (command
+    // not executable / not found) and 128+N: any status must reach the parent, as on Linux.
+    l.allow_shadowing(true);
+    l.func_wrap("wasi_snapshot_preview1", "proc_exit", |status: i32| -> wasmtime::Result<()> {
+        Err(wasmtime::Error::new(wasi_common::I32Exit(status & 0xff)))
+    })?;
+    l.allow_shadowing(false);
     l.func_wrap("skiff", "spawn", imp_spawn)?;
     l.func_wrap("skiff", "wait", imp_wait)?;
     l.func_wrap("skiff", "pipe", imp_pipe)?;

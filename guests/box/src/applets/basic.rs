@@ -100,7 +100,11 @@ pub fn sleep(args: &[String]) -> i32 {
 }
 
 pub fn yes(args: &[String]) -> i32 {
-    let line = if args.len() > 1 { args[1..].join(" ") } else { "y".into() };
+    let line = if args.len() > 1 {
+        args[1..].join(" ")
+    } else {
+        "y".into()
+    };
     let mut block = String::new();
     while block.len() < 4096 {
         block.push_str(&line);
@@ -221,7 +225,11 @@ pub fn uname(args: &[String]) -> i32 {
     let all = o.has('a');
     let mut parts = Vec::new();
     for (c, v) in &fields {
-        let want = if all { !matches!(c, 'p' | 'i') } else { o.has(*c) };
+        let want = if all {
+            !matches!(c, 'p' | 'i')
+        } else {
+            o.has(*c)
+        };
         if want {
             parts.push(v.as_str());
         }
@@ -245,7 +253,8 @@ pub fn id(args: &[String]) -> i32 {
         Some(name) => {
             let found = passwd.lines().find_map(|l| {
                 let f: Vec<&str> = l.split(':').collect();
-                (f.len() > 3 && f[0] == name).then(|| (f[2].parse().unwrap_or(0), f[3].parse().unwrap_or(0)))
+                (f.len() > 3 && f[0] == name)
+                    .then(|| (f[2].parse().unwrap_or(0), f[3].parse().unwrap_or(0)))
             });
             match found {
                 Some((u, g)) => (Some(name.clone()), u, g),
@@ -258,7 +267,10 @@ pub fn id(args: &[String]) -> i32 {
     };
     let mut groups = vec![gid];
     if let Some(u) = &user {
-        for l in std::fs::read_to_string("/etc/group").unwrap_or_default().lines() {
+        for l in std::fs::read_to_string("/etc/group")
+            .unwrap_or_default()
+            .lines()
+        {
             let f: Vec<&str> = l.split(':').collect();
             if f.len() > 3 && f[3].split(',').any(|m| m == u) {
                 if let Ok(g) = f[2].parse::<u32>() {
@@ -270,19 +282,42 @@ pub fn id(args: &[String]) -> i32 {
         }
     }
     let n = o.has('n');
-    let show_g = |g: u32| if n { util::group_or_id(g) } else { g.to_string() };
+    let show_g = |g: u32| {
+        if n {
+            util::group_or_id(g)
+        } else {
+            g.to_string()
+        }
+    };
     if o.has('u') {
-        println!("{}", if n { util::user_or_id(uid) } else { uid.to_string() });
+        println!(
+            "{}",
+            if n {
+                util::user_or_id(uid)
+            } else {
+                uid.to_string()
+            }
+        );
     } else if o.has('g') {
         println!("{}", show_g(gid));
     } else if o.has('G') {
-        println!("{}", groups.iter().map(|&g| show_g(g)).collect::<Vec<_>>().join(" "));
+        println!(
+            "{}",
+            groups
+                .iter()
+                .map(|&g| show_g(g))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
     } else {
         let name = |id: u32, n: Option<String>| match n {
             Some(n) => format!("{id}({n})"),
             None => id.to_string(),
         };
-        let gl: Vec<String> = groups.iter().map(|&g| name(g, util::group_name(g))).collect();
+        let gl: Vec<String> = groups
+            .iter()
+            .map(|&g| name(g, util::group_name(g)))
+            .collect();
         println!(
             "uid={} gid={} groups={}",
             name(uid, util::user_name(uid)),
@@ -369,7 +404,9 @@ pub fn printenv(args: &[String]) -> i32 {
 
 /// Is `p` an executable regular file?
 pub fn is_exec(p: &str) -> bool {
-    util::meta(p, true).map(|s| util::is_reg(s.mode) && s.mode & 0o111 != 0).unwrap_or(false)
+    util::meta(p, true)
+        .map(|s| util::is_reg(s.mode) && s.mode & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 /// Search `$PATH` for `name`.
@@ -377,8 +414,11 @@ pub fn find_in_path(name: &str) -> Option<String> {
     if name.contains('/') {
         return is_exec(name).then(|| name.to_string());
     }
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
-    path.split(':').map(|d| util::join(if d.is_empty() { "." } else { d }, name)).find(|p| is_exec(p))
+    let path = std::env::var("PATH")
+        .unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    path.split(':')
+        .map(|d| util::join(if d.is_empty() { "." } else { d }, name))
+        .find(|p| is_exec(p))
 }
 
 pub fn which(args: &[String]) -> i32 {
@@ -458,7 +498,11 @@ pub fn seq(args: &[String]) -> i32 {
         _ => decimals(&nums[0]).max(decimals(&nums[1])),
     };
     let fmt = |x: f64| format!("{x:.prec$}");
-    let width = if wide { fmt(first).len().max(fmt(last).len()) } else { 0 };
+    let width = if wide {
+        fmt(first).len().max(fmt(last).len())
+    } else {
+        0
+    };
     let mut w = out();
     let mut k = 0u64;
     loop {
@@ -473,7 +517,12 @@ pub fn seq(args: &[String]) -> i32 {
         if wide && s.len() < width {
             let neg = s.starts_with('-');
             let digits = s.trim_start_matches('-');
-            s = format!("{}{}{}", if neg { "-" } else { "" }, "0".repeat(width - s.len()), digits);
+            s = format!(
+                "{}{}{}",
+                if neg { "-" } else { "" },
+                "0".repeat(width - s.len()),
+                digits
+            );
         }
         if k > 0 && w.write_all(sep.as_bytes()).is_err() {
             return 1;
@@ -503,7 +552,12 @@ pub fn xargs_split(s: &str) -> Result<Vec<String>, String> {
                     match it.next() {
                         Some(q) if q == c => break,
                         Some(x) => cur.push(x),
-                        None => return Err(format!("unmatched {} quote", if c == '"' { "double" } else { "single" })),
+                        None => {
+                            return Err(format!(
+                                "unmatched {} quote",
+                                if c == '"' { "double" } else { "single" }
+                            ))
+                        }
                     }
                 }
             }
@@ -537,16 +591,28 @@ pub fn xargs(args: &[String]) -> i32 {
         Ok(o) => o,
         Err(c) => return c,
     };
-    let cmd: Vec<String> = if o.args.is_empty() { vec!["echo".into()] } else { o.args.clone() };
+    let cmd: Vec<String> = if o.args.is_empty() {
+        vec!["echo".into()]
+    } else {
+        o.args.clone()
+    };
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
         err!("{}", errstr(&e));
         return 1;
     }
     let items: Vec<String> = if o.has('0') {
-        input.split('\0').filter(|s| !s.is_empty()).map(String::from).collect()
+        input
+            .split('\0')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
     } else if o.has('I') {
-        input.lines().map(|l| l.trim_start().to_string()).filter(|l| !l.is_empty()).collect()
+        input
+            .lines()
+            .map(|l| l.trim_start().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
     } else {
         match xargs_split(&input) {
             Ok(v) => v,
@@ -618,7 +684,10 @@ mod tests {
 
     #[test]
     fn xargs_words() {
-        assert_eq!(xargs_split("a b\n 'c d' \"e\"f g\\ h").unwrap(), vec!["a", "b", "c d", "ef", "g h"]);
+        assert_eq!(
+            xargs_split("a b\n 'c d' \"e\"f g\\ h").unwrap(),
+            vec!["a", "b", "c d", "ef", "g h"]
+        );
         assert!(xargs_split("'x").is_err());
         assert_eq!(xargs_split("''").unwrap(), vec![""]);
     }

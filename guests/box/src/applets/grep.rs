@@ -22,7 +22,14 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    pub fn new(patterns: &[String], fixed: bool, ere: bool, icase: bool, word: bool, line: bool) -> Result<Matcher, String> {
+    pub fn new(
+        patterns: &[String],
+        fixed: bool,
+        ere: bool,
+        icase: bool,
+        word: bool,
+        line: bool,
+    ) -> Result<Matcher, String> {
         let mut pats = Vec::new();
         for p in patterns {
             if fixed {
@@ -32,14 +39,27 @@ impl Matcher {
                 }
                 if line {
                     // whole-line fixed match: anchor via a regex of escaped chars
-                    let esc: String = p.chars().flat_map(|c| if "\\.[]*^$+?{}()|".contains(c) { vec!['\\', c] } else { vec![c] }).collect();
+                    let esc: String = p
+                        .chars()
+                        .flat_map(|c| {
+                            if "\\.[]*^$+?{}()|".contains(c) {
+                                vec!['\\', c]
+                            } else {
+                                vec![c]
+                            }
+                        })
+                        .collect();
                     pats.push(Pat::Re(Regex::new(&format!("^({esc})$"), true, icase)?));
                 } else {
                     pats.push(Pat::Fixed(v));
                 }
             } else {
                 let src = if line {
-                    if ere { format!("^({p})$") } else { format!("^\\({p}\\)$") }
+                    if ere {
+                        format!("^({p})$")
+                    } else {
+                        format!("^\\({p}\\)$")
+                    }
                 } else {
                     p.clone()
                 };
@@ -49,14 +69,22 @@ impl Matcher {
         Ok(Matcher { pats, icase, word })
     }
 
-    fn find_one(&self, p: &Pat, t: &[char], folded: &[char], start: usize) -> Option<(usize, usize)> {
+    fn find_one(
+        &self,
+        p: &Pat,
+        t: &[char],
+        folded: &[char],
+        start: usize,
+    ) -> Option<(usize, usize)> {
         match p {
             Pat::Fixed(f) => {
                 let hay = if self.icase { folded } else { t };
                 if f.is_empty() {
                     return Some((start, start));
                 }
-                (start..hay.len().saturating_sub(f.len() - 1)).find(|&i| hay[i..i + f.len()] == f[..]).map(|i| (i, i + f.len()))
+                (start..hay.len().saturating_sub(f.len() - 1))
+                    .find(|&i| hay[i..i + f.len()] == f[..])
+                    .map(|i| (i, i + f.len()))
             }
             Pat::Re(r) => r.find_at(t, start).map(|c| (c[0].unwrap(), c[1].unwrap())),
         }
@@ -64,13 +92,22 @@ impl Matcher {
 
     /// The leftmost match at or after `start` (longest among ties).
     pub fn find(&self, t: &[char], start: usize) -> Option<(usize, usize)> {
-        let folded: Vec<char> = if self.icase { t.iter().map(|&c| fold(c)).collect() } else { Vec::new() };
+        let folded: Vec<char> = if self.icase {
+            t.iter().map(|&c| fold(c)).collect()
+        } else {
+            Vec::new()
+        };
         let mut best: Option<(usize, usize)> = None;
         for p in &self.pats {
             let mut pos = start;
             while pos <= t.len() {
-                let Some((s, e)) = self.find_one(p, t, &folded, pos) else { break };
-                let ok = !self.word || ((s == 0 || !is_word(t[s - 1])) && (e == t.len() || !is_word(t[e])) && e > s);
+                let Some((s, e)) = self.find_one(p, t, &folded, pos) else {
+                    break;
+                };
+                let ok = !self.word
+                    || ((s == 0 || !is_word(t[s - 1]))
+                        && (e == t.len() || !is_word(t[e]))
+                        && e > s);
                 if ok {
                     if best.is_none_or(|(bs, be)| s < bs || (s == bs && e > be)) {
                         best = Some((s, e));
@@ -99,7 +136,12 @@ struct G {
     max: Option<usize>,
 }
 
-fn grep_reader(g: &G, r: Box<dyn std::io::Read>, name: &str, w: &mut util::Out) -> std::io::Result<bool> {
+fn grep_reader(
+    g: &G,
+    r: Box<dyn std::io::Read>,
+    name: &str,
+    w: &mut util::Out,
+) -> std::io::Result<bool> {
     let mut r = BufReader::new(r);
     let mut buf = Vec::new();
     let mut n = 0usize;
@@ -207,7 +249,10 @@ fn walk(path: &str, out_files: &mut Vec<String>) {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => {
             if let Ok(rd) = std::fs::read_dir(path) {
-                let mut names: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+                let mut names: Vec<String> = rd
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
                 names.sort();
                 for n in names {
                     walk(&join(path, &n), out_files);
@@ -224,13 +269,24 @@ pub fn grep(args: &[String]) -> i32 {
     let o = match util::getopt_long(
         args,
         "ivcnlLqsEFGrRwxohHe:f:A:B:C:m:ayz",
-        &[("ignore-case", 'i'), ("invert-match", 'v'), ("count", 'c'), ("recursive", 'r'), ("color", 'a'), ("colour", 'a')],
+        &[
+            ("ignore-case", 'i'),
+            ("invert-match", 'v'),
+            ("count", 'c'),
+            ("recursive", 'r'),
+            ("color", 'a'),
+            ("colour", 'a'),
+        ],
     ) {
         Ok(o) => o,
         Err(_) => return 2,
     };
     let mut operands = o.args.clone();
-    let mut patterns: Vec<String> = o.vals('e').iter().flat_map(|p| p.split('\n').map(String::from).collect::<Vec<_>>()).collect();
+    let mut patterns: Vec<String> = o
+        .vals('e')
+        .iter()
+        .flat_map(|p| p.split('\n').map(String::from).collect::<Vec<_>>())
+        .collect();
     for f in o.vals('f') {
         match std::fs::read_to_string(f) {
             Ok(t) => patterns.extend(t.lines().map(String::from)),
@@ -249,7 +305,14 @@ pub fn grep(args: &[String]) -> i32 {
     }
     let ere = o.has('E') || applet == "egrep";
     let fixed = o.has('F') || applet == "fgrep";
-    let m = match Matcher::new(&patterns, fixed, ere, o.has('i') || o.has('y'), o.has('w'), o.has('x')) {
+    let m = match Matcher::new(
+        &patterns,
+        fixed,
+        ere,
+        o.has('i') || o.has('y'),
+        o.has('w'),
+        o.has('x'),
+    ) {
         Ok(m) => m,
         Err(e) => {
             err!("bad regex '{}': {e}", patterns.join("\n"));
@@ -268,7 +331,12 @@ pub fn grep(args: &[String]) -> i32 {
             files.push(p.clone());
         }
     }
-    let ctx = |c: char| o.val(c).or(o.val('C')).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let ctx = |c: char| {
+        o.val(c)
+            .or(o.val('C'))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
     let g = G {
         m,
         invert: o.has('v'),
@@ -315,7 +383,13 @@ pub fn grep(args: &[String]) -> i32 {
             }
         }
     }
-    let code = if error && !(g.quiet && any) { 2 } else if any { 0 } else { 1 };
+    let code = if error && !(g.quiet && any) {
+        2
+    } else if any {
+        0
+    } else {
+        1
+    };
     util::done(&mut w, code)
 }
 

@@ -1,7 +1,7 @@
 //! `ls` (-l -a -A -1 -d -R -h -F -p -r -t -S -n -L -C): long format with modes from the host.
 
 use crate::err;
-use crate::util::{self, done, errstr, getopt, is_dir, is_lnk, join, meta, Stat};
+use crate::util::{self, done, errstr, is_dir, is_lnk, join, meta, Stat};
 use std::io::{IsTerminal, Write};
 
 struct Entry {
@@ -34,10 +34,17 @@ struct Cfg {
 fn entry(name: String, path: String, c: &Cfg) -> Entry {
     let st = meta(&path, c.deref).ok();
     let link = match st {
-        Some(s) if is_lnk(s.mode) && c.long => std::fs::read_link(&path).ok().map(|p| p.to_string_lossy().into_owned()),
+        Some(s) if is_lnk(s.mode) && c.long => std::fs::read_link(&path)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned()),
         _ => None,
     };
-    Entry { name, path, st, link }
+    Entry {
+        name,
+        path,
+        st,
+        link,
+    }
 }
 
 fn indicator(st: &Stat, c: &Cfg) -> &'static str {
@@ -70,9 +77,21 @@ fn long_line(e: &Entry, c: &Cfg) -> String {
     let Some(st) = e.st else {
         return format!("?????????? ? ? ? ? ? {}", e.name);
     };
-    let user = if c.numeric { st.uid.to_string() } else { util::user_or_id(st.uid) };
-    let group = if c.numeric { st.gid.to_string() } else { util::group_or_id(st.gid) };
-    let size = if c.human { util::human(st.size) } else { st.size.to_string() };
+    let user = if c.numeric {
+        st.uid.to_string()
+    } else {
+        util::user_or_id(st.uid)
+    };
+    let group = if c.numeric {
+        st.gid.to_string()
+    } else {
+        util::group_or_id(st.gid)
+    };
+    let size = if c.human {
+        util::human(st.size)
+    } else {
+        st.size.to_string()
+    };
     let mut s = format!("{} {:>4} ", util::mode_string(st.mode), st.nlink);
     if !c.no_owner {
         s.push_str(&format!("{user:<8} "));
@@ -80,7 +99,11 @@ fn long_line(e: &Entry, c: &Cfg) -> String {
     if !c.no_group {
         s.push_str(&format!("{group:<8} "));
     }
-    s.push_str(&format!("{size:>9} {} {}", ls_time(st.mtime, c.now), e.name));
+    s.push_str(&format!(
+        "{size:>9} {} {}",
+        ls_time(st.mtime, c.now),
+        e.name
+    ));
     if let Some(t) = &e.link {
         s.push_str(" -> ");
         s.push_str(t);
@@ -118,7 +141,15 @@ pub fn columns(names: &[String], width: usize) -> String {
     let mut rows = 1;
     let (cols, widths) = loop {
         let cols = n.div_ceil(rows);
-        let widths: Vec<usize> = (0..cols).map(|ci| (ci * rows..((ci + 1) * rows).min(n)).map(|i| lens[i]).max().unwrap_or(0) + 2).collect();
+        let widths: Vec<usize> = (0..cols)
+            .map(|ci| {
+                (ci * rows..((ci + 1) * rows).min(n))
+                    .map(|i| lens[i])
+                    .max()
+                    .unwrap_or(0)
+                    + 2
+            })
+            .collect();
         let total: usize = widths.iter().sum::<usize>() - 2;
         if total <= width || rows >= n {
             break (cols, widths);
@@ -163,7 +194,10 @@ fn print_list(w: &mut util::Out, v: &[Entry], c: &Cfg) {
         })
         .collect();
     if c.columns {
-        let width = std::env::var("COLUMNS").ok().and_then(|v| v.parse().ok()).unwrap_or(80);
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(80);
         let _ = w.write_all(columns(&names, width).as_bytes());
     } else {
         for n in names {
@@ -201,7 +235,11 @@ fn list_dir(w: &mut util::Out, dir: &str, c: &Cfg, header: bool, first: &mut boo
     }
     sort_entries(&mut v, c);
     if c.long {
-        let blocks: u64 = v.iter().filter_map(|e| e.st).map(|s| s.size.div_ceil(4096) * 4).sum();
+        let blocks: u64 = v
+            .iter()
+            .filter_map(|e| e.st)
+            .map(|s| s.size.div_ceil(4096) * 4)
+            .sum();
         let _ = writeln!(w, "total {blocks}");
     }
     print_list(w, &v, c);
@@ -220,11 +258,19 @@ fn list_dir(w: &mut util::Out, dir: &str, c: &Cfg, header: bool, first: &mut boo
 }
 
 pub fn ls(args: &[String]) -> i32 {
-    let o = match util::getopt_long(args, "laA1dRhFprtSnLCgoiesuc", &[("all", 'a'), ("almost-all", 'A'), ("human-readable", 'h'), ("color", 'z')]) {
+    let o = match util::getopt_long(
+        args,
+        "laA1dRhFprtSnLCgoiesuc",
+        &[
+            ("all", 'a'),
+            ("almost-all", 'A'),
+            ("human-readable", 'h'),
+            ("color", 'z'),
+        ],
+    ) {
         Ok(o) => o,
         Err(c) => return c,
     };
-    let _ = getopt;
     let long = o.has('l') || o.has('n') || o.has('g') || o.has('o');
     let mut c = Cfg {
         long,
@@ -245,8 +291,13 @@ pub fn ls(args: &[String]) -> i32 {
         no_group: o.has('o'),
         now: crate::date::now(),
     };
-    c.columns = !long && (o.has('C') || (o.last_of("1C") != Some('1') && std::io::stdout().is_terminal()));
-    let ops = if o.args.is_empty() { vec![".".to_string()] } else { o.args.clone() };
+    c.columns =
+        !long && (o.has('C') || (o.last_of("1C") != Some('1') && std::io::stdout().is_terminal()));
+    let ops = if o.args.is_empty() {
+        vec![".".to_string()]
+    } else {
+        o.args.clone()
+    };
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     let mut rc = 0;
@@ -289,7 +340,10 @@ mod tests {
 
     #[test]
     fn layout() {
-        let v: Vec<String> = ["a", "bb", "ccc", "d", "eeeee"].iter().map(|s| s.to_string()).collect();
+        let v: Vec<String> = ["a", "bb", "ccc", "d", "eeeee"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(columns(&v, 80), "a  bb  ccc  d  eeeee\n");
         assert_eq!(columns(&v, 12), "a    d\nbb   eeeee\nccc\n");
         assert_eq!(ls_time(1795435200, 1795435200 + 60), "Nov 23 12:00");
@@ -299,21 +353,52 @@ mod tests {
     #[test]
     fn long_format() {
         let c = Cfg {
-            long: true, all: false, almost: false, dir_only: false, recursive: false, human: false, classify: false,
-            slash: false, reverse: false, by_time: false, by_size: false, numeric: false, deref: false, columns: false,
-            no_owner: false, no_group: false, now: 1795435200,
+            long: true,
+            all: false,
+            almost: false,
+            dir_only: false,
+            recursive: false,
+            human: false,
+            classify: false,
+            slash: false,
+            reverse: false,
+            by_time: false,
+            by_size: false,
+            numeric: false,
+            deref: false,
+            columns: false,
+            no_owner: false,
+            no_group: false,
+            now: 1795435200,
         };
         let e = Entry {
             name: "name".into(),
             path: "name".into(),
-            st: Some(Stat { mode: util::S_IFDIR | 0o755, uid: 0, gid: 0, nlink: 2, size: 4096, mtime: 1795435200 }),
+            st: Some(Stat {
+                mode: util::S_IFDIR | 0o755,
+                uid: 0,
+                gid: 0,
+                nlink: 2,
+                size: 4096,
+                mtime: 1795435200,
+            }),
             link: None,
         };
-        assert_eq!(long_line(&e, &c), "drwxr-xr-x    2 root     root          4096 Nov 23 12:00 name");
+        assert_eq!(
+            long_line(&e, &c),
+            "drwxr-xr-x    2 root     root          4096 Nov 23 12:00 name"
+        );
         let e = Entry {
             name: "sh".into(),
             path: "sh".into(),
-            st: Some(Stat { mode: util::S_IFLNK | 0o777, uid: 0, gid: 0, nlink: 1, size: 3, mtime: 1795435200 }),
+            st: Some(Stat {
+                mode: util::S_IFLNK | 0o777,
+                uid: 0,
+                gid: 0,
+                nlink: 1,
+                size: 3,
+                mtime: 1795435200,
+            }),
             link: Some("box".into()),
         };
         assert!(long_line(&e, &c).ends_with("12:00 sh -> box"));

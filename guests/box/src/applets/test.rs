@@ -8,16 +8,52 @@ type R = Result<bool, String>;
 fn unary_op(op: &str) -> bool {
     matches!(
         op,
-        "-e" | "-f" | "-d" | "-s" | "-n" | "-z" | "-x" | "-r" | "-w" | "-L" | "-h" | "-b" | "-c" | "-p" | "-S" | "-t" | "-g" | "-u" | "-k" | "-O" | "-G"
+        "-e" | "-f"
+            | "-d"
+            | "-s"
+            | "-n"
+            | "-z"
+            | "-x"
+            | "-r"
+            | "-w"
+            | "-L"
+            | "-h"
+            | "-b"
+            | "-c"
+            | "-p"
+            | "-S"
+            | "-t"
+            | "-g"
+            | "-u"
+            | "-k"
+            | "-O"
+            | "-G"
     )
 }
 
 fn binary_op(op: &str) -> bool {
-    matches!(op, "=" | "==" | "!=" | "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "<" | ">" | "-nt" | "-ot" | "-ef")
+    matches!(
+        op,
+        "=" | "=="
+            | "!="
+            | "-eq"
+            | "-ne"
+            | "-lt"
+            | "-le"
+            | "-gt"
+            | "-ge"
+            | "<"
+            | ">"
+            | "-nt"
+            | "-ot"
+            | "-ef"
+    )
 }
 
 fn int(s: &str) -> Result<i64, String> {
-    s.trim().parse::<i64>().map_err(|_| format!("invalid number '{s}'"))
+    s.trim()
+        .parse::<i64>()
+        .map_err(|_| format!("invalid number '{s}'"))
 }
 
 fn unary(op: &str, a: &str) -> R {
@@ -79,7 +115,13 @@ fn binary(a: &str, op: &str, b: &str) -> R {
             let ma = util::meta(a, true).map(|s| s.mtime);
             let mb = util::meta(b, true).map(|s| s.mtime);
             match (ma, mb) {
-                (Ok(x), Ok(y)) => if op == "-nt" { x > y } else { x < y },
+                (Ok(x), Ok(y)) => {
+                    if op == "-nt" {
+                        x > y
+                    } else {
+                        x < y
+                    }
+                }
                 (Ok(_), Err(_)) => op == "-nt",
                 (Err(_), Ok(_)) => op == "-ot",
                 _ => false,
@@ -239,7 +281,10 @@ mod tests {
         assert_eq!(t(&["(", "x", ")"]), Ok(true));
         assert_eq!(t(&["a", "=", "a", "-a", "b", "=", "c"]), Ok(false));
         assert_eq!(t(&["a", "=", "a", "-o", "b", "=", "c"]), Ok(true));
-        assert_eq!(t(&["(", "1", "-eq", "1", ")", "-a", "!", "(", "1", "-eq", "2", ")"]), Ok(true));
+        assert_eq!(
+            t(&["(", "1", "-eq", "1", ")", "-a", "!", "(", "1", "-eq", "2", ")"]),
+            Ok(true)
+        );
         assert_eq!(t(&["", "-o", "x", "-a", ""]), Ok(false));
         assert!(t(&["a", "b"]).is_err());
         assert!(t(&["(", "a", "=", "a"]).is_err());
@@ -256,7 +301,10 @@ mod tests {
         assert_eq!(t(&["-d", &f]), Ok(false));
         assert_eq!(t(&["-d", &d]), Ok(true));
         assert_eq!(t(&["-e", &format!("{d}/nope")]), Ok(false));
-        assert_eq!(t(&["!", "-e", &format!("{d}/nope"), "-a", "-f", &f]), Ok(true));
+        assert_eq!(
+            t(&["!", "-e", &format!("{d}/nope"), "-a", "-f", &f]),
+            Ok(true)
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

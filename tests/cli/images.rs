@@ -54,3 +54,13 @@ fn images_table_and_filters() {
     let r = s.run(&["pull", "nosuchimage"]).code(1);
     assert!(r.stderr.contains("No such image: nosuchimage:latest"), "{}", r.stderr);
 }
+
+#[test]
+fn tutorial_command_lists_and_checks() {
+    let s = Sandbox::new();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tutorials");
+    let out = s.run(&["tutorial", "--dir", dir]).ok().stdout;
+    assert!(out.contains("01-first-container  Your first container"), "{out}");
+    let r = s.run(&["tutorial", "--dir", dir, "nope"]).code(1);
+    assert_eq!(r.stderr, "Error: No such tutorial: nope\n");
+}

@@ -2,12 +2,14 @@
 //! dispatch: parse, run, print `Error: …` on one line, exit like Docker.
 
 mod diff;
+mod history;
 mod images;
 mod info;
 mod ps;
 mod pull;
 mod rm;
 mod run;
+mod tag;
 pub mod table;
 mod tutorial;
 
@@ -38,6 +40,10 @@ enum Command {
     Images(images::ImagesArgs),
     /// Pull an image (skiff's built-in library works offline)
     Pull(pull::PullArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::TagArgs),
+    /// Show the history of an image
+    History(history::HistoryArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -72,6 +78,10 @@ enum ImageCommand {
     Ls(images::ImagesArgs),
     /// Pull an image (skiff's built-in library works offline)
     Pull(pull::PullArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::TagArgs),
+    /// Show the history of an image
+    History(history::HistoryArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -112,6 +122,8 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => (diff::exec(a), 1),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => (pull::exec(a), 1),
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => (tag::exec(a), 1),
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

@@ -64,3 +64,42 @@ fn tutorial_command_lists_and_checks() {
     let r = s.run(&["tutorial", "--dir", dir, "nope"]).code(1);
     assert_eq!(r.stderr, "Error: No such tutorial: nope\n");
 }
+
+#[test]
+fn tags_share_one_image_id() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    s.run(&["tag", "busybox", "mybox:v1"]).ok();
+    s.run(&["image", "tag", "busybox:latest", "localhost:5000/me/box:stable"]).ok();
+    let out = s.run(&["images"]).ok().stdout;
+    let ids: Vec<&str> = out.lines().skip(1).map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    assert_eq!(ids.len(), 3, "{out}");
+    assert!(ids.iter().all(|i| *i == ids[0]), "one image ID for all tags:\n{out}");
+    assert!(out.contains("\nmybox ") && out.contains("localhost:5000/me/box   stable"), "{out}");
+    // a tag is a name, not a copy: the store has still one config
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
+    let digests: std::collections::BTreeSet<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["digest"].as_str().unwrap()).collect();
+    assert_eq!(digests.len(), 1);
+    let r = s.run(&["tag", "nope", "x"]).code(1);
+    assert_eq!(r.stderr, "Error: No such image: nope:latest\n");
+    let r = s.run(&["tag", "busybox", "MyBox"]).code(1);
+    assert_eq!(r.stderr, "Error: Error parsing reference: \"MyBox\" is not a valid repository/tag: invalid reference format: repository name must be lowercase\n");
+}
+
+#[test]
+fn history_lists_steps_newest_first() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    let out = s.run(&["history", "busybox"]).ok().stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("IMAGE          CREATED"), "{out}");
+    assert!(lines[0].contains("CREATED BY") && lines[0].ends_with("SIZE      COMMENT"), "{out}");
+    assert_eq!(lines.len(), 4, "CMD + 2 layers:\n{out}");
+    assert!(lines[1].contains("/bin/sh -c #(nop)  CMD [\"sh\"]") && lines[1].contains(" 0B"), "{out}");
+    assert!(lines[2].starts_with("<missing>") && lines[3].starts_with("<missing>"), "{out}");
+    let quiet = s.run(&["image", "history", "-q", "busybox"]).ok().stdout;
+    assert_eq!(quiet.lines().count(), 3);
+    let raw = s.run(&["history", "-H=false", "busybox"]).ok().stdout;
+    assert!(raw.starts_with("IMAGE          CREATED AT"), "{raw}");
+    assert_eq!(s.run(&["history", "nope"]).code(1).stderr, "Error: No such image: nope:latest\n");
+}

@@ -1,0 +1,60 @@
+//! `skiff history IMAGE`: the steps that made an image, newest first, one row per history
+//! entry (`<missing>` where this store has no image for that step, 0B for metadata steps).
+
+use super::table::{ago, ellipsis, human_size, render};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Print sizes and dates in human readable format
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    human: bool,
+    /// Don't truncate output
+    #[arg(long)]
+    no_trunc: bool,
+    /// Only show image IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// The image
+    image: String,
+}
+
+pub fn exec(a: HistoryArgs) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let img = store.find_image(&a.image)?;
+    let sizes: Vec<u64> = img.chain_ids().iter().map(|c| store.layer_meta(c).map(|m| m.size).unwrap_or(0)).collect();
+    let mut layer = 0;
+    let mut rows = Vec::new();
+    for h in &img.config.history {
+        let size = if h.empty_layer {
+            0
+        } else {
+            layer += 1;
+            sizes.get(layer - 1).copied().unwrap_or(0)
+        };
+        rows.push((h, size));
+    }
+    rows.reverse();
+    let id = if a.no_trunc { img.id.to_string() } else { img.id.short().to_string() };
+    let mut table = Vec::new();
+    for (i, (h, size)) in rows.iter().enumerate() {
+        // Only the newest step is an image this store has an ID for; build intermediates
+        // (issue: `skiff build`) will fill in the rest.
+        let row_id = if i == 0 { id.clone() } else { "<missing>".to_string() };
+        if a.quiet {
+            println!("{row_id}");
+            continue;
+        }
+        let created = h.created.as_deref().unwrap_or("");
+        let created = if a.human { ago(created) } else { created.to_string() };
+        let by = h.created_by.clone().unwrap_or_default();
+        let by = if a.no_trunc { by } else { ellipsis(&by, 45) };
+        let size = if a.human { human_size(*size) } else { size.to_string() };
+        table.push(vec![row_id, created, by, size, h.comment.clone().unwrap_or_default()]);
+    }
+    if !a.quiet {
+        let created = if a.human { "CREATED" } else { "CREATED AT" };
+        print!("{}", render(&["IMAGE", created, "CREATED BY", "SIZE", "COMMENT"], &table));
+    }
+    Ok(0)
+}

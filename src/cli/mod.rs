@@ -8,6 +8,7 @@ mod info;
 mod ps;
 mod pull;
 mod rm;
+mod rmi;
 mod run;
 mod tag;
 pub mod table;
@@ -44,6 +45,8 @@ enum Command {
     Tag(tag::TagArgs),
     /// Show the history of an image
     History(history::HistoryArgs),
+    /// Remove one or more images
+    Rmi(rmi::RmiArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -82,6 +85,9 @@ enum ImageCommand {
     Tag(tag::TagArgs),
     /// Show the history of an image
     History(history::HistoryArgs),
+    /// Remove one or more images
+    #[command(alias = "remove")]
+    Rm(rmi::RmiArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -124,6 +130,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => (pull::exec(a), 1),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => (tag::exec(a), 1),
         Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => (rmi::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

@@ -50,7 +50,7 @@ impl Store {
         }
     }
 
-    fn write_index(&self, idx: &ImageIndex) -> Result<()> {
+    pub(super) fn write_index(&self, idx: &ImageIndex) -> Result<()> {
         let data = serde_json::to_vec_pretty(idx).expect("index serialises");
         atomic_write(&self.root.join("oci/index.json"), &data)
     }

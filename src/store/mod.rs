@@ -9,9 +9,11 @@
 //! * Putting a blob or a layer that already exists is a no-op: content is addressed by hash.
 
 mod blobs;
+mod gc;
 mod images;
 mod layers;
 
+pub use gc::Deleted;
 pub use images::{Image, ImageSummary};
 pub use layers::{LayerInfo, LayerMeta};
 pub(crate) use layers::make_writable;

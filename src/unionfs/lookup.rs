@@ -47,6 +47,16 @@ impl Root {
         p
     }
 
+    /// The host path of the virtual path `comps` (a file mount's is its source).
+    pub fn host_path(&self, comps: &[String]) -> PathBuf {
+        let rel = self.rel(comps);
+        if rel.as_os_str() == "." || self.file_name.is_some() {
+            self.host.clone()
+        } else {
+            self.host.join(rel)
+        }
+    }
+
     /// lstat inside the root; a missing entry (or a non-directory parent) is `None`.
     pub fn stat(&self, rel: &Path) -> io::Result<Option<Metadata>> {
         match self.dir.symlink_metadata(rel) {

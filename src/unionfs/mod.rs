@@ -356,16 +356,7 @@ impl UnionFs {
 
     fn resolved_of(&self, node: &Node) -> Resolved {
         let host_path = match node.root {
-            Some(r) => {
-                let root = &self.roots[r];
-                let rel = root.rel(&node.comps);
-                // A file mount's host path is its source; "." is the root itself.
-                if rel.as_os_str() == "." || root.file_name.is_some() {
-                    root.host.clone()
-                } else {
-                    root.host.join(rel)
-                }
-            }
+            Some(r) => self.roots[r].host_path(&node.comps),
             None => PathBuf::new(),
         };
         Resolved {

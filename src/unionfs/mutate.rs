@@ -299,7 +299,7 @@ impl UnionFs {
                     .map_err(|e| ctx(e, &vpath))?;
                 let mut resolved = self.resolved_of(node);
                 resolved.layer = self.roots[r].layer;
-                resolved.host_path = self.roots[r].host.join(&rel);
+                resolved.host_path = self.roots[r].host_path(&node.comps);
                 Ok(Opened::File(f.into_std(), resolved))
             }
         }
@@ -339,7 +339,7 @@ impl UnionFs {
         let resolved = super::Resolved {
             path: vpath,
             layer: root.layer,
-            host_path: root.host.join(&rel),
+            host_path: root.host_path(&[parent.comps.as_slice(), &[name.clone()]].concat()),
             kind: Kind::File,
         };
         Ok(Step::Done(Opened::File(f.into_std(), resolved)))

@@ -597,6 +597,12 @@ fn mounts_replace_paths() {
     assert_eq!(code(u.create_dir("/mnt/deep/ro/d", 0o755)), Code::RoFs);
     // A file mount.
     assert_eq!(read(&u, "/usr/app.conf").unwrap(), "conf");
+    let r = u.resolve("/usr/app.conf", true).unwrap();
+    assert_eq!((r.layer, r.host_path), (Layer::Mount(2), cfg.clone()));
+    assert_eq!(
+        u.resolve("/etc/sub", true).unwrap().host_path,
+        vol.join("sub")
+    );
     assert!(names(&u, "/usr").contains(&"app.conf".to_string()));
     u.write("/usr/app.conf", b"new conf").unwrap();
     assert_eq!(fs::read_to_string(&cfg).unwrap(), "new conf");

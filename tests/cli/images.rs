@@ -103,3 +103,37 @@ fn history_lists_steps_newest_first() {
     assert!(raw.starts_with("IMAGE          CREATED AT"), "{raw}");
     assert_eq!(s.run(&["history", "nope"]).code(1).stderr, "Error: No such image: nope:latest\n");
 }
+
+#[test]
+fn rmi_untags_then_deletes_keeping_what_is_used() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    s.run(&["pull", "hello-world"]).ok();
+    s.run(&["tag", "busybox", "mybox:v1"]).ok();
+    let id = s.run(&["images", "-q", "busybox"]).ok().stdout.trim().to_string();
+    // by ID with two tags: refused
+    let r = s.run(&["rmi", &id]).code(1);
+    assert_eq!(r.stderr, format!("Error: conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories\n"));
+    // one of two tags: only untagged
+    assert_eq!(s.run(&["rmi", "mybox:v1"]).ok().stdout, "Untagged: mybox:v1\n");
+    // last tag while a stopped container uses it: refused without -f
+    s.run(&["run", "--name", "user", "busybox", "true"]).ok();
+    let r = s.run(&["rmi", "busybox"]).code(1);
+    assert!(r.stderr.starts_with("Error: conflict: unable to remove repository reference \"busybox\" (must force) - container "), "{}", r.stderr);
+    let r = s.run(&["rmi", &id]).code(1);
+    assert!(r.stderr.contains("(must be forced) - image is being used by stopped container"), "{}", r.stderr);
+    // forced: the image goes, but the container keeps its layers and still runs from them
+    let out = s.run(&["rmi", "-f", "busybox"]).ok().stdout;
+    assert!(out.starts_with(&format!("Untagged: busybox:latest\nDeleted: sha256:{id}")), "{out}");
+    assert_eq!(out.lines().count(), 2, "no layer deleted while a container uses them: {out}");
+    assert_eq!(s.run(&["diff", "user"]).ok().stdout, "");
+    // once the container is gone, removing the image (imported again) frees its layers
+    s.run(&["rm", "user"]).ok();
+    s.run(&["pull", "busybox"]).ok();
+    let out = s.run(&["rmi", "busybox"]).ok().stdout;
+    assert_eq!(out.lines().filter(|l| l.starts_with("Deleted: ")).count(), 3, "image + 2 layers: {out}");
+    assert_eq!(std::fs::read_dir(s.root().join("layers")).unwrap().count(), 1, "hello-world's layer stays");
+    assert!(s.run(&["run", "--rm", "hello-world"]).ok().stdout.contains("Hello from skiff!"));
+    let r = s.run(&["rmi", "nope"]).code(1);
+    assert_eq!(r.stderr, "Error: No such image: nope\n");
+}

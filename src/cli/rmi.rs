@@ -1,0 +1,89 @@
+//! `skiff rmi [-f] IMAGE...`: untag, and delete an image once its last tag is gone, with
+//! Docker's conflict rules (an image a container uses is kept unless forced; never while a
+//! container runs). Layers go only when no image or container needs them.
+
+use crate::container::{self, Status};
+use crate::error::Error;
+use crate::reference::Reference;
+use crate::store::Store;
+use clap::Args;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Args)]
+pub struct RmiArgs {
+    /// Force removal of the image
+    #[arg(short, long)]
+    force: bool,
+    /// Images to remove (names or IDs)
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<String>,
+}
+
+pub fn exec(a: RmiArgs) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let mut code = 0;
+    for name in &a.images {
+        let _lock = store.lock()?;
+        if let Err(e) = remove_one(&store, name, a.force) {
+            eprintln!("Error: {e}");
+            code = 1;
+        }
+    }
+    Ok(code)
+}
+
+fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
+    let img = store.find_image(name).map_err(|e| match e {
+        Error::NoSuchImage(_) => Error::NoSuchImage(name.to_string()),
+        other => other,
+    })?;
+    let tag = Reference::parse(name).ok().map(Reference::with_default_tag).filter(|r| img.tags.contains(r));
+    let containers = container::list(store)?;
+    let users: Vec<&container::Container> = containers.iter().filter(|c| c.image == img.id).collect();
+    let running = users.iter().find(|c| c.state.status == Status::Running);
+    let short = img.id.short();
+    match &tag {
+        Some(r) if img.tags.len() > 1 => {
+            store.untag(r)?;
+            println!("Untagged: {}", r.familiar());
+            return Ok(());
+        }
+        Some(r) => {
+            if let Some(c) = users.first().filter(|_| !force) {
+                anyhow::bail!(
+                    "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {short}",
+                    c.short_id()
+                );
+            }
+            store.untag(r)?;
+            println!("Untagged: {}", r.familiar());
+            if running.is_some() {
+                return Ok(()); // the image stays, dangling, until its container is gone
+            }
+        }
+        None => {
+            if let Some(c) = running {
+                anyhow::bail!("conflict: unable to delete {short} (cannot be forced) - image is being used by running container {}", c.short_id());
+            }
+            if img.tags.len() > 1 && !force {
+                anyhow::bail!("conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories");
+            }
+            if let Some(c) = users.first().filter(|_| !force) {
+                anyhow::bail!("conflict: unable to delete {short} (must be forced) - image is being used by stopped container {}", c.short_id());
+            }
+            for t in &img.tags {
+                store.untag(t)?;
+                println!("Untagged: {}", t.familiar());
+            }
+        }
+    }
+    let in_use: BTreeSet<_> = containers.iter().flat_map(|c| c.layers.iter().cloned()).collect();
+    let deleted = store.delete_image(&img, &in_use)?;
+    if let Some(id) = deleted.image {
+        println!("Deleted: {id}");
+    }
+    for l in deleted.layers {
+        println!("Deleted: {l}");
+    }
+    Ok(())
+}

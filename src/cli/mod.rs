@@ -5,6 +5,7 @@ mod diff;
 mod history;
 mod images;
 mod info;
+mod inspect;
 mod ps;
 mod pull;
 mod rm;
@@ -88,6 +89,8 @@ enum ImageCommand {
     /// Remove one or more images
     #[command(alias = "remove")]
     Rm(rmi::RmiArgs),
+    /// Display detailed information on one or more images
+    Inspect(inspect::ImageInspectArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -131,6 +134,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => (tag::exec(a), 1),
         Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => (rmi::exec(a), 1),
+        Command::Image(ImageCommand::Inspect(a)) => (inspect::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

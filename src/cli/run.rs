@@ -58,13 +58,12 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         tty: a.tty,
         interactive: a.interactive,
         auto_remove: a.rm,
+        start_now: true,
     };
     let mut c = container::create(&store, &image, &a.image, &opts)?;
     let rt = WasiRuntime::new(&store)?;
     let root = c.root_spec(&store)?;
     let process = ProcessSpec { argv: c.argv(), env: c.config.env.clone(), cwd: c.config.working_dir.clone(), stdin: a.interactive };
-    c.state.set_running(std::process::id(), container::now());
-    c.save(&store)?;
     let result = rt.run(&root, &process);
     let code = match &result {
         Ok(code) => *code,

@@ -59,6 +59,9 @@ pub struct CreateOptions {
     pub tty: bool,
     pub interactive: bool,
     pub auto_remove: bool,
+    /// Record the container as already running, owned by this process (`run` in the
+    /// foreground): saves a second write on the hot path.
+    pub start_now: bool,
 }
 
 /// RFC 3339 with nanoseconds, as Docker writes times.
@@ -175,6 +178,10 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         state: State::default(),
         auto_remove: opts.auto_remove,
     };
+    let mut c = c;
+    if opts.start_now {
+        c.state.set_running(std::process::id(), now());
+    }
     // Build the container's directory aside and rename it in: it appears whole or not at all.
     let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;

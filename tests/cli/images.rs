@@ -137,3 +137,24 @@ fn rmi_untags_then_deletes_keeping_what_is_used() {
     let r = s.run(&["rmi", "nope"]).code(1);
     assert_eq!(r.stderr, "Error: No such image: nope\n");
 }
+
+#[test]
+fn image_inspect_has_dockers_keys() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    s.run(&["tag", "busybox", "mybox:v1"]).ok();
+    let out = s.run(&["image", "inspect", "busybox"]).ok().stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let img = &v[0];
+    let keys: Vec<&str> = img.as_object().unwrap().keys().map(String::as_str).collect();
+    for k in ["Id", "RepoTags", "RepoDigests", "Parent", "Created", "Config", "Architecture", "Os", "Size", "RootFS"] {
+        assert!(keys.contains(&k), "{k} missing: {keys:?}");
+    }
+    assert_eq!(img["RepoTags"], serde_json::json!(["busybox:latest", "mybox:v1"]));
+    assert_eq!(img["Config"]["Cmd"], serde_json::json!(["sh"]));
+    assert_eq!(img["RootFS"]["Type"], "layers");
+    assert_eq!(img["RootFS"]["Layers"].as_array().unwrap().len(), 2);
+    assert!(out.starts_with("[\n    {\n        \"Id\": \"sha256:"), "4-space indent like Docker:\n{out}");
+    let r = s.run(&["image", "inspect", "nope"]).code(1);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("[]\n", "Error: No such image: nope\n"));
+}

@@ -17,6 +17,9 @@ pub struct ImagesArgs {
     /// Show digests
     #[arg(long)]
     digests: bool,
+    /// Filter output based on conditions provided (dangling=true|false)
+    #[arg(short, long = "filter", value_name = "filter")]
+    filter: Vec<String>,
     /// Only images of this repository (and tag)
     #[arg(value_name = "REPOSITORY[:TAG]")]
     repository: Option<String>,
@@ -25,9 +28,19 @@ pub struct ImagesArgs {
 pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let filter = a.repository.as_deref().map(crate::reference::Reference::parse).transpose()?;
+    let mut dangling: Option<bool> = None;
+    for f in &a.filter {
+        match f.split_once('=') {
+            Some(("dangling", v)) => dangling = Some(v.parse().map_err(|_| anyhow::anyhow!("invalid filter 'dangling={v}'"))?),
+            _ => anyhow::bail!("invalid filter '{f}'"),
+        }
+    }
     let mut rows = Vec::new();
     let mut seen_ids = Vec::new();
     for img in store.list_images()? {
+        if dangling.is_some_and(|d| d != img.tags.is_empty()) {
+            continue;
+        }
         let id = if a.no_trunc { img.id.to_string() } else { img.id.short().to_string() };
         let created = img.created.as_deref().map(ago).unwrap_or_else(|| "N/A".into());
         let size = human_size(img.size);

@@ -6,6 +6,7 @@ mod history;
 mod images;
 mod info;
 mod inspect;
+mod prune;
 mod ps;
 mod pull;
 mod rm;
@@ -91,6 +92,8 @@ enum ImageCommand {
     Rm(rmi::RmiArgs),
     /// Display detailed information on one or more images
     Inspect(inspect::ImageInspectArgs),
+    /// Remove unused images
+    Prune(prune::PruneArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -135,6 +138,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => (rmi::exec(a), 1),
         Command::Image(ImageCommand::Inspect(a)) => (inspect::exec(a), 1),
+        Command::Image(ImageCommand::Prune(a)) => (prune::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

@@ -158,3 +158,27 @@ fn image_inspect_has_dockers_keys() {
     let r = s.run(&["image", "inspect", "nope"]).code(1);
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("[]\n", "Error: No such image: nope\n"));
 }
+
+#[test]
+fn dangling_images_and_prune() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    s.run(&["pull", "hello-world"]).ok();
+    s.run(&["run", "--name", "keep", "hello-world"]).ok();
+    // untagging an image no container uses leaves it dangling: <none> <none>
+    s.run(&["tag", "busybox", "other:v1"]).ok();
+    s.run(&["rmi", "busybox"]).ok();
+    s.run(&["rmi", "other:v1"]).ok();
+    assert_eq!(s.run(&["images", "-q"]).ok().stdout.lines().count(), 1, "busybox is gone with its last tag");
+    // prompts read "no" without a terminal
+    let r = s.run(&["image", "prune"]).ok();
+    assert!(r.stdout.contains("Are you sure you want to continue? [y/N] "), "{}", r.stdout);
+    let r = s.run(&["image", "prune", "-a", "-f"]).ok();
+    assert_eq!(r.stdout, "Total reclaimed space: 0B\n", "hello-world is used by a container");
+    s.run(&["rm", "keep"]).ok();
+    let r = s.run(&["image", "prune", "-a", "-f"]).ok();
+    assert!(r.stdout.starts_with("Deleted Images:\nuntagged: hello-world:latest\ndeleted: sha256:"), "{}", r.stdout);
+    assert_eq!(s.run(&["images", "-q"]).ok().stdout, "");
+    let out = s.run(&["images", "-f", "dangling=true"]).ok().stdout;
+    assert_eq!(out.lines().count(), 1, "{out}");
+}

@@ -2,6 +2,7 @@
 //! dispatch: parse, run, print `Error: …` on one line, exit like Docker.
 
 mod diff;
+mod explain;
 mod history;
 mod images;
 mod info;
@@ -94,6 +95,10 @@ enum ImageCommand {
     Inspect(inspect::ImageInspectArgs),
     /// Remove unused images
     Prune(prune::PruneArgs),
+    /// Draw an image's stack of layers: sizes, the step that made each, what is shared
+    Layers(explain::LayersArgs),
+    /// Say which layer provides a path, and what it shadows or what deleted it
+    Why(explain::WhyArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -139,6 +144,8 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => (rmi::exec(a), 1),
         Command::Image(ImageCommand::Inspect(a)) => (inspect::exec(a), 1),
         Command::Image(ImageCommand::Prune(a)) => (prune::exec(a), 1),
+        Command::Image(ImageCommand::Layers(a)) => (explain::layers(a), 1),
+        Command::Image(ImageCommand::Why(a)) => (explain::why(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

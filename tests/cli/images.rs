@@ -182,3 +182,23 @@ fn dangling_images_and_prune() {
     let out = s.run(&["images", "-f", "dangling=true"]).ok().stdout;
     assert_eq!(out.lines().count(), 1, "{out}");
 }
+
+#[test]
+fn image_layers_and_why_explain_the_stack() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    let out = s.run(&["image", "layers", "busybox"]).ok().stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("busybox:latest  sha256:") && lines[0].contains("2 layers"), "{out}");
+    let l2 = lines.iter().position(|l| l.contains("├─ layer 2  sha256:")).expect(&out);
+    let l1 = lines.iter().position(|l| l.contains("├─ layer 1  sha256:")).expect(&out);
+    assert!(l2 < l1, "top layer first:\n{out}");
+    let why = s.run(&["image", "why", "busybox", "/etc/issue"]).ok().stdout;
+    assert!(why.starts_with("/etc/issue in busybox:latest comes from layer 2 ("), "{why}");
+    assert!(why.contains("\n  it shadows the version in layer 1 ("), "{why}");
+    let why = s.run(&["image", "why", "busybox", "/etc/passwd"]).ok().stdout;
+    assert!(why.starts_with("/etc/passwd in busybox:latest comes from layer 1 (") && !why.contains("shadows"), "{why}");
+    let r = s.run(&["image", "why", "busybox", "/nope"]).code(1);
+    assert_eq!(r.stdout, "/nope is not in busybox:latest: no layer has it\n");
+    s.run(&["image", "layers", "nope"]).code(1);
+}

@@ -34,13 +34,30 @@ pub fn exec(a: HistoryArgs) -> anyhow::Result<i32> {
         };
         rows.push((h, size));
     }
+    // An image in this store whose history is a prefix of this one is the image that step
+    // made (the parent of a committed image, a build step): show its ID, else `<missing>`.
+    let mut known = Vec::new();
+    for s in store.list_images()? {
+        if let Ok(other) = store.image_by_manifest(&s.manifest_digest, vec![]) {
+            known.push(other);
+        }
+    }
+    let n = img.config.history.len();
+    let ids: Vec<Option<String>> = (0..n)
+        .map(|j| {
+            let len = n - j;
+            let prefix = &img.config.history[..len];
+            let layers = prefix.iter().filter(|h| !h.empty_layer).count();
+            known
+                .iter()
+                .find(|o| o.config.history == prefix && img.config.rootfs.diff_ids.get(..layers) == Some(&o.config.rootfs.diff_ids[..]))
+                .map(|o| if a.no_trunc { o.id.to_string() } else { o.id.short().to_string() })
+        })
+        .collect();
     rows.reverse();
-    let id = if a.no_trunc { img.id.to_string() } else { img.id.short().to_string() };
     let mut table = Vec::new();
     for (i, (h, size)) in rows.iter().enumerate() {
-        // Only the newest step is an image this store has an ID for; build intermediates
-        // (issue: `skiff build`) will fill in the rest.
-        let row_id = if i == 0 { id.clone() } else { "<missing>".to_string() };
+        let row_id = ids[i].clone().unwrap_or_else(|| "<missing>".to_string());
         if a.quiet {
             println!("{row_id}");
             continue;

@@ -1,6 +1,7 @@
 //! The command tree (Docker's verbs and flags), one file per command, and the top-level
 //! dispatch: parse, run, print `Error: …` on one line, exit like Docker.
 
+mod commit;
 mod diff;
 mod explain;
 mod history;
@@ -50,6 +51,8 @@ enum Command {
     History(history::HistoryArgs),
     /// Remove one or more images
     Rmi(rmi::RmiArgs),
+    /// Create a new image from a container's changes
+    Commit(commit::CommitArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -75,6 +78,8 @@ enum ContainerCommand {
     Rm(rm::RmArgs),
     /// Inspect changes to files or directories on a container's filesystem
     Diff(diff::DiffArgs),
+    /// Create a new image from a container's changes
+    Commit(commit::CommitArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +151,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Image(ImageCommand::Prune(a)) => (prune::exec(a), 1),
         Command::Image(ImageCommand::Layers(a)) => (explain::layers(a), 1),
         Command::Image(ImageCommand::Why(a)) => (explain::why(a), 1),
+        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => (commit::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

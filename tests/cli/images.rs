@@ -202,3 +202,34 @@ fn image_layers_and_why_explain_the_stack() {
     assert_eq!(r.stdout, "/nope is not in busybox:latest: no layer has it\n");
     s.run(&["image", "layers", "nope"]).code(1);
 }
+
+#[test]
+fn commit_turns_the_writable_layer_into_an_image() {
+    let s = Sandbox::new();
+    s.run(&["run", "--name", "mk", "busybox", "sh", "-c", "echo hello > /greeting; rm /bin/sleep"]).ok();
+    let out = s.run(&["commit", "-m", "add greeting", "-a", "Learner <l@example.com>", "mk", "greeting:v1"]).ok().stdout;
+    assert!(out.starts_with("sha256:") && out.trim().len() == 71, "{out}");
+    s.run(&["commit", "-c", "CMD [\"cat\",\"/greeting\"]", "-c", "ENV MOOD=happy", "mk", "greeting:v2"]).ok();
+    assert_eq!(s.run(&["run", "--rm", "greeting:v2"]).ok().stdout, "hello\n");
+    assert_eq!(s.run(&["run", "--rm", "greeting:v2", "sh", "-c", "echo $MOOD; test -e /bin/sleep || echo no-sleep"]).ok().stdout, "happy\nno-sleep\n");
+    // history: the new layer with the container's command and the comment, then busybox's ID
+    let h = s.run(&["history", "greeting:v1"]).ok().stdout;
+    let lines: Vec<&str> = h.lines().collect();
+    assert!(lines[1].contains("sh -c echo hello > /greeting; rm /bin/sleep") && lines[1].ends_with("add greeting"), "{h}");
+    let busybox_id = s.run(&["images", "-q", "busybox"]).ok().stdout.trim().to_string();
+    assert!(lines[2].starts_with(&busybox_id), "the parent step is busybox itself:\n{h}");
+    // the deletion travelled as an OCI whiteout: `image why` finds it
+    let why = s.run(&["image", "why", "greeting:v1", "/bin/sleep"]).ok().stdout;
+    assert!(why.starts_with("/bin/sleep is not in greeting:v1\n  a whiteout (/bin/.wh.sleep) in layer 3 ("), "{why}");
+    assert!(why.contains("it was added by layer 2 ("), "{why}");
+    let insp: serde_json::Value = serde_json::from_str(&s.run(&["image", "inspect", "greeting:v1"]).ok().stdout).unwrap();
+    assert_eq!(insp[0]["Author"], "Learner <l@example.com>");
+    assert_eq!(insp[0]["Comment"], "add greeting");
+    assert_eq!(insp[0]["RootFS"]["Layers"].as_array().unwrap().len(), 3);
+    // the new image shares busybox's two layers (stored once)
+    let layers = s.run(&["image", "layers", "greeting:v1"]).ok().stdout;
+    let shared: Vec<&str> = layers.lines().filter(|l| l.contains("shared with:")).collect();
+    assert_eq!(shared.len(), 3, "{layers}");
+    assert_eq!(shared.iter().filter(|l| l.contains("busybox:latest")).count(), 2, "{layers}");
+    s.run(&["commit", "nope"]).code(1);
+}

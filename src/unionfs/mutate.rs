@@ -339,7 +339,8 @@ impl UnionFs {
         let resolved = super::Resolved {
             path: vpath,
             layer: root.layer,
-            host_path: root.host_path(&[parent.comps.as_slice(), &[name.clone()]].concat()),
+            host_path: root
+                .host_path(&[parent.comps.as_slice(), std::slice::from_ref(&name)].concat()),
             kind: Kind::File,
         };
         Ok(Step::Done(Opened::File(f.into_std(), resolved)))

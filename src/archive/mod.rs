@@ -3,6 +3,7 @@
 
 pub mod create;
 pub mod extract;
+pub mod image_archive;
 
 pub const WHITEOUT_PREFIX: &str = ".wh.";
 pub const OPAQUE_MARKER: &str = ".wh..wh..opq";

@@ -14,6 +14,7 @@ mod pull;
 mod rm;
 mod rmi;
 mod run;
+mod save;
 mod tag;
 pub mod table;
 mod tutorial;
@@ -53,6 +54,10 @@ enum Command {
     Rmi(rmi::RmiArgs),
     /// Create a new image from a container's changes
     Commit(commit::CommitArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(save::SaveArgs),
+    /// Load images from a tar archive or STDIN
+    Load(save::LoadArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -104,6 +109,10 @@ enum ImageCommand {
     Layers(explain::LayersArgs),
     /// Say which layer provides a path, and what it shadows or what deleted it
     Why(explain::WhyArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(save::SaveArgs),
+    /// Load images from a tar archive or STDIN
+    Load(save::LoadArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -152,6 +161,8 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Image(ImageCommand::Layers(a)) => (explain::layers(a), 1),
         Command::Image(ImageCommand::Why(a)) => (explain::why(a), 1),
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => (commit::exec(a), 1),
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => (save::save(a), 1),
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => (save::load(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

@@ -233,3 +233,67 @@ fn commit_turns_the_writable_layer_into_an_image() {
     assert_eq!(shared.iter().filter(|l| l.contains("busybox:latest")).count(), 2, "{layers}");
     s.run(&["commit", "nope"]).code(1);
 }
+
+#[test]
+fn save_and_load_round_trip_both_formats() {
+    let s = Sandbox::new();
+    s.run(&["run", "--name", "mk", "busybox", "sh", "-c", "echo hi > /greeting; rm /bin/sleep"]).ok();
+    s.run(&["commit", "mk", "greeting:v1"]).ok();
+    let id = s.run(&["images", "-q", "--no-trunc", "greeting:v1"]).ok().stdout;
+    let docker_tar = s.work.path().join("g.tar");
+    let oci_tar = s.work.path().join("g-oci.tar");
+    s.run(&["save", "-o", docker_tar.to_str().unwrap(), "greeting:v1"]).ok();
+    s.run(&["save", "--format", "oci", "-o", oci_tar.to_str().unwrap(), "greeting:v1"]).ok();
+    // the docker-archive layout
+    let mut names: Vec<String> = tar::Archive::new(std::fs::File::open(&docker_tar).unwrap())
+        .entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert!(names.contains(&"manifest.json".to_string()) && names.contains(&"repositories".to_string()), "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with("/layer.tar")).count(), 3, "{names:?}");
+    assert!(names.contains(&format!("{}.json", id.trim().trim_start_matches("sha256:"))), "{names:?}");
+    for tar in [&docker_tar, &oci_tar] {
+        let t = Sandbox::new();
+        let out = t.run(&["load", "-i", tar.to_str().unwrap()]).ok().stdout;
+        assert_eq!(out, "Loaded image: greeting:v1\n");
+        assert_eq!(t.run(&["images", "-q", "--no-trunc", "greeting:v1"]).ok().stdout, id, "same image ID after load");
+        assert_eq!(t.run(&["run", "--rm", "greeting:v1", "sh", "-c", "cat /greeting; test -e /bin/sleep || echo gone"]).ok().stdout, "hi\ngone\n");
+    }
+    // loading again over an existing tag of another image renames the old one, as Docker says
+    let t = Sandbox::new();
+    t.run(&["pull", "busybox"]).ok();
+    t.run(&["tag", "busybox", "greeting:v1"]).ok();
+    let out = t.run_stdin_file(&["load"], &docker_tar).ok().stdout;
+    assert!(out.starts_with("The image greeting:v1 already exists, renaming the old one with ID sha256:"), "{out}");
+}
+
+#[test]
+fn load_refuses_bad_archives_and_adds_nothing() {
+    use std::io::Write;
+    let s = Sandbox::new();
+    // a layer whose content does not match the diff ID in its config
+    let config = serde_json::json!({"architecture":"wasm32","os":"wasip1","rootfs":{"type":"layers","diff_ids":[format!("sha256:{}", "0".repeat(64))]}});
+    let mut layer = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(2);
+    h.set_mode(0o644);
+    h.set_cksum();
+    layer.append_data(&mut h, "f", &b"hi"[..]).unwrap();
+    let layer = layer.into_inner().unwrap();
+    let manifest = serde_json::json!([{"Config":"c.json","RepoTags":["bad:v1"],"Layers":["l/layer.tar"]}]);
+    let mut ar = tar::Builder::new(Vec::new());
+    for (name, data) in [("c.json", serde_json::to_vec(&config).unwrap()), ("l/layer.tar", layer), ("manifest.json", serde_json::to_vec(&manifest).unwrap())] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        ar.append_data(&mut h, name, data.as_slice()).unwrap();
+    }
+    let path = s.work.path().join("bad.tar");
+    std::fs::File::create(&path).unwrap().write_all(&ar.into_inner().unwrap()).unwrap();
+    let r = s.run(&["load", "-i", path.to_str().unwrap()]).code(1);
+    assert!(r.stderr.starts_with(&format!("Error: invalid layer sha256:{}: layer.tar: content hashes to sha256:", "0".repeat(64))), "{}", r.stderr);
+    assert_eq!(s.run(&["images", "-q"]).ok().stdout, "");
+    assert_eq!(std::fs::read_dir(s.root().join("layers")).unwrap().count(), 0);
+    let r = s.run(&["load", "-i", "/nonexistent.tar"]).code(1);
+    assert!(r.stderr.starts_with("Error: /nonexistent.tar: "), "{}", r.stderr);
+}

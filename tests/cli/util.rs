@@ -81,6 +81,11 @@ impl Sandbox {
         Run::from(child.wait_with_output().unwrap())
     }
 
+    /// Run `skiff ARGS` with the file `input` on stdin.
+    pub fn run_stdin_file(&self, args: &[&str], input: &Path) -> Run {
+        Run::from(self.cmd(args).stdin(std::fs::File::open(input).unwrap()).output().unwrap())
+    }
+
     /// `skiff run --rm busybox sh -c SCRIPT`, expected to succeed; its stdout.
     pub fn sh(&self, script: &str) -> String {
         self.run(&["run", "--rm", "busybox", "sh", "-c", script]).ok().stdout

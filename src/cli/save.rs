@@ -1,0 +1,106 @@
+//! `skiff save` and `skiff load`: images to and from archives (docker-archive or OCI layout).
+
+use crate::archive::image_archive;
+use crate::reference::Reference;
+use crate::runtime::wasi::WasiRuntime;
+use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// `docker save`'s layout: manifest.json, repositories, <config>.json, <layer>/layer.tar
+    Docker,
+    /// An OCI image layout: oci-layout, index.json, blobs/sha256/…
+    Oci,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short, long, value_name = "string")]
+    output: Option<PathBuf>,
+    /// Archive layout
+    #[arg(long, value_enum, default_value = "docker")]
+    format: Format,
+    /// Images to save (names or IDs)
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN
+    #[arg(short, long, value_name = "string")]
+    input: Option<PathBuf>,
+    /// Suppress the load output
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn save(a: SaveArgs) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let mut images = Vec::new();
+    for name in &a.images {
+        let img = store.find_image(name)?;
+        // A name saves that tag; an ID saves every tag of the image.
+        let tags = match Reference::parse(name).map(Reference::with_default_tag) {
+            Ok(r) if img.tags.contains(&r) => vec![r],
+            _ => img.tags.clone(),
+        };
+        images.push((img, tags));
+    }
+    let write = |out: &mut dyn std::io::Write| match a.format {
+        Format::Docker => image_archive::save_docker(&store, &images, out),
+        Format::Oci => image_archive::save_oci(&store, &images, out),
+    };
+    match &a.output {
+        Some(path) => {
+            // Write beside the target and rename: a failed save leaves no half archive.
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            write(tmp.as_file_mut())?;
+            tmp.persist(path).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error))?;
+        }
+        None => {
+            if std::io::stdout().is_terminal() {
+                anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+            }
+            write(&mut std::io::stdout().lock())?;
+        }
+    }
+    Ok(0)
+}
+
+pub fn load(a: LoadArgs) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let (path, _tmp) = match &a.input {
+        Some(p) => (p.clone(), None),
+        None => {
+            let mut tmp = tempfile::NamedTempFile::new_in(store.tmp_dir())?;
+            std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut())?;
+            (tmp.path().to_path_buf(), Some(tmp))
+        }
+    };
+    let _lock = store.lock()?;
+    let loaded = image_archive::load(&store, &path)?;
+    let rt = WasiRuntime::new(&store)?;
+    for l in &loaded {
+        for meta in &l.layers {
+            rt.precompile_layer(&store, meta)?;
+        }
+        if a.quiet {
+            continue;
+        }
+        for (tag, old) in &l.renamed {
+            println!("The image {} already exists, renaming the old one with ID {old} to empty string", tag.familiar());
+        }
+        if l.tags.is_empty() {
+            println!("Loaded image ID: {}", l.id);
+        }
+        for t in &l.tags {
+            println!("Loaded image: {}", t.familiar());
+        }
+    }
+    Ok(0)
+}

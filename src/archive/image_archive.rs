@@ -47,6 +47,7 @@ pub fn save_docker(store: &Store, images: &[(Image, Vec<Reference>)], out: impl 
             let dir = chain.hex().to_string();
             let name = format!("{dir}/layer.tar");
             if written.insert(name.clone()) {
+                w.append(&dir, &crate::archive::create::Node::Dir { mode: 0o755 }).at(&dir)?;
                 let v1 = serde_json::json!({ "id": dir, "parent": if i > 0 { chains[i - 1].hex().to_string() } else { String::new() } });
                 w.append(&format!("{dir}/VERSION"), &crate::archive::create::Node::File { data: b"1.0".to_vec(), mode: 0o644 }).at(&dir)?;
                 w.append(&format!("{dir}/json"), &crate::archive::create::Node::File { data: to_json(&v1), mode: 0o644 }).at(&dir)?;

@@ -137,6 +137,11 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         return Err(Error::Other(format!("the working directory '{working_dir}' is invalid, it needs to be an absolute path")));
     }
     let _lock = store.lock()?;
+    // The image was found before the lock was taken: an `rmi` may have removed it since.
+    // Under the lock, its layers cannot go away until the container holds them.
+    if let Some(missing) = image.chain_ids().iter().find(|c| !store.has_layer(c)) {
+        return Err(Error::NoSuchImage(format!("{image_name} (layer {missing} was removed)")));
+    }
     let name = match &opts.name {
         Some(n) => {
             if !names::valid_name(n) {

@@ -4,6 +4,7 @@
 mod commit;
 mod diff;
 mod explain;
+mod export;
 mod history;
 mod images;
 mod info;
@@ -58,6 +59,10 @@ enum Command {
     Save(save::SaveArgs),
     /// Load images from a tar archive or STDIN
     Load(save::LoadArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(export::ExportArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(export::ImportArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -85,6 +90,8 @@ enum ContainerCommand {
     Diff(diff::DiffArgs),
     /// Create a new image from a container's changes
     Commit(commit::CommitArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(export::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +120,8 @@ enum ImageCommand {
     Save(save::SaveArgs),
     /// Load images from a tar archive or STDIN
     Load(save::LoadArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(export::ImportArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -163,6 +172,8 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => (commit::exec(a), 1),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => (save::save(a), 1),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => (save::load(a), 1),
+        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => (export::export(a), 1),
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => (export::import(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

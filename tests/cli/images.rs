@@ -297,3 +297,21 @@ fn load_refuses_bad_archives_and_adds_nothing() {
     let r = s.run(&["load", "-i", "/nonexistent.tar"]).code(1);
     assert!(r.stderr.starts_with("Error: /nonexistent.tar: "), "{}", r.stderr);
 }
+
+#[test]
+fn export_and_import_flatten_a_container() {
+    let s = Sandbox::new();
+    s.run(&["run", "--name", "c1", "busybox", "sh", "-c", "echo hi > /greeting; rm /bin/sleep"]).ok();
+    let tar = s.work.path().join("c1.tar");
+    s.run(&["export", "-o", tar.to_str().unwrap(), "c1"]).ok();
+    let names: Vec<String> = tar::Archive::new(std::fs::File::open(&tar).unwrap())
+        .entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(names.contains(&"greeting".to_string()) && names.contains(&"bin/box".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n == "bin/sleep" || n.contains(".wh.")), "the merged view, whiteouts applied: {names:?}");
+    let out = s.run(&["import", tar.to_str().unwrap(), "flat:v1"]).ok().stdout;
+    assert!(out.starts_with("sha256:"), "{out}");
+    assert_eq!(s.run(&["run", "--rm", "flat:v1", "sh", "-c", "cat /greeting; test -e /bin/sleep || echo no-sleep"]).ok().stdout, "hi\nno-sleep\n");
+    let insp: serde_json::Value = serde_json::from_str(&s.run(&["image", "inspect", "flat:v1"]).ok().stdout).unwrap();
+    assert_eq!(insp[0]["RootFS"]["Layers"].as_array().unwrap().len(), 1, "import makes one layer");
+    s.run(&["export", "nope"]).code(1);
+}

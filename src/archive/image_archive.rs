@@ -200,17 +200,8 @@ fn load_image(store: &Store, config_bytes: &[u8], layers: &[std::path::PathBuf],
     Ok(loaded)
 }
 
-/// `r`, gunzipped when it starts with the gzip magic.
-fn decompressed(mut f: fs::File) -> Result<Box<dyn Read>> {
-    let mut magic = [0u8; 2];
-    let n = f.read(&mut magic).at("archive")?;
-    use std::io::Seek;
-    f.seek(std::io::SeekFrom::Start(0)).at("archive")?;
-    if n == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(flate2::read::GzDecoder::new(f)))
-    } else {
-        Ok(Box::new(f))
-    }
+fn decompressed(f: fs::File) -> Result<Box<dyn Read>> {
+    super::maybe_gunzip(f).at("archive")
 }
 
 /// A path named inside the archive, which must stay inside it.

@@ -8,7 +8,7 @@ use crate::runtime::wasi::WasiRuntime;
 use crate::spec::{to_json, ContainerConfig, Descriptor, History, ImageConfig, RootFs, MEDIA_TYPE_LAYER};
 use crate::unionfs::{Kind, UnionFs};
 use clap::Args;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -42,20 +42,7 @@ pub fn export(a: ExportArgs) -> anyhow::Result<i32> {
         w.finish()?;
         Ok(())
     };
-    match &a.output {
-        Some(p) => {
-            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            write(tmp.as_file_mut())?;
-            tmp.persist(p).map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.error))?;
-        }
-        None => {
-            if std::io::stdout().is_terminal() {
-                anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
-            }
-            write(&mut std::io::stdout().lock())?;
-        }
-    }
+    super::write_output(a.output.as_deref(), write)?;
     Ok(0)
 }
 
@@ -81,16 +68,12 @@ fn walk(fs: &UnionFs, dir: &str, w: &mut TarWriter<&mut dyn Write>) -> anyhow::R
 pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let target = a.repository.as_deref().map(Reference::parse).transpose()?.map(Reference::with_default_tag);
-    let mut raw: Box<dyn Read> = if a.file == "-" {
+    let raw: Box<dyn Read> = if a.file == "-" {
         Box::new(std::io::stdin())
     } else {
         Box::new(std::fs::File::open(&a.file).map_err(|e| anyhow::anyhow!("{}: {e}", a.file))?)
     };
-    let mut head = [0u8; 2];
-    let n = raw.read(&mut head)?;
-    let chained = std::io::Cursor::new(head[..n].to_vec()).chain(raw);
-    let mut reader: Box<dyn Read> =
-        if n == 2 && head == [0x1f, 0x8b] { Box::new(flate2::read::GzDecoder::new(chained)) } else { Box::new(chained) };
+    let mut reader = crate::archive::maybe_gunzip(raw)?;
     let _lock = store.lock()?;
     let (diff, size) = store.put_blob_reader(&mut reader)?;
     let meta = store.unpack_layer(&diff, None)?;

@@ -180,6 +180,30 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
     }
 }
 
+/// Write an archive to `path` (via a temporary file renamed into place, so a failure leaves no
+/// half archive) or to stdout — never to a terminal, as Docker refuses.
+pub fn write_output(
+    path: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    match path {
+        Some(p) => {
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            write(tmp.as_file_mut())?;
+            tmp.persist(p).map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.error))?;
+        }
+        None => {
+            if std::io::stdout().is_terminal() {
+                anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+            }
+            write(&mut std::io::stdout().lock())?;
+        }
+    }
+    Ok(())
+}
+
 /// The store at `$SKIFF_ROOT` (or the default root).
 pub fn open_store() -> anyhow::Result<Store> {
     Ok(Store::open(Store::default_root())?)

@@ -4,7 +4,6 @@ use crate::archive::image_archive;
 use crate::reference::Reference;
 use crate::runtime::wasi::WasiRuntime;
 use clap::{Args, ValueEnum};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -54,21 +53,7 @@ pub fn save(a: SaveArgs) -> anyhow::Result<i32> {
         Format::Docker => image_archive::save_docker(&store, &images, out),
         Format::Oci => image_archive::save_oci(&store, &images, out),
     };
-    match &a.output {
-        Some(path) => {
-            // Write beside the target and rename: a failed save leaves no half archive.
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            write(tmp.as_file_mut())?;
-            tmp.persist(path).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error))?;
-        }
-        None => {
-            if std::io::stdout().is_terminal() {
-                anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
-            }
-            write(&mut std::io::stdout().lock())?;
-        }
-    }
+    super::write_output(a.output.as_deref(), |out| Ok(write(out)?))?;
     Ok(0)
 }
 

@@ -75,6 +75,7 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
     let mut layers = base.manifest.layers.clone();
     layers.push(Descriptor::new(MEDIA_TYPE_LAYER, diff_id, size));
     let (id, manifest) = store.put_image(&to_json(&config), layers)?;
+    store.set_parent(&id, &base.id)?;
     if let Some(t) = &target {
         store.tag_image(&manifest, t)?;
     }

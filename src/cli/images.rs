@@ -1,7 +1,9 @@
 //! `skiff images` / `image ls`: REPOSITORY TAG IMAGE ID CREATED SIZE.
 
 use super::table::{ago, human_size, render};
+use crate::spec::Digest;
 use clap::Args;
+use std::collections::BTreeSet;
 
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
@@ -37,7 +39,13 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
     }
     let mut rows = Vec::new();
     let mut seen_ids = Vec::new();
+    // As Docker: an untagged image that another image was made from is an intermediate
+    // image (a build step, a committed container's base), shown only with `-a`.
+    let parents: BTreeSet<Digest> = store.parent_links()?.into_iter().map(|(_, p)| p).collect();
     for img in store.list_images()? {
+        if !a.all && img.tags.is_empty() && parents.contains(&img.id) {
+            continue;
+        }
         if dangling.is_some_and(|d| d != img.tags.is_empty()) {
             continue;
         }
@@ -81,6 +89,5 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
         };
         print!("{}", render(header, &rows));
     }
-    let _ = a.all;
     Ok(0)
 }

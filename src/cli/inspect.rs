@@ -45,7 +45,7 @@ pub fn image_json(store: &Store, img: &Image) -> anyhow::Result<Value> {
         "Id": img.id.to_string(),
         "RepoTags": tags,
         "RepoDigests": [],
-        "Parent": "",
+        "Parent": store.parent(&img.id).map(|p| p.to_string()).unwrap_or_default(),
         "Comment": img.config.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
         "Created": img.config.created.clone().unwrap_or_default(),
         "Author": img.config.author.clone().unwrap_or_default(),

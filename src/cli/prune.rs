@@ -3,7 +3,9 @@
 
 use crate::container;
 use clap::Args;
-use std::collections::BTreeSet;
+use crate::spec::Digest;
+use crate::store::Store;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
 #[derive(Debug, Args)]
@@ -36,23 +38,8 @@ pub fn exec(a: PruneArgs) -> anyhow::Result<i32> {
     let in_use: BTreeSet<_> = containers.iter().flat_map(|c| c.layers.iter().cloned()).collect();
     let mut lines = Vec::new();
     let mut reclaimed = 0u64;
-    for summary in store.list_images()? {
-        if used_images.contains(&summary.id) || (!a.all && !summary.tags.is_empty()) {
-            continue;
-        }
-        let img = store.image_by_manifest(&summary.manifest_digest, summary.tags.clone())?;
-        for t in &img.tags {
-            store.untag(t)?;
-            lines.push(format!("untagged: {}", t.familiar()));
-        }
-        let sizes: Vec<_> = img.chain_ids().iter().map(|c| (c.clone(), store.layer_meta(c).map(|m| m.size).unwrap_or(0))).collect();
-        let deleted = store.delete_image(&img, &in_use)?;
-        lines.extend(deleted.image.iter().map(|d| format!("deleted: {d}")));
-        for l in &deleted.layers {
-            lines.push(format!("deleted: {l}"));
-            reclaimed += sizes.iter().find(|(c, _)| c == l).map(|(_, s)| *s).unwrap_or(0);
-        }
-    }
+    // With `-a`, a tagged base whose last child went in one pass goes in the next.
+    while prune_pass(&store, a.all, &used_images, &in_use, &mut lines, &mut reclaimed)? && a.all {}
     if !lines.is_empty() {
         println!("Deleted Images:");
         for l in lines {
@@ -62,4 +49,45 @@ pub fn exec(a: PruneArgs) -> anyhow::Result<i32> {
     }
     println!("Total reclaimed space: {}", super::table::human_size(reclaimed));
     Ok(0)
+}
+
+/// One pass over the heads (images no other image was made from), as Docker prunes: each
+/// candidate goes with the untagged intermediate images below it. Returns whether any went.
+fn prune_pass(
+    store: &Store,
+    all: bool,
+    used_images: &BTreeSet<Digest>,
+    in_use: &BTreeSet<Digest>,
+    lines: &mut Vec<String>,
+    reclaimed: &mut u64,
+) -> anyhow::Result<bool> {
+    let before = lines.len();
+    let parents: BTreeSet<_> = store.parent_links()?.into_iter().map(|(_, p)| p).collect();
+    for summary in store.list_images()? {
+        if used_images.contains(&summary.id) || parents.contains(&summary.id) || (!all && !summary.tags.is_empty()) {
+            continue;
+        }
+        let img = store.image_by_manifest(&summary.manifest_digest, summary.tags.clone())?;
+        for t in &img.tags {
+            store.untag(t)?;
+            lines.push(format!("untagged: {}", t.familiar()));
+        }
+        // Layer sizes of the image and its ancestors, for the reclaimed total.
+        let mut sizes = BTreeMap::new();
+        let mut walk = Some(img.clone());
+        while let Some(i) = walk.take() {
+            for c in i.chain_ids() {
+                sizes.insert(c.clone(), store.layer_meta(&c).map(|m| m.size).unwrap_or(0));
+            }
+            walk = store.parent(&i.id).and_then(|p| store.find_image(&p.to_string()).ok());
+        }
+        for deleted in store.delete_image_and_parents(&img, in_use, used_images)? {
+            lines.extend(deleted.image.iter().map(|d| format!("deleted: {d}")));
+            for l in &deleted.layers {
+                lines.push(format!("deleted: {l}"));
+                *reclaimed += sizes.get(l).copied().unwrap_or(0);
+            }
+        }
+    }
+    Ok(lines.len() > before)
 }

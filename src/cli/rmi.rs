@@ -57,13 +57,18 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
             }
             store.untag(r)?;
             println!("Untagged: {}", r.familiar());
-            if running.is_some() {
-                return Ok(()); // the image stays, dangling, until its container is gone
+            if running.is_some() || !store.children(&img.id)?.is_empty() {
+                // The image stays: dangling until its container is gone, or as the
+                // intermediate image its children were made from.
+                return Ok(());
             }
         }
         None => {
             if let Some(c) = running {
                 anyhow::bail!("conflict: unable to delete {short} (cannot be forced) - image is being used by running container {}", c.short_id());
+            }
+            if !store.children(&img.id)?.is_empty() {
+                anyhow::bail!("conflict: unable to delete {short} (cannot be forced) - image has dependent child images");
             }
             if img.tags.len() > 1 && !force {
                 anyhow::bail!("conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories");
@@ -78,12 +83,14 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
         }
     }
     let in_use: BTreeSet<_> = containers.iter().flat_map(|c| c.layers.iter().cloned()).collect();
-    let deleted = store.delete_image(&img, &in_use)?;
-    if let Some(id) = deleted.image {
-        println!("Deleted: {id}");
-    }
-    for l in deleted.layers {
-        println!("Deleted: {l}");
+    let used_images: BTreeSet<_> = containers.iter().map(|c| c.image.clone()).collect();
+    for deleted in store.delete_image_and_parents(&img, &in_use, &used_images)? {
+        if let Some(id) = deleted.image {
+            println!("Deleted: {id}");
+        }
+        for l in deleted.layers {
+            println!("Deleted: {l}");
+        }
     }
     Ok(())
 }

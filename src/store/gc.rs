@@ -41,6 +41,7 @@ impl Store {
         let mut idx = self.index()?;
         idx.manifests.retain(|d| d.digest != img.manifest_digest);
         self.write_index(&idx)?;
+        self.forget_parent(&img.id)?;
         // What the remaining images still need.
         let mut keep_chains = in_use.clone();
         let mut keep_blobs: BTreeSet<Digest> = BTreeSet::new();
@@ -70,6 +71,26 @@ impl Store {
             }
         }
         Ok(deleted)
+    }
+}
+
+impl Store {
+    /// Delete `img` as [`Store::delete_image`] does, then its parents while each is
+    /// untagged, has no other child and no container uses it (Docker prunes parents so).
+    /// `used_images` are the image IDs containers use. Returns what each deletion removed.
+    pub fn delete_image_and_parents(&self, img: &Image, in_use: &BTreeSet<Digest>, used_images: &BTreeSet<Digest>) -> Result<Vec<Deleted>> {
+        let parent = self.parent(&img.id);
+        let mut out = vec![self.delete_image(img, in_use)?];
+        let mut next = parent;
+        while let Some(id) = next.take() {
+            let Ok(p) = self.find_image(&id.to_string()) else { break };
+            if !p.tags.is_empty() || used_images.contains(&p.id) || !self.children(&p.id)?.is_empty() {
+                break;
+            }
+            next = self.parent(&p.id);
+            out.push(self.delete_image(&p, in_use)?);
+        }
+        Ok(out)
     }
 }
 

@@ -158,6 +158,16 @@ impl Store {
         Err(Error::NoSuchImage(Reference::parse(name).map(|r| r.with_default_tag().familiar()).unwrap_or_else(|_| name.to_string())))
     }
 
+    /// The IDs of every image in the index.
+    pub fn image_ids(&self) -> Result<std::collections::BTreeSet<Digest>> {
+        let mut out = std::collections::BTreeSet::new();
+        for (m, _) in self.tags_by_manifest()? {
+            let manifest: Manifest = self.read_json(&m)?;
+            out.insert(manifest.config.digest);
+        }
+        Ok(out)
+    }
+
     /// Every image, newest entries first (as `docker images` lists them).
     pub fn list_images(&self) -> Result<Vec<ImageSummary>> {
         let mut out = Vec::new();

@@ -1,5 +1,5 @@
 //! The state root: an OCI image layout (`oci/`), extracted layers by chain ID (`layers/`),
-//! compiled modules (`modules/`) and containers (`containers/`), written atomically under a lock.
+//! compiled modules (`modules/`), containers (`containers/`) and image parents (`meta/`), written atomically under a lock.
 //!
 //! Contracts
 //! * Every file is written to a temporary file in the same directory, then renamed into place:
@@ -12,6 +12,7 @@ mod blobs;
 mod gc;
 mod images;
 mod layers;
+mod parents;
 
 pub use gc::Deleted;
 pub use images::{Image, ImageSummary};

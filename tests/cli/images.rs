@@ -315,3 +315,33 @@ fn export_and_import_flatten_a_container() {
     assert_eq!(insp[0]["RootFS"]["Layers"].as_array().unwrap().len(), 1, "import makes one layer");
     s.run(&["export", "nope"]).code(1);
 }
+
+#[test]
+fn parents_make_intermediate_images() {
+    let s = Sandbox::new();
+    s.run(&["run", "--name", "mk", "busybox", "sh", "-c", "echo hi > /f"]).ok();
+    let snap = s.run(&["commit", "mk", "snap:v1"]).ok().stdout.trim().to_string();
+    s.run(&["rm", "mk"]).ok();
+    let busybox = s.run(&["images", "-q", "--no-trunc", "busybox"]).ok().stdout.trim().to_string();
+    let insp: serde_json::Value = serde_json::from_str(&s.run(&["image", "inspect", &snap]).ok().stdout).unwrap();
+    assert_eq!(insp[0]["Parent"], busybox.as_str(), "commit records the container's image as the parent");
+    // Untagging the base leaves it as an intermediate image: hidden, but kept for its child.
+    assert_eq!(s.run(&["rmi", "busybox"]).ok().stdout, "Untagged: busybox:latest\n");
+    let short = &busybox[7..19];
+    assert!(!s.run(&["images"]).ok().stdout.contains(short));
+    assert!(!s.run(&["images", "-f", "dangling=true"]).ok().stdout.contains(short));
+    let all = s.run(&["images", "-a"]).ok().stdout;
+    assert!(all.lines().any(|l| l.starts_with("<none>") && l.contains(short)), "{all}");
+    let r = s.run(&["rmi", short]).code(1);
+    assert_eq!(r.stderr, format!("Error: conflict: unable to delete {short} (cannot be forced) - image has dependent child images\n"));
+    s.run(&["image", "prune", "-f"]).ok();
+    assert!(s.run(&["images", "-a"]).ok().stdout.contains(short), "prune keeps an intermediate image");
+    // Removing the child takes the untagged parent with it, layers and all.
+    let out = s.run(&["rmi", "snap:v1"]).ok().stdout;
+    let deleted: Vec<&str> = out.lines().filter(|l| l.starts_with("Deleted: ")).collect();
+    assert!(out.starts_with(&format!("Untagged: snap:v1\nDeleted: {snap}\n")), "{out}");
+    assert!(deleted.contains(&format!("Deleted: {busybox}").as_str()), "{out}");
+    assert_eq!(deleted.len(), 2 + 3, "two images and their three layers:\n{out}");
+    assert_eq!(s.run(&["images", "-a", "-q"]).ok().stdout, "");
+    assert_eq!(std::fs::read_dir(s.root().join("layers")).unwrap().count(), 0);
+}

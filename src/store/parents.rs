@@ -1,0 +1,66 @@
+//! Which image each image was built on (`meta/parents/<image hex>` holds the parent's image
+//! ID), as Docker's image store records it: `commit` and each build step set it. It decides
+//! which untagged images are intermediate (hidden by `images` without `-a`, kept by prune)
+//! and lets `rmi` remove untagged parents after their last child.
+
+use super::{atomic_write, Store};
+use crate::error::{IoContext, Result};
+use crate::spec::Digest;
+use std::fs;
+use std::path::PathBuf;
+
+impl Store {
+    fn parents_dir(&self) -> PathBuf {
+        self.root.join("meta/parents")
+    }
+
+    /// Record that `child` was made from `parent`. Caller holds the lock.
+    pub fn set_parent(&self, child: &Digest, parent: &Digest) -> Result<()> {
+        let dir = self.parents_dir();
+        fs::create_dir_all(&dir).at(&dir)?;
+        atomic_write(&dir.join(child.hex()), parent.to_string().as_bytes())
+    }
+
+    /// The image `id` was made from, if this store recorded one.
+    pub fn parent(&self, id: &Digest) -> Option<Digest> {
+        let text = fs::read_to_string(self.parents_dir().join(id.hex())).ok()?;
+        text.trim().parse().ok()
+    }
+
+    /// Every recorded (child, parent) pair.
+    pub fn parent_links(&self) -> Result<Vec<(Digest, Digest)>> {
+        let dir = self.parents_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e).at(&dir),
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            let e = e.at(&dir)?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if let (Ok(child), Some(parent)) = (format!("sha256:{name}").parse::<Digest>(), fs::read_to_string(e.path()).ok().and_then(|t| t.trim().parse().ok())) {
+                out.push((child, parent));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Images recorded as made from `id` (that still exist in the index).
+    pub fn children(&self, id: &Digest) -> Result<Vec<Digest>> {
+        let existing = self.image_ids()?;
+        Ok(self.parent_links()?.into_iter().filter(|(c, p)| p == id && existing.contains(c)).map(|(c, _)| c).collect())
+    }
+
+    /// Forget `id`'s parent link (its image is being deleted). Caller holds the lock.
+    pub(super) fn forget_parent(&self, id: &Digest) -> Result<()> {
+        let p = self.parents_dir().join(id.hex());
+        match fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).at(&p),
+            _ => Ok(()),
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 mod guests;
 mod images;
+mod interop;
 mod run;
 mod tutorials;
 mod util;

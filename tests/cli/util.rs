@@ -91,3 +91,41 @@ impl Sandbox {
         self.run(&["run", "--rm", "busybox", "sh", "-c", script]).ok().stdout
     }
 }
+
+/// Make sure the Debian package `pkg` providing `bin` is installed, installing it with apt
+/// if needed (CI starts with nothing). Returns `None`, after printing why, only where the
+/// tool cannot exist (not Linux); an install that fails on Linux fails the test.
+pub fn require_tool(bin: &str, pkg: &str) -> Option<PathBuf> {
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if !cfg!(target_os = "linux") {
+        eprintln!("skipped: {bin} comes from Debian's {pkg} package, which needs Linux");
+        return None;
+    }
+    let find = || {
+        std::env::var_os("PATH")
+            .and_then(|p| std::env::split_paths(&p).map(|d| d.join(bin)).find(|p| p.is_file()))
+    };
+    if let Some(p) = find() {
+        return Some(p);
+    }
+    let _guard = APT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = find() {
+        return Some(p);
+    }
+    let apt = |args: &[&str]| {
+        let out = Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=300", "-y", "-q"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output()
+            .expect("apt-get runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    if !apt(&["install", "--no-install-recommends", pkg]).0 {
+        let (ok, err) = apt(&["update"]);
+        assert!(ok, "apt-get update failed: {err}");
+        let (ok, err) = apt(&["install", "--no-install-recommends", pkg]);
+        assert!(ok, "apt-get install {pkg} failed: {err}");
+    }
+    Some(find().unwrap_or_else(|| panic!("{pkg} installed but {bin} is not on PATH")))
+}

@@ -3,6 +3,7 @@
 //! as WASI guests in wasmtime over a userspace union filesystem, on any OS, without root.
 
 pub mod archive;
+pub mod build;
 pub mod builtin;
 pub mod cli;
 pub mod container;

@@ -1,11 +1,11 @@
 //! `skiff commit [-m] [-a] [-c INSTR] CONTAINER [REPO[:TAG]]`: the container's writable layer,
 //! whiteouts and all, becomes a new layer on top of its image.
 
-use crate::archive::create::{source_date_epoch, tar_dir};
+use crate::build::layer::layer_from_dir;
 use crate::container;
 use crate::reference::Reference;
 use crate::runtime::wasi::WasiRuntime;
-use crate::spec::{to_json, Descriptor, History, MEDIA_TYPE_LAYER};
+use crate::spec::{to_json, History};
 use clap::Args;
 use std::collections::BTreeMap;
 
@@ -51,20 +51,15 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
     }
     // The layer: the upper dir as a deterministic tar (OCI whiteouts are plain files there).
     let _lock = store.lock()?;
-    let mut tmp = tempfile::NamedTempFile::new_in(store.tmp_dir())?;
-    tar_dir(&c.upper(&store), tmp.as_file_mut(), source_date_epoch())?;
-    let (diff_id, size) = store.put_blob_reader(&mut std::fs::File::open(tmp.path())?)?;
-    let parent = base.chain_ids().last().cloned();
-    let meta = store.unpack_layer(&diff_id, parent.as_ref())?;
-    WasiRuntime::new(&store)?.precompile_layer(&store, &meta)?;
-
+    let rt = WasiRuntime::new(&store)?;
+    let (desc, _) = layer_from_dir(&store, &rt, &c.upper(&store), base.chain_ids().last())?;
     let now = container::now();
     config.created = Some(now.clone());
     if let Some(author) = &a.author {
         config.author = Some(author.clone());
     }
     config.config = Some(run);
-    config.rootfs.diff_ids.push(diff_id.clone());
+    config.rootfs.diff_ids.push(desc.digest.clone());
     config.history.push(History {
         created: Some(now),
         created_by: Some(c.argv().join(" ")),
@@ -73,7 +68,7 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
         empty_layer: false,
     });
     let mut layers = base.manifest.layers.clone();
-    layers.push(Descriptor::new(MEDIA_TYPE_LAYER, diff_id, size));
+    layers.push(desc);
     let (id, manifest) = store.put_image(&to_json(&config), layers)?;
     store.set_parent(&id, &base.id)?;
     if let Some(t) = &target {

@@ -1,7 +1,8 @@
 //! `skiff history IMAGE`: the steps that made an image, newest first, one row per history
 //! entry (`<missing>` where this store has no image for that step, 0B for metadata steps).
 
-use super::table::{ago, ellipsis, human_size, render};
+use super::listing::Listing;
+use super::table::{ago, ellipsis, human_size};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -15,9 +16,24 @@ pub struct HistoryArgs {
     /// Only show image IDs
     #[arg(short, long)]
     quiet: bool,
+    /// Pretty-print history using a Go template
+    #[arg(long, value_name = "string")]
+    format: Option<String>,
     /// The image
     image: String,
 }
+
+/// The fields `--format` may name, with their column titles.
+const FIELDS: &[(&str, &str)] = &[
+    ("ID", "IMAGE"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("CreatedBy", "CREATED BY"),
+    ("Size", "SIZE"),
+    ("Comment", "COMMENT"),
+];
+const DEFAULT: &str = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+const DEFAULT_RAW: &str = "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
 
 pub fn exec(a: HistoryArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
@@ -55,7 +71,7 @@ pub fn exec(a: HistoryArgs) -> anyhow::Result<i32> {
         })
         .collect();
     rows.reverse();
-    let mut table = Vec::new();
+    let mut list = Listing::new(FIELDS, if a.human { DEFAULT } else { DEFAULT_RAW });
     for (i, (h, size)) in rows.iter().enumerate() {
         let row_id = ids[i].clone().unwrap_or_else(|| "<missing>".to_string());
         if a.quiet {
@@ -63,15 +79,19 @@ pub fn exec(a: HistoryArgs) -> anyhow::Result<i32> {
             continue;
         }
         let created = h.created.as_deref().unwrap_or("");
-        let created = if a.human { ago(created) } else { created.to_string() };
         let by = h.created_by.clone().unwrap_or_default();
         let by = if a.no_trunc { by } else { ellipsis(&by, 45) };
-        let size = if a.human { human_size(*size) } else { size.to_string() };
-        table.push(vec![row_id, created, by, size, h.comment.clone().unwrap_or_default()]);
+        list.push([
+            ("ID", row_id),
+            ("CreatedSince", if a.human { ago(created) } else { created.to_string() }),
+            ("CreatedAt", created.to_string()),
+            ("CreatedBy", by),
+            ("Size", if a.human { human_size(*size) } else { size.to_string() }),
+            ("Comment", h.comment.clone().unwrap_or_default()),
+        ]);
     }
     if !a.quiet {
-        let created = if a.human { "CREATED" } else { "CREATED AT" };
-        print!("{}", render(&["IMAGE", created, "CREATED BY", "SIZE", "COMMENT"], &table));
+        list.print(a.format.as_deref())?;
     }
     Ok(0)
 }

@@ -1,6 +1,7 @@
 //! `skiff images` / `image ls`: REPOSITORY TAG IMAGE ID CREATED SIZE.
 
-use super::table::{ago, human_size, render};
+use super::listing::Listing;
+use super::table::{ago, go_time, human_size};
 use crate::spec::Digest;
 use clap::Args;
 use std::collections::BTreeSet;
@@ -19,6 +20,9 @@ pub struct ImagesArgs {
     /// Show digests
     #[arg(long)]
     digests: bool,
+    /// Pretty-print images using a Go template
+    #[arg(long, value_name = "string")]
+    format: Option<String>,
     /// Filter output based on conditions provided (dangling=true|false)
     #[arg(short, long = "filter", value_name = "filter")]
     filter: Vec<String>,
@@ -26,6 +30,23 @@ pub struct ImagesArgs {
     #[arg(value_name = "REPOSITORY[:TAG]")]
     repository: Option<String>,
 }
+
+/// The fields `--format` may name, with their column titles.
+const FIELDS: &[(&str, &str)] = &[
+    ("Repository", "REPOSITORY"),
+    ("Tag", "TAG"),
+    ("Digest", "DIGEST"),
+    ("ID", "IMAGE ID"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("Size", "SIZE"),
+    ("VirtualSize", "VIRTUAL SIZE"),
+    ("SharedSize", "SHARED SIZE"),
+    ("UniqueSize", "UNIQUE SIZE"),
+    ("Containers", "CONTAINERS"),
+];
+const DEFAULT: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+const DEFAULT_DIGESTS: &str = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 
 pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
@@ -37,7 +58,7 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
             _ => anyhow::bail!("invalid filter '{f}'"),
         }
     }
-    let mut rows = Vec::new();
+    let mut list = Listing::new(FIELDS, if a.digests { DEFAULT_DIGESTS } else { DEFAULT });
     let mut seen_ids = Vec::new();
     // As Docker: an untagged image that another image was made from is an intermediate
     // image (a build step, a committed container's base), shown only with `-a`.
@@ -51,6 +72,7 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
         }
         let id = if a.no_trunc { img.id.to_string() } else { img.id.short().to_string() };
         let created = img.created.as_deref().map(ago).unwrap_or_else(|| "N/A".into());
+        let created_at = img.created.as_deref().map(go_time).unwrap_or_default();
         let size = human_size(img.size);
         let mut tags = img.tags.clone();
         tags.sort_by_key(|t| std::cmp::Reverse(t.familiar()));
@@ -73,21 +95,24 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
                 }
                 continue;
             }
-            let mut row = vec![repo, tag];
-            if a.digests {
-                row.push("<none>".into());
-            }
-            row.extend([id.clone(), created.clone(), size.clone()]);
-            rows.push(row);
+            list.push([
+                ("Repository", repo),
+                ("Tag", tag),
+                // Digests come from a registry; nothing here has been pushed or pulled yet.
+                ("Digest", "<none>".to_string()),
+                ("ID", id.clone()),
+                ("CreatedSince", created.clone()),
+                ("CreatedAt", created_at.clone()),
+                ("Size", size.clone()),
+                ("VirtualSize", size.clone()),
+                ("SharedSize", "N/A".to_string()),
+                ("UniqueSize", "N/A".to_string()),
+                ("Containers", "N/A".to_string()),
+            ]);
         }
     }
     if !a.quiet {
-        let header: &[&str] = if a.digests {
-            &["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
-        } else {
-            &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
-        };
-        print!("{}", render(header, &rows));
+        list.print(a.format.as_deref())?;
     }
     Ok(0)
 }

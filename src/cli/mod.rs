@@ -9,14 +9,16 @@ mod history;
 mod images;
 mod info;
 mod inspect;
+mod listing;
 mod prune;
 mod ps;
-mod pull;
+pub(crate) mod pull;
 mod rm;
 mod rmi;
 mod run;
 mod save;
 mod tag;
+mod template;
 pub mod table;
 mod tutorial;
 
@@ -63,6 +65,8 @@ enum Command {
     Export(export::ExportArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(export::ImportArgs),
+    /// Return low-level information on skiff objects
+    Inspect(inspect::InspectArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -92,6 +96,8 @@ enum ContainerCommand {
     Commit(commit::CommitArgs),
     /// Export a container's filesystem as a tar archive
     Export(export::ExportArgs),
+    /// Display detailed information on one or more containers
+    Inspect(inspect::ContainerInspectArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,7 +171,9 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => (tag::exec(a), 1),
         Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => (rmi::exec(a), 1),
-        Command::Image(ImageCommand::Inspect(a)) => (inspect::exec(a), 1),
+        Command::Image(ImageCommand::Inspect(a)) => (inspect::exec_image(a), 1),
+        Command::Container(ContainerCommand::Inspect(a)) => (inspect::exec_container(a), 1),
+        Command::Inspect(a) => (inspect::exec(a), 1),
         Command::Image(ImageCommand::Prune(a)) => (prune::exec(a), 1),
         Command::Image(ImageCommand::Layers(a)) => (explain::layers(a), 1),
         Command::Image(ImageCommand::Why(a)) => (explain::why(a), 1),

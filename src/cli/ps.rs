@@ -1,6 +1,7 @@
 //! `skiff ps` / `container ls`: the containers table (Docker's columns and status wording).
 
-use super::table::{ago, ellipsis, render, seconds_since, human_duration};
+use super::listing::Listing;
+use super::table::{ago, ellipsis, go_time, human_duration, seconds_since};
 use crate::container::{self, Container, Status};
 use clap::Args;
 
@@ -21,10 +22,31 @@ pub struct PsArgs {
     /// Show n last created containers (includes all states)
     #[arg(short = 'n', long, value_name = "int")]
     last: Option<usize>,
+    /// Pretty-print containers using a Go template
+    #[arg(long, value_name = "string")]
+    format: Option<String>,
     /// Filter output based on conditions provided (status=…, name=…, id=…)
     #[arg(short, long = "filter", value_name = "filter")]
     filter: Vec<String>,
 }
+
+/// The fields `--format` may name, with their column titles.
+const FIELDS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Size", "SIZE"),
+    ("Names", "NAMES"),
+    ("Labels", "LABELS"),
+    ("Mounts", "MOUNTS"),
+    ("Networks", "NETWORKS"),
+];
+const DEFAULT: &str = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
 pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
@@ -51,22 +73,26 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|c| {
-            let cmd = quote_command(c);
-            vec![
-                if a.no_trunc { c.id.clone() } else { c.short_id().to_string() },
-                c.config.image.clone(),
-                format!("{:?}", if a.no_trunc { cmd } else { ellipsis(&cmd, 20) }).replace("\\'", "'"),
-                ago(&c.created),
-                status_text(c),
-                String::new(),
-                c.name.clone(),
-            ]
-        })
-        .collect();
-    print!("{}", render(&["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], &rows));
+    let mut rows = Listing::new(FIELDS, DEFAULT);
+    for c in &list {
+        let cmd = quote_command(c);
+        rows.push([
+            ("ID", if a.no_trunc { c.id.clone() } else { c.short_id().to_string() }),
+            ("Image", c.config.image.clone()),
+            ("Command", format!("{:?}", if a.no_trunc { cmd } else { ellipsis(&cmd, 20) }).replace("\\'", "'")),
+            ("CreatedAt", go_time(&c.created)),
+            ("RunningFor", ago(&c.created)),
+            ("Ports", String::new()),
+            ("State", status_word(c).to_string()),
+            ("Status", status_text(c)),
+            ("Size", String::new()),
+            ("Names", c.name.clone()),
+            ("Labels", String::new()),
+            ("Mounts", String::new()),
+            ("Networks", String::new()),
+        ]);
+    }
+    rows.print(a.format.as_deref())?;
     Ok(0)
 }
 

@@ -59,6 +59,7 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         interactive: a.interactive,
         auto_remove: a.rm,
         start_now: true,
+        argv: None,
     };
     let mut c = container::create(&store, &image, &a.image, &opts)?;
     let rt = WasiRuntime::new(&store)?;

@@ -37,6 +37,11 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// Docker's `units.HumanSizeWithPrecision(size, 3)`: decimal units, 3 significant digits.
 pub fn human_size(size: u64) -> String {
+    human_size_precision(size, 3)
+}
+
+/// Docker's `units.HumanSizeWithPrecision(size, precision)` (`HumanSize` is precision 4).
+pub fn human_size_precision(size: u64, precision: usize) -> String {
     const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
     let mut v = size as f64;
     let mut i = 0;
@@ -44,21 +49,17 @@ pub fn human_size(size: u64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    format!("{}{}", g3(v), UNITS[i])
+    format!("{}{}", go_g(v, precision), UNITS[i])
 }
 
-/// Go's `%.3g` for the values sizes take (0 ≤ v < 1000).
-fn g3(v: f64) -> String {
-    let s = if v >= 100.0 {
-        format!("{:.0}", v)
-    } else if v >= 10.0 {
-        format!("{:.1}", v)
-    } else {
-        format!("{:.2}", v)
-    };
+/// Go's `%.{precision}g` for the values sizes take (0 ≤ v < 1000).
+fn go_g(v: f64, precision: usize) -> String {
+    let int_digits = if v >= 100.0 { 3 } else if v >= 10.0 { 2 } else { 1 };
+    let s = format!("{:.*}", precision.saturating_sub(int_digits), v);
     let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
-    if s == "1000" {
-        return "1e+03".into();
+    if s.len() > precision && !s.contains('.') {
+        // Rounded up to 10^precision: Go switches to exponent form.
+        return format!("1e+{:02}", s.len() - 1);
     }
     s
 }
@@ -98,6 +99,14 @@ pub fn seconds_since(rfc3339: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds())
         .unwrap_or(0)
+}
+
+/// Go's `time.Time.String()` of an RFC 3339 time, in UTC: `2026-11-23 17:07:01 +0000 UTC`
+/// (what `{{.CreatedAt}}` prints).
+pub fn go_time(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
+        .unwrap_or_default()
 }
 
 /// `5 seconds ago`, as the CREATED column shows.

@@ -59,6 +59,8 @@ pub struct CreateOptions {
     pub tty: bool,
     pub interactive: bool,
     pub auto_remove: bool,
+    /// Run exactly this (a build step), instead of the image's entrypoint and cmd.
+    pub argv: Option<Vec<String>>,
     /// Record the container as already running, owned by this process (`run` in the
     /// foreground): saves a second write on the hot path.
     pub start_now: bool,
@@ -123,6 +125,9 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     }
     if !opts.cmd.is_empty() {
         cmd = opts.cmd.clone();
+    }
+    if let Some(argv) = &opts.argv {
+        (entrypoint, cmd) = (vec![], argv.clone());
     }
     let mut argv = entrypoint.clone();
     argv.extend(cmd.iter().cloned());

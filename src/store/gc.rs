@@ -41,7 +41,7 @@ impl Store {
         let mut idx = self.index()?;
         idx.manifests.retain(|d| d.digest != img.manifest_digest);
         self.write_index(&idx)?;
-        self.forget_parent(&img.id)?;
+        self.forget_image_meta(&img.id)?;
         // What the remaining images still need.
         let mut keep_chains = in_use.clone();
         let mut keep_blobs: BTreeSet<Digest> = BTreeSet::new();

@@ -1,5 +1,5 @@
 //! The state root: an OCI image layout (`oci/`), extracted layers by chain ID (`layers/`),
-//! compiled modules (`modules/`), containers (`containers/`) and image parents (`meta/`), written atomically under a lock.
+//! compiled modules (`modules/`), containers (`containers/`) and what skiff knows of images beyond OCI (`meta/`), written atomically under a lock.
 //!
 //! Contracts
 //! * Every file is written to a temporary file in the same directory, then renamed into place:
@@ -12,7 +12,7 @@ mod blobs;
 mod gc;
 mod images;
 mod layers;
-mod parents;
+mod meta;
 
 pub use gc::Deleted;
 pub use images::{Image, ImageSummary};

@@ -345,3 +345,40 @@ fn parents_make_intermediate_images() {
     assert_eq!(s.run(&["images", "-a", "-q"]).ok().stdout, "");
     assert_eq!(std::fs::read_dir(s.root().join("layers")).unwrap().count(), 0);
 }
+
+#[test]
+fn format_templates_for_inspect_and_lists() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    s.run(&["tag", "busybox", "mybox:v1"]).ok();
+    let insp: serde_json::Value = serde_json::from_str(&s.run(&["image", "inspect", "busybox"]).ok().stdout).unwrap();
+    let layers: Vec<&str> = insp[0]["RootFS"]["Layers"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    // Go's printing: a list is [a b], a map is map[k:v], a missing key <no value>.
+    assert_eq!(s.run(&["inspect", "--format", "{{.RootFS.Layers}}", "busybox"]).ok().stdout, format!("[{}]\n", layers.join(" ")));
+    let out = s.run(&["image", "inspect", "-f", "{{.Id}} {{.RepoTags}} {{json .Config.Cmd}} {{.Config.Entrypoint}} {{.Nope}}", "busybox"]).ok().stdout;
+    assert_eq!(out, format!("{} [busybox:latest mybox:v1] [\"sh\"] [] <no value>\n", insp[0]["Id"].as_str().unwrap()));
+    let out = s.run(&["inspect", "-f", "{{range .RootFS.Layers}}{{.}}{{\"\\n\"}}{{end}}{{index .RepoTags 1}} {{len .RootFS.Layers}}", "busybox"]).ok().stdout;
+    assert_eq!(out, format!("{}\nmybox:v1 2\n", layers.join("\n")));
+    // One line per object; containers are found first, as Docker does.
+    s.run(&["run", "--name", "c1", "busybox", "sh", "-c", "exit 3"]).code(3);
+    let out = s.run(&["inspect", "-f", "{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{.Config.Image}}", "c1", "busybox"]).ok().stdout;
+    assert_eq!(out.lines().next(), Some("/c1 exited 3 busybox"), "{out}");
+    let r = s.run(&["inspect", "-f", "{{.Id}}", "busybox", "nope"]).code(1);
+    assert_eq!(r.stderr, "Error: No such object: nope\n");
+    assert_eq!(s.run(&["container", "inspect", "busybox"]).code(1).stderr, "Error: No such container: busybox\n");
+    assert_eq!(s.run(&["image", "inspect", "c1"]).code(1).stderr, "Error: No such image: c1\n");
+    let r = s.run(&["inspect", "-f", "{{.Id", "busybox"]).code(1);
+    assert!(r.stderr.contains("Template parsing error: template: :1: unclosed action"), "{}", r.stderr);
+    let r = s.run(&["inspect", "-f", "{{nope .Id}}", "busybox"]).code(1);
+    assert!(r.stderr.contains("function \"nope\" not defined"), "{}", r.stderr);
+    // List commands: plain templates, and `table` with headers and aligned columns.
+    let id = insp[0]["Id"].as_str().unwrap()[7..19].to_string();
+    let out = s.run(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]).ok().stdout;
+    assert_eq!(out, format!("mybox:v1 {id}\nbusybox:latest {id}\n"));
+    let out = s.run(&["images", "--format", "table {{.Repository}}\\t{{.ID}}", "busybox"]).ok().stdout;
+    assert_eq!(out, format!("REPOSITORY   IMAGE ID\nbusybox      {id}\n"));
+    let out = s.run(&["history", "--format", "{{.ID}}\\t{{.CreatedBy}}", "busybox"]).ok().stdout;
+    assert!(out.starts_with(&format!("{id}\t/bin/sh -c #(nop)  CMD [\"sh\"]\n")), "{out}");
+    let out = s.run(&["ps", "-a", "--format", "{{.Names}} {{.Image}} {{.State}}"]).ok().stdout;
+    assert_eq!(out, "c1 busybox exited\n");
+}

@@ -1,7 +1,9 @@
-//! Which image each image was built on (`meta/parents/<image hex>` holds the parent's image
-//! ID), as Docker's image store records it: `commit` and each build step set it. It decides
-//! which untagged images are intermediate (hidden by `images` without `-a`, kept by prune)
-//! and lets `rmi` remove untagged parents after their last child.
+//! What skiff keeps about an image beside the OCI layout, as Docker's image store does:
+//! which image it was made from (`meta/parents/<image hex>` holds the parent's ID; `commit`
+//! and each build step set it), and for a build step the record its cache is looked up by
+//! (`meta/build/<image hex>.json`). Parents decide which untagged images are intermediate
+//! (hidden by `images` without `-a`, kept by prune) and let `rmi` remove untagged parents
+//! after their last child.
 
 use super::{atomic_write, Store};
 use crate::error::{IoContext, Result};
@@ -55,12 +57,26 @@ impl Store {
         Ok(self.parent_links()?.into_iter().filter(|(c, p)| p == id && existing.contains(c)).map(|(c, _)| c).collect())
     }
 
-    /// Forget `id`'s parent link (its image is being deleted). Caller holds the lock.
-    pub(super) fn forget_parent(&self, id: &Digest) -> Result<()> {
-        let p = self.parents_dir().join(id.hex());
-        match fs::remove_file(&p) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).at(&p),
-            _ => Ok(()),
+    /// Save the build-cache record of image `id` (any JSON). Caller holds the lock.
+    pub fn set_build_record(&self, id: &Digest, record: &[u8]) -> Result<()> {
+        let dir = self.root.join("meta/build");
+        fs::create_dir_all(&dir).at(&dir)?;
+        atomic_write(&dir.join(format!("{}.json", id.hex())), record)
+    }
+
+    /// The build-cache record of image `id`, if a build step made it.
+    pub fn build_record(&self, id: &Digest) -> Option<Vec<u8>> {
+        fs::read(self.root.join("meta/build").join(format!("{}.json", id.hex()))).ok()
+    }
+
+    /// Forget what is kept about `id` (its image is being deleted). Caller holds the lock.
+    pub(super) fn forget_image_meta(&self, id: &Digest) -> Result<()> {
+        for p in [self.parents_dir().join(id.hex()), self.root.join("meta/build").join(format!("{}.json", id.hex()))] {
+            match fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e).at(&p),
+                _ => {}
+            }
         }
+        Ok(())
     }
 }

@@ -1,0 +1,26 @@
+//! Turning a directory of changes (a container's writable layer, a COPY's files; whiteouts as
+//! OCI `.wh.` files) into a stored, extracted layer with its guests precompiled — what a build
+//! step and `commit` both do.
+
+use crate::archive::create::{source_date_epoch, tar_dir};
+use crate::error::Result;
+use crate::runtime::wasi::WasiRuntime;
+use crate::spec::{Descriptor, Digest, MEDIA_TYPE_LAYER};
+use crate::store::{LayerMeta, Store};
+use std::path::Path;
+
+/// Store `dir` as a layer on top of the layer `parent` (a chain ID). Caller holds the lock.
+pub fn layer_from_dir(store: &Store, rt: &WasiRuntime, dir: &Path, parent: Option<&Digest>) -> Result<(Descriptor, LayerMeta)> {
+    let mut tmp = tempfile::NamedTempFile::new_in(store.tmp_dir()).map_err(|e| crate::error::Error::io(store.tmp_dir(), e))?;
+    tar_dir(dir, tmp.as_file_mut(), source_date_epoch())?;
+    let mut f = std::fs::File::open(tmp.path()).map_err(|e| crate::error::Error::io(tmp.path(), e))?;
+    let (diff_id, size) = store.put_blob_reader(&mut f)?;
+    let meta = store.unpack_layer(&diff_id, parent)?;
+    rt.precompile_layer(store, &meta)?;
+    Ok((Descriptor::new(MEDIA_TYPE_LAYER, diff_id, size), meta))
+}
+
+/// Whether `dir` holds nothing (a step that changed no file makes no layer).
+pub fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(true)
+}

@@ -16,6 +16,10 @@ pub struct Record {
     /// The instruction as written (before expansion), to tell "it changed" from "its inputs
     /// changed".
     pub instruction: String,
+    /// Which Dockerfile and step made it (`Dockerfile:5`): a changed instruction is only
+    /// told apart from an unrelated one built on the same base by this.
+    #[serde(default)]
+    pub origin: String,
     /// For COPY/ADD: each copied file (destination path) and its checksum.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
@@ -60,7 +64,10 @@ pub fn why_missed(store: &Store, parent: Option<&Digest>, now: &Record) -> Resul
         return Ok(None);
     }
     let Some((_, old)) = before.iter().find(|(_, r)| r.instruction == now.instruction) else {
-        return Ok(Some("the instruction changed".into()));
+        if before.iter().any(|(_, r)| r.origin == now.origin) {
+            return Ok(Some("the instruction changed".into()));
+        }
+        return Ok(None); // other builds used this base, never this step
     };
     if old.files != now.files {
         return Ok(Some(describe_files(&old.files, &now.files)));

@@ -79,7 +79,7 @@ impl Context {
     /// header per entry, contents padded to 512, two zero blocks at the end).
     pub fn tar_size(&self) -> u64 {
         let body: u64 = self.entries.values().map(|e| 512 + e.size.div_ceil(512) * 512).sum();
-        (body + 1024).div_ceil(10240) * 10240
+        body + 1024
     }
 
     /// The entries a source names: a path, or a glob matched against every path. A

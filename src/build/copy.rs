@@ -22,7 +22,8 @@ enum Item {
 /// What a COPY/ADD will do, worked out before anything is written.
 pub struct Plan {
     items: Vec<Item>,
-    /// Destination path → checksum of mode and content, for the cache and its reasons.
+    /// Source path (as the Dockerfile names it, in the context) → checksum of mode and
+    /// content: what a cache miss names when it changed.
     pub files: BTreeMap<String, String>,
     /// `file:<hex>`, `dir:<hex>` or `multi:<hex>`, as Docker's `CREATED BY` shows.
     pub summary: String,
@@ -55,6 +56,8 @@ pub fn plan(
     }
     let mut items = Vec::new();
     let mut files = BTreeMap::new();
+    // Destination → checksum: what the step's key sums up.
+    let mut placed = BTreeMap::new();
     let mut kinds = Vec::new();
     for e in &entries {
         let base = e.rel.rsplit('/').next().unwrap_or("");
@@ -64,19 +67,25 @@ pub fn plan(
                 for below in ctx.below(&e.rel) {
                     let rel = &below.rel[if e.rel.is_empty() { 0 } else { e.rel.len() + 1 }..];
                     let to = join(&dest_abs, rel);
-                    files.insert(to.clone(), checksum(below)?);
+                    let sum = checksum(below)?;
+                    files.insert(below.rel.clone(), sum.clone());
+                    placed.insert(to.clone(), sum);
                     items.push(Item::Entry(below.clone(), to));
                 }
             }
             _ if add && is_archive(&e.path) => {
                 kinds.push("file");
-                files.insert(format!("{dest_abs} (from {})", e.rel), checksum(e)?);
+                let sum = checksum(e)?;
+                files.insert(e.rel.clone(), sum.clone());
+                placed.insert(format!("{dest_abs} < {}", e.rel), sum);
                 items.push(Item::Archive((*e).clone(), dest_abs.clone()));
             }
             _ => {
                 kinds.push("file");
                 let to = if into_dir || many { join(&dest_abs, base) } else { dest_abs.clone() };
-                files.insert(to.clone(), checksum(e)?);
+                let sum = checksum(e)?;
+                files.insert(e.rel.clone(), sum.clone());
+                placed.insert(to.clone(), sum);
                 items.push(Item::Entry((*e).clone(), to));
             }
         }
@@ -84,14 +93,16 @@ pub fn plan(
     for h in heredocs {
         kinds.push("file");
         let to = if into_dir || many { join(&dest_abs, &h.name) } else { dest_abs.clone() };
-        files.insert(to.clone(), hex::encode(Sha256::digest(h.content.as_bytes())));
+        let sum = hex::encode(Sha256::digest(h.content.as_bytes()));
+        files.insert(format!("<<{}", h.name), sum.clone());
+        placed.insert(to.clone(), sum);
         items.push(Item::Text(h.content.clone(), to));
     }
     if items.is_empty() && entries.is_empty() {
         anyhow::bail!("{what} failed: no source files were specified");
     }
     let mut h = Sha256::new();
-    for (k, v) in &files {
+    for (k, v) in &placed {
         h.update(format!("{k}\0{v}\n"));
     }
     let kind = if kinds.len() == 1 { kinds[0] } else { "multi" };
@@ -180,12 +191,19 @@ fn make_parents(layer: &Path, target: &Path) -> anyhow::Result<()> {
     if let Some(parent) = target.parent() {
         if !parent.exists() {
             fs::create_dir_all(parent)?;
-            let mut p = parent;
-            while p != layer {
-                set_mode(p, 0o755)?;
-                p = p.parent().unwrap_or(layer);
-            }
+            set_dir_modes(layer, parent)?;
         }
+    }
+    Ok(())
+}
+
+/// Give `dir` and its parents up to `layer` mode 0755 (not the umask's choice), so the
+/// layer is the same on every machine.
+pub fn set_dir_modes(layer: &Path, dir: &Path) -> anyhow::Result<()> {
+    let mut p = dir;
+    while p != layer && p.starts_with(layer) {
+        set_mode(p, 0o755)?;
+        p = p.parent().unwrap_or(layer);
     }
     Ok(())
 }

@@ -83,16 +83,19 @@ struct Stage {
     cmd_set: bool,
     /// A step of this stage was rebuilt: the cache cannot hit after it.
     rebuilt: bool,
+    /// That first miss was explained (the step had been built before): later steps say
+    /// they follow it. A first build says nothing, as Docker's does.
+    explained: bool,
 }
 
 impl Stage {
     fn from_image(img: &Image, name: Option<String>) -> Stage {
-        Stage { name, id: Some(img.id.clone()), config: img.config.clone(), layers: img.manifest.layers.clone(), args: BTreeMap::new(), cmd_set: false, rebuilt: false }
+        Stage { name, id: Some(img.id.clone()), config: img.config.clone(), layers: img.manifest.layers.clone(), args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
     }
 
     fn scratch(name: Option<String>) -> Stage {
         let config = ImageConfig { architecture: "wasm32".into(), os: "wasip1".into(), rootfs: RootFs::layers(vec![]), ..Default::default() };
-        Stage { name, id: None, config, layers: vec![], args: BTreeMap::new(), cmd_set: false, rebuilt: false }
+        Stage { name, id: None, config, layers: vec![], args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
     }
 
     fn run_config(&mut self) -> &mut crate::spec::ContainerConfig {
@@ -141,6 +144,8 @@ pub struct Builder<'a> {
     /// ARGs declared before the first FROM.
     global_args: BTreeMap<String, Option<String>>,
     stages: Vec<Stage>,
+    /// The step being run, as `Dockerfile:N` (its cache records say where they came from).
+    origin: String,
 }
 
 /// Build as `opts` says, printing Docker's classic transcript to `out`; returns the image ID.
@@ -171,6 +176,7 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
         consumed: BTreeSet::new(),
         global_args: BTreeMap::new(),
         stages: Vec::new(),
+        origin: String::new(),
     };
     b.say(&format!("Sending build context to skiff  {}", crate::cli::table::human_size_precision(b.ctx.tar_size(), 4)));
     for w in &file.warnings {
@@ -197,6 +203,7 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
             let _ = stage_name;
         }
         b.say(&format!("Step {}/{total} : {}", n + 1, ins.original));
+        b.origin = format!("{}:{}", opts.dockerfile_name, n + 1);
         b.step(ins)?;
     }
     let unused: Vec<&String> = b.build_args.keys().filter(|k| !b.consumed.contains(*k) && !PREDEFINED_ARGS.contains(&k.as_str())).collect();
@@ -270,7 +277,7 @@ impl Builder<'_> {
             Stage::scratch(name)
         } else if let Some(prev) = self.stages.iter().find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&image))) {
             let mut s = prev.clone();
-            (s.name, s.args, s.cmd_set, s.rebuilt) = (name, BTreeMap::new(), false, prev.rebuilt);
+            (s.name, s.args, s.cmd_set) = (name, BTreeMap::new(), false);
             s
         } else {
             Reference::parse(&image)?;
@@ -336,7 +343,7 @@ impl Builder<'_> {
         files: BTreeMap<String, String>,
         apply: impl FnOnce(&mut Self, &mut Stage) -> BResult<Option<Descriptor>>,
     ) -> BResult<()> {
-        let record = cache::Record { key: key.clone(), instruction: instruction.to_string(), files };
+        let record = cache::Record { key: key.clone(), instruction: instruction.to_string(), origin: self.origin.clone(), files };
         let mut stage = self.stage().clone();
         if self.cache_on() && !stage.rebuilt {
             if let Some(img) = cache::lookup(self.store, stage.id.as_ref(), &key)? {
@@ -348,8 +355,9 @@ impl Builder<'_> {
             }
             if let Some(why) = cache::why_missed(self.store, stage.id.as_ref(), &record)? {
                 self.say(&format!(" ---> cache miss: {why}"));
+                stage.explained = true;
             }
-        } else if self.cache_on() {
+        } else if self.cache_on() && stage.explained {
             self.say(" ---> cache miss: an earlier step was rebuilt");
         }
         stage.rebuilt = true;

@@ -206,7 +206,9 @@ impl Builder<'_> {
                 None
             } else {
                 let tmp = tempfile::tempdir_in(b.store.tmp_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
-                std::fs::create_dir_all(tmp.path().join(dir.trim_start_matches('/'))).map_err(|e| BuildError::Failed(e.to_string()))?;
+                let made = tmp.path().join(dir.trim_start_matches('/'));
+                std::fs::create_dir_all(&made).map_err(|e| BuildError::Failed(e.to_string()))?;
+                copy::set_dir_modes(tmp.path(), &made)?;
                 let _lock = b.store.lock()?;
                 let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();
                 Some(layer::layer_from_dir(b.store, &b.rt, tmp.path(), parent.as_ref())?.0)

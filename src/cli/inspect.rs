@@ -194,7 +194,7 @@ pub fn image_json(store: &Store, img: &Image) -> anyhow::Result<Value> {
         size += store.layer_meta(chain).map(|m| m.size).unwrap_or(0);
         lower_dirs.push(store.layer_diff_dir(chain).display().to_string());
     }
-    Ok(json!({
+    let mut v = json!({
         "Id": img.id.to_string(),
         "RepoTags": tags,
         "RepoDigests": [],
@@ -236,5 +236,13 @@ pub fn image_json(store: &Store, img: &Image) -> anyhow::Result<Value> {
             "Layers": img.config.rootfs.diff_ids.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         },
         "Metadata": { "LastTagTime": "0001-01-01T00:00:00Z" },
-    }))
+    });
+    // Set only by some builds; Docker leaves them out otherwise.
+    if let Some(h) = &cfg.healthcheck {
+        v["Config"]["Healthcheck"] = h.clone();
+    }
+    if let Some(sh) = &cfg.shell {
+        v["Config"]["Shell"] = json!(sh);
+    }
+    Ok(v)
 }

@@ -1,6 +1,7 @@
 //! The command tree (Docker's verbs and flags), one file per command, and the top-level
 //! dispatch: parse, run, print `Error: …` on one line, exit like Docker.
 
+mod build;
 mod commit;
 mod diff;
 mod explain;
@@ -57,6 +58,8 @@ enum Command {
     Rmi(rmi::RmiArgs),
     /// Create a new image from a container's changes
     Commit(commit::CommitArgs),
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(save::SaveArgs),
     /// Load images from a tar archive or STDIN
@@ -102,6 +105,8 @@ enum ContainerCommand {
 
 #[derive(Debug, Subcommand)]
 enum ImageCommand {
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
     /// List images
     #[command(alias = "list")]
     Ls(images::ImagesArgs),
@@ -167,6 +172,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => (rm::exec(a), 1),
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => (diff::exec(a), 1),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
+        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => (build::exec(a), 1),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => (pull::exec(a), 1),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => (tag::exec(a), 1),
         Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),

@@ -1,5 +1,6 @@
 //! Integration tests: drive the real `skiff` binary, each test in its own state root.
 
+mod build;
 mod guests;
 mod images;
 mod interop;

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 pub struct Record {
     /// The cache key: the step's `CREATED BY` line.
     pub key: String,
+    /// The image's manifest (to read it back without searching the index).
+    #[serde(default)]
+    pub manifest: Option<Digest>,
     /// The instruction as written (before expansion), to tell "it changed" from "its inputs
     /// changed".
     pub instruction: String,
@@ -48,8 +51,12 @@ fn candidates(store: &Store, parent: Option<&Digest>) -> Result<Vec<(Digest, Rec
 pub fn lookup(store: &Store, parent: Option<&Digest>, key: &str) -> Result<Option<Image>> {
     for (id, rec) in candidates(store, parent)? {
         if rec.key == key {
-            if let Ok(img) = store.find_image(&id.to_string()) {
-                return Ok(Some(img));
+            let found = match &rec.manifest {
+                Some(m) => store.image_by_manifest(m, vec![]).ok().filter(|img| img.id == id),
+                None => store.find_image(&id.to_string()).ok(),
+            };
+            if found.is_some() {
+                return Ok(found);
             }
         }
     }

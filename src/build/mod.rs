@@ -75,6 +75,7 @@ struct Stage {
     name: Option<String>,
     /// `None` until a `FROM scratch` stage commits its first step.
     id: Option<Digest>,
+    manifest: Option<Digest>,
     config: ImageConfig,
     layers: Vec<Descriptor>,
     /// ARGs declared in this stage, with their values.
@@ -90,12 +91,12 @@ struct Stage {
 
 impl Stage {
     fn from_image(img: &Image, name: Option<String>) -> Stage {
-        Stage { name, id: Some(img.id.clone()), config: img.config.clone(), layers: img.manifest.layers.clone(), args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
+        Stage { name, id: Some(img.id.clone()), manifest: Some(img.manifest_digest.clone()), config: img.config.clone(), layers: img.manifest.layers.clone(), args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
     }
 
     fn scratch(name: Option<String>) -> Stage {
         let config = ImageConfig { architecture: "wasm32".into(), os: "wasip1".into(), rootfs: RootFs::layers(vec![]), ..Default::default() };
-        Stage { name, id: None, config, layers: vec![], args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
+        Stage { name, id: None, manifest: None, config, layers: vec![], args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
     }
 
     fn run_config(&mut self) -> &mut crate::spec::ContainerConfig {
@@ -211,12 +212,12 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
         let list = unused.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
         b.say(&format!("[Warning] One or more build-args [{list}] were not consumed"));
     }
-    let stage = b.stages.last().cloned().expect("a FROM made a stage");
-    let id = match stage.id {
+    let mut stage = b.stages.last().cloned().expect("a FROM made a stage");
+    let id = match stage.id.clone() {
         Some(id) => id,
-        None => b.commit(&mut stage.clone(), "", None, cache::Record::default())?, // FROM scratch alone
+        None => b.commit(&mut stage, "", None, cache::Record::default())?, // FROM scratch alone
     };
-    let img = store.find_image(&id.to_string())?;
+    let img = b.image_of(&stage)?;
     b.say(&format!("Successfully built {}", id.short()));
     {
         let _lock = store.lock()?;
@@ -319,16 +320,18 @@ impl Builder<'_> {
             layers.push(l.clone());
         }
         let _lock = self.store.lock()?;
-        let (id, _) = self.store.put_image(&to_json(&config), layers.clone())?;
+        let (id, manifest) = self.store.put_image(&to_json(&config), layers.clone())?;
         if let Some(parent) = &stage.id {
             if *parent != id {
                 self.store.set_parent(&id, parent)?;
             }
         }
         if !record.key.is_empty() {
+            let record = cache::Record { manifest: Some(manifest.clone()), ..record };
             self.store.set_build_record(&id, &serde_json::to_vec(&record).expect("record serialises"))?;
         }
         stage.id = Some(id.clone());
+        stage.manifest = Some(manifest);
         stage.config = config;
         stage.layers = layers;
         Ok(id)
@@ -343,14 +346,14 @@ impl Builder<'_> {
         files: BTreeMap<String, String>,
         apply: impl FnOnce(&mut Self, &mut Stage) -> BResult<Option<Descriptor>>,
     ) -> BResult<()> {
-        let record = cache::Record { key: key.clone(), instruction: instruction.to_string(), origin: self.origin.clone(), files };
+        let record = cache::Record { key: key.clone(), instruction: instruction.to_string(), origin: self.origin.clone(), files, manifest: None };
         let mut stage = self.stage().clone();
         if self.cache_on() && !stage.rebuilt {
             if let Some(img) = cache::lookup(self.store, stage.id.as_ref(), &key)? {
                 self.say(" ---> Using cache");
                 self.say(&format!(" ---> {}", img.id.short()));
                 let s = self.stage();
-                (s.id, s.config, s.layers) = (Some(img.id.clone()), img.config.clone(), img.manifest.layers.clone());
+                (s.id, s.manifest, s.config, s.layers) = (Some(img.id.clone()), Some(img.manifest_digest.clone()), img.config.clone(), img.manifest.layers.clone());
                 return Ok(());
             }
             if let Some(why) = cache::why_missed(self.store, stage.id.as_ref(), &record)? {
@@ -386,7 +389,7 @@ impl Builder<'_> {
     /// The container a metadata step is committed from (none on an empty scratch stage).
     fn probe_container(&mut self, stage: &Stage, comment: &str) -> BResult<Option<container::Container>> {
         let Some(id) = &stage.id else { return Ok(None) };
-        let img = self.store.find_image(&id.to_string())?;
+        let img = self.image_of(stage)?;
         let argv = [stage.shell(), vec![format!("#(nop) {comment}")]].concat();
         let opts = CreateOptions { argv: Some(argv), ..Default::default() };
         let c = container::create(self.store, &img, id.short(), &opts)?;
@@ -411,7 +414,7 @@ impl Builder<'_> {
             let Some(id) = stage.id.clone() else {
                 return Err(BuildError::Failed(format!("failed to run {argv:?}: the image is empty (FROM scratch has no shell)")));
             };
-            let img = b.store.find_image(&id.to_string())?;
+            let img = b.image_of(stage)?;
             let env: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let opts = CreateOptions { argv: Some(argv.clone()), env, ..Default::default() };
             let mut c = container::create(b.store, &img, id.short(), &opts)?;
@@ -444,6 +447,14 @@ impl Builder<'_> {
             container::remove(b.store, &c, true)?;
             Ok(layer)
         })
+    }
+
+    /// The image a stage has built so far, read by its manifest.
+    fn image_of(&self, stage: &Stage) -> BResult<Image> {
+        match &stage.manifest {
+            Some(m) => Ok(self.store.image_by_manifest(m, vec![])?),
+            None => Err(BuildError::Failed("the stage has no image yet".into())),
+        }
     }
 
     /// The union view of the stage's image (for what exists there).

@@ -1,6 +1,7 @@
 //! What skiff keeps about an image beside the OCI layout, as Docker's image store does:
-//! which image it was made from (`meta/parents/<image hex>` holds the parent's ID; `commit`
-//! and each build step set it), and for a build step the record its cache is looked up by
+//! which image it was made from (`meta/parents/<image hex>` holds the parent's ID, and
+//! `meta/children/<parent hex>/<image hex>` indexes it the other way; `commit` and each build
+//! step set it), and for a build step the record its cache is looked up by
 //! (`meta/build/<image hex>.json`). Parents decide which untagged images are intermediate
 //! (hidden by `images` without `-a`, kept by prune) and let `rmi` remove untagged parents
 //! after their last child.
@@ -16,10 +17,18 @@ impl Store {
         self.root.join("meta/parents")
     }
 
+    fn children_dir(&self, parent: &Digest) -> PathBuf {
+        self.root.join("meta/children").join(parent.hex())
+    }
+
     /// Record that `child` was made from `parent`. Caller holds the lock.
     pub fn set_parent(&self, child: &Digest, parent: &Digest) -> Result<()> {
         let dir = self.parents_dir();
         fs::create_dir_all(&dir).at(&dir)?;
+        let kids = self.children_dir(parent);
+        fs::create_dir_all(&kids).at(&kids)?;
+        // The index first: a child listed whose parent file is missing is ignored.
+        atomic_write(&kids.join(child.hex()), b"")?;
         atomic_write(&dir.join(child.hex()), parent.to_string().as_bytes())
     }
 
@@ -51,10 +60,25 @@ impl Store {
         Ok(out)
     }
 
-    /// Images recorded as made from `id` (that still exist in the index).
+    /// Images recorded as made from `id`.
     pub fn children(&self, id: &Digest) -> Result<Vec<Digest>> {
-        let existing = self.image_ids()?;
-        Ok(self.parent_links()?.into_iter().filter(|(c, p)| p == id && existing.contains(c)).map(|(c, _)| c).collect())
+        let dir = self.children_dir(id);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e).at(&dir),
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            let name = e.at(&dir)?.file_name().to_string_lossy().into_owned();
+            if let Ok(child) = format!("sha256:{name}").parse::<Digest>() {
+                if self.parent(&child).as_ref() == Some(id) {
+                    out.push(child);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// Save the build-cache record of image `id` (any JSON). Caller holds the lock.
@@ -71,7 +95,11 @@ impl Store {
 
     /// Forget what is kept about `id` (its image is being deleted). Caller holds the lock.
     pub(super) fn forget_image_meta(&self, id: &Digest) -> Result<()> {
-        for p in [self.parents_dir().join(id.hex()), self.root.join("meta/build").join(format!("{}.json", id.hex()))] {
+        let mut files = vec![self.parents_dir().join(id.hex()), self.root.join("meta/build").join(format!("{}.json", id.hex()))];
+        if let Some(parent) = self.parent(id) {
+            files.insert(0, self.children_dir(&parent).join(id.hex()));
+        }
+        for p in files {
             match fs::remove_file(&p) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e).at(&p),
                 _ => {}

@@ -52,13 +52,14 @@ pub fn layers(a: LayersArgs) -> anyhow::Result<i32> {
     store.image_layers(&img)?;
     let rows = layer_rows(&store, &img)?;
     // Which other images have each layer (same chain ID = same layer, stored once).
-    let mut others: Vec<(String, Vec<Digest>)> = Vec::new();
+    // Untagged images (build steps, mostly) are counted rather than named.
+    let mut others: Vec<(Option<String>, Vec<Digest>)> = Vec::new();
     for s in store.list_images()? {
         if s.id == img.id {
             continue;
         }
         let other = store.image_by_manifest(&s.manifest_digest, s.tags.clone())?;
-        others.push((name_of(&other), other.chain_ids()));
+        others.push((other.tags.first().map(|_| name_of(&other)), other.chain_ids()));
     }
     let total: u64 = rows.iter().map(|r| r.size).sum();
     println!("{}  {}  {} layers, {}", name_of(&img), img.id, rows.len(), human_size(total));
@@ -66,7 +67,13 @@ pub fn layers(a: LayersArgs) -> anyhow::Result<i32> {
     for r in rows.iter().rev() {
         println!("  ├─ layer {}  {}  {}", r.number, r.diff, human_size(r.size));
         println!("  │    made by: {}", super::table::ellipsis(&r.created_by, 90));
-        let shared: Vec<&str> = others.iter().filter(|(_, c)| c.contains(&r.chain)).map(|(n, _)| n.as_str()).collect();
+        let sharing: Vec<&Option<String>> = others.iter().filter(|(_, c)| c.contains(&r.chain)).map(|(n, _)| n).collect();
+        let mut shared: Vec<String> = sharing.iter().filter_map(|n| (*n).clone()).collect();
+        shared.sort();
+        let untagged = sharing.iter().filter(|n| n.is_none()).count();
+        if untagged > 0 {
+            shared.push(format!("{untagged} untagged image{}", if untagged == 1 { "" } else { "s" }));
+        }
         if !shared.is_empty() {
             println!("  │    shared with: {} (stored once)", shared.join(", "));
         }

@@ -68,21 +68,29 @@ impl LayerBuilder {
 pub struct TarWriter<W: Write> {
     b: tar::Builder<W>,
     mtime: u64,
+    /// uid and gid of every entry (0:0 unless a `COPY --chown` says otherwise).
+    owner: (u64, u64),
 }
 
 impl<W: Write> TarWriter<W> {
     pub fn new(w: W, mtime: u64) -> Self {
         let mut b = tar::Builder::new(w);
         b.mode(tar::HeaderMode::Deterministic);
-        TarWriter { b, mtime }
+        TarWriter { b, mtime, owner: (0, 0) }
+    }
+
+    /// Give every entry this owner.
+    pub fn with_owner(mut self, uid: u64, gid: u64) -> Self {
+        self.owner = (uid, gid);
+        self
     }
 
     fn header(&self, kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
         h.set_mode(mode & 0o7777);
-        h.set_uid(0);
-        h.set_gid(0);
+        h.set_uid(self.owner.0);
+        h.set_gid(self.owner.1);
         h.set_mtime(self.mtime);
         h.set_size(size);
         h
@@ -120,7 +128,12 @@ impl<W: Write> TarWriter<W> {
 
 /// Tar a directory tree (e.g. a container's `upper/`) deterministically: sorted, 0:0, fixed mtime.
 pub fn tar_dir<W: Write>(dir: &Path, out: W, mtime: u64) -> Result<W> {
-    let mut w = TarWriter::new(out, mtime);
+    tar_dir_owned(dir, out, mtime, (0, 0))
+}
+
+/// [`tar_dir`] with every entry owned by `owner` (uid, gid).
+pub fn tar_dir_owned<W: Write>(dir: &Path, out: W, mtime: u64, owner: (u64, u64)) -> Result<W> {
+    let mut w = TarWriter::new(out, mtime).with_owner(owner.0, owner.1);
     walk(dir, "", &mut w)?;
     w.finish().at(dir)
 }

@@ -230,6 +230,10 @@ impl Builder<'_> {
             None => None,
         };
         let stage = self.stage().clone();
+        let owner = match &args.chown {
+            Some(spec) => self.owner(&stage, &self.expand(spec)?)?,
+            None => (0, 0),
+        };
         let from_ctx;
         let ctx = match &args.from {
             None => &self.ctx,
@@ -263,7 +267,39 @@ impl Builder<'_> {
             plan.write(tmp.path(), chmod)?;
             let _lock = b.store.lock()?;
             let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();
-            Ok(Some(layer::layer_from_dir(b.store, &b.rt, tmp.path(), parent.as_ref())?.0))
+            Ok(Some(layer::layer_from_dir_owned(b.store, &b.rt, tmp.path(), parent.as_ref(), owner)?.0))
         })
+    }
+
+    /// `--chown=user[:group]`: numbers as they are, names looked up in the image's
+    /// `/etc/passwd` and `/etc/group` (a user alone also gives its group), as Docker does.
+    fn owner(&self, stage: &Stage, spec: &str) -> BResult<(u64, u64)> {
+        let (user, group) = match spec.split_once(':') {
+            Some((u, g)) => (u, Some(g)),
+            None => (spec, None),
+        };
+        let (view, _upper) = self.view(stage)?;
+        let lookup = |file: &str, name: &str| -> BResult<(u64, u64)> {
+            if let Ok(n) = name.parse::<u64>() {
+                return Ok((n, n));
+            }
+            let text = String::from_utf8_lossy(&view.read(file).unwrap_or_default()).into_owned();
+            for line in text.lines() {
+                let f: Vec<&str> = line.split(':').collect();
+                if f.first() == Some(&name) && f.len() > 3 {
+                    let id = f[2].parse().unwrap_or(0);
+                    let gid = if file == "/etc/passwd" { f[3].parse().unwrap_or(0) } else { id };
+                    return Ok((id, gid));
+                }
+            }
+            let what = if file == "/etc/passwd" { "user" } else { "group" };
+            Err(BuildError::Failed(format!("unable to convert uid/gid chown string to host mapping: can't find {what} {name:?} in {file}")))
+        };
+        let (uid, user_gid) = lookup("/etc/passwd", user)?;
+        let gid = match group {
+            Some(g) => lookup("/etc/group", g)?.0,
+            None => user_gid,
+        };
+        Ok((uid, gid))
     }
 }

@@ -369,3 +369,26 @@ fn images_built_on_one_base_share_its_layers() {
     assert!(!layers.lines().nth(4).unwrap().contains("shared with"), "{layers}");
     assert!(shared[0].contains("shared with: app:staging, base:latest, 1 untagged image (stored once)"), "{layers}");
 }
+
+#[test]
+fn copy_chown_is_recorded_in_the_layer() {
+    let s = Sandbox::new();
+    write(s.work.path(), "a.txt", "a\n");
+    write(s.work.path(), "Dockerfile", "FROM busybox\nCOPY --chown=www-data:mail a.txt /owned/\nCOPY --chown=1234 a.txt /numeric/\n");
+    s.run(&["build", "-t", "owned", "."]).ok();
+    let layers = inspect(&s, "owned", "{{json .RootFS.Layers}}");
+    let layers: Vec<String> = serde_json::from_str(&layers).unwrap();
+    let owners = |diff: &str| -> Vec<(String, u64, u64)> {
+        let blob = s.root().join("oci/blobs/sha256").join(diff.trim_start_matches("sha256:"));
+        let mut ar = tar::Archive::new(std::fs::File::open(blob).unwrap());
+        ar.entries().unwrap().map(|e| {
+            let e = e.unwrap();
+            (e.path().unwrap().display().to_string(), e.header().uid().unwrap(), e.header().gid().unwrap())
+        }).collect()
+    };
+    assert_eq!(owners(&layers[2]), [("owned/".to_string(), 33, 8), ("owned/a.txt".to_string(), 33, 8)]);
+    assert_eq!(owners(&layers[3]), [("numeric/".to_string(), 1234, 1234), ("numeric/a.txt".to_string(), 1234, 1234)]);
+    write(s.work.path(), "Dockerfile", "FROM busybox\nCOPY --chown=nosuchuser a.txt /x\n");
+    let r = s.run(&["build", "."]).code(1);
+    assert!(r.stderr.contains("can't find user \"nosuchuser\" in /etc/passwd"), "{}", r.stderr);
+}

@@ -415,7 +415,14 @@ impl Builder<'_> {
                 return Err(BuildError::Failed(format!("failed to run {argv:?}: the image is empty (FROM scratch has no shell)")));
             };
             let img = b.image_of(stage)?;
-            let env: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let mut env: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            // Predefined ARGs (proxies) reach RUN without a declaration, and stay out of the
+            // cache key and the history, as Docker keeps them.
+            for (k, v) in &b.build_args {
+                if PREDEFINED_ARGS.contains(&k.as_str()) && !args.iter().any(|(a, _)| a == k) {
+                    env.push(format!("{k}={v}"));
+                }
+            }
             let opts = CreateOptions { argv: Some(argv.clone()), env, ..Default::default() };
             let mut c = container::create(b.store, &img, id.short(), &opts)?;
             b.say(&format!(" ---> Running in {}", c.short_id()));

@@ -219,6 +219,9 @@ LABEL version=\"1.0\" description=\"a test image\"
 ENV GREETING=\"hello world\" `
     TARGET=${GREETING:-none}
 ARG UNUSED_DEFAULT=x
+ENV LEGACY value with spaces
+ENV PLUS=${GREETING:+set} MINUS=${NOPE:-unset}
+RUN echo \"proxy=$HTTP_PROXY\" > /proxy.txt
 USER root
 WORKDIR sub
 WORKDIR deeper
@@ -236,7 +239,9 @@ ENTRYPOINT [\"echo\", \"entry:\"]
 CMD [\"default\", \"args\"]
 ",
     );
-    s.run(&["build", "-t", "all", "."]).ok();
+    let out = s.run(&["build", "--build-arg", "HTTP_PROXY=http://proxy.invalid:3128", "-t", "all", "."]).ok().stdout;
+    assert!(!out.contains("[Warning]"), "a predefined ARG needs no declaration:\n{out}");
+    assert_eq!(s.run(&["run", "--rm", "--entrypoint", "cat", "all", "/proxy.txt"]).ok().stdout, "proxy=http://proxy.invalid:3128\n");
     assert_eq!(inspect(&s, "all", "{{.Author}}"), "Learner <l@example.com>");
     assert_eq!(inspect(&s, "all", "{{index .Config.Labels \"version\"}} {{index .Config.Labels \"description\"}}"), "1.0 a test image");
     assert_eq!(inspect(&s, "all", "{{.Config.User}} {{.Config.WorkingDir}} {{.Config.StopSignal}}"), "root /sub/deeper SIGQUIT");
@@ -245,7 +250,7 @@ CMD [\"default\", \"args\"]
     assert_eq!(inspect(&s, "all", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}"), r#"["echo","entry:"] ["default","args"]"#);
     let env = inspect(&s, "all", "{{json .Config.Env}}");
     // As Docker: one ENV's pairs see the environment from before it.
-    assert!(env.contains(r#""GREETING=hello world","TARGET=none""#), "{env}");
+    assert!(env.contains(r#""GREETING=hello world","TARGET=none","LEGACY=value with spaces","PLUS=set","MINUS=unset""#), "{env}");
     // ENTRYPOINT + CMD, and run arguments replacing CMD.
     assert_eq!(s.run(&["run", "--rm", "all"]).ok().stdout, "entry: default args\n");
     assert_eq!(s.run(&["run", "--rm", "all", "mine"]).ok().stdout, "entry: mine\n");
@@ -259,9 +264,10 @@ CMD [\"default\", \"args\"]
     // Metadata steps are empty layers; file steps add one each.
     let h = s.run(&["history", "--no-trunc", "--format", "{{.Size}} {{.CreatedBy}}", "all"]).ok().stdout;
     assert!(h.contains("0B /bin/sh -c #(nop)  LABEL version=1.0 description=a test image"), "{h}");
+    assert!(h.contains(" |1 UNUSED_DEFAULT=x /bin/sh -c echo \"proxy=$HTTP_PROXY\" > /proxy.txt\n"), "declared ARGs show, proxies do not:\n{h}");
     assert!(h.contains("0B /bin/sh -c #(nop)  ENTRYPOINT [\"echo\" \"entry:\"]"), "{h}");
     let layers = inspect(&s, "all", "{{len .RootFS.Layers}}");
-    assert_eq!(layers, "9", "busybox's 2 + 2 WORKDIRs + 4 copies + the RUN:\n{h}");
+    assert_eq!(layers, "10", "busybox's 2 + 2 WORKDIRs + 4 copies + 2 RUNs:\n{h}");
 }
 
 #[test]

@@ -4,13 +4,16 @@
 mod build;
 mod commit;
 mod diff;
+mod exec;
 mod explain;
 mod export;
 mod history;
 mod images;
 mod info;
 mod inspect;
+mod lifecycle;
 mod listing;
+mod logs;
 mod prune;
 mod ps;
 pub(crate) mod pull;
@@ -44,6 +47,22 @@ enum Command {
     Ps(ps::PsArgs),
     /// Remove one or more containers
     Rm(rm::RmArgs),
+    /// Start one or more stopped containers
+    Start(lifecycle::StartArgs),
+    /// Stop one or more running containers
+    Stop(lifecycle::StopArgs),
+    /// Restart one or more containers
+    Restart(lifecycle::StopArgs),
+    /// Kill one or more running containers
+    Kill(lifecycle::KillArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(lifecycle::WaitArgs),
+    /// Rename a container
+    Rename(lifecycle::RenameArgs),
+    /// Fetch the logs of a container
+    Logs(logs::LogsArgs),
+    /// Run a command in a running container
+    Exec(exec::ExecArgs),
     /// Inspect changes to files or directories on a container's filesystem
     Diff(diff::DiffArgs),
     /// List images
@@ -82,6 +101,9 @@ enum Command {
     Info,
     /// Step through the tutorials, checking each step
     Tutorial(tutorial::TutorialArgs),
+    /// (internal) keep a detached container's main process
+    #[command(name = "__supervise", hide = true)]
+    Supervise { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +115,24 @@ enum ContainerCommand {
     Ls(ps::PsArgs),
     /// Remove one or more containers
     Rm(rm::RmArgs),
+    /// Start one or more stopped containers
+    Start(lifecycle::StartArgs),
+    /// Stop one or more running containers
+    Stop(lifecycle::StopArgs),
+    /// Restart one or more containers
+    Restart(lifecycle::StopArgs),
+    /// Kill one or more running containers
+    Kill(lifecycle::KillArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(lifecycle::WaitArgs),
+    /// Rename a container
+    Rename(lifecycle::RenameArgs),
+    /// Fetch the logs of a container
+    Logs(logs::LogsArgs),
+    /// Run a command in a running container
+    Exec(exec::ExecArgs),
+    /// Remove all stopped containers
+    Prune(lifecycle::PruneArgs),
     /// Inspect changes to files or directories on a container's filesystem
     Diff(diff::DiffArgs),
     /// Create a new image from a container's changes
@@ -171,6 +211,16 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => (ps::exec(a), 1),
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => (rm::exec(a), 1),
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => (diff::exec(a), 1),
+        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => (lifecycle::start(a), 1),
+        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => (lifecycle::stop(a), 1),
+        Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => (lifecycle::restart(a), 1),
+        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => (lifecycle::kill(a), 1),
+        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => (lifecycle::wait(a), 1),
+        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => (lifecycle::rename(a), 1),
+        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => (logs::exec(a), 1),
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => (exec::exec(a), 1),
+        Command::Container(ContainerCommand::Prune(a)) => (lifecycle::prune(a), 1),
+        Command::Supervise { id } => (open_store().map(|s| crate::container::supervisor::supervisor_main(&s, &id)), 1),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => (build::exec(a), 1),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => (pull::exec(a), 1),
@@ -196,6 +246,17 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
 
 /// Write an archive to `path` (via a temporary file renamed into place, so a failure leaves no
 /// half archive) or to stdout — never to a terminal, as Docker refuses.
+/// Print `warning` and Docker's `[y/N]` prompt; whether the answer was yes (no terminal: no).
+pub fn confirm(warning: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, Write};
+    println!("{warning}");
+    print!("Are you sure you want to continue? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
 pub fn write_output(
     path: Option<&std::path::Path>,
     write: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,

@@ -6,7 +6,6 @@ use clap::Args;
 use crate::spec::Digest;
 use crate::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
 
 #[derive(Debug, Args)]
 pub struct PruneArgs {
@@ -21,13 +20,7 @@ pub struct PruneArgs {
 pub fn exec(a: PruneArgs) -> anyhow::Result<i32> {
     if !a.force {
         let what = if a.all { "all images without at least one container associated to them" } else { "all dangling images" };
-        println!("WARNING! This will remove {what}.");
-        print!("Are you sure you want to continue? [y/N] ");
-        use std::io::Write;
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        if !super::confirm(&format!("WARNING! This will remove {what}."))? {
             return Ok(0);
         }
     }

@@ -17,7 +17,13 @@ pub fn exec(a: RmArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let mut code = 0;
     for name in &a.containers {
-        let result = container::find(&store, name).and_then(|c| container::remove(&store, &c, a.force));
+        let result = container::find(&store, name).and_then(|c| {
+            if a.force && c.state.status == container::Status::Running {
+                // As Docker: `rm -f` kills a running container first.
+                super::lifecycle::kill_now(&c);
+            }
+            container::remove(&store, &c, a.force)
+        });
         match result {
             Ok(()) => println!("{name}"),
             Err(e) => {

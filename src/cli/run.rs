@@ -1,14 +1,17 @@
-//! `skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]`: create a container and run it in the foreground.
+//! `skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]`: create a container and run it, in the
+//! foreground (this process supervises it) or detached (`-d`: a supervisor process does).
 
+use crate::container::supervisor::{self, Attach};
 use crate::container::{self, CreateOptions};
 use crate::error::Error;
-use crate::runtime::wasi::WasiRuntime;
-use crate::runtime::{Executor, ProcessSpec};
 use clap::Args;
 use std::io::IsTerminal;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Run container in background and print container ID
+    #[arg(short, long)]
+    detach: bool,
     /// Automatically remove the container when it exits
     #[arg(long)]
     rm: bool,
@@ -41,9 +44,12 @@ pub struct RunArgs {
 }
 
 pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
-    if a.tty && a.interactive && !std::io::stdin().is_terminal() {
+    if a.tty && a.interactive && !a.detach && !std::io::stdin().is_terminal() {
         eprintln!("the input device is not a TTY");
         return Ok(1);
+    }
+    if !a.detach {
+        supervisor::block_signals();
     }
     let store = super::open_store()?;
     crate::reference::Reference::parse(&a.image)?;
@@ -58,37 +64,29 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         tty: a.tty,
         interactive: a.interactive,
         auto_remove: a.rm,
-        start_now: true,
+        start_now: false,
         argv: None,
     };
-    let mut c = container::create(&store, &image, &a.image, &opts)?;
-    let rt = WasiRuntime::new(&store)?;
-    let root = c.root_spec(&store)?;
-    let process = ProcessSpec { argv: c.argv(), env: c.config.env.clone(), cwd: c.config.working_dir.clone(), stdin: a.interactive };
-    let result = rt.run(&root, &process);
-    let code = match &result {
-        Ok(code) => *code,
-        Err(Error::ExecNotFound(_) | Error::ExecNoSuchFile(_)) => 127,
-        Err(Error::ExecPermission(_)) => 126,
-        Err(_) => 125,
-    };
-    if result.is_err() {
-        // As Docker: a container whose program could not start stays "Created".
-        c.state = container::State { exit_code: code, ..Default::default() };
-    } else {
-        c.state.set_exited(code, container::now());
+    let c = container::create(&store, &image, &a.image, &opts)?;
+    if a.detach {
+        return Ok(match supervisor::spawn(&store, &c) {
+            Ok(()) => {
+                println!("{}", c.id);
+                0
+            }
+            Err((msg, code)) => {
+                eprintln!("Error: {msg}");
+                code
+            }
+        });
     }
-    if a.rm {
-        container::remove(&store, &c, true)?;
-    } else {
-        c.save(&store)?;
-    }
-    match result {
+    let attach = Attach::Attached { stdin: a.interactive };
+    match supervisor::supervise(&store, c, attach, &mut |_| {}) {
+        Ok(code) => Ok(code),
         Err(Error::ExecFormat(p)) => {
             eprintln!("exec {p}: exec format error");
             Ok(1)
         }
         Err(e) => Err(e.into()),
-        Ok(code) => Ok(code),
     }
 }

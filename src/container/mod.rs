@@ -1,7 +1,9 @@
 //! Containers: the record (`containers/<id>/container.json`), the writable layer
 //! (`containers/<id>/upper/`), lookup by name or ID, creation and removal.
 
-pub mod names;
+pub mod logs;
+mod names;
+pub mod supervisor;
 pub mod state;
 
 pub use state::{State, Status};
@@ -270,6 +272,21 @@ pub fn find(store: &Store, key: &str) -> Result<Container> {
     }
 }
 
+/// Give a container a new name (`rename`), unique as at creation.
+pub fn rename(store: &Store, key: &str, new_name: &str) -> Result<()> {
+    let _lock = store.lock()?;
+    let mut c = find(store, key)?;
+    if !names::valid_name(new_name) {
+        return Err(Error::InvalidName(new_name.to_string()));
+    }
+    let n = new_name.trim_start_matches('/').to_string();
+    if let Some(other) = list(store)?.into_iter().find(|o| o.name == n) {
+        return Err(Error::NameInUse { name: n, id: other.id });
+    }
+    c.name = n;
+    c.save(store)
+}
+
 /// Remove a container's record and writable layer. Refused while running unless `force`.
 pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     if !c.state.can_remove() && !force {
@@ -283,6 +300,13 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     fs::remove_dir_all(&trash).at(&trash)
 }
 
+/// Whether `/proc` says `pid` has exited and waits to be reaped (Linux; elsewhere: no).
+fn is_zombie(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    // `pid (comm) S …`: the state follows the last ')'.
+    stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+}
+
 /// Whether the host process `pid` exists.
 pub fn process_alive(pid: u32) -> bool {
     if pid == 0 {
@@ -292,7 +316,9 @@ pub fn process_alive(pid: u32) -> bool {
     {
         // Signal 0 checks existence only; EPERM means it exists but is not ours.
         let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
-        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        // A zombie (exited, not yet reaped by its parent) is not alive.
+        exists && !is_zombie(pid)
     }
     #[cfg(not(unix))]
     {

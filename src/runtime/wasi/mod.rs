@@ -76,6 +76,12 @@ impl WasiRuntime {
     }
 
     fn start(&self, root: &RootSpec, p: &ProcessSpec, stdio: [Stream; 3]) -> Result<i32> {
+        self.run_streams(root, p, stdio, &mut || {})
+    }
+
+    /// Run with the given streams; `started` is called once the program was found and is
+    /// about to run (a supervisor reports the container started then).
+    pub fn run_streams(&self, root: &RootSpec, p: &ProcessSpec, stdio: [Stream; 3], started: &mut dyn FnMut()) -> Result<i32> {
         let shared = self.shared(root)?;
         if shared.fs.metadata(&p.cwd, true).is_err() {
             shared.fs.create_dir_all(&p.cwd).map_err(|e| Error::Other(format!("workdir {}: {e}", p.cwd)))?;
@@ -87,6 +93,7 @@ impl WasiRuntime {
             NotRunnable::Permission => Error::ExecPermission(name.clone()),
             NotRunnable::Format => Error::ExecFormat(name.clone()),
         })?;
+        started();
         Ok(process::run(&shared, &prog, &p.env, &p.cwd, stdio))
     }
 

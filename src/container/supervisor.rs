@@ -1,0 +1,221 @@
+//! Keeping a container's main process: the guest runs with its output in the container's log
+//! and its exit status in the record. A detached container gets a supervisor process of its
+//! own (skiff re-executed as `skiff __supervise ID`, like Podman's conmon), which outlives the
+//! command that started it; an attached `run`/`start -a` supervises in the CLI process.
+//! A signal to the supervisor (`stop`, `kill`, Ctrl-C) ends the container with 128+signal.
+
+use super::{logs, now, remove, Container};
+use crate::error::{Error, Result};
+use crate::runtime::wasi::stdio::Stream;
+use crate::runtime::wasi::WasiRuntime;
+use crate::runtime::ProcessSpec;
+use crate::store::Store;
+use std::sync::{Arc, Mutex};
+
+/// How the main process is connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// Output only to the log (a detached container).
+    Detached,
+    /// Output to the log and to this process's stdout/stderr; stdin when `stdin`.
+    Attached { stdin: bool },
+}
+
+/// The exit status a failure to start gives, as Docker's: not found 127, not executable 126.
+pub fn start_failure_code(e: &Error) -> i32 {
+    match e {
+        Error::ExecNotFound(_) | Error::ExecNoSuchFile(_) => 127,
+        Error::ExecPermission(_) => 126,
+        _ => 125,
+    }
+}
+
+/// Run the container's main process here until it ends. The record says Running (with this
+/// process's PID) from just before the guest starts; `started` is told whether it did.
+/// Returns the exit status (the container is saved Exited, or removed if `--rm`).
+pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn FnMut(std::result::Result<(), (String, i32)>)) -> Result<i32> {
+    let rt = WasiRuntime::new(store)?;
+    let root = c.root_spec(store)?;
+    let (out, err) = logs::writers(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached).map_err(|e| Error::io(c.dir(store), e))?;
+    let stdin = match attach {
+        Attach::Attached { stdin: true } => Stream::HostStdin,
+        _ => Stream::Null,
+    };
+    let stdio = [stdin, Stream::writer(out), Stream::writer(err)];
+    let process = ProcessSpec { argv: c.argv(), env: c.config.env.clone(), cwd: c.config.working_dir.clone(), stdin: stdin_flag(attach) };
+    let shared = Arc::new(Mutex::new(Final { store: store.clone(), c, done: false }));
+    watch_signals(shared.clone(), attach);
+    let mut mark_running = || {
+        let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
+        f.c.state.set_running(std::process::id(), now());
+        let saved = f.c.save(&f.store).map_err(|e| (e.to_string(), 125));
+        started(saved);
+    };
+    let result = rt.run_streams(&root, &process, stdio, &mut mark_running);
+    let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
+    match result {
+        Ok(code) => {
+            f.finish(code, true)?;
+            Ok(code)
+        }
+        Err(e) => {
+            // As Docker: a container whose program could not start stays "Created".
+            let code = start_failure_code(&e);
+            f.c.state = super::State { exit_code: code, ..Default::default() };
+            f.finish(code, false)?;
+            started(Err((e.to_string(), code)));
+            Err(e)
+        }
+    }
+}
+
+fn stdin_flag(a: Attach) -> bool {
+    matches!(a, Attach::Attached { stdin: true })
+}
+
+/// The container record, written once when the main process ends (by the guest's return or
+/// by a signal, whichever is first).
+struct Final {
+    store: Store,
+    c: Container,
+    done: bool,
+}
+
+impl Final {
+    fn finish(&mut self, code: i32, exited: bool) -> Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        if exited {
+            self.c.state.set_exited(code, now());
+        }
+        if self.c.auto_remove {
+            remove(&self.store, &self.c, true)
+        } else {
+            self.c.save(&self.store)
+        }
+    }
+}
+
+/// Signals that end the container: the supervisor records 128+signal and exits. A WASI guest
+/// cannot take signals, so it is interrupted where it is (its writes are already on disk).
+#[cfg(unix)]
+fn watch_signals(f: Arc<Mutex<Final>>, attach: Attach) {
+    let signals = [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
+    // SAFETY: plain libc calls on a local, fully initialised sigset.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    std::thread::spawn(move || {
+        let mut sig: libc::c_int = 0;
+        // SAFETY: `set` is a valid sigset and `sig` a valid out pointer.
+        if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+            return;
+        }
+        let code = 128 + sig;
+        let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = f.finish(code, true);
+        std::process::exit(if attach == Attach::Detached { 0 } else { code });
+    });
+}
+
+#[cfg(not(unix))]
+fn watch_signals(_: Arc<Mutex<Final>>, _: Attach) {}
+
+/// Block the stop signals in this thread (and the threads it starts), so only the watcher
+/// thread takes them. Call first thing in a process that will supervise.
+pub fn block_signals() {
+    #[cfg(unix)]
+    // SAFETY: as in `watch_signals`.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2] {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Start a detached supervisor for `c` and wait until it reports the container running (or
+/// why it could not start: the message and exit status).
+pub fn spawn(store: &Store, c: &Container) -> std::result::Result<(), (String, i32)> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().map_err(|e| (format!("cannot find skiff's own executable: {e}"), 125))?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["__supervise", &c.id]).env("SKIFF_ROOT", store.root()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn().map_err(|e| (format!("cannot start the container's supervisor: {e}"), 125))?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped");
+    std::io::BufReader::new(stdout).read_line(&mut line).map_err(|e| (e.to_string(), 125))?;
+    match line.trim_end().split_once(' ') {
+        _ if line.trim_end() == "ok" => Ok(()),
+        Some(("err", rest)) => {
+            let (code, msg) = rest.split_once(' ').unwrap_or(("125", rest));
+            let _ = child.wait();
+            Err((msg.to_string(), code.parse().unwrap_or(125)))
+        }
+        _ => {
+            let _ = child.wait();
+            Err(("the container's supervisor exited before starting it".into(), 125))
+        }
+    }
+}
+
+/// The supervisor process (`skiff __supervise ID`): report on stdout, then keep the guest.
+pub fn supervisor_main(store: &Store, id: &str) -> i32 {
+    use std::io::Write;
+    block_signals();
+    let c = match super::find(store, id) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("err 125 {e}");
+            return 1;
+        }
+    };
+    let mut report = |r: std::result::Result<(), (String, i32)>| {
+        let mut out = std::io::stdout();
+        let _ = match &r {
+            Ok(()) => writeln!(out, "ok"),
+            Err((msg, code)) => writeln!(out, "err {code} {msg}"),
+        };
+        let _ = out.flush();
+        detach_stdout();
+    };
+    match supervise(store, c, Attach::Detached, &mut report) {
+        Ok(_) => 0,
+        Err(_) => 1,
+    }
+}
+
+/// Point stdout at /dev/null: the starter stops reading once told, and the guest's output
+/// goes to the log.
+fn detach_stdout() {
+    #[cfg(unix)]
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: both fds are valid; dup2 replaces fd 1 atomically.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), 1);
+        }
+    }
+}

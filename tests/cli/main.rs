@@ -4,6 +4,7 @@ mod build;
 mod guests;
 mod images;
 mod interop;
+mod lifecycle;
 mod run;
 mod tutorials;
 mod util;

@@ -1,0 +1,129 @@
+//! Containers that live on: detached runs and their supervisors, logs, exec, stop/start,
+//! kill, wait, rename, prune, and state that stays right when a supervisor is killed.
+
+use super::util::Sandbox;
+use std::time::{Duration, Instant};
+
+fn inspect(s: &Sandbox, c: &str, format: &str) -> String {
+    s.run(&["inspect", "-f", format, c]).ok().stdout.trim_end().to_string()
+}
+
+/// Poll `cond` for up to 10 s.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn detached_containers_outlive_the_command_and_log() {
+    let s = Sandbox::new();
+    let id = s.run(&["run", "-d", "--name", "ticker", "busybox", "sh", "-c", "echo started; while [ ! -f /flag ]; do sleep 1; done; echo saw flag; cat /flag; exit 4"]).ok().stdout;
+    assert_eq!(id.trim().len(), 64, "the full ID: {id}");
+    let ps = s.run(&["ps"]).ok().stdout;
+    assert!(ps.lines().nth(1).unwrap().contains("   Up ") && ps.contains("ticker"), "{ps}");
+    assert_eq!(inspect(&s, "ticker", "{{.State.Status}} {{.State.Running}}"), "running true");
+    let pid: u32 = inspect(&s, "ticker", "{{.State.Pid}}").parse().unwrap();
+    assert_ne!(pid, 0);
+    eventually("the first line", || s.run(&["logs", "ticker"]).ok().stdout == "started\n");
+    // exec runs beside it over the same files: its write is seen by the main process.
+    assert_eq!(s.run(&["exec", "ticker", "sh", "-c", "echo from-exec > /flag; cat /flag"]).ok().stdout, "from-exec\n");
+    assert_eq!(s.run(&["wait", "ticker"]).ok().stdout, "4\n");
+    assert_eq!(s.run(&["logs", "ticker"]).ok().stdout, "started\nsaw flag\nfrom-exec\n");
+    assert_eq!(s.run(&["logs", "--tail", "1", "ticker"]).ok().stdout, "from-exec\n");
+    let stamped = s.run(&["logs", "-t", "--tail", "1", "ticker"]).ok().stdout;
+    assert!(stamped.starts_with("20") && stamped.contains("Z from-exec"), "{stamped}");
+    assert_eq!(s.run(&["logs", "--since", "2000-01-01T00:00:00Z", "ticker"]).ok().stdout.lines().count(), 3);
+    assert_eq!(s.run(&["logs", "--since", "1h", "ticker"]).ok().stdout.lines().count(), 3);
+    let ps = s.run(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).ok().stdout;
+    assert!(ps.starts_with("ticker Exited (4) "), "{ps}");
+    let r = s.run(&["exec", "ticker", "true"]).code(1);
+    assert!(r.stderr.starts_with("Error: Container ") && r.stderr.ends_with(" is not running\n"), "{}", r.stderr);
+    // An attached run logs too.
+    s.run(&["run", "--name", "fg", "busybox", "echo", "in the foreground"]).ok();
+    assert_eq!(s.run(&["logs", "fg"]).ok().stdout, "in the foreground\n");
+}
+
+#[test]
+fn stop_and_start_keep_the_writable_layer() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "svc", "busybox", "sh", "-c", "while true; do sleep 1; done"]).ok();
+    s.run(&["exec", "svc", "sh", "-c", "echo kept > /state.txt"]).ok();
+    let t0 = Instant::now();
+    assert_eq!(s.run(&["stop", "svc"]).ok().stdout, "svc\n");
+    assert!(t0.elapsed() < Duration::from_secs(5), "a WASI guest is interrupted, not waited for");
+    let status = inspect(&s, "svc", "{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}");
+    assert_eq!(status, "exited false 143", "SIGTERM: 128+15");
+    assert_eq!(s.run(&["start", "svc"]).ok().stdout, "svc\n");
+    assert_eq!(inspect(&s, "svc", "{{.State.Status}}"), "running");
+    assert_eq!(s.run(&["exec", "svc", "cat", "/state.txt"]).ok().stdout, "kept\n");
+    assert_eq!(s.run(&["restart", "-t", "1", "svc"]).ok().stdout, "svc\n");
+    assert_eq!(inspect(&s, "svc", "{{.State.Status}}"), "running");
+    assert_eq!(s.run(&["kill", "-s", "SIGUSR1", "svc"]).ok().stdout, "svc\n");
+    assert_eq!(inspect(&s, "svc", "{{.State.ExitCode}}"), "138");
+    let r = s.run(&["kill", "svc"]).code(1);
+    assert!(r.stderr.contains("is not running"), "{}", r.stderr);
+    s.run(&["rename", "svc", "svc2"]).ok();
+    assert_eq!(inspect(&s, "svc2", "{{.Name}}"), "/svc2");
+    s.run(&["inspect", "svc"]).code(1);
+    s.run(&["rm", "svc2"]).ok();
+    assert_eq!(s.run(&["ps", "-a", "-q"]).ok().stdout, "");
+}
+
+#[test]
+fn a_killed_supervisor_leaves_a_consistent_state() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "victim", "busybox", "sleep", "600"]).ok();
+    let pid: i32 = inspect(&s, "victim", "{{.State.Pid}}").parse().unwrap();
+    #[cfg(unix)]
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    eventually("the supervisor to die", || inspect(&s, "victim", "{{.State.Status}}") == "exited");
+    assert_eq!(inspect(&s, "victim", "{{.State.ExitCode}}"), "137");
+    let ps = s.run(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).ok().stdout;
+    assert!(ps.starts_with("victim Exited (137) "), "{ps}");
+    s.run(&["rm", "victim"]).ok();
+    // rm -f kills a running container first.
+    s.run(&["run", "-d", "--name", "forced", "busybox", "sleep", "600"]).ok();
+    s.run(&["rm", "victim2"]).code(1);
+    let r = s.run(&["rm", "forced"]).code(1);
+    assert!(r.stderr.contains("You cannot remove a running container"), "{}", r.stderr);
+    assert_eq!(s.run(&["rm", "-f", "forced"]).ok().stdout, "forced\n");
+    assert_eq!(s.run(&["ps", "-a", "-q"]).ok().stdout, "");
+}
+
+#[test]
+fn random_names_prune_and_errors() {
+    let s = Sandbox::new();
+    s.run(&["run", "busybox", "true"]).ok();
+    s.run(&["run", "-d", "busybox", "sleep", "600"]).ok();
+    let names = s.run(&["ps", "-a", "--format", "{{.Names}}"]).ok().stdout;
+    for n in names.lines() {
+        let (adj, noun) = n.split_once('_').unwrap_or_else(|| panic!("a Docker-style name: {n}"));
+        assert!(!adj.is_empty() && !noun.is_empty(), "{n}");
+    }
+    let r = s.run(&["container", "prune", "-f"]).ok().stdout;
+    assert!(r.starts_with("Deleted Containers:\n") && r.lines().count() == 4, "only the stopped one:\n{r}");
+    assert_eq!(s.run(&["ps", "-a", "-q"]).ok().stdout.lines().count(), 1);
+    assert_eq!(s.run(&["stop", "nope"]).code(1).stderr, "Error: No such container: nope\n");
+    assert_eq!(s.run(&["logs", "nope"]).code(1).stderr, "Error: No such container: nope\n");
+    let r = s.run(&["run", "-d", "busybox", "nosuchcmd"]).code(127);
+    assert!(r.stderr.contains("executable file not found"), "{}", r.stderr);
+    let id = s.run(&["ps", "-a", "-l", "--format", "{{.Status}}"]).ok().stdout;
+    assert_eq!(id, "Created\n", "a container whose program could not start stays Created");
+    let all = s.run(&["ps", "-q"]).ok().stdout;
+    s.run(&["rm", "-f", all.trim()]).ok();
+}
+
+#[test]
+fn logs_follow_until_the_container_stops() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "follow", "busybox", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 1; done"]).ok();
+    let t0 = Instant::now();
+    let out = s.run(&["logs", "-f", "follow"]).ok().stdout;
+    assert_eq!(out, "line 1\nline 2\nline 3\n");
+    assert!(t0.elapsed() >= Duration::from_millis(1500), "-f waited for the container");
+}

@@ -14,5 +14,6 @@ pub mod spec;
 pub mod store;
 pub mod tutorial;
 pub mod unionfs;
+pub mod volume;
 
 pub use error::{Error, Result};

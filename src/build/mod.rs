@@ -391,7 +391,7 @@ impl Builder<'_> {
         let Some(id) = &stage.id else { return Ok(None) };
         let img = self.image_of(stage)?;
         let argv = [stage.shell(), vec![format!("#(nop) {comment}")]].concat();
-        let opts = CreateOptions { argv: Some(argv), ..Default::default() };
+        let opts = CreateOptions { argv: Some(argv), skip_image_volumes: true, ..Default::default() };
         let c = container::create(self.store, &img, id.short(), &opts)?;
         self.say(&format!(" ---> Running in {}", c.short_id()));
         Ok(Some(c))
@@ -423,7 +423,7 @@ impl Builder<'_> {
                     env.push(format!("{k}={v}"));
                 }
             }
-            let opts = CreateOptions { argv: Some(argv.clone()), env, ..Default::default() };
+            let opts = CreateOptions { argv: Some(argv.clone()), env, skip_image_volumes: true, ..Default::default() };
             let mut c = container::create(b.store, &img, id.short(), &opts)?;
             b.say(&format!(" ---> Running in {}", c.short_id()));
             let root = c.root_spec(b.store)?;

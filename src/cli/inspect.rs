@@ -158,7 +158,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "Data": { "LowerDir": lower.join(":"), "UpperDir": c.upper(store).display().to_string() },
             "Name": "skiff-userspace-union",
         },
-        "Mounts": [],
+        "Mounts": c.mounts,
         "Config": {
             "Hostname": c.config.hostname,
             "Domainname": "",

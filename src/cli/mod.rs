@@ -25,6 +25,7 @@ mod tag;
 mod template;
 pub mod table;
 mod tutorial;
+mod volume;
 
 use crate::error::Error;
 use crate::store::Store;
@@ -95,6 +96,9 @@ enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// Show the skiff version information
     Version,
     /// Display system-wide information
@@ -220,6 +224,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => (logs::exec(a), 1),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => (exec::exec(a), 1),
         Command::Container(ContainerCommand::Prune(a)) => (lifecycle::prune(a), 1),
+        Command::Volume(a) => (volume::exec(a), 1),
         Command::Supervise { id } => (open_store().map(|s| crate::container::supervisor::supervisor_main(&s, &id)), 1),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => (build::exec(a), 1),

@@ -8,6 +8,9 @@ pub struct RmArgs {
     /// Force the removal of a running container
     #[arg(short, long)]
     force: bool,
+    /// Remove anonymous volumes associated with the container
+    #[arg(short, long)]
+    volumes: bool,
     /// Containers to remove
     #[arg(required = true, value_name = "CONTAINER")]
     containers: Vec<String>,
@@ -22,7 +25,11 @@ pub fn exec(a: RmArgs) -> anyhow::Result<i32> {
                 // As Docker: `rm -f` kills a running container first.
                 super::lifecycle::kill_now(&c);
             }
-            container::remove(&store, &c, a.force)
+            container::remove(&store, &c, a.force)?;
+            if a.volumes {
+                container::remove_anonymous_volumes(&store, &c)?;
+            }
+            Ok(())
         });
         match result {
             Ok(()) => println!("{name}"),

@@ -33,6 +33,12 @@ pub struct RunArgs {
     /// Allocate a pseudo-TTY
     #[arg(short = 't', long)]
     tty: bool,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume", value_name = "list")]
+    volume: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long = "mount", value_name = "mount")]
+    mount: Vec<String>,
     /// Container host name
     #[arg(short = 'h', long, value_name = "string")]
     hostname: Option<String>,
@@ -54,6 +60,13 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     crate::reference::Reference::parse(&a.image)?;
     let image = super::pull::get_or_import(&store, &a.image, &mut std::io::stderr())?;
+    let mut mounts = Vec::new();
+    for v in &a.volume {
+        mounts.push(crate::volume::parse_volume_flag(&store, v)?);
+    }
+    for m in &a.mount {
+        mounts.push(crate::volume::parse_mount_flag(&store, m)?);
+    }
     let opts = CreateOptions {
         name: a.name,
         env: a.env,
@@ -66,6 +79,8 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         auto_remove: a.rm,
         start_now: false,
         argv: None,
+        mounts,
+        skip_image_volumes: false,
     };
     let c = container::create(&store, &image, &a.image, &opts)?;
     if a.detach {

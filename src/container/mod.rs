@@ -47,6 +47,9 @@ pub struct Container {
     pub config: Config,
     pub state: State,
     pub auto_remove: bool,
+    /// Volumes and bind mounts.
+    #[serde(default)]
+    pub mounts: Vec<crate::volume::MountPoint>,
 }
 
 /// Settings for a new container (from `run`/`create` flags).
@@ -63,6 +66,10 @@ pub struct CreateOptions {
     pub auto_remove: bool,
     /// Run exactly this (a build step), instead of the image's entrypoint and cmd.
     pub argv: Option<Vec<String>>,
+    /// `-v` / `--mount`, parsed (named volumes already exist).
+    pub mounts: Vec<crate::volume::MountPoint>,
+    /// Give the image's VOLUMEs no anonymous volumes (a build step's container).
+    pub skip_image_volumes: bool,
     /// Record the container as already running, owned by this process (`run` in the
     /// foreground): saves a second write on the hot path.
     pub start_now: bool,
@@ -99,7 +106,12 @@ impl Container {
             let meta = store.layer_meta(chain)?;
             lowers.push(Lower { chain_id: chain.clone(), dir: store.layer_diff_dir(chain), wasm: meta.wasm });
         }
-        Ok(RootSpec { lowers, upper: self.upper(store) })
+        let mounts = self
+            .mounts
+            .iter()
+            .map(|m| crate::unionfs::Mount { target: m.destination.clone(), source: PathBuf::from(&m.source), readonly: !m.rw })
+            .collect();
+        Ok(RootSpec { lowers, upper: self.upper(store), mounts })
     }
 
     /// The argv of the container's first process.
@@ -142,6 +154,14 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     let working_dir = opts.workdir.clone().or(cfg.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into());
     if !working_dir.starts_with('/') {
         return Err(Error::Other(format!("the working directory '{working_dir}' is invalid, it needs to be an absolute path")));
+    }
+    // The image's VOLUMEs that no -v covers get anonymous volumes.
+    let mut mounts = opts.mounts.clone();
+    let image_volumes = if opts.skip_image_volumes { vec![] } else { cfg.volumes.as_ref().map(|v| v.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() };
+    for path in image_volumes {
+        if !mounts.iter().any(|m| m.destination == path) {
+            mounts.push(crate::volume::parse_volume_flag(store, &path)?);
+        }
     }
     let _lock = store.lock()?;
     // The image was found before the lock was taken: an `rmi` may have removed it since.
@@ -189,6 +209,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         },
         state: State::default(),
         auto_remove: opts.auto_remove,
+        mounts,
     };
     let mut c = c;
     if opts.start_now {
@@ -270,6 +291,16 @@ pub fn find(store: &Store, key: &str) -> Result<Container> {
         [] => Err(Error::NoSuchContainer(key.to_string())),
         _ => Err(Error::Other(format!("multiple IDs found with provided prefix: {key}"))),
     }
+}
+
+/// Remove the anonymous volumes a container had (`rm -v`, `run --rm`); named ones stay.
+pub fn remove_anonymous_volumes(store: &Store, c: &Container) -> Result<()> {
+    for m in c.mounts.iter().filter(|m| m.kind == "volume") {
+        if crate::volume::get(store, &m.name).is_ok_and(|v| v.anonymous) {
+            crate::volume::remove(store, &m.name)?;
+        }
+    }
+    Ok(())
 }
 
 /// Give a container a new name (`rename`), unique as at creation.

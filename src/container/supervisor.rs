@@ -91,7 +91,8 @@ impl Final {
             self.c.state.set_exited(code, now());
         }
         if self.c.auto_remove {
-            remove(&self.store, &self.c, true)
+            remove(&self.store, &self.c, true)?;
+            super::remove_anonymous_volumes(&self.store, &self.c)
         } else {
             self.c.save(&self.store)
         }

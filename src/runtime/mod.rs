@@ -9,11 +9,13 @@ use crate::spec::Digest;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The filesystem of a container: read-only layers (top first) under a writable `upper/`.
+/// The filesystem of a container: read-only layers (top first) under a writable `upper/`,
+/// with volumes and bind mounts over it.
 #[derive(Debug, Clone)]
 pub struct RootSpec {
     pub lowers: Vec<Lower>,
     pub upper: PathBuf,
+    pub mounts: Vec<crate::unionfs::Mount>,
 }
 
 /// One read-only layer of a root.

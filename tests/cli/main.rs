@@ -8,3 +8,4 @@ mod lifecycle;
 mod run;
 mod tutorials;
 mod util;
+mod volumes;

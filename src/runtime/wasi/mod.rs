@@ -63,7 +63,7 @@ impl WasiRuntime {
 
     fn shared(&self, root: &RootSpec) -> Result<Arc<Shared>> {
         let lowers = root.lowers.iter().map(|l| l.dir.clone()).collect();
-        let fs = UnionFs::new(lowers, root.upper.clone()).at(&root.upper)?;
+        let fs = UnionFs::new(lowers, root.upper.clone()).at(&root.upper)?.with_mounts(root.mounts.clone()).at(&root.upper)?;
         Ok(Arc::new(Shared {
             engine: self.engine.clone(),
             linker: self.linker.clone(),

@@ -35,6 +35,9 @@ pub struct ExecArgs {
 pub fn exec(a: ExecArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let c = container::find(&store, &a.container)?;
+    if c.state.status == Status::Paused {
+        anyhow::bail!("Container {} is paused, unpause the container before exec", c.id);
+    }
     if c.state.status != Status::Running {
         anyhow::bail!("Container {} is not running", c.id);
     }

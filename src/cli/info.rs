@@ -21,6 +21,7 @@ pub fn info() -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let containers = container::list(&store)?;
     let running = containers.iter().filter(|c| c.state.status == Status::Running).count();
+    let paused = containers.iter().filter(|c| c.state.status == Status::Paused).count();
     let images = store.list_images()?;
     let layers = std::fs::read_dir(store.root().join("layers")).map(|r| r.count()).unwrap_or(0);
     println!("Client:");
@@ -29,7 +30,7 @@ pub fn info() -> anyhow::Result<i32> {
     println!("Server:");
     println!(" Containers: {}", containers.len());
     println!("  Running: {running}");
-    println!("  Paused: 0");
+    println!("  Paused: {paused}");
     println!("  Stopped: {}", containers.len() - running);
     println!(" Images: {}", images.len());
     println!(" Layers: {layers}");

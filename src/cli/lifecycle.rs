@@ -82,13 +82,13 @@ pub fn start(a: StartArgs) -> anyhow::Result<i32> {
             anyhow::bail!("you cannot start and attach multiple containers at once");
         };
         let c = container::find(&store, name)?;
-        if c.state.status == Status::Running {
+        if c.state.is_alive() {
             anyhow::bail!("container {} is already running", c.name);
         }
         return Ok(supervisor::supervise(&store, c, Attach::Attached { stdin: a.interactive }, &mut |_| {})?);
     }
     for_each(&a.containers.clone(), |store, c| {
-        if c.state.status != Status::Running {
+        if !c.state.is_alive() {
             supervisor::spawn(store, &c).map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
         }
         println!("{}", a.containers.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
@@ -99,8 +99,11 @@ pub fn start(a: StartArgs) -> anyhow::Result<i32> {
 /// Send `sig` to a running container's supervisor; wait up to `timeout` for it to end.
 /// Returns whether it ended.
 fn signal_and_wait(c: &Container, sig: i32, timeout: Duration) -> bool {
-    if c.state.status != Status::Running {
+    if !c.state.is_alive() {
         return true;
+    }
+    if c.state.status == Status::Paused {
+        send(c.state.pid, SIGCONT); // a frozen supervisor takes no signal but KILL
     }
     send(c.state.pid, sig);
     let start = Instant::now();
@@ -170,7 +173,7 @@ pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
     };
     let names = a.containers.clone();
     for_each(&names, |_, c| {
-        if c.state.status != Status::Running {
+        if !c.state.is_alive() {
             anyhow::bail!("Cannot kill container: {}: Container {} is not running", names.iter().find(|n| c.name == **n).unwrap_or(&c.id), c.id);
         }
         signal_and_wait(&c, sig, Duration::from_secs(5));
@@ -182,7 +185,7 @@ pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
 pub fn wait(a: WaitArgs) -> anyhow::Result<i32> {
     for_each(&a.containers, |store, c| {
         let mut c = c;
-        while c.state.status == Status::Running {
+        while c.state.is_alive() {
             std::thread::sleep(Duration::from_millis(10));
             c = container::find(store, &c.id)?;
         }
@@ -205,7 +208,7 @@ pub fn prune(a: PruneArgs) -> anyhow::Result<i32> {
     let mut removed = Vec::new();
     let mut reclaimed = 0u64;
     for c in container::list(&store)? {
-        if c.state.status == Status::Running {
+        if c.state.is_alive() {
             continue;
         }
         reclaimed += dir_size(&c.upper(&store));
@@ -236,6 +239,53 @@ fn dir_size(p: &std::path::Path) -> u64 {
 
 const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;
+#[cfg(unix)]
+const SIGCONT: i32 = libc::SIGCONT;
+#[cfg(unix)]
+const SIGSTOP: i32 = libc::SIGSTOP;
+#[cfg(not(unix))]
+const SIGCONT: i32 = 18;
+#[cfg(not(unix))]
+const SIGSTOP: i32 = 19;
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    #[arg(required = true, value_name = "CONTAINER")]
+    containers: Vec<String>,
+}
+
+/// `pause`: freeze the container (its owner process is stopped, guests and all).
+pub fn pause(a: PauseArgs) -> anyhow::Result<i32> {
+    set_paused(&a.containers, true)
+}
+
+/// `unpause`: let it run on.
+pub fn unpause(a: PauseArgs) -> anyhow::Result<i32> {
+    set_paused(&a.containers, false)
+}
+
+fn set_paused(names: &[String], pause: bool) -> anyhow::Result<i32> {
+    for_each(names, |store, c| {
+        let _lock = store.lock()?;
+        let mut c = container::find(store, &c.id)?;
+        match (pause, c.state.status) {
+            (true, Status::Running) => {
+                send(c.state.pid, SIGSTOP);
+                c.state.status = Status::Paused;
+            }
+            (true, Status::Paused) => anyhow::bail!("Container {} is already paused", c.id),
+            (false, Status::Paused) => {
+                send(c.state.pid, SIGCONT);
+                c.state.status = Status::Running;
+            }
+            (false, _) => anyhow::bail!("Container {} is not paused", c.id),
+            (true, _) => anyhow::bail!("Container {} is not running", c.id),
+        }
+        c.save(store)?;
+        println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
+        Ok(())
+    })
+}
 
 /// `SIGTERM`, `TERM`, `15` → 15 (the numbers are Linux's, which Docker's images use).
 pub fn signal_number(s: &str) -> Option<i32> {

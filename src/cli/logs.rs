@@ -1,7 +1,7 @@
 //! `skiff logs [-f] [--tail N] [-t] [--since T] CONTAINER`: what the container wrote, from
 //! its json-file log; `-f` follows until the container stops (or Ctrl-C).
 
-use crate::container::{self, logs, Status};
+use crate::container::{self, logs};
 use clap::Args;
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ pub fn exec(a: LogsArgs) -> anyhow::Result<i32> {
     let mut offset = logs::print(&path, &opts, &mut out, &mut err)?;
     if a.follow {
         loop {
-            let running = container::find(&store, &c.id).map(|c| c.state.status == Status::Running).unwrap_or(false);
+            let running = container::find(&store, &c.id).map(|c| c.state.is_alive()).unwrap_or(false);
             if path.exists() {
                 offset = logs::follow_from(&path, offset, &opts, &mut out, &mut err)?;
             }

@@ -64,6 +64,10 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Run a command in a running container
     Exec(exec::ExecArgs),
+    /// Pause all processes within one or more containers
+    Pause(lifecycle::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(lifecycle::PauseArgs),
     /// Inspect changes to files or directories on a container's filesystem
     Diff(diff::DiffArgs),
     /// List images
@@ -135,6 +139,10 @@ enum ContainerCommand {
     Logs(logs::LogsArgs),
     /// Run a command in a running container
     Exec(exec::ExecArgs),
+    /// Pause all processes within one or more containers
+    Pause(lifecycle::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(lifecycle::PauseArgs),
     /// Remove all stopped containers
     Prune(lifecycle::PruneArgs),
     /// Inspect changes to files or directories on a container's filesystem
@@ -223,6 +231,8 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => (lifecycle::rename(a), 1),
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => (logs::exec(a), 1),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => (exec::exec(a), 1),
+        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => (lifecycle::pause(a), 1),
+        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => (lifecycle::unpause(a), 1),
         Command::Container(ContainerCommand::Prune(a)) => (lifecycle::prune(a), 1),
         Command::Volume(a) => (volume::exec(a), 1),
         Command::Supervise { id } => (open_store().map(|s| crate::container::supervisor::supervisor_main(&s, &id)), 1),

@@ -53,7 +53,7 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
     let mut list = container::list(&store)?;
     let limit = if a.latest { Some(1) } else { a.last };
     if !a.all && limit.is_none() {
-        list.retain(|c| c.state.status == Status::Running);
+        list.retain(|c| c.state.is_alive());
     }
     for f in &a.filter {
         let (k, v) = f.split_once('=').ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
@@ -101,6 +101,8 @@ fn status_word(c: &Container) -> &'static str {
     match c.state.status {
         Status::Created => "created",
         Status::Running => "running",
+        Status::Paused => "paused",
+        Status::Restarting => "restarting",
         Status::Exited => "exited",
     }
 }
@@ -110,6 +112,8 @@ pub fn status_text(c: &Container) -> String {
     match c.state.status {
         Status::Created => "Created".into(),
         Status::Running => format!("Up {}", human_duration(seconds_since(&c.state.started_at))),
+        Status::Paused => format!("Up {} (Paused)", human_duration(seconds_since(&c.state.started_at))),
+        Status::Restarting => format!("Restarting ({}) {}", c.state.exit_code, ago(&c.state.finished_at)),
         Status::Exited => format!("Exited ({}) {}", c.state.exit_code, ago(&c.state.finished_at)),
     }
 }

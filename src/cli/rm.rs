@@ -21,7 +21,7 @@ pub fn exec(a: RmArgs) -> anyhow::Result<i32> {
     let mut code = 0;
     for name in &a.containers {
         let result = container::find(&store, name).and_then(|c| {
-            if a.force && c.state.status == container::Status::Running {
+            if a.force && c.state.is_alive() {
                 // As Docker: `rm -f` kills a running container first.
                 super::lifecycle::kill_now(&c);
             }

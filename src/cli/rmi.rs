@@ -2,7 +2,7 @@
 //! Docker's conflict rules (an image a container uses is kept unless forced; never while a
 //! container runs). Layers go only when no image or container needs them.
 
-use crate::container::{self, Status};
+use crate::container;
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::store::Store;
@@ -40,7 +40,7 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
     let tag = Reference::parse(name).ok().map(Reference::with_default_tag).filter(|r| img.tags.contains(r));
     let containers = container::list(store)?;
     let users: Vec<&container::Container> = containers.iter().filter(|c| c.image == img.id).collect();
-    let running = users.iter().find(|c| c.state.status == Status::Running);
+    let running = users.iter().find(|c| c.state.is_alive());
     let short = img.id.short();
     match &tag {
         Some(r) if img.tags.len() > 1 => {

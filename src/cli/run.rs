@@ -39,6 +39,12 @@ pub struct RunArgs {
     /// Attach a filesystem mount to the container
     #[arg(long = "mount", value_name = "mount")]
     mount: Vec<String>,
+    /// Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])
+    #[arg(long, default_value = "no", value_name = "string")]
+    restart: String,
+    /// Memory limit (e.g. 64m, 1g)
+    #[arg(short = 'm', long, value_name = "bytes")]
+    memory: Option<String>,
     /// Container host name
     #[arg(short = 'h', long, value_name = "string")]
     hostname: Option<String>,
@@ -60,6 +66,11 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     crate::reference::Reference::parse(&a.image)?;
     let image = super::pull::get_or_import(&store, &a.image, &mut std::io::stderr())?;
+    let restart_policy = crate::container::RestartPolicy::parse(&a.restart)?;
+    if a.rm && restart_policy.name != "no" {
+        anyhow::bail!("Conflicting options: --restart and --rm");
+    }
+    let memory = a.memory.as_deref().map(parse_bytes).transpose()?.unwrap_or(0);
     let mut mounts = Vec::new();
     for v in &a.volume {
         mounts.push(crate::volume::parse_volume_flag(&store, v)?);
@@ -81,6 +92,8 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         argv: None,
         mounts,
         skip_image_volumes: false,
+        restart_policy,
+        memory,
     };
     let c = container::create(&store, &image, &a.image, &opts)?;
     if a.detach {
@@ -104,4 +117,23 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `64m`, `1g`, `512k`, `1048576`: Docker's `RAMInBytes` (binary units).
+fn parse_bytes(s: &str) -> anyhow::Result<u64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        Some('t') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("invalid argument {s:?} for \"-m, --memory\" flag: invalid size: '{s}'"))?;
+    let bytes = (n * mult as f64) as u64;
+    if bytes < 6 << 20 {
+        anyhow::bail!("Minimum memory limit allowed is 6MB");
+    }
+    Ok(bytes)
 }

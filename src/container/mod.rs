@@ -50,6 +50,45 @@ pub struct Container {
     /// Volumes and bind mounts.
     #[serde(default)]
     pub mounts: Vec<crate::volume::MountPoint>,
+    /// `--restart`, and how often the supervisor restarted the main process.
+    #[serde(default)]
+    pub restart_policy: RestartPolicy,
+    #[serde(default)]
+    pub restart_count: u32,
+    /// `--memory` in bytes (0: no limit).
+    #[serde(default)]
+    pub memory: u64,
+}
+
+/// Docker's restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestartPolicy {
+    pub name: String,
+    pub maximum_retry_count: u32,
+}
+
+impl RestartPolicy {
+    /// Parse `--restart`.
+    pub fn parse(s: &str) -> Result<RestartPolicy> {
+        let (name, n) = s.split_once(':').unwrap_or((s, ""));
+        let max = if n.is_empty() { 0 } else { n.parse().map_err(|_| Error::Other(format!("invalid restart policy format: maximum retry count must be an integer: {s}")))? };
+        match name {
+            "no" | "always" | "unless-stopped" if n.is_empty() => Ok(RestartPolicy { name: name.into(), maximum_retry_count: 0 }),
+            "on-failure" => Ok(RestartPolicy { name: name.into(), maximum_retry_count: max }),
+            "no" | "always" | "unless-stopped" => Err(Error::Other(format!("invalid restart policy format: maximum retry count cannot be used with restart policy '{name}'"))),
+            _ => Err(Error::Other(format!("invalid restart policy format: unknown policy '{name}'"))),
+        }
+    }
+
+    /// Whether a main process that exited with `code` after `count` restarts goes again.
+    pub fn restarts(&self, code: i32, count: u32) -> bool {
+        match self.name.as_str() {
+            "always" | "unless-stopped" => true,
+            "on-failure" => code != 0 && (self.maximum_retry_count == 0 || count < self.maximum_retry_count),
+            _ => false,
+        }
+    }
 }
 
 /// Settings for a new container (from `run`/`create` flags).
@@ -70,6 +109,9 @@ pub struct CreateOptions {
     pub mounts: Vec<crate::volume::MountPoint>,
     /// Give the image's VOLUMEs no anonymous volumes (a build step's container).
     pub skip_image_volumes: bool,
+    pub restart_policy: RestartPolicy,
+    /// `--memory` in bytes (0: no limit).
+    pub memory: u64,
     /// Record the container as already running, owned by this process (`run` in the
     /// foreground): saves a second write on the hot path.
     pub start_now: bool,
@@ -111,7 +153,7 @@ impl Container {
             .iter()
             .map(|m| crate::unionfs::Mount { target: m.destination.clone(), source: PathBuf::from(&m.source), readonly: !m.rw })
             .collect();
-        Ok(RootSpec { lowers, upper: self.upper(store), mounts })
+        Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory })
     }
 
     /// The argv of the container's first process.
@@ -210,6 +252,9 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         state: State::default(),
         auto_remove: opts.auto_remove,
         mounts,
+        restart_policy: opts.restart_policy.clone(),
+        restart_count: 0,
+        memory: opts.memory,
     };
     let mut c = c;
     if opts.start_now {

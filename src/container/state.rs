@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 pub enum Status {
     Created,
     Running,
+    /// Running, but frozen by `pause` (its supervisor is stopped with SIGSTOP).
+    Paused,
+    /// Between two runs of a `--restart` policy (the supervisor waits to start it again).
+    Restarting,
     Exited,
 }
 
@@ -42,12 +46,17 @@ impl Default for State {
 }
 
 impl State {
+    /// Running or paused: a process owns the container.
+    pub fn is_alive(&self) -> bool {
+        matches!(self.status, Status::Running | Status::Paused | Status::Restarting)
+    }
+
     pub fn can_start(&self) -> bool {
-        self.status != Status::Running
+        !self.is_alive()
     }
 
     pub fn can_remove(&self) -> bool {
-        self.status != Status::Running
+        !self.is_alive()
     }
 
     pub fn set_running(&mut self, pid: u32, now: String) {
@@ -68,7 +77,7 @@ impl State {
     /// A record says "running" but its owner process is gone (killed with SIGKILL, machine
     /// rebooted): the container is in fact exited, as if killed.
     pub fn reconcile(&mut self, owner_alive: impl Fn(u32) -> bool) -> bool {
-        if self.status == Status::Running && !owner_alive(self.pid) {
+        if self.is_alive() && !owner_alive(self.pid) {
             let at = if self.started_at == ZERO_TIME { ZERO_TIME.to_string() } else { self.started_at.clone() };
             self.set_exited(137, at);
             return true;

@@ -51,8 +51,41 @@ pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn 
         let saved = f.c.save(&f.store).map_err(|e| (e.to_string(), 125));
         started(saved);
     };
-    let result = rt.run_streams(&root, &process, stdio, &mut mark_running);
+    let mut result = rt.run_streams(&root, &process, stdio.clone(), &mut mark_running);
+    // `--restart`: a detached container's main process goes again, as its policy says
+    // (after 100 ms, doubling to at most 2 s, as Docker backs off).
+    let mut delay = std::time::Duration::from_millis(100);
+    while attach == Attach::Detached {
+        let (policy, count) = {
+            let f = shared.lock().unwrap_or_else(|p| p.into_inner());
+            (f.c.restart_policy.clone(), f.c.restart_count)
+        };
+        let code = match &result {
+            Ok(code) => *code,
+            Err(_) => break,
+        };
+        if !policy.restarts(code, count) {
+            break;
+        }
+        {
+            let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
+            f.c.state.set_exited(code, now());
+            f.c.state.status = super::Status::Restarting;
+            f.c.state.pid = std::process::id();
+            f.c.restart_count += 1;
+            f.c.save(&f.store)?;
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(std::time::Duration::from_secs(2));
+        let mut again = || {
+            let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
+            f.c.state.set_running(std::process::id(), now());
+            let _ = f.c.save(&f.store);
+        };
+        result = rt.run_streams(&root, &process, stdio.clone(), &mut again);
+    }
     let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
+    f.c.state.oom_killed = rt.oom_killed();
     match result {
         Ok(code) => {
             f.finish(code, true)?;

@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The filesystem of a container: read-only layers (top first) under a writable `upper/`,
-/// with volumes and bind mounts over it.
+/// with volumes and bind mounts over it; and the memory each of its processes may use.
 #[derive(Debug, Clone)]
 pub struct RootSpec {
     pub lowers: Vec<Lower>,
     pub upper: PathBuf,
     pub mounts: Vec<crate::unionfs::Mount>,
+    /// Linear-memory limit per guest process in bytes (`--memory`; 0: none).
+    pub memory: u64,
 }
 
 /// One read-only layer of a root.

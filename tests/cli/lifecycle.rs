@@ -127,3 +127,48 @@ fn logs_follow_until_the_container_stops() {
     assert_eq!(out, "line 1\nline 2\nline 3\n");
     assert!(t0.elapsed() >= Duration::from_millis(1500), "-f waited for the container");
 }
+
+#[test]
+fn pause_freezes_and_unpause_resumes() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "counter", "busybox", "sh", "-c", "while true; do date +%s > /now; sleep 1; done"]).ok();
+    assert_eq!(s.run(&["pause", "counter"]).ok().stdout, "counter\n");
+    let ps = s.run(&["ps", "--format", "{{.Names}} {{.State}} {{.Status}}"]).ok().stdout;
+    assert!(ps.starts_with("counter paused Up ") && ps.trim_end().ends_with("(Paused)"), "{ps}");
+    assert_eq!(inspect(&s, "counter", "{{.State.Status}} {{.State.Running}} {{.State.Paused}}"), "paused true true");
+    let r = s.run(&["exec", "counter", "true"]).code(1);
+    assert!(r.stderr.contains("is paused, unpause the container before exec"), "{}", r.stderr);
+    assert!(s.run(&["pause", "counter"]).code(1).stderr.contains("is already paused"));
+    assert_eq!(s.run(&["unpause", "counter"]).ok().stdout, "counter\n");
+    assert_eq!(inspect(&s, "counter", "{{.State.Status}}"), "running");
+    s.run(&["exec", "counter", "true"]).ok();
+    s.run(&["pause", "counter"]).ok();
+    assert_eq!(s.run(&["stop", "-t", "1", "counter"]).ok().stdout, "counter\n", "a paused container can be stopped");
+    assert_eq!(inspect(&s, "counter", "{{.State.Status}}"), "exited");
+    assert!(s.run(&["unpause", "counter"]).code(1).stderr.contains("is not paused"));
+}
+
+#[test]
+fn restart_policies() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--restart", "on-failure:2", "--name", "flaky", "busybox", "sh", "-c", "echo try; exit 3"]).ok();
+    eventually("two restarts", || inspect(&s, "flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 2");
+    assert_eq!(s.run(&["logs", "flaky"]).ok().stdout, "try\ntry\ntry\n");
+    assert_eq!(inspect(&s, "flaky", "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.ExitCode}}"), "on-failure 2 3");
+    s.run(&["run", "-d", "--restart", "always", "--name", "forever", "busybox", "sh", "-c", "echo up; exit 0"]).ok();
+    eventually("a restart", || inspect(&s, "forever", "{{.RestartCount}}") != "0");
+    s.run(&["stop", "forever"]).ok();
+    assert_eq!(inspect(&s, "forever", "{{.State.Status}}"), "exited", "stop ends an `always` container");
+    assert!(s.run(&["run", "--rm", "--restart", "always", "busybox", "true"]).code(125).stderr.contains("Conflicting options: --restart and --rm"));
+    assert!(s.run(&["run", "--restart", "sometimes", "busybox", "true"]).code(125).stderr.contains("invalid restart policy format"));
+}
+
+#[test]
+fn a_memory_limit_ends_a_runaway_guest() {
+    let s = Sandbox::new();
+    let r = s.run(&["run", "-m", "16m", "--name", "hog", "busybox", "sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=\"$x$x\"; done"]).code(137);
+    let _ = r;
+    assert_eq!(inspect(&s, "hog", "{{.State.ExitCode}} {{.State.OOMKilled}} {{.HostConfig.Memory}}"), "137 true 16777216");
+    s.run(&["run", "-m", "16m", "busybox", "echo", "small is fine"]).ok();
+    assert!(s.run(&["run", "-m", "1m", "busybox", "true"]).code(125).stderr.contains("Minimum memory limit allowed is 6MB"));
+}

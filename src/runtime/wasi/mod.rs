@@ -25,6 +25,8 @@ pub struct WasiRuntime {
     engine: Engine,
     linker: Linker<Proc>,
     modules: Arc<ModuleCache>,
+    /// Set when a process of the last run hit its memory limit.
+    oom: Arc<AtomicBool>,
 }
 
 impl WasiRuntime {
@@ -38,7 +40,12 @@ impl WasiRuntime {
         let dir = dir.unwrap_or_else(|| store.root().join("modules"));
         std::fs::create_dir_all(&dir).at(&dir)?;
         let modules = Arc::new(ModuleCache::new(engine.clone(), dir));
-        Ok(WasiRuntime { engine, linker, modules })
+        Ok(WasiRuntime { engine, linker, modules, oom: Arc::new(AtomicBool::new(false)) })
+    }
+
+    /// Whether a process of a run hit the memory limit (`OOMKilled`).
+    pub fn oom_killed(&self) -> bool {
+        self.oom.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn modules(&self) -> &ModuleCache {
@@ -72,6 +79,8 @@ impl WasiRuntime {
             lowers: root.lowers.clone(),
             next_pid: AtomicI32::new(1),
             stop: AtomicBool::new(false),
+            memory_limit: root.memory,
+            oom: self.oom.clone(),
         }))
     }
 

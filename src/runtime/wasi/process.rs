@@ -37,6 +37,9 @@ pub struct Shared {
     pub lowers: Vec<Lower>,
     pub next_pid: AtomicI32,
     pub stop: AtomicBool,
+    /// Linear-memory limit per process (0: none), and whether a process hit it.
+    pub memory_limit: u64,
+    pub oom: Arc<AtomicBool>,
 }
 
 /// The host state of one guest process.
@@ -48,6 +51,28 @@ pub struct Proc {
     pipes: HashMap<i32, PipeEnd>,
     next_handle: i32,
     children: HashMap<i32, mpsc::Receiver<i32>>,
+    limiter: MemoryLimiter,
+}
+
+/// `--memory`: refuses linear-memory growth past the limit and remembers it did, so the
+/// process ends as out of memory (137, `OOMKilled`) rather than as a plain crash.
+struct MemoryLimiter {
+    limit: u64,
+    oom: Arc<AtomicBool>,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if self.limit > 0 && desired as u64 > self.limit {
+            self.oom.store(true, Ordering::SeqCst);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, _desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
 }
 
 enum PipeEnd {
@@ -116,8 +141,10 @@ fn run_inner(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, st
     let wasi = b.build();
     wasi.push_preopened_dir(super::fs::root_dir(fs), "/").map_err(|e| e.to_string())?;
 
-    let proc = Proc { wasi, shared: shared.clone(), stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new() };
+    let limiter = MemoryLimiter { limit: shared.memory_limit, oom: shared.oom.clone() };
+    let proc = Proc { wasi, shared: shared.clone(), stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter };
     let mut store = Store::new(&shared.engine, proc);
+    store.limiter(|p| &mut p.limiter);
     // Epoch interruption is how `stop` reaches a running guest: nothing advances the epoch
     // until a stop is requested, so the callback costs nothing in normal runs.
     store.set_epoch_deadline(1);
@@ -136,6 +163,9 @@ fn run_inner(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, st
     drop(store);
     for (_, rx) in orphans {
         let _ = rx.recv();
+    }
+    if shared.oom.load(Ordering::SeqCst) && result.is_err() {
+        return Ok(STATUS_KILLED); // out of memory: killed, as the kernel's OOM killer would
     }
     Ok(match result {
         Ok(()) => 0,

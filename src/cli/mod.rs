@@ -3,6 +3,7 @@
 
 mod build;
 mod commit;
+mod cp;
 mod diff;
 mod exec;
 mod explain;
@@ -60,6 +61,8 @@ enum Command {
     Wait(lifecycle::WaitArgs),
     /// Rename a container
     Rename(lifecycle::RenameArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::CpArgs),
     /// Fetch the logs of a container
     Logs(logs::LogsArgs),
     /// Run a command in a running container
@@ -135,6 +138,8 @@ enum ContainerCommand {
     Wait(lifecycle::WaitArgs),
     /// Rename a container
     Rename(lifecycle::RenameArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::CpArgs),
     /// Fetch the logs of a container
     Logs(logs::LogsArgs),
     /// Run a command in a running container
@@ -230,6 +235,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => (lifecycle::wait(a), 1),
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => (lifecycle::rename(a), 1),
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => (logs::exec(a), 1),
+        Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => (cp::exec(a), 1),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => (exec::exec(a), 1),
         Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => (lifecycle::pause(a), 1),
         Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => (lifecycle::unpause(a), 1),

@@ -148,11 +148,19 @@ impl Container {
             let meta = store.layer_meta(chain)?;
             lowers.push(Lower { chain_id: chain.clone(), dir: store.layer_diff_dir(chain), wasm: meta.wasm });
         }
-        let mounts = self
+        let mut mounts: Vec<crate::unionfs::Mount> = self
             .mounts
             .iter()
             .map(|m| crate::unionfs::Mount { target: m.destination.clone(), source: PathBuf::from(&m.source), readonly: !m.rw })
             .collect();
+        // As Docker: the container's own /etc/hostname and /etc/hosts, files skiff keeps
+        // beside its record, mounted over the image's.
+        for name in ["hostname", "hosts"] {
+            let source = self.dir(store).join(name);
+            if source.is_file() && !mounts.iter().any(|m| m.target == format!("/etc/{name}")) {
+                mounts.push(crate::unionfs::Mount { target: format!("/etc/{name}"), source, readonly: false });
+            }
+        }
         Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory })
     }
 
@@ -263,6 +271,9 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     // Build the container's directory aside and rename it in: it appears whole or not at all.
     let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
+    atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
+    let hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+    atomic_write(&tmp.path().join("hosts"), hosts.as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;

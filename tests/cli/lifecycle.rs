@@ -172,3 +172,32 @@ fn a_memory_limit_ends_a_runaway_guest() {
     s.run(&["run", "-m", "16m", "busybox", "echo", "small is fine"]).ok();
     assert!(s.run(&["run", "-m", "1m", "busybox", "true"]).code(125).stderr.contains("Minimum memory limit allowed is 6MB"));
 }
+
+#[test]
+fn cp_copies_both_ways() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "box1", "-h", "boxhost", "busybox", "sleep", "600"]).ok();
+    let w = s.work.path();
+    // Out of the container: a file into a directory, a directory tree.
+    s.run(&["cp", "box1:/etc/hostname", w.to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read_to_string(w.join("hostname")).unwrap(), "boxhost\n");
+    s.run(&["exec", "box1", "sh", "-c", "mkdir -p /out/sub && echo deep > /out/sub/f"]).ok();
+    s.run(&["cp", "box1:/out", w.join("copied").to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read_to_string(w.join("copied/sub/f")).unwrap(), "deep\n");
+    // Into it: the running process sees the file at once; it is in the writable layer.
+    std::fs::write(w.join("note.txt"), "from the host\n").unwrap();
+    s.run(&["cp", w.join("note.txt").to_str().unwrap(), "box1:/tmp/"]).ok();
+    assert_eq!(s.run(&["exec", "box1", "cat", "/tmp/note.txt"]).ok().stdout, "from the host\n");
+    std::fs::create_dir_all(w.join("tree/a")).unwrap();
+    std::fs::write(w.join("tree/a/b.txt"), "b\n").unwrap();
+    s.run(&["cp", w.join("tree").to_str().unwrap(), "box1:/srv"]).ok();
+    assert_eq!(s.run(&["exec", "box1", "cat", "/srv/a/b.txt"]).ok().stdout, "b\n");
+    let diff = s.run(&["diff", "box1"]).ok().stdout;
+    assert!(diff.contains("A /tmp/note.txt") && diff.contains("A /srv/a/b.txt"), "{diff}");
+    let r = s.run(&["cp", "box1:/nope", w.to_str().unwrap()]).code(1);
+    assert_eq!(r.stderr, "Error: Could not find the file /nope in container box1\n");
+    let r = s.run(&["cp", "/no/such/file", "box1:/tmp/"]).code(1);
+    assert_eq!(r.stderr, "Error: lstat /no/such/file: no such file or directory\n");
+    s.run(&["cp", "nope:/etc/hostname", w.to_str().unwrap()]).code(1);
+    s.run(&["rm", "-f", "box1"]).ok();
+}

@@ -24,6 +24,7 @@ mod run;
 mod save;
 mod tag;
 mod template;
+mod top;
 pub mod table;
 mod tutorial;
 mod volume;
@@ -63,6 +64,10 @@ enum Command {
     Rename(lifecycle::RenameArgs),
     /// Copy files/folders between a container and the local filesystem
     Cp(cp::CpArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(top::StatsArgs),
     /// Fetch the logs of a container
     Logs(logs::LogsArgs),
     /// Run a command in a running container
@@ -140,6 +145,10 @@ enum ContainerCommand {
     Rename(lifecycle::RenameArgs),
     /// Copy files/folders between a container and the local filesystem
     Cp(cp::CpArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(top::StatsArgs),
     /// Fetch the logs of a container
     Logs(logs::LogsArgs),
     /// Run a command in a running container
@@ -236,6 +245,8 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => (lifecycle::rename(a), 1),
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => (logs::exec(a), 1),
         Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => (cp::exec(a), 1),
+        Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => (top::top(a), 1),
+        Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => (top::stats(a), 1),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => (exec::exec(a), 1),
         Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => (lifecycle::pause(a), 1),
         Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => (lifecycle::unpause(a), 1),

@@ -161,7 +161,8 @@ impl Container {
                 mounts.push(crate::unionfs::Mount { target: format!("/etc/{name}"), source, readonly: false });
             }
         }
-        Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory })
+        let proc_table = Some(self.dir(store).join("procs").join(format!("{}.json", std::process::id())));
+        Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory, proc_table })
     }
 
     /// The argv of the container's first process.
@@ -271,6 +272,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     // Build the container's directory aside and rename it in: it appears whole or not at all.
     let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
+    fs::create_dir(tmp.path().join("procs")).at(tmp.path())?;
     atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
     let hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
     atomic_write(&tmp.path().join("hosts"), hosts.as_bytes())?;

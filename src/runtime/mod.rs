@@ -18,6 +18,8 @@ pub struct RootSpec {
     pub mounts: Vec<crate::unionfs::Mount>,
     /// Linear-memory limit per guest process in bytes (`--memory`; 0: none).
     pub memory: u64,
+    /// Where to publish the running processes (`top` reads it); none for a build step.
+    pub proc_table: Option<PathBuf>,
 }
 
 /// One read-only layer of a root.

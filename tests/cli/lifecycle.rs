@@ -201,3 +201,25 @@ fn cp_copies_both_ways() {
     s.run(&["cp", "nope:/etc/hostname", w.to_str().unwrap()]).code(1);
     s.run(&["rm", "-f", "box1"]).ok();
 }
+
+#[test]
+fn top_and_stats_show_the_processes() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "busy", "-m", "64m", "busybox", "sh", "-c", "while true; do sleep 1; done"]).ok();
+    s.run(&["exec", "-d", "busy", "sleep", "30"]).ok();
+    eventually("the exec'd sleep", || s.run(&["top", "busy"]).ok().stdout.contains("sleep 30"));
+    let top = s.run(&["top", "busy"]).ok().stdout;
+    let lines: Vec<&str> = top.lines().collect();
+    assert!(lines[0].starts_with("UID") && lines[0].contains("PID") && lines[0].ends_with("CMD"), "{top}");
+    let pid = inspect(&s, "busy", "{{.State.Pid}}");
+    let main = lines.iter().find(|l| l.ends_with("sh -c while true; do sleep 1; done")).unwrap_or_else(|| panic!("{top}"));
+    let cols: Vec<&str> = main.split_whitespace().collect();
+    assert_eq!((cols[1], cols[2], cols[3]), ("1", "0", pid.as_str()), "the main process is 1, held by the supervisor:\n{top}");
+    let stats = s.run(&["stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}"]).ok().stdout;
+    let f: Vec<&str> = stats.split_whitespace().collect();
+    assert_eq!(f[0], "busy", "{stats}");
+    assert!(f[1].ends_with("MiB") && f[3] == "64MiB", "{stats}");
+    assert!(f[4].parse::<u32>().unwrap() >= 2, "{stats}");
+    s.run(&["rm", "-f", "busy"]).ok();
+    assert!(s.run(&["top", "busy"]).code(1).stderr.contains("No such container"));
+}

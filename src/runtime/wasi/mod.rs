@@ -77,7 +77,9 @@ impl WasiRuntime {
             modules: self.modules.clone(),
             fs: Arc::new(fs),
             lowers: root.lowers.clone(),
-            next_pid: AtomicI32::new(1),
+            next_pid: AtomicI32::new(2), // the first process is 1
+            procs: Default::default(),
+            proc_table: root.proc_table.clone(),
             stop: AtomicBool::new(false),
             memory_limit: root.memory,
             oom: self.oom.clone(),

@@ -40,12 +40,41 @@ pub struct Shared {
     /// Linear-memory limit per process (0: none), and whether a process hit it.
     pub memory_limit: u64,
     pub oom: Arc<AtomicBool>,
+    /// The running guest processes, published to `proc_table` (for `top`) when set.
+    pub procs: std::sync::Mutex<std::collections::BTreeMap<i32, ProcEntry>>,
+    pub proc_table: Option<std::path::PathBuf>,
+}
+
+/// One guest process as `top` lists it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ProcEntry {
+    pub pid: i32,
+    pub ppid: i32,
+    pub argv: Vec<String>,
+    /// RFC 3339.
+    pub started: String,
+}
+
+impl Shared {
+    /// Record a process start (`Some`) or end (`None`) and publish the table.
+    fn track(&self, pid: i32, entry: Option<ProcEntry>) {
+        let Some(path) = &self.proc_table else { return };
+        let mut procs = self.procs.lock().unwrap_or_else(|p| p.into_inner());
+        match entry {
+            Some(e) => procs.insert(pid, e),
+            None => procs.remove(&pid),
+        };
+        let list: Vec<&ProcEntry> = procs.values().collect();
+        let _ = crate::store::atomic_write(path, &serde_json::to_vec(&list).expect("entries serialise"));
+    }
 }
 
 /// The host state of one guest process.
 pub struct Proc {
     pub wasi: WasiCtx,
     shared: Arc<Shared>,
+    /// This process's number in its container (the first process is 1).
+    pid: i32,
     /// The streams this process started with (what `inherit` gives its children).
     stdio: [Stream; 3],
     pipes: HashMap<i32, PipeEnd>,
@@ -109,7 +138,15 @@ pub fn find_program(shared: &Shared, argv: &[String], env: &[String], cwd: &str)
 
 /// Run `prog` as a process of the container on the current thread; returns its exit status.
 pub fn run(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> i32 {
-    match run_inner(shared, prog, env, cwd, stdio) {
+    run_as(shared, 1, 0, prog, env, cwd, stdio)
+}
+
+/// [`run`] as process `pid`, child of `ppid`.
+fn run_as(shared: &Arc<Shared>, pid: i32, ppid: i32, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> i32 {
+    shared.track(pid, Some(ProcEntry { pid, ppid, argv: prog.argv.clone(), started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true) }));
+    let result = run_inner(shared, pid, prog, env, cwd, stdio);
+    shared.track(pid, None);
+    match result {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("skiff: {}: {msg}", prog.argv[0]);
@@ -118,7 +155,7 @@ pub fn run(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, stdi
     }
 }
 
-fn run_inner(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> Result<i32, String> {
+fn run_inner(shared: &Arc<Shared>, pid: i32, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> Result<i32, String> {
     let fs = shared.fs.clone();
     let module = match &prog.known_digest {
         Some(d) => shared.modules.get(d, || fs.read(&prog.module_path).map_err(|e| crate::error::Error::io(&prog.module_path, e))),
@@ -142,7 +179,7 @@ fn run_inner(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, st
     wasi.push_preopened_dir(super::fs::root_dir(fs), "/").map_err(|e| e.to_string())?;
 
     let limiter = MemoryLimiter { limit: shared.memory_limit, oom: shared.oom.clone() };
-    let proc = Proc { wasi, shared: shared.clone(), stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter };
+    let proc = Proc { wasi, shared: shared.clone(), pid, stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter };
     let mut store = Store::new(&shared.engine, proc);
     store.limiter(|p| &mut p.limiter);
     // Epoch interruption is how `stop` reaches a running guest: nothing advances the epoch
@@ -270,10 +307,11 @@ fn imp_spawn(
         let pid = shared.next_pid.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
         let sh = shared.clone();
+        let ppid = caller.data().pid;
         std::thread::Builder::new()
             .name(format!("pid-{pid}"))
             .spawn(move || {
-                let code = run(&sh, &prog, &env, &cwd, stdio);
+                let code = run_as(&sh, pid, ppid, &prog, &env, &cwd, stdio);
                 let _ = tx.send(code);
             })
             .map_err(|_| 6 /* EAGAIN */)?;

@@ -223,3 +223,15 @@ fn top_and_stats_show_the_processes() {
     s.run(&["rm", "-f", "busy"]).ok();
     assert!(s.run(&["top", "busy"]).code(1).stderr.contains("No such container"));
 }
+
+#[test]
+fn start_attached_runs_again_in_the_foreground() {
+    let s = Sandbox::new();
+    s.run(&["run", "--name", "again", "busybox", "sh", "-c", "echo run >> /runs; cat /runs; exit 2"]).code(2);
+    let r = s.run(&["start", "-a", "again"]).code(2);
+    assert_eq!(r.stdout, "run\nrun\n", "the same writable layer, the output here");
+    assert_eq!(s.run(&["logs", "again"]).ok().stdout, "run\nrun\nrun\n");
+    let r = s.run_stdin(&["start", "-a", "-i", "again"], "");
+    assert_eq!(r.code, 2);
+    assert_eq!(inspect(&s, "again", "{{.State.Status}} {{.State.ExitCode}}"), "exited 2");
+}

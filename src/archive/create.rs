@@ -2,6 +2,7 @@
 //! (`SOURCE_DATE_EPOCH`, else 0), so the same content always gives the same diff ID.
 
 use crate::error::{IoContext, Result};
+use crate::hostfs::mode_of;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -159,21 +160,6 @@ fn walk<W: Write>(root: &Path, rel: &str, w: &mut TarWriter<W>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(unix)]
-fn mode_of(md: &fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    md.permissions().mode() & 0o7777
-}
-
-#[cfg(not(unix))]
-fn mode_of(md: &fs::Metadata) -> u32 {
-    if md.is_dir() {
-        0o755
-    } else {
-        0o644
-    }
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ pub fn extract_layer(tar: impl Read, dest: &Path, layer: &str) -> Result<Extract
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .ok_or_else(|| invalid(&name, "symlink without a target"))?;
                 remove_any(&target).ok();
-                make_symlink(&link, &target).map_err(|e| io_err(&name, e))?;
+                crate::hostfs::symlink(Path::new(&link), &target).map_err(|e| io_err(&name, e))?;
             }
             tar::EntryType::Link => {
                 let link = entry
@@ -184,29 +184,8 @@ fn remove_any(p: &Path) -> std::io::Result<()> {
     }
 }
 
-#[cfg(unix)]
-fn set_mode(p: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(p, fs::Permissions::from_mode(mode & 0o7777))
-}
+use crate::hostfs::set_mode;
 
-#[cfg(not(unix))]
-fn set_mode(_p: &Path, _mode: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
-#[cfg(unix)]
-fn make_symlink(target: &str, link: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-#[cfg(not(unix))]
-fn make_symlink(_target: &str, link: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        format!("{}: symlinks in layers are supported on Unix hosts only", link.display()),
-    ))
-}
 
 #[cfg(test)]
 mod tests {

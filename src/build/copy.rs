@@ -208,40 +208,15 @@ pub fn set_dir_modes(layer: &Path, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(unix)]
+/// Permission bits of a host path (not following a final symlink).
 fn mode_of(p: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    fs::symlink_metadata(p).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644)
+    fs::symlink_metadata(p).map(|m| crate::hostfs::mode_of(&m)).unwrap_or(0o644)
 }
 
-#[cfg(not(unix))]
-fn mode_of(p: &Path) -> u32 {
-    if p.is_dir() {
-        0o755
-    } else {
-        0o644
-    }
-}
-
-#[cfg(unix)]
 fn set_mode(p: &Path, mode: u32) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(p, fs::Permissions::from_mode(mode))?;
-    Ok(())
+    Ok(crate::hostfs::set_mode(p, mode)?)
 }
 
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) -> anyhow::Result<()> {
-    Ok(())
-}
-
-#[cfg(unix)]
 fn symlink(target: &Path, link: &Path) -> anyhow::Result<()> {
-    std::os::unix::fs::symlink(target, link)?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn symlink(_: &Path, link: &Path) -> anyhow::Result<()> {
-    anyhow::bail!("{}: symbolic links in a build need a Unix host", link.display())
+    Ok(crate::hostfs::symlink(target, link)?)
 }

@@ -3,6 +3,7 @@
 //! writable layer (or in a volume mounted there).
 
 use crate::container;
+use crate::hostfs::mode_of;
 use crate::unionfs::{Kind, UnionFs};
 use clap::Args;
 use std::fs;
@@ -39,7 +40,7 @@ pub fn exec(a: CpArgs) -> anyhow::Result<i32> {
                 copy_out_dir(&view, &path, &target)?;
             } else {
                 fs::write(&target, view.read(&path)?).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
-                set_mode(&target, meta.mode);
+                let _ = crate::hostfs::set_mode(&target, meta.mode);
             }
         }
         (None, Some((name, path))) => {
@@ -88,9 +89,9 @@ fn copy_out_dir(view: &UnionFs, from: &str, to: &Path) -> anyhow::Result<()> {
             Kind::Dir => copy_out_dir(view, &src, &dst)?,
             Kind::File => {
                 fs::write(&dst, view.read(&src)?)?;
-                set_mode(&dst, view.metadata(&src, false)?.mode);
+                let _ = crate::hostfs::set_mode(&dst, view.metadata(&src, false)?.mode);
             }
-            Kind::Symlink => symlink(&view.read_link(&src)?, &dst)?,
+            Kind::Symlink => crate::hostfs::symlink(Path::new(&view.read_link(&src)?), &dst)?,
             Kind::Other => {}
         }
     }
@@ -115,39 +116,4 @@ fn copy_in_dir(view: &UnionFs, from: &Path, to: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(unix)]
-fn mode_of(md: &fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    md.permissions().mode() & 0o7777
-}
-
-#[cfg(not(unix))]
-fn mode_of(md: &fs::Metadata) -> u32 {
-    if md.permissions().readonly() {
-        0o444
-    } else {
-        0o644
-    }
-}
-
-#[cfg(unix)]
-fn set_mode(p: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode & 0o7777));
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) {}
-
-#[cfg(unix)]
-fn symlink(target: &str, link: &Path) -> anyhow::Result<()> {
-    std::os::unix::fs::symlink(target, link)?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn symlink(_: &str, link: &Path) -> anyhow::Result<()> {
-    anyhow::bail!("{}: copying symbolic links needs a Unix host", link.display())
 }

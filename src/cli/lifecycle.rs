@@ -211,7 +211,7 @@ pub fn prune(a: PruneArgs) -> anyhow::Result<i32> {
         if c.state.is_alive() {
             continue;
         }
-        reclaimed += dir_size(&c.upper(&store));
+        reclaimed += crate::hostfs::dir_size(&c.upper(&store));
         container::remove(&store, &c, false)?;
         removed.push(c.id);
     }
@@ -226,16 +226,6 @@ pub fn prune(a: PruneArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn dir_size(p: &std::path::Path) -> u64 {
-    let Ok(rd) = std::fs::read_dir(p) else { return 0 };
-    rd.filter_map(|e| e.ok())
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
 
 const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;

@@ -125,17 +125,7 @@ pub fn remove(store: &Store, name: &str) -> Result<()> {
 
 /// Bytes of data in a volume (what prune reclaims).
 pub fn size(store: &Store, name: &str) -> u64 {
-    fn walk(p: &Path) -> u64 {
-        let Ok(rd) = fs::read_dir(p) else { return 0 };
-        rd.filter_map(|e| e.ok())
-            .map(|e| match e.metadata() {
-                Ok(m) if m.is_dir() => walk(&e.path()),
-                Ok(m) => m.len(),
-                Err(_) => 0,
-            })
-            .sum()
-    }
-    walk(&dir(store, name).join("_data"))
+    crate::hostfs::dir_size(&dir(store, name).join("_data"))
 }
 
 /// Parse `-v SRC:DST[:MODE]` (or an anonymous `-v /path`) into a mount, creating a named

@@ -1,0 +1,62 @@
+//! Small host-filesystem helpers shared by the builder, `cp`, archives, prune and volumes:
+//! permission bits, symlinks and directory sizes, with the portable fallbacks in one place.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// Permission bits of a host file (Windows has none: 0755 for directories, else 0644).
+pub fn mode_of(md: &fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        md.permissions().mode() & 0o7777
+    }
+    #[cfg(not(unix))]
+    {
+        if md.is_dir() {
+            0o755
+        } else {
+            0o644
+        }
+    }
+}
+
+/// Set permission bits (a no-op where the host has none).
+pub fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(p, fs::Permissions::from_mode(mode & 0o7777))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (p, mode);
+        Ok(())
+    }
+}
+
+/// Make a symbolic link `link` → `target` (Unix hosts only, for now).
+pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(target, link)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = target;
+        Err(io::Error::new(io::ErrorKind::Unsupported, format!("{}: symbolic links need a Unix host", link.display())))
+    }
+}
+
+/// Bytes in the regular files below `p` (0 if it cannot be read).
+pub fn dir_size(p: &Path) -> u64 {
+    let Ok(rd) = fs::read_dir(p) else { return 0 };
+    rd.filter_map(|e| e.ok())
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod network;
 pub mod hostfs;
 pub mod reference;
 pub mod runtime;

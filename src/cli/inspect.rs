@@ -151,7 +151,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
         "Platform": "wasi",
         "HostConfig": {
             "AutoRemove": c.auto_remove,
-            "NetworkMode": "default",
+            "NetworkMode": c.networks.keys().next().map(|n| if n == "bridge" { "default" } else { n.as_str() }).unwrap_or("default"),
             "RestartPolicy": { "Name": if c.restart_policy.name.is_empty() { "no" } else { c.restart_policy.name.as_str() }, "MaximumRetryCount": c.restart_policy.maximum_retry_count },
             "Memory": c.memory,
         },
@@ -160,6 +160,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "Name": "skiff-userspace-union",
         },
         "Mounts": c.mounts,
+        "NetworkSettings": network_settings(c),
         "Config": {
             "Hostname": c.config.hostname,
             "Domainname": "",
@@ -246,4 +247,49 @@ pub fn image_json(store: &Store, img: &Image) -> anyhow::Result<Value> {
         v["Config"]["Shell"] = json!(sh);
     }
     Ok(v)
+}
+
+/// `NetworkSettings`: the default bridge's address at the top (as Docker), every network's
+/// endpoint under `Networks`.
+fn network_settings(c: &Container) -> Value {
+    let bridge = c.networks.get("bridge");
+    let networks: serde_json::Map<String, Value> = c
+        .networks
+        .iter()
+        .map(|(name, e)| {
+            (
+                name.clone(),
+                json!({
+                    "IPAMConfig": null,
+                    "Links": null,
+                    "Aliases": if e.aliases.is_empty() && ["bridge", "host", "none"].contains(&name.as_str()) { Value::Null } else {
+                        let mut a = vec![c.short_id().to_string()];
+                        a.extend(e.aliases.iter().cloned());
+                        json!(a)
+                    },
+                    "NetworkID": e.network_id,
+                    "EndpointID": e.endpoint_id,
+                    "Gateway": e.gateway,
+                    "IPAddress": e.ip_address,
+                    "IPPrefixLen": e.ip_prefix_len,
+                    "IPv6Gateway": "",
+                    "GlobalIPv6Address": "",
+                    "GlobalIPv6PrefixLen": 0,
+                    "MacAddress": e.mac_address,
+                    "DriverOpts": null,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "Bridge": "",
+        "SandboxID": "",
+        "HairpinMode": false,
+        "Ports": {},
+        "Gateway": bridge.map(|e| e.gateway.clone()).unwrap_or_default(),
+        "IPAddress": bridge.map(|e| e.ip_address.clone()).unwrap_or_default(),
+        "IPPrefixLen": bridge.map(|e| e.ip_prefix_len).unwrap_or(0),
+        "MacAddress": bridge.map(|e| e.mac_address.clone()).unwrap_or_default(),
+        "Networks": networks,
+    })
 }

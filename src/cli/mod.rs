@@ -15,6 +15,7 @@ mod inspect;
 mod lifecycle;
 mod listing;
 mod logs;
+mod network;
 mod prune;
 mod ps;
 pub(crate) mod pull;
@@ -111,6 +112,9 @@ enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Show the skiff version information
     Version,
     /// Display system-wide information
@@ -252,6 +256,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => (lifecycle::unpause(a), 1),
         Command::Container(ContainerCommand::Prune(a)) => (lifecycle::prune(a), 1),
         Command::Volume(a) => (volume::exec(a), 1),
+        Command::Network(a) => (network::exec(a), 1),
         Command::Supervise { id } => (open_store().map(|s| crate::container::supervisor::supervisor_main(&s, &id)), 1),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => (build::exec(a), 1),

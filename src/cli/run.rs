@@ -45,6 +45,12 @@ pub struct RunArgs {
     /// Memory limit (e.g. 64m, 1g)
     #[arg(short = 'm', long, value_name = "bytes")]
     memory: Option<String>,
+    /// Connect a container to a network
+    #[arg(long, alias = "net", value_name = "network")]
+    network: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias", alias = "net-alias", value_name = "list")]
+    network_alias: Vec<String>,
     /// Container host name
     #[arg(short = 'h', long, value_name = "string")]
     hostname: Option<String>,
@@ -94,6 +100,8 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         skip_image_volumes: false,
         restart_policy,
         memory,
+        network: a.network,
+        aliases: a.network_alias,
     };
     let c = container::create(&store, &image, &a.image, &opts)?;
     if a.detach {

@@ -6,6 +6,7 @@ mod names;
 pub mod supervisor;
 pub mod state;
 
+pub use names::valid_name;
 pub use state::{State, Status};
 
 use crate::error::{Error, IoContext, Result};
@@ -14,6 +15,7 @@ use crate::spec::Digest;
 use crate::store::{atomic_write, Image, Store};
 use serde::{Deserialize, Serialize};
 use std::fs;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What a container runs and how (Docker's `Config`, the parts skiff uses).
@@ -58,6 +60,9 @@ pub struct Container {
     /// `--memory` in bytes (0: no limit).
     #[serde(default)]
     pub memory: u64,
+    /// The networks the container is on, by network name.
+    #[serde(default)]
+    pub networks: BTreeMap<String, crate::network::Endpoint>,
 }
 
 /// Docker's restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
@@ -112,6 +117,9 @@ pub struct CreateOptions {
     pub restart_policy: RestartPolicy,
     /// `--memory` in bytes (0: no limit).
     pub memory: u64,
+    /// `--network` (default `bridge`) and `--network-alias`.
+    pub network: Option<String>,
+    pub aliases: Vec<String>,
     /// Record the container as already running, owned by this process (`run` in the
     /// foreground): saves a second write on the hot path.
     pub start_now: bool,
@@ -214,6 +222,12 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
             mounts.push(crate::volume::parse_volume_flag(store, &path)?);
         }
     }
+    let network = crate::network::find(store, opts.network.as_deref().unwrap_or("bridge")).map_err(|_| {
+        Error::Other(format!("network {} not found", opts.network.as_deref().unwrap_or("bridge")))
+    })?;
+    if !opts.aliases.is_empty() && ["bridge", "host", "none"].contains(&network.name.as_str()) {
+        return Err(Error::Other("network-scoped alias is supported only for containers in user defined networks".into()));
+    }
     let _lock = store.lock()?;
     // The image was found before the lock was taken: an `rmi` may have removed it since.
     // Under the lock, its layers cannot go away until the container holds them.
@@ -240,6 +254,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
             n
         }
     };
+    let endpoint = crate::network::allocate(&network, &taken_addresses(store, &network.name)?, opts.aliases.clone())?;
     let c = Container {
         id,
         name,
@@ -264,6 +279,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         restart_policy: opts.restart_policy.clone(),
         restart_count: 0,
         memory: opts.memory,
+        networks: BTreeMap::from([(network.name.clone(), endpoint)]),
     };
     let mut c = c;
     if opts.start_now {
@@ -274,8 +290,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
     fs::create_dir(tmp.path().join("procs")).at(tmp.path())?;
     atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
-    let hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-    atomic_write(&tmp.path().join("hosts"), hosts.as_bytes())?;
+    atomic_write(&tmp.path().join("hosts"), c.hosts_file().as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
@@ -348,6 +363,22 @@ pub fn find(store: &Store, key: &str) -> Result<Container> {
         [one] => Ok((*one).clone()),
         [] => Err(Error::NoSuchContainer(key.to_string())),
         _ => Err(Error::Other(format!("multiple IDs found with provided prefix: {key}"))),
+    }
+}
+
+/// The addresses containers already hold on network `name`.
+pub fn taken_addresses(store: &Store, name: &str) -> Result<Vec<std::net::Ipv4Addr>> {
+    Ok(list(store)?.iter().filter_map(|c| c.networks.get(name)).filter_map(|e| e.ip_address.parse().ok()).collect())
+}
+
+impl Container {
+    /// `/etc/hosts` as Docker writes it: loopback names, then the container's own address.
+    pub fn hosts_file(&self) -> String {
+        let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+        if let Some(e) = self.networks.values().find(|e| !e.ip_address.is_empty()) {
+            s.push_str(&format!("{}\t{}\n", e.ip_address, self.config.hostname));
+        }
+        s
     }
 }
 

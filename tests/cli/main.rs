@@ -5,6 +5,7 @@ mod guests;
 mod images;
 mod interop;
 mod lifecycle;
+mod network;
 mod run;
 mod tutorials;
 mod util;

@@ -235,3 +235,15 @@ fn start_attached_runs_again_in_the_foreground() {
     assert_eq!(r.code, 2);
     assert_eq!(inspect(&s, "again", "{{.State.Status}} {{.State.ExitCode}}"), "exited 2");
 }
+
+#[test]
+fn exec_takes_env_workdir_and_stdin() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "ex", "-e", "FROM_RUN=1", "busybox", "sleep", "600"]).ok();
+    let out = s.run(&["exec", "-e", "EXTRA=2", "-w", "/tmp", "ex", "sh", "-c", "echo $FROM_RUN $EXTRA $(pwd)"]).ok().stdout;
+    assert_eq!(out, "1 2 /tmp\n");
+    assert_eq!(s.run_stdin(&["exec", "-i", "ex", "cat"], "piped in\n").ok().stdout, "piped in\n");
+    assert_eq!(s.run(&["exec", "ex", "sh", "-c", "exit 7"]).code(7).stdout, "");
+    assert!(s.run(&["exec", "ex", "nosuchcmd"]).code(127).stderr.contains("executable file not found"));
+    s.run(&["rm", "-f", "ex"]).ok();
+}

@@ -421,6 +421,7 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
 }
 
 /// Whether `/proc` says `pid` has exited and waits to be reaped (Linux; elsewhere: no).
+#[cfg(unix)]
 fn is_zombie(pid: u32) -> bool {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
     // `pid (comm) S …`: the state follows the last ')'.

@@ -37,7 +37,12 @@ fn owners(store: &Store, c: &Container) -> Vec<(u32, Vec<ProcEntry>)> {
             let _ = std::fs::remove_file(e.path()); // its owner is gone
             continue;
         }
-        let procs: Vec<ProcEntry> = std::fs::read(e.path()).ok().and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default();
+        // Rewritten in place as processes come and go: a torn read is retried.
+        let read = || std::fs::read(e.path()).ok().and_then(|d| serde_json::from_slice::<Vec<ProcEntry>>(&d).ok());
+        let procs = (0..5).find_map(|_| read().or_else(|| {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            None
+        })).unwrap_or_default();
         if !procs.is_empty() {
             out.push((pid, procs));
         }

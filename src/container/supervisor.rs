@@ -43,8 +43,12 @@ pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn 
     };
     let stdio = [stdin, Stream::writer(out), Stream::writer(err)];
     let process = ProcessSpec { argv: c.argv(), env: c.config.env.clone(), cwd: c.config.working_dir.clone(), stdin: stdin_flag(attach) };
+    let record = c.dir(store).join("container.json");
     let shared = Arc::new(Mutex::new(Final { store: store.clone(), c, done: false }));
     watch_signals(shared.clone(), attach);
+    if attach == Attach::Detached {
+        watch_record(record);
+    }
     let mut mark_running = || {
         let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
         f.c.state.set_running(std::process::id(), now());
@@ -157,6 +161,17 @@ fn watch_signals(f: Arc<Mutex<Final>>, attach: Attach) {
         let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
         let _ = f.finish(code, true);
         std::process::exit(if attach == Attach::Detached { 0 } else { code });
+    });
+}
+
+/// A detached supervisor whose container record is gone (its store deleted, say) has nothing
+/// left to keep: it exits rather than run a guest whose files may have gone too.
+fn watch_record(record: std::path::PathBuf) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if !record.exists() {
+            std::process::exit(0);
+        }
     });
 }
 

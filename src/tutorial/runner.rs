@@ -42,7 +42,28 @@ pub struct Runner {
     cwd: Option<PathBuf>,
     /// The shell writes its final directory here.
     pwd_file: PathBuf,
+    /// The root is this runner's own: containers a tutorial leaves running are removed with it.
+    owns_root: bool,
     _temps: Vec<TempDir>,
+}
+
+impl Drop for Runner {
+    /// A lesson that stopped half-way may leave detached containers: remove them (their
+    /// supervisors) before the temporary root goes.
+    fn drop(&mut self) {
+        if !self.owns_root {
+            return;
+        }
+        let run = |args: &[&str]| std::process::Command::new(&self.skiff).args(args).env("SKIFF_ROOT", &self.root).stdin(std::process::Stdio::null()).output();
+        if let Ok(out) = run(&["ps", "-a", "-q", "--no-trunc"]) {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f"];
+                args.extend(ids.iter().map(String::as_str));
+                let _ = run(&args);
+            }
+        }
+    }
 }
 
 fn temp(prefix: &str) -> io::Result<TempDir> {
@@ -57,6 +78,7 @@ impl Runner {
         let mut r = Runner::with_dirs(skiff, root.path().to_path_buf(), work.path().to_path_buf())?;
         r._temps.push(root);
         r._temps.push(work);
+        r.owns_root = true;
         Ok(r)
     }
 
@@ -72,6 +94,7 @@ impl Runner {
             env: Vec::new(),
             cwd: None,
             pwd_file: state.path().join("pwd"),
+            owns_root: false,
             _temps: vec![state],
         })
     }

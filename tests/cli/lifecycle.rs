@@ -247,3 +247,13 @@ fn exec_takes_env_workdir_and_stdin() {
     assert!(s.run(&["exec", "ex", "nosuchcmd"]).code(127).stderr.contains("executable file not found"));
     s.run(&["rm", "-f", "ex"]).ok();
 }
+
+#[test]
+fn a_supervisor_whose_store_is_gone_exits() {
+    let s = Sandbox::new();
+    let id = s.run(&["run", "-d", "busybox", "sh", "-c", "while true; do sleep 1; done"]).ok().stdout.trim().to_string();
+    let pid: u32 = inspect(&s, &id, "{{.State.Pid}}").parse().unwrap();
+    std::fs::remove_dir_all(s.root().join("containers").join(&id)).unwrap();
+    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z");
+    eventually("the orphaned supervisor to exit", || !alive());
+}

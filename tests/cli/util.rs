@@ -129,3 +129,16 @@ pub fn require_tool(bin: &str, pkg: &str) -> Option<PathBuf> {
     }
     Some(find().unwrap_or_else(|| panic!("{pkg} installed but {bin} is not on PATH")))
 }
+
+impl Drop for Sandbox {
+    /// A test that failed half-way may leave detached containers: remove them with the root.
+    fn drop(&mut self) {
+        let dir = self.root.path().join("containers");
+        let ids: Vec<String> = std::fs::read_dir(&dir).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            let _ = self.cmd(&args).output();
+        }
+    }
+}

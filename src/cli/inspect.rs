@@ -68,7 +68,7 @@ pub fn exec(a: InspectArgs) -> anyhow::Result<i32> {
 /// Look each name up (a container first, as Docker does, unless `kind` says), then print
 /// the JSON array, or the template's output for each object; the misses go to stderr.
 fn inspect_all(names: &[String], format: FormatArg, kind: Option<ObjectType>) -> anyhow::Result<i32> {
-    let template = format.format.as_deref().map(Template::parse).transpose().map_err(|e| anyhow::anyhow!("Template parsing error: {e}"))?;
+    let template = parse_format(format.format.as_deref())?;
     let store = super::open_store()?;
     let mut found = Vec::new();
     let mut missing = Vec::new();
@@ -82,8 +82,14 @@ fn inspect_all(names: &[String], format: FormatArg, kind: Option<ObjectType>) ->
             }),
         }
     }
+    print_objects(found, &missing, template.as_ref())
+}
+
+/// Print what an inspect verb found — Docker's JSON array (4-space indent), or one template
+/// line per object — then `Error: …` for each miss; the exit code (1 if anything was missing).
+pub fn print_objects(found: Vec<Value>, missing: &[String], template: Option<&Template>) -> anyhow::Result<i32> {
     let mut out = String::new();
-    match &template {
+    match template {
         Some(t) => {
             for v in &found {
                 out.push_str(&t.execute(v).map_err(|e| anyhow::anyhow!("{e}"))?);
@@ -91,15 +97,24 @@ fn inspect_all(names: &[String], format: FormatArg, kind: Option<ObjectType>) ->
             }
         }
         None => {
-            out = serde_json::to_string_pretty(&Value::Array(found))?.replace("  ", "    ");
+            use serde::Serialize;
+            let mut buf = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(&mut buf, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+            Value::Array(found).serialize(&mut ser)?;
+            out = String::from_utf8(buf)?;
             out.push('\n');
         }
     }
     print!("{out}");
-    for m in &missing {
+    for m in missing {
         eprintln!("Error: {m}");
     }
     Ok(if missing.is_empty() { 0 } else { 1 })
+}
+
+/// Parse an inspect verb's `-f` template (Docker's wording on a bad one).
+pub fn parse_format(format: Option<&str>) -> anyhow::Result<Option<Template>> {
+    format.map(Template::parse).transpose().map_err(|e| anyhow::anyhow!("Template parsing error: {e}"))
 }
 
 fn lookup(store: &Store, name: &str, kind: Option<ObjectType>) -> anyhow::Result<Option<Value>> {

@@ -3,7 +3,6 @@
 //! data plane; this is the model they use).
 
 use super::listing::Listing;
-use super::template::Template;
 use crate::container;
 use crate::network::{self, Network};
 use crate::store::Store;
@@ -118,27 +117,16 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         NetworkCommand::Inspect(a) => {
-            let template = a.format.as_deref().map(Template::parse).transpose().map_err(|e| anyhow::anyhow!("Template parsing error: {e}"))?;
+            let template = super::inspect::parse_format(a.format.as_deref())?;
             let mut found = Vec::new();
-            let mut errors = Vec::new();
+            let mut missing = Vec::new();
             for key in &a.networks {
                 match network::find(&store, key) {
                     Ok(n) => found.push(inspect_json(&store, &n)?),
-                    Err(_) => errors.push(format!("Error: No such network: {key}")),
+                    Err(_) => missing.push(format!("No such network: {key}")),
                 }
             }
-            match template {
-                Some(t) => {
-                    for v in &found {
-                        println!("{}", t.execute(v).map_err(|e| anyhow::anyhow!("{e}"))?);
-                    }
-                }
-                None => println!("{}", serde_json::to_string_pretty(&found)?.replace("  ", "    ")),
-            }
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            Ok(if errors.is_empty() { 0 } else { 1 })
+            super::inspect::print_objects(found, &missing, template.as_ref())
         }
         NetworkCommand::Rm(a) => {
             let mut code = 0;

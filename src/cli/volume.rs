@@ -1,7 +1,6 @@
 //! `skiff volume create|ls|inspect|rm|prune`: named volumes, whose data outlives containers.
 
 use super::listing::Listing;
-use super::template::Template;
 use crate::container;
 use crate::volume;
 use clap::{Args, Subcommand};
@@ -97,31 +96,16 @@ pub fn exec(cmd: VolumeCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         VolumeCommand::Inspect(a) => {
-            let template = a.format.as_deref().map(Template::parse).transpose().map_err(|e| anyhow::anyhow!("Template parsing error: {e}"))?;
+            let template = super::inspect::parse_format(a.format.as_deref())?;
             let mut found = Vec::new();
-            let mut code = 0;
-            let mut errors = Vec::new();
+            let mut missing = Vec::new();
             for n in &a.volumes {
                 match volume::get(&store, n) {
                     Ok(v) => found.push(serde_json::to_value(&v)?),
-                    Err(e) => {
-                        errors.push(format!("Error: {e}"));
-                        code = 1;
-                    }
+                    Err(e) => missing.push(e.to_string()),
                 }
             }
-            match template {
-                Some(t) => {
-                    for v in &found {
-                        println!("{}", t.execute(v).map_err(|e| anyhow::anyhow!("{e}"))?);
-                    }
-                }
-                None => println!("{}", serde_json::to_string_pretty(&found)?.replace("  ", "    ")),
-            }
-            for e in errors {
-                eprintln!("{e}");
-            }
-            Ok(code)
+            super::inspect::print_objects(found, &missing, template.as_ref())
         }
         VolumeCommand::Rm(a) => {
             let users = users(&store)?;

@@ -234,27 +234,28 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     if let Some(missing) = image.chain_ids().iter().find(|c| !store.has_layer(c)) {
         return Err(Error::NoSuchImage(format!("{image_name} (layer {missing} was removed)")));
     }
+    // Every other container, read once: names and addresses must not clash with theirs.
+    let others = list(store)?;
     let name = match &opts.name {
         Some(n) => {
             if !names::valid_name(n) {
                 return Err(Error::InvalidName(n.clone()));
             }
             let n = n.trim_start_matches('/').to_string();
-            if let Some(other) = list(store)?.into_iter().find(|c| c.name == n) {
-                return Err(Error::NameInUse { name: n, id: other.id });
+            if let Some(other) = others.iter().find(|c| c.name == n) {
+                return Err(Error::NameInUse { name: n, id: other.id.clone() });
             }
             n
         }
         None => {
-            let taken: Vec<String> = list(store)?.into_iter().map(|c| c.name).collect();
             let mut n = names::random_name();
-            while taken.contains(&n) {
+            while others.iter().any(|c| c.name == n) {
                 n = names::random_name();
             }
             n
         }
     };
-    let endpoint = crate::network::allocate(&network, &taken_addresses(store, &network.name)?, opts.aliases.clone())?;
+    let endpoint = crate::network::allocate(&network, &addresses_on(&others, &network.name), opts.aliases.clone())?;
     let c = Container {
         id,
         name,
@@ -368,7 +369,11 @@ pub fn find(store: &Store, key: &str) -> Result<Container> {
 
 /// The addresses containers already hold on network `name`.
 pub fn taken_addresses(store: &Store, name: &str) -> Result<Vec<std::net::Ipv4Addr>> {
-    Ok(list(store)?.iter().filter_map(|c| c.networks.get(name)).filter_map(|e| e.ip_address.parse().ok()).collect())
+    Ok(addresses_on(&list(store)?, name))
+}
+
+fn addresses_on(containers: &[Container], network: &str) -> Vec<std::net::Ipv4Addr> {
+    containers.iter().filter_map(|c| c.networks.get(network)).filter_map(|e| e.ip_address.parse().ok()).collect()
 }
 
 impl Container {

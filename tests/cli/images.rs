@@ -382,3 +382,14 @@ fn format_templates_for_inspect_and_lists() {
     let out = s.run(&["ps", "-a", "--format", "{{.Names}} {{.Image}} {{.State}}"]).ok().stdout;
     assert_eq!(out, "c1 busybox exited\n");
 }
+
+#[test]
+fn inspect_json_keeps_values_as_they_are() {
+    let s = Sandbox::new();
+    s.run(&["run", "--name", "mk", "busybox", "true"]).ok();
+    s.run(&["commit", "-c", "CMD [\"echo\", \"two  spaces\"]", "mk", "spaced"]).ok();
+    let out = s.run(&["image", "inspect", "spaced"]).ok().stdout;
+    assert!(out.starts_with("[\n    {\n        \"Id\": \"sha256:"), "4-space indent:\n{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["Config"]["Cmd"][1], "two  spaces", "the indent is not a text replacement");
+}

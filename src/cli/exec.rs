@@ -44,7 +44,6 @@ pub fn exec(a: ExecArgs) -> anyhow::Result<i32> {
     if a.detach {
         return detach(&store, &a);
     }
-    supervisor::block_signals();
     let mut env = c.config.env.clone();
     for e in &a.env {
         let kv = if e.contains('=') { e.clone() } else { format!("{e}={}", std::env::var(e).unwrap_or_default()) };

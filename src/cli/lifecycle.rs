@@ -3,10 +3,10 @@
 //! `run`'s); signals go to it, and it records how the container ended.
 
 use crate::container::supervisor::{self, Attach};
-use crate::container::{self, Container, Status};
+use crate::container::{self, signal, Container, Status};
 use crate::store::Store;
 use clap::Args;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct StartArgs {
@@ -96,60 +96,10 @@ pub fn start(a: StartArgs) -> anyhow::Result<i32> {
     })
 }
 
-/// Send `sig` to a running container's supervisor; wait up to `timeout` for it to end.
-/// Returns whether it ended.
-fn signal_and_wait(c: &Container, sig: i32, timeout: Duration) -> bool {
-    if !c.state.is_alive() {
-        return true;
-    }
-    if c.state.status == Status::Paused {
-        send(c.state.pid, SIGCONT); // a frozen supervisor takes no signal but KILL
-    }
-    send(c.state.pid, sig);
-    let start = Instant::now();
-    while container::process_alive(c.state.pid) {
-        if start.elapsed() >= timeout {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    true
-}
-
-/// SIGKILL a running container's owner and wait for it to go.
-pub fn kill_now(c: &Container) {
-    signal_and_wait(c, SIGKILL, Duration::from_secs(5));
-}
-
-#[cfg(unix)]
-fn send(pid: u32, sig: i32) {
-    // SAFETY: kill(2) with a PID we recorded; a stale one fails harmlessly (ESRCH).
-    unsafe {
-        libc::kill(pid as libc::pid_t, sig);
-    }
-}
-
-#[cfg(not(unix))]
-fn send(_: u32, _: i32) {}
-
-/// Stop: the image's STOPSIGNAL (SIGTERM by default), then SIGKILL after the timeout.
-pub fn stop_container(store: &Store, c: &Container, timeout: Duration) -> anyhow::Result<()> {
-    let stop_signal = store
-        .find_image(&c.image.to_string())
-        .ok()
-        .and_then(|i| i.config.config.and_then(|cc| cc.stop_signal))
-        .and_then(|s| signal_number(&s))
-        .unwrap_or(SIGTERM);
-    if !signal_and_wait(c, stop_signal, timeout) {
-        signal_and_wait(c, SIGKILL, Duration::from_secs(5));
-    }
-    Ok(())
-}
-
 pub fn stop(a: StopArgs) -> anyhow::Result<i32> {
     let names = a.containers.clone();
     for_each(&names, |store, c| {
-        stop_container(store, &c, Duration::from_secs(a.time))?;
+        signal::stop(store, &c, Duration::from_secs(a.time));
         println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
         Ok(())
     })
@@ -158,7 +108,7 @@ pub fn stop(a: StopArgs) -> anyhow::Result<i32> {
 pub fn restart(a: StopArgs) -> anyhow::Result<i32> {
     let names = a.containers.clone();
     for_each(&names, |store, c| {
-        stop_container(store, &c, Duration::from_secs(a.time))?;
+        signal::stop(store, &c, Duration::from_secs(a.time));
         let c = container::find(store, &c.id)?;
         supervisor::spawn(store, &c).map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
         println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
@@ -167,7 +117,7 @@ pub fn restart(a: StopArgs) -> anyhow::Result<i32> {
 }
 
 pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
-    let Some(sig) = signal_number(&a.signal) else {
+    let Some(sig) = signal::signal_number(&a.signal) else {
         eprintln!("Error: invalid signal: {}", a.signal);
         return Ok(1);
     };
@@ -176,7 +126,7 @@ pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
         if !c.state.is_alive() {
             anyhow::bail!("Cannot kill container: {}: Container {} is not running", names.iter().find(|n| c.name == **n).unwrap_or(&c.id), c.id);
         }
-        signal_and_wait(&c, sig, Duration::from_secs(5));
+        signal::signal_and_wait(&c, sig, Duration::from_secs(5));
         println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
         Ok(())
     })
@@ -227,17 +177,6 @@ pub fn prune(a: PruneArgs) -> anyhow::Result<i32> {
 }
 
 
-const SIGTERM: i32 = 15;
-const SIGKILL: i32 = 9;
-#[cfg(unix)]
-const SIGCONT: i32 = libc::SIGCONT;
-#[cfg(unix)]
-const SIGSTOP: i32 = libc::SIGSTOP;
-#[cfg(not(unix))]
-const SIGCONT: i32 = 18;
-#[cfg(not(unix))]
-const SIGSTOP: i32 = 19;
-
 #[derive(Debug, Args)]
 pub struct PauseArgs {
     #[arg(required = true, value_name = "CONTAINER")]
@@ -260,12 +199,12 @@ fn set_paused(names: &[String], pause: bool) -> anyhow::Result<i32> {
         let mut c = container::find(store, &c.id)?;
         match (pause, c.state.status) {
             (true, Status::Running) => {
-                send(c.state.pid, SIGSTOP);
+                signal::send(c.state.pid, signal::SIGSTOP);
                 c.state.status = Status::Paused;
             }
             (true, Status::Paused) => anyhow::bail!("Container {} is already paused", c.id),
             (false, Status::Paused) => {
-                send(c.state.pid, SIGCONT);
+                signal::send(c.state.pid, signal::SIGCONT);
                 c.state.status = Status::Running;
             }
             (false, _) => anyhow::bail!("Container {} is not paused", c.id),
@@ -277,28 +216,3 @@ fn set_paused(names: &[String], pause: bool) -> anyhow::Result<i32> {
     })
 }
 
-/// `SIGTERM`, `TERM`, `15` → 15 (the numbers are Linux's, which Docker's images use).
-pub fn signal_number(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (1..=64).contains(&n).then_some(n);
-    }
-    let name = s.to_ascii_uppercase();
-    let name = name.strip_prefix("SIG").unwrap_or(&name);
-    const NAMES: [(&str, i32); 14] = [
-        ("HUP", 1),
-        ("INT", 2),
-        ("QUIT", 3),
-        ("ILL", 4),
-        ("ABRT", 6),
-        ("KILL", 9),
-        ("USR1", 10),
-        ("SEGV", 11),
-        ("USR2", 12),
-        ("PIPE", 13),
-        ("ALRM", 14),
-        ("TERM", 15),
-        ("CHLD", 17),
-        ("WINCH", 28),
-    ];
-    NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-}

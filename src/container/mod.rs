@@ -2,6 +2,7 @@
 //! (`containers/<id>/upper/`), lookup by name or ID, creation and removal.
 
 pub mod logs;
+pub mod signal;
 mod names;
 pub mod supervisor;
 pub mod state;

@@ -140,17 +140,7 @@ impl Final {
 /// cannot take signals, so it is interrupted where it is (its writes are already on disk).
 #[cfg(unix)]
 fn watch_signals(f: Arc<Mutex<Final>>, attach: Attach) {
-    let signals = [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
-    // SAFETY: plain libc calls on a local, fully initialised sigset.
-    let set = unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in signals {
-            libc::sigaddset(&mut set, s);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
-    };
+    let set = block_signals();
     std::thread::spawn(move || {
         let mut sig: libc::c_int = 0;
         // SAFETY: `set` is a valid sigset and `sig` a valid out pointer.
@@ -180,9 +170,9 @@ fn watch_signals(_: Arc<Mutex<Final>>, _: Attach) {}
 
 /// Block the stop signals in this thread (and the threads it starts), so only the watcher
 /// thread takes them. Call first thing in a process that will supervise.
-pub fn block_signals() {
-    #[cfg(unix)]
-    // SAFETY: as in `watch_signals`.
+#[cfg(unix)]
+pub fn block_signals() -> libc::sigset_t {
+    // SAFETY: plain libc calls on a local, fully initialised sigset.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
@@ -190,8 +180,12 @@ pub fn block_signals() {
             libc::sigaddset(&mut set, s);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
     }
 }
+
+#[cfg(not(unix))]
+pub fn block_signals() {}
 
 /// Start a detached supervisor for `c` and wait until it reports the container running (or
 /// why it could not start: the message and exit status).

@@ -284,7 +284,7 @@ impl Builder<'_> {
             Reference::parse(&image)?;
             let mut sink = std::io::sink();
             let pull_out: &mut dyn Write = if self.opts.quiet { &mut sink } else { &mut *self.out };
-            let img = crate::cli::pull::get_or_import(self.store, &image, pull_out)?;
+            let img = crate::builtin::get_or_pull(self.store, &image, pull_out)?;
             Stage::from_image(&img, name)
         };
         let id = stage.id.as_ref().map(|i| i.short().to_string()).unwrap_or_default();

@@ -246,7 +246,7 @@ impl Builder<'_> {
                     Some(s) => s,
                     None => {
                         let mut sink = std::io::sink();
-                        let img = crate::cli::pull::get_or_import(self.store, from, &mut sink)?;
+                        let img = crate::builtin::get_or_pull(self.store, from, &mut sink)?;
                         Stage::from_image(&img, None)
                     }
                 };

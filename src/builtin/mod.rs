@@ -202,3 +202,32 @@ staff:x:50:
 users:x:100:
 nogroup:x:65534:
 ";
+
+// ---- getting images: the built-in library stands in for a registry (until `registry/`) ----
+
+/// "Pull" `r` from the built-in library, or explain why it cannot be had.
+pub fn pull(store: &Store, r: &Reference, out: &mut dyn Write) -> anyhow::Result<Image> {
+    if !is_builtin(r) {
+        let names: Vec<&str> = CATALOG.iter().map(|(n, _, _)| *n).collect();
+        anyhow::bail!(
+            "No such image: {} (not in the store, and not one of skiff's built-in images: {})",
+            r.familiar(),
+            names.join(", ")
+        );
+    }
+    let rt = WasiRuntime::new(store)?;
+    Ok(import(store, &rt, r, out)?)
+}
+
+/// The image `name`, importing a built-in one on first use (`Unable to find image … locally`).
+pub fn get_or_pull(store: &Store, name: &str, out: &mut dyn Write) -> anyhow::Result<Image> {
+    match store.find_image(name) {
+        Ok(img) => Ok(img),
+        Err(Error::NoSuchImage(_)) => {
+            let r = Reference::parse(name)?.with_default_tag();
+            let _ = writeln!(out, "Unable to find image '{}' locally", r.familiar());
+            pull(store, &r, out)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -18,7 +18,7 @@ mod logs;
 mod network;
 mod prune;
 mod ps;
-pub(crate) mod pull;
+mod pull;
 mod rm;
 mod rmi;
 mod run;

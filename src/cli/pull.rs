@@ -1,10 +1,7 @@
 //! `skiff pull NAME[:TAG]`: fetch an image into the store (built-in images need no network).
 
 use crate::builtin;
-use crate::error::Error;
 use crate::reference::Reference;
-use crate::runtime::wasi::WasiRuntime;
-use crate::store::{Image, Store};
 use clap::Args;
 use std::io::Write;
 
@@ -34,34 +31,7 @@ pub fn exec(a: PullArgs) -> anyhow::Result<i32> {
             return Ok(0);
         }
     }
-    import(&store, &r, &mut *out)?;
+    builtin::pull(&store, &r, &mut *out)?;
     println!("{r}");
     Ok(0)
-}
-
-/// Import `r` from the built-in library, or explain why it cannot be had.
-pub fn import(store: &Store, r: &Reference, out: &mut dyn Write) -> anyhow::Result<Image> {
-    if !builtin::is_builtin(r) {
-        let names: Vec<&str> = builtin::CATALOG.iter().map(|(n, _, _)| *n).collect();
-        anyhow::bail!(
-            "No such image: {} (not in the store, and not one of skiff's built-in images: {})",
-            r.familiar(),
-            names.join(", ")
-        );
-    }
-    let rt = WasiRuntime::new(store)?;
-    Ok(builtin::import(store, &rt, r, out)?)
-}
-
-/// The image `name`, importing a built-in one on first use (`Unable to find image … locally`).
-pub fn get_or_import(store: &Store, name: &str, out: &mut dyn Write) -> anyhow::Result<Image> {
-    match store.find_image(name) {
-        Ok(img) => Ok(img),
-        Err(Error::NoSuchImage(_)) => {
-            let r = Reference::parse(name)?.with_default_tag();
-            let _ = writeln!(out, "Unable to find image '{}' locally", r.familiar());
-            import(store, &r, out)
-        }
-        Err(e) => Err(e.into()),
-    }
 }

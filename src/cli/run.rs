@@ -71,7 +71,7 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
     }
     let store = super::open_store()?;
     crate::reference::Reference::parse(&a.image)?;
-    let image = super::pull::get_or_import(&store, &a.image, &mut std::io::stderr())?;
+    let image = crate::builtin::get_or_pull(&store, &a.image, &mut std::io::stderr())?;
     let restart_policy = crate::container::RestartPolicy::parse(&a.restart)?;
     if a.rm && restart_policy.name != "no" {
         anyhow::bail!("Conflicting options: --restart and --rm");

@@ -164,7 +164,7 @@ fn applets(rt: &WasiRuntime, store: &Store) -> Result<Vec<String>> {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(upper.join("bin/box"), std::fs::Permissions::from_mode(0o755));
     }
-    let root = RootSpec { lowers: vec![], upper, mounts: vec![], memory: 0, proc_table: None };
+    let root = RootSpec { lowers: vec![], upper, mounts: vec![], memory: 0, proc_table: None, net: None };
     let p = ProcessSpec { argv: vec!["/bin/box".into(), "--list".into()], env: vec![], cwd: "/".into(), stdin: false };
     let (code, out) = rt.capture(&root, &p)?;
     if code != 0 {

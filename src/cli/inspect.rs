@@ -169,6 +169,9 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "NetworkMode": c.networks.keys().next().map(|n| if n == "bridge" { "default" } else { n.as_str() }).unwrap_or("default"),
             "RestartPolicy": { "Name": if c.restart_policy.name.is_empty() { "no" } else { c.restart_policy.name.as_str() }, "MaximumRetryCount": c.restart_policy.maximum_retry_count },
             "Memory": c.memory,
+            "PortBindings": c.port_bindings,
+            "PublishAllPorts": c.publish_all,
+            "Links": if c.links.is_empty() { Value::Null } else { json!(c.links.iter().map(|l| format!("/{}:/{}/{}", l.name, c.name, l.alias)).collect::<Vec<_>>()) },
         },
         "GraphDriver": {
             "Data": { "LowerDir": lower.join(":"), "UpperDir": c.upper(store).display().to_string() },
@@ -183,7 +186,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "AttachStdin": c.config.open_stdin,
             "AttachStdout": true,
             "AttachStderr": true,
-            "ExposedPorts": image_cfg.exposed_ports,
+            "ExposedPorts": if c.exposed_ports.is_empty() { Value::Null } else { Value::Object(c.exposed_ports.iter().map(|k| (k.clone(), json!({}))).collect()) },
             "Tty": c.config.tty,
             "OpenStdin": c.config.open_stdin,
             "StdinOnce": c.config.open_stdin,
@@ -300,7 +303,16 @@ fn network_settings(c: &Container) -> Value {
         "Bridge": "",
         "SandboxID": "",
         "HairpinMode": false,
-        "Ports": {},
+        "Ports": if c.state.is_alive() {
+            // Exposed ports not published show as null, as Docker's do.
+            let mut m: serde_json::Map<String, Value> = c.exposed_ports.iter().map(|k| (k.clone(), Value::Null)).collect();
+            for (k, list) in &c.ports {
+                m.insert(k.clone(), json!(list));
+            }
+            Value::Object(m)
+        } else {
+            json!({})
+        },
         "Gateway": bridge.map(|e| e.gateway.clone()).unwrap_or_default(),
         "IPAddress": bridge.map(|e| e.ip_address.clone()).unwrap_or_default(),
         "IPPrefixLen": bridge.map(|e| e.ip_prefix_len).unwrap_or(0),

@@ -16,6 +16,7 @@ mod lifecycle;
 mod listing;
 mod logs;
 mod network;
+mod port;
 mod prune;
 mod ps;
 mod pull;
@@ -57,6 +58,8 @@ enum Command {
     Stop(lifecycle::StopArgs),
     /// Restart one or more containers
     Restart(lifecycle::StopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Kill one or more running containers
     Kill(lifecycle::KillArgs),
     /// Block until one or more containers stop, then print their exit codes
@@ -141,6 +144,8 @@ enum ContainerCommand {
     Stop(lifecycle::StopArgs),
     /// Restart one or more containers
     Restart(lifecycle::StopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Kill one or more running containers
     Kill(lifecycle::KillArgs),
     /// Block until one or more containers stop, then print their exit codes
@@ -250,6 +255,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => (logs::exec(a), 1),
         Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => (cp::exec(a), 1),
         Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => (top::top(a), 1),
+        Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => (port::exec(a), 1),
         Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => (top::stats(a), 1),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => (exec::exec(a), 1),
         Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => (lifecycle::pause(a), 1),

@@ -82,14 +82,14 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
             ("Command", format!("{:?}", if a.no_trunc { cmd } else { ellipsis(&cmd, 20) }).replace("\\'", "'")),
             ("CreatedAt", go_time(&c.created)),
             ("RunningFor", ago(&c.created)),
-            ("Ports", String::new()),
+            ("Ports", if c.state.is_alive() { crate::network::ports::describe(&c.ports, &c.exposed_ports) } else { String::new() }),
             ("State", status_word(c).to_string()),
             ("Status", status_text(c)),
             ("Size", String::new()),
             ("Names", c.name.clone()),
             ("Labels", String::new()),
             ("Mounts", String::new()),
-            ("Networks", String::new()),
+            ("Networks", c.networks.keys().cloned().collect::<Vec<_>>().join(",")),
         ]);
     }
     rows.print(a.format.as_deref())?;

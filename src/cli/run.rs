@@ -54,6 +54,18 @@ pub struct RunArgs {
     /// Container host name
     #[arg(short = 'h', long, value_name = "string")]
     hostname: Option<String>,
+    /// Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/tcp])
+    #[arg(short = 'p', long = "publish", value_name = "list")]
+    publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long = "publish-all")]
+    publish_all: bool,
+    /// Expose a port or a range of ports
+    #[arg(long, value_name = "list")]
+    expose: Vec<String>,
+    /// Add link to another container (name[:alias])
+    #[arg(long, value_name = "list")]
+    link: Vec<String>,
     /// The image to run
     image: String,
     /// The command and its arguments (default: the image's)
@@ -71,12 +83,20 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
     }
     let store = super::open_store()?;
     crate::reference::Reference::parse(&a.image)?;
+    for p in &a.publish {
+        crate::network::ports::parse_publish(p)?; // bad input fails before any pull
+    }
     let image = crate::builtin::get_or_pull(&store, &a.image, &mut std::io::stderr())?;
     let restart_policy = crate::container::RestartPolicy::parse(&a.restart)?;
     if a.rm && restart_policy.name != "no" {
         anyhow::bail!("Conflicting options: --restart and --rm");
     }
     let memory = a.memory.as_deref().map(parse_bytes).transpose()?.unwrap_or(0);
+    let mut publish = crate::network::ports::PortMap::new();
+    for p in &a.publish {
+        let (key, binding) = crate::network::ports::parse_publish(p)?;
+        publish.entry(key).or_default().push(binding);
+    }
     let mut mounts = Vec::new();
     for v in &a.volume {
         mounts.push(crate::volume::parse_volume_flag(&store, v)?);
@@ -102,8 +122,19 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         memory,
         network: a.network,
         aliases: a.network_alias,
+        publish,
+        publish_all: a.publish_all,
+        expose: a.expose,
+        links: a.link,
     };
     let c = container::create(&store, &image, &a.image, &opts)?;
+    // A host port in use fails the run before the container starts, and it is not kept
+    // (a race with another process binding it just after fails the start the same way).
+    if let Err(e) = supervisor::publish(&store, &c) {
+        container::remove(&store, &c, true)?;
+        container::remove_anonymous_volumes(&store, &c)?;
+        return Err(e.into());
+    }
     if a.detach {
         return Ok(match supervisor::spawn(&store, &c) {
             Ok(()) => {

@@ -11,6 +11,7 @@ pub use names::valid_name;
 pub use state::{State, Status};
 
 use crate::error::{Error, IoContext, Result};
+use crate::network::ports::PortMap;
 use crate::runtime::{Lower, RootSpec};
 use crate::spec::Digest;
 use crate::store::{atomic_write, Image, Store};
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::fs;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What a container runs and how (Docker's `Config`, the parts skiff uses).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -64,6 +66,27 @@ pub struct Container {
     /// The networks the container is on, by network name.
     #[serde(default)]
     pub networks: BTreeMap<String, crate::network::Endpoint>,
+    /// Ports: exposed (the image's `EXPOSE`, `--expose`, `-p`'s), asked for (`-p`, `-P`) and
+    /// bound on the host while the container runs.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
+    #[serde(default)]
+    pub port_bindings: PortMap,
+    #[serde(default)]
+    pub publish_all: bool,
+    #[serde(default)]
+    pub ports: PortMap,
+    /// `--link name:alias` (the default bridge's way to give a container a name).
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+/// A legacy link: the linked container's name and the alias it has here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Link {
+    pub name: String,
+    pub alias: String,
 }
 
 /// Docker's restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
@@ -121,6 +144,11 @@ pub struct CreateOptions {
     /// `--network` (default `bridge`) and `--network-alias`.
     pub network: Option<String>,
     pub aliases: Vec<String>,
+    /// `-p` (parsed), `-P`, `--expose`, `--link name[:alias]`.
+    pub publish: PortMap,
+    pub publish_all: bool,
+    pub expose: Vec<String>,
+    pub links: Vec<String>,
     /// Record the container as already running, owned by this process (`run` in the
     /// foreground): saves a second write on the hot path.
     pub start_now: bool,
@@ -171,7 +199,8 @@ impl Container {
             }
         }
         let proc_table = Some(self.dir(store).join("procs").join(format!("{}.json", std::process::id())));
-        Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory, proc_table })
+        let net: Arc<dyn crate::runtime::NetworkView> = crate::network::plane::ContainerNet::new(store, &self.id, BTreeMap::new());
+        Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory, proc_table, net: Some(net) })
     }
 
     /// The argv of the container's first process.
@@ -229,6 +258,20 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     if !opts.aliases.is_empty() && ["bridge", "host", "none"].contains(&network.name.as_str()) {
         return Err(Error::Other("network-scoped alias is supported only for containers in user defined networks".into()));
     }
+    let mut exposed_ports: Vec<String> = cfg.exposed_ports.as_ref().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    for p in opts.expose.iter().chain(opts.publish.keys()) {
+        let (key, _) = crate::network::ports::port_key(p)?;
+        if !exposed_ports.contains(&key) {
+            exposed_ports.push(key);
+        }
+    }
+    let mut port_bindings = opts.publish.clone();
+    let mut publish_all = opts.publish_all;
+    if network.name == "host" && (!port_bindings.is_empty() || publish_all) {
+        eprintln!("WARNING: Published ports are discarded when using host network mode");
+        port_bindings.clear();
+        publish_all = false;
+    }
     let _lock = store.lock()?;
     // The image was found before the lock was taken: an `rmi` may have removed it since.
     // Under the lock, its layers cannot go away until the container holds them.
@@ -257,6 +300,20 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         }
     };
     let endpoint = crate::network::allocate(&network, &addresses_on(&others, &network.name), opts.aliases.clone())?;
+    let mut links = Vec::new();
+    for spec in &opts.links {
+        let (target, alias) = spec.split_once(':').unwrap_or((spec, spec));
+        let t = others
+            .iter()
+            .find(|c| c.name == target.trim_start_matches('/') || c.id == target || (target.len() >= 3 && c.id.starts_with(target)))
+            .ok_or_else(|| Error::Other(format!("could not get container for {target}: No such container: {target}")))?;
+        links.push((Link { name: t.name.clone(), alias: alias.to_string() }, t.clone()));
+    }
+    let mut env = env;
+    let own_name = name.clone();
+    for (l, t) in &links {
+        env.extend(link_env(&own_name, l, t, &network.name));
+    }
     let c = Container {
         id,
         name,
@@ -282,6 +339,11 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         restart_count: 0,
         memory: opts.memory,
         networks: BTreeMap::from([(network.name.clone(), endpoint)]),
+        exposed_ports,
+        port_bindings,
+        publish_all,
+        ports: PortMap::new(),
+        links: links.iter().map(|(l, _)| l.clone()).collect(),
     };
     let mut c = c;
     if opts.start_now {
@@ -292,7 +354,11 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
     fs::create_dir(tmp.path().join("procs")).at(tmp.path())?;
     atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
-    atomic_write(&tmp.path().join("hosts"), c.hosts_file().as_bytes())?;
+    let link_lines: Vec<(String, String)> = links
+        .iter()
+        .filter_map(|(l, t)| t.networks.get(&network.name).map(|e| (e.ip_address.clone(), format!("{} {} {}", l.alias, t.short_id(), t.name))))
+        .collect();
+    atomic_write(&tmp.path().join("hosts"), c.hosts_file(&link_lines).as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
@@ -337,6 +403,49 @@ fn random_id() -> String {
     hex::encode(bytes)
 }
 
+/// The environment a link gives (`WEB_PORT_3000_TCP_ADDR=…`, `WEB_NAME=/me/web`, the linked
+/// container's own `-e`/image variables as `WEB_ENV_…`), as Docker's legacy links do.
+fn link_env(me: &str, l: &Link, t: &Container, network: &str) -> Vec<String> {
+    let prefix: String = l.alias.to_ascii_uppercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let ip = t.networks.get(network).map(|e| e.ip_address.clone()).unwrap_or_default();
+    let mut out = vec![format!("{prefix}_NAME=/{me}/{}", l.alias)];
+    let mut ports: Vec<(u16, String)> = t
+        .exposed_ports
+        .iter()
+        .filter_map(|k| {
+            let (p, proto) = k.split_once('/').unwrap_or((k, "tcp"));
+            Some((p.parse().ok()?, proto.to_string()))
+        })
+        .collect();
+    ports.sort();
+    if let Some((p, proto)) = ports.first() {
+        out.push(format!("{prefix}_PORT={proto}://{ip}:{p}"));
+    }
+    for (p, proto) in &ports {
+        let up = proto.to_ascii_uppercase();
+        out.push(format!("{prefix}_PORT_{p}_{up}={proto}://{ip}:{p}"));
+        out.push(format!("{prefix}_PORT_{p}_{up}_ADDR={ip}"));
+        out.push(format!("{prefix}_PORT_{p}_{up}_PORT={p}"));
+        out.push(format!("{prefix}_PORT_{p}_{up}_PROTO={proto}"));
+    }
+    for kv in &t.config.env {
+        let key = kv.split('=').next().unwrap_or("");
+        if !["HOME", "PATH", "HOSTNAME"].contains(&key) {
+            out.push(format!("{prefix}_ENV_{kv}"));
+        }
+    }
+    out
+}
+
+/// One container's record by its full ID, read directly (no listing).
+pub fn load(store: &Store, id: &str) -> Result<Container> {
+    let p = store.root().join("containers").join(id).join("container.json");
+    let data = fs::read(&p).map_err(|_| Error::NoSuchContainer(id.to_string()))?;
+    let mut c: Container = serde_json::from_slice(&data).map_err(|err| Error::Other(format!("{}: {err}", p.display())))?;
+    c.state.reconcile(process_alive);
+    Ok(c)
+}
+
 /// Every container, newest first, with stale "running" states corrected.
 pub fn list(store: &Store) -> Result<Vec<Container>> {
     let dir = store.root().join("containers");
@@ -378,9 +487,13 @@ fn addresses_on(containers: &[Container], network: &str) -> Vec<std::net::Ipv4Ad
 }
 
 impl Container {
-    /// `/etc/hosts` as Docker writes it: loopback names, then the container's own address.
-    pub fn hosts_file(&self) -> String {
+    /// `/etc/hosts` as Docker writes it: loopback names, the links (address, names), then
+    /// the container's own address.
+    pub fn hosts_file(&self, links: &[(String, String)]) -> String {
         let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+        for (ip, names) in links.iter().filter(|(ip, _)| !ip.is_empty()) {
+            s.push_str(&format!("{ip}\t{names}\n"));
+        }
         if let Some(e) = self.networks.values().find(|e| !e.ip_address.is_empty()) {
             s.push_str(&format!("{}\t{}\n", e.ip_address, self.config.hostname));
         }

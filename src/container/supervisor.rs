@@ -35,7 +35,21 @@ pub fn start_failure_code(e: &Error) -> i32 {
 /// Returns the exit status (the container is saved Exited, or removed if `--rm`).
 pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn FnMut(std::result::Result<(), (String, i32)>)) -> Result<i32> {
     let rt = WasiRuntime::new(store)?;
-    let root = c.root_spec(store)?;
+    let mut root = c.root_spec(store)?;
+    // Published ports are bound before the container counts as started: a port in use fails
+    // the start, with nothing left bound.
+    let published = match publish(store, &c) {
+        Ok(p) => p,
+        Err(e) => {
+            started(Err((e.to_string(), 125)));
+            return Err(e);
+        }
+    };
+    crate::network::plane::clear_listeners(store, &c.id);
+    let mut c = c;
+    c.ports = published.ports;
+    let net: Arc<dyn crate::runtime::NetworkView> = crate::network::plane::ContainerNet::new(store, &c.id, published.listeners);
+    root.net = Some(net);
     let (out, err) = logs::writers(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached).map_err(|e| Error::io(c.dir(store), e))?;
     let stdin = match attach {
         Attach::Attached { stdin: true } => Stream::HostStdin,
@@ -52,7 +66,7 @@ pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn 
     let mut mark_running = || {
         let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
         f.c.state.set_running(std::process::id(), now());
-        let saved = f.c.save(&f.store).map_err(|e| (e.to_string(), 125));
+        let saved = f.save().map_err(|e| (e.to_string(), 125));
         started(saved);
     };
     let mut result = rt.run_streams(&root, &process, stdio.clone(), &mut mark_running);
@@ -77,14 +91,14 @@ pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn 
             f.c.state.status = super::Status::Restarting;
             f.c.state.pid = std::process::id();
             f.c.restart_count += 1;
-            f.c.save(&f.store)?;
+            f.save()?;
         }
         std::thread::sleep(delay);
         delay = (delay * 2).min(std::time::Duration::from_secs(2));
         let mut again = || {
             let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
             f.c.state.set_running(std::process::id(), now());
-            let _ = f.c.save(&f.store);
+            let _ = f.save();
         };
         result = rt.run_streams(&root, &process, stdio.clone(), &mut again);
     }
@@ -127,13 +141,43 @@ impl Final {
         if exited {
             self.c.state.set_exited(code, now());
         }
+        self.c.ports.clear();
+        crate::network::plane::clear_listeners(&self.store, &self.c.id);
         if self.c.auto_remove {
             remove(&self.store, &self.c, true)?;
             super::remove_anonymous_volumes(&self.store, &self.c)
         } else {
-            self.c.save(&self.store)
+            self.save()
         }
     }
+
+    /// Save what the supervisor owns (state, restarts, bound ports) into the record as it is
+    /// now: `rename` and `network connect` change a running container's record too.
+    fn save(&self) -> Result<()> {
+        let Ok(mut rec) = super::load(&self.store, &self.c.id) else {
+            return Ok(()); // removed (`rm -f`) while it ran
+        };
+        rec.state = self.c.state.clone();
+        rec.restart_count = self.c.restart_count;
+        rec.ports = self.c.ports.clone();
+        rec.save(&self.store)
+    }
+}
+
+/// Bind the host ports `c` publishes (none on the `host` and `none` networks).
+pub fn publish(store: &Store, c: &Container) -> Result<crate::network::ports::Published> {
+    if c.networks.contains_key("host") || c.networks.contains_key("none") {
+        return Ok(Default::default());
+    }
+    let others = || -> Vec<(String, u16)> {
+        super::list(store)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o.id != c.id && o.state.is_alive())
+            .flat_map(|o| o.ports.into_values().flatten().filter_map(|b| Some((b.host_ip, b.host_port.parse().ok()?))))
+            .collect()
+    };
+    crate::network::ports::bind(&c.name, &c.port_bindings, &c.exposed_ports, c.publish_all, &others)
 }
 
 /// Signals that end the container: the supervisor records 128+signal and exits. A WASI guest

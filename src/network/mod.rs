@@ -1,7 +1,11 @@
 //! Networks as Docker models them (`networks/<name>.json`): the built-in `bridge`, `host` and
 //! `none`, user-defined bridges with their own subnets, and the address management that hands
 //! each attached container the lowest free address (so a removed container's address goes to
-//! the next one). One model for both backends; this module holds no sockets.
+//! the next one). One model for both backends; `ports` publishes ports on the host and
+//! `plane` is the WASI backend's data plane (what a container's sockets reach).
+
+pub mod plane;
+pub mod ports;
 
 use crate::error::{Error, IoContext, Result};
 use crate::store::{atomic_write, Store};

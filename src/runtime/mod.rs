@@ -20,6 +20,35 @@ pub struct RootSpec {
     pub memory: u64,
     /// Where to publish the running processes (`top` reads it); none for a build step.
     pub proc_table: Option<PathBuf>,
+    /// The network the processes are on; none: loopback only, nothing reachable.
+    pub net: Option<std::sync::Arc<dyn NetworkView>>,
+}
+
+/// The network as a container's processes see it (`network::ContainerNet` implements it):
+/// sockets are real host sockets, addresses and names the container's virtual ones. Errors
+/// are `io::Error`s whose kind the backend turns into the guest's errno.
+pub trait NetworkView: Send + Sync + std::fmt::Debug {
+    /// A listener for the container's `port` (on all its addresses).
+    fn listen(&self, port: u16) -> std::io::Result<std::net::TcpListener>;
+    /// A connection to `ip:port` as the container's network routes it.
+    fn connect(&self, ip: std::net::Ipv4Addr, port: u16) -> std::io::Result<std::net::TcpStream>;
+    /// The virtual address of the peer of an accepted connection whose real peer is `real`.
+    fn peer(&self, real: std::net::SocketAddr) -> std::net::SocketAddrV4;
+    /// The addresses `name` resolves to in the container (empty: not found).
+    fn resolve(&self, name: &str) -> Vec<std::net::Ipv4Addr>;
+    /// The container's interfaces, `lo` first.
+    fn interfaces(&self) -> Vec<Interface>;
+    /// Whether `ip` answers the container (what `ping` checks).
+    fn reachable(&self, ip: std::net::Ipv4Addr) -> std::io::Result<()>;
+}
+
+/// One network interface of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    pub name: String,
+    pub ip: std::net::Ipv4Addr,
+    pub prefix: u8,
+    pub mac: String,
 }
 
 /// One read-only layer of a root.

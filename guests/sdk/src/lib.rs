@@ -5,6 +5,8 @@
 
 use std::io;
 
+pub mod net;
+
 /// Standard stream wiring for a spawned child (one per fd 0, 1, 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stdio {

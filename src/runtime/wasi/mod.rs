@@ -3,6 +3,7 @@
 
 pub mod fs;
 mod modules;
+mod net;
 pub mod process;
 pub mod program;
 pub mod stdio;
@@ -83,6 +84,7 @@ impl WasiRuntime {
             stop: AtomicBool::new(false),
             memory_limit: root.memory,
             oom: self.oom.clone(),
+            net: root.net.clone(),
         }))
     }
 

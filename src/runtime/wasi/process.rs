@@ -43,6 +43,8 @@ pub struct Shared {
     /// The running guest processes, published to `proc_table` (for `top`) when set.
     pub procs: std::sync::Mutex<ProcTable>,
     pub proc_table: Option<std::path::PathBuf>,
+    /// The container's network (none: loopback only).
+    pub net: Option<Arc<dyn crate::runtime::NetworkView>>,
 }
 
 /// One guest process as `top` lists it.
@@ -87,7 +89,7 @@ impl Shared {
 /// The host state of one guest process.
 pub struct Proc {
     pub wasi: WasiCtx,
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     /// This process's number in its container (the first process is 1).
     pid: i32,
     /// The streams this process started with (what `inherit` gives its children).
@@ -96,6 +98,8 @@ pub struct Proc {
     next_handle: i32,
     children: HashMap<i32, mpsc::Receiver<i32>>,
     limiter: MemoryLimiter,
+    /// Listeners from `net_listen`, by fd (gone when the guest closes the fd).
+    pub(super) listeners: HashMap<i32, std::sync::Weak<std::net::TcpListener>>,
 }
 
 /// `--memory`: refuses linear-memory growth past the limit and remembers it did, so the
@@ -142,6 +146,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Proc>> {
     l.func_wrap("skiff", "pipe_close", imp_pipe_close)?;
     l.func_wrap("skiff", "stat", imp_stat)?;
     l.func_wrap("skiff", "chmod", imp_chmod)?;
+    super::net::add_to_linker(&mut l)?;
     Ok(l)
 }
 
@@ -194,7 +199,7 @@ fn run_inner(shared: &Arc<Shared>, pid: i32, prog: &Program, env: &[String], cwd
     wasi.push_preopened_dir(super::fs::root_dir(fs), "/").map_err(|e| e.to_string())?;
 
     let limiter = MemoryLimiter { limit: shared.memory_limit, oom: shared.oom.clone() };
-    let proc = Proc { wasi, shared: shared.clone(), pid, stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter };
+    let proc = Proc { wasi, shared: shared.clone(), pid, stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter, listeners: HashMap::new() };
     let mut store = Store::new(&shared.engine, proc);
     store.limiter(|p| &mut p.limiter);
     // Epoch interruption is how `stop` reaches a running guest: nothing advances the epoch
@@ -247,7 +252,7 @@ fn read_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, len: i32) -> Result<Vec<u
     mem.data(&caller).get(ptr..ptr.checked_add(len).ok_or(EFAULT)?).map(|s| s.to_vec()).ok_or(EFAULT)
 }
 
-fn write_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, data: &[u8]) -> Result<(), i32> {
+pub(super) fn write_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, data: &[u8]) -> Result<(), i32> {
     let mem = memory(caller).ok_or(EFAULT)?;
     let ptr = ptr as u32 as usize;
     let dst = mem.data_mut(caller).get_mut(ptr..ptr + data.len()).ok_or(EFAULT)?;
@@ -255,7 +260,7 @@ fn write_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, data: &[u8]) -> Result<(
     Ok(())
 }
 
-fn read_string(caller: &mut Caller<'_, Proc>, ptr: i32, len: i32) -> Result<String, i32> {
+pub(super) fn read_string(caller: &mut Caller<'_, Proc>, ptr: i32, len: i32) -> Result<String, i32> {
     String::from_utf8(read_bytes(caller, ptr, len)?).map_err(|_| EINVAL)
 }
 
@@ -267,7 +272,7 @@ fn nul_list(bytes: &[u8]) -> Result<Vec<String>, i32> {
         .collect()
 }
 
-fn result(r: Result<i32, i32>) -> i32 {
+pub(super) fn result(r: Result<i32, i32>) -> i32 {
     match r {
         Ok(v) => v,
         Err(errno) => -errno,

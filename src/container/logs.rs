@@ -43,25 +43,35 @@ pub fn writers(path: &Path, tee: bool) -> std::io::Result<(LogWriter, LogWriter)
 }
 
 impl LogWriter {
-    fn emit(&mut self, line: &[u8]) -> std::io::Result<()> {
-        let e = Entry { log: String::from_utf8_lossy(line).into_owned(), stream: self.stream.into(), time: super::now() };
-        let mut text = serde_json::to_vec(&e).expect("entry serialises");
-        text.push(b'\n');
+    /// Append one JSON entry per line to `out`.
+    fn encode(&self, lines: &[&[u8]], time: &str, out: &mut Vec<u8>) {
+        for line in lines {
+            let e = Entry { log: String::from_utf8_lossy(line).into_owned(), stream: self.stream.into(), time: time.to_string() };
+            serde_json::to_writer(&mut *out, &e).expect("entry serialises");
+            out.push(b'\n');
+        }
+    }
+
+    fn emit(&mut self, lines: &[&[u8]]) -> std::io::Result<()> {
+        let mut text = Vec::new();
+        self.encode(lines, &super::now(), &mut text);
         self.file.lock().unwrap_or_else(|p| p.into_inner()).write_all(&text)
     }
 }
 
 impl Write for LogWriter {
+    /// Every complete line of one write becomes an entry, all written at once (a server's
+    /// batch of access-log lines costs one file write, not one per line).
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if let Some(t) = &mut self.tee {
             t.write_all(buf)?;
             t.flush()?;
         }
         self.partial.extend_from_slice(buf);
-        while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=i).collect();
-            self.emit(&line)?;
-        }
+        let Some(last) = self.partial.iter().rposition(|&b| b == b'\n') else { return Ok(buf.len()) };
+        let done: Vec<u8> = self.partial.drain(..=last).collect();
+        let lines: Vec<&[u8]> = done.split_inclusive(|&b| b == b'\n').collect();
+        self.emit(&lines)?;
         Ok(buf.len())
     }
 
@@ -74,7 +84,7 @@ impl Drop for LogWriter {
     fn drop(&mut self) {
         if !self.partial.is_empty() {
             let rest = std::mem::take(&mut self.partial);
-            let _ = self.emit(&rest);
+            let _ = self.emit(&[&rest]);
         }
     }
 }

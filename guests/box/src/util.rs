@@ -87,6 +87,10 @@ impl Opts {
             .filter_map(|(_, v)| v.as_deref())
             .collect()
     }
+    /// How many times option `c` was given (`-vv` is 2).
+    pub fn count(&self, c: char) -> usize {
+        self.set.iter().filter(|(k, _)| *k == c).count()
+    }
     /// Which of `cs` came last on the command line (for -a/-A style overrides).
     pub fn last_of(&self, cs: &str) -> Option<char> {
         self.set

@@ -90,6 +90,7 @@ mod sys {
 }
 
 /// An error from a host import: `raw_os_error()` is the WASI errno.
+#[cfg(target_arch = "wasm32")]
 fn check(rc: i32) -> io::Result<i32> {
     if rc < 0 {
         Err(io::Error::from_raw_os_error(-rc))

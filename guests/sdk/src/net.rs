@@ -5,6 +5,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 
+#[cfg(target_arch = "wasm32")]
 use crate::check;
 
 /// WASI errno values of the network imports (negated by the host).
@@ -28,6 +29,7 @@ mod sys {
         pub fn net_resolve(name: *const u8, name_len: usize, out: *mut u8, out_len: usize) -> i32;
         pub fn net_info(out: *mut u8, out_len: usize) -> i32;
         pub fn net_ping(ip: u32) -> i32;
+        pub fn net_poll(fds: *mut PollFd, nfds: usize, timeout: i32) -> i32;
     }
     #[repr(C)]
     pub struct PollFd {
@@ -119,7 +121,7 @@ pub fn connect_host(host: &str, port: u16) -> io::Result<TcpStream> {
 /// One network interface of this container, as `ip addr` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
-    /// `lo`, `eth0`, `eth1`, … (one per network, in the order the container joined them).
+    /// `lo`, `eth0`, `eth1`, … (one per network, in the order of the networks' names).
     pub name: String,
     pub ip: Ipv4Addr,
     pub prefix: u8,
@@ -127,8 +129,8 @@ pub struct Interface {
     pub mac: String,
 }
 
-/// This container's interfaces: `lo` first, then one per network it is on (none on
-/// `--network none`). On `--network host` they are the host's loopback only.
+/// This container's interfaces: `lo` first, then one per network it is on, by network name
+/// (none on `--network none`). On `--network host`: the loopback only.
 pub fn interfaces() -> io::Result<Vec<Interface>> {
     #[cfg(target_arch = "wasm32")]
     {
@@ -189,15 +191,23 @@ pub struct PollFd {
 }
 
 /// Wait until one of `fds` is ready or `timeout_ms` passes (-1: no timeout); returns how
-/// many are ready. Sockets (listeners and streams) and files can be watched.
+/// many are ready. Sockets (listeners and streams) and files can be watched; a set of only
+/// sockets from this module is polled exactly (one host `poll`).
 pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> io::Result<usize> {
     let _ = (&fds, timeout_ms);
     #[cfg(target_arch = "wasm32")]
     {
         let mut raw: Vec<sys::PollFd> = fds.iter().map(|p| sys::PollFd { fd: p.fd, events: p.events, revents: 0 }).collect();
-        let n = unsafe { sys::poll(raw.as_mut_ptr(), raw.len(), timeout_ms) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
+        // The host's poll over sockets from this module; anything else (stdin, a file) goes
+        // through WASI's poll_oneoff, which reports sockets ready whether they are or not.
+        let mut n = unsafe { sys::net_poll(raw.as_mut_ptr(), raw.len(), timeout_ms) };
+        if n == -crate::errno::EBADF {
+            n = unsafe { sys::poll(raw.as_mut_ptr(), raw.len(), timeout_ms) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        } else {
+            n = check(n)?;
         }
         for (p, r) in fds.iter_mut().zip(&raw) {
             p.revents = r.revents;

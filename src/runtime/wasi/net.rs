@@ -6,8 +6,9 @@ use crate::runtime::NetworkView;
 use std::any::Any;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
-use wasi_common::file::{FdFlags, FileAccessMode, FileType};
+use wasi_common::file::{FdFlags, FileAccessMode, FileType, RiFlags, RoFlags, SdFlags, SiFlags};
 use wasi_common::{Error, WasiFile};
 use wasmtime::{Caller, Linker};
 
@@ -34,6 +35,7 @@ pub fn add_to_linker(l: &mut Linker<Proc>) -> wasmtime::Result<()> {
     l.func_wrap("skiff", "net_resolve", imp_resolve)?;
     l.func_wrap("skiff", "net_info", imp_info)?;
     l.func_wrap("skiff", "net_ping", imp_ping)?;
+    l.func_wrap("skiff", "net_poll", imp_poll)?;
     Ok(())
 }
 
@@ -54,17 +56,28 @@ fn errno(e: &io::Error) -> i32 {
     }
 }
 
-/// A listener in the guest's fd table. It holds the socket twice (the WASI listener that
-/// `sock_accept`/`poll_oneoff` use, and a clone `net_accept` uses), and both close when the
-/// guest closes the fd: the process keeps only a `Weak` of the clone.
-struct GuestListener {
-    wasi: wasi_common::sync::net::TcpListener,
+/// A socket in the guest's fd table: the WASI file wasi-common serves the guest's reads,
+/// writes, `sock_accept` and `poll_oneoff` with, and a clone of the socket that
+/// `net_accept`/`net_poll` use. Both close when the guest closes the fd: the process keeps
+/// only a `Weak` of the clone.
+struct GuestSocket<W, S> {
+    wasi: W,
     /// Held only so that the clone lives exactly as long as the guest's fd.
-    _accept: Arc<TcpListener>,
+    _keep: Arc<S>,
 }
 
+/// The sockets a process got from the network imports, by fd (dead once the guest closed it).
+#[derive(Default)]
+pub struct Sockets {
+    listeners: HashMap<i32, Weak<TcpListener>>,
+    streams: HashMap<i32, Weak<TcpStream>>,
+}
+
+type Listener = GuestSocket<wasi_common::sync::net::TcpListener, TcpListener>;
+type Stream = GuestSocket<wasi_common::sync::net::TcpStream, TcpStream>;
+
 #[async_trait::async_trait]
-impl WasiFile for GuestListener {
+impl WasiFile for Listener {
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -93,9 +106,65 @@ impl WasiFile for GuestListener {
     }
 }
 
-fn push_stream(p: &Proc, s: TcpStream) -> Result<i32, i32> {
-    let s = wasi_common::sync::net::TcpStream::from_cap_std(cap_std::net::TcpStream::from_std(s));
-    p.wasi.push_file(Box::new(s), FileAccessMode::READ | FileAccessMode::WRITE).map(|fd| fd as i32).map_err(|_| EMFILE)
+#[async_trait::async_trait]
+impl WasiFile for Stream {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    async fn get_filetype(&self) -> Result<FileType, Error> {
+        Ok(FileType::SocketStream)
+    }
+    #[cfg(unix)]
+    fn pollable(&self) -> Option<rustix::fd::BorrowedFd<'_>> {
+        self.wasi.pollable()
+    }
+    #[cfg(windows)]
+    fn pollable(&self) -> Option<io_extras::os::windows::RawHandleOrSocket> {
+        self.wasi.pollable()
+    }
+    async fn get_fdflags(&self) -> Result<FdFlags, Error> {
+        self.wasi.get_fdflags().await
+    }
+    async fn set_fdflags(&mut self, flags: FdFlags) -> Result<(), Error> {
+        self.wasi.set_fdflags(flags).await
+    }
+    async fn read_vectored<'a>(&self, bufs: &mut [io::IoSliceMut<'a>]) -> Result<u64, Error> {
+        self.wasi.read_vectored(bufs).await
+    }
+    async fn write_vectored<'a>(&self, bufs: &[io::IoSlice<'a>]) -> Result<u64, Error> {
+        self.wasi.write_vectored(bufs).await
+    }
+    async fn peek(&self, buf: &mut [u8]) -> Result<u64, Error> {
+        self.wasi.peek(buf).await
+    }
+    fn num_ready_bytes(&self) -> Result<u64, Error> {
+        self.wasi.num_ready_bytes()
+    }
+    async fn readable(&self) -> Result<(), Error> {
+        self.wasi.readable().await
+    }
+    async fn writable(&self) -> Result<(), Error> {
+        self.wasi.writable().await
+    }
+    async fn sock_recv<'a>(&self, bufs: &mut [io::IoSliceMut<'a>], flags: RiFlags) -> Result<(u64, RoFlags), Error> {
+        self.wasi.sock_recv(bufs, flags).await
+    }
+    async fn sock_send<'a>(&self, bufs: &[io::IoSlice<'a>], flags: SiFlags) -> Result<u64, Error> {
+        self.wasi.sock_send(bufs, flags).await
+    }
+    async fn sock_shutdown(&self, how: SdFlags) -> Result<(), Error> {
+        self.wasi.sock_shutdown(how).await
+    }
+}
+
+fn push_stream(p: &mut Proc, s: TcpStream) -> Result<i32, i32> {
+    let keep = Arc::new(s.try_clone().map_err(|e| errno(&e))?);
+    let weak = Arc::downgrade(&keep);
+    let wasi = wasi_common::sync::net::TcpStream::from_cap_std(cap_std::net::TcpStream::from_std(s));
+    let fd = p.wasi.push_file(Box::new(Stream { wasi, _keep: keep }), FileAccessMode::READ | FileAccessMode::WRITE).map_err(|_| EMFILE)? as i32;
+    p.sockets.listeners.remove(&fd);
+    p.sockets.streams.insert(fd, weak);
+    Ok(fd)
 }
 
 fn net(caller: &Caller<'_, Proc>) -> Option<Arc<dyn NetworkView>> {
@@ -110,20 +179,20 @@ fn imp_listen(mut caller: Caller<'_, Proc>, port: i32, _backlog: i32) -> i32 {
             None => TcpListener::bind((Ipv4Addr::LOCALHOST, 0)), // no network: loopback only
         }
         .map_err(|e| errno(&e))?;
-        let clone = Arc::new(l.try_clone().map_err(|e| errno(&e))?);
+        let keep = Arc::new(l.try_clone().map_err(|e| errno(&e))?);
         let wasi = wasi_common::sync::net::TcpListener::from_cap_std(cap_std::net::TcpListener::from_std(l));
-        let weak = Arc::downgrade(&clone);
-        let file = GuestListener { wasi, _accept: clone };
+        let weak = Arc::downgrade(&keep);
         let p = caller.data_mut();
-        let fd = p.wasi.push_file(Box::new(file), FileAccessMode::READ | FileAccessMode::WRITE).map_err(|_| EMFILE)? as i32;
-        p.listeners.insert(fd, weak);
+        let fd = p.wasi.push_file(Box::new(Listener { wasi, _keep: keep }), FileAccessMode::READ | FileAccessMode::WRITE).map_err(|_| EMFILE)? as i32;
+        p.sockets.streams.remove(&fd);
+        p.sockets.listeners.insert(fd, weak);
         Ok(fd)
     })())
 }
 
 fn imp_accept(mut caller: Caller<'_, Proc>, fd: i32, peer_ptr: i32) -> i32 {
     super::process::result((|| {
-        let l: Arc<TcpListener> = caller.data().listeners.get(&fd).and_then(Weak::upgrade).ok_or(EBADF)?;
+        let l: Arc<TcpListener> = caller.data().sockets.listeners.get(&fd).and_then(Weak::upgrade).ok_or(EBADF)?;
         let (s, real) = l.accept().map_err(|e| errno(&e))?;
         drop(l);
         // A stream accepted from a non-blocking listener is blocking, as sock_accept's are.
@@ -136,11 +205,11 @@ fn imp_accept(mut caller: Caller<'_, Proc>, fd: i32, peer_ptr: i32) -> i32 {
         buf[..4].copy_from_slice(&peer.ip().octets());
         buf[4..].copy_from_slice(&peer.port().to_le_bytes());
         super::process::write_bytes(&mut caller, peer_ptr, &buf)?;
-        push_stream(caller.data(), s)
+        push_stream(caller.data_mut(), s)
     })())
 }
 
-fn imp_connect(caller: Caller<'_, Proc>, ip: i32, port: i32) -> i32 {
+fn imp_connect(mut caller: Caller<'_, Proc>, ip: i32, port: i32) -> i32 {
     super::process::result((|| {
         let ip = Ipv4Addr::from(ip as u32);
         let port = u16::try_from(port).map_err(|_| EINVAL)?;
@@ -148,7 +217,7 @@ fn imp_connect(caller: Caller<'_, Proc>, ip: i32, port: i32) -> i32 {
             Some(n) => n.connect(ip, port).map_err(|e| errno(&e))?,
             None => return Err(ENETUNREACH),
         };
-        push_stream(caller.data(), s)
+        push_stream(caller.data_mut(), s)
     })())
 }
 
@@ -195,4 +264,78 @@ fn imp_ping(caller: Caller<'_, Proc>, ip: i32) -> i32 {
         Ok(()) => 0,
         Err(e) => -errno(&e),
     }
+}
+
+/// `poll(2)` over the sockets of the network imports, in wasi-libc's `pollfd` layout
+/// (`i32 fd, i16 events, i16 revents`; POLLIN 0x1, POLLOUT 0x2, POLLERR 0x1000, POLLHUP
+/// 0x2000, POLLNVAL 0x4000). wasi-common's `poll_oneoff` reports every socket ready and asks
+/// each for its pending bytes, which made a busy server spin; this is one real `poll`.
+/// `-EBADF` if an fd is not such a socket (the SDK then uses `poll_oneoff`).
+fn imp_poll(mut caller: Caller<'_, Proc>, ptr: i32, n: i32, timeout_ms: i32) -> i32 {
+    super::process::result((|| {
+        let n = usize::try_from(n).map_err(|_| EINVAL)?;
+        let raw = super::process::read_bytes(&mut caller, ptr, i32::try_from(n * 8).map_err(|_| EINVAL)?)?;
+        let mut fds = Vec::with_capacity(n);
+        for c in raw.chunks(8) {
+            fds.push((i32::from_le_bytes(c[0..4].try_into().unwrap()), i16::from_le_bytes(c[4..6].try_into().unwrap())));
+        }
+        let ready = poll_sockets(&caller.data().sockets, &fds, timeout_ms)?;
+        let mut out = raw;
+        for (i, revents) in ready.iter().enumerate() {
+            out[i * 8 + 6..i * 8 + 8].copy_from_slice(&revents.to_le_bytes());
+        }
+        super::process::write_bytes(&mut caller, ptr, &out)?;
+        Ok(ready.iter().filter(|r| **r != 0).count() as i32)
+    })())
+}
+
+#[cfg(unix)]
+fn poll_sockets(sockets: &Sockets, fds: &[(i32, i16)], timeout_ms: i32) -> Result<Vec<i16>, i32> {
+    use std::os::fd::AsRawFd;
+    // Hold every socket while polling, so none closes under the poll.
+    let mut held: Vec<Box<dyn AsRawFd>> = Vec::with_capacity(fds.len());
+    for (fd, _) in fds {
+        if let Some(l) = sockets.listeners.get(fd).and_then(Weak::upgrade) {
+            held.push(Box::new(l));
+        } else if let Some(s) = sockets.streams.get(fd).and_then(Weak::upgrade) {
+            held.push(Box::new(s));
+        } else {
+            return Err(EBADF);
+        }
+    }
+    let mut pfds: Vec<libc::pollfd> = held
+        .iter()
+        .zip(fds)
+        .map(|(h, (_, ev))| libc::pollfd {
+            fd: h.as_raw_fd(),
+            events: (if ev & 0x1 != 0 { libc::POLLIN } else { 0 }) | (if ev & 0x2 != 0 { libc::POLLOUT } else { 0 }),
+            revents: 0,
+        })
+        .collect();
+    loop {
+        // SAFETY: `pfds` is a valid array of `pfds.len()` pollfds whose sockets `held` keeps open.
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) };
+        if rc >= 0 {
+            break;
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return Err(EIO);
+        }
+    }
+    Ok(pfds
+        .iter()
+        .map(|p| {
+            let r = p.revents;
+            (if r & libc::POLLIN != 0 { 0x1 } else { 0 })
+                | (if r & libc::POLLOUT != 0 { 0x2 } else { 0 })
+                | (if r & libc::POLLERR != 0 { 0x1000 } else { 0 })
+                | (if r & libc::POLLHUP != 0 { 0x2000 } else { 0 })
+                | (if r & libc::POLLNVAL != 0 { 0x4000 } else { 0 })
+        })
+        .collect())
+}
+
+#[cfg(not(unix))]
+fn poll_sockets(_: &Sockets, _: &[(i32, i16)], _: i32) -> Result<Vec<i16>, i32> {
+    Err(EBADF) // the SDK falls back to poll_oneoff
 }

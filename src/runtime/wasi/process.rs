@@ -98,8 +98,8 @@ pub struct Proc {
     next_handle: i32,
     children: HashMap<i32, mpsc::Receiver<i32>>,
     limiter: MemoryLimiter,
-    /// Listeners from `net_listen`, by fd (gone when the guest closes the fd).
-    pub(super) listeners: HashMap<i32, std::sync::Weak<std::net::TcpListener>>,
+    /// Sockets from the network imports, by fd (gone when the guest closes the fd).
+    pub(super) sockets: super::net::Sockets,
 }
 
 /// `--memory`: refuses linear-memory growth past the limit and remembers it did, so the
@@ -199,7 +199,7 @@ fn run_inner(shared: &Arc<Shared>, pid: i32, prog: &Program, env: &[String], cwd
     wasi.push_preopened_dir(super::fs::root_dir(fs), "/").map_err(|e| e.to_string())?;
 
     let limiter = MemoryLimiter { limit: shared.memory_limit, oom: shared.oom.clone() };
-    let proc = Proc { wasi, shared: shared.clone(), pid, stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter, listeners: HashMap::new() };
+    let proc = Proc { wasi, shared: shared.clone(), pid, stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter, sockets: Default::default() };
     let mut store = Store::new(&shared.engine, proc);
     store.limiter(|p| &mut p.limiter);
     // Epoch interruption is how `stop` reaches a running guest: nothing advances the epoch
@@ -246,7 +246,7 @@ fn memory(caller: &mut Caller<'_, Proc>) -> Option<wasmtime::Memory> {
     caller.get_export("memory").and_then(|e| e.into_memory())
 }
 
-fn read_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, len: i32) -> Result<Vec<u8>, i32> {
+pub(super) fn read_bytes(caller: &mut Caller<'_, Proc>, ptr: i32, len: i32) -> Result<Vec<u8>, i32> {
     let mem = memory(caller).ok_or(EFAULT)?;
     let (ptr, len) = (ptr as u32 as usize, len as u32 as usize);
     mem.data(&caller).get(ptr..ptr.checked_add(len).ok_or(EFAULT)?).map(|s| s.to_vec()).ok_or(EFAULT)

@@ -183,18 +183,13 @@ pub fn hostname(args: &[String]) -> i32 {
     }
     let h = host_name();
     if o.has('i') {
-        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-        for l in hosts.lines() {
-            let mut f = l.split('#').next().unwrap_or("").split_whitespace();
-            if let Some(ip) = f.next() {
-                if f.any(|n| n == h) {
-                    println!("{ip}");
-                    return 0;
-                }
-            }
-        }
-        err!("{h}: bad address");
-        return 1;
+        let Some(ips) = super::net::host_addresses(&h) else {
+            err!("{h}: bad address");
+            return 1;
+        };
+        let ips: Vec<String> = ips.iter().map(|ip| ip.to_string()).collect();
+        println!("{}", ips.join(" "));
+        return 0;
     }
     if o.has('s') {
         println!("{}", h.split('.').next().unwrap_or(&h));

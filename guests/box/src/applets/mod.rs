@@ -4,6 +4,7 @@ pub mod find;
 pub mod fs;
 pub mod grep;
 pub mod ls;
+pub mod net;
 pub mod printf;
 pub mod sed;
 pub mod sort;

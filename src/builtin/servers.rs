@@ -140,6 +140,7 @@ pub(super) fn httpd(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, Conta
     let mut l = LayerBuilder::new();
     l.file("usr/local/apache2/bin/httpd", HTTPD_WASM, 0o755)
         .symlink("usr/local/bin/httpd-foreground", "/usr/local/apache2/bin/httpd")
+        .symlink("usr/local/apache2/bin/ab", "httpd")
         .file("usr/local/apache2/htdocs/index.html", "<html><body><h1>It works!</h1></body></html>\n", 0o644)
         .dir("usr/local/apache2/logs", 0o755);
     let steps = on_busybox(rt, store, vec![
@@ -147,7 +148,7 @@ pub(super) fn httpd(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, Conta
         nop("ENV PATH=/usr/local/apache2/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
         nop("WORKDIR /usr/local/apache2"),
         nop("ENV HTTPD_VERSION=2.4.54"),
-        Step { layer: Some(l), created_by: "/bin/sh -c #(nop) COPY file:httpd.wasm in /usr/local/apache2/bin/httpd && add htdocs ".into() },
+        Step { layer: Some(l), created_by: "/bin/sh -c #(nop) COPY file:httpd.wasm in /usr/local/apache2/bin/httpd && ln -s httpd ab && add htdocs ".into() },
         nop("STOPSIGNAL SIGWINCH"),
         nop("EXPOSE 80"),
         nop("CMD [\"httpd-foreground\"]"),

@@ -54,9 +54,13 @@ impl<'a> Request<'a> {
 
     /// The first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        let n = name.len();
+        // Only a line with `name:` at its start is decoded.
+        let line = self.head.split(|&b| b == b'\n').find(|l| {
+            l.len() > n && l[n] == b':' && l[..n].eq_ignore_ascii_case(name.as_bytes())
+        })?;
+        let v = std::str::from_utf8(&line[n + 1..]).ok()?;
+        Some(v.trim_matches(|c| c == ' ' || c == '\t' || c == '\r'))
     }
 
     /// The header lines as received, one `Key: Value` string each (without line ends).
@@ -353,6 +357,11 @@ pub fn decode_path(target: &str, out: &mut String) -> Result<(), PathError> {
 /// Append `s` for a quoted log field the way nginx does: `"`, `\`, control and non-ASCII
 /// bytes as `\xHH`.
 pub fn push_log_escaped(out: &mut Vec<u8>, s: &[u8]) {
+    let plain = |c: u8| c != b'"' && c != b'\\' && (0x20..0x7f).contains(&c);
+    if s.iter().all(|&c| plain(c)) {
+        out.extend_from_slice(s);
+        return;
+    }
     for &c in s {
         if c == b'"' || c == b'\\' || c < 0x20 || c >= 0x7f {
             out.extend_from_slice(b"\\x");

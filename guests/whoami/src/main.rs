@@ -34,6 +34,16 @@ fn hostname() -> String {
         .unwrap_or_default()
 }
 
+/// Addresses of the container's interfaces other than `lo`, in the order the host lists them.
+fn interfaces() -> Vec<std::net::Ipv4Addr> {
+    skiff_guest::net::interfaces()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i.name != "lo")
+        .map(|i| i.ip)
+        .collect()
+}
+
 fn main() {
     skiff_guest::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,12 +54,6 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let ips: Vec<_> = skiff_guest::net::interfaces()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|i| i.name != "lo")
-        .map(|i| i.ip)
-        .collect();
     let author = std::env::var("AUTHOR")
         .ok()
         .filter(|a| !a.is_empty())
@@ -63,7 +67,7 @@ fn main() {
     };
     println!("Listening on :{port}");
     let _ = std::io::stdout().flush();
-    let mut page = Page::new(&hostname(), &ips, &author);
+    let mut page = Page::new(&hostname(), &author, interfaces);
     if let Err(e) = serve::run(listener, &mut page) {
         eprintln!("whoami: {e}");
         std::process::exit(1);

@@ -6,26 +6,47 @@ use serve::http::{self, Parsed};
 use serve::time::{Cached, Civil};
 use serve::{Ctx, Service, Step};
 
+/// The container's non-loopback addresses, now.
+pub type Interfaces = fn() -> Vec<Ipv4Addr>;
+
 pub struct Page {
-    /// `Hostname:`, `IP:` and `Author:` lines: the same for every request.
+    hostname: String,
+    author: String,
+    interfaces: Interfaces,
+    /// `Hostname:`, `IP:` and `Author:` lines, made once per event-loop wake: a network
+    /// connected or disconnected shows in the next request.
     fixed: Vec<u8>,
+    /// The wake `fixed` was made in.
+    fixed_wake: Option<u64>,
     body: Vec<u8>,
     date: Cached,
 }
 
 impl Page {
-    pub fn new(hostname: &str, ips: &[Ipv4Addr], author: &str) -> Page {
-        let mut fixed = format!("Hostname: {hostname}\n");
-        for ip in ips {
-            fixed.push_str(&format!("IP: {ip}\n"));
-        }
-        fixed.push_str("IP: 127.0.0.1\n");
-        fixed.push_str(&format!("Author: {author}\n"));
+    pub fn new(hostname: &str, author: &str, interfaces: Interfaces) -> Page {
         Page {
-            fixed: fixed.into_bytes(),
+            hostname: hostname.to_string(),
+            author: author.to_string(),
+            interfaces,
+            fixed: Vec::new(),
+            fixed_wake: None,
             body: Vec::new(),
             date: Cached::default(),
         }
+    }
+
+    fn refresh(&mut self, wake: u64) {
+        if self.fixed_wake == Some(wake) {
+            return;
+        }
+        let mut fixed = format!("Hostname: {}\n", self.hostname);
+        for ip in (self.interfaces)() {
+            fixed.push_str(&format!("IP: {ip}\n"));
+        }
+        fixed.push_str("IP: 127.0.0.1\n");
+        fixed.push_str(&format!("Author: {}\n", self.author));
+        self.fixed = fixed.into_bytes();
+        self.fixed_wake = Some(wake);
     }
 
     /// Append the response to `req` from `peer` to `out`.
@@ -70,6 +91,7 @@ impl Service for Page {
         match http::parse(input) {
             Parsed::Partial => Step::Need,
             Parsed::Request(req) => {
+                self.refresh(cx.wake);
                 self.respond(&req, peer, cx.now_ms, cx.out);
                 if req.keep_alive {
                     Step::Used(req.len)
@@ -120,7 +142,7 @@ mod tests {
 
     #[test]
     fn page() {
-        let mut p = Page::new("abc123", &[Ipv4Addr::new(172, 17, 0, 2)], "unknown");
+        let mut p = Page::new("abc123", "unknown", || vec![Ipv4Addr::new(172, 17, 0, 2)]);
         let (out, steps) = run(&mut p, "GET / HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
         let body = "Hostname: abc123\nIP: 172.17.0.2\nIP: 127.0.0.1\nAuthor: unknown\nRemoteAddr: 172.17.0.1:53042\nGET / HTTP/1.1\nHost: localhost:3000\nUser-Agent: curl/7.88.1\nAccept: */*\n";
         let want = format!(
@@ -133,7 +155,7 @@ mod tests {
 
     #[test]
     fn pipelined_close_and_head() {
-        let mut p = Page::new("h", &[], "me");
+        let mut p = Page::new("h", "me", Vec::new);
         let (out, steps) = run(
             &mut p,
             "HEAD /x HTTP/1.1\r\n\r\nGET /y HTTP/1.0\r\n\r\nGET /z HTTP/1.1\r\n\r\n",
@@ -146,9 +168,35 @@ mod tests {
 
     #[test]
     fn bad_request_closes() {
-        let mut p = Page::new("h", &[], "me");
+        let mut p = Page::new("h", "me", Vec::new);
         let (out, steps) = run(&mut p, "NOT HTTP\r\n\r\n");
         assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert_eq!(steps, vec![Step::Close(12)]);
+    }
+
+    #[test]
+    fn interfaces_are_read_once_per_wake() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        fn ifaces() -> Vec<Ipv4Addr> {
+            let n = CALLS.fetch_add(1, Ordering::SeqCst) as u8;
+            vec![Ipv4Addr::new(10, 0, 0, n)]
+        }
+        let mut p = Page::new("h", "me", ifaces);
+        let mut peer = p.open(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1));
+        let (mut out, mut log) = (Vec::new(), Vec::new());
+        for wake in [1, 1, 2] {
+            let mut cx = Ctx {
+                out: &mut out,
+                log: &mut log,
+                now_ms: 0,
+                wake,
+            };
+            p.step(&mut peer, b"GET / HTTP/1.1\r\n\r\n", &mut cx);
+        }
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(CALLS.load(Ordering::SeqCst), 2);
+        assert_eq!(out.matches("IP: 10.0.0.0\n").count(), 2);
+        assert_eq!(out.matches("IP: 10.0.0.1\n").count(), 1);
     }
 }

@@ -132,6 +132,7 @@ fn same_subnet(a: Ipv4Addr, b: Ipv4Addr, len: u8) -> bool {
 
 /// The loopback address that stands for virtual address `ip` as a connection's source
 /// (`172.20.0.2` → `127.20.0.2`), so the accepting side can tell who called.
+#[cfg(any(target_os = "linux", test))]
 fn loopback_for(ip: Ipv4Addr) -> Ipv4Addr {
     let o = ip.octets();
     Ipv4Addr::new(127, o[1], o[2], o[3])

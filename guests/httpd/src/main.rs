@@ -1,6 +1,8 @@
 //! `httpd`: the static web server of skiff's `nginx` and `httpd` images. Called as `nginx` it
-//! behaves like nginx 1.23; as `httpd-foreground`/`httpd` like Apache httpd 2.4.
+//! behaves like nginx 1.23; as `httpd-foreground`/`httpd` like Apache httpd 2.4; as `ab` it is
+//! ApacheBench, the benchmarking tool that comes with Apache httpd.
 
+mod ab;
 mod files;
 mod flavor;
 mod mime;
@@ -105,6 +107,10 @@ fn say(out: &str, err: &str) {
 fn main() {
     skiff_guest::init();
     let argv: Vec<String> = std::env::args().collect();
+    let argv0 = argv.first().map(String::as_str).unwrap_or("");
+    if argv0.rsplit('/').next() == Some("ab") {
+        std::process::exit(ab::main(&argv));
+    }
     let kind = Kind::from_argv0(argv.first().map(String::as_str).unwrap_or("nginx"));
     let args = argv.get(1..).unwrap_or(&[]);
     let action = match kind {

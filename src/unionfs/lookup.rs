@@ -24,7 +24,14 @@ pub(crate) struct Root {
     /// For a file bind mount: `dir` is the source's parent and this is the file's name.
     pub file_name: Option<String>,
     pub readonly: bool,
+    /// What `stat` found in a read-only layer, by path: layers never change, and going to
+    /// the host costs a dozen system calls per path (cap-std resolves it component by
+    /// component), paid at every component of every lookup.
+    pub lower_cache: Option<StatCache>,
 }
+
+/// Cached `stat` results of one read-only layer (`None`: not there).
+pub(crate) type StatCache = std::sync::Mutex<std::collections::HashMap<PathBuf, Option<Metadata>>>;
 
 impl Root {
     /// Layers take part in the union (whiteouts, opaque dirs); mounts are plain host dirs.
@@ -59,6 +66,16 @@ impl Root {
 
     /// lstat inside the root; a missing entry (or a non-directory parent) is `None`.
     pub fn stat(&self, rel: &Path) -> io::Result<Option<Metadata>> {
+        let Some(cache) = &self.lower_cache else { return self.stat_host(rel) };
+        if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(rel) {
+            return Ok(hit.clone());
+        }
+        let found = self.stat_host(rel)?;
+        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.to_path_buf(), found.clone());
+        Ok(found)
+    }
+
+    fn stat_host(&self, rel: &Path) -> io::Result<Option<Metadata>> {
         match self.dir.symlink_metadata(rel) {
             Ok(md) => Ok(Some(md)),
             Err(e)
@@ -74,7 +91,7 @@ impl Root {
     }
 
     pub fn exists(&self, rel: &Path) -> bool {
-        self.dir.symlink_metadata(rel).is_ok()
+        matches!(self.stat(rel), Ok(Some(_)))
     }
 }
 

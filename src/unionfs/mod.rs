@@ -197,6 +197,7 @@ impl UnionFs {
             prefix: vec![],
             file_name: None,
             readonly: false,
+            lower_cache: None,
         }];
         for (i, lower) in lowers.into_iter().enumerate() {
             roots.push(Root {
@@ -206,6 +207,7 @@ impl UnionFs {
                 prefix: vec![],
                 file_name: None,
                 readonly: true,
+                lower_cache: Some(Default::default()),
             });
         }
         let mut root_dirs = vec![];
@@ -255,6 +257,7 @@ impl UnionFs {
                 prefix: p.comps,
                 file_name,
                 readonly: m.readonly,
+                lower_cache: None,
             });
         }
         Ok(self)

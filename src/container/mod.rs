@@ -1,6 +1,7 @@
 //! Containers: the record (`containers/<id>/container.json`), the writable layer
 //! (`containers/<id>/upper/`), lookup by name or ID, creation and removal.
 
+mod links;
 pub mod logs;
 pub mod signal;
 mod names;
@@ -8,6 +9,7 @@ pub mod supervisor;
 pub mod state;
 
 pub use names::valid_name;
+pub use links::Link;
 pub use state::{State, Status};
 
 use crate::error::{Error, IoContext, Result};
@@ -79,14 +81,6 @@ pub struct Container {
     /// `--link name:alias` (the default bridge's way to give a container a name).
     #[serde(default)]
     pub links: Vec<Link>,
-}
-
-/// A legacy link: the linked container's name and the alias it has here.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-pub struct Link {
-    pub name: String,
-    pub alias: String,
 }
 
 /// Docker's restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
@@ -300,19 +294,11 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         }
     };
     let endpoint = crate::network::allocate(&network, &addresses_on(&others, &network.name), opts.aliases.clone())?;
-    let mut links = Vec::new();
-    for spec in &opts.links {
-        let (target, alias) = spec.split_once(':').unwrap_or((spec, spec));
-        let t = others
-            .iter()
-            .find(|c| c.name == target.trim_start_matches('/') || c.id == target || (target.len() >= 3 && c.id.starts_with(target)))
-            .ok_or_else(|| Error::Other(format!("could not get container for {target}: No such container: {target}")))?;
-        links.push((Link { name: t.name.clone(), alias: alias.to_string() }, t.clone()));
-    }
+    let linked = links::resolve(&others, &opts.links)?;
     let mut env = env;
     let own_name = name.clone();
-    for (l, t) in &links {
-        env.extend(link_env(&own_name, l, t, &network.name));
+    for (l, t) in &linked {
+        env.extend(links::env(&own_name, l, t, &network.name));
     }
     let c = Container {
         id,
@@ -343,7 +329,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         port_bindings,
         publish_all,
         ports: PortMap::new(),
-        links: links.iter().map(|(l, _)| l.clone()).collect(),
+        links: linked.iter().map(|(l, _)| l.clone()).collect(),
     };
     let mut c = c;
     if opts.start_now {
@@ -354,11 +340,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
     fs::create_dir(tmp.path().join("procs")).at(tmp.path())?;
     atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
-    let link_lines: Vec<(String, String)> = links
-        .iter()
-        .filter_map(|(l, t)| t.networks.get(&network.name).map(|e| (e.ip_address.clone(), format!("{} {} {}", l.alias, t.short_id(), t.name))))
-        .collect();
-    atomic_write(&tmp.path().join("hosts"), c.hosts_file(&link_lines).as_bytes())?;
+    atomic_write(&tmp.path().join("hosts"), c.hosts_file(&links::hosts_lines(&linked, &network.name)).as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
@@ -401,40 +383,6 @@ fn merge_env(image_env: Vec<String>, user: &[String], hostname: &str, tty: bool)
 fn random_id() -> String {
     let bytes: [u8; 32] = rand::random();
     hex::encode(bytes)
-}
-
-/// The environment a link gives (`WEB_PORT_3000_TCP_ADDR=…`, `WEB_NAME=/me/web`, the linked
-/// container's own `-e`/image variables as `WEB_ENV_…`), as Docker's legacy links do.
-fn link_env(me: &str, l: &Link, t: &Container, network: &str) -> Vec<String> {
-    let prefix: String = l.alias.to_ascii_uppercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    let ip = t.networks.get(network).map(|e| e.ip_address.clone()).unwrap_or_default();
-    let mut out = vec![format!("{prefix}_NAME=/{me}/{}", l.alias)];
-    let mut ports: Vec<(u16, String)> = t
-        .exposed_ports
-        .iter()
-        .filter_map(|k| {
-            let (p, proto) = k.split_once('/').unwrap_or((k, "tcp"));
-            Some((p.parse().ok()?, proto.to_string()))
-        })
-        .collect();
-    ports.sort();
-    if let Some((p, proto)) = ports.first() {
-        out.push(format!("{prefix}_PORT={proto}://{ip}:{p}"));
-    }
-    for (p, proto) in &ports {
-        let up = proto.to_ascii_uppercase();
-        out.push(format!("{prefix}_PORT_{p}_{up}={proto}://{ip}:{p}"));
-        out.push(format!("{prefix}_PORT_{p}_{up}_ADDR={ip}"));
-        out.push(format!("{prefix}_PORT_{p}_{up}_PORT={p}"));
-        out.push(format!("{prefix}_PORT_{p}_{up}_PROTO={proto}"));
-    }
-    for kv in &t.config.env {
-        let key = kv.split('=').next().unwrap_or("");
-        if !["HOME", "PATH", "HOSTNAME"].contains(&key) {
-            out.push(format!("{prefix}_ENV_{kv}"));
-        }
-    }
-    out
 }
 
 /// One container's record by its full ID, read directly (no listing).

@@ -61,6 +61,11 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
             "status" => list.retain(|c| status_word(c) == v),
             "name" => list.retain(|c| c.name.contains(v)),
             "id" => list.retain(|c| c.id.starts_with(v)),
+            "network" => list.retain(|c| c.networks.contains_key(v) || c.networks.values().any(|e| e.network_id.starts_with(v) && !v.is_empty())),
+            "publish" | "expose" => {
+                let (key, _) = crate::network::ports::port_key(v)?;
+                list.retain(|c| if k == "publish" { c.ports.contains_key(&key) } else { c.exposed_ports.contains(&key) });
+            }
             _ => anyhow::bail!("invalid filter '{k}'"),
         }
     }

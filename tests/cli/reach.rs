@@ -58,6 +58,7 @@ fn names_resolve_on_user_networks_and_not_on_the_default_bridge() {
     s.run(&["run", "-d", "--name", "w2", "--network", "dev", "-e", "AUTHOR=ada", "whoami"]).ok();
     let (ip1, ip2) = (ip_of(&s, "w1", "dev"), ip_of(&s, "w2", "dev"));
     assert_eq!((ip1.as_str(), ip2.as_str()), ("172.18.0.2", "172.18.0.3"));
+    assert_eq!(s.run(&["ps", "--filter", "network=dev", "--format", "{{.Names}} {{.Networks}} {{.Ports}}"]).ok().stdout, "w2 dev 3000/tcp\nw1 dev 3000/tcp\n");
     // By name, from one whoami to the other: the answer comes from w2, and sees w1 calling.
     let page = exec_retry(&s, "w1", &["wget", "-qO-", "w2:3000"]);
     let host2 = s.run(&["inspect", "-f", "{{.Config.Hostname}}", "w2"]).ok().stdout;
@@ -144,6 +145,8 @@ fn published_ports_are_real_host_sockets() {
     assert!(http_get(port, "/nope").starts_with("HTTP/1.1 404 Not Found\r\n"));
     let ps = s.run(&["ps", "--format", "{{.Names}} {{.Ports}}"]).ok().stdout;
     assert_eq!(ps, format!("web 0.0.0.0:{port}->80/tcp\n"));
+    assert_eq!(s.run(&["ps", "--filter", "publish=80", "--format", "{{.Names}}"]).ok().stdout, "web\n");
+    assert_eq!(s.run(&["ps", "--filter", "publish=81", "--format", "{{.Names}}"]).ok().stdout, "");
     assert_eq!(s.run(&["port", "web"]).ok().stdout, format!("80/tcp -> 0.0.0.0:{port}\n"));
     assert_eq!(s.run(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"]).ok().stdout.trim(), format!("{{\"80/tcp\":[{{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"{port}\"}}]}}"));
     // The access log shows the request, from the gateway (Docker's proxy shows the same).

@@ -177,6 +177,12 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             if c.networks.contains_key(&n.name) {
                 anyhow::bail!("endpoint with name {} already exists in network {}", c.name, n.name);
             }
+            if n.name == "host" || c.networks.contains_key("host") {
+                anyhow::bail!("container cannot be disconnected from host network or connected to host network");
+            }
+            if n.name == "none" || c.networks.contains_key("none") {
+                anyhow::bail!("container cannot be connected to multiple networks with one of the networks in private (none) mode");
+            }
             let e = network::allocate(&n, &container::taken_addresses(&store, &n.name)?, a.alias)?;
             c.networks.insert(n.name.clone(), e);
             c.save(&store)?;

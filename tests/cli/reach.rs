@@ -117,6 +117,9 @@ fn none_has_only_loopback_and_networks_are_isolated() {
     assert_eq!(r.stderr, "wget: can't connect to remote host (172.17.0.1): Network is unreachable\n");
     // 127.0.0.1 inside a container is the container itself, even with no network.
     s.run(&["run", "-d", "--name", "solo", "--network", "none", "whoami"]).ok();
+    s.run(&["network", "create", "elsewhere"]).ok();
+    let r = s.run(&["network", "connect", "elsewhere", "solo"]).code(1);
+    assert_eq!(r.stderr, "Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n");
     assert!(exec_retry(&s, "solo", &["wget", "-qO-", "127.0.0.1:3000"]).contains("IP: 127.0.0.1"));
     // Two user networks: a container on one cannot reach the other's, even by address.
     s.run(&["network", "create", "left"]).ok();

@@ -7,12 +7,12 @@
 use crate::container::{self, Container};
 use crate::runtime::{Interface, NetworkView};
 use crate::store::{atomic_write, Store};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// How long a connect to a real outside address may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,6 +23,10 @@ pub struct ContainerNet {
     id: String,
     /// Published host listeners not yet taken by a listen of the container's process.
     published: Mutex<BTreeMap<u16, Vec<TcpListener>>>,
+    /// Container records as last read, by ID, with their file's modification time: a lookup
+    /// re-reads only the records that changed (parsing every record at every connect and
+    /// accept made a connection cost three times a native one).
+    records: Mutex<HashMap<String, (SystemTime, Container)>>,
 }
 
 impl std::fmt::Debug for ContainerNet {
@@ -49,12 +53,31 @@ impl ContainerNet {
     /// The network of container `id`, with the host listeners published for it (the
     /// supervisor's; other processes of the container pass none).
     pub fn new(store: &Store, id: &str, published: BTreeMap<u16, Vec<TcpListener>>) -> Arc<ContainerNet> {
-        Arc::new(ContainerNet { store: store.clone(), id: id.to_string(), published: Mutex::new(published) })
+        Arc::new(ContainerNet { store: store.clone(), id: id.to_string(), published: Mutex::new(published), records: Mutex::default() })
     }
 
     /// The container's record as it is now (`network connect` may change it while it runs).
     fn me(&self) -> io::Result<Container> {
-        container::load(&self.store, &self.id).map_err(|e| io::Error::other(e.to_string()))
+        let dir = self.store.root().join("containers").join(&self.id);
+        let mut cache = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        refresh(&mut cache, &self.id, &dir)?.ok_or_else(|| io::Error::other(format!("No such container: {}", self.id)))
+    }
+
+    /// Every container, running or not as their supervisors last recorded (check
+    /// [`alive`] before trusting a match).
+    fn containers(&self) -> io::Result<Vec<Container>> {
+        let dir = self.store.root().join("containers");
+        let mut cache = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = Vec::new();
+        for e in std::fs::read_dir(&dir)? {
+            let e = e?;
+            let id = e.file_name().to_string_lossy().into_owned();
+            if refresh(&mut cache, &id, &e.path())?.is_some() {
+                seen.push(id);
+            }
+        }
+        cache.retain(|id, _| seen.contains(id));
+        Ok(cache.values().map(|(_, c)| c.clone()).collect())
     }
 
     fn register(&self, port: u16, addr: SocketAddr) -> io::Result<()> {
@@ -81,9 +104,9 @@ impl ContainerNet {
             if e.gateway == ip.to_string() {
                 return Ok(Route::Gateway);
             }
-            let others = container::list(&self.store).map_err(|e| io::Error::other(e.to_string()))?;
+            let others = self.containers()?;
             return Ok(match others.into_iter().find(|c| c.networks.get(name).is_some_and(|o| o.ip_address == ip.to_string())) {
-                Some(c) if c.state.is_alive() => Route::Container(Box::new(c), own),
+                Some(c) if alive(&c) => Route::Container(Box::new(c), own),
                 _ => Route::Fails(io::ErrorKind::HostUnreachable),
             });
         }
@@ -97,6 +120,32 @@ impl ContainerNet {
         }
         Ok(Route::Outside)
     }
+}
+
+/// The record of container `id` (in `dir`) from `cache`, read again if its file changed;
+/// `None` if it has no record (removed, or still being created).
+fn refresh(cache: &mut HashMap<String, (SystemTime, Container)>, id: &str, dir: &std::path::Path) -> io::Result<Option<Container>> {
+    let p = dir.join("container.json");
+    let Ok(mtime) = std::fs::metadata(&p).and_then(|m| m.modified()) else {
+        cache.remove(id);
+        return Ok(None);
+    };
+    if let Some((t, c)) = cache.get(id) {
+        if *t == mtime {
+            return Ok(Some(c.clone()));
+        }
+    }
+    let data = std::fs::read(&p)?;
+    let c: Container = serde_json::from_slice(&data).map_err(|e| io::Error::other(format!("{}: {e}", p.display())))?;
+    cache.insert(id.to_string(), (mtime, c.clone()));
+    Ok(Some(c))
+}
+
+/// Whether a container's processes are running (its record says so and its supervisor lives).
+fn alive(c: &Container) -> bool {
+    let mut state = c.state.clone();
+    state.reconcile(container::process_alive);
+    state.is_alive()
 }
 
 /// `containers/<id>/listen/`: one file per listening port holding the real socket address.
@@ -269,9 +318,9 @@ impl NetworkView for ContainerNet {
         let user_nets: Vec<&String> = me.networks.keys().filter(|n| !["bridge", "host", "none"].contains(&n.as_str())).collect();
         let mut found = Vec::new();
         if !user_nets.is_empty() {
-            let all = container::list(&self.store).unwrap_or_default();
+            let all = self.containers().unwrap_or_default();
             for net in user_nets {
-                for c in all.iter().filter(|c| c.id == me.id || c.state.is_alive()) {
+                for c in all.iter().filter(|c| c.id == me.id || alive(c)) {
                     let Some(e) = c.networks.get(net.as_str()) else { continue };
                     let hit = c.name.eq_ignore_ascii_case(&want) || e.aliases.iter().any(|a| a.eq_ignore_ascii_case(&want)) || (want.len() >= 12 && c.id.starts_with(&want));
                     if let (true, Some(ip)) = (hit, endpoint_ip(e)) {

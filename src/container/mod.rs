@@ -487,12 +487,14 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     fs::remove_dir_all(&trash).at(&trash)
 }
 
-/// Whether `/proc` says `pid` has exited and waits to be reaped (Linux; elsewhere: no).
+/// Whether `/proc` says `pid` has exited and waits to be reaped (Linux; elsewhere: no). A
+/// leader thread that exited while its other threads still finish shows as a zombie too, but
+/// the process still holds its files (sockets): it counts as gone only with no threads left.
 #[cfg(unix)]
 fn is_zombie(pid: u32) -> bool {
-    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
-    // `pid (comm) S …`: the state follows the last ')'.
-    stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
+    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or("");
+    field("State:").starts_with('Z') && field("Threads:").parse::<u32>().map_or(true, |n| n <= 1)
 }
 
 /// Whether the host process `pid` exists.

@@ -98,8 +98,9 @@ fn names_resolve_on_user_networks_and_not_on_the_default_bridge() {
 fn links_give_names_on_the_default_bridge() {
     let s = Sandbox::new();
     s.run(&["run", "-d", "--name", "b2", "whoami"]).ok();
+    exec_retry(&s, "b2", &["wget", "-qO-", "127.0.0.1:3000"]); // b2 is listening
     let ip = ip_of(&s, "b2", "bridge");
-    let out = s.run(&["run", "--rm", "--link", "b2:web", "busybox", "sh", "-c", "cat /etc/hosts; env | grep ^WEB_ | sort; sleep 0.3; wget -qO- web:3000"]).ok().stdout;
+    let out = s.run(&["run", "--rm", "--link", "b2:web", "busybox", "sh", "-c", "cat /etc/hosts; env | grep ^WEB_ | sort; wget -qO- web:3000"]).ok().stdout;
     let short = s.run(&["inspect", "-f", "{{.Id}}", "b2"]).ok().stdout[..12].to_string();
     assert!(out.contains(&format!("{ip}\tweb {short} b2\n")), "{out}");
     assert!(out.contains(&format!("WEB_PORT=tcp://{ip}:3000\nWEB_PORT_3000_TCP=tcp://{ip}:3000\nWEB_PORT_3000_TCP_ADDR={ip}\nWEB_PORT_3000_TCP_PORT=3000\nWEB_PORT_3000_TCP_PROTO=tcp\n")), "{out}");
@@ -153,7 +154,15 @@ fn published_ports_are_real_host_sockets() {
     assert_eq!(s.run(&["port", "web"]).ok().stdout, format!("80/tcp -> 0.0.0.0:{port}\n"));
     assert_eq!(s.run(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"]).ok().stdout.trim(), format!("{{\"80/tcp\":[{{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"{port}\"}}]}}"));
     // The access log shows the request, from the gateway (Docker's proxy shows the same).
-    let logs = s.run(&["logs", "web"]).ok().stdout;
+    // The server writes its log when it is idle: give it a moment (bounded).
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = s.run(&["logs", "web"]).ok().stdout;
+        if logs.contains("\"GET /nope") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(logs.contains("172.17.0.1 - - [") && logs.contains("\"GET / HTTP/1.1\" 200 615"), "{logs}");
 
     // The same host port again: a clear error, and no container left behind.

@@ -166,7 +166,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
         "Platform": "wasi",
         "HostConfig": {
             "AutoRemove": c.auto_remove,
-            "NetworkMode": c.networks.keys().next().map(|n| if n == "bridge" { "default" } else { n.as_str() }).unwrap_or("default"),
+            "NetworkMode": crate::network::in_join_order(&c.networks).first().map(|(n, _)| if n.as_str() == "bridge" { "default" } else { n.as_str() }).unwrap_or("default"),
             "RestartPolicy": { "Name": if c.restart_policy.name.is_empty() { "no" } else { c.restart_policy.name.as_str() }, "MaximumRetryCount": c.restart_policy.maximum_retry_count },
             "Memory": c.memory,
             "PortBindings": c.port_bindings,

@@ -183,7 +183,8 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             if n.name == "none" || c.networks.contains_key("none") {
                 anyhow::bail!("container cannot be connected to multiple networks with one of the networks in private (none) mode");
             }
-            let e = network::allocate(&n, &container::taken_addresses(&store, &n.name)?, a.alias)?;
+            let mut e = network::allocate(&n, &container::taken_addresses(&store, &n.name)?, a.alias)?;
+            e.joined = c.networks.values().map(|x| x.joined + 1).max().unwrap_or(0);
             c.networks.insert(n.name.clone(), e);
             c.save(&store)?;
             Ok(0)

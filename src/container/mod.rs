@@ -442,7 +442,7 @@ impl Container {
         for (ip, names) in links.iter().filter(|(ip, _)| !ip.is_empty()) {
             s.push_str(&format!("{ip}\t{names}\n"));
         }
-        if let Some(e) = self.networks.values().find(|e| !e.ip_address.is_empty()) {
+        if let Some((_, e)) = crate::network::in_join_order(&self.networks).into_iter().find(|(_, e)| !e.ip_address.is_empty()) {
             s.push_str(&format!("{}\t{}\n", e.ip_address, self.config.hostname));
         }
         s

@@ -68,6 +68,17 @@ pub struct Endpoint {
     pub mac_address: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// When the container joined this network, counting its networks from 0: its interfaces
+    /// are numbered in this order (`eth0` is the network it was created on), as Docker's.
+    #[serde(default)]
+    pub joined: u32,
+}
+
+/// A container's endpoints in the order it joined their networks (`eth0`, `eth1`, …).
+pub fn in_join_order(endpoints: &BTreeMap<String, Endpoint>) -> Vec<(&String, &Endpoint)> {
+    let mut v: Vec<(&String, &Endpoint)> = endpoints.iter().collect();
+    v.sort_by_key(|(name, e)| (e.joined, name.as_str()));
+    v
 }
 
 impl Network {

@@ -277,7 +277,7 @@ impl NetworkView for ContainerNet {
             return real_v4;
         }
         let ip = *real_v4.ip();
-        let endpoints: Vec<(Ipv4Addr, &super::Endpoint)> = me.networks.values().filter_map(|e| endpoint_ip(e).map(|a| (a, e))).collect();
+        let endpoints: Vec<(Ipv4Addr, &super::Endpoint)> = super::in_join_order(&me.networks).into_iter().filter_map(|(_, e)| endpoint_ip(e).map(|a| (a, e))).collect();
         if ip.is_loopback() && ip != Ipv4Addr::LOCALHOST {
             // A container's connection: its source stands for its address on a shared network.
             let o = ip.octets();
@@ -340,7 +340,7 @@ impl NetworkView for ContainerNet {
     fn interfaces(&self) -> Vec<Interface> {
         let mut out = vec![Interface { name: "lo".into(), ip: Ipv4Addr::LOCALHOST, prefix: 8, mac: "00:00:00:00:00:00".into() }];
         if let Ok(me) = self.me() {
-            for e in me.networks.values() {
+            for (_, e) in super::in_join_order(&me.networks) {
                 if let Some(ip) = endpoint_ip(e) {
                     out.push(Interface { name: format!("eth{}", out.len() - 1), ip, prefix: e.ip_prefix_len, mac: e.mac_address.clone() });
                 }

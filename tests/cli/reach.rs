@@ -213,3 +213,16 @@ fn host_network_listens_on_the_hosts_own_ports() {
     let r = s.run(&["run", "-d", "--network", "host", "-p", "8080:80", "busybox", "true"]).ok();
     assert!(r.stderr.contains("WARNING: Published ports are discarded when using host network mode"), "{}", r.stderr);
 }
+
+#[test]
+fn interfaces_follow_the_order_networks_were_joined() {
+    let s = Sandbox::new();
+    s.run(&["network", "create", "zeta"]).ok();
+    s.run(&["network", "create", "alpha"]).ok();
+    s.run(&["run", "-d", "--name", "multi", "--network", "zeta", "busybox", "sleep", "600"]).ok();
+    s.run(&["network", "connect", "alpha", "multi"]).ok();
+    let out = s.run(&["exec", "multi", "ip", "-4", "addr"]).ok().stdout;
+    assert!(out.contains("inet 172.18.0.2/16 brd 172.18.255.255 scope global eth0"), "{out}");
+    assert!(out.contains("inet 172.19.0.2/16 brd 172.19.255.255 scope global eth1"), "{out}");
+    assert_eq!(s.run(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", "multi"]).ok().stdout, "zeta\n");
+}

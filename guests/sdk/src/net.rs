@@ -121,7 +121,7 @@ pub fn connect_host(host: &str, port: u16) -> io::Result<TcpStream> {
 /// One network interface of this container, as `ip addr` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
-    /// `lo`, `eth0`, `eth1`, … (one per network, in the order of the networks' names).
+    /// `lo`, `eth0`, `eth1`, … (one per network, in the order the container joined them).
     pub name: String,
     pub ip: Ipv4Addr,
     pub prefix: u8,
@@ -129,8 +129,8 @@ pub struct Interface {
     pub mac: String,
 }
 
-/// This container's interfaces: `lo` first, then one per network it is on, by network name
-/// (none on `--network none`). On `--network host`: the loopback only.
+/// This container's interfaces: `lo` first, then one per network it is on, in the order it
+/// joined them (none on `--network none`). On `--network host`: the loopback only.
 pub fn interfaces() -> io::Result<Vec<Interface>> {
     #[cfg(target_arch = "wasm32")]
     {

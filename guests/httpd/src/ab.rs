@@ -16,7 +16,7 @@
 //! (HTML output), `-b` and `-B` are accepted and ignored; there is no TLS.
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
+use std::net::{SocketAddrV4, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::Instant;
 
@@ -35,83 +35,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// ab's option letters (`apr_getopt`), without the TLS ones.
 const OPTSTRING: &str = "n:c:t:s:b:T:p:u:v:lrkVhwiIx:y:z:C:H:P:A:g:X:de:SqB:m:";
 
-// ---------------------------------------------------------------------------------------------
-// The platform: skiff's socket imports in a container, libc poll and std sockets natively.
-
-#[cfg(target_arch = "wasm32")]
-mod sys {
-    use super::*;
-    pub use skiff_guest::net::{PollFd, POLLERR, POLLHUP, POLLIN, POLLOUT};
-    pub const POLLNVAL: i16 = 0x4000;
-
-    pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> io::Result<usize> {
-        skiff_guest::net::poll(fds, timeout_ms)
-    }
-
-    pub fn resolve(host: &str) -> io::Result<Ipv4Addr> {
-        skiff_guest::net::resolve(host)?
-            .first()
-            .copied()
-            .ok_or_else(|| io::ErrorKind::NotFound.into())
-    }
-
-    pub fn connect(addr: SocketAddrV4) -> io::Result<TcpStream> {
-        skiff_guest::net::connect(addr)
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-mod sys {
-    use super::*;
-    use std::net::{SocketAddr, ToSocketAddrs};
-
-    /// Linux's `struct pollfd`.
-    #[repr(C)]
-    #[derive(Debug, Clone, Copy, Default)]
-    pub struct PollFd {
-        pub fd: i32,
-        pub events: i16,
-        pub revents: i16,
-    }
-    pub const POLLIN: i16 = 0x1;
-    pub const POLLOUT: i16 = 0x4;
-    pub const POLLERR: i16 = 0x8;
-    pub const POLLHUP: i16 = 0x10;
-    pub const POLLNVAL: i16 = 0x20;
-
-    extern "C" {
-        #[link_name = "poll"]
-        fn c_poll(fds: *mut PollFd, nfds: std::ffi::c_ulong, timeout: i32) -> i32;
-    }
-
-    pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> io::Result<usize> {
-        loop {
-            let n = unsafe { c_poll(fds.as_mut_ptr(), fds.len() as std::ffi::c_ulong, timeout_ms) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-    }
-
-    pub fn resolve(host: &str) -> io::Result<Ipv4Addr> {
-        (host, 0)
-            .to_socket_addrs()?
-            .find_map(|a| match a {
-                SocketAddr::V4(a) => Some(*a.ip()),
-                SocketAddr::V6(_) => None,
-            })
-            .ok_or_else(|| io::ErrorKind::NotFound.into())
-    }
-
-    pub fn connect(addr: SocketAddrV4) -> io::Result<TcpStream> {
-        TcpStream::connect(addr)
-    }
-}
-
+use serve::sys;
 use sys::{PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 
 // ---------------------------------------------------------------------------------------------

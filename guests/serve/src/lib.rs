@@ -7,7 +7,7 @@
 pub mod event;
 pub mod http;
 pub mod num;
-mod sys;
+pub mod sys;
 pub mod time;
 
 pub use event::{run, Ctx, Service, Step};

@@ -1,16 +1,25 @@
-//! The platform under the event loop: skiff's socket imports on wasm32, libc `poll` and std
-//! sockets natively (for the unit tests and a native baseline).
+//! The platform under the server guests (the event loop, and `ab`): skiff's socket imports on
+//! wasm32, libc `poll` and std sockets natively (for the unit tests and a native baseline).
 
 use std::io;
-use std::net::{SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use super::*;
     pub use skiff_guest::net::{PollFd, POLLERR, POLLHUP, POLLIN, POLLOUT};
+    pub const POLLNVAL: i16 = 0x4000;
 
     pub fn listen(port: u16) -> io::Result<TcpListener> {
         skiff_guest::net::listen(port)
+    }
+
+    pub fn resolve(host: &str) -> io::Result<Vec<Ipv4Addr>> {
+        skiff_guest::net::resolve(host)
+    }
+
+    pub fn connect(addr: SocketAddrV4) -> io::Result<TcpStream> {
+        skiff_guest::net::connect(addr)
     }
 
     pub fn accept(l: &TcpListener) -> io::Result<(TcpStream, SocketAddrV4)> {
@@ -25,7 +34,7 @@ mod imp {
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
     use super::*;
-    use std::net::{Ipv4Addr, SocketAddr};
+    use std::net::{SocketAddr, ToSocketAddrs};
 
     /// `struct pollfd` of Linux.
     #[repr(C)]
@@ -39,6 +48,15 @@ mod imp {
     pub const POLLOUT: i16 = 0x4;
     pub const POLLERR: i16 = 0x8;
     pub const POLLHUP: i16 = 0x10;
+    pub const POLLNVAL: i16 = 0x20;
+
+    pub fn resolve(host: &str) -> io::Result<Vec<Ipv4Addr>> {
+        Ok((host, 0).to_socket_addrs()?.filter_map(|a| if let SocketAddr::V4(a) = a { Some(*a.ip()) } else { None }).collect())
+    }
+
+    pub fn connect(addr: SocketAddrV4) -> io::Result<TcpStream> {
+        TcpStream::connect(addr)
+    }
 
     extern "C" {
         #[link_name = "poll"]
@@ -74,7 +92,12 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{accept, poll, PollFd, POLLERR, POLLHUP, POLLIN, POLLOUT};
+pub use imp::{accept, connect, poll, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
+
+/// The first IPv4 address of `host` (`NotFound` when there is none).
+pub fn resolve(host: &str) -> io::Result<Ipv4Addr> {
+    imp::resolve(host)?.first().copied().ok_or_else(|| io::ErrorKind::NotFound.into())
+}
 
 /// Listen on `port` of every address (`0.0.0.0:port`); in a skiff container through the
 /// `net_listen` import.

@@ -30,6 +30,9 @@ pub(crate) struct Root {
     pub lower_cache: Option<StatCache>,
 }
 
+/// How many paths a layer's stat cache holds before it starts over.
+const STAT_CACHE_MAX: usize = 16 * 1024;
+
 /// Cached `stat` results of one read-only layer (`None`: not there).
 pub(crate) type StatCache = std::sync::Mutex<std::collections::HashMap<PathBuf, Option<Metadata>>>;
 
@@ -71,7 +74,11 @@ impl Root {
             return Ok(hit.clone());
         }
         let found = self.stat_host(rel)?;
-        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.to_path_buf(), found.clone());
+        let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if c.len() >= STAT_CACHE_MAX {
+            c.clear(); // bounded: a guest probing many missing names must not grow it forever
+        }
+        c.insert(rel.to_path_buf(), found.clone());
         Ok(found)
     }
 

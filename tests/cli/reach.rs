@@ -119,6 +119,8 @@ fn none_has_only_loopback_and_networks_are_isolated() {
     // 127.0.0.1 inside a container is the container itself, even with no network.
     s.run(&["run", "-d", "--name", "solo", "--network", "none", "whoami"]).ok();
     s.run(&["network", "create", "elsewhere"]).ok();
+    let r = s.run(&["network", "connect", "host", "solo"]).code(1);
+    assert_eq!(r.stderr, "Error: container cannot be disconnected from host network or connected to host network\n");
     let r = s.run(&["network", "connect", "elsewhere", "solo"]).code(1);
     assert_eq!(r.stderr, "Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n");
     assert!(exec_retry(&s, "solo", &["wget", "-qO-", "127.0.0.1:3000"]).contains("IP: 127.0.0.1"));
@@ -175,6 +177,11 @@ fn published_ports_are_real_host_sockets() {
     let r = s.run(&["run", "-d", "--name", "web3", "-p", &format!("{hp}:80"), "nginx"]).code(125);
     assert!(r.stderr.ends_with(&format!("listen tcp4 0.0.0.0:{hp}: bind: address already in use\n")), "{}", r.stderr);
     assert_eq!(s.run(&["run", "--rm", "-p", "70000:80", "nginx"]).code(125).stderr, "Error: Invalid hostPort: 70000\n");
+    assert!(s.run(&["run", "--rm", "-p", "53:53/udp", "nginx"]).code(125).stderr.contains("TCP ports only"));
+    // --expose: shown in PORTS, published only with -P.
+    s.run(&["run", "-d", "--name", "exposed", "--expose", "9000", "busybox", "sleep", "600"]).ok();
+    assert_eq!(s.run(&["ps", "--filter", "name=exposed", "--format", "{{.Ports}}"]).ok().stdout, "9000/tcp\n");
+    assert_eq!(s.run(&["port", "exposed"]).ok().stdout, "");
 
     // -P: every exposed port on a random host port; `stop` frees the port.
     s.run(&["run", "-d", "--name", "who", "-P", "whoami"]).ok();
@@ -202,6 +209,10 @@ fn redis_serves_its_clients_by_name() {
     let ids: Vec<&str> = ids.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
     assert_eq!(ids.len(), 2);
     assert_eq!(ids[0], ids[1], "redis:7.0 and redis:7.0.4 are one image");
+    // The smaller variant: the same server on a base with only a shell.
+    s.run(&["run", "-d", "--name", "small", "--network", "back", "redis:7-alpine"]).ok();
+    assert_eq!(exec_retry(&s, "small", &["redis-cli", "PING"]), "PONG\n");
+    assert_eq!(s.run(&["exec", "small", "ls"]).code(127).stderr, "Error: exec: \"ls\": executable file not found in $PATH\n");
 }
 
 #[test]
@@ -225,4 +236,16 @@ fn interfaces_follow_the_order_networks_were_joined() {
     assert!(out.contains("inet 172.18.0.2/16 brd 172.18.255.255 scope global eth0"), "{out}");
     assert!(out.contains("inet 172.19.0.2/16 brd 172.19.255.255 scope global eth1"), "{out}");
     assert_eq!(s.run(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", "multi"]).ok().stdout, "zeta\n");
+}
+
+#[test]
+fn ab_measures_a_server_from_another_container() {
+    let s = Sandbox::new();
+    s.run(&["network", "create", "bench"]).ok();
+    s.run(&["run", "-d", "--name", "web", "--network", "bench", "nginx"]).ok();
+    exec_retry(&s, "web", &["wget", "-qO-", "127.0.0.1:80"]);
+    let out = s.run(&["run", "--rm", "--network", "bench", "httpd", "ab", "-k", "-n", "200", "-c", "4", "http://web/"]).ok().stdout;
+    assert!(out.contains("Server Software:        nginx/1.23.1"), "{out}");
+    assert!(out.contains("Complete requests:      200") && out.contains("Failed requests:        0"), "{out}");
+    assert!(out.contains("Keep-Alive requests:    200") && out.contains("Requests per second:"), "{out}");
 }

@@ -389,9 +389,14 @@ fn random_id() -> String {
 pub fn load(store: &Store, id: &str) -> Result<Container> {
     let p = store.root().join("containers").join(id).join("container.json");
     let data = fs::read(&p).map_err(|_| Error::NoSuchContainer(id.to_string()))?;
-    let mut c: Container = serde_json::from_slice(&data).map_err(|err| Error::Other(format!("{}: {err}", p.display())))?;
+    let mut c = parse_record(&p, &data)?;
     c.state.reconcile(process_alive);
     Ok(c)
+}
+
+/// A record's bytes as read from `p` (named in the error), its state as its owner left it.
+pub fn parse_record(p: &std::path::Path, data: &[u8]) -> Result<Container> {
+    serde_json::from_slice(data).map_err(|err| Error::Other(format!("{}: {err}", p.display())))
 }
 
 /// Every container, newest first, with stale "running" states corrected.
@@ -402,7 +407,7 @@ pub fn list(store: &Store) -> Result<Vec<Container>> {
         let e = e.at(&dir)?;
         let p = e.path().join("container.json");
         let Ok(data) = fs::read(&p) else { continue };
-        let mut c: Container = serde_json::from_slice(&data).map_err(|err| Error::Other(format!("{}: {err}", p.display())))?;
+        let mut c = parse_record(&p, &data)?;
         c.state.reconcile(process_alive);
         out.push(c);
     }

@@ -136,7 +136,7 @@ fn refresh(cache: &mut HashMap<String, (SystemTime, Container)>, id: &str, dir: 
         }
     }
     let data = std::fs::read(&p)?;
-    let c: Container = serde_json::from_slice(&data).map_err(|e| io::Error::other(format!("{}: {e}", p.display())))?;
+    let c = container::parse_record(&p, &data).map_err(|e| io::Error::other(e.to_string()))?;
     cache.insert(id.to_string(), (mtime, c.clone()));
     Ok(Some(c))
 }

@@ -76,13 +76,15 @@ pub struct Sockets {
 type Listener = GuestSocket<wasi_common::sync::net::TcpListener, TcpListener>;
 type Stream = GuestSocket<wasi_common::sync::net::TcpStream, TcpStream>;
 
+/// Everything goes to wasi-common's socket (a listener answers `sock_accept`, a stream reads
+/// and writes; each refuses the other's calls itself).
 #[async_trait::async_trait]
-impl WasiFile for Listener {
+impl<W: WasiFile + 'static, S: Send + Sync + 'static> WasiFile for GuestSocket<W, S> {
     fn as_any(&self) -> &dyn Any {
         self
     }
     async fn get_filetype(&self) -> Result<FileType, Error> {
-        Ok(FileType::SocketStream)
+        self.wasi.get_filetype().await
     }
     #[cfg(unix)]
     fn pollable(&self) -> Option<rustix::fd::BorrowedFd<'_>> {
@@ -94,33 +96,6 @@ impl WasiFile for Listener {
     }
     async fn sock_accept(&self, fdflags: FdFlags) -> Result<Box<dyn WasiFile>, Error> {
         self.wasi.sock_accept(fdflags).await
-    }
-    async fn get_fdflags(&self) -> Result<FdFlags, Error> {
-        self.wasi.get_fdflags().await
-    }
-    async fn set_fdflags(&mut self, flags: FdFlags) -> Result<(), Error> {
-        self.wasi.set_fdflags(flags).await
-    }
-    fn num_ready_bytes(&self) -> Result<u64, Error> {
-        Ok(1)
-    }
-}
-
-#[async_trait::async_trait]
-impl WasiFile for Stream {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    async fn get_filetype(&self) -> Result<FileType, Error> {
-        Ok(FileType::SocketStream)
-    }
-    #[cfg(unix)]
-    fn pollable(&self) -> Option<rustix::fd::BorrowedFd<'_>> {
-        self.wasi.pollable()
-    }
-    #[cfg(windows)]
-    fn pollable(&self) -> Option<io_extras::os::windows::RawHandleOrSocket> {
-        self.wasi.pollable()
     }
     async fn get_fdflags(&self) -> Result<FdFlags, Error> {
         self.wasi.get_fdflags().await

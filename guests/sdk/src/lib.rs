@@ -6,6 +6,7 @@
 use std::io;
 
 pub mod net;
+pub mod proc;
 
 /// Standard stream wiring for a spawned child (one per fd 0, 1, 2).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,9 @@ pub enum Error {
     ExecPermission(String),
     #[error("exec {0}: exec format error")]
     ExecFormat(String),
-    #[error("blob {digest} is corrupt: its content hashes to {actual} (remove it with `skiff image rm` and pull again)")]
+    #[error(
+        "blob {digest} is corrupt: its content hashes to {actual} (remove it with `skiff image rm` and pull again)"
+    )]
     CorruptBlob { digest: String, actual: String },
     #[error("invalid layer {layer}: {entry}: {reason}")]
     InvalidLayer { layer: String, entry: String, reason: String },

@@ -141,8 +141,11 @@ pub fn tar_dir_owned<W: Write>(dir: &Path, out: W, mtime: u64, owner: (u64, u64)
 
 fn walk<W: Write>(root: &Path, rel: &str, w: &mut TarWriter<W>) -> Result<()> {
     let dir = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
-    let mut names: Vec<String> =
-        fs::read_dir(&dir).at(&dir)?.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .at(&dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     for name in names {
         let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };

@@ -87,7 +87,8 @@ pub fn extract_layer(tar: impl Read, dest: &Path, layer: &str) -> Result<Extract
                 check_no_symlink_parents(dest, &link_rel)
                     .map_err(|_| invalid(&name, "hard link points through a symlink"))?;
                 let src = dest.join(&link_rel);
-                let md = fs::symlink_metadata(&src).map_err(|_| invalid(&name, "hard link to a file not in the layer"))?;
+                let md =
+                    fs::symlink_metadata(&src).map_err(|_| invalid(&name, "hard link to a file not in the layer"))?;
                 remove_any(&target).ok();
                 if md.is_dir() {
                     return Err(invalid(&name, "hard link to a directory"));
@@ -185,7 +186,6 @@ fn remove_any(p: &Path) -> std::io::Result<()> {
 }
 
 use crate::hostfs::set_mode;
-
 
 #[cfg(test)]
 mod tests {

@@ -39,7 +39,8 @@ pub fn save_docker(store: &Store, images: &[(Image, Vec<Reference>)], out: impl 
         let config_name = format!("{}.json", img.id.hex());
         if written.insert(config_name.clone()) {
             let config = store.read_blob(&img.id)?;
-            w.append(&config_name, &crate::archive::create::Node::File { data: config, mode: 0o644 }).at(&config_name)?;
+            w.append(&config_name, &crate::archive::create::Node::File { data: config, mode: 0o644 })
+                .at(&config_name)?;
         }
         let mut layers = Vec::new();
         let chains = img.chain_ids();
@@ -49,8 +50,16 @@ pub fn save_docker(store: &Store, images: &[(Image, Vec<Reference>)], out: impl 
             if written.insert(name.clone()) {
                 w.append(&dir, &crate::archive::create::Node::Dir { mode: 0o755 }).at(&dir)?;
                 let v1 = serde_json::json!({ "id": dir, "parent": if i > 0 { chains[i - 1].hex().to_string() } else { String::new() } });
-                w.append(&format!("{dir}/VERSION"), &crate::archive::create::Node::File { data: b"1.0".to_vec(), mode: 0o644 }).at(&dir)?;
-                w.append(&format!("{dir}/json"), &crate::archive::create::Node::File { data: to_json(&v1), mode: 0o644 }).at(&dir)?;
+                w.append(
+                    &format!("{dir}/VERSION"),
+                    &crate::archive::create::Node::File { data: b"1.0".to_vec(), mode: 0o644 },
+                )
+                .at(&dir)?;
+                w.append(
+                    &format!("{dir}/json"),
+                    &crate::archive::create::Node::File { data: to_json(&v1), mode: 0o644 },
+                )
+                .at(&dir)?;
                 w.append_file(&name, &store.blob_path(diff), 0o644).at(&name)?;
             }
             layers.push(name);
@@ -58,10 +67,17 @@ pub fn save_docker(store: &Store, images: &[(Image, Vec<Reference>)], out: impl 
         let repo_tags: Vec<String> = tags.iter().map(|t| t.familiar()).collect();
         if let Some(top) = chains.last() {
             for t in tags {
-                repositories.entry(t.familiar_name()).or_default().insert(t.tag.clone().unwrap_or_default(), top.hex().to_string());
+                repositories
+                    .entry(t.familiar_name())
+                    .or_default()
+                    .insert(t.tag.clone().unwrap_or_default(), top.hex().to_string());
             }
         }
-        manifest.push(ArchiveEntry { config: config_name, repo_tags: Some(repo_tags).filter(|t| !t.is_empty()), layers });
+        manifest.push(ArchiveEntry {
+            config: config_name,
+            repo_tags: Some(repo_tags).filter(|t| !t.is_empty()),
+            layers,
+        });
     }
     let node = |v: Vec<u8>| crate::archive::create::Node::File { data: v, mode: 0o644 };
     w.append("manifest.json", &node(serde_json::to_vec(&manifest).unwrap())).at("manifest.json")?;

@@ -86,7 +86,8 @@ pub fn why_missed(store: &Store, parent: Option<&Digest>, now: &Record) -> Resul
 fn describe_files(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> String {
     let name = |p: &str| p.trim_start_matches('/').to_string();
     let mut parts = Vec::new();
-    let changed: Vec<String> = new.iter().filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v)).map(|(k, _)| name(k)).collect();
+    let changed: Vec<String> =
+        new.iter().filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v)).map(|(k, _)| name(k)).collect();
     let added: Vec<String> = new.keys().filter(|k| !old.contains_key(*k)).map(|k| name(k)).collect();
     let removed: Vec<String> = old.keys().filter(|k| !new.contains_key(*k)).map(|k| name(k)).collect();
     for (list, verb) in [(changed, "changed"), (added, "added"), (removed, "removed")] {
@@ -109,7 +110,10 @@ mod tests {
         let m = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<BTreeMap<_, _>>();
         assert_eq!(describe_files(&m(&[("/app/app.sh", "1")]), &m(&[("/app/app.sh", "2")])), "app/app.sh changed");
         assert_eq!(describe_files(&m(&[("/a", "1")]), &m(&[("/a", "1"), ("/b", "2")])), "b added");
-        assert_eq!(describe_files(&m(&[("/a", "1"), ("/b", "1"), ("/c", "1")]), &m(&[("/a", "2"), ("/b", "2"), ("/c", "2")])), "3 files changed");
+        assert_eq!(
+            describe_files(&m(&[("/a", "1"), ("/b", "1"), ("/c", "1")]), &m(&[("/a", "2"), ("/b", "2"), ("/c", "2")])),
+            "3 files changed"
+        );
         assert_eq!(describe_files(&m(&[("/a", "1"), ("/b", "1")]), &m(&[("/a", "2")])), "a changed, b removed");
     }
 }

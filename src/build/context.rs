@@ -63,7 +63,8 @@ impl Context {
                     UnionKind::File => EntryKind::File,
                     UnionKind::Other => continue,
                 };
-                let size = if kind == EntryKind::File { fs::metadata(&r.host_path).map(|m| m.len()).unwrap_or(0) } else { 0 };
+                let size =
+                    if kind == EntryKind::File { fs::metadata(&r.host_path).map(|m| m.len()).unwrap_or(0) } else { 0 };
                 let rel = vpath.trim_start_matches('/').to_string();
                 if kind == EntryKind::Dir {
                     stack.push(vpath.clone());
@@ -71,7 +72,8 @@ impl Context {
                 entries.insert(rel.clone(), Entry { rel, path: r.host_path, kind, size });
             }
         }
-        let root_entry = Entry { rel: String::new(), path: view.resolve("/", true)?.host_path, kind: EntryKind::Dir, size: 0 };
+        let root_entry =
+            Entry { rel: String::new(), path: view.resolve("/", true)?.host_path, kind: EntryKind::Dir, size: 0 };
         Ok(Context { root: PathBuf::from("/"), entries, root_entry })
     }
 
@@ -93,7 +95,8 @@ impl Context {
             let hits: Vec<&Entry> = self.entries.values().filter(|e| glob_match(&clean, &e.rel)).collect();
             // A match inside a matched directory is copied with it.
             let dirs: Vec<&str> = hits.iter().filter(|e| e.kind == EntryKind::Dir).map(|e| e.rel.as_str()).collect();
-            let hits: Vec<&Entry> = hits.into_iter().filter(|e| !dirs.iter().any(|d| e.rel.starts_with(&format!("{d}/")))).collect();
+            let hits: Vec<&Entry> =
+                hits.into_iter().filter(|e| !dirs.iter().any(|d| e.rel.starts_with(&format!("{d}/")))).collect();
             if hits.is_empty() {
                 anyhow::bail!("no source files were specified");
             }
@@ -101,7 +104,9 @@ impl Context {
         }
         match self.entries.get(&clean) {
             Some(e) => Ok(vec![e]),
-            None => anyhow::bail!("file not found in build context or excluded by .dockerignore: stat {src}: file does not exist"),
+            None => anyhow::bail!(
+                "file not found in build context or excluded by .dockerignore: stat {src}: file does not exist"
+            ),
         }
     }
 
@@ -112,7 +117,8 @@ impl Context {
 }
 
 fn walk(dir: &Path, rel: &str, ignore: &IgnoreMatcher, out: &mut BTreeMap<String, Entry>) -> anyhow::Result<()> {
-    let mut names: Vec<_> = fs::read_dir(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?.collect::<Result<_, _>>()?;
+    let mut names: Vec<_> =
+        fs::read_dir(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?.collect::<Result<_, _>>()?;
     names.sort_by_key(|e| e.file_name());
     for e in names {
         let name = e.file_name().to_string_lossy().into_owned();

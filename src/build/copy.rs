@@ -52,7 +52,9 @@ pub fn plan(
     let many = entries.len() + heredocs.len() > 1;
     let into_dir = dest.ends_with('/') || dest == "." || is_dir(&dest_abs);
     if many && !dest.ends_with('/') && !is_dir(&dest_abs) {
-        anyhow::bail!("When using {what} with more than one source file, the destination must be a directory and end with a /");
+        anyhow::bail!(
+            "When using {what} with more than one source file, the destination must be a directory and end with a /"
+        );
     }
     let mut items = Vec::new();
     let mut files = BTreeMap::new();
@@ -141,7 +143,8 @@ impl Plan {
                     fs::create_dir_all(&target)?;
                     let f = fs::File::open(&e.path)?;
                     let reader = crate::archive::maybe_gunzip(std::io::BufReader::new(f))?;
-                    crate::archive::extract::extract_layer(reader, &target, &e.rel).map_err(|err| anyhow::anyhow!("ADD failed: {}: {err}", e.rel))?;
+                    crate::archive::extract::extract_layer(reader, &target, &e.rel)
+                        .map_err(|err| anyhow::anyhow!("ADD failed: {}: {err}", e.rel))?;
                 }
             }
         }
@@ -151,7 +154,8 @@ impl Plan {
 
 /// A path in the image: `dest` as written, relative ones under the working directory.
 pub fn absolute(dest: &str, workdir: &str) -> String {
-    let joined = if dest.starts_with('/') { dest.to_string() } else { format!("{}/{dest}", workdir.trim_end_matches('/')) };
+    let joined =
+        if dest.starts_with('/') { dest.to_string() } else { format!("{}/{dest}", workdir.trim_end_matches('/')) };
     format!("/{}", super::context::clean(&joined))
 }
 

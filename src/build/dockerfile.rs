@@ -147,10 +147,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         let start = next + 1;
         let first = trim_newline(lines[next]).trim_start();
         next += 1;
-        let error = |message| ParseError {
-            line: start,
-            message,
-        };
+        let error = |message| ParseError { line: start, message };
         if first.starts_with('#') {
             continue;
         }
@@ -175,9 +172,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             more = again;
         }
         if empty_continuation {
-            warnings.push(format!(
-                "[WARNING]: Empty continuation line found in:\n    {line}"
-            ));
+            warnings.push(format!("[WARNING]: Empty continuation line found in:\n    {line}"));
         }
         let mut heredocs = Vec::new();
         if heredoc_capable(&line) {
@@ -206,15 +201,9 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         instructions.push(instruction(&line, start, &heredocs, escape).map_err(error)?);
     }
     if !warnings.is_empty() {
-        warnings.push(
-            "[WARNING]: Empty continuation lines will become errors in a future release.".into(),
-        );
+        warnings.push("[WARNING]: Empty continuation lines will become errors in a future release.".into());
     }
-    Ok(Dockerfile {
-        escape,
-        instructions,
-        warnings,
-    })
+    Ok(Dockerfile { escape, instructions, warnings })
 }
 
 /// Reads the parser directives (`# escape=`, `# syntax=`) at the top of the file, up to the
@@ -227,15 +216,10 @@ fn directives(lines: &[&str]) -> Result<char, ParseError> {
             break;
         };
         let key = key.to_ascii_lowercase();
-        let error = |message| ParseError {
-            line: i + 1,
-            message,
-        };
+        let error = |message| ParseError { line: i + 1, message };
         match key.as_str() {
             _ if seen.contains(&key) => {
-                return Err(error(format!(
-                    "only one {key} parser directive can be used"
-                )));
+                return Err(error(format!("only one {key} parser directive can be used")));
             }
             "escape" if value == "`" || value == "\\" => escape = value.chars().next().unwrap(),
             "escape" => {
@@ -254,17 +238,12 @@ fn directives(lines: &[&str]) -> Result<char, ParseError> {
 fn directive(line: &str) -> Option<(&str, &str)> {
     let re_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r');
     let rest = line.strip_prefix('#')?.trim_start_matches(re_space);
-    let key_len = rest
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(rest.len());
+    let key_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
     let key = &rest[..key_len];
     if !key.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return None;
     }
-    let value = rest[key_len..]
-        .trim_start_matches(re_space)
-        .strip_prefix('=')?
-        .trim_matches(re_space);
+    let value = rest[key_len..].trim_start_matches(re_space).strip_prefix('=')?.trim_matches(re_space);
     (!value.is_empty()).then_some((key, value))
 }
 
@@ -287,10 +266,7 @@ fn is_sep(c: char) -> bool {
 }
 
 fn split_ws(s: &str) -> Vec<String> {
-    s.split(is_sep)
-        .filter(|w| !w.is_empty())
-        .map(String::from)
-        .collect()
+    s.split(is_sep).filter(|w| !w.is_empty()).map(String::from).collect()
 }
 
 /// Splits a logical line into (instruction name, flags, rest) like BuildKit's `splitCommand`.
@@ -307,9 +283,8 @@ fn split_command(line: &str) -> (&str, Vec<String>, &str) {
 /// Takes the leading `--flag[=value]` words off `line` (quotes and `\` processed in them),
 /// like BuildKit's `extractBuilderFlags`; a `--` word ends the flags.
 fn extract_flags(line: &str) -> (&str, Vec<String>) {
-    let (mut flags, end) = scan_words(line, '\\', false, |rest, words| {
-        !rest.starts_with("--") || words.last().is_some_and(|w| w == "--")
-    });
+    let (mut flags, end) =
+        scan_words(line, '\\', false, |rest, words| !rest.starts_with("--") || words.last().is_some_and(|w| w == "--"));
     if flags.last().is_some_and(|w| w == "--") {
         flags.pop();
     }
@@ -321,12 +296,7 @@ fn extract_flags(line: &str) -> (&str, Vec<String>) {
 /// quotes; without it (the word loop of `extractBuilderFlags`) they are removed. `stop` is
 /// asked at the start of each word, given the text from there and the words so far; the
 /// scan then ends and returns the words and that byte offset.
-fn scan_words(
-    text: &str,
-    escape: char,
-    raw: bool,
-    stop: impl Fn(&str, &[String]) -> bool,
-) -> (Vec<String>, usize) {
+fn scan_words(text: &str, escape: char, raw: bool, stop: impl Fn(&str, &[String]) -> bool) -> (Vec<String>, usize) {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let (mut words, mut word) = (Vec::new(), String::new());
     let (mut quote, mut in_word, mut blank_ok) = (None, false, false);
@@ -394,10 +364,7 @@ fn parse_flags(flags: &[String], known: &[&str]) -> Result<HashMap<String, Strin
             Some((name, value)) => (name, Some(value)),
             None => (arg, None),
         };
-        let Some(spec) = known
-            .iter()
-            .find(|k| k.trim_end_matches(['?', '*']) == name)
-        else {
+        let Some(spec) = known.iter().find(|k| k.trim_end_matches(['?', '*']) == name) else {
             return Err(format!("Unknown flag: {name}"));
         };
         if used.contains_key(name) && !spec.ends_with('*') {
@@ -405,9 +372,7 @@ fn parse_flags(flags: &[String], known: &[&str]) -> Result<HashMap<String, Strin
         }
         let value = match (spec.ends_with('?'), value) {
             (true, None) => "true".to_string(),
-            (true, Some("")) | (false, None) => {
-                return Err(format!("Missing a value on flag: {name}"))
-            }
+            (true, Some("")) | (false, None) => return Err(format!("Missing a value on flag: {name}")),
             (true, Some(v)) => match v.to_ascii_lowercase().as_str() {
                 b @ ("true" | "false") => b.to_string(),
                 _ => return Err(format!("Expecting boolean value for flag {name}, not: {v}")),
@@ -419,8 +384,7 @@ fn parse_flags(flags: &[String], known: &[&str]) -> Result<HashMap<String, Strin
     Ok(used)
 }
 
-const NOT_STRING_ARRAY: &str =
-    "when using JSON array syntax, arrays must be comprised of strings only";
+const NOT_STRING_ARRAY: &str = "when using JSON array syntax, arrays must be comprised of strings only";
 
 /// `None` when `args` is not a JSON array (shell form); an error when it is an array of
 /// something other than strings.
@@ -492,12 +456,7 @@ fn classify(words: &[String]) -> Vec<Word> {
         i += 1;
         match expand::heredoc_name(rest) {
             Ok(Some((name, expand))) => {
-                out.push(Word::Heredoc(Heredoc {
-                    name,
-                    content: String::new(),
-                    expand,
-                    strip_tabs,
-                }));
+                out.push(Word::Heredoc(Heredoc { name, content: String::new(), expand, strip_tabs }));
             }
             Ok(None) => out.extend(words[first..i].iter().cloned().map(Word::Plain)),
             Err(e) => out.push(Word::Bad(e, words[first..i].to_vec())),
@@ -520,9 +479,7 @@ fn heredocs_in_line(line: &str) -> Result<Vec<Heredoc>, String> {
 
 /// Matches `^(\d*)<<(-?)([^<]*)$`: `(strip_tabs, rest)`.
 fn heredoc_marker(word: &str) -> Option<(bool, &str)> {
-    let rest = word
-        .trim_start_matches(|c: char| c.is_ascii_digit())
-        .strip_prefix("<<")?;
+    let rest = word.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix("<<")?;
     let (strip_tabs, rest) = match rest.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, rest),
@@ -534,11 +491,7 @@ fn heredoc_marker(word: &str) -> Option<(bool, &str)> {
 fn finished(heredoc: &Heredoc) -> Heredoc {
     let mut heredoc = heredoc.clone();
     if heredoc.strip_tabs {
-        heredoc.content = heredoc
-            .content
-            .split_inclusive('\n')
-            .map(|l| l.trim_start_matches('\t'))
-            .collect();
+        heredoc.content = heredoc.content.split_inclusive('\n').map(|l| l.trim_start_matches('\t')).collect();
     }
     heredoc
 }
@@ -549,12 +502,7 @@ fn no_flags(flags: &[String]) -> Result<(), String> {
 
 /// Builds one instruction from its logical line (BuildKit's `newNodeFromLine` followed by
 /// `instructions.ParseInstruction`).
-fn instruction(
-    line: &str,
-    line_no: usize,
-    heredocs: &[Heredoc],
-    escape: char,
-) -> Result<Instruction, String> {
+fn instruction(line: &str, line_no: usize, heredocs: &[Heredoc], escape: char) -> Result<Instruction, String> {
     let (cmd, flags, args) = split_command(line);
     let one_arg = |name: &str| {
         if args.is_empty() {
@@ -568,10 +516,7 @@ fn instruction(
         "run" => {
             let command = shell_or_exec(args)?;
             parse_flags(&flags, &["mount*", "network", "security"])?;
-            Kind::Run {
-                command,
-                heredocs: heredocs.iter().map(finished).collect(),
-            }
+            Kind::Run { command, heredocs: heredocs.iter().map(finished).collect() }
         }
         "cmd" | "entrypoint" | "shell" => {
             let command = shell_or_exec(args)?;
@@ -593,9 +538,7 @@ fn instruction(
         "workdir" => Kind::Workdir(one_arg("WORKDIR")?),
         "user" => Kind::User(one_arg("USER")?),
         // Docker does not check STOPSIGNAL's flags.
-        "stopsignal" if args.is_empty() => {
-            return Err("STOPSIGNAL requires exactly one argument".into())
-        }
+        "stopsignal" if args.is_empty() => return Err("STOPSIGNAL requires exactly one argument".into()),
         "stopsignal" => Kind::StopSignal(args.to_string()),
         "expose" => {
             let ports = split_ws(args);
@@ -622,16 +565,10 @@ fn instruction(
         "copy" => Kind::Copy(parse_copy("COPY", &flags, args, heredocs)?),
         "add" => Kind::Add(parse_copy("ADD", &flags, args, heredocs)?),
         "healthcheck" => Kind::Healthcheck(parse_healthcheck(&flags, args)?),
-        "onbuild" => Kind::Onbuild(Box::new(parse_onbuild(
-            &flags, args, line, line_no, heredocs, escape,
-        )?)),
+        "onbuild" => Kind::Onbuild(Box::new(parse_onbuild(&flags, args, line, line_no, heredocs, escape)?)),
         _ => return Err(format!("unknown instruction: {}", cmd.to_uppercase())),
     };
-    Ok(Instruction {
-        line: line_no,
-        original: line.trim().to_string(),
-        kind,
-    })
+    Ok(Instruction { line: line_no, original: line.trim().to_string(), kind })
 }
 
 fn parse_from(flags: &[String], args: &str) -> Result<Kind, String> {
@@ -641,22 +578,18 @@ fn parse_from(flags: &[String], args: &str) -> Result<Kind, String> {
         [_, as_, name] if as_.eq_ignore_ascii_case("as") => {
             let lower = name.to_lowercase();
             let valid = lower.starts_with(|c: char| c.is_ascii_lowercase())
-                && lower.chars().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
-                });
+                && lower.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
             if !valid {
-                return Err(format!("invalid name for build stage: {name:?}, name can't start with a number or contain symbols"));
+                return Err(format!(
+                    "invalid name for build stage: {name:?}, name can't start with a number or contain symbols"
+                ));
             }
             Some(lower)
         }
         _ => return Err("FROM requires either one or three arguments".into()),
     };
     let mut flags = parse_flags(flags, &["platform"])?;
-    Ok(Kind::From {
-        image: words[0].clone(),
-        stage_name,
-        platform: flags.remove("platform"),
-    })
+    Ok(Kind::From { image: words[0].clone(), stage_name, platform: flags.remove("platform") })
 }
 
 /// BuildKit's `parseWords`: words at unquoted whitespace, quotes and escapes kept.
@@ -665,29 +598,19 @@ fn parse_words(rest: &str, escape: char) -> Vec<String> {
 }
 
 /// ENV and LABEL: `k=v k2="v 2"` or the legacy `k value with spaces`.
-fn parse_name_vals(
-    flags: &[String],
-    args: &str,
-    name: &str,
-    escape: char,
-) -> Result<Vec<(String, String)>, String> {
+fn parse_name_vals(flags: &[String], args: &str, name: &str, escape: char) -> Result<Vec<(String, String)>, String> {
     let words = parse_words(args, escape);
     let pairs = match words.first() {
         None => return Err(format!("{name} requires at least one argument")),
         Some(first) if !first.contains('=') => match args.split_once(is_sep) {
-            Some((key, value)) => vec![(
-                key.to_string(),
-                value.trim_start_matches(is_sep).to_string(),
-            )],
+            Some((key, value)) => vec![(key.to_string(), value.trim_start_matches(is_sep).to_string())],
             None => return Err(format!("{name} must have two arguments")),
         },
         Some(_) => words
             .iter()
             .map(|w| match w.split_once('=') {
                 Some((k, v)) => Ok((k.to_string(), v.to_string())),
-                None => Err(format!(
-                    "Syntax error - can't find = in {w:?}. Must be of the form: name=value"
-                )),
+                None => Err(format!("Syntax error - can't find = in {w:?}. Must be of the form: name=value")),
             })
             .collect::<Result<_, _>>()?,
     };
@@ -698,11 +621,7 @@ fn parse_name_vals(
     Ok(pairs)
 }
 
-fn parse_arg(
-    flags: &[String],
-    args: &str,
-    escape: char,
-) -> Result<Vec<(String, Option<String>)>, String> {
+fn parse_arg(flags: &[String], args: &str, escape: char) -> Result<Vec<(String, Option<String>)>, String> {
     let words = parse_words(args, escape);
     if words.is_empty() {
         return Err("ARG requires exactly one argument".into());
@@ -718,12 +637,7 @@ fn parse_arg(
         .collect()
 }
 
-fn parse_copy(
-    name: &str,
-    flags: &[String],
-    args: &str,
-    heredocs: &[Heredoc],
-) -> Result<CopyArgs, String> {
+fn parse_copy(name: &str, flags: &[String], args: &str, heredocs: &[Heredoc]) -> Result<CopyArgs, String> {
     let words = match parse_json(args) {
         Some(words) => words?,
         None => split_ws(args),
@@ -733,11 +647,8 @@ fn parse_copy(
             "{name} requires at least two arguments, but only one was provided. Destination could not be determined."
         ));
     };
-    let known: &[&str] = if name == "COPY" {
-        &["chown", "from", "chmod", "link?"]
-    } else {
-        &["chown", "chmod", "link?"]
-    };
+    let known: &[&str] =
+        if name == "COPY" { &["chown", "from", "chmod", "link?"] } else { &["chown", "chmod", "link?"] };
     let mut flags = parse_flags(flags, known)?;
     if let [Word::Heredoc(_)] = classify(std::slice::from_ref(dest)).as_slice() {
         return Err(format!("{name} cannot accept a heredoc as a destination"));
@@ -806,36 +717,19 @@ fn parse_healthcheck(flags: &[String], args: &str) -> Result<Option<Healthcheck>
         }
         Ok(Some(value))
     };
-    let (interval, timeout, start_period) = (
-        duration("interval")?,
-        duration("timeout")?,
-        duration("start-period")?,
-    );
+    let (interval, timeout, start_period) = (duration("interval")?, duration("timeout")?, duration("start-period")?);
     let retries = flags.remove("retries").filter(|v| !v.is_empty());
     let retries = retries.map(|v| parse_retries(&v)).transpose()?;
-    Ok(Some(Healthcheck {
-        test,
-        interval,
-        timeout,
-        start_period,
-        retries,
-    }))
+    Ok(Some(Healthcheck { test, interval, timeout, start_period, retries }))
 }
 
 /// `--retries`: Go's `strconv.ParseInt(v, 10, 32)`, then at least 1.
 fn parse_retries(v: &str) -> Result<u32, String> {
-    let n: i128 = v
-        .parse()
-        .map_err(|_| format!("strconv.ParseInt: parsing {v:?}: invalid syntax"))?;
+    let n: i128 = v.parse().map_err(|_| format!("strconv.ParseInt: parsing {v:?}: invalid syntax"))?;
     if i32::try_from(n).is_err() {
-        return Err(format!(
-            "strconv.ParseInt: parsing {v:?}: value out of range"
-        ));
+        return Err(format!("strconv.ParseInt: parsing {v:?}: value out of range"));
     }
-    u32::try_from(n)
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| format!("--retries must be at least 1 (not {n})"))
+    u32::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| format!("--retries must be at least 1 (not {n})"))
 }
 
 fn parse_onbuild(
@@ -854,9 +748,7 @@ fn parse_onbuild(
     let trigger = trigger.to_uppercase();
     match trigger.as_str() {
         "ONBUILD" => return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into()),
-        "FROM" | "MAINTAINER" => {
-            return Err(format!("{trigger} isn't allowed as an ONBUILD trigger"))
-        }
+        "FROM" | "MAINTAINER" => return Err(format!("{trigger} isn't allowed as an ONBUILD trigger")),
         _ => {}
     }
     let mut inner = instruction(args, line_no, heredocs, escape)?;
@@ -912,10 +804,7 @@ pub fn go_duration_nanos(text: &str) -> Result<i64, String> {
             place /= 10;
             value += u128::from(digit - b'0') * place;
         }
-        total = total
-            .checked_add(value)
-            .filter(|t| *t <= 1 << 63)
-            .ok_or_else(invalid)?;
+        total = total.checked_add(value).filter(|t| *t <= 1 << 63).ok_or_else(invalid)?;
         s = rest;
     }
     let total = total as i128; // at most 2^63

@@ -38,23 +38,11 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn copy(sources: &[&str], dest: &str) -> CopyArgs {
-    CopyArgs {
-        from: None,
-        chown: None,
-        chmod: None,
-        sources: sv(sources),
-        dest: s(dest),
-        heredocs: vec![],
-    }
+    CopyArgs { from: None, chown: None, chmod: None, sources: sv(sources), dest: s(dest), heredocs: vec![] }
 }
 
 fn heredoc(name: &str, content: &str, expand: bool, strip_tabs: bool) -> Heredoc {
-    Heredoc {
-        name: s(name),
-        content: s(content),
-        expand,
-        strip_tabs,
-    }
+    Heredoc { name: s(name), content: s(content), expand, strip_tabs }
 }
 
 #[test]
@@ -70,13 +58,22 @@ fn every_instruction() {
         ("FROM golang:1.22 AS Build", from("golang:1.22", Some("build"), None)),
         ("FROM golang as build-2.x_y", from("golang", Some("build-2.x_y"), None)),
         ("FROM --platform=linux/arm64 alpine", from("alpine", None, Some("linux/arm64"))),
-        ("FROM --platform=$BUILDPLATFORM ${BASE}:${TAG} aS b", from("${BASE}:${TAG}", Some("b"), Some("$BUILDPLATFORM"))),
+        (
+            "FROM --platform=$BUILDPLATFORM ${BASE}:${TAG} aS b",
+            from("${BASE}:${TAG}", Some("b"), Some("$BUILDPLATFORM")),
+        ),
         ("RUN echo hi", Kind::Run { command: shell("echo hi"), heredocs: vec![] }),
         ("run  echo   hi  ", Kind::Run { command: shell("echo   hi"), heredocs: vec![] }),
         (r#"RUN ["echo", "hi there"]"#, Kind::Run { command: exec(&["echo", "hi there"]), heredocs: vec![] }),
         (r#"RUN ["a\"b", "\u00e9", "c\\d"]"#, Kind::Run { command: exec(&["a\"b", "é", "c\\d"]), heredocs: vec![] }),
-        ("RUN --mount=type=cache,target=/root/.cache go build", Kind::Run { command: shell("go build"), heredocs: vec![] }),
-        ("RUN --mount=type=secret,id=a --mount=type=ssh --network=none make", Kind::Run { command: shell("make"), heredocs: vec![] }),
+        (
+            "RUN --mount=type=cache,target=/root/.cache go build",
+            Kind::Run { command: shell("go build"), heredocs: vec![] },
+        ),
+        (
+            "RUN --mount=type=secret,id=a --mount=type=ssh --network=none make",
+            Kind::Run { command: shell("make"), heredocs: vec![] },
+        ),
         ("RUN [not json", Kind::Run { command: shell("[not json"), heredocs: vec![] }),
         ("RUN [ -f /x ] && echo y", Kind::Run { command: shell("[ -f /x ] && echo y"), heredocs: vec![] }),
         (r#"RUN ["a"] trailing"#, Kind::Run { command: shell(r#"["a"] trailing"#), heredocs: vec![] }),
@@ -88,20 +85,37 @@ fn every_instruction() {
         ("CMD", Kind::Cmd(shell(""))),
         ("ENTRYPOINT [\"/entry.sh\"]", Kind::Entrypoint(exec(&["/entry.sh"]))),
         ("ENTRYPOINT exec /entry.sh", Kind::Entrypoint(shell("exec /entry.sh"))),
-        ("SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]", Kind::Shell(sv(&["/bin/bash", "-o", "pipefail", "-c"]))),
+        (
+            "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+            Kind::Shell(sv(&["/bin/bash", "-o", "pipefail", "-c"])),
+        ),
         ("ENV A=1", Kind::Env(pairs(&[("A", "1")]))),
-        ("ENV A=1 B=\"x y\" C='$D' E=a\\ b", Kind::Env(pairs(&[("A", "1"), ("B", "\"x y\""), ("C", "'$D'"), ("E", "a\\ b")]))),
+        (
+            "ENV A=1 B=\"x y\" C='$D' E=a\\ b",
+            Kind::Env(pairs(&[("A", "1"), ("B", "\"x y\""), ("C", "'$D'"), ("E", "a\\ b")])),
+        ),
         ("ENV A value with  spaces", Kind::Env(pairs(&[("A", "value with  spaces")]))),
         ("ENV A \"quoted value\"", Kind::Env(pairs(&[("A", "\"quoted value\"")]))),
         ("ENV PATH=/x:$PATH", Kind::Env(pairs(&[("PATH", "/x:$PATH")]))),
         ("ENV EMPTY=", Kind::Env(pairs(&[("EMPTY", "")]))),
         ("ENV A=\"a=b\"", Kind::Env(pairs(&[("A", "\"a=b\"")]))),
-        ("LABEL version=\"1.0\" description=\"a b\"", Kind::Label(pairs(&[("version", "\"1.0\""), ("description", "\"a b\"")]))),
+        (
+            "LABEL version=\"1.0\" description=\"a b\"",
+            Kind::Label(pairs(&[("version", "\"1.0\""), ("description", "\"a b\"")])),
+        ),
         ("LABEL \"com.example.vendor\"=\"ACME\"", Kind::Label(pairs(&[("\"com.example.vendor\"", "\"ACME\"")]))),
         ("LABEL maintainer someone@example.com", Kind::Label(pairs(&[("maintainer", "someone@example.com")]))),
         ("ARG VERSION", Kind::Arg(vec![(s("VERSION"), None)])),
         ("ARG VERSION=1.2", Kind::Arg(vec![(s("VERSION"), Some(s("1.2")))])),
-        ("ARG A B=2 C=\"x y\" D=", Kind::Arg(vec![(s("A"), None), (s("B"), Some(s("2"))), (s("C"), Some(s("\"x y\""))), (s("D"), Some(s("")))])),
+        (
+            "ARG A B=2 C=\"x y\" D=",
+            Kind::Arg(vec![
+                (s("A"), None),
+                (s("B"), Some(s("2"))),
+                (s("C"), Some(s("\"x y\""))),
+                (s("D"), Some(s(""))),
+            ]),
+        ),
         ("MAINTAINER Jane Doe <jane@example.com>", Kind::Maintainer(s("Jane Doe <jane@example.com>"))),
         ("EXPOSE 80 443/tcp  53/udp", Kind::Expose(sv(&["80", "443/tcp", "53/udp"]))),
         ("EXPOSE $PORT", Kind::Expose(sv(&["$PORT"]))),
@@ -115,25 +129,33 @@ fn every_instruction() {
         ("COPY a b /dest/", Kind::Copy(copy(&["a", "b"], "/dest/"))),
         ("COPY [\"my file\", \"/dest dir/\"]", Kind::Copy(copy(&["my file"], "/dest dir/"))),
         ("COPY \"a b\" c", Kind::Copy(copy(&["\"a", "b\""], "c"))),
-        ("COPY --link --chown=1000:1000 --chmod=0755 app.sh /app/", Kind::Copy(CopyArgs {
-            chown: Some(s("1000:1000")),
-            chmod: Some(s("0755")),
-            ..copy(&["app.sh"], "/app/")
-        })),
-        ("COPY --from=build /out/app /usr/bin/app", Kind::Copy(CopyArgs { from: Some(s("build")), ..copy(&["/out/app"], "/usr/bin/app") })),
+        (
+            "COPY --link --chown=1000:1000 --chmod=0755 app.sh /app/",
+            Kind::Copy(CopyArgs { chown: Some(s("1000:1000")), chmod: Some(s("0755")), ..copy(&["app.sh"], "/app/") }),
+        ),
+        (
+            "COPY --from=build /out/app /usr/bin/app",
+            Kind::Copy(CopyArgs { from: Some(s("build")), ..copy(&["/out/app"], "/usr/bin/app") }),
+        ),
         ("COPY --from=\"build stage\" a b", Kind::Copy(CopyArgs { from: Some(s("build stage")), ..copy(&["a"], "b") })),
         ("COPY --link=false a b", Kind::Copy(copy(&["a"], "b"))),
         ("COPY -- --weird b", Kind::Copy(copy(&["--weird"], "b"))),
         ("ADD https://example.com/x.tgz /tmp/", Kind::Add(copy(&["https://example.com/x.tgz"], "/tmp/"))),
-        ("ADD --chown=app *.tar.gz /opt/", Kind::Add(CopyArgs { chown: Some(s("app")), ..copy(&["*.tar.gz"], "/opt/") })),
+        (
+            "ADD --chown=app *.tar.gz /opt/",
+            Kind::Add(CopyArgs { chown: Some(s("app")), ..copy(&["*.tar.gz"], "/opt/") }),
+        ),
         ("HEALTHCHECK NONE", Kind::Healthcheck(None)),
-        ("HEALTHCHECK CMD curl -f http://localhost/ || exit 1", Kind::Healthcheck(Some(Healthcheck {
-            test: sv(&["CMD-SHELL", "curl -f http://localhost/ || exit 1"]),
-            interval: None,
-            timeout: None,
-            start_period: None,
-            retries: None,
-        }))),
+        (
+            "HEALTHCHECK CMD curl -f http://localhost/ || exit 1",
+            Kind::Healthcheck(Some(Healthcheck {
+                test: sv(&["CMD-SHELL", "curl -f http://localhost/ || exit 1"]),
+                interval: None,
+                timeout: None,
+                start_period: None,
+                retries: None,
+            })),
+        ),
         (
             "HEALTHCHECK --interval=30s --timeout=3s --start-period=1m30s --retries=3 cmd [\"/check\", \"-q\"]",
             Kind::Healthcheck(Some(Healthcheck {
@@ -144,13 +166,16 @@ fn every_instruction() {
                 retries: Some(3),
             })),
         ),
-        ("HEALTHCHECK --interval=0s CMD true", Kind::Healthcheck(Some(Healthcheck {
-            test: sv(&["CMD-SHELL", "true"]),
-            interval: Some(s("0s")),
-            timeout: None,
-            start_period: None,
-            retries: None,
-        }))),
+        (
+            "HEALTHCHECK --interval=0s CMD true",
+            Kind::Healthcheck(Some(Healthcheck {
+                test: sv(&["CMD-SHELL", "true"]),
+                interval: Some(s("0s")),
+                timeout: None,
+                start_period: None,
+                retries: None,
+            })),
+        ),
     ];
     for (line, want) in cases {
         assert_eq!(kind(line), want, "parsing {line:?}");
@@ -182,21 +207,14 @@ CMD [\"sh\", \\
   \"-c\", \"echo hi\"]
 ";
     let file = parse_ok(text);
-    let got: Vec<(usize, &str)> = file
-        .instructions
-        .iter()
-        .map(|i| (i.line, i.original.as_str()))
-        .collect();
+    let got: Vec<(usize, &str)> = file.instructions.iter().map(|i| (i.line, i.original.as_str())).collect();
     assert_eq!(
         got,
         [
             (2, "FROM busybox"),
             (4, "ARG APP_VERSION=1.0"),
             (5, "COPY app.sh ."),
-            (
-                6,
-                "RUN chmod +x app.sh && echo \"built version $APP_VERSION\" > build-info.txt"
-            ),
+            (6, "RUN chmod +x app.sh && echo \"built version $APP_VERSION\" > build-info.txt"),
             (7, "RUN apk add     curl     git"),
             (11, "run echo indented"),
             (12, "ENV A=1   B=2"),
@@ -205,14 +223,8 @@ CMD [\"sh\", \\
             (19, "CMD [\"sh\",   \"-c\", \"echo hi\"]"),
         ]
     );
-    assert_eq!(
-        file.instructions[6].kind,
-        Kind::Env(pairs(&[("A", "1"), ("B", "2")]))
-    );
-    assert_eq!(
-        file.instructions[9].kind,
-        Kind::Cmd(exec(&["sh", "-c", "echo hi"]))
-    );
+    assert_eq!(file.instructions[6].kind, Kind::Env(pairs(&[("A", "1"), ("B", "2")])));
+    assert_eq!(file.instructions[9].kind, Kind::Cmd(exec(&["sh", "-c", "echo hi"])));
     assert_eq!(file.escape, '\\');
     assert_eq!(
         file.warnings,
@@ -226,11 +238,7 @@ CMD [\"sh\", \\
 #[test]
 fn crlf_bom_and_trailing_continuation() {
     let file = parse_ok("\u{feff}FROM a\r\nRUN x \\\r\n  y\r\nRUN last \\");
-    let got: Vec<&str> = file
-        .instructions
-        .iter()
-        .map(|i| i.original.as_str())
-        .collect();
+    let got: Vec<&str> = file.instructions.iter().map(|i| i.original.as_str()).collect();
     assert_eq!(got, ["FROM a", "RUN x   y", "RUN last"]);
 }
 
@@ -247,11 +255,7 @@ fn escape_directive() {
     let text = "# escape=`\nFROM mcr.microsoft.com/windows/servercore\nCOPY testfile.txt c:\\\nRUN dir c:\\ `\n    && echo done\nENV P=c:\\dir\\`$X\n";
     let file = parse_ok(text);
     assert_eq!(file.escape, '`');
-    let got: Vec<(usize, &str)> = file
-        .instructions
-        .iter()
-        .map(|i| (i.line, i.original.as_str()))
-        .collect();
+    let got: Vec<(usize, &str)> = file.instructions.iter().map(|i| (i.line, i.original.as_str())).collect();
     assert_eq!(
         got,
         [
@@ -261,54 +265,30 @@ fn escape_directive() {
             (6, "ENV P=c:\\dir\\`$X"),
         ]
     );
-    assert_eq!(
-        file.instructions[1].kind,
-        Kind::Copy(copy(&["testfile.txt"], "c:\\"))
-    );
+    assert_eq!(file.instructions[1].kind, Kind::Copy(copy(&["testfile.txt"], "c:\\")));
     // With the default escape, a trailing `\` continues the line instead.
     let file = parse_ok("FROM x\nCOPY testfile.txt c:\\\nRUN dir c:\\\n");
-    assert_eq!(
-        file.instructions[1].original,
-        "COPY testfile.txt c:RUN dir c:"
-    );
+    assert_eq!(file.instructions[1].original, "COPY testfile.txt c:RUN dir c:");
 
     // Spelling variations, syntax directive, and where directives stop being recognised.
     assert_eq!(parse_ok("#escape = `\nFROM x\n").escape, '`');
     assert_eq!(parse_ok("# ESCAPE=`\nFROM x\n").escape, '`');
-    assert_eq!(
-        parse_ok("# syntax=docker/dockerfile:1\n# escape=`\nFROM x\n").escape,
-        '`'
-    );
+    assert_eq!(parse_ok("# syntax=docker/dockerfile:1\n# escape=`\nFROM x\n").escape, '`');
     assert_eq!(parse_ok("# escape=\\\nFROM x\n").escape, '\\');
     assert_eq!(parse_ok("# comment\n# escape=`\nFROM x\n").escape, '\\');
     assert_eq!(parse_ok("\n# escape=`\nFROM x\n").escape, '\\');
     assert_eq!(parse_ok("# unknown=1\n# escape=`\nFROM x\n").escape, '\\');
     assert_eq!(parse_ok("FROM x\n# escape=`\n").escape, '\\');
-    assert_eq!(
-        err("# escape=x\nFROM x\n"),
-        (1, s("invalid escape token 'x' does not match ` or \\"))
-    );
-    assert_eq!(
-        err("# escape=`\n# escape=`\nFROM x\n"),
-        (2, s("only one escape parser directive can be used"))
-    );
-    assert_eq!(
-        err("# syntax=a\n# syntax=b\n"),
-        (2, s("only one syntax parser directive can be used"))
-    );
+    assert_eq!(err("# escape=x\nFROM x\n"), (1, s("invalid escape token 'x' does not match ` or \\")));
+    assert_eq!(err("# escape=`\n# escape=`\nFROM x\n"), (2, s("only one escape parser directive can be used")));
+    assert_eq!(err("# syntax=a\n# syntax=b\n"), (2, s("only one syntax parser directive can be used")));
 }
 
 #[test]
 fn backtick_words() {
     let file = parse_ok("# escape=`\nFROM x\nENV A=`\"q`\" B=\"x`\"y\"\nLABEL a=b` c\n");
-    assert_eq!(
-        file.instructions[1].kind,
-        Kind::Env(pairs(&[("A", "`\"q`\""), ("B", "\"x`\"y\"")]))
-    );
-    assert_eq!(
-        file.instructions[2].kind,
-        Kind::Label(pairs(&[("a", "b` c")]))
-    );
+    assert_eq!(file.instructions[1].kind, Kind::Env(pairs(&[("A", "`\"q`\""), ("B", "\"x`\"y\"")])));
+    assert_eq!(file.instructions[2].kind, Kind::Label(pairs(&[("a", "b` c")])));
 }
 
 #[test]
@@ -373,10 +353,7 @@ RUN echo end
         *kinds[3],
         Kind::Run {
             command: shell("<<'EOF' cat > /x && <<\"E2\" cat > /y"),
-            heredocs: vec![
-                heredoc("EOF", "$HOME stays\n", false, false),
-                heredoc("E2", "${HOME} too\n", false, false)
-            ],
+            heredocs: vec![heredoc("EOF", "$HOME stays\n", false, false), heredoc("E2", "${HOME} too\n", false, false)],
         }
     );
     assert_eq!(
@@ -390,10 +367,7 @@ RUN echo end
         *kinds[5],
         Kind::Copy(CopyArgs {
             chmod: Some(s("0644")),
-            heredocs: vec![
-                heredoc("A", "content a\n", true, false),
-                heredoc("B", "content b\n", true, false)
-            ],
+            heredocs: vec![heredoc("A", "content a\n", true, false), heredoc("B", "content b\n", true, false)],
             ..copy(&[], "/dest/")
         })
     );
@@ -406,10 +380,7 @@ RUN echo end
     );
     assert_eq!(
         *kinds[7],
-        Kind::Run {
-            command: shell("python3 <<  PY"),
-            heredocs: vec![heredoc("PY", "print('x')\n", true, false)]
-        }
+        Kind::Run { command: shell("python3 <<  PY"), heredocs: vec![heredoc("PY", "print('x')\n", true, false)] }
     );
     assert_eq!(file.instructions[8].original, "RUN echo end");
 }
@@ -434,49 +405,27 @@ fn heredoc_names_like_buildkit() {
         assert_eq!(file.instructions.len(), 2, "{text:?}");
         assert_eq!(
             file.instructions[0].kind,
-            Kind::Run {
-                command: shell(marker),
-                heredocs: vec![heredoc(name, "body\n", expand, false)]
-            },
+            Kind::Run { command: shell(marker), heredocs: vec![heredoc(name, "body\n", expand, false)] },
             "{text:?}"
         );
     }
     // Not heredocs: quoted markers, `<<<`, JSON form, instructions that take none.
-    for line in [
-        "RUN echo \"<<EOF\"",
-        "RUN echo '<<EOF'",
-        "RUN cat <<<EOF",
-        "RUN [\"<<EOF\"]",
-        "COPY [\"<<EOF\", \"/x\"]",
-    ] {
+    for line in
+        ["RUN echo \"<<EOF\"", "RUN echo '<<EOF'", "RUN cat <<<EOF", "RUN [\"<<EOF\"]", "COPY [\"<<EOF\", \"/x\"]"]
+    {
         let file = parse_ok(&format!("{line}\nRUN after\n"));
         assert_eq!(file.instructions.len(), 2, "{line:?}");
     }
-    assert_eq!(
-        err("FROM x\nUSER <<EOF\nEOF\n"),
-        (3, s("unknown instruction: EOF"))
-    );
+    assert_eq!(err("FROM x\nUSER <<EOF\nEOF\n"), (3, s("unknown instruction: EOF")));
 }
 
 #[test]
 fn heredoc_errors() {
-    assert_eq!(
-        err("FROM x\nRUN <<EOF\necho hi\n"),
-        (2, s("unterminated heredoc"))
-    );
-    assert_eq!(
-        err("FROM x\nRUN <<A <<B\na\nA\nb\n"),
-        (2, s("unterminated heredoc"))
-    );
-    assert_eq!(
-        err("FROM x\nCOPY a <<EOF\nEOF\n"),
-        (2, s("COPY cannot accept a heredoc as a destination"))
-    );
+    assert_eq!(err("FROM x\nRUN <<EOF\necho hi\n"), (2, s("unterminated heredoc")));
+    assert_eq!(err("FROM x\nRUN <<A <<B\na\nA\nb\n"), (2, s("unterminated heredoc")));
+    assert_eq!(err("FROM x\nCOPY a <<EOF\nEOF\n"), (2, s("COPY cannot accept a heredoc as a destination")));
     // A line that does not lex (unclosed quote) announces no heredoc, as in BuildKit.
-    assert_eq!(
-        err("FROM x\nRUN <<'EOF\nEOF\n"),
-        (3, s("unknown instruction: EOF"))
-    );
+    assert_eq!(err("FROM x\nRUN <<'EOF\nEOF\n"), (3, s("unknown instruction: EOF")));
     // A malformed marker in COPY is just a source path.
     assert_eq!(kind("COPY <<'EOF /x"), Kind::Copy(copy(&["<<'EOF"], "/x")));
 }
@@ -494,38 +443,17 @@ fn onbuild() {
         .collect();
     assert_eq!(triggers.len(), 3);
     assert_eq!(file.instructions[1].original, "ONBUILD RUN echo hi");
-    assert_eq!(
-        (triggers[0].line, triggers[0].original.as_str()),
-        (2, "RUN echo hi")
-    );
-    assert_eq!(
-        triggers[0].kind,
-        Kind::Run {
-            command: shell("echo hi"),
-            heredocs: vec![]
-        }
-    );
+    assert_eq!((triggers[0].line, triggers[0].original.as_str()), (2, "RUN echo hi"));
+    assert_eq!(triggers[0].kind, Kind::Run { command: shell("echo hi"), heredocs: vec![] });
     assert_eq!(triggers[1].original, "COPY --from=b a /b");
-    assert_eq!(
-        triggers[1].kind,
-        Kind::Copy(CopyArgs {
-            from: Some(s("b")),
-            ..copy(&["a"], "/b")
-        })
-    );
+    assert_eq!(triggers[1].kind, Kind::Copy(CopyArgs { from: Some(s("b")), ..copy(&["a"], "/b") }));
     assert_eq!(triggers[2].original, "ADD <<EOF /f\nbody\nEOF");
     assert_eq!(
         triggers[2].kind,
-        Kind::Add(CopyArgs {
-            heredocs: vec![heredoc("EOF", "body\n", true, false)],
-            ..copy(&[], "/f")
-        })
+        Kind::Add(CopyArgs { heredocs: vec![heredoc("EOF", "body\n", true, false)], ..copy(&[], "/f") })
     );
     // The stored trigger text parses back to the same instruction.
-    assert_eq!(
-        parse_ok(&triggers[2].original).instructions[0].kind,
-        triggers[2].kind
-    );
+    assert_eq!(parse_ok(&triggers[2].original).instructions[0].kind, triggers[2].kind);
 }
 
 #[test]
@@ -537,8 +465,16 @@ fn errors_with_lines() {
         ("FROM\n", 1, "FROM requires either one or three arguments"),
         ("FROM a b\n", 1, "FROM requires either one or three arguments"),
         ("FROM a AS b c\n", 1, "FROM requires either one or three arguments"),
-        ("FROM a AS 1st\n", 1, "invalid name for build stage: \"1st\", name can't start with a number or contain symbols"),
-        ("FROM a AS b@c\n", 1, "invalid name for build stage: \"b@c\", name can't start with a number or contain symbols"),
+        (
+            "FROM a AS 1st\n",
+            1,
+            "invalid name for build stage: \"1st\", name can't start with a number or contain symbols",
+        ),
+        (
+            "FROM a AS b@c\n",
+            1,
+            "invalid name for build stage: \"b@c\", name can't start with a number or contain symbols",
+        ),
         ("FROM --foo=bar a\n", 1, "Unknown flag: foo"),
         ("FROM --platform a\n", 1, "Missing a value on flag: platform"),
         ("FROM x\nENV\n", 2, "ENV requires at least one argument"),
@@ -551,9 +487,21 @@ fn errors_with_lines() {
         ("FROM x\nLABEL =v\n", 2, "LABEL names can not be blank"),
         ("ARG\n", 1, "ARG requires exactly one argument"),
         ("ARG =x\n", 1, "ARG names can not be blank"),
-        ("FROM x\nCOPY a\n", 2, "COPY requires at least two arguments, but only one was provided. Destination could not be determined."),
-        ("FROM x\nADD\n", 2, "ADD requires at least two arguments, but only one was provided. Destination could not be determined."),
-        ("FROM x\nCOPY [\"a\"]\n", 2, "COPY requires at least two arguments, but only one was provided. Destination could not be determined."),
+        (
+            "FROM x\nCOPY a\n",
+            2,
+            "COPY requires at least two arguments, but only one was provided. Destination could not be determined.",
+        ),
+        (
+            "FROM x\nADD\n",
+            2,
+            "ADD requires at least two arguments, but only one was provided. Destination could not be determined.",
+        ),
+        (
+            "FROM x\nCOPY [\"a\"]\n",
+            2,
+            "COPY requires at least two arguments, but only one was provided. Destination could not be determined.",
+        ),
         ("FROM x\nCOPY --foo=bar a b\n", 2, "Unknown flag: foo"),
         ("FROM x\nADD --from=b a b\n", 2, "Unknown flag: from"),
         ("FROM x\nCOPY --from a b\n", 2, "Missing a value on flag: from"),
@@ -593,7 +541,11 @@ fn errors_with_lines() {
         ("FROM x\nHEALTHCHECK --retries=0 CMD x\n", 2, "--retries must be at least 1 (not 0)"),
         ("FROM x\nHEALTHCHECK --retries=-2 CMD x\n", 2, "--retries must be at least 1 (not -2)"),
         ("FROM x\nHEALTHCHECK --retries=abc CMD x\n", 2, "strconv.ParseInt: parsing \"abc\": invalid syntax"),
-        ("FROM x\nHEALTHCHECK --retries=99999999999 CMD x\n", 2, "strconv.ParseInt: parsing \"99999999999\": value out of range"),
+        (
+            "FROM x\nHEALTHCHECK --retries=99999999999 CMD x\n",
+            2,
+            "strconv.ParseInt: parsing \"99999999999\": value out of range",
+        ),
     ];
     for (text, line, message) in cases {
         assert_eq!(err(text), (*line, s(message)), "parsing {text:?}");
@@ -604,25 +556,16 @@ fn errors_with_lines() {
 fn lenient_like_docker() {
     // Flags Docker does not check, and forms it accepts.
     assert_eq!(kind("STOPSIGNAL --x=1 9"), Kind::StopSignal(s("9")));
-    assert_eq!(
-        kind("HEALTHCHECK --interval=1s NONE"),
-        Kind::Healthcheck(None)
-    );
+    assert_eq!(kind("HEALTHCHECK --interval=1s NONE"), Kind::Healthcheck(None));
     assert_eq!(kind("HEALTHCHECK NONE []"), Kind::Healthcheck(None));
-    assert_eq!(
-        kind("ENV A=\"unterminated"),
-        Kind::Env(pairs(&[("A", "\"unterminated")]))
-    );
+    assert_eq!(kind("ENV A=\"unterminated"), Kind::Env(pairs(&[("A", "\"unterminated")])));
 }
 
 #[test]
 fn error_display() {
     let e = parse("FROM busybox\nRUNN echo hi\n").unwrap_err();
     assert_eq!(e.to_string(), "Dockerfile:2: unknown instruction: RUNN");
-    assert_eq!(
-        e.display_with("docker/Dockerfile.dev"),
-        "docker/Dockerfile.dev:2: unknown instruction: RUNN"
-    );
+    assert_eq!(e.display_with("docker/Dockerfile.dev"), "docker/Dockerfile.dev:2: unknown instruction: RUNN");
 }
 
 #[test]

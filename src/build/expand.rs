@@ -12,18 +12,14 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// and the escape character are special), and the escape character outside quotes. The
 /// pattern operators of newer BuildKit (`#`, `%`, `/`) are reported as unsupported modifiers.
 pub fn expand(word: &str, lookup: Lookup<'_>, escape: char) -> Result<String, String> {
-    Lexer::new(word, lookup, escape)
-        .process()
-        .map(|(result, _)| result)
+    Lexer::new(word, lookup, escape).process().map(|(result, _)| result)
 }
 
 /// Processes text like `shell.Lex.ProcessWords`: expands, then splits on whitespace that is
 /// neither quoted nor escaped. Whitespace that a `$VAR`/`${VAR:-x y}` expansion produces does
 /// split (as in Docker), unless the expansion is inside double quotes.
 pub fn expand_words(text: &str, lookup: Lookup<'_>, escape: char) -> Result<Vec<String>, String> {
-    Lexer::new(text, lookup, escape)
-        .process()
-        .map(|(_, words)| words)
+    Lexer::new(text, lookup, escape).process().map(|(_, words)| words)
 }
 
 /// Splits an instruction line into words the way BuildKit looks for here-documents: quotes and
@@ -169,9 +165,7 @@ impl<'a> Lexer<'a> {
             }
         }
         match stop {
-            Some(stop) => Err(format!(
-                "unexpected end of statement while looking for matching {stop}"
-            )),
+            Some(stop) => Err(format!("unexpected end of statement while looking for matching {stop}")),
             None => Ok((result, words.finish())),
         }
     }
@@ -186,14 +180,8 @@ impl<'a> Lexer<'a> {
         }
         loop {
             let Some(ch) = self.peek() else {
-                let which = if quote == '\'' {
-                    "single-quote"
-                } else {
-                    "double-quote"
-                };
-                return Err(format!(
-                    "unexpected end of statement while looking for matching {which}"
-                ));
+                let which = if quote == '\'' { "single-quote" } else { "double-quote" };
+                return Err(format!("unexpected end of statement while looking for matching {which}"));
             };
             if quote == '"' && ch == '$' {
                 result.push_str(&self.dollar()?);
@@ -285,19 +273,12 @@ impl<'a> Lexer<'a> {
             Some(v) => null_is_unset && v.is_empty(),
         };
         match op {
-            Some('-') => Ok(if unset {
-                word
-            } else {
-                value.unwrap_or_default()
-            }),
+            Some('-') => Ok(if unset { word } else { value.unwrap_or_default() }),
             Some('+') => Ok(if unset { String::new() } else { word }),
             _ => {
                 if unset {
-                    let default = if value.is_none() {
-                        "is not allowed to be unset"
-                    } else {
-                        "is not allowed to be empty"
-                    };
+                    let default =
+                        if value.is_none() { "is not allowed to be unset" } else { "is not allowed to be empty" };
                     let message = if word.is_empty() { default } else { &word };
                     return Err(format!("{name}: {message}"));
                 }

@@ -115,22 +115,12 @@ fn expand_errors() {
         ("${{A}}", "syntax error: bad substitution"),
         ("${A:x}", "unsupported modifier (:x) in substitution"),
         ("${A#x}", "unsupported modifier (#) in substitution"),
-        (
-            "'abc",
-            "unexpected end of statement while looking for matching single-quote",
-        ),
-        (
-            "\"abc",
-            "unexpected end of statement while looking for matching double-quote",
-        ),
+        ("'abc", "unexpected end of statement while looking for matching single-quote"),
+        ("\"abc", "unexpected end of statement while looking for matching double-quote"),
     ];
     for (word, want) in cases {
         let err = expand(word, &env, '\\').expect_err(word);
-        assert_eq!(
-            err,
-            format!("failed to process {word:?}: {want}"),
-            "expanding {word:?}"
-        );
+        assert_eq!(err, format!("failed to process {word:?}: {want}"), "expanding {word:?}");
     }
 }
 
@@ -151,20 +141,13 @@ fn expand_words_table() {
         ("", &[]),
     ];
     for (text, want) in cases {
-        assert_eq!(
-            expand_words(text, &env, '\\').unwrap(),
-            *want,
-            "splitting {text:?}"
-        );
+        assert_eq!(expand_words(text, &env, '\\').unwrap(), *want, "splitting {text:?}");
     }
 }
 
 #[test]
 fn heredoc_helpers() {
-    assert_eq!(
-        heredoc_words("RUN cat <<'E F' \"q\" $X \\$Y"),
-        ["RUN", "cat", "<<'E F'", "\"q\"", "$X", "\\$Y"]
-    );
+    assert_eq!(heredoc_words("RUN cat <<'E F' \"q\" $X \\$Y"), ["RUN", "cat", "<<'E F'", "\"q\"", "$X", "\\$Y"]);
     let name = |rest: &str| heredoc_name(rest).unwrap();
     assert_eq!(name("EOF"), Some(("EOF".into(), true)));
     assert_eq!(name("'EOF'"), Some(("EOF".into(), false)));

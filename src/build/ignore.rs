@@ -61,11 +61,7 @@ impl IgnoreMatcher {
         if exclusion {
             text = text[1..].trim();
         }
-        let mut cleaned = if text.is_empty() {
-            String::new()
-        } else {
-            clean(text)
-        };
+        let mut cleaned = if text.is_empty() { String::new() } else { clean(text) };
         if cleaned.len() > 1 && cleaned.starts_with('/') {
             cleaned.remove(0);
         }
@@ -84,18 +80,15 @@ impl IgnoreMatcher {
         if path.is_empty() || path == ['.'] {
             return false;
         }
-        let parents: Vec<&[char]> = (0..path.len())
-            .filter(|&i| path[i] == '/')
-            .map(|i| &path[..i])
-            .collect();
+        let parents: Vec<&[char]> = (0..path.len()).filter(|&i| path[i] == '/').map(|i| &path[..i]).collect();
         let mut excluded = false;
         for pattern in &self.patterns {
             // An exception only matters once something matched, and an exclusion only until.
             if pattern.exclusion != excluded {
                 continue;
             }
-            let hit = matches(&pattern.tokens, &path, false)
-                || parents.iter().any(|p| matches(&pattern.tokens, p, false));
+            let hit =
+                matches(&pattern.tokens, &path, false) || parents.iter().any(|p| matches(&pattern.tokens, p, false));
             if hit {
                 excluded = !pattern.exclusion;
             }
@@ -112,9 +105,7 @@ impl IgnoreMatcher {
         }
         let mut dir: Vec<char> = clean(rel_dir).trim_start_matches('/').chars().collect();
         dir.push('/');
-        self.patterns
-            .iter()
-            .any(|p| p.exclusion && matches(&p.tokens, &dir, true))
+        self.patterns.iter().any(|p| p.exclusion && matches(&p.tokens, &dir, true))
     }
 }
 
@@ -135,15 +126,11 @@ fn matches(tokens: &[Token], path: &[char], prefix: bool) -> bool {
     let Some((token, rest)) = tokens.split_first() else {
         return path.is_empty();
     };
-    let one = |ok: &dyn Fn(char) -> bool| {
-        path.first().is_some_and(|&c| ok(c)) && matches(rest, &path[1..], prefix)
-    };
+    let one = |ok: &dyn Fn(char) -> bool| path.first().is_some_and(|&c| ok(c)) && matches(rest, &path[1..], prefix);
     match token {
         Token::Char(want) => one(&|c| c == *want),
         Token::Question => one(&|c| c != '/'),
-        Token::Class { negated, ranges } => {
-            one(&|c| ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated)
-        }
+        Token::Class { negated, ranges } => one(&|c| ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated),
         Token::Star => {
             for k in 0..=path.len() {
                 if matches(rest, &path[k..], prefix) {

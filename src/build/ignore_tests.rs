@@ -76,19 +76,11 @@ fn is_excluded_table() {
         // exceptions inside an excluded directory
         ("build\n!build/keep\n", "build/keep/x", false),
         ("build\n!build/keep\n", "build/other", true),
-        (
-            "*.log\n!important.log\ndebug-*.log\n",
-            "important.log",
-            false,
-        ),
+        ("*.log\n!important.log\ndebug-*.log\n", "important.log", false),
         ("*.log\n!important.log\ndebug-*.log\n", "debug-1.log", true),
     ];
     for (text, path, want) in cases {
-        assert_eq!(
-            matcher(text).is_excluded(path),
-            *want,
-            "patterns {text:?}, path {path:?}"
-        );
+        assert_eq!(matcher(text).is_excluded(path), *want, "patterns {text:?}, path {path:?}");
     }
 }
 
@@ -109,32 +101,17 @@ fn dir_may_contain_included_table() {
         ("node_modules\n!node_modules/a/b\n", "node_modules/c", false),
     ];
     for (text, dir, want) in cases {
-        assert_eq!(
-            matcher(text).dir_may_contain_included(dir),
-            *want,
-            "patterns {text:?}, dir {dir:?}"
-        );
+        assert_eq!(matcher(text).dir_may_contain_included(dir), *want, "patterns {text:?}, dir {dir:?}");
     }
 }
 
 #[test]
 fn bad_patterns() {
-    for text in [
-        "!\n", "  !  \n", "a[\n", "a[]\n", "[z-a]\n", "a\\\n", "[^]\n",
-    ] {
-        assert!(
-            IgnoreMatcher::parse(text).is_err(),
-            "{text:?} should be rejected"
-        );
+    for text in ["!\n", "  !  \n", "a[\n", "a[]\n", "[z-a]\n", "a\\\n", "[^]\n"] {
+        assert!(IgnoreMatcher::parse(text).is_err(), "{text:?} should be rejected");
     }
-    assert_eq!(
-        IgnoreMatcher::parse("!").unwrap_err(),
-        "illegal exclusion pattern: \"!\""
-    );
-    assert_eq!(
-        IgnoreMatcher::parse("[").unwrap_err(),
-        "syntax error in pattern"
-    );
+    assert_eq!(IgnoreMatcher::parse("!").unwrap_err(), "illegal exclusion pattern: \"!\"");
+    assert_eq!(IgnoreMatcher::parse("[").unwrap_err(), "syntax error in pattern");
 }
 
 #[test]

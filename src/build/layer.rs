@@ -10,14 +10,26 @@ use crate::store::{LayerMeta, Store};
 use std::path::Path;
 
 /// Store `dir` as a layer on top of the layer `parent` (a chain ID). Caller holds the lock.
-pub fn layer_from_dir(store: &Store, rt: &WasiRuntime, dir: &Path, parent: Option<&Digest>) -> Result<(Descriptor, LayerMeta)> {
+pub fn layer_from_dir(
+    store: &Store,
+    rt: &WasiRuntime,
+    dir: &Path,
+    parent: Option<&Digest>,
+) -> Result<(Descriptor, LayerMeta)> {
     layer_from_dir_owned(store, rt, dir, parent, (0, 0))
 }
 
 /// [`layer_from_dir`] with every entry owned by `owner` (uid, gid): `COPY --chown`. The
 /// owner is recorded in the layer's tar; WASI guests themselves always run as uid 0.
-pub fn layer_from_dir_owned(store: &Store, rt: &WasiRuntime, dir: &Path, parent: Option<&Digest>, owner: (u64, u64)) -> Result<(Descriptor, LayerMeta)> {
-    let mut tmp = tempfile::NamedTempFile::new_in(store.tmp_dir()).map_err(|e| crate::error::Error::io(store.tmp_dir(), e))?;
+pub fn layer_from_dir_owned(
+    store: &Store,
+    rt: &WasiRuntime,
+    dir: &Path,
+    parent: Option<&Digest>,
+    owner: (u64, u64),
+) -> Result<(Descriptor, LayerMeta)> {
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(store.tmp_dir()).map_err(|e| crate::error::Error::io(store.tmp_dir(), e))?;
     tar_dir_owned(dir, tmp.as_file_mut(), source_date_epoch(), owner)?;
     let mut f = std::fs::File::open(tmp.path()).map_err(|e| crate::error::Error::io(tmp.path(), e))?;
     let (diff_id, size) = store.put_blob_reader(&mut f)?;

@@ -66,8 +66,18 @@ impl From<crate::error::Error> for BuildError {
 type BResult<T> = std::result::Result<T, BuildError>;
 
 /// ARGs any build may set without declaring them (Docker's predefined ones).
-const PREDEFINED_ARGS: &[&str] =
-    &["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
+const PREDEFINED_ARGS: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
 
 /// The image a stage has built so far, and what the stage knows.
 #[derive(Debug, Clone)]
@@ -91,12 +101,37 @@ struct Stage {
 
 impl Stage {
     fn from_image(img: &Image, name: Option<String>) -> Stage {
-        Stage { name, id: Some(img.id.clone()), manifest: Some(img.manifest_digest.clone()), config: img.config.clone(), layers: img.manifest.layers.clone(), args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
+        Stage {
+            name,
+            id: Some(img.id.clone()),
+            manifest: Some(img.manifest_digest.clone()),
+            config: img.config.clone(),
+            layers: img.manifest.layers.clone(),
+            args: BTreeMap::new(),
+            cmd_set: false,
+            rebuilt: false,
+            explained: false,
+        }
     }
 
     fn scratch(name: Option<String>) -> Stage {
-        let config = ImageConfig { architecture: "wasm32".into(), os: "wasip1".into(), rootfs: RootFs::layers(vec![]), ..Default::default() };
-        Stage { name, id: None, manifest: None, config, layers: vec![], args: BTreeMap::new(), cmd_set: false, rebuilt: false, explained: false }
+        let config = ImageConfig {
+            architecture: "wasm32".into(),
+            os: "wasip1".into(),
+            rootfs: RootFs::layers(vec![]),
+            ..Default::default()
+        };
+        Stage {
+            name,
+            id: None,
+            manifest: None,
+            config,
+            layers: vec![],
+            args: BTreeMap::new(),
+            cmd_set: false,
+            rebuilt: false,
+            explained: false,
+        }
     }
 
     fn run_config(&mut self) -> &mut crate::spec::ContainerConfig {
@@ -104,7 +139,12 @@ impl Stage {
     }
 
     fn workdir(&self) -> String {
-        self.config.config.as_ref().and_then(|c| c.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into())
+        self.config
+            .config
+            .as_ref()
+            .and_then(|c| c.working_dir.clone())
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| "/".into())
     }
 
     fn shell(&self) -> Vec<String> {
@@ -114,7 +154,9 @@ impl Stage {
     /// The value of `name` for expansion: ENV first, then this stage's ARGs.
     fn lookup(&self, name: &str) -> Option<String> {
         let env = self.config.config.as_ref().and_then(|c| c.env.as_ref());
-        if let Some(v) = env.and_then(|e| e.iter().rev().find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_string))) {
+        if let Some(v) =
+            env.and_then(|e| e.iter().rev().find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_string)))
+        {
             return Some(v);
         }
         self.args.get(name).cloned().flatten()
@@ -151,7 +193,8 @@ pub struct Builder<'a> {
 
 /// Build as `opts` says, printing Docker's classic transcript to `out`; returns the image ID.
 pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Digest> {
-    let file = dockerfile::parse(&opts.dockerfile).map_err(|e| BuildError::Failed(e.display_with(&opts.dockerfile_name)))?;
+    let file =
+        dockerfile::parse(&opts.dockerfile).map_err(|e| BuildError::Failed(e.display_with(&opts.dockerfile_name)))?;
     let ctx = Context::open(&opts.context)?;
     let mut build_args = BTreeMap::new();
     for (k, v) in &opts.build_args {
@@ -183,11 +226,19 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
     for w in &file.warnings {
         b.say(&format!("[WARNING]: {w}"));
     }
-    if !file.instructions.iter().any(|i| matches!(i.kind, Kind::From { .. })) || !matches!(file.instructions.iter().find(|i| !matches!(i.kind, Kind::Arg(_))).map(|i| &i.kind), Some(Kind::From { .. })) {
+    if !file.instructions.iter().any(|i| matches!(i.kind, Kind::From { .. }))
+        || !matches!(
+            file.instructions.iter().find(|i| !matches!(i.kind, Kind::Arg(_))).map(|i| &i.kind),
+            Some(Kind::From { .. })
+        )
+    {
         return Err(BuildError::Failed("no build stage in current context".into()));
     }
     if let Some(t) = &opts.target {
-        let named = file.instructions.iter().any(|i| matches!(&i.kind, Kind::From { stage_name: Some(n), .. } if n.eq_ignore_ascii_case(t)));
+        let named = file
+            .instructions
+            .iter()
+            .any(|i| matches!(&i.kind, Kind::From { stage_name: Some(n), .. } if n.eq_ignore_ascii_case(t)));
         if !named {
             return Err(BuildError::Failed(format!("failed to reach build target {t} in Dockerfile")));
         }
@@ -207,7 +258,8 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
         b.origin = format!("{}:{}", opts.dockerfile_name, n + 1);
         b.step(ins)?;
     }
-    let unused: Vec<&String> = b.build_args.keys().filter(|k| !b.consumed.contains(*k) && !PREDEFINED_ARGS.contains(&k.as_str())).collect();
+    let unused: Vec<&String> =
+        b.build_args.keys().filter(|k| !b.consumed.contains(*k) && !PREDEFINED_ARGS.contains(&k.as_str())).collect();
     if !unused.is_empty() {
         let list = unused.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
         b.say(&format!("[Warning] One or more build-args [{list}] were not consumed"));
@@ -255,7 +307,11 @@ impl Builder<'_> {
             if let Kind::Arg(list) = &ins.kind {
                 for (name, default) in list {
                     let lookup = |k: &str| self.global_args.get(k).cloned().flatten();
-                    let default = default.as_ref().map(|d| expand::expand(d, &lookup, self.escape)).transpose().map_err(BuildError::Failed)?;
+                    let default = default
+                        .as_ref()
+                        .map(|d| expand::expand(d, &lookup, self.escape))
+                        .transpose()
+                        .map_err(BuildError::Failed)?;
                     let value = self.build_args.get(name).cloned().or(default);
                     self.consumed.insert(name.clone());
                     self.global_args.insert(name.clone(), value);
@@ -276,7 +332,9 @@ impl Builder<'_> {
         let image = expand::expand(image, &lookup, self.escape).map_err(BuildError::Failed)?;
         let stage = if image.eq_ignore_ascii_case("scratch") {
             Stage::scratch(name)
-        } else if let Some(prev) = self.stages.iter().find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&image))) {
+        } else if let Some(prev) =
+            self.stages.iter().find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&image)))
+        {
             let mut s = prev.clone();
             (s.name, s.args, s.cmd_set) = (name, BTreeMap::new(), false);
             s
@@ -296,7 +354,8 @@ impl Builder<'_> {
             let n = triggers.len();
             self.say(&format!("# Executing {n} build trigger{}", if n == 1 { "" } else { "s" }));
             for t in &triggers {
-                let parsed = dockerfile::parse(t).map_err(|e| BuildError::Failed(format!("failed to parse ONBUILD trigger {t:?}: {}", e.message)))?;
+                let parsed = dockerfile::parse(t)
+                    .map_err(|e| BuildError::Failed(format!("failed to parse ONBUILD trigger {t:?}: {}", e.message)))?;
                 for ins in &parsed.instructions {
                     self.dispatch(ins)?;
                 }
@@ -307,12 +366,23 @@ impl Builder<'_> {
 
     /// Commit the stage's config (plus `layer`) as a new image on the stage's current one,
     /// with a history entry `created_by`. Returns the new image ID.
-    fn commit(&mut self, stage: &mut Stage, created_by: &str, layer: Option<Descriptor>, record: cache::Record) -> BResult<Digest> {
+    fn commit(
+        &mut self,
+        stage: &mut Stage,
+        created_by: &str,
+        layer: Option<Descriptor>,
+        record: cache::Record,
+    ) -> BResult<Digest> {
         let created = build_time();
         let mut config = stage.config.clone();
         config.created = Some(created.clone());
         if !created_by.is_empty() {
-            config.history.push(History { created: Some(created), created_by: Some(created_by.to_string()), empty_layer: layer.is_none(), ..Default::default() });
+            config.history.push(History {
+                created: Some(created),
+                created_by: Some(created_by.to_string()),
+                empty_layer: layer.is_none(),
+                ..Default::default()
+            });
         }
         let mut layers = stage.layers.clone();
         if let Some(l) = &layer {
@@ -346,14 +416,25 @@ impl Builder<'_> {
         files: BTreeMap<String, String>,
         apply: impl FnOnce(&mut Self, &mut Stage) -> BResult<Option<Descriptor>>,
     ) -> BResult<()> {
-        let record = cache::Record { key: key.clone(), instruction: instruction.to_string(), origin: self.origin.clone(), files, manifest: None };
+        let record = cache::Record {
+            key: key.clone(),
+            instruction: instruction.to_string(),
+            origin: self.origin.clone(),
+            files,
+            manifest: None,
+        };
         let mut stage = self.stage().clone();
         if self.cache_on() && !stage.rebuilt {
             if let Some(img) = cache::lookup(self.store, stage.id.as_ref(), &key)? {
                 self.say(" ---> Using cache");
                 self.say(&format!(" ---> {}", img.id.short()));
                 let s = self.stage();
-                (s.id, s.manifest, s.config, s.layers) = (Some(img.id.clone()), Some(img.manifest_digest.clone()), img.config.clone(), img.manifest.layers.clone());
+                (s.id, s.manifest, s.config, s.layers) = (
+                    Some(img.id.clone()),
+                    Some(img.manifest_digest.clone()),
+                    img.config.clone(),
+                    img.manifest.layers.clone(),
+                );
                 return Ok(());
             }
             if let Some(why) = cache::why_missed(self.store, stage.id.as_ref(), &record)? {
@@ -412,7 +493,9 @@ impl Builder<'_> {
         }
         self.cached_step(instruction, key, BTreeMap::new(), |b, stage| {
             let Some(id) = stage.id.clone() else {
-                return Err(BuildError::Failed(format!("failed to run {argv:?}: the image is empty (FROM scratch has no shell)")));
+                return Err(BuildError::Failed(format!(
+                    "failed to run {argv:?}: the image is empty (FROM scratch has no shell)"
+                )));
             };
             let img = b.image_of(stage)?;
             let mut env: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -427,9 +510,18 @@ impl Builder<'_> {
             let mut c = container::create(b.store, &img, id.short(), &opts)?;
             b.say(&format!(" ---> Running in {}", c.short_id()));
             let root = c.root_spec(b.store)?;
-            let process = ProcessSpec { argv: c.argv(), env: c.config.env.clone(), cwd: c.config.working_dir.clone(), stdin: false };
+            let process = ProcessSpec {
+                argv: c.argv(),
+                env: c.config.env.clone(),
+                cwd: c.config.working_dir.clone(),
+                stdin: false,
+            };
             c.state.set_running(std::process::id(), container::now());
-            let code = if b.opts.quiet { b.rt.capture(&root, &process).map(|(code, _)| code) } else { b.rt.run(&root, &process) };
+            let code = if b.opts.quiet {
+                b.rt.capture(&root, &process).map(|(code, _)| code)
+            } else {
+                b.rt.run(&root, &process)
+            };
             let code = match code {
                 Ok(code) => code,
                 Err(crate::error::Error::ExecNotFound(p) | crate::error::Error::ExecNoSuchFile(p)) => {
@@ -477,7 +569,9 @@ impl Builder<'_> {
 /// The time build steps record: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
 fn build_time() -> String {
     match std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse::<i64>().ok()) {
-        Some(t) => chrono::DateTime::from_timestamp(t, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(container::now),
+        Some(t) => chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(container::now),
         None => container::now(),
     }
 }

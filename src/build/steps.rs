@@ -46,7 +46,11 @@ impl Builder<'_> {
             Kind::Run { command, heredocs } => {
                 let command = match (command, heredocs.first()) {
                     // `RUN <<EOF` runs the here-document as the script.
-                    (ShellOrExec::Shell(s), Some(h)) if s.trim_start().starts_with("<<") && heredocs.len() == 1 && !s.contains(char::is_whitespace) => {
+                    (ShellOrExec::Shell(s), Some(h))
+                        if s.trim_start().starts_with("<<")
+                            && heredocs.len() == 1
+                            && !s.contains(char::is_whitespace) =>
+                    {
                         ShellOrExec::Shell(h.content.clone())
                     }
                     // Otherwise the shell reads the bodies as its own here-documents.
@@ -92,7 +96,8 @@ impl Builder<'_> {
                 for (k, v) in pairs {
                     set.push((self.expand(k)?, self.expand(v)?));
                 }
-                let comment = format!("ENV {}", set.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
+                let comment =
+                    format!("ENV {}", set.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
                 self.metadata_step(text, comment, |s| {
                     let env = s.run_config().env.get_or_insert_with(Vec::new);
                     for (k, v) in set {
@@ -108,7 +113,12 @@ impl Builder<'_> {
                 for (name, default) in list {
                     let default = default.as_ref().map(|d| self.expand(d)).transpose()?;
                     // Without a default, an ARG re-declared in a stage takes the global one.
-                    let value = self.build_args.get(name).cloned().or(default.clone()).or_else(|| self.global_args.get(name).cloned().flatten());
+                    let value = self
+                        .build_args
+                        .get(name)
+                        .cloned()
+                        .or(default.clone())
+                        .or_else(|| self.global_args.get(name).cloned().flatten());
                     self.consumed.insert(name.clone());
                     self.stage().args.insert(name.clone(), value);
                     shown.push(match default {
@@ -123,7 +133,8 @@ impl Builder<'_> {
                 for (k, v) in pairs {
                     set.push((self.expand(k)?, self.expand(v)?));
                 }
-                let comment = format!("LABEL {}", set.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
+                let comment =
+                    format!("LABEL {}", set.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
                 self.metadata_step(text, comment, |s| {
                     let labels = s.run_config().labels.get_or_insert_with(BTreeMap::new);
                     labels.extend(set);
@@ -164,16 +175,22 @@ impl Builder<'_> {
             }
             Kind::Onbuild(trigger) => {
                 let t = trigger.original.clone();
-                self.metadata_step(text, format!("ONBUILD {t}"), |s| s.run_config().on_build.get_or_insert_with(Vec::new).push(t))
+                self.metadata_step(text, format!("ONBUILD {t}"), |s| {
+                    s.run_config().on_build.get_or_insert_with(Vec::new).push(t)
+                })
             }
             Kind::Healthcheck(h) => {
                 let value = match h {
                     None => serde_json::json!({ "Test": ["NONE"] }),
                     Some(h) => {
                         let mut v = serde_json::json!({ "Test": h.test });
-                        for (key, d) in [("Interval", &h.interval), ("Timeout", &h.timeout), ("StartPeriod", &h.start_period)] {
+                        for (key, d) in
+                            [("Interval", &h.interval), ("Timeout", &h.timeout), ("StartPeriod", &h.start_period)]
+                        {
                             if let Some(d) = d {
-                                v[key] = serde_json::json!(super::dockerfile::go_duration_nanos(d).map_err(BuildError::Failed)?);
+                                v[key] = serde_json::json!(
+                                    super::dockerfile::go_duration_nanos(d).map_err(BuildError::Failed)?
+                                );
                             }
                         }
                         if let Some(r) = h.retries {
@@ -226,7 +243,9 @@ impl Builder<'_> {
         let sources: Vec<String> = self.expand_words(&args.sources)?;
         let dest = self.expand(&args.dest)?;
         let chmod = match &args.chmod {
-            Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| BuildError::Failed(format!("invalid chmod parameter: {m}")))?),
+            Some(m) => Some(
+                u32::from_str_radix(m, 8).map_err(|_| BuildError::Failed(format!("invalid chmod parameter: {m}")))?,
+            ),
             None => None,
         };
         let stage = self.stage().clone();
@@ -240,7 +259,11 @@ impl Builder<'_> {
             Some(from) => {
                 let from_stage = match from.parse::<usize>() {
                     Ok(i) => self.stages.get(i).cloned(),
-                    Err(_) => self.stages.iter().find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(from))).cloned(),
+                    Err(_) => self
+                        .stages
+                        .iter()
+                        .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(from)))
+                        .cloned(),
                 };
                 let src = match from_stage {
                     Some(s) => s,
@@ -293,7 +316,9 @@ impl Builder<'_> {
                 }
             }
             let what = if file == "/etc/passwd" { "user" } else { "group" };
-            Err(BuildError::Failed(format!("unable to convert uid/gid chown string to host mapping: can't find {what} {name:?} in {file}")))
+            Err(BuildError::Failed(format!(
+                "unable to convert uid/gid chown string to host mapping: can't find {what} {name:?} in {file}"
+            )))
         };
         let (uid, user_gid) = lookup("/etc/passwd", user)?;
         let gid = match group {

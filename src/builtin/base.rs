@@ -18,7 +18,19 @@ const HELLO_WASM: &[u8] = include_bytes!("../../guests/bin/hello.wasm");
 /// shadowing another.
 pub(super) fn busybox(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut base = LayerBuilder::new();
-    for d in ["bin", "dev", "etc", "home", "proc", "sys", "usr/bin", "usr/sbin", "usr/local/bin", "var/spool/mail", "var/www"] {
+    for d in [
+        "bin",
+        "dev",
+        "etc",
+        "home",
+        "proc",
+        "sys",
+        "usr/bin",
+        "usr/sbin",
+        "usr/local/bin",
+        "var/spool/mail",
+        "var/www",
+    ] {
         base.dir(d, 0o755);
     }
     base.dir("root", 0o700).dir("tmp", 0o1777);
@@ -38,7 +50,9 @@ pub(super) fn busybox(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, Con
         Step { layer: Some(base), created_by: "/bin/sh -c #(nop) ADD dir:base-filesystem in / ".into() },
         Step {
             layer: Some(progs),
-            created_by: "/bin/sh -c #(nop) COPY file:sh.wasm file:box.wasm in /bin/ && box --list | ln -s box /bin/<applet>".into(),
+            created_by:
+                "/bin/sh -c #(nop) COPY file:sh.wasm file:box.wasm in /bin/ && box --list | ln -s box /bin/<applet>"
+                    .into(),
         },
         Step { layer: None, created_by: "/bin/sh -c #(nop)  CMD [\"sh\"]".into() },
     ];
@@ -84,7 +98,11 @@ fn applets(rt: &WasiRuntime, store: &Store) -> Result<Vec<String>> {
     if code != 0 {
         return Err(Error::Other(format!("box --list exited with {code}")));
     }
-    let mut names: Vec<String> = String::from_utf8_lossy(&out).lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty() && !l.contains('/')).collect();
+    let mut names: Vec<String> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty() && !l.contains('/'))
+        .collect();
     names.sort();
     names.dedup();
     Ok(names)

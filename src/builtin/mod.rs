@@ -83,7 +83,11 @@ pub fn import(store: &Store, rt: &WasiRuntime, r: &Reference, out: &mut dyn Writ
         parent = Some(meta.chain_id.clone());
         descriptors.push(Descriptor::new(MEDIA_TYPE_LAYER, diff_id.clone(), tar.len() as u64));
         diff_ids.push(diff_id);
-        history.push(History { created: Some(CREATED.into()), created_by: Some(step.created_by), ..Default::default() });
+        history.push(History {
+            created: Some(CREATED.into()),
+            created_by: Some(step.created_by),
+            ..Default::default()
+        });
     }
     let image_config = ImageConfig {
         created: Some(CREATED.into()),

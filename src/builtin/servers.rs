@@ -93,13 +93,20 @@ fn on_busybox(rt: &WasiRuntime, store: &Store, more: Vec<Step>) -> Result<Vec<St
 pub(super) fn whoami(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut l = LayerBuilder::new();
     l.dir("app", 0o755).file("usr/local/bin/whoami", WHOAMI_WASM, 0o755);
-    let steps = on_busybox(rt, store, vec![
-        nop("ENV AUTHOR=skiff"),
-        Step { layer: Some(l), created_by: "/bin/sh -c #(nop) COPY file:whoami.wasm in /usr/local/bin/whoami ".into() },
-        nop("WORKDIR /app"),
-        nop("EXPOSE 3000"),
-        nop("CMD [\"whoami\"]"),
-    ])?;
+    let steps = on_busybox(
+        rt,
+        store,
+        vec![
+            nop("ENV AUTHOR=skiff"),
+            Step {
+                layer: Some(l),
+                created_by: "/bin/sh -c #(nop) COPY file:whoami.wasm in /usr/local/bin/whoami ".into(),
+            },
+            nop("WORKDIR /app"),
+            nop("EXPOSE 3000"),
+            nop("CMD [\"whoami\"]"),
+        ],
+    )?;
     let config = ContainerConfig {
         env: env(&["AUTHOR=skiff"]),
         cmd: Some(vec!["whoami".into()]),
@@ -118,13 +125,21 @@ pub(super) fn nginx(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, Conta
         .file("usr/share/nginx/html/50x.html", NGINX_50X, 0o644)
         .file("etc/nginx/conf.d/default.conf", NGINX_CONF, 0o644)
         .dir("var/log/nginx", 0o755);
-    let steps = on_busybox(rt, store, vec![
-        nop("ENV NGINX_VERSION=1.23.1"),
-        Step { layer: Some(l), created_by: "/bin/sh -c #(nop) COPY file:httpd.wasm in /usr/sbin/nginx && add /usr/share/nginx/html ".into() },
-        nop("EXPOSE 80"),
-        nop("STOPSIGNAL SIGQUIT"),
-        nop("CMD [\"nginx\" \"-g\" \"daemon off;\"]"),
-    ])?;
+    let steps = on_busybox(
+        rt,
+        store,
+        vec![
+            nop("ENV NGINX_VERSION=1.23.1"),
+            Step {
+                layer: Some(l),
+                created_by: "/bin/sh -c #(nop) COPY file:httpd.wasm in /usr/sbin/nginx && add /usr/share/nginx/html "
+                    .into(),
+            },
+            nop("EXPOSE 80"),
+            nop("STOPSIGNAL SIGQUIT"),
+            nop("CMD [\"nginx\" \"-g\" \"daemon off;\"]"),
+        ],
+    )?;
     let config = ContainerConfig {
         env: env(&["NGINX_VERSION=1.23.1"]),
         cmd: Some(vec!["nginx".into(), "-g".into(), "daemon off;".into()]),
@@ -171,7 +186,9 @@ pub(super) fn httpd(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, Conta
 
 fn redis_layer() -> LayerBuilder {
     let mut l = LayerBuilder::new();
-    l.file("usr/local/bin/redis-server", REDIS_WASM, 0o755).symlink("usr/local/bin/redis-cli", "redis-server").dir("data", 0o755);
+    l.file("usr/local/bin/redis-server", REDIS_WASM, 0o755)
+        .symlink("usr/local/bin/redis-cli", "redis-server")
+        .dir("data", 0o755);
     l
 }
 
@@ -190,7 +207,12 @@ fn redis_config(what: &str) -> ContainerConfig {
 fn redis_steps() -> Vec<Step> {
     vec![
         nop("ENV REDIS_VERSION=7.0.4"),
-        Step { layer: Some(redis_layer()), created_by: "/bin/sh -c #(nop) COPY file:redis.wasm in /usr/local/bin/redis-server && ln -s redis-server redis-cli ".into() },
+        Step {
+            layer: Some(redis_layer()),
+            created_by:
+                "/bin/sh -c #(nop) COPY file:redis.wasm in /usr/local/bin/redis-server && ln -s redis-server redis-cli "
+                    .into(),
+        },
         nop("VOLUME [/data]"),
         nop("WORKDIR /data"),
         nop("EXPOSE 6379"),
@@ -200,7 +222,10 @@ fn redis_steps() -> Vec<Step> {
 
 /// `redis` (7.0.4, also tagged 7.0 and latest): on busybox.
 pub(super) fn redis(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
-    Ok((on_busybox(rt, store, redis_steps())?, redis_config("a key-value server on port 6379 (RESP: PING, SET, GET, DEL, INCR, KEYS, …) and redis-cli")))
+    Ok((
+        on_busybox(rt, store, redis_steps())?,
+        redis_config("a key-value server on port 6379 (RESP: PING, SET, GET, DEL, INCR, KEYS, …) and redis-cli"),
+    ))
 }
 
 /// `redis:7-alpine`: the same server on a smaller base (a shell, no other commands).
@@ -209,7 +234,11 @@ pub(super) fn redis_alpine() -> (Vec<Step>, ContainerConfig) {
     for d in ["bin", "etc", "tmp", "usr/local/bin"] {
         base.dir(d, 0o755);
     }
-    base.file("bin/sh", SH_WASM, 0o755).file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nredis:x:999:1000::/home/redis:/sbin/nologin\n", 0o644);
+    base.file("bin/sh", SH_WASM, 0o755).file(
+        "etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nredis:x:999:1000::/home/redis:/sbin/nologin\n",
+        0o644,
+    );
     let mut steps = vec![
         Step { layer: Some(base), created_by: "/bin/sh -c #(nop) ADD file:small-base in / ".into() },
         nop("CMD [\"/bin/sh\"]"),

@@ -52,7 +52,15 @@ pub fn exec(a: BuildArgs) -> anyhow::Result<i32> {
         Ok(text) => text,
         Err(e) => {
             let shown = std::path::absolute(&file).unwrap_or(file.clone());
-            eprintln!("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat {}: {}", shown.display(), if e.kind() == std::io::ErrorKind::NotFound { "no such file or directory".to_string() } else { e.to_string() });
+            eprintln!(
+                "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat {}: {}",
+                shown.display(),
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file or directory".to_string()
+                } else {
+                    e.to_string()
+                }
+            );
             return Ok(1);
         }
     };
@@ -66,7 +74,10 @@ pub fn exec(a: BuildArgs) -> anyhow::Result<i32> {
     let opts = Options {
         context: a.path.clone(),
         dockerfile,
-        dockerfile_name: file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "Dockerfile".into()),
+        dockerfile_name: file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "Dockerfile".into()),
         tags,
         no_cache: a.no_cache,
         build_args,
@@ -85,7 +96,10 @@ pub fn exec(a: BuildArgs) -> anyhow::Result<i32> {
         Err(BuildError::StepFailed { command, code, last_image }) => {
             println!("The command '{command}' returned a non-zero code: {code}");
             if let Some(id) = last_image {
-                eprintln!("The last step that worked made image {0}: look inside with `skiff run -it {0} sh`", id.short());
+                eprintln!(
+                    "The last step that worked made image {0}: look inside with `skiff run -it {0} sh`",
+                    id.short()
+                );
             }
             Ok(code)
         }

@@ -92,7 +92,10 @@ fn apply_change(run: &mut crate::spec::ContainerConfig, change: &str) -> anyhow:
         "CMD" => run.cmd = Some(words()),
         "ENTRYPOINT" => run.entrypoint = Some(words()),
         "ENV" => {
-            let (k, v) = rest.split_once('=').or_else(|| rest.split_once(' ')).ok_or_else(|| anyhow::anyhow!("ENV needs KEY=VALUE: {change}"))?;
+            let (k, v) = rest
+                .split_once('=')
+                .or_else(|| rest.split_once(' '))
+                .ok_or_else(|| anyhow::anyhow!("ENV needs KEY=VALUE: {change}"))?;
             let env = run.env.get_or_insert_with(Vec::new);
             env.retain(|e| e.split('=').next() != Some(k));
             env.push(format!("{k}={}", v.trim()));

@@ -32,7 +32,9 @@ pub fn exec(a: CpArgs) -> anyhow::Result<i32> {
             let c = container::find(&store, name)?;
             let view = view_of(&store, &c)?;
             let path = absolute(path, &c.config.working_dir);
-            let meta = view.metadata(&path, true).map_err(|_| anyhow::anyhow!("Could not find the file {path} in container {name}"))?;
+            let meta = view
+                .metadata(&path, true)
+                .map_err(|_| anyhow::anyhow!("Could not find the file {path} in container {name}"))?;
             let dest = PathBuf::from(&a.dest);
             let base = Path::new(&path).file_name().map(|b| b.to_os_string()).unwrap_or_default();
             let target = if dest.is_dir() && !base.is_empty() { dest.join(base) } else { dest };
@@ -47,7 +49,8 @@ pub fn exec(a: CpArgs) -> anyhow::Result<i32> {
             let c = container::find(&store, name)?;
             let view = view_of(&store, &c)?;
             let src = PathBuf::from(&a.src);
-            let md = fs::symlink_metadata(&src).map_err(|_| anyhow::anyhow!("lstat {}: no such file or directory", src.display()))?;
+            let md = fs::symlink_metadata(&src)
+                .map_err(|_| anyhow::anyhow!("lstat {}: no such file or directory", src.display()))?;
             let path = absolute(path, &c.config.working_dir);
             let into_dir = path.ends_with('/') || view.metadata(&path, true).is_ok_and(|m| m.kind == Kind::Dir);
             let base = src.file_name().map(|b| b.to_string_lossy().into_owned()).unwrap_or_default();
@@ -109,7 +112,8 @@ fn copy_in_dir(view: &UnionFs, from: &Path, to: &str) -> anyhow::Result<()> {
         if md.is_dir() {
             copy_in_dir(view, &e.path(), &dst)?;
         } else if md.file_type().is_symlink() {
-            view.symlink(&fs::read_link(e.path())?.to_string_lossy(), &dst).map_err(|err| anyhow::anyhow!("{dst}: {err}"))?;
+            view.symlink(&fs::read_link(e.path())?.to_string_lossy(), &dst)
+                .map_err(|err| anyhow::anyhow!("{dst}: {err}"))?;
         } else {
             view.write(&dst, &fs::read(e.path())?).map_err(|err| anyhow::anyhow!("{dst}: {err}"))?;
             view.chmod(&dst, mode_of(&md)).map_err(|err| anyhow::anyhow!("{dst}: {err}"))?;

@@ -53,7 +53,12 @@ pub fn exec(a: ExecArgs) -> anyhow::Result<i32> {
     }
     let rt = WasiRuntime::new(&store)?;
     let root = c.root_spec(&store)?;
-    let process = ProcessSpec { argv: a.command.clone(), env, cwd: a.workdir.clone().unwrap_or(c.config.working_dir.clone()), stdin: a.interactive };
+    let process = ProcessSpec {
+        argv: a.command.clone(),
+        env,
+        cwd: a.workdir.clone().unwrap_or(c.config.working_dir.clone()),
+        stdin: a.interactive,
+    };
     match rt.run(&root, &process) {
         Ok(code) => Ok(code),
         Err(e @ (Error::ExecNotFound(_) | Error::ExecNoSuchFile(_) | Error::ExecPermission(_))) => {
@@ -75,7 +80,12 @@ fn detach(store: &crate::store::Store, a: &ExecArgs) -> anyhow::Result<i32> {
     if let Some(w) = &a.workdir {
         cmd.args(["-w", w]);
     }
-    cmd.arg(&a.container).args(&a.command).env("SKIFF_ROOT", store.root()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.arg(&a.container)
+        .args(&a.command)
+        .env("SKIFF_ROOT", store.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

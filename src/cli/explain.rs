@@ -67,7 +67,8 @@ pub fn layers(a: LayersArgs) -> anyhow::Result<i32> {
     for r in rows.iter().rev() {
         println!("  ├─ layer {}  {}  {}", r.number, r.diff, human_size(r.size));
         println!("  │    made by: {}", super::table::ellipsis(&r.created_by, 90));
-        let sharing: Vec<&Option<String>> = others.iter().filter(|(_, c)| c.contains(&r.chain)).map(|(n, _)| n).collect();
+        let sharing: Vec<&Option<String>> =
+            others.iter().filter(|(_, c)| c.contains(&r.chain)).map(|(n, _)| n).collect();
         let mut shared: Vec<String> = sharing.iter().filter_map(|n| (*n).clone()).collect();
         shared.sort();
         let untagged = sharing.iter().filter(|n| n.is_none()).count();
@@ -91,11 +92,17 @@ pub fn why(a: WhyArgs) -> anyhow::Result<i32> {
     let empty = tempfile::tempdir_in(store.tmp_dir())?;
     let fs = UnionFs::new(lowers, empty.path().to_path_buf())?;
     let path = if a.path.starts_with('/') { a.path.clone() } else { format!("/{}", a.path) };
-    let describe = |r: &LayerRow| format!("layer {} ({}, made by: {})", r.number, r.diff.short(), super::table::ellipsis(&r.created_by, 60));
+    let describe = |r: &LayerRow| {
+        format!("layer {} ({}, made by: {})", r.number, r.diff.short(), super::table::ellipsis(&r.created_by, 60))
+    };
     // Where the raw name appears, and which layers hide it with a whiteout, top first.
     let rel = path.trim_start_matches('/');
     let (parent, base) = rel.rsplit_once('/').unwrap_or(("", rel));
-    let wh = if parent.is_empty() { format!("{WHITEOUT_PREFIX}{base}") } else { format!("{parent}/{WHITEOUT_PREFIX}{base}") };
+    let wh = if parent.is_empty() {
+        format!("{WHITEOUT_PREFIX}{base}")
+    } else {
+        format!("{parent}/{WHITEOUT_PREFIX}{base}")
+    };
     let has = |r: &LayerRow, p: &str| std::fs::symlink_metadata(store.layer_diff_dir(&r.chain).join(p)).is_ok();
     match fs.resolve(&path, false) {
         Ok(res) => {

@@ -84,7 +84,10 @@ pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
         author: None,
         architecture: "wasm32".into(),
         os: "wasip1".into(),
-        config: Some(ContainerConfig { env: Some(vec![format!("PATH={}", crate::runtime::wasi::program::DEFAULT_PATH)]), ..Default::default() }),
+        config: Some(ContainerConfig {
+            env: Some(vec![format!("PATH={}", crate::runtime::wasi::program::DEFAULT_PATH)]),
+            ..Default::default()
+        }),
         rootfs: RootFs::layers(vec![diff.clone()]),
         history: vec![History {
             created: Some(now),

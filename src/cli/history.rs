@@ -66,7 +66,10 @@ pub fn exec(a: HistoryArgs) -> anyhow::Result<i32> {
             let layers = prefix.iter().filter(|h| !h.empty_layer).count();
             known
                 .iter()
-                .find(|o| o.config.history == prefix && img.config.rootfs.diff_ids.get(..layers) == Some(&o.config.rootfs.diff_ids[..]))
+                .find(|o| {
+                    o.config.history == prefix
+                        && img.config.rootfs.diff_ids.get(..layers) == Some(&o.config.rootfs.diff_ids[..])
+                })
                 .map(|o| if a.no_trunc { o.id.to_string() } else { o.id.short().to_string() })
         })
         .collect();

@@ -54,7 +54,9 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
     let mut dangling: Option<bool> = None;
     for f in &a.filter {
         match f.split_once('=') {
-            Some(("dangling", v)) => dangling = Some(v.parse().map_err(|_| anyhow::anyhow!("invalid filter 'dangling={v}'"))?),
+            Some(("dangling", v)) => {
+                dangling = Some(v.parse().map_err(|_| anyhow::anyhow!("invalid filter 'dangling={v}'"))?)
+            }
             _ => anyhow::bail!("invalid filter '{f}'"),
         }
     }
@@ -80,7 +82,11 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
             vec![("<none>".into(), "<none>".into())]
         } else {
             tags.iter()
-                .filter(|t| filter.as_ref().is_none_or(|f| f.full_name() == t.full_name() && f.tag.as_ref().is_none_or(|ft| Some(ft) == t.tag.as_ref())))
+                .filter(|t| {
+                    filter.as_ref().is_none_or(|f| {
+                        f.full_name() == t.full_name() && f.tag.as_ref().is_none_or(|ft| Some(ft) == t.tag.as_ref())
+                    })
+                })
                 .map(|t| (t.familiar_name(), t.tag.clone().unwrap_or_else(|| "<none>".into())))
                 .collect()
         };

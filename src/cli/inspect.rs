@@ -99,7 +99,10 @@ pub fn print_objects(found: Vec<Value>, missing: &[String], template: Option<&Te
         None => {
             use serde::Serialize;
             let mut buf = Vec::new();
-            let mut ser = serde_json::Serializer::with_formatter(&mut buf, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut buf,
+                serde_json::ser::PrettyFormatter::with_indent(b"    "),
+            );
             Value::Array(found).serialize(&mut ser)?;
             out = String::from_utf8(buf)?;
             out.push('\n');

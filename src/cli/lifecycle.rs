@@ -89,9 +89,17 @@ pub fn start(a: StartArgs) -> anyhow::Result<i32> {
     }
     for_each(&a.containers.clone(), |store, c| {
         if !c.state.is_alive() {
-            supervisor::spawn(store, &c).map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
+            supervisor::spawn(store, &c)
+                .map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
         }
-        println!("{}", a.containers.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
+        println!(
+            "{}",
+            a.containers
+                .iter()
+                .find(|n| c.name == **n || c.id.starts_with(n.as_str()))
+                .cloned()
+                .unwrap_or(c.name.clone())
+        );
         Ok(())
     })
 }
@@ -100,7 +108,10 @@ pub fn stop(a: StopArgs) -> anyhow::Result<i32> {
     let names = a.containers.clone();
     for_each(&names, |store, c| {
         signal::stop(store, &c, Duration::from_secs(a.time));
-        println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
+        println!(
+            "{}",
+            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
+        );
         Ok(())
     })
 }
@@ -110,8 +121,12 @@ pub fn restart(a: StopArgs) -> anyhow::Result<i32> {
     for_each(&names, |store, c| {
         signal::stop(store, &c, Duration::from_secs(a.time));
         let c = container::find(store, &c.id)?;
-        supervisor::spawn(store, &c).map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
-        println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
+        supervisor::spawn(store, &c)
+            .map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
+        println!(
+            "{}",
+            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
+        );
         Ok(())
     })
 }
@@ -124,10 +139,17 @@ pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
     let names = a.containers.clone();
     for_each(&names, |_, c| {
         if !c.state.is_alive() {
-            anyhow::bail!("Cannot kill container: {}: Container {} is not running", names.iter().find(|n| c.name == **n).unwrap_or(&c.id), c.id);
+            anyhow::bail!(
+                "Cannot kill container: {}: Container {} is not running",
+                names.iter().find(|n| c.name == **n).unwrap_or(&c.id),
+                c.id
+            );
         }
         signal::signal_and_wait(&c, sig, Duration::from_secs(5));
-        println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
+        println!(
+            "{}",
+            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
+        );
         Ok(())
     })
 }
@@ -176,7 +198,6 @@ pub fn prune(a: PruneArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-
 #[derive(Debug, Args)]
 pub struct PauseArgs {
     #[arg(required = true, value_name = "CONTAINER")]
@@ -211,8 +232,10 @@ fn set_paused(names: &[String], pause: bool) -> anyhow::Result<i32> {
             (true, _) => anyhow::bail!("Container {} is not running", c.id),
         }
         c.save(store)?;
-        println!("{}", names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone()));
+        println!(
+            "{}",
+            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
+        );
         Ok(())
     })
 }
-

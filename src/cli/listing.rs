@@ -44,7 +44,8 @@ impl Listing {
         }
         // A table: the header is the template run over the column titles, and the cells
         // (tab-separated) are aligned as Go's tabwriter does.
-        let titles: Map<String, Value> = self.fields.iter().map(|(k, h)| (k.to_string(), Value::String(h.to_string()))).collect();
+        let titles: Map<String, Value> =
+            self.fields.iter().map(|(k, h)| (k.to_string(), Value::String(h.to_string()))).collect();
         let header = template.execute(&Value::Object(titles)).map_err(|e| anyhow::anyhow!("{e}"))?;
         let header: Vec<&str> = header.split('\t').collect();
         let rows: Vec<Vec<String>> = lines.iter().map(|l| l.split('\t').map(str::to_string).collect()).collect();

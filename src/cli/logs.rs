@@ -59,7 +59,8 @@ fn parse_since(s: &str) -> anyhow::Result<String> {
             return Ok(t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
         }
     }
-    let nanos = crate::build::dockerfile::go_duration_nanos(s).map_err(|_| anyhow::anyhow!("invalid value for \"since\": {s}"))?;
+    let nanos = crate::build::dockerfile::go_duration_nanos(s)
+        .map_err(|_| anyhow::anyhow!("invalid value for \"since\": {s}"))?;
     let t = chrono::Utc::now() - chrono::Duration::nanoseconds(nanos);
     Ok(t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
 }

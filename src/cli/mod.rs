@@ -24,10 +24,10 @@ mod rm;
 mod rmi;
 mod run;
 mod save;
+pub mod table;
 mod tag;
 mod template;
 mod top;
-pub mod table;
 mod tutorial;
 mod volume;
 
@@ -219,7 +219,10 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             let _ = e.print();
             return match e.kind() {
                 DisplayHelp | DisplayVersion => 0,
-                MissingRequiredArgument | MissingSubcommand | DisplayHelpOnMissingArgumentOrSubcommand | InvalidSubcommand => 1,
+                MissingRequiredArgument
+                | MissingSubcommand
+                | DisplayHelpOnMissingArgumentOrSubcommand
+                | InvalidSubcommand => 1,
                 _ => 125,
             };
         }
@@ -308,7 +311,8 @@ pub fn write_output(
     match path {
         Some(p) => {
             let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            let mut tmp =
+                tempfile::NamedTempFile::new_in(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
             write(tmp.as_file_mut())?;
             tmp.persist(p).map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.error))?;
         }

@@ -102,14 +102,22 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         NetworkCommand::Ls(a) => {
-            let mut list = Listing::new(&[("ID", "NETWORK ID"), ("Name", "NAME"), ("Driver", "DRIVER"), ("Scope", "SCOPE")], "table {{.ID}}\\t{{.Name}}\\t{{.Driver}}\\t{{.Scope}}");
+            let mut list = Listing::new(
+                &[("ID", "NETWORK ID"), ("Name", "NAME"), ("Driver", "DRIVER"), ("Scope", "SCOPE")],
+                "table {{.ID}}\\t{{.Name}}\\t{{.Driver}}\\t{{.Scope}}",
+            );
             for n in network::list(&store)? {
                 let id = if a.no_trunc { n.id.clone() } else { n.id[..12].to_string() };
                 if a.quiet {
                     println!("{id}");
                     continue;
                 }
-                list.push([("ID", id), ("Name", n.name.clone()), ("Driver", n.driver.clone()), ("Scope", n.scope.clone())]);
+                list.push([
+                    ("ID", id),
+                    ("Name", n.name.clone()),
+                    ("Driver", n.driver.clone()),
+                    ("Scope", n.scope.clone()),
+                ]);
             }
             if !a.quiet {
                 list.print(a.format.as_deref())?;
@@ -131,15 +139,20 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
         NetworkCommand::Rm(a) => {
             let mut code = 0;
             for key in &a.networks {
-                let result = network::find(&store, key).map_err(|_| anyhow::anyhow!("No such network: {key}")).and_then(|n| {
-                    if ["bridge", "host", "none"].contains(&n.name.as_str()) {
-                        anyhow::bail!("{} is a pre-defined network and cannot be removed", n.name);
-                    }
-                    if !attached(&store, &n)?.is_empty() {
-                        anyhow::bail!("error while removing network: network {} id {} has active endpoints", n.name, n.id);
-                    }
-                    Ok(network::remove(&store, &n)?)
-                });
+                let result =
+                    network::find(&store, key).map_err(|_| anyhow::anyhow!("No such network: {key}")).and_then(|n| {
+                        if ["bridge", "host", "none"].contains(&n.name.as_str()) {
+                            anyhow::bail!("{} is a pre-defined network and cannot be removed", n.name);
+                        }
+                        if !attached(&store, &n)?.is_empty() {
+                            anyhow::bail!(
+                                "error while removing network: network {} id {} has active endpoints",
+                                n.name,
+                                n.id
+                            );
+                        }
+                        Ok(network::remove(&store, &n)?)
+                    });
                 match result {
                     Ok(()) => println!("{key}"),
                     Err(e) => {
@@ -151,7 +164,9 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             Ok(code)
         }
         NetworkCommand::Prune(a) => {
-            if !a.force && !super::confirm("WARNING! This will remove all custom networks not used by at least one container.")? {
+            if !a.force
+                && !super::confirm("WARNING! This will remove all custom networks not used by at least one container.")?
+            {
                 return Ok(0);
             }
             let mut removed = Vec::new();

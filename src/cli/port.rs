@@ -21,7 +21,10 @@ pub fn exec(a: PortArgs) -> anyhow::Result<i32> {
     match &a.port {
         Some(p) => {
             let (key, _) = crate::network::ports::port_key(p)?;
-            let list = ports.get(&key).filter(|l| !l.is_empty()).ok_or_else(|| anyhow::anyhow!("No public port '{key}' published for {}", a.container))?;
+            let list = ports
+                .get(&key)
+                .filter(|l| !l.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("No public port '{key}' published for {}", a.container))?;
             for b in list {
                 println!("{}:{}", b.host_ip, b.host_port);
             }

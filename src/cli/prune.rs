@@ -2,9 +2,9 @@
 //! uses), and the layers only they used.
 
 use crate::container;
-use clap::Args;
 use crate::spec::Digest;
 use crate::store::Store;
+use clap::Args;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Args)]
@@ -19,7 +19,8 @@ pub struct PruneArgs {
 
 pub fn exec(a: PruneArgs) -> anyhow::Result<i32> {
     if !a.force {
-        let what = if a.all { "all images without at least one container associated to them" } else { "all dangling images" };
+        let what =
+            if a.all { "all images without at least one container associated to them" } else { "all dangling images" };
         if !super::confirm(&format!("WARNING! This will remove {what}."))? {
             return Ok(0);
         }

@@ -61,10 +61,14 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
             "status" => list.retain(|c| status_word(c) == v),
             "name" => list.retain(|c| c.name.contains(v)),
             "id" => list.retain(|c| c.id.starts_with(v)),
-            "network" => list.retain(|c| c.networks.contains_key(v) || c.networks.values().any(|e| e.network_id.starts_with(v) && !v.is_empty())),
+            "network" => list.retain(|c| {
+                c.networks.contains_key(v) || c.networks.values().any(|e| e.network_id.starts_with(v) && !v.is_empty())
+            }),
             "publish" | "expose" => {
                 let (key, _) = crate::network::ports::port_key(v)?;
-                list.retain(|c| if k == "publish" { c.ports.contains_key(&key) } else { c.exposed_ports.contains(&key) });
+                list.retain(
+                    |c| if k == "publish" { c.ports.contains_key(&key) } else { c.exposed_ports.contains(&key) },
+                );
             }
             _ => anyhow::bail!("invalid filter '{k}'"),
         }
@@ -87,7 +91,14 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
             ("Command", format!("{:?}", if a.no_trunc { cmd } else { ellipsis(&cmd, 20) }).replace("\\'", "'")),
             ("CreatedAt", go_time(&c.created)),
             ("RunningFor", ago(&c.created)),
-            ("Ports", if c.state.is_alive() { crate::network::ports::describe(&c.ports, &c.exposed_ports) } else { String::new() }),
+            (
+                "Ports",
+                if c.state.is_alive() {
+                    crate::network::ports::describe(&c.ports, &c.exposed_ports)
+                } else {
+                    String::new()
+                },
+            ),
             ("State", status_word(c).to_string()),
             ("Status", status_text(c)),
             ("Size", String::new()),

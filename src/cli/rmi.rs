@@ -68,13 +68,18 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
                 anyhow::bail!("conflict: unable to delete {short} (cannot be forced) - image is being used by running container {}", c.short_id());
             }
             if !store.children(&img.id)?.is_empty() {
-                anyhow::bail!("conflict: unable to delete {short} (cannot be forced) - image has dependent child images");
+                anyhow::bail!(
+                    "conflict: unable to delete {short} (cannot be forced) - image has dependent child images"
+                );
             }
             if img.tags.len() > 1 && !force {
                 anyhow::bail!("conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories");
             }
             if let Some(c) = users.first().filter(|_| !force) {
-                anyhow::bail!("conflict: unable to delete {short} (must be forced) - image is being used by stopped container {}", c.short_id());
+                anyhow::bail!(
+                    "conflict: unable to delete {short} (must be forced) - image is being used by stopped container {}",
+                    c.short_id()
+                );
             }
             for t in &img.tags {
                 store.untag(t)?;

@@ -169,7 +169,9 @@ fn parse_bytes(s: &str) -> anyhow::Result<u64> {
         Some('t') => (&t[..t.len() - 1], 1 << 40),
         _ => (t, 1),
     };
-    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("invalid argument {s:?} for \"-m, --memory\" flag: invalid size: '{s}'"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("invalid argument {s:?} for \"-m, --memory\" flag: invalid size: '{s}'"))?;
     let bytes = (n * mult as f64) as u64;
     if bytes < 6 << 20 {
         anyhow::bail!("Minimum memory limit allowed is 6MB");

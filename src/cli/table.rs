@@ -54,7 +54,13 @@ pub fn human_size_precision(size: u64, precision: usize) -> String {
 
 /// Go's `%.{precision}g` for the values sizes take (0 ≤ v < 1000).
 fn go_g(v: f64, precision: usize) -> String {
-    let int_digits = if v >= 100.0 { 3 } else if v >= 10.0 { 2 } else { 1 };
+    let int_digits = if v >= 100.0 {
+        3
+    } else if v >= 10.0 {
+        2
+    } else {
+        1
+    };
     let s = format!("{:.*}", precision.saturating_sub(int_digits), v);
     let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     if s.len() > precision && !s.contains('.') {
@@ -131,21 +137,42 @@ mod tests {
 
     #[test]
     fn sizes_like_docker() {
-        for (n, s) in [(0, "0B"), (506, "506B"), (3216, "3.22kB"), (1982256, "1.98MB"), (1_990_000, "1.99MB"), (2_000_000, "2MB"), (12_345, "12.3kB"), (123_456, "123kB")] {
+        for (n, s) in [
+            (0, "0B"),
+            (506, "506B"),
+            (3216, "3.22kB"),
+            (1982256, "1.98MB"),
+            (1_990_000, "1.99MB"),
+            (2_000_000, "2MB"),
+            (12_345, "12.3kB"),
+            (123_456, "123kB"),
+        ] {
             assert_eq!(human_size(n), s, "{n}");
         }
     }
 
     #[test]
     fn durations_like_docker() {
-        for (n, s) in [(0, "Less than a second"), (1, "1 second"), (9, "9 seconds"), (61, "About a minute"), (300, "5 minutes"), (3600, "About an hour"), (7200, "2 hours"), (3 * 86400, "3 days")] {
+        for (n, s) in [
+            (0, "Less than a second"),
+            (1, "1 second"),
+            (9, "9 seconds"),
+            (61, "About a minute"),
+            (300, "5 minutes"),
+            (3600, "About an hour"),
+            (7200, "2 hours"),
+            (3 * 86400, "3 days"),
+        ] {
             assert_eq!(human_duration(n), s);
         }
     }
 
     #[test]
     fn table_pads_like_tabwriter() {
-        let t = render(&["REPOSITORY", "TAG", "IMAGE ID"], &[vec!["busybox".into(), "latest".into(), "9c4441c3c812".into()]]);
+        let t = render(
+            &["REPOSITORY", "TAG", "IMAGE ID"],
+            &[vec!["busybox".into(), "latest".into(), "9c4441c3c812".into()]],
+        );
         assert_eq!(t, "REPOSITORY   TAG       IMAGE ID\nbusybox      latest    9c4441c3c812\n");
         assert_eq!(ellipsis("sh -c 'i=0; while true'", 20), "sh -c 'i=0; while t…");
     }

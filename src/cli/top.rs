@@ -39,10 +39,14 @@ fn owners(store: &Store, c: &Container) -> Vec<(u32, Vec<ProcEntry>)> {
         }
         // Rewritten in place as processes come and go: a torn read is retried.
         let read = || std::fs::read(e.path()).ok().and_then(|d| serde_json::from_slice::<Vec<ProcEntry>>(&d).ok());
-        let procs = (0..5).find_map(|_| read().or_else(|| {
-            std::thread::sleep(std::time::Duration::from_millis(2));
-            None
-        })).unwrap_or_default();
+        let procs = (0..5)
+            .find_map(|_| {
+                read().or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    None
+                })
+            })
+            .unwrap_or_default();
         if !procs.is_empty() {
             out.push((pid, procs));
         }
@@ -61,8 +65,17 @@ pub fn top(a: TopArgs) -> anyhow::Result<i32> {
     let mut rows = Vec::new();
     for (host, procs) in owners(&store, &c) {
         for p in procs {
-            let stime = chrono::DateTime::parse_from_rfc3339(&p.started).map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
-            rows.push(vec!["root".into(), p.pid.to_string(), p.ppid.to_string(), host.to_string(), stime, p.argv.join(" ")]);
+            let stime = chrono::DateTime::parse_from_rfc3339(&p.started)
+                .map(|t| t.format("%H:%M:%S").to_string())
+                .unwrap_or_default();
+            rows.push(vec![
+                "root".into(),
+                p.pid.to_string(),
+                p.ppid.to_string(),
+                host.to_string(),
+                stime,
+                p.argv.join(" "),
+            ]);
         }
     }
     print!("{}", super::table::render(&["UID", "PID", "PPID", "HOST PID", "STIME", "CMD"], &rows));
@@ -73,7 +86,9 @@ pub fn top(a: TopArgs) -> anyhow::Result<i32> {
 fn usage(pid: u32) -> (u64, u64) {
     let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .unwrap_or(0)
         * 1024;
     let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -89,7 +104,11 @@ fn usage(pid: u32) -> (u64, u64) {
 fn host_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .unwrap_or(0)
         * 1024
 }
@@ -159,7 +178,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("BlockIO", "BLOCK I/O"),
     ("PIDs", "PIDS"),
 ];
-const DEFAULT: &str = "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t{{.BlockIO}}\\t{{.PIDs}}";
+const DEFAULT: &str =
+    "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t{{.BlockIO}}\\t{{.PIDs}}";
 
 /// Docker's `units.BytesSize`: binary units with 3 significant digits (`9.58MiB`).
 fn binary_size(n: u64) -> String {

@@ -42,7 +42,10 @@ pub fn exec(a: TutorialArgs) -> anyhow::Result<i32> {
         Some(n) => {
             let found: Vec<PathBuf> = all
                 .into_iter()
-                .filter(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == *n || s.to_string_lossy().starts_with(&format!("{n}-"))))
+                .filter(|p| {
+                    p.file_stem()
+                        .is_some_and(|s| s.to_string_lossy() == *n || s.to_string_lossy().starts_with(&format!("{n}-")))
+                })
                 .collect();
             anyhow::ensure!(!found.is_empty(), "No such tutorial: {n}");
             found

@@ -74,7 +74,10 @@ pub fn exec(cmd: VolumeCommand) -> anyhow::Result<i32> {
         }
         VolumeCommand::Ls(a) => {
             let users = users(&store)?;
-            let mut list = Listing::new(&[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Mountpoint", "MOUNTPOINT"), ("Scope", "SCOPE")], "table {{.Driver}}\\t{{.Name}}");
+            let mut list = Listing::new(
+                &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Mountpoint", "MOUNTPOINT"), ("Scope", "SCOPE")],
+                "table {{.Driver}}\\t{{.Name}}",
+            );
             for v in volume::list(&store)? {
                 for f in &a.filter {
                     match f.as_str() {
@@ -88,7 +91,12 @@ pub fn exec(cmd: VolumeCommand) -> anyhow::Result<i32> {
                     println!("{}", v.name);
                     continue;
                 }
-                list.push([("Driver", v.driver.clone()), ("Name", v.name.clone()), ("Mountpoint", v.mountpoint.clone()), ("Scope", v.scope.clone())]);
+                list.push([
+                    ("Driver", v.driver.clone()),
+                    ("Name", v.name.clone()),
+                    ("Mountpoint", v.mountpoint.clone()),
+                    ("Scope", v.scope.clone()),
+                ]);
             }
             if !a.quiet {
                 list.print(a.format.as_deref())?;
@@ -113,7 +121,10 @@ pub fn exec(cmd: VolumeCommand) -> anyhow::Result<i32> {
             for n in &a.volumes {
                 let using: Vec<&String> = users.iter().filter(|(v, _)| v == n).map(|(_, c)| c).collect();
                 let result = if !using.is_empty() {
-                    Err(anyhow::anyhow!("remove {n}: volume is in use - [{}]", using.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")))
+                    Err(anyhow::anyhow!(
+                        "remove {n}: volume is in use - [{}]",
+                        using.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
                 } else {
                     volume::remove(&store, n).map_err(anyhow::Error::from)
                 };
@@ -128,7 +139,9 @@ pub fn exec(cmd: VolumeCommand) -> anyhow::Result<i32> {
             Ok(code)
         }
         VolumeCommand::Prune(a) => {
-            if !a.force && !super::confirm("WARNING! This will remove all local volumes not used by at least one container.")? {
+            if !a.force
+                && !super::confirm("WARNING! This will remove all local volumes not used by at least one container.")?
+            {
                 return Ok(0);
             }
             let users = users(&store)?;
@@ -159,6 +172,8 @@ pub fn exec(cmd: VolumeCommand) -> anyhow::Result<i32> {
 fn users(store: &crate::store::Store) -> anyhow::Result<Vec<(String, String)>> {
     Ok(container::list(store)?
         .into_iter()
-        .flat_map(|c| c.mounts.iter().filter(|m| m.kind == "volume").map(|m| (m.name.clone(), c.id.clone())).collect::<Vec<_>>())
+        .flat_map(|c| {
+            c.mounts.iter().filter(|m| m.kind == "volume").map(|m| (m.name.clone(), c.id.clone())).collect::<Vec<_>>()
+        })
         .collect())
 }

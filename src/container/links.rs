@@ -20,8 +20,14 @@ pub(super) fn resolve(others: &[Container], specs: &[String]) -> Result<Vec<(Lin
         let (target, alias) = spec.split_once(':').unwrap_or((spec, spec));
         let t = others
             .iter()
-            .find(|c| c.name == target.trim_start_matches('/') || c.id == target || (target.len() >= 3 && c.id.starts_with(target)))
-            .ok_or_else(|| Error::Other(format!("could not get container for {target}: No such container: {target}")))?;
+            .find(|c| {
+                c.name == target.trim_start_matches('/')
+                    || c.id == target
+                    || (target.len() >= 3 && c.id.starts_with(target))
+            })
+            .ok_or_else(|| {
+                Error::Other(format!("could not get container for {target}: No such container: {target}"))
+            })?;
         links.push((Link { name: t.name.clone(), alias: alias.to_string() }, t.clone()));
     }
     Ok(links)
@@ -31,14 +37,17 @@ pub(super) fn resolve(others: &[Container], specs: &[String]) -> Result<Vec<(Lin
 pub(super) fn hosts_lines(links: &[(Link, Container)], network: &str) -> Vec<(String, String)> {
     links
         .iter()
-        .filter_map(|(l, t)| t.networks.get(network).map(|e| (e.ip_address.clone(), format!("{} {} {}", l.alias, t.short_id(), t.name))))
+        .filter_map(|(l, t)| {
+            t.networks.get(network).map(|e| (e.ip_address.clone(), format!("{} {} {}", l.alias, t.short_id(), t.name)))
+        })
         .collect()
 }
 
 /// The environment a link gives (`WEB_PORT_3000_TCP_ADDR=…`, `WEB_NAME=/me/web`, the linked
 /// container's own `-e`/image variables as `WEB_ENV_…`), as Docker's legacy links do.
 pub(super) fn env(me: &str, l: &Link, t: &Container, network: &str) -> Vec<String> {
-    let prefix: String = l.alias.to_ascii_uppercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let prefix: String =
+        l.alias.to_ascii_uppercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let ip = t.networks.get(network).map(|e| e.ip_address.clone()).unwrap_or_default();
     let mut out = vec![format!("{prefix}_NAME=/{me}/{}", l.alias)];
     let mut ports: Vec<(u16, String)> = t

@@ -46,7 +46,11 @@ impl LogWriter {
     /// Append one JSON entry per line to `out`.
     fn encode(&self, lines: &[&[u8]], time: &str, out: &mut Vec<u8>) {
         for line in lines {
-            let e = Entry { log: String::from_utf8_lossy(line).into_owned(), stream: self.stream.into(), time: time.to_string() };
+            let e = Entry {
+                log: String::from_utf8_lossy(line).into_owned(),
+                stream: self.stream.into(),
+                time: time.to_string(),
+            };
             serde_json::to_writer(&mut *out, &e).expect("entry serialises");
             out.push(b'\n');
         }
@@ -129,7 +133,13 @@ pub fn print(path: &Path, opts: &Options, out: &mut dyn Write, err: &mut dyn Wri
 }
 
 /// Print entries added after `offset`; returns the new offset.
-pub fn follow_from(path: &Path, offset: u64, opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<u64> {
+pub fn follow_from(
+    path: &Path,
+    offset: u64,
+    opts: &Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<u64> {
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(offset))?;
     let mut r = BufReader::new(f);

@@ -3,13 +3,13 @@
 
 mod links;
 pub mod logs;
-pub mod signal;
 mod names;
-pub mod supervisor;
+pub mod signal;
 pub mod state;
+pub mod supervisor;
 
-pub use names::valid_name;
 pub use links::Link;
+pub use names::valid_name;
 pub use state::{State, Status};
 
 use crate::error::{Error, IoContext, Result};
@@ -18,8 +18,8 @@ use crate::runtime::{Lower, RootSpec};
 use crate::spec::Digest;
 use crate::store::{atomic_write, Image, Store};
 use serde::{Deserialize, Serialize};
-use std::fs;
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -95,11 +95,21 @@ impl RestartPolicy {
     /// Parse `--restart`.
     pub fn parse(s: &str) -> Result<RestartPolicy> {
         let (name, n) = s.split_once(':').unwrap_or((s, ""));
-        let max = if n.is_empty() { 0 } else { n.parse().map_err(|_| Error::Other(format!("invalid restart policy format: maximum retry count must be an integer: {s}")))? };
+        let max = if n.is_empty() {
+            0
+        } else {
+            n.parse().map_err(|_| {
+                Error::Other(format!("invalid restart policy format: maximum retry count must be an integer: {s}"))
+            })?
+        };
         match name {
-            "no" | "always" | "unless-stopped" if n.is_empty() => Ok(RestartPolicy { name: name.into(), maximum_retry_count: 0 }),
+            "no" | "always" | "unless-stopped" if n.is_empty() => {
+                Ok(RestartPolicy { name: name.into(), maximum_retry_count: 0 })
+            }
             "on-failure" => Ok(RestartPolicy { name: name.into(), maximum_retry_count: max }),
-            "no" | "always" | "unless-stopped" => Err(Error::Other(format!("invalid restart policy format: maximum retry count cannot be used with restart policy '{name}'"))),
+            "no" | "always" | "unless-stopped" => Err(Error::Other(format!(
+                "invalid restart policy format: maximum retry count cannot be used with restart policy '{name}'"
+            ))),
             _ => Err(Error::Other(format!("invalid restart policy format: unknown policy '{name}'"))),
         }
     }
@@ -182,7 +192,11 @@ impl Container {
         let mut mounts: Vec<crate::unionfs::Mount> = self
             .mounts
             .iter()
-            .map(|m| crate::unionfs::Mount { target: m.destination.clone(), source: PathBuf::from(&m.source), readonly: !m.rw })
+            .map(|m| crate::unionfs::Mount {
+                target: m.destination.clone(),
+                source: PathBuf::from(&m.source),
+                readonly: !m.rw,
+            })
             .collect();
         // As Docker: the container's own /etc/hostname and /etc/hosts, files skiff keeps
         // beside its record, mounted over the image's.
@@ -193,7 +207,8 @@ impl Container {
             }
         }
         let proc_table = Some(self.dir(store).join("procs").join(format!("{}.json", std::process::id())));
-        let net: Arc<dyn crate::runtime::NetworkView> = crate::network::plane::ContainerNet::new(store, &self.id, BTreeMap::new());
+        let net: Arc<dyn crate::runtime::NetworkView> =
+            crate::network::plane::ContainerNet::new(store, &self.id, BTreeMap::new());
         Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory, proc_table, net: Some(net) })
     }
 
@@ -234,25 +249,34 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     let id = random_id();
     let hostname = opts.hostname.clone().unwrap_or_else(|| id[..12].to_string());
     let env = merge_env(cfg.env.clone().unwrap_or_default(), &opts.env, &hostname, opts.tty);
-    let working_dir = opts.workdir.clone().or(cfg.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into());
+    let working_dir =
+        opts.workdir.clone().or(cfg.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into());
     if !working_dir.starts_with('/') {
-        return Err(Error::Other(format!("the working directory '{working_dir}' is invalid, it needs to be an absolute path")));
+        return Err(Error::Other(format!(
+            "the working directory '{working_dir}' is invalid, it needs to be an absolute path"
+        )));
     }
     // The image's VOLUMEs that no -v covers get anonymous volumes.
     let mut mounts = opts.mounts.clone();
-    let image_volumes = if opts.skip_image_volumes { vec![] } else { cfg.volumes.as_ref().map(|v| v.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() };
+    let image_volumes = if opts.skip_image_volumes {
+        vec![]
+    } else {
+        cfg.volumes.as_ref().map(|v| v.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
+    };
     for path in image_volumes {
         if !mounts.iter().any(|m| m.destination == path) {
             mounts.push(crate::volume::parse_volume_flag(store, &path)?);
         }
     }
-    let network = crate::network::find(store, opts.network.as_deref().unwrap_or("bridge")).map_err(|_| {
-        Error::Other(format!("network {} not found", opts.network.as_deref().unwrap_or("bridge")))
-    })?;
+    let network = crate::network::find(store, opts.network.as_deref().unwrap_or("bridge"))
+        .map_err(|_| Error::Other(format!("network {} not found", opts.network.as_deref().unwrap_or("bridge"))))?;
     if !opts.aliases.is_empty() && ["bridge", "host", "none"].contains(&network.name.as_str()) {
-        return Err(Error::Other("network-scoped alias is supported only for containers in user defined networks".into()));
+        return Err(Error::Other(
+            "network-scoped alias is supported only for containers in user defined networks".into(),
+        ));
     }
-    let mut exposed_ports: Vec<String> = cfg.exposed_ports.as_ref().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let mut exposed_ports: Vec<String> =
+        cfg.exposed_ports.as_ref().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     for p in opts.expose.iter().chain(opts.publish.keys()) {
         let (key, _) = crate::network::ports::port_key(p)?;
         if !exposed_ports.contains(&key) {
@@ -447,7 +471,9 @@ impl Container {
         for (ip, names) in links.iter().filter(|(ip, _)| !ip.is_empty()) {
             s.push_str(&format!("{ip}\t{names}\n"));
         }
-        if let Some((_, e)) = crate::network::in_join_order(&self.networks).into_iter().find(|(_, e)| !e.ip_address.is_empty()) {
+        if let Some((_, e)) =
+            crate::network::in_join_order(&self.networks).into_iter().find(|(_, e)| !e.ip_address.is_empty())
+        {
             s.push_str(&format!("{}\t{}\n", e.ip_address, self.config.hostname));
         }
         s

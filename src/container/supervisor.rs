@@ -33,7 +33,12 @@ pub fn start_failure_code(e: &Error) -> i32 {
 /// Run the container's main process here until it ends. The record says Running (with this
 /// process's PID) from just before the guest starts; `started` is told whether it did.
 /// Returns the exit status (the container is saved Exited, or removed if `--rm`).
-pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn FnMut(std::result::Result<(), (String, i32)>)) -> Result<i32> {
+pub fn supervise(
+    store: &Store,
+    c: Container,
+    attach: Attach,
+    started: &mut dyn FnMut(std::result::Result<(), (String, i32)>),
+) -> Result<i32> {
     let rt = WasiRuntime::new(store)?;
     let mut root = c.root_spec(store)?;
     // Published ports are bound before the container counts as started: a port in use fails
@@ -48,15 +53,22 @@ pub fn supervise(store: &Store, c: Container, attach: Attach, started: &mut dyn 
     crate::network::plane::clear_listeners(store, &c.id);
     let mut c = c;
     c.ports = published.ports;
-    let net: Arc<dyn crate::runtime::NetworkView> = crate::network::plane::ContainerNet::new(store, &c.id, published.listeners);
+    let net: Arc<dyn crate::runtime::NetworkView> =
+        crate::network::plane::ContainerNet::new(store, &c.id, published.listeners);
     root.net = Some(net);
-    let (out, err) = logs::writers(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached).map_err(|e| Error::io(c.dir(store), e))?;
+    let (out, err) = logs::writers(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached)
+        .map_err(|e| Error::io(c.dir(store), e))?;
     let stdin = match attach {
         Attach::Attached { stdin: true } => Stream::HostStdin,
         _ => Stream::Null,
     };
     let stdio = [stdin, Stream::writer(out), Stream::writer(err)];
-    let process = ProcessSpec { argv: c.argv(), env: c.config.env.clone(), cwd: c.config.working_dir.clone(), stdin: stdin_flag(attach) };
+    let process = ProcessSpec {
+        argv: c.argv(),
+        env: c.config.env.clone(),
+        cwd: c.config.working_dir.clone(),
+        stdin: stdin_flag(attach),
+    };
     let record = c.dir(store).join("container.json");
     let shared = Arc::new(Mutex::new(Final { store: store.clone(), c, done: false }));
     watch_signals(shared.clone(), attach);
@@ -238,7 +250,11 @@ pub fn spawn(store: &Store, c: &Container) -> std::result::Result<(), (String, i
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().map_err(|e| (format!("cannot find skiff's own executable: {e}"), 125))?;
     let mut cmd = Command::new(exe);
-    cmd.args(["__supervise", &c.id]).env("SKIFF_ROOT", store.root()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args(["__supervise", &c.id])
+        .env("SKIFF_ROOT", store.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

@@ -105,7 +105,9 @@ fn new_network(name: &str, driver: &str, subnet: Option<(Ipv4Addr, u8, Ipv4Addr)
         ipam: Ipam {
             driver: "default".into(),
             options: BTreeMap::new(),
-            config: subnet.map(|(a, l, g)| vec![IpamConfig { subnet: format!("{a}/{l}"), gateway: g.to_string() }]).unwrap_or_default(),
+            config: subnet
+                .map(|(a, l, g)| vec![IpamConfig { subnet: format!("{a}/{l}"), gateway: g.to_string() }])
+                .unwrap_or_default(),
         },
         internal,
         attachable: false,
@@ -139,7 +141,9 @@ pub fn list(store: &Store) -> Result<Vec<Network>> {
         let p = e.at(&dir)?.path();
         if p.extension().is_some_and(|x| x == "json") {
             let data = fs::read(&p).at(&p)?;
-            out.push(serde_json::from_slice::<Network>(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))?);
+            out.push(
+                serde_json::from_slice::<Network>(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))?,
+            );
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -161,7 +165,13 @@ pub fn find(store: &Store, key: &str) -> Result<Network> {
 
 /// Create a user-defined bridge network: `--subnet` / `--gateway`, else the next free
 /// 172.N.0.0/16 from 172.18 on.
-pub fn create(store: &Store, name: &str, subnet: Option<&str>, gateway: Option<&str>, internal: bool) -> Result<Network> {
+pub fn create(
+    store: &Store,
+    name: &str,
+    subnet: Option<&str>,
+    gateway: Option<&str>,
+    internal: bool,
+) -> Result<Network> {
     let all = list(store)?;
     if all.iter().any(|n| n.name == name) {
         return Err(Error::Other(format!("network with name {name} already exists")));
@@ -223,7 +233,12 @@ fn overlaps(a: Ipv4Addr, al: u8, b: Ipv4Addr, bl: u8) -> bool {
 /// An endpoint on `n` at the lowest address not in `taken` (nor the network's own, the
 /// gateway or broadcast), with Docker's MAC (`02:42:` + the address).
 pub fn allocate(n: &Network, taken: &[Ipv4Addr], aliases: Vec<String>) -> Result<Endpoint> {
-    let mut e = Endpoint { network_id: n.id.clone(), endpoint_id: hex::encode(rand::random::<[u8; 32]>()), aliases, ..Default::default() };
+    let mut e = Endpoint {
+        network_id: n.id.clone(),
+        endpoint_id: hex::encode(rand::random::<[u8; 32]>()),
+        aliases,
+        ..Default::default()
+    };
     let Some((addr, len, gw)) = n.subnet() else {
         return Ok(e); // host and none: no address of their own
     };
@@ -247,9 +262,17 @@ mod tests {
 
     #[test]
     fn lowest_free_address_and_docker_macs() {
-        let n = new_network("mynet", "bridge", Some((Ipv4Addr::new(172, 20, 0, 0), 16, Ipv4Addr::new(172, 20, 0, 1))), false);
+        let n = new_network(
+            "mynet",
+            "bridge",
+            Some((Ipv4Addr::new(172, 20, 0, 0), 16, Ipv4Addr::new(172, 20, 0, 1))),
+            false,
+        );
         let e = allocate(&n, &[], vec![]).unwrap();
-        assert_eq!((e.ip_address.as_str(), e.ip_prefix_len, e.mac_address.as_str(), e.gateway.as_str()), ("172.20.0.2", 16, "02:42:ac:14:00:02", "172.20.0.1"));
+        assert_eq!(
+            (e.ip_address.as_str(), e.ip_prefix_len, e.mac_address.as_str(), e.gateway.as_str()),
+            ("172.20.0.2", 16, "02:42:ac:14:00:02", "172.20.0.1")
+        );
         let taken = [Ipv4Addr::new(172, 20, 0, 2), Ipv4Addr::new(172, 20, 0, 4)];
         assert_eq!(allocate(&n, &taken, vec![]).unwrap().ip_address, "172.20.0.3", "a freed address is reused first");
         assert!(overlaps(Ipv4Addr::new(172, 18, 0, 0), 16, Ipv4Addr::new(172, 18, 5, 0), 24));

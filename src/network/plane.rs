@@ -53,7 +53,12 @@ impl ContainerNet {
     /// The network of container `id`, with the host listeners published for it (the
     /// supervisor's; other processes of the container pass none).
     pub fn new(store: &Store, id: &str, published: BTreeMap<u16, Vec<TcpListener>>) -> Arc<ContainerNet> {
-        Arc::new(ContainerNet { store: store.clone(), id: id.to_string(), published: Mutex::new(published), records: Mutex::default() })
+        Arc::new(ContainerNet {
+            store: store.clone(),
+            id: id.to_string(),
+            published: Mutex::new(published),
+            records: Mutex::default(),
+        })
     }
 
     /// The container's record as it is now (`network connect` may change it while it runs).
@@ -83,7 +88,8 @@ impl ContainerNet {
     fn register(&self, port: u16, addr: SocketAddr) -> io::Result<()> {
         let dir = registry_dir(&self.store, &self.id);
         std::fs::create_dir_all(&dir)?;
-        atomic_write(&dir.join(port.to_string()), addr.to_string().as_bytes()).map_err(|e| io::Error::other(e.to_string()))
+        atomic_write(&dir.join(port.to_string()), addr.to_string().as_bytes())
+            .map_err(|e| io::Error::other(e.to_string()))
     }
 
     fn route(&self, me: &Container, ip: Ipv4Addr) -> io::Result<Route> {
@@ -105,10 +111,13 @@ impl ContainerNet {
                 return Ok(Route::Gateway);
             }
             let others = self.containers()?;
-            return Ok(match others.into_iter().find(|c| c.networks.get(name).is_some_and(|o| o.ip_address == ip.to_string())) {
-                Some(c) if alive(&c) => Route::Container(Box::new(c), own),
-                _ => Route::Fails(io::ErrorKind::HostUnreachable),
-            });
+            return Ok(
+                match others.into_iter().find(|c| c.networks.get(name).is_some_and(|o| o.ip_address == ip.to_string()))
+                {
+                    Some(c) if alive(&c) => Route::Container(Box::new(c), own),
+                    _ => Route::Fails(io::ErrorKind::HostUnreachable),
+                },
+            );
         }
         // Another skiff network: its bridge is isolated from ours, so packets go nowhere.
         let networks = super::list(&self.store).map_err(|e| io::Error::other(e.to_string()))?;
@@ -124,7 +133,11 @@ impl ContainerNet {
 
 /// The record of container `id` (in `dir`) from `cache`, read again if its file changed;
 /// `None` if it has no record (removed, or still being created).
-fn refresh(cache: &mut HashMap<String, (SystemTime, Container)>, id: &str, dir: &std::path::Path) -> io::Result<Option<Container>> {
+fn refresh(
+    cache: &mut HashMap<String, (SystemTime, Container)>,
+    id: &str,
+    dir: &std::path::Path,
+) -> io::Result<Option<Container>> {
     let p = dir.join("container.json");
     let Ok(mtime) = std::fs::metadata(&p).and_then(|m| m.modified()) else {
         cache.remove(id);
@@ -277,7 +290,10 @@ impl NetworkView for ContainerNet {
             return real_v4;
         }
         let ip = *real_v4.ip();
-        let endpoints: Vec<(Ipv4Addr, &super::Endpoint)> = super::in_join_order(&me.networks).into_iter().filter_map(|(_, e)| endpoint_ip(e).map(|a| (a, e))).collect();
+        let endpoints: Vec<(Ipv4Addr, &super::Endpoint)> = super::in_join_order(&me.networks)
+            .into_iter()
+            .filter_map(|(_, e)| endpoint_ip(e).map(|a| (a, e)))
+            .collect();
         if ip.is_loopback() && ip != Ipv4Addr::LOCALHOST {
             // A container's connection: its source stands for its address on a shared network.
             let o = ip.octets();
@@ -315,14 +331,17 @@ impl NetworkView for ContainerNet {
         }
         // Docker's embedded DNS: on user-defined networks, the names, aliases and short IDs
         // of the containers there (running ones); never on the default bridge.
-        let user_nets: Vec<&String> = me.networks.keys().filter(|n| !["bridge", "host", "none"].contains(&n.as_str())).collect();
+        let user_nets: Vec<&String> =
+            me.networks.keys().filter(|n| !["bridge", "host", "none"].contains(&n.as_str())).collect();
         let mut found = Vec::new();
         if !user_nets.is_empty() {
             let all = self.containers().unwrap_or_default();
             for net in user_nets {
                 for c in all.iter().filter(|c| c.id == me.id || alive(c)) {
                     let Some(e) = c.networks.get(net.as_str()) else { continue };
-                    let hit = c.name.eq_ignore_ascii_case(&want) || e.aliases.iter().any(|a| a.eq_ignore_ascii_case(&want)) || (want.len() >= 12 && c.id.starts_with(&want));
+                    let hit = c.name.eq_ignore_ascii_case(&want)
+                        || e.aliases.iter().any(|a| a.eq_ignore_ascii_case(&want))
+                        || (want.len() >= 12 && c.id.starts_with(&want));
                     if let (true, Some(ip)) = (hit, endpoint_ip(e)) {
                         if !found.contains(&ip) {
                             found.push(ip);
@@ -338,11 +357,17 @@ impl NetworkView for ContainerNet {
     }
 
     fn interfaces(&self) -> Vec<Interface> {
-        let mut out = vec![Interface { name: "lo".into(), ip: Ipv4Addr::LOCALHOST, prefix: 8, mac: "00:00:00:00:00:00".into() }];
+        let mut out =
+            vec![Interface { name: "lo".into(), ip: Ipv4Addr::LOCALHOST, prefix: 8, mac: "00:00:00:00:00:00".into() }];
         if let Ok(me) = self.me() {
             for (_, e) in super::in_join_order(&me.networks) {
                 if let Some(ip) = endpoint_ip(e) {
-                    out.push(Interface { name: format!("eth{}", out.len() - 1), ip, prefix: e.ip_prefix_len, mac: e.mac_address.clone() });
+                    out.push(Interface {
+                        name: format!("eth{}", out.len() - 1),
+                        ip,
+                        prefix: e.ip_prefix_len,
+                        mac: e.mac_address.clone(),
+                    });
                 }
             }
         }
@@ -366,7 +391,8 @@ fn host_resolve(name: &str) -> Vec<Ipv4Addr> {
     (name, 0)
         .to_socket_addrs()
         .map(|it| {
-            let mut v: Vec<Ipv4Addr> = it.filter_map(|a| if let SocketAddr::V4(a) = a { Some(*a.ip()) } else { None }).collect();
+            let mut v: Vec<Ipv4Addr> =
+                it.filter_map(|a| if let SocketAddr::V4(a) = a { Some(*a.ip()) } else { None }).collect();
             v.dedup();
             v
         })

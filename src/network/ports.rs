@@ -76,7 +76,13 @@ pub struct Published {
 /// Bind every requested port (and, with `publish_all`, every exposed one on a random port).
 /// `taken_by_others` gives the ports other running containers hold, to tell "allocated by a
 /// container" from "in use on the host" as Docker's errors do.
-pub fn bind(name: &str, bindings: &PortMap, exposed: &[String], publish_all: bool, taken_by_others: &dyn Fn() -> Vec<(String, u16)>) -> Result<Published> {
+pub fn bind(
+    name: &str,
+    bindings: &PortMap,
+    exposed: &[String],
+    publish_all: bool,
+    taken_by_others: &dyn Fn() -> Vec<(String, u16)>,
+) -> Result<Published> {
     let mut wanted = bindings.clone();
     if publish_all {
         for key in exposed {
@@ -87,10 +93,21 @@ pub fn bind(name: &str, bindings: &PortMap, exposed: &[String], publish_all: boo
     for (key, list) in &wanted {
         let (_, ctr_port) = port_key(key)?;
         for b in list {
-            let ip: Ipv4Addr = if b.host_ip.is_empty() { Ipv4Addr::UNSPECIFIED } else { b.host_ip.parse().map_err(|_| Error::Other(format!("Invalid ip address: {}", b.host_ip)))? };
-            let port: u16 = if b.host_port.is_empty() { 0 } else { b.host_port.parse().map_err(|_| Error::Other(format!("Invalid hostPort: {}", b.host_port)))? };
+            let ip: Ipv4Addr = if b.host_ip.is_empty() {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                b.host_ip.parse().map_err(|_| Error::Other(format!("Invalid ip address: {}", b.host_ip)))?
+            };
+            let port: u16 = if b.host_port.is_empty() {
+                0
+            } else {
+                b.host_port.parse().map_err(|_| Error::Other(format!("Invalid hostPort: {}", b.host_port)))?
+            };
             let l = TcpListener::bind((ip, port)).map_err(|e| {
-                let why = if taken_by_others().iter().any(|(hip, p)| *p == port && (hip == &ip.to_string() || hip == "0.0.0.0" || ip.is_unspecified())) {
+                let why = if taken_by_others()
+                    .iter()
+                    .any(|(hip, p)| *p == port && (hip == &ip.to_string() || hip == "0.0.0.0" || ip.is_unspecified()))
+                {
                     format!("Bind for {ip}:{port} failed: port is already allocated")
                 } else {
                     format!("Error starting userland proxy: listen tcp4 {ip}:{port}: bind: {}", bind_error(&e))
@@ -98,7 +115,10 @@ pub fn bind(name: &str, bindings: &PortMap, exposed: &[String], publish_all: boo
                 Error::Other(format!("driver failed programming external connectivity on endpoint {name}: {why}"))
             })?;
             let bound = l.local_addr().map_err(|e| Error::Other(e.to_string()))?;
-            out.ports.entry(key.clone()).or_default().push(PortBinding { host_ip: ip.to_string(), host_port: bound.port().to_string() });
+            out.ports
+                .entry(key.clone())
+                .or_default()
+                .push(PortBinding { host_ip: ip.to_string(), host_port: bound.port().to_string() });
             out.listeners.entry(ctr_port).or_default().push(l);
         }
     }
@@ -123,7 +143,9 @@ pub fn describe(ports: &PortMap, exposed: &[String]) -> String {
     let mut out = Vec::new();
     for k in keys {
         match ports.get(k) {
-            Some(list) if !list.is_empty() => out.extend(list.iter().map(|b| format!("{}:{}->{k}", b.host_ip, b.host_port))),
+            Some(list) if !list.is_empty() => {
+                out.extend(list.iter().map(|b| format!("{}:{}->{k}", b.host_ip, b.host_port)))
+            }
             _ => out.push(k.clone()),
         }
     }
@@ -137,7 +159,10 @@ mod tests {
     #[test]
     fn publish_specs_parse_as_docker_does() {
         let p = |s| parse_publish(s).map_err(|e| e.to_string());
-        assert_eq!(p("8080:80").unwrap(), ("80/tcp".into(), PortBinding { host_ip: "".into(), host_port: "8080".into() }));
+        assert_eq!(
+            p("8080:80").unwrap(),
+            ("80/tcp".into(), PortBinding { host_ip: "".into(), host_port: "8080".into() })
+        );
         assert_eq!(p("127.0.0.1:8081:80/tcp").unwrap().1.host_ip, "127.0.0.1");
         assert_eq!(p("3000").unwrap(), ("3000/tcp".into(), PortBinding::default()));
         assert_eq!(p("127.0.0.1::80").unwrap().1, PortBinding { host_ip: "127.0.0.1".into(), host_port: "".into() });

@@ -96,10 +96,7 @@ mod tests {
         .collect();
         let chain = Digest::chain(&diffs);
         assert_eq!(chain[0], diffs[0]);
-        assert_eq!(
-            chain[1].to_string(),
-            "sha256:565879c6effe6a013e0b2e492f182b40049f1c083fc582ef61e49a98dca23f7e"
-        );
+        assert_eq!(chain[1].to_string(), "sha256:565879c6effe6a013e0b2e492f182b40049f1c083fc582ef61e49a98dca23f7e");
     }
 
     #[test]

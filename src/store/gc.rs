@@ -78,7 +78,12 @@ impl Store {
     /// Delete `img` as [`Store::delete_image`] does, then its parents while each is
     /// untagged, has no other child and no container uses it (Docker prunes parents so).
     /// `used_images` are the image IDs containers use. Returns what each deletion removed.
-    pub fn delete_image_and_parents(&self, img: &Image, in_use: &BTreeSet<Digest>, used_images: &BTreeSet<Digest>) -> Result<Vec<Deleted>> {
+    pub fn delete_image_and_parents(
+        &self,
+        img: &Image,
+        in_use: &BTreeSet<Digest>,
+        used_images: &BTreeSet<Digest>,
+    ) -> Result<Vec<Deleted>> {
         let parent = self.parent(&img.id);
         let mut out = vec![self.delete_image(img, in_use)?];
         let mut next = parent;

@@ -82,7 +82,11 @@ impl Store {
         let name = r.to_string();
         let mut idx = self.index()?;
         let size = self.blob_size(m)?;
-        let old = idx.manifests.iter().find(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&name)).map(|d| d.digest.clone());
+        let old = idx
+            .manifests
+            .iter()
+            .find(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&name))
+            .map(|d| d.digest.clone());
         if old.as_ref() == Some(m) {
             return Ok(None);
         }
@@ -110,7 +114,12 @@ impl Store {
     /// The manifest a tag points at.
     pub fn lookup_tag(&self, r: &Reference) -> Result<Option<Digest>> {
         let name = r.to_string();
-        Ok(self.index()?.manifests.into_iter().find(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&name)).map(|d| d.digest))
+        Ok(self
+            .index()?
+            .manifests
+            .into_iter()
+            .find(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&name))
+            .map(|d| d.digest))
     }
 
     /// Tags of each manifest in the index, in index order.
@@ -155,7 +164,9 @@ impl Store {
                 }
             }
         }
-        Err(Error::NoSuchImage(Reference::parse(name).map(|r| r.with_default_tag().familiar()).unwrap_or_else(|_| name.to_string())))
+        Err(Error::NoSuchImage(
+            Reference::parse(name).map(|r| r.with_default_tag().familiar()).unwrap_or_else(|_| name.to_string()),
+        ))
     }
 
     /// The IDs of every image in the index.

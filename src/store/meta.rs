@@ -53,7 +53,10 @@ impl Store {
             if name.starts_with('.') {
                 continue;
             }
-            if let (Ok(child), Some(parent)) = (format!("sha256:{name}").parse::<Digest>(), fs::read_to_string(e.path()).ok().and_then(|t| t.trim().parse().ok())) {
+            if let (Ok(child), Some(parent)) = (
+                format!("sha256:{name}").parse::<Digest>(),
+                fs::read_to_string(e.path()).ok().and_then(|t| t.trim().parse().ok()),
+            ) {
                 out.push((child, parent));
             }
         }
@@ -95,7 +98,8 @@ impl Store {
 
     /// Forget what is kept about `id` (its image is being deleted). Caller holds the lock.
     pub(super) fn forget_image_meta(&self, id: &Digest) -> Result<()> {
-        let mut files = vec![self.parents_dir().join(id.hex()), self.root.join("meta/build").join(format!("{}.json", id.hex()))];
+        let mut files =
+            vec![self.parents_dir().join(id.hex()), self.root.join("meta/build").join(format!("{}.json", id.hex()))];
         if let Some(parent) = self.parent(id) {
             files.insert(0, self.children_dir(&parent).join(id.hex()));
         }

@@ -16,8 +16,8 @@ mod meta;
 
 pub use gc::Deleted;
 pub use images::{Image, ImageSummary};
-pub use layers::{LayerInfo, LayerMeta};
 pub(crate) use layers::make_writable;
+pub use layers::{LayerInfo, LayerMeta};
 
 use crate::error::{IoContext, Result};
 use std::fs;

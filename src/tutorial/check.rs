@@ -32,14 +32,7 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: `{}`: {}",
-            self.path.display(),
-            self.line,
-            self.command,
-            self.message
-        )
+        write!(f, "{}:{}: `{}`: {}", self.path.display(), self.line, self.command, self.message)
     }
 }
 
@@ -75,48 +68,31 @@ pub fn compare(step: &Step, outcome: &Outcome, timeout_secs: f64) -> Result<(), 
             outcome.exit,
             indent(&outcome.output)
         )),
-        (false, Err(m)) => Err(format!(
-            "exit code differs (expected {}, got {}) and output differs:\n{m}",
-            step.exit, outcome.exit
-        )),
+        (false, Err(m)) => {
+            Err(format!("exit code differs (expected {}, got {}) and output differs:\n{m}", step.exit, outcome.exit))
+        }
     }
 }
 
 /// Runs all items of a tutorial in order (writing files, running non-skipped steps) and checks each step.
 pub fn check(tutorial: &Tutorial, runner: &mut Runner) -> Result<Report, Failure> {
     let mut report = Report::default();
-    let fail = |line: usize, command: String, message: String| Failure {
-        path: tutorial.path.clone(),
-        line,
-        command,
-        message,
-    };
+    let fail =
+        |line: usize, command: String, message: String| Failure { path: tutorial.path.clone(), line, command, message };
     for item in &tutorial.items {
         match item {
             Item::Prose(_) => {}
-            Item::File {
-                name,
-                content,
-                line,
-            } => {
-                runner.write_file(name, content).map_err(|e| {
-                    fail(
-                        *line,
-                        format!("file path={name}"),
-                        format!("cannot write the file: {e}"),
-                    )
-                })?;
+            Item::File { name, content, line } => {
+                runner
+                    .write_file(name, content)
+                    .map_err(|e| fail(*line, format!("file path={name}"), format!("cannot write the file: {e}")))?;
                 report.files += 1;
             }
             Item::Step(step) if step.skip => report.skipped += 1,
             Item::Step(step) => {
-                let outcome = runner.run(step).map_err(|e| {
-                    fail(
-                        step.line,
-                        step.summary(),
-                        format!("cannot run the command: {e}"),
-                    )
-                })?;
+                let outcome = runner
+                    .run(step)
+                    .map_err(|e| fail(step.line, step.summary(), format!("cannot run the command: {e}")))?;
                 compare(step, &outcome, runner.timeout.as_secs_f64())
                     .map_err(|m| fail(step.line, step.summary(), m))?;
                 report.steps += 1;
@@ -136,7 +112,11 @@ pub(crate) mod tests {
     pub(crate) fn fake_skiff(dir: &Path) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
         let path = dir.join("skiff");
-        std::fs::write(&path, "#!/bin/sh\necho \"args: $*\"\n[ -n \"$ERR\" ] && echo \"err: $ERR\" >&2\nexit ${CODE:-0}\n").unwrap();
+        std::fs::write(
+            &path,
+            "#!/bin/sh\necho \"args: $*\"\n[ -n \"$ERR\" ] && echo \"err: $ERR\" >&2\nexit ${CODE:-0}\n",
+        )
+        .unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path
     }
@@ -149,14 +129,7 @@ pub(crate) mod tests {
         let mut r = Runner::new(fake_skiff(dir.path())).unwrap();
         let t = parse(Path::new("tutorials/00-fake.md"), GOOD).unwrap();
         let report = check(&t, &mut r).unwrap();
-        assert_eq!(
-            report,
-            Report {
-                steps: 7,
-                skipped: 1,
-                files: 1
-            }
-        );
+        assert_eq!(report, Report { steps: 7, skipped: 1, files: 1 });
     }
 
     #[test]
@@ -200,12 +173,11 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut r = Runner::new(fake_skiff(dir.path())).unwrap();
         r.timeout = std::time::Duration::from_millis(200);
-        let t = parse(
-            Path::new("t.md"),
-            "```console\n$ echo start; sleep 20\nstart\n```\n",
-        )
-        .unwrap();
+        let t = parse(Path::new("t.md"), "```console\n$ echo start; sleep 20\nstart\n```\n").unwrap();
         let f = check(&t, &mut r).unwrap_err();
-        assert_eq!(f.to_string(), "t.md:2: `echo start; sleep 20`: timed out after 0.2s and was killed; output so far:\n    start\n");
+        assert_eq!(
+            f.to_string(),
+            "t.md:2: `echo start; sleep 20`: timed out after 0.2s and was killed; output so far:\n    start\n"
+        );
     }
 }

@@ -100,18 +100,9 @@ pub fn matches(expected: &[String], actual: &str) -> Result<(), Mismatch> {
         }
         return Ok(());
     }
-    let actual_at = (0..=m)
-        .rev()
-        .find(|&j| (0..=n).any(|i| reach[i][j]))
-        .unwrap_or(0);
+    let actual_at = (0..=m).rev().find(|&j| (0..=n).any(|i| reach[i][j])).unwrap_or(0);
     let expected_at = (0..=n).rev().find(|&i| reach[i][actual_at]).unwrap_or(0);
-    Err(Mismatch {
-        expected: pats,
-        actual: lines,
-        expected_at,
-        actual_at,
-        note: None,
-    })
+    Err(Mismatch { expected: pats, actual: lines, expected_at, actual_at, note: None })
 }
 
 /// Lines around `at` with 1-based numbers, `>` marking line `at`.
@@ -143,12 +134,7 @@ impl fmt::Display for Mismatch {
             writeln!(f, "{note}")?;
         }
         writeln!(f, "expected:")?;
-        listing(
-            f,
-            &self.expected,
-            self.expected_at,
-            "end of expected output",
-        )?;
+        listing(f, &self.expected, self.expected_at, "end of expected output")?;
         writeln!(f, "actual:")?;
         listing(f, &self.actual, self.actual_at, "end of output")?;
         if self.note.is_none() {
@@ -161,16 +147,12 @@ impl fmt::Display for Mismatch {
                     self.expected_at + 1,
                     self.actual_at + 1
                 ),
-                (Some(e), None) => write!(
-                    f,
-                    "first difference: the output ended, expected line {} `{e}`",
-                    self.expected_at + 1
-                ),
-                (None, Some(a)) => write!(
-                    f,
-                    "first difference: actual line {} `{a}` is more than was expected",
-                    self.actual_at + 1
-                ),
+                (Some(e), None) => {
+                    write!(f, "first difference: the output ended, expected line {} `{e}`", self.expected_at + 1)
+                }
+                (None, Some(a)) => {
+                    write!(f, "first difference: actual line {} `{a}` is more than was expected", self.actual_at + 1)
+                }
                 (None, None) => Ok(()),
             }?;
         }
@@ -204,11 +186,7 @@ mod tests {
             ("a[..]c", "abcd", false),
             ("ab[..]bc", "abc", false),
             ("[..] seconds ago [..]", "3 seconds ago Up", true),
-            (
-                "CONTAINER ID[..]NAMES",
-                "CONTAINER ID   IMAGE   NAMES",
-                true,
-            ),
+            ("CONTAINER ID[..]NAMES", "CONTAINER ID   IMAGE   NAMES", true),
             ("[..]x[..]y[..]", "..x..y..", true),
             ("[..]x[..]y[..]", "..y..x..", false),
             ("[..]a[..]a", "a", false),
@@ -257,11 +235,7 @@ mod tests {
         type Case<'a> = (&'a [&'a str], &'a str, usize, usize, &'a [&'a str]);
         let cases: &[Case] = &[
             (
-                &[
-                    "Unable to find image 'busybox:latest' locally",
-                    "[..]",
-                    "hello",
-                ],
+                &["Unable to find image 'busybox:latest' locally", "[..]", "hello"],
                 "Unable to find image 'busybox:latest' locally\nlatest: Pulling\nhelo\n",
                 2,
                 2,
@@ -271,55 +245,21 @@ mod tests {
                     "first difference: expected line 3 `hello`, actual line 3 `helo`",
                 ],
             ),
-            (
-                &["a", "b"],
-                "a\n",
-                1,
-                1,
-                &[
-                    "  >      (end of output)",
-                    "the output ended, expected line 2 `b`",
-                ],
-            ),
+            (&["a", "b"], "a\n", 1, 1, &["  >      (end of output)", "the output ended, expected line 2 `b`"]),
             (
                 &["a"],
                 "a\nextra\n",
                 1,
                 1,
-                &[
-                    "(end of expected output)",
-                    "actual line 2 `extra` is more than was expected",
-                ],
+                &["(end of expected output)", "actual line 2 `extra` is more than was expected"],
             ),
-            (
-                &["a", "...", "z"],
-                "a\nb\nc\n",
-                2,
-                3,
-                &["expected line 3 `z`"],
-            ),
-            (
-                &["x"],
-                "",
-                0,
-                0,
-                &["expected:\n  >    1 | x\nactual:\n  >      (end of output)\n"],
-            ),
-            (
-                &["a", "[no newline at end of output]"],
-                "a\n",
-                1,
-                1,
-                &["expected no newline at the end"],
-            ),
+            (&["a", "...", "z"], "a\nb\nc\n", 2, 3, &["expected line 3 `z`"]),
+            (&["x"], "", 0, 0, &["expected:\n  >    1 | x\nactual:\n  >      (end of output)\n"]),
+            (&["a", "[no newline at end of output]"], "a\n", 1, 1, &["expected no newline at the end"]),
         ];
         for (exp, act, e_at, a_at, frags) in cases {
             let m = matches(&v(exp), act).unwrap_err();
-            assert_eq!(
-                (m.expected_at, m.actual_at),
-                (*e_at, *a_at),
-                "{exp:?} vs {act:?}"
-            );
+            assert_eq!((m.expected_at, m.actual_at), (*e_at, *a_at), "{exp:?} vs {act:?}");
             let text = m.to_string();
             for frag in *frags {
                 assert!(text.contains(frag), "{frag:?} not in:\n{text}");

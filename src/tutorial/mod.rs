@@ -38,9 +38,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use check::{check, compare, Failure, Report};
-pub use matching::{
-    line_matches, matches, output_lines, Mismatch, ANY_LINES, ANY_TEXT, NO_NEWLINE,
-};
+pub use matching::{line_matches, matches, output_lines, Mismatch, ANY_LINES, ANY_TEXT, NO_NEWLINE};
 pub use parse::{parse, Item, ParseError, Step, Tutorial};
 pub use rewrite::{merge, rewrite};
 pub use runner::{shell_quote, Outcome, Runner};
@@ -52,9 +50,7 @@ pub fn find(dir: &Path) -> io::Result<Vec<PathBuf>> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
         let is_md = path.extension().is_some_and(|e| e == "md");
-        let is_readme = path
-            .file_stem()
-            .is_some_and(|s| s.eq_ignore_ascii_case("readme"));
+        let is_readme = path.file_stem().is_some_and(|s| s.eq_ignore_ascii_case("readme"));
         if is_md && !is_readme && path.is_file() {
             found.push(path);
         }
@@ -109,11 +105,8 @@ mod tests {
             fs::write(dir.path().join(name), "# x\n").unwrap();
         }
         fs::create_dir(dir.path().join("03-dir.md")).unwrap();
-        let names: Vec<String> = find(dir.path())
-            .unwrap()
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let names: Vec<String> =
+            find(dir.path()).unwrap().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["01-x.md", "02-a.md", "10-b.md"]);
     }
 
@@ -123,30 +116,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let skiff = check::tests::fake_skiff(dir.path());
         let path = dir.path().join("01-t.md");
-        fs::write(
-            &path,
-            "# T\n```console\n$ skiff version\nargs: version\n```\n",
-        )
-        .unwrap();
+        fs::write(&path, "# T\n```console\n$ skiff version\nargs: version\n```\n").unwrap();
         // SKIFF_TUTORIAL is not set in unit tests (rewrite is covered in rewrite.rs)
         if !overwrite_requested() {
-            assert_eq!(
-                verify(&path, &skiff).unwrap(),
-                Verified::Checked(Report {
-                    steps: 1,
-                    skipped: 0,
-                    files: 0
-                })
-            );
+            assert_eq!(verify(&path, &skiff).unwrap(), Verified::Checked(Report { steps: 1, skipped: 0, files: 0 }));
             fs::write(&path, "# T\n```console\n$ skiff version\nargs: nope\n```\n").unwrap();
             let err = verify(&path, &skiff).unwrap_err().to_string();
-            assert!(
-                err.starts_with(&format!(
-                    "{}:3: `skiff version`: output differs",
-                    path.display()
-                )),
-                "{err}"
-            );
+            assert!(err.starts_with(&format!("{}:3: `skiff version`: output differs", path.display())), "{err}");
         }
     }
 }

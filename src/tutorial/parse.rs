@@ -128,18 +128,10 @@ fn file_path_attr(info: &str) -> Option<String> {
 /// Parses a tutorial. Errors name `path:line`.
 pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
     let source = text.replace("\r\n", "\n");
-    let err = |line: usize, message: String| ParseError {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
+    let err = |line: usize, message: String| ParseError { path: path.to_path_buf(), line, message };
     let lines: Vec<&str> = source.split('\n').collect();
     // `split` yields a final "" after a trailing newline: not a line of its own.
-    let nlines = if source.ends_with('\n') {
-        lines.len() - 1
-    } else {
-        lines.len()
-    };
+    let nlines = if source.ends_with('\n') { lines.len() - 1 } else { lines.len() };
 
     let mut items = Vec::new();
     let mut prose = String::new();
@@ -169,10 +161,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
                 continue;
             }
             if let Some(at) = pending_skip {
-                return Err(err(
-                    at,
-                    "`<!-- skip -->` must come right before a ```console block".into(),
-                ));
+                return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
             }
             if title.is_none() {
                 if let Some(t) = line.strip_prefix("# ") {
@@ -190,10 +179,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
             end += 1;
         }
         if end >= nlines {
-            return Err(err(
-                lineno,
-                format!("unclosed code block (opened with `{}`)", line.trim()),
-            ));
+            return Err(err(lineno, format!("unclosed code block (opened with `{}`)", line.trim())));
         }
         let lang = fence.info.split_whitespace().next().unwrap_or("");
         let body: Vec<(usize, &str)> = (i + 1..end).map(|k| (k + 1, lines[k])).collect();
@@ -207,28 +193,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
             }
             "file" => {
                 if let Some(at) = pending_skip {
-                    return Err(err(
-                        at,
-                        "`<!-- skip -->` must come right before a ```console block".into(),
-                    ));
+                    return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
                 }
                 let name = file_path_attr(fence.info).unwrap_or_default();
                 if name.is_empty() {
-                    return Err(err(
-                        lineno,
-                        "a ```file block needs `path=NAME`, e.g. ```file path=Dockerfile".into(),
-                    ));
+                    return Err(err(lineno, "a ```file block needs `path=NAME`, e.g. ```file path=Dockerfile".into()));
                 }
                 let p = Path::new(&name);
-                if p.is_absolute()
-                    || p.components()
-                        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-                {
+                if p.is_absolute() || p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
                     return Err(err(
                         lineno,
-                        format!(
-                            "file path `{name}` must be relative and stay in the working directory"
-                        ),
+                        format!("file path `{name}` must be relative and stay in the working directory"),
                     ));
                 }
                 flush(&mut prose, &mut items);
@@ -237,18 +212,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
                     content.push_str(l);
                     content.push('\n');
                 }
-                items.push(Item::File {
-                    name,
-                    content,
-                    line: lineno,
-                });
+                items.push(Item::File { name, content, line: lineno });
             }
             _ => {
                 if let Some(at) = pending_skip {
-                    return Err(err(
-                        at,
-                        "`<!-- skip -->` must come right before a ```console block".into(),
-                    ));
+                    return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
                 }
                 for l in &lines[i..=end] {
                     prose.push_str(l);
@@ -259,23 +227,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
         i = end + 1;
     }
     if let Some(at) = pending_skip {
-        return Err(err(
-            at,
-            "`<!-- skip -->` must come right before a ```console block".into(),
-        ));
+        return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
     }
     flush(&mut prose, &mut items);
-    let title = title.unwrap_or_else(|| {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
-    Ok(Tutorial {
-        path: path.to_path_buf(),
-        title,
-        items,
-        source,
-    })
+    let title = title.unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    Ok(Tutorial { path: path.to_path_buf(), title, items, source })
 }
 
 fn command_start(line: &str) -> Option<&str> {
@@ -303,10 +259,7 @@ fn parse_console(body: &[(usize, &str)], skip: bool) -> Result<Vec<Step>, (usize
             }
             return Err((
                 lineno,
-                format!(
-                    "expected a `$ command` line in a ```console block, found `{}`",
-                    text.trim_end()
-                ),
+                format!("expected a `$ command` line in a ```console block, found `{}`", text.trim_end()),
             ));
         };
         if first.trim().is_empty() {
@@ -317,10 +270,7 @@ fn parse_console(body: &[(usize, &str)], skip: bool) -> Result<Vec<Step>, (usize
         i += 1;
         while last.ends_with('\\') {
             let Some(&(_, next)) = body.get(i) else {
-                return Err((
-                    lineno,
-                    "the command ends with `\\` but the block ends".into(),
-                ));
+                return Err((lineno, "the command ends with `\\` but the block ends".into()));
             };
             last = next.trim_end().to_string();
             command.push('\n');
@@ -330,19 +280,12 @@ fn parse_console(body: &[(usize, &str)], skip: bool) -> Result<Vec<Step>, (usize
         for (delim, strip_tabs) in heredoc_delimiters(&command) {
             loop {
                 let Some(&(_, next)) = body.get(i) else {
-                    return Err((
-                        lineno,
-                        format!("here-document not ended by a `{delim}` line"),
-                    ));
+                    return Err((lineno, format!("here-document not ended by a `{delim}` line")));
                 };
                 command.push('\n');
                 command.push_str(next);
                 i += 1;
-                let candidate = if strip_tabs {
-                    next.trim_start_matches('\t')
-                } else {
-                    next
-                };
+                let candidate = if strip_tabs { next.trim_start_matches('\t') } else { next };
                 if candidate.trim_end() == delim {
                     break;
                 }
@@ -369,12 +312,7 @@ fn parse_console(body: &[(usize, &str)], skip: bool) -> Result<Vec<Step>, (usize
                 if exit.is_some() {
                     break;
                 }
-                exit = Some(code.map_err(|_| {
-                    (
-                        l,
-                        format!("bad exit marker `{}`: use `[exit N]`", text.trim()),
-                    )
-                })?);
+                exit = Some(code.map_err(|_| (l, format!("bad exit marker `{}`: use `[exit N]`", text.trim())))?);
             } else {
                 break;
             }
@@ -382,10 +320,7 @@ fn parse_console(body: &[(usize, &str)], skip: bool) -> Result<Vec<Step>, (usize
         }
         for &(l, text) in &out {
             if exit_marker(text).is_some() || text.trim() == super::NO_NEWLINE {
-                return Err((
-                    l,
-                    format!("`{}` must be the last line of a step's output", text.trim()),
-                ));
+                return Err((l, format!("`{}` must be the last line of a step's output", text.trim())));
             }
         }
         let mut expected: Vec<String> = out.iter().map(|(_, l)| l.to_string()).collect();
@@ -490,10 +425,7 @@ mod tests {
     use super::*;
 
     fn steps(t: &Tutorial) -> Vec<&Step> {
-        t.items
-            .iter()
-            .filter_map(|i| if let Item::Step(s) = i { Some(s) } else { None })
-            .collect()
+        t.items.iter().filter_map(|i| if let Item::Step(s) = i { Some(s) } else { None }).collect()
     }
 
     fn p(text: &str) -> Tutorial {
@@ -503,14 +435,7 @@ mod tests {
     #[test]
     fn parses_steps() {
         // (markdown, [(line, command, expected, exit, skip, output_lines)])
-        type Want = (
-            usize,
-            &'static str,
-            &'static [&'static str],
-            i32,
-            bool,
-            Range<usize>,
-        );
+        type Want = (usize, &'static str, &'static [&'static str], i32, bool, Range<usize>);
         let cases: &[(&str, &[Want])] = &[
             (
                 "# T\n\n```console\n$ skiff run --rm busybox echo hello\nUnable to find image 'busybox:latest' locally\n[..]\nhello\n$ skiff run --rm busybox sh -c 'exit 3'\n[exit 3]\n```\n",
@@ -556,11 +481,7 @@ mod tests {
             for (s, w) in got.iter().zip(want.iter()) {
                 assert_eq!(s.line, w.0, "{md}");
                 assert_eq!(s.command, w.1, "{md}");
-                assert_eq!(
-                    s.expected,
-                    w.2.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
-                    "{md}"
-                );
+                assert_eq!(s.expected, w.2.iter().map(|x| x.to_string()).collect::<Vec<_>>(), "{md}");
                 assert_eq!(s.exit, w.3, "{md}");
                 assert_eq!(s.skip, w.4, "{md}");
                 assert_eq!(s.output_lines, w.5, "{md}");
@@ -589,14 +510,7 @@ mod tests {
                 line: 11
             }
         );
-        assert_eq!(
-            t.items[2],
-            Item::File {
-                name: "my file".into(),
-                content: String::new(),
-                line: 15
-            }
-        );
+        assert_eq!(t.items[2], Item::File { name: "my file".into(), content: String::new(), line: 15 });
         assert_eq!(t.items[3], Item::Prose("more\n".into()));
         assert!(matches!(&t.items[4], Item::Step(s) if s.command == "ls" && s.line == 19));
         assert_eq!(t.source, md);
@@ -609,11 +523,7 @@ mod tests {
         let cases: &[(&str, usize, &str)] = &[
             ("x\n```console\nhello\n```\n", 3, "expected a `$ command`"),
             ("```console\n$ ls\n", 1, "unclosed code block"),
-            (
-                "```console\n$ ls\n[exit 1]\nmore\n```\n",
-                3,
-                "must be the last line",
-            ),
+            ("```console\n$ ls\n[exit 1]\nmore\n```\n", 3, "must be the last line"),
             ("```console\n$ ls\n[exit x]\n```\n", 3, "bad exit marker"),
             ("```console\n$ echo \\\n```\n", 2, "ends with `\\`"),
             ("```console\n$ cat <<EOF\nhi\n```\n", 2, "here-document"),

@@ -53,25 +53,13 @@ pub fn rewrite(tutorial: &Tutorial, runner: &mut Runner) -> io::Result<String> {
 /// Replaces 1-based half-open line ranges (in order, not overlapping) of `source`.
 fn splice(source: &str, replacements: &[(std::ops::Range<usize>, Vec<String>)]) -> String {
     let ends_nl = source.ends_with('\n');
-    let body = if ends_nl {
-        &source[..source.len() - 1]
-    } else {
-        source
-    };
-    let lines: Vec<&str> = if source.is_empty() {
-        Vec::new()
-    } else {
-        body.split('\n').collect()
-    };
+    let body = if ends_nl { &source[..source.len() - 1] } else { source };
+    let lines: Vec<&str> = if source.is_empty() { Vec::new() } else { body.split('\n').collect() };
     let mut out: Vec<String> = Vec::new();
     let mut cursor = 0; // 0-based index of the next source line to copy
     for (range, new) in replacements {
         let (start, end) = (range.start - 1, range.end - 1);
-        out.extend(
-            lines[cursor..start.min(lines.len())]
-                .iter()
-                .map(|s| s.to_string()),
-        );
+        out.extend(lines[cursor..start.min(lines.len())].iter().map(|s| s.to_string()));
         out.extend(new.iter().cloned());
         cursor = end.min(lines.len());
     }
@@ -98,11 +86,7 @@ fn literal(line: &str) -> String {
 pub fn merge(old: &[String], actual: &str) -> Vec<String> {
     const ABSORB: u32 = 1;
     const EDIT: u32 = 100;
-    let pats: Vec<&str> = old
-        .iter()
-        .map(|l| l.trim_end())
-        .filter(|l| *l != NO_NEWLINE)
-        .collect();
+    let pats: Vec<&str> = old.iter().map(|l| l.trim_end()).filter(|l| *l != NO_NEWLINE).collect();
     let lines = output_lines(actual);
     let (n, m) = (pats.len(), lines.len());
     let is_any = |i: usize| pats[i] == ANY_LINES;
@@ -127,11 +111,7 @@ pub fn merge(old: &[String], actual: &str) -> Vec<String> {
                 } else {
                     best = best.min(EDIT + cost[i + 1][j]); // drop pats[i]
                     if j < m {
-                        let step = if line_matches(pats[i], &lines[j]) {
-                            0
-                        } else {
-                            EDIT
-                        };
+                        let step = if line_matches(pats[i], &lines[j]) { 0 } else { EDIT };
                         best = best.min(step + cost[i + 1][j + 1]); // keep or substitute
                     }
                 }
@@ -181,52 +161,26 @@ mod tests {
         let cases: &[(&[&str], &str, &[&str])] = &[
             (&[], "a\nb\n", &["a", "b"]),
             (&["x"], "", &[]),
-            (
-                &["a", "[..]", "hello"],
-                "a\npulling\nhello2\n",
-                &["a", "[..]", "hello2"],
-            ),
-            (
-                &["...", "hello"],
-                "pull 1\npull 2\nhello2\n",
-                &["...", "hello2"],
-            ),
-            (
-                &["ID[..]", "...", "end"],
-                "ID 123\nx\ny\nfinish\n",
-                &["ID[..]", "...", "finish"],
-            ),
-            (
-                &["Created [..] ago", "old"],
-                "Created 3s ago\nnew\nnewer\n",
-                &["Created [..] ago", "new", "newer"],
-            ),
+            (&["a", "[..]", "hello"], "a\npulling\nhello2\n", &["a", "[..]", "hello2"]),
+            (&["...", "hello"], "pull 1\npull 2\nhello2\n", &["...", "hello2"]),
+            (&["ID[..]", "...", "end"], "ID 123\nx\ny\nfinish\n", &["ID[..]", "...", "finish"]),
+            (&["Created [..] ago", "old"], "Created 3s ago\nnew\nnewer\n", &["Created [..] ago", "new", "newer"]),
             (&["a", "b", "c"], "a\nc\n", &["a", "c"]),
             (&["...", "z", "..."], "z\n", &["...", "z", "..."]),
-            (
-                &[],
-                "$ not a command\n```\n",
-                &["[..] not a command", "[..]``"],
-            ),
+            (&[], "$ not a command\n```\n", &["[..] not a command", "[..]``"]),
             (&["a", "[no newline at end of output]"], "b", &["b"]),
         ];
         for (old, actual, want) in cases {
             let got = merge(&v(old), actual);
             assert_eq!(got, v(want), "{old:?} / {actual:?}");
-            assert!(
-                matches(&got, actual).is_ok(),
-                "{got:?} must match {actual:?}"
-            );
+            assert!(matches(&got, actual).is_ok(), "{got:?} must match {actual:?}");
         }
     }
 
     #[test]
     fn splices_lines() {
         let src = "l1\nl2\nl3\nl4\n";
-        assert_eq!(
-            splice(src, &[(2..3, v(&["A", "B"])), (4..4, v(&["C"]))]),
-            "l1\nA\nB\nl3\nC\nl4\n"
-        );
+        assert_eq!(splice(src, &[(2..3, v(&["A", "B"])), (4..4, v(&["C"]))]), "l1\nA\nB\nl3\nC\nl4\n");
         assert_eq!(splice(src, &[(5..5, v(&["end"]))]), "l1\nl2\nl3\nl4\nend\n");
         assert_eq!(splice("x", &[(1..2, v(&[]))]), "");
     }

@@ -54,9 +54,16 @@ impl Drop for Runner {
         if !self.owns_root {
             return;
         }
-        let run = |args: &[&str]| std::process::Command::new(&self.skiff).args(args).env("SKIFF_ROOT", &self.root).stdin(std::process::Stdio::null()).output();
+        let run = |args: &[&str]| {
+            std::process::Command::new(&self.skiff)
+                .args(args)
+                .env("SKIFF_ROOT", &self.root)
+                .stdin(std::process::Stdio::null())
+                .output()
+        };
         if let Ok(out) = run(&["ps", "-a", "-q", "--no-trunc"]) {
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
+            let ids: Vec<String> =
+                String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
             if !ids.is_empty() {
                 let mut args = vec!["rm", "-f"];
                 args.extend(ids.iter().map(String::as_str));
@@ -188,9 +195,7 @@ impl Runner {
             match rx.recv_timeout(Duration::from_millis(20)) {
                 Ok(chunk) => output.extend_from_slice(&chunk),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(Duration::from_millis(5)),
             }
             if let Some(status) = child.try_wait()? {
                 break status;
@@ -217,11 +222,7 @@ impl Runner {
             }
         }
         let output = String::from_utf8_lossy(&output).replace("\r\n", "\n");
-        Ok(Outcome {
-            output,
-            exit: exit_code(&status),
-            timed_out,
-        })
+        Ok(Outcome { output, exit: exit_code(&status), timed_out })
     }
 }
 
@@ -258,10 +259,7 @@ fn kill_tree(child: &mut std::process::Child) {
 
 /// Quotes a string for sh (single quotes unless it is plainly safe).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b))
-    {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b)) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -281,11 +279,7 @@ mod tests {
             ("exit 3", "", 3),
             ("echo $GREETING", "hi\n", 0),
             ("printf 'a\\r\\nb'", "a\nb", 0),
-            (
-                "echo \"$SKIFF_ROOT\" | grep -c skiff-tutorial-root-",
-                "1\n",
-                0,
-            ),
+            ("echo \"$SKIFF_ROOT\" | grep -c skiff-tutorial-root-", "1\n", 0),
             ("echo \"$PATH\" | cut -d: -f1", "/nonexistent/bin\n", 0),
             ("pwd | grep -c skiff-tutorial-work-", "1\n", 0),
             ("cat <<EOF\nline $GREETING\nEOF", "line hi\n", 0),
@@ -298,17 +292,10 @@ mod tests {
         ];
         for (cmd, out, exit) in cases {
             let o = r.run_command(cmd).unwrap();
-            assert_eq!(
-                (o.output.as_str(), o.exit, o.timed_out),
-                (*out, *exit, false),
-                "{cmd}"
-            );
+            assert_eq!((o.output.as_str(), o.exit, o.timed_out), (*out, *exit, false), "{cmd}");
         }
         r.write_file("f/x.txt", "content\n").unwrap();
-        assert_eq!(
-            fs::read_to_string(r.workdir.join("sub/dir/f/x.txt")).unwrap(),
-            "content\n"
-        );
+        assert_eq!(fs::read_to_string(r.workdir.join("sub/dir/f/x.txt")).unwrap(), "content\n");
     }
 
     #[test]
@@ -319,10 +306,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
         let mut r = Runner::new(fake).unwrap();
-        assert_eq!(
-            r.run_command("skiff ps -a").unwrap().output,
-            "fake: ps -a\n"
-        );
+        assert_eq!(r.run_command("skiff ps -a").unwrap().output, "fake: ps -a\n");
         assert_eq!(r.run_command("skiff").unwrap().output, "fake: \n");
         assert_eq!(r.run_command("echo skiff").unwrap().output, "skiff\n");
 
@@ -333,11 +317,7 @@ mod tests {
         assert!(o.timed_out);
         assert_eq!(o.output, "before\n");
         assert_eq!(o.exit, 137);
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
     }
 
     #[test]

@@ -29,11 +29,7 @@ impl WalkResult {
             s.push_str(&format!(" ({} shown, not run)", self.skipped));
         }
         if self.quit {
-            s.push_str(&format!(
-                " (quit at step {} of {})",
-                self.run + self.skipped + 1,
-                self.total
-            ));
+            s.push_str(&format!(" (quit at step {} of {})", self.run + self.skipped + 1, self.total));
         }
         s
     }
@@ -49,11 +45,7 @@ pub fn walk(
     out: &mut dyn Write,
 ) -> io::Result<WalkResult> {
     let mut res = WalkResult {
-        total: tutorial
-            .items
-            .iter()
-            .filter(|i| matches!(i, Item::Step(_)))
-            .count(),
+        total: tutorial.items.iter().filter(|i| matches!(i, Item::Step(_))).count(),
         ..WalkResult::default()
     };
     let mut number = 0;
@@ -105,16 +97,10 @@ pub fn walk(
                 match compare(step, &outcome, runner.timeout.as_secs_f64()) {
                     Ok(()) => {
                         res.matched += 1;
-                        let exit = if step.exit != 0 {
-                            format!(" (exit code {})", step.exit)
-                        } else {
-                            String::new()
-                        };
+                        let exit = if step.exit != 0 { format!(" (exit code {})", step.exit) } else { String::new() };
                         writeln!(out, "✓ as the tutorial says{exit}\n")?;
                     }
-                    Err(why) => {
-                        writeln!(out, "✗ not what the tutorial says: {}\n", why.trim_end())?
-                    }
+                    Err(why) => writeln!(out, "✗ not what the tutorial says: {}\n", why.trim_end())?,
                 }
             }
         }
@@ -132,10 +118,7 @@ pub fn plain(md: &str) -> String {
         let trimmed = line.trim_start();
         if let Some(f) = &fence {
             if trimmed.starts_with(f.as_str())
-                && trimmed
-                    .trim_start_matches(f.chars().next().unwrap())
-                    .trim()
-                    .is_empty()
+                && trimmed.trim_start_matches(f.chars().next().unwrap()).trim().is_empty()
             {
                 fence = None;
             } else {
@@ -223,17 +206,11 @@ mod tests {
             ("## Sub part\n", "Sub part\n--------"),
             ("### Deep\n", "Deep"),
             ("Run **`skiff ps`** now.", "Run skiff ps now."),
-            (
-                "See [the docs](https://x.y/z) and ![pic](a.png).",
-                "See the docs (https://x.y/z) and pic.",
-            ),
+            ("See [the docs](https://x.y/z) and ![pic](a.png).", "See the docs (https://x.y/z) and pic."),
             ("<https://x>", "<https://x>"),
             ("a\n\n\n\nb\n\n", "a\n\nb"),
             ("<!-- note -->\ntext", "text"),
-            (
-                "```dockerfile\nFROM busybox\n\nCMD x\n```\nafter",
-                "    FROM busybox\n\n    CMD x\nafter",
-            ),
+            ("```dockerfile\nFROM busybox\n\nCMD x\n```\nafter", "    FROM busybox\n\n    CMD x\nafter"),
             ("#hashtag", "#hashtag"),
             ("[not a link] x", "[not a link] x"),
         ];

@@ -48,20 +48,11 @@ pub fn diff(upper: &Path, lowers: &[PathBuf]) -> io::Result<Vec<Change>> {
 }
 
 /// Diffs upper's directory `comps`, whose lower counterpart is merged from `lower_roots`.
-fn walk(
-    fs: &UnionFs,
-    comps: &[String],
-    lower_roots: &[usize],
-    out: &mut Vec<Change>,
-) -> io::Result<()> {
+fn walk(fs: &UnionFs, comps: &[String], lower_roots: &[usize], out: &mut Vec<Change>) -> io::Result<()> {
     let upper = &fs.roots[0];
     let vdir = super::path::canonical(comps);
     let mut names = vec![];
-    for entry in upper
-        .dir
-        .read_dir(upper.rel(comps))
-        .map_err(|e| ctx(e, &vdir))?
-    {
+    for entry in upper.dir.read_dir(upper.rel(comps)).map_err(|e| ctx(e, &vdir))? {
         let entry = entry.map_err(|e| ctx(e, &vdir))?;
         let is_dir = entry.file_type().map_err(|e| ctx(e, &vdir))?.is_dir();
         names.push((entry.file_name().to_string_lossy().into_owned(), is_dir));
@@ -78,11 +69,7 @@ fn walk(
         child.push(name.clone());
         let below = fs.lookup_in(child.clone(), lower_roots)?;
         let vpath = child_path(comps, &name);
-        out.push(if below.is_some() {
-            Change::Changed(vpath)
-        } else {
-            Change::Added(vpath)
-        });
+        out.push(if below.is_some() { Change::Changed(vpath) } else { Change::Added(vpath) });
         if is_dir {
             let opaque = upper.exists(&upper.rel(&child).join(OPAQUE));
             let roots = match below {

@@ -64,14 +64,7 @@ impl std::error::Error for FsError {}
 
 /// An error raised by skiff itself (not by the host).
 pub(crate) fn err(code: Code, path: &str, msg: &str) -> io::Error {
-    io::Error::new(
-        code.kind(),
-        FsError {
-            path: path.to_string(),
-            code,
-            msg: msg.to_string(),
-        },
-    )
+    io::Error::new(code.kind(), FsError { path: path.to_string(), code, msg: msg.to_string() })
 }
 
 /// Wraps a host error so it names the virtual path; keeps its kind and its code.
@@ -80,22 +73,12 @@ pub(crate) fn ctx(e: io::Error, path: &str) -> io::Error {
         return e;
     }
     let code = code_of(&e);
-    io::Error::new(
-        e.kind(),
-        FsError {
-            path: path.to_string(),
-            code,
-            msg: e.to_string(),
-        },
-    )
+    io::Error::new(e.kind(), FsError { path: path.to_string(), code, msg: e.to_string() })
 }
 
 /// The portable code of any io error (ours, or a raw host error).
 pub fn code_of(e: &io::Error) -> Code {
-    if let Some(fe) = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<FsError>())
-    {
+    if let Some(fe) = e.get_ref().and_then(|inner| inner.downcast_ref::<FsError>()) {
         return fe.code;
     }
     #[cfg(unix)]

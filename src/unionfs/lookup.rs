@@ -9,9 +9,7 @@ use std::time::UNIX_EPOCH;
 use cap_std::fs::{Dir, Metadata};
 
 use super::error::{ctx, err, Code};
-use super::path::{
-    canonical, child_path, ino_of, parse, MAX_LINKS, META_PREFIX, OPAQUE, WH_PREFIX,
-};
+use super::path::{canonical, child_path, ino_of, parse, MAX_LINKS, META_PREFIX, OPAQUE, WH_PREFIX};
 use super::{DirEntry, Kind, Layer, UnionFs};
 
 /// One host directory the view is made of: the upper dir, a lower layer, or a bind mount.
@@ -85,14 +83,7 @@ impl Root {
     fn stat_host(&self, rel: &Path) -> io::Result<Option<Metadata>> {
         match self.dir.symlink_metadata(rel) {
             Ok(md) => Ok(Some(md)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                Ok(None)
-            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -140,9 +131,7 @@ pub(crate) fn stat_of(md: &Metadata) -> Stat {
         size: md.len(),
         mtime,
         mtime_nsec,
-        nlink: cap_fs_ext::MetadataExt::nlink(md)
-            .try_into()
-            .unwrap_or(u32::MAX),
+        nlink: cap_fs_ext::MetadataExt::nlink(md).try_into().unwrap_or(u32::MAX),
     }
 }
 
@@ -204,10 +193,7 @@ impl UnionFs {
         if let Some(r) = self.mount_at(&comps) {
             return self.mount_node(comps, r).map(Some);
         }
-        let in_union = parent
-            .dir_roots
-            .first()
-            .is_none_or(|r| self.roots[*r].is_union());
+        let in_union = parent.dir_roots.first().is_none_or(|r| self.roots[*r].is_union());
         if in_union && name.starts_with(WH_PREFIX) {
             return Ok(None); // whiteouts and markers are never visible
         }
@@ -219,15 +205,8 @@ impl UnionFs {
     }
 
     /// Looks the last component of `comps` up in `roots` (the parent's merged roots, top first).
-    pub(crate) fn lookup_in(
-        &self,
-        comps: Vec<String>,
-        roots: &[usize],
-    ) -> io::Result<Option<Node>> {
-        let whiteout = format!(
-            "{WH_PREFIX}{}",
-            comps.last().map(String::as_str).unwrap_or("")
-        );
+    pub(crate) fn lookup_in(&self, comps: Vec<String>, roots: &[usize]) -> io::Result<Option<Node>> {
+        let whiteout = format!("{WH_PREFIX}{}", comps.last().map(String::as_str).unwrap_or(""));
         let mut node: Option<Node> = None;
         for (k, &r) in roots.iter().enumerate() {
             let root = &self.roots[r];
@@ -306,21 +285,13 @@ impl UnionFs {
                 }
                 continue;
             }
-            let child = self.child(cur, &c)?.ok_or_else(|| {
-                err(
-                    Code::NoEnt,
-                    &child_path(&cur.comps, &c),
-                    "no such file or directory",
-                )
-            })?;
+            let child = self
+                .child(cur, &c)?
+                .ok_or_else(|| err(Code::NoEnt, &child_path(&cur.comps, &c), "no such file or directory"))?;
             if child.kind == Kind::Symlink && (!pending.is_empty() || follow) {
                 links += 1;
                 if links > MAX_LINKS {
-                    return Err(err(
-                        Code::Loop,
-                        &child.vpath(),
-                        "too many levels of symbolic links",
-                    ));
+                    return Err(err(Code::Loop, &child.vpath(), "too many levels of symbolic links"));
                 }
                 let target = self.read_link_node(&child)?;
                 if target.is_empty() {
@@ -358,17 +329,12 @@ impl UnionFs {
 
     pub(crate) fn read_link_node(&self, node: &Node) -> io::Result<String> {
         let root = self.root_of(node)?;
-        let target = root
-            .dir
-            .read_link_contents(root.rel(&node.comps))
-            .map_err(|e| ctx(e, &node.vpath()))?;
+        let target = root.dir.read_link_contents(root.rel(&node.comps)).map_err(|e| ctx(e, &node.vpath()))?;
         Ok(target.to_string_lossy().into_owned())
     }
 
     pub(crate) fn root_of(&self, node: &Node) -> io::Result<&Root> {
-        node.root
-            .map(|r| &self.roots[r])
-            .ok_or_else(|| err(Code::Inval, &node.vpath(), "no backing directory"))
+        node.root.map(|r| &self.roots[r]).ok_or_else(|| err(Code::Inval, &node.vpath(), "no backing directory"))
     }
 
     /// Merged listing of directory `dir`: top layer wins, whiteouts and opaque dirs honoured,
@@ -380,11 +346,7 @@ impl UnionFs {
         for &r in &dir.dir_roots {
             let root = &self.roots[r];
             let mut whiteouts = vec![];
-            for entry in root
-                .dir
-                .read_dir(root.rel(&dir.comps))
-                .map_err(|e| ctx(e, &vpath))?
-            {
+            for entry in root.dir.read_dir(root.rel(&dir.comps)).map_err(|e| ctx(e, &vpath))? {
                 let entry = entry.map_err(|e| ctx(e, &vpath))?;
                 let Ok(name) = entry.file_name().into_string() else {
                     continue; // not representable in WASI (UTF-8 only)
@@ -400,15 +362,7 @@ impl UnionFs {
                 }
                 let kind = kind_of(entry.file_type().map_err(|e| ctx(e, &vpath))?);
                 let ino = ino_of(&child_path(&dir.comps, &name));
-                out.insert(
-                    name.clone(),
-                    DirEntry {
-                        name,
-                        kind,
-                        ino,
-                        layer: root.layer,
-                    },
-                );
+                out.insert(name.clone(), DirEntry { name, kind, ino, layer: root.layer });
             }
             hidden.extend(whiteouts); // they hide names of the layers below only
         }
@@ -417,11 +371,7 @@ impl UnionFs {
     }
 
     /// Mount points directly below `dir` (and directories leading to deeper ones) are listed.
-    fn add_mount_entries(
-        &self,
-        dir: &Node,
-        out: &mut BTreeMap<String, DirEntry>,
-    ) -> io::Result<()> {
+    fn add_mount_entries(&self, dir: &Node, out: &mut BTreeMap<String, DirEntry>) -> io::Result<()> {
         for (comps, r) in &self.mounts {
             if comps.len() <= dir.comps.len() || !comps.starts_with(&dir.comps) {
                 continue;
@@ -431,25 +381,9 @@ impl UnionFs {
             let layer = self.roots[*r].layer;
             if comps.len() == dir.comps.len() + 1 {
                 let kind = self.mount_node(comps.clone(), *r)?.kind;
-                out.insert(
-                    name.clone(),
-                    DirEntry {
-                        name,
-                        kind,
-                        ino,
-                        layer,
-                    },
-                );
+                out.insert(name.clone(), DirEntry { name, kind, ino, layer });
             } else if !out.contains_key(&name) {
-                out.insert(
-                    name.clone(),
-                    DirEntry {
-                        name,
-                        kind: Kind::Dir,
-                        ino,
-                        layer,
-                    },
-                );
+                out.insert(name.clone(), DirEntry { name, kind: Kind::Dir, ino, layer });
             }
         }
         Ok(())
@@ -457,17 +391,11 @@ impl UnionFs {
 
     /// The mount root whose target is exactly `comps` (the last one listed wins).
     pub(crate) fn mount_at(&self, comps: &[String]) -> Option<usize> {
-        self.mounts
-            .iter()
-            .rev()
-            .find(|(c, _)| c.as_slice() == comps)
-            .map(|(_, r)| *r)
+        self.mounts.iter().rev().find(|(c, _)| c.as_slice() == comps).map(|(_, r)| *r)
     }
 
     fn is_mount_ancestor(&self, comps: &[String]) -> bool {
-        self.mounts
-            .iter()
-            .any(|(c, _)| c.len() > comps.len() && c.starts_with(comps))
+        self.mounts.iter().any(|(c, _)| c.len() > comps.len() && c.starts_with(comps))
     }
 
     /// The layer reported for a node (a synthetic mount-parent reports its mount).
@@ -490,13 +418,7 @@ fn synthetic_dir(comps: Vec<String>) -> Node {
         comps,
         root: None,
         kind: Kind::Dir,
-        stat: Stat {
-            mode: S_IFDIR | 0o755,
-            size: 0,
-            mtime: 0,
-            mtime_nsec: 0,
-            nlink: 2,
-        },
+        stat: Stat { mode: S_IFDIR | 0o755, size: 0, mtime: 0, mtime_nsec: 0, nlink: 2 },
         dir_roots: vec![],
     }
 }

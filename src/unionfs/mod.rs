@@ -130,24 +130,12 @@ impl OpenOpts {
 
     /// Write: create + truncate (`>`).
     pub fn write() -> Self {
-        OpenOpts {
-            read: false,
-            write: true,
-            create: true,
-            truncate: true,
-            ..OpenOpts::read()
-        }
+        OpenOpts { read: false, write: true, create: true, truncate: true, ..OpenOpts::read() }
     }
 
     /// Append: create + append (`>>`).
     pub fn append() -> Self {
-        OpenOpts {
-            read: false,
-            write: true,
-            append: true,
-            create: true,
-            ..OpenOpts::read()
-        }
+        OpenOpts { read: false, write: true, append: true, create: true, ..OpenOpts::read() }
     }
 
     /// Anything that modifies the file, so needs it in a writable layer.
@@ -183,8 +171,7 @@ pub struct UnionFs {
 }
 
 fn open_root(path: &std::path::Path) -> io::Result<Dir> {
-    Dir::open_ambient_dir(path, cap_std::ambient_authority())
-        .map_err(|e| ctx(e, &path.display().to_string()))
+    Dir::open_ambient_dir(path, cap_std::ambient_authority()).map_err(|e| ctx(e, &path.display().to_string()))
 }
 
 impl UnionFs {
@@ -217,12 +204,7 @@ impl UnionFs {
                 break;
             }
         }
-        Ok(UnionFs {
-            roots,
-            root_dirs,
-            mounts: vec![],
-            write_lock: Mutex::new(()),
-        })
+        Ok(UnionFs { roots, root_dirs, mounts: vec![], write_lock: Mutex::new(()) })
     }
 
     /// Adds bind mounts: each source replaces its target path; writes go to the source
@@ -231,14 +213,9 @@ impl UnionFs {
         for (i, m) in mounts.into_iter().enumerate() {
             let p = parse(&m.target);
             if p.comps.is_empty() || p.comps.iter().any(|c| c == "..") {
-                return Err(err(
-                    Code::Inval,
-                    &m.target,
-                    "mount target must be an absolute path below /",
-                ));
+                return Err(err(Code::Inval, &m.target, "mount target must be an absolute path below /"));
             }
-            let md = std::fs::metadata(&m.source)
-                .map_err(|e| ctx(e, &m.source.display().to_string()))?;
+            let md = std::fs::metadata(&m.source).map_err(|e| ctx(e, &m.source.display().to_string()))?;
             let (dir, file_name) = if md.is_dir() {
                 (open_root(&m.source)?, None)
             } else {
@@ -266,19 +243,14 @@ impl UnionFs {
     /// The whole content of a file (symlinks followed).
     pub fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         let mut buf = vec![];
-        self.open(path, &OpenOpts::read())?
-            .read_to_end(&mut buf)
-            .map_err(|e| ctx(e, path))?;
+        self.open(path, &OpenOpts::read())?.read_to_end(&mut buf).map_err(|e| ctx(e, path))?;
         Ok(buf)
     }
 
     /// The first `n` bytes of a file (fewer if it is shorter): for `\0asm` / `#!` checks.
     pub fn read_head(&self, path: &str, n: usize) -> io::Result<Vec<u8>> {
         let mut buf = vec![];
-        self.open(path, &OpenOpts::read())?
-            .take(n as u64)
-            .read_to_end(&mut buf)
-            .map_err(|e| ctx(e, path))?;
+        self.open(path, &OpenOpts::read())?.take(n as u64).read_to_end(&mut buf).map_err(|e| ctx(e, path))?;
         Ok(buf)
     }
 
@@ -326,9 +298,7 @@ impl UnionFs {
     /// Convenience for the host: create or truncate `path` with `data`.
     pub fn write(&self, path: &str, data: &[u8]) -> io::Result<()> {
         use std::io::Write;
-        self.open(path, &OpenOpts::write())?
-            .write_all(data)
-            .map_err(|e| ctx(e, path))
+        self.open(path, &OpenOpts::write())?.write_all(data).map_err(|e| ctx(e, path))
     }
 
     fn meta_of(&self, node: &Node) -> Meta {
@@ -338,11 +308,7 @@ impl UnionFs {
             Kind::File => S_IFREG,
             Kind::Other => 0,
         };
-        let mode = if node.stat.mode & 0o170000 == 0 {
-            node.stat.mode | type_bits
-        } else {
-            node.stat.mode
-        };
+        let mode = if node.stat.mode & 0o170000 == 0 { node.stat.mode | type_bits } else { node.stat.mode };
         Meta {
             kind: node.kind,
             mode,
@@ -362,11 +328,6 @@ impl UnionFs {
             Some(r) => self.roots[r].host_path(&node.comps),
             None => PathBuf::new(),
         };
-        Resolved {
-            path: canonical(&node.comps),
-            layer: self.layer_of(node),
-            host_path,
-            kind: node.kind,
-        }
+        Resolved { path: canonical(&node.comps), layer: self.layer_of(node), host_path, kind: node.kind }
     }
 }

@@ -31,11 +31,7 @@ fn last(chain: &[Node]) -> &Node {
 /// Guests may not make names the union uses for its own bookkeeping.
 fn check_name(name: &str, vpath: &str) -> io::Result<()> {
     if name.starts_with(WH_PREFIX) {
-        return Err(err(
-            Code::Perm,
-            vpath,
-            "names starting with .wh. are reserved for whiteouts",
-        ));
+        return Err(err(Code::Perm, vpath, "names starting with .wh. are reserved for whiteouts"));
     }
     Ok(())
 }
@@ -46,9 +42,7 @@ fn set_mode(root: &Root, rel: &Path, mode: u32, is_dir: bool, vpath: &str) -> io
     use cap_std::fs::PermissionsExt;
     let keep = if is_dir { 0o700 } else { 0o600 };
     let perm = cap_std::fs::Permissions::from_mode((mode & 0o7777) | keep);
-    root.dir
-        .set_permissions(rel, perm)
-        .map_err(|e| ctx(e, vpath))
+    root.dir.set_permissions(rel, perm).map_err(|e| ctx(e, vpath))
 }
 
 #[cfg(not(unix))]
@@ -60,25 +54,17 @@ fn set_mode(_root: &Root, _rel: &Path, _mode: u32, _is_dir: bool, _vpath: &str) 
 fn make_symlink(root: &Root, target: &str, rel: &Path, vpath: &str) -> io::Result<()> {
     // symlink_contents: cap-std's `symlink` refuses absolute targets, which are fine for us
     // because we resolve them inside the container root.
-    root.dir
-        .symlink_contents(target, rel)
-        .map_err(|e| ctx(e, vpath))
+    root.dir.symlink_contents(target, rel).map_err(|e| ctx(e, vpath))
 }
 
 #[cfg(not(unix))]
 fn make_symlink(_root: &Root, _target: &str, _rel: &Path, vpath: &str) -> io::Result<()> {
-    Err(err(
-        Code::NotSup,
-        vpath,
-        "symbolic links are not supported on this host",
-    ))
+    Err(err(Code::NotSup, vpath, "symbolic links are not supported on this host"))
 }
 
 impl UnionFs {
     fn lock(&self) -> MutexGuard<'_, ()> {
-        self.write_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn upper(&self) -> &Root {
@@ -104,12 +90,7 @@ impl UnionFs {
 
     /// Does a lower layer have `name` in `parent`, so that removing it needs a whiteout?
     fn lower_has(&self, parent: &Node, name: &str) -> io::Result<bool> {
-        let lowers: Vec<usize> = parent
-            .dir_roots
-            .iter()
-            .copied()
-            .filter(|r| *r != UPPER)
-            .collect();
+        let lowers: Vec<usize> = parent.dir_roots.iter().copied().filter(|r| *r != UPPER).collect();
         let mut comps = parent.comps.clone();
         comps.push(name.to_string());
         Ok(self.lookup_in(comps, &lowers)?.is_some())
@@ -125,16 +106,11 @@ impl UnionFs {
             let rel = upper.rel(&node.comps);
             match upper.stat(&rel).map_err(|e| ctx(e, &node.vpath()))? {
                 Some(md) if md.is_dir() => continue,
-                Some(_) => {
-                    return Err(err(Code::NotDir, &node.vpath(), "not a directory in upper"))
-                }
+                Some(_) => return Err(err(Code::NotDir, &node.vpath(), "not a directory in upper")),
                 None => {}
             }
             let had_whiteout = self.remove_whiteout(&chain[i - 1], node.name())?;
-            upper
-                .dir
-                .create_dir(&rel)
-                .map_err(|e| ctx(e, &node.vpath()))?;
+            upper.dir.create_dir(&rel).map_err(|e| ctx(e, &node.vpath()))?;
             set_mode(upper, &rel, node.stat.mode, true, &node.vpath())?;
             if had_whiteout {
                 self.make_opaque(&rel, &node.vpath())?;
@@ -145,43 +121,24 @@ impl UnionFs {
 
     /// Removes `.wh.<name>` from the upper copy of `parent`; says whether there was one.
     fn remove_whiteout(&self, parent: &Node, name: &str) -> io::Result<bool> {
-        let rel = self
-            .upper()
-            .rel(&parent.comps)
-            .join(format!("{WH_PREFIX}{name}"));
+        let rel = self.upper().rel(&parent.comps).join(format!("{WH_PREFIX}{name}"));
         match self.upper().dir.remove_file(&rel) {
             Ok(()) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => Ok(false),
             Err(e) => Err(ctx(e, &child_path(&parent.comps, name))),
         }
     }
 
     /// Marks an upper dir opaque, so lower content of the same path stays hidden.
     fn make_opaque(&self, rel: &Path, vpath: &str) -> io::Result<()> {
-        self.upper()
-            .dir
-            .write(rel.join(OPAQUE), b"")
-            .map_err(|e| ctx(e, vpath))
+        self.upper().dir.write(rel.join(OPAQUE), b"").map_err(|e| ctx(e, vpath))
     }
 
     /// Records the deletion of `name` in `parent` (the parent chain is copied up first).
     fn write_whiteout(&self, chain: &[Node], name: &str) -> io::Result<()> {
         self.ensure_upper_dirs(chain)?;
-        let rel = self
-            .upper()
-            .rel(&last(chain).comps)
-            .join(format!("{WH_PREFIX}{name}"));
-        self.upper()
-            .dir
-            .write(rel, b"")
-            .map_err(|e| ctx(e, &child_path(&last(chain).comps, name)))
+        let rel = self.upper().rel(&last(chain).comps).join(format!("{WH_PREFIX}{name}"));
+        self.upper().dir.write(rel, b"").map_err(|e| ctx(e, &child_path(&last(chain).comps, name)))
     }
 
     /// Copies the chain's last node up into upper (parents first). `content`: false copies a
@@ -216,10 +173,7 @@ impl UnionFs {
                     }
                 }
                 set_mode(upper, &tmp, node.stat.mode, false, &vpath)?;
-                upper
-                    .dir
-                    .rename(&tmp, &upper.dir, &rel)
-                    .map_err(|e| ctx(e, &vpath))
+                upper.dir.rename(&tmp, &upper.dir, &rel).map_err(|e| ctx(e, &vpath))
             }
             Kind::Symlink => {
                 let target = self.read_link_node(node)?;
@@ -258,9 +212,7 @@ impl UnionFs {
     fn open_once(&self, path: &str, opts: &OpenOpts) -> io::Result<Step> {
         match self.walk(path, opts.follow) {
             Ok(chain) => self.open_existing(&chain, opts).map(Step::Done),
-            Err(e) if (opts.create || opts.create_new) && code_of(&e) == Code::NoEnt => {
-                self.open_create(path, opts)
-            }
+            Err(e) if (opts.create || opts.create_new) && code_of(&e) == Code::NoEnt => self.open_create(path, opts),
             Err(e) => Err(e),
         }
     }
@@ -287,16 +239,9 @@ impl UnionFs {
                     // Never ask the host for write access to a file we did not copy up.
                     let mut o = OpenOptions::new();
                     o.read(true).follow(FollowSymlinks::No);
-                    (
-                        node.root.expect("files have a root"),
-                        self.root_of(node)?.rel(&node.comps),
-                        o,
-                    )
+                    (node.root.expect("files have a root"), self.root_of(node)?.rel(&node.comps), o)
                 };
-                let f = self.roots[r]
-                    .dir
-                    .open_with(&rel, &o)
-                    .map_err(|e| ctx(e, &vpath))?;
+                let f = self.roots[r].dir.open_with(&rel, &o).map_err(|e| ctx(e, &vpath))?;
                 let mut resolved = self.resolved_of(node);
                 resolved.layer = self.roots[r].layer;
                 resolved.host_path = self.roots[r].host_path(&node.comps);
@@ -331,16 +276,12 @@ impl UnionFs {
                 (UPPER, self.upper().rel(&parent.comps).join(&name))
             }
         };
-        let f = self.roots[r]
-            .dir
-            .open_with(&rel, &host_options(opts))
-            .map_err(|e| ctx(e, &vpath))?;
+        let f = self.roots[r].dir.open_with(&rel, &host_options(opts)).map_err(|e| ctx(e, &vpath))?;
         let root = &self.roots[r];
         let resolved = super::Resolved {
             path: vpath,
             layer: root.layer,
-            host_path: root
-                .host_path(&[parent.comps.as_slice(), std::slice::from_ref(&name)].concat()),
+            host_path: root.host_path(&[parent.comps.as_slice(), std::slice::from_ref(&name)].concat()),
             kind: Kind::File,
         };
         Ok(Step::Done(Opened::File(f.into_std(), resolved)))
@@ -368,10 +309,7 @@ impl UnionFs {
                 self.ensure_upper_dirs(&chain)?;
                 let had_whiteout = self.remove_whiteout(parent, &name)?;
                 let rel = self.upper().rel(&parent.comps).join(&name);
-                self.upper()
-                    .dir
-                    .create_dir(&rel)
-                    .map_err(|e| ctx(e, &vpath))?;
+                self.upper().dir.create_dir(&rel).map_err(|e| ctx(e, &vpath))?;
                 set_mode(self.upper(), &rel, mode, true, &vpath)?;
                 if had_whiteout {
                     self.make_opaque(&rel, &vpath)?;
@@ -408,9 +346,7 @@ impl UnionFs {
         let name = name.ok_or_else(|| err(Code::IsDir, path, "is a directory"))?;
         let parent = last(&chain);
         let vpath = child_path(&parent.comps, &name);
-        let node = self
-            .child(parent, &name)?
-            .ok_or_else(|| err(Code::NoEnt, &vpath, "no such file"))?;
+        let node = self.child(parent, &name)?.ok_or_else(|| err(Code::NoEnt, &vpath, "no such file"))?;
         if node.kind == Kind::Dir {
             return Err(err(Code::IsDir, &vpath, "is a directory"));
         }
@@ -422,18 +358,12 @@ impl UnionFs {
         let _guard = self.lock();
         let (chain, name) = self.walk_parent(path)?;
         let Some(name) = name else {
-            let code = if last(&chain).comps.is_empty() {
-                Code::Busy
-            } else {
-                Code::Inval
-            };
+            let code = if last(&chain).comps.is_empty() { Code::Busy } else { Code::Inval };
             return Err(err(code, path, "cannot remove this directory"));
         };
         let parent = last(&chain);
         let vpath = child_path(&parent.comps, &name);
-        let node = self
-            .child(parent, &name)?
-            .ok_or_else(|| err(Code::NoEnt, &vpath, "no such directory"))?;
+        let node = self.child(parent, &name)?.ok_or_else(|| err(Code::NoEnt, &vpath, "no such directory"))?;
         if node.kind != Kind::Dir {
             return Err(err(Code::NotDir, &vpath, "not a directory"));
         }
@@ -456,11 +386,7 @@ impl UnionFs {
         if let Target::Mount(r) = self.target_of(parent)? {
             let root = &self.roots[r];
             let rel = root.rel(&node.comps);
-            let res = if node.kind == Kind::Dir {
-                root.dir.remove_dir(&rel)
-            } else {
-                root.dir.remove_file(&rel)
-            };
+            let res = if node.kind == Kind::Dir { root.dir.remove_dir(&rel) } else { root.dir.remove_file(&rel) };
             return res.map_err(|e| ctx(e, &vpath));
         }
         if node.root == Some(UPPER) {
@@ -491,9 +417,7 @@ impl UnionFs {
         let (fparent, tparent) = (last(&fchain), last(&tchain));
         let fpath = child_path(&fparent.comps, &fname);
         let tpath = child_path(&tparent.comps, &tname);
-        let src = self
-            .child(fparent, &fname)?
-            .ok_or_else(|| err(Code::NoEnt, &fpath, "no such file"))?;
+        let src = self.child(fparent, &fname)?.ok_or_else(|| err(Code::NoEnt, &fpath, "no such file"))?;
         check_name(&tname, &tpath)?;
         let mut tcomps = tparent.comps.clone();
         tcomps.push(tname.clone());
@@ -501,11 +425,7 @@ impl UnionFs {
             return Ok(());
         }
         if src.kind == Kind::Dir && tcomps.starts_with(&src.comps) {
-            return Err(err(
-                Code::Inval,
-                &tpath,
-                "cannot move a directory into itself",
-            ));
+            return Err(err(Code::Inval, &tpath, "cannot move a directory into itself"));
         }
         let dst = self.child(tparent, &tname)?;
         if self.is_mount_target(&src) || dst.as_ref().is_some_and(|d| self.is_mount_target(d)) {
@@ -523,17 +443,10 @@ impl UnionFs {
         }
         if let Target::Mount(r) = target {
             let root = &self.roots[r];
-            return root
-                .dir
-                .rename(root.rel(&src.comps), &root.dir, root.rel(&tcomps))
-                .map_err(|e| ctx(e, &fpath));
+            return root.dir.rename(root.rel(&src.comps), &root.dir, root.rel(&tcomps)).map_err(|e| ctx(e, &fpath));
         }
         if src.kind == Kind::Dir && src.dir_roots.iter().any(|r| *r != UPPER) {
-            return Err(err(
-                Code::XDev,
-                &fpath,
-                "directory exists in an image layer",
-            ));
+            return Err(err(Code::XDev, &fpath, "directory exists in an image layer"));
         }
         self.rename_in_upper(&fchain, &src, &tchain, &tname, dst.as_ref())
     }
@@ -556,17 +469,11 @@ impl UnionFs {
         let trel = upper.rel(&tparent.comps).join(tname);
         if let Some(d) = dst.filter(|d| d.kind == Kind::Dir && d.root == Some(UPPER)) {
             // Merged-empty, but it may hold whiteouts, which rename(2) would call non-empty.
-            upper
-                .dir
-                .remove_dir_all(&trel)
-                .map_err(|e| ctx(e, &d.vpath()))?;
+            upper.dir.remove_dir_all(&trel).map_err(|e| ctx(e, &d.vpath()))?;
         }
         let dst_in_lower = self.lower_has(tparent, tname)?;
         self.remove_whiteout(tparent, tname)?;
-        upper
-            .dir
-            .rename(upper.rel(&src.comps), &upper.dir, &trel)
-            .map_err(|e| ctx(e, &src.vpath()))?;
+        upper.dir.rename(upper.rel(&src.comps), &upper.dir, &trel).map_err(|e| ctx(e, &src.vpath()))?;
         if src.kind == Kind::Dir && dst_in_lower && !upper.exists(&trel.join(OPAQUE)) {
             self.make_opaque(&trel, &tpath)?;
         }
@@ -598,12 +505,7 @@ impl UnionFs {
             Target::Upper => {
                 self.ensure_upper_dirs(&chain)?;
                 self.remove_whiteout(parent, &name)?;
-                make_symlink(
-                    self.upper(),
-                    target,
-                    &self.upper().rel(&parent.comps).join(&name),
-                    &vpath,
-                )
+                make_symlink(self.upper(), target, &self.upper().rel(&parent.comps).join(&name), &vpath)
             }
         }
     }
@@ -614,13 +516,7 @@ impl UnionFs {
         let chain = self.walk(path, true)?;
         let node = last(&chain);
         let (r, rel) = self.writable(&chain, true)?;
-        set_mode(
-            &self.roots[r],
-            &rel,
-            mode,
-            node.kind == Kind::Dir,
-            &node.vpath(),
-        )
+        set_mode(&self.roots[r], &rel, mode, node.kind == Kind::Dir, &node.vpath())
     }
 
     /// utimes; copies the entry up first. `follow` = false changes a symlink itself.
@@ -650,11 +546,7 @@ impl UnionFs {
         let fchain = self.walk(from, false)?;
         let src = last(&fchain);
         if src.kind == Kind::Dir {
-            return Err(err(
-                Code::Perm,
-                &src.vpath(),
-                "cannot hard-link a directory",
-            ));
+            return Err(err(Code::Perm, &src.vpath(), "cannot hard-link a directory"));
         }
         let (tchain, tname) = self.walk_parent(to)?;
         let tname = tname.ok_or_else(|| err(Code::Exist, to, "file exists"))?;
@@ -732,8 +624,6 @@ fn set_symlink_times(
 fn time_spec(t: Option<SetTime>) -> Option<cap_fs_ext::SystemTimeSpec> {
     t.map(|t| match t {
         SetTime::Now => cap_fs_ext::SystemTimeSpec::SymbolicNow,
-        SetTime::At(t) => {
-            cap_fs_ext::SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(t))
-        }
+        SetTime::At(t) => cap_fs_ext::SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(t)),
     })
 }

@@ -22,25 +22,11 @@ pub(crate) struct Parsed {
 
 pub(crate) fn parse(path: &str) -> Parsed {
     let raw: Vec<&str> = path.split('/').collect();
-    let last = raw
-        .iter()
-        .rev()
-        .find(|c| !c.is_empty())
-        .copied()
-        .unwrap_or("");
+    let last = raw.iter().rev().find(|c| !c.is_empty()).copied().unwrap_or("");
     let ends_dot = last == "." || last == "..";
     let trailing_dir = path.ends_with('/') || ends_dot;
-    let comps = raw
-        .into_iter()
-        .filter(|c| !c.is_empty() && *c != ".")
-        .map(str::to_string)
-        .collect();
-    Parsed {
-        comps,
-        absolute: path.starts_with('/'),
-        trailing_dir,
-        ends_dot,
-    }
+    let comps = raw.into_iter().filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect();
+    Parsed { comps, absolute: path.starts_with('/'), trailing_dir, ends_dot }
 }
 
 /// "/a/b" for ["a", "b"], "/" for [].

@@ -77,11 +77,7 @@ impl Fx {
         }
         let up = tmp.path().join("upper");
         build(&up, upper);
-        Fx {
-            tmp,
-            lowers,
-            upper: up,
-        }
+        Fx { tmp, lowers, upper: up }
     }
 
     fn fs(&self) -> UnionFs {
@@ -98,9 +94,7 @@ fn code(r: io::Result<impl std::fmt::Debug>) -> Code {
 }
 
 fn read(u: &UnionFs, p: &str) -> Result<String, Code> {
-    u.read(p)
-        .map(|b| String::from_utf8(b).unwrap())
-        .map_err(|e| code_of(&e))
+    u.read(p).map(|b| String::from_utf8(b).unwrap()).map_err(|e| code_of(&e))
 }
 
 fn names(u: &UnionFs, p: &str) -> Vec<String> {
@@ -163,15 +157,9 @@ fn lookup_through_layers() {
     for (path, want) in cases {
         assert_eq!(read(&u, path), want.map(str::to_string), "{path}");
     }
-    assert_eq!(
-        u.metadata("/etc/both", false).unwrap().layer,
-        Layer::Lower(0)
-    );
+    assert_eq!(u.metadata("/etc/both", false).unwrap().layer, Layer::Lower(0));
     assert_eq!(u.metadata("/etc/only1", false).unwrap().layer, Layer::Upper);
-    assert_eq!(
-        u.metadata("/usr/bin/sh", false).unwrap().layer,
-        Layer::Lower(1)
-    );
+    assert_eq!(u.metadata("/usr/bin/sh", false).unwrap().layer, Layer::Lower(1));
     assert_eq!(u.metadata("/diroverfile", false).unwrap().kind, Kind::Dir);
 }
 
@@ -209,10 +197,7 @@ fn resolution_symlinks_and_clamping() {
     assert_eq!(u.resolve("/bin/", false).unwrap().path, "/usr/bin");
     assert_eq!(u.resolve("/../..", true).unwrap().path, "/");
     let r = u.resolve("/bin/sh", true).unwrap();
-    assert_eq!(
-        (r.layer, r.host_path.clone()),
-        (Layer::Lower(1), fx.lowers[1].join("usr/bin/sh"))
-    );
+    assert_eq!((r.layer, r.host_path.clone()), (Layer::Lower(1), fx.lowers[1].join("usr/bin/sh")));
     assert_eq!(u.read_link("/abs").unwrap(), "/etc/both");
     assert_eq!(code(u.read_link("/etc/both")), Code::Inval);
     assert_eq!(u.metadata("/abs", false).unwrap().kind, Kind::Symlink);
@@ -229,20 +214,7 @@ fn read_dir_merges_layers() {
     assert_eq!(names(&u, "/diroverfile"), ["x"]);
     assert_eq!(
         names(&u, "/"),
-        [
-            "abs",
-            "bin",
-            "dirlink",
-            "diroverfile",
-            "esc",
-            "etc",
-            "fileoverdir",
-            "loop1",
-            "loop2",
-            "opq",
-            "rel",
-            "usr"
-        ]
+        ["abs", "bin", "dirlink", "diroverfile", "esc", "etc", "fileoverdir", "loop1", "loop2", "opq", "rel", "usr"]
     );
     assert_eq!(names(&u, "/bin"), ["sh"]);
     let etc = u.read_dir("/etc").unwrap();
@@ -251,10 +223,7 @@ fn read_dir_merges_layers() {
     assert_eq!(etc[0].ino, u.metadata("/etc/both", true).unwrap().ino);
     assert_eq!(code(u.read_dir("/etc/both")), Code::NotDir);
     let root = u.read_dir("/").unwrap();
-    assert_eq!(
-        root.iter().find(|e| e.name == "bin").unwrap().kind,
-        Kind::Symlink
-    );
+    assert_eq!(root.iter().find(|e| e.name == "bin").unwrap().kind, Kind::Symlink);
 }
 
 #[cfg(unix)]
@@ -262,16 +231,8 @@ fn read_dir_merges_layers() {
 fn copy_up_on_write_keeps_modes() {
     use std::os::unix::fs::PermissionsExt;
     let fx = Fx::new(&[&["srv/app/run.sh=echo", "srv/app/data=abc"]], &[]);
-    fs::set_permissions(
-        fx.lowers[0].join("srv/app/run.sh"),
-        fs::Permissions::from_mode(0o751),
-    )
-    .unwrap();
-    fs::set_permissions(
-        fx.lowers[0].join("srv/app"),
-        fs::Permissions::from_mode(0o750),
-    )
-    .unwrap();
+    fs::set_permissions(fx.lowers[0].join("srv/app/run.sh"), fs::Permissions::from_mode(0o751)).unwrap();
+    fs::set_permissions(fx.lowers[0].join("srv/app"), fs::Permissions::from_mode(0o750)).unwrap();
     let before = snapshot(&fx.lowers[0]);
     let u = fx.fs();
     let ino = u.metadata("/srv/app/run.sh", true).unwrap().ino;
@@ -282,26 +243,11 @@ fn copy_up_on_write_keeps_modes() {
     assert_eq!(read(&u, "/srv/app/run.sh").unwrap(), "echo hi");
     let m = u.metadata("/srv/app/run.sh", true).unwrap();
     assert_eq!((m.layer, m.mode, m.ino), (Layer::Upper, 0o100751, ino));
-    assert_eq!(
-        fs::metadata(fx.upper.join("srv/app"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o7777,
-        0o750
-    );
+    assert_eq!(fs::metadata(fx.upper.join("srv/app")).unwrap().permissions().mode() & 0o7777, 0o750);
     assert_eq!(u.metadata("/srv/app", true).unwrap().mode, 0o40750);
 
     // Truncating copies up an empty file; reading does not copy up.
-    u.open(
-        "/srv/app/data",
-        &OpenOpts {
-            write: true,
-            truncate: true,
-            ..OpenOpts::read()
-        },
-    )
-    .unwrap();
+    u.open("/srv/app/data", &OpenOpts { write: true, truncate: true, ..OpenOpts::read() }).unwrap();
     assert_eq!(read(&u, "/srv/app/data").unwrap(), "");
     assert_eq!(snapshot(&fx.lowers[0]), before);
     assert_eq!(
@@ -317,30 +263,17 @@ fn open_modes_and_errors() {
     let u = fx.fs();
     u.write("/etc/new", b"1").unwrap();
     assert_eq!(read(&u, "/etc/new").unwrap(), "1");
-    let excl = OpenOpts {
-        write: true,
-        create_new: true,
-        ..OpenOpts::read()
-    };
+    let excl = OpenOpts { write: true, create_new: true, ..OpenOpts::read() };
     assert_eq!(code(u.open("/etc/new", &excl)), Code::Exist);
     assert_eq!(code(u.open("/etc", &OpenOpts::write())), Code::IsDir);
     assert_eq!(code(u.open("/etc", &OpenOpts::read())), Code::IsDir);
-    assert!(
-        matches!(u.open_ex("/etc", &OpenOpts::read()).unwrap(), Opened::Dir(r) if r.path == "/etc")
-    );
+    assert!(matches!(u.open_ex("/etc", &OpenOpts::read()).unwrap(), Opened::Dir(r) if r.path == "/etc"));
     assert_eq!(code(u.open("/nodir/x", &OpenOpts::write())), Code::NoEnt);
-    let nofollow = OpenOpts {
-        follow: false,
-        ..OpenOpts::read()
-    };
+    let nofollow = OpenOpts { follow: false, ..OpenOpts::read() };
     assert_eq!(code(u.open("/abs", &nofollow)), Code::Loop);
     // Creating through a symlink to a missing file creates the target.
     u.symlink("/etc/created-by-link", "/dangling").unwrap();
-    let excl = OpenOpts {
-        write: true,
-        create_new: true,
-        ..OpenOpts::read()
-    };
+    let excl = OpenOpts { write: true, create_new: true, ..OpenOpts::read() };
     assert_eq!(code(u.open("/dangling", &excl)), Code::Exist);
     u.write("/dangling", b"via link").unwrap();
     assert_eq!(read(&u, "/etc/created-by-link").unwrap(), "via link");
@@ -350,10 +283,7 @@ fn open_modes_and_errors() {
     assert_eq!(u.read_head("/usr/bin/sh", 3).unwrap(), b"she");
     assert_eq!(u.read_head("/usr/bin/sh", 100).unwrap(), b"shell");
     // Opening a lower file for reading never asks for write access, even with O_CREAT.
-    let creat_ro = OpenOpts {
-        create: true,
-        ..OpenOpts::read()
-    };
+    let creat_ro = OpenOpts { create: true, ..OpenOpts::read() };
     u.open("/etc/both", &creat_ro).unwrap();
     assert!(!fx.upper_has("etc/both"));
 }
@@ -470,11 +400,9 @@ fn chmod_symlink_hardlink_times() {
     assert_eq!(read(&u, "/etc/only0").unwrap(), "shared");
     assert_eq!(code(u.hard_link("/etc", "/etc2")), Code::Perm);
     let t = UNIX_EPOCH_PLUS_1000();
-    u.set_times("/etc/only1", None, Some(SetTime::At(t)), true)
-        .unwrap();
+    u.set_times("/etc/only1", None, Some(SetTime::At(t)), true).unwrap();
     assert_eq!(u.metadata("/etc/only1", true).unwrap().mtime, 1000);
-    u.set_times("/opq/new", Some(SetTime::Now), Some(SetTime::At(t)), true)
-        .unwrap();
+    u.set_times("/opq/new", Some(SetTime::Now), Some(SetTime::At(t)), true).unwrap();
     assert!(fx.upper_has("opq/new"));
 }
 
@@ -523,11 +451,7 @@ fn diff_reports_docker_changes() {
     u.remove_dir("/opq").unwrap();
     u.create_dir("/opq", 0o755).unwrap(); // recreated: opaque
     u.write("/opq/fresh", b"").unwrap();
-    let got: Vec<String> = diff(&fx.upper, &fx.lowers)
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let got: Vec<String> = diff(&fx.upper, &fx.lowers).unwrap().iter().map(|c| c.to_string()).collect();
     let want = [
         "A /data",
         "A /data/sub",
@@ -555,31 +479,16 @@ fn mounts_replace_paths() {
     let u = fx
         .fs()
         .with_mounts(vec![
-            Mount {
-                target: "/etc".into(),
-                source: vol.clone(),
-                readonly: false,
-            },
-            Mount {
-                target: "/mnt/deep/ro".into(),
-                source: ro.clone(),
-                readonly: true,
-            },
-            Mount {
-                target: "/usr/app.conf".into(),
-                source: cfg.clone(),
-                readonly: false,
-            },
+            Mount { target: "/etc".into(), source: vol.clone(), readonly: false },
+            Mount { target: "/mnt/deep/ro".into(), source: ro.clone(), readonly: true },
+            Mount { target: "/usr/app.conf".into(), source: cfg.clone(), readonly: false },
         ])
         .unwrap();
     // /etc is the volume now.
     assert_eq!(names(&u, "/etc"), ["sub", "v.txt"]);
     assert_eq!(read(&u, "/etc/both"), Err(Code::NoEnt));
     assert_eq!(read(&u, "/etc/v.txt").unwrap(), "volume");
-    assert_eq!(
-        u.metadata("/etc/v.txt", true).unwrap().layer,
-        Layer::Mount(0)
-    );
+    assert_eq!(u.metadata("/etc/v.txt", true).unwrap().layer, Layer::Mount(0));
     u.write("/etc/new", b"n").unwrap();
     assert_eq!(fs::read_to_string(vol.join("new")).unwrap(), "n");
     u.remove_file("/etc/v.txt").unwrap();
@@ -599,19 +508,13 @@ fn mounts_replace_paths() {
     assert_eq!(read(&u, "/usr/app.conf").unwrap(), "conf");
     let r = u.resolve("/usr/app.conf", true).unwrap();
     assert_eq!((r.layer, r.host_path), (Layer::Mount(2), cfg.clone()));
-    assert_eq!(
-        u.resolve("/etc/sub2", true).unwrap().host_path,
-        vol.join("sub2")
-    );
+    assert_eq!(u.resolve("/etc/sub2", true).unwrap().host_path, vol.join("sub2"));
     assert!(names(&u, "/usr").contains(&"app.conf".to_string()));
     u.write("/usr/app.conf", b"new conf").unwrap();
     assert_eq!(fs::read_to_string(&cfg).unwrap(), "new conf");
     // `..` out of a mount goes back to the union; nothing is recorded in upper.
     assert_eq!(read(&u, "/etc/../usr/bin/sh").unwrap(), "shell");
-    assert_eq!(
-        u.resolve("/mnt/deep/ro/..", true).unwrap().path,
-        "/mnt/deep"
-    );
+    assert_eq!(u.resolve("/mnt/deep/ro/..", true).unwrap().path, "/mnt/deep");
     assert!(!fx.upper_has("etc/new") && !fx.upper_has("mnt") && !fx.upper_has("usr"));
     // Writing next to a mount in a virtual parent creates the parent in upper.
     u.write("/mnt/deep/other", b"o").unwrap();

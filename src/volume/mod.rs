@@ -50,7 +50,9 @@ fn dir(store: &Store, name: &str) -> PathBuf {
 /// Docker's rule for volume names.
 pub fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    name.len() >= 2 && chars.next().is_some_and(|c| c.is_ascii_alphanumeric()) && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    name.len() >= 2
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 /// Create volume `name` (a random 64-hex name when `None`); an existing one is returned as is.
@@ -60,7 +62,9 @@ pub fn create(store: &Store, name: Option<&str>, anonymous: bool) -> Result<Volu
         None => hex::encode(rand::random::<[u8; 32]>()),
     };
     if name.len() < 2 {
-        return Err(Error::Other(format!("create {name}: volume name is too short, names should be at least two alphanumeric characters")));
+        return Err(Error::Other(format!(
+            "create {name}: volume name is too short, names should be at least two alphanumeric characters"
+        )));
     }
     if !valid_name(&name) {
         return Err(Error::Other(format!(
@@ -146,7 +150,9 @@ pub fn parse_volume_flag(store: &Store, spec: &str) -> Result<MountPoint> {
     };
     if !dst.starts_with('/') {
         let kind = if src.starts_with('/') { "bind" } else { "volume" };
-        return Err(invalid(&format!(": invalid mount config for type \"{kind}\": invalid mount path: '{dst}' mount path must be absolute")));
+        return Err(invalid(&format!(
+            ": invalid mount config for type \"{kind}\": invalid mount path: '{dst}' mount path must be absolute"
+        )));
     }
     if src.is_empty() {
         return volume_mount(store, None, dst, rw, true, mode);
@@ -171,7 +177,9 @@ pub fn parse_mount_flag(store: &Store, spec: &str) -> Result<MountPoint> {
         }
     }
     if dst.is_empty() {
-        return Err(Error::Other("invalid argument \"".to_string() + spec + "\" for \"--mount\" flag: target is required"));
+        return Err(Error::Other(
+            "invalid argument \"".to_string() + spec + "\" for \"--mount\" flag: target is required",
+        ));
     }
     match kind.as_str() {
         "volume" => volume_mount(store, (!src.is_empty()).then_some(src.as_str()), &dst, rw, src.is_empty(), ""),
@@ -180,7 +188,14 @@ pub fn parse_mount_flag(store: &Store, spec: &str) -> Result<MountPoint> {
     }
 }
 
-fn volume_mount(store: &Store, name: Option<&str>, dst: &str, rw: bool, anonymous: bool, mode: &str) -> Result<MountPoint> {
+fn volume_mount(
+    store: &Store,
+    name: Option<&str>,
+    dst: &str,
+    rw: bool,
+    anonymous: bool,
+    mode: &str,
+) -> Result<MountPoint> {
     let v = create(store, name, anonymous)?;
     Ok(MountPoint {
         kind: "volume".into(),
@@ -199,7 +214,9 @@ fn bind_mount(src: &str, dst: &str, rw: bool, create_missing: bool) -> Result<Mo
     let p = Path::new(src);
     if !p.exists() {
         if !create_missing {
-            return Err(Error::Other(format!("invalid mount config for type \"bind\": bind source path does not exist: {src}")));
+            return Err(Error::Other(format!(
+                "invalid mount config for type \"bind\": bind source path does not exist: {src}"
+            )));
         }
         fs::create_dir_all(p).at(p)?;
     }

@@ -33,7 +33,9 @@ fn app(s: &Sandbox) {
 fn shape(out: &str) -> Vec<String> {
     out.lines()
         .map(|l| {
-            if let Some(id) = l.strip_prefix(" ---> ").filter(|r| r.len() == 12 && r.bytes().all(|b| b.is_ascii_hexdigit())) {
+            if let Some(id) =
+                l.strip_prefix(" ---> ").filter(|r| r.len() == 12 && r.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
                 let _ = id;
                 " ---> ID".to_string()
             } else if l.starts_with(" ---> Running in ") {
@@ -124,23 +126,36 @@ fn a_cache_miss_says_why() {
     s.run(&["build", "-t", "myapp:1.0", "."]).ok();
     // Editing a copied file: COPY misses naming it, everything after follows.
     std::fs::OpenOptions::new().append(true).open(s.work.path().join("app.sh")).unwrap();
-    write(s.work.path(), "app.sh", "#!/bin/sh\necho \"app $APP_VERSION running in $(pwd)\"\ncat build-info.txt\necho edited\n");
+    write(
+        s.work.path(),
+        "app.sh",
+        "#!/bin/sh\necho \"app $APP_VERSION running in $(pwd)\"\ncat build-info.txt\necho edited\n",
+    );
     let out = s.run(&["build", "-t", "myapp:1.1", "."]).ok().stdout;
     assert_eq!(out.matches(" ---> Using cache").count(), 3, "{out}");
     assert!(out.contains("Step 5/8 : COPY app.sh .\n ---> cache miss: app.sh changed\n ---> "), "{out}");
     assert_eq!(out.matches(" ---> cache miss: an earlier step was rebuilt").count(), 3, "{out}");
-    assert_eq!(s.run(&["run", "--rm", "myapp:1.1"]).ok().stdout, "app 1.0 running in /app\nbuilt version 1.0\nedited\n");
+    assert_eq!(
+        s.run(&["run", "--rm", "myapp:1.1"]).ok().stdout,
+        "app 1.0 running in /app\nbuilt version 1.0\nedited\n"
+    );
     // Only the metadata changes (not the time) of a file: the cache still hits.
     let f = std::fs::File::options().write(true).open(s.work.path().join("app.sh")).unwrap();
     f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000)).unwrap();
     let out = s.run(&["build", "-t", "myapp:1.1", "."]).ok().stdout;
     assert_eq!(out.matches(" ---> Using cache").count(), 7, "mtime is not part of the key:\n{out}");
     // A build arg: the ARG step hits, the ENV that uses it misses.
-    let out = s.run(&["build", "--build-arg", "APP_VERSION=2.0", "--build-arg", "NOPE=1", "-t", "myapp:2.0", "."]).ok().stdout;
+    let out = s
+        .run(&["build", "--build-arg", "APP_VERSION=2.0", "--build-arg", "NOPE=1", "-t", "myapp:2.0", "."])
+        .ok()
+        .stdout;
     assert!(out.contains("Step 2/8 : ARG APP_VERSION=1.0\n ---> Using cache\n"), "{out}");
     assert!(out.contains("Step 3/8 : ENV APP_VERSION=$APP_VERSION APP_HOME=/app\n ---> cache miss: the build arguments or environment it uses changed\n"), "{out}");
     assert!(out.contains("[Warning] One or more build-args [NOPE] were not consumed\n"), "{out}");
-    assert_eq!(s.run(&["run", "--rm", "myapp:2.0"]).ok().stdout, "app 2.0 running in /app\nbuilt version 2.0\nedited\n");
+    assert_eq!(
+        s.run(&["run", "--rm", "myapp:2.0"]).ok().stdout,
+        "app 2.0 running in /app\nbuilt version 2.0\nedited\n"
+    );
     // A changed instruction.
     write(s.work.path(), "Dockerfile", &APP.replace("EXPOSE 8000", "EXPOSE 9000"));
     let out = s.run(&["build", "-t", "myapp:1.2", "."]).ok().stdout;
@@ -154,10 +169,20 @@ fn a_cache_miss_says_why() {
 #[test]
 fn a_failing_run_stops_the_build_and_keeps_the_last_good_image() {
     let s = Sandbox::new();
-    write(s.work.path(), "Dockerfile.fail", "FROM busybox\nRUN echo \"step ok\" > /ok\nRUN echo \"about to fail\" && exit 3\nRUN echo \"never reached\"\n");
+    write(
+        s.work.path(),
+        "Dockerfile.fail",
+        "FROM busybox\nRUN echo \"step ok\" > /ok\nRUN echo \"about to fail\" && exit 3\nRUN echo \"never reached\"\n",
+    );
     let r = s.run(&["build", "-f", "Dockerfile.fail", "-t", "fail", "."]).code(3);
     assert!(r.stdout.contains("Step 3/4 : RUN echo \"about to fail\" && exit 3\n ---> Running in "), "{}", r.stdout);
-    assert!(r.stdout.contains("about to fail\nThe command '/bin/sh -c echo \"about to fail\" && exit 3' returned a non-zero code: 3\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "about to fail\nThe command '/bin/sh -c echo \"about to fail\" && exit 3' returned a non-zero code: 3\n"
+        ),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains("never reached") && !r.stdout.contains("Successfully"), "{}", r.stdout);
     // The step before it is an image the learner can run; the failed container is kept.
     let last = r.stderr.split("made image ").nth(1).unwrap().split(':').next().unwrap().to_string();
@@ -178,23 +203,45 @@ fn bad_dockerfiles_and_contexts_are_named() {
     let s = Sandbox::new();
     let w = s.work.path();
     write(w, "Dockerfile.typo", "FROM busybox\nRUNN echo hi\nCMD [\"sh\"]\n");
-    assert_eq!(s.run(&["build", "-f", "Dockerfile.typo", "."]).code(1).stderr, "Dockerfile.typo:2: unknown instruction: RUNN\n");
+    assert_eq!(
+        s.run(&["build", "-f", "Dockerfile.typo", "."]).code(1).stderr,
+        "Dockerfile.typo:2: unknown instruction: RUNN\n"
+    );
     write(w, "Dockerfile.missing", "FROM busybox\nCOPY missing.txt /app/\n");
     let r = s.run(&["build", "-f", "Dockerfile.missing", "."]).code(1);
     assert_eq!(r.stderr, "COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist\n");
     write(w, "Dockerfile.nofrom", "RUN echo hi\n");
     assert_eq!(s.run(&["build", "-f", "Dockerfile.nofrom", "."]).code(1).stderr, "no build stage in current context\n");
     let r = s.run(&["build", "-f", "nope.Dockerfile", "."]).code(1);
-    assert!(r.stderr.starts_with("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ") && r.stderr.ends_with("nope.Dockerfile: no such file or directory\n"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ")
+            && r.stderr.ends_with("nope.Dockerfile: no such file or directory\n"),
+        "{}",
+        r.stderr
+    );
     let r = s.run(&["build", "-t", "MyApp", "."]).code(125);
     assert!(r.stderr.starts_with("invalid argument \"MyApp\" for \"-t, --tag\" flag: invalid reference format: repository name must be lowercase"), "{}", r.stderr);
-    assert_eq!(s.run(&["build", "../nodir"]).code(1).stderr, "unable to prepare context: path \"../nodir\" not found\n");
+    assert_eq!(
+        s.run(&["build", "../nodir"]).code(1).stderr,
+        "unable to prepare context: path \"../nodir\" not found\n"
+    );
     write(w, "Dockerfile.url", "FROM busybox\nADD https://example.com/x.tar.gz /x/\n");
     let r = s.run(&["build", "-f", "Dockerfile.url", "."]).code(1);
-    assert!(r.stderr.starts_with("ADD failed: cannot download https://example.com/x.tar.gz: skiff builds offline"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("ADD failed: cannot download https://example.com/x.tar.gz: skiff builds offline"),
+        "{}",
+        r.stderr
+    );
     write(w, "Dockerfile.target", "FROM busybox AS one\n");
-    assert_eq!(s.run(&["build", "-f", "Dockerfile.target", "--target", "two", "."]).code(1).stderr, "failed to reach build target two in Dockerfile\n");
-    assert_eq!(s.run(&["images", "-a", "-q"]).ok().stdout.lines().count(), 1, "only busybox: failed builds add no image");
+    assert_eq!(
+        s.run(&["build", "-f", "Dockerfile.target", "--target", "two", "."]).code(1).stderr,
+        "failed to reach build target two in Dockerfile\n"
+    );
+    assert_eq!(
+        s.run(&["images", "-a", "-q"]).ok().stdout.lines().count(),
+        1,
+        "only busybox: failed builds add no image"
+    );
 }
 
 #[test]
@@ -241,16 +288,37 @@ CMD [\"default\", \"args\"]
     );
     let out = s.run(&["build", "--build-arg", "HTTP_PROXY=http://proxy.invalid:3128", "-t", "all", "."]).ok().stdout;
     assert!(!out.contains("[Warning]"), "a predefined ARG needs no declaration:\n{out}");
-    assert_eq!(s.run(&["run", "--rm", "--entrypoint", "cat", "all", "/proxy.txt"]).ok().stdout, "proxy=http://proxy.invalid:3128\n");
+    assert_eq!(
+        s.run(&["run", "--rm", "--entrypoint", "cat", "all", "/proxy.txt"]).ok().stdout,
+        "proxy=http://proxy.invalid:3128\n"
+    );
     assert_eq!(inspect(&s, "all", "{{.Author}}"), "Learner <l@example.com>");
-    assert_eq!(inspect(&s, "all", "{{index .Config.Labels \"version\"}} {{index .Config.Labels \"description\"}}"), "1.0 a test image");
-    assert_eq!(inspect(&s, "all", "{{.Config.User}} {{.Config.WorkingDir}} {{.Config.StopSignal}}"), "root /sub/deeper SIGQUIT");
-    assert_eq!(inspect(&s, "all", "{{.Config.Volumes}} {{.Config.ExposedPorts}}"), "map[/cache:{} /data:{}] map[53/udp:{} 80/tcp:{}]");
-    assert_eq!(inspect(&s, "all", "{{json .Config.Healthcheck}}"), r#"{"Test":["CMD-SHELL","true"],"Interval":30000000000,"Retries":2}"#);
-    assert_eq!(inspect(&s, "all", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}"), r#"["echo","entry:"] ["default","args"]"#);
+    assert_eq!(
+        inspect(&s, "all", "{{index .Config.Labels \"version\"}} {{index .Config.Labels \"description\"}}"),
+        "1.0 a test image"
+    );
+    assert_eq!(
+        inspect(&s, "all", "{{.Config.User}} {{.Config.WorkingDir}} {{.Config.StopSignal}}"),
+        "root /sub/deeper SIGQUIT"
+    );
+    assert_eq!(
+        inspect(&s, "all", "{{.Config.Volumes}} {{.Config.ExposedPorts}}"),
+        "map[/cache:{} /data:{}] map[53/udp:{} 80/tcp:{}]"
+    );
+    assert_eq!(
+        inspect(&s, "all", "{{json .Config.Healthcheck}}"),
+        r#"{"Test":["CMD-SHELL","true"],"Interval":30000000000,"Retries":2}"#
+    );
+    assert_eq!(
+        inspect(&s, "all", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}"),
+        r#"["echo","entry:"] ["default","args"]"#
+    );
     let env = inspect(&s, "all", "{{json .Config.Env}}");
     // As Docker: one ENV's pairs see the environment from before it.
-    assert!(env.contains(r#""GREETING=hello world","TARGET=none","LEGACY=value with spaces","PLUS=set","MINUS=unset""#), "{env}");
+    assert!(
+        env.contains(r#""GREETING=hello world","TARGET=none","LEGACY=value with spaces","PLUS=set","MINUS=unset""#),
+        "{env}"
+    );
     // ENTRYPOINT + CMD, and run arguments replacing CMD.
     assert_eq!(s.run(&["run", "--rm", "all"]).ok().stdout, "entry: default args\n");
     assert_eq!(s.run(&["run", "--rm", "all", "mine"]).ok().stdout, "entry: mine\n");
@@ -264,7 +332,10 @@ CMD [\"default\", \"args\"]
     // Metadata steps are empty layers; file steps add one each.
     let h = s.run(&["history", "--no-trunc", "--format", "{{.Size}} {{.CreatedBy}}", "all"]).ok().stdout;
     assert!(h.contains("0B /bin/sh -c #(nop)  LABEL version=1.0 description=a test image"), "{h}");
-    assert!(h.contains(" |1 UNUSED_DEFAULT=x /bin/sh -c echo \"proxy=$HTTP_PROXY\" > /proxy.txt\n"), "declared ARGs show, proxies do not:\n{h}");
+    assert!(
+        h.contains(" |1 UNUSED_DEFAULT=x /bin/sh -c echo \"proxy=$HTTP_PROXY\" > /proxy.txt\n"),
+        "declared ARGs show, proxies do not:\n{h}"
+    );
     assert!(h.contains("0B /bin/sh -c #(nop)  ENTRYPOINT [\"echo\" \"entry:\"]"), "{h}");
     let layers = inspect(&s, "all", "{{len .RootFS.Layers}}");
     assert_eq!(layers, "10", "busybox's 2 + 2 WORKDIRs + 4 copies + 2 RUNs:\n{h}");
@@ -278,7 +349,10 @@ fn onbuild_triggers_run_in_the_child_build_only() {
     write(w, "Dockerfile.parent", "FROM busybox\nWORKDIR /src\nONBUILD COPY . /src\nONBUILD RUN echo \"onbuild trigger ran, files:\" && ls /src\nCMD [\"ls\", \"/src\"]\n");
     let out = s.run(&["build", "-f", "Dockerfile.parent", "-t", "onbuild-parent", "."]).ok().stdout;
     assert!(!out.contains("onbuild trigger ran, files:\n"), "{out}");
-    assert_eq!(inspect(&s, "onbuild-parent", "{{json .Config.OnBuild}}"), r#"["COPY . /src","RUN echo \"onbuild trigger ran, files:\" && ls /src"]"#);
+    assert_eq!(
+        inspect(&s, "onbuild-parent", "{{json .Config.OnBuild}}"),
+        r#"["COPY . /src","RUN echo \"onbuild trigger ran, files:\" && ls /src"]"#
+    );
     write(w, "child/Dockerfile", "FROM onbuild-parent\nRUN echo \"child step\"\n");
     write(w, "child/data.txt", "data\n");
     let out = s.run(&["build", "-t", "onbuild-child", "child"]).ok().stdout;
@@ -323,7 +397,10 @@ CMD [\"cat\", \"/srv/app.txt\", \"/srv/notes\", \"/srv/hello.txt\"]
     );
     let out = s.run(&["build", "-t", "multi", "."]).ok().stdout;
     assert!(out.contains("Step 1/12 : ARG BASE=busybox\nStep 2/12 : FROM ${BASE} AS builder\n"), "{out}");
-    assert_eq!(s.run(&["run", "--rm", "multi"]).ok().stdout, "compiled\nheredoc line 1\nheredoc line 2\nhello from a heredoc\n");
+    assert_eq!(
+        s.run(&["run", "--rm", "multi"]).ok().stdout,
+        "compiled\nheredoc line 1\nheredoc line 2\nhello from a heredoc\n"
+    );
     // --target stops at a stage: a scratch image with just two files.
     let out = s.run(&["build", "--target", "tiny", "-t", "tiny", "."]).ok().stdout;
     assert!(out.contains("Step 8/12 : ") && !out.contains("Step 9/12"), "{out}");
@@ -380,17 +457,24 @@ fn images_built_on_one_base_share_its_layers() {
 fn copy_chown_is_recorded_in_the_layer() {
     let s = Sandbox::new();
     write(s.work.path(), "a.txt", "a\n");
-    write(s.work.path(), "Dockerfile", "FROM busybox\nCOPY --chown=www-data:mail a.txt /owned/\nCOPY --chown=1234 a.txt /numeric/\n");
+    write(
+        s.work.path(),
+        "Dockerfile",
+        "FROM busybox\nCOPY --chown=www-data:mail a.txt /owned/\nCOPY --chown=1234 a.txt /numeric/\n",
+    );
     s.run(&["build", "-t", "owned", "."]).ok();
     let layers = inspect(&s, "owned", "{{json .RootFS.Layers}}");
     let layers: Vec<String> = serde_json::from_str(&layers).unwrap();
     let owners = |diff: &str| -> Vec<(String, u64, u64)> {
         let blob = s.root().join("oci/blobs/sha256").join(diff.trim_start_matches("sha256:"));
         let mut ar = tar::Archive::new(std::fs::File::open(blob).unwrap());
-        ar.entries().unwrap().map(|e| {
-            let e = e.unwrap();
-            (e.path().unwrap().display().to_string(), e.header().uid().unwrap(), e.header().gid().unwrap())
-        }).collect()
+        ar.entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.path().unwrap().display().to_string(), e.header().uid().unwrap(), e.header().gid().unwrap())
+            })
+            .collect()
     };
     assert_eq!(owners(&layers[2]), [("owned/".to_string(), 33, 8), ("owned/a.txt".to_string(), 33, 8)]);
     assert_eq!(owners(&layers[3]), [("numeric/".to_string(), 1234, 1234), ("numeric/a.txt".to_string(), 1234, 1234)]);

@@ -7,11 +7,16 @@ fn pull_is_idempotent_and_the_store_is_an_oci_layout() {
     let s = Sandbox::new();
     let r = s.run(&["pull", "busybox"]).ok();
     assert!(r.stdout.starts_with("Using default tag: latest\nlatest: Pulling from library/busybox\n"), "{}", r.stdout);
-    assert!(r.stdout.ends_with("Status: Downloaded newer image for busybox:latest\ndocker.io/library/busybox:latest\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.ends_with("Status: Downloaded newer image for busybox:latest\ndocker.io/library/busybox:latest\n"),
+        "{}",
+        r.stdout
+    );
     let r = s.run(&["pull", "busybox"]).ok();
     assert!(r.stdout.contains("Status: Image is up to date for busybox:latest"), "{}", r.stdout);
     assert_eq!(std::fs::read_to_string(s.root().join("oci/oci-layout")).unwrap(), r#"{"imageLayoutVersion":"1.0.0"}"#);
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
     let m = &index["manifests"];
     assert_eq!(m.as_array().unwrap().len(), 1);
     assert_eq!(m[0]["annotations"]["org.opencontainers.image.ref.name"], "docker.io/library/busybox:latest");
@@ -77,8 +82,10 @@ fn tags_share_one_image_id() {
     assert!(ids.iter().all(|i| *i == ids[0]), "one image ID for all tags:\n{out}");
     assert!(out.contains("\nmybox ") && out.contains("localhost:5000/me/box   stable"), "{out}");
     // a tag is a name, not a copy: the store has still one config
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
-    let digests: std::collections::BTreeSet<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["digest"].as_str().unwrap()).collect();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
+    let digests: std::collections::BTreeSet<&str> =
+        index["manifests"].as_array().unwrap().iter().map(|m| m["digest"].as_str().unwrap()).collect();
     assert_eq!(digests.len(), 1);
     let r = s.run(&["tag", "nope", "x"]).code(1);
     assert_eq!(r.stderr, "Error: No such image: nope:latest\n");
@@ -113,13 +120,24 @@ fn rmi_untags_then_deletes_keeping_what_is_used() {
     let id = s.run(&["images", "-q", "busybox"]).ok().stdout.trim().to_string();
     // by ID with two tags: refused
     let r = s.run(&["rmi", &id]).code(1);
-    assert_eq!(r.stderr, format!("Error: conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories\n"));
+    assert_eq!(
+        r.stderr,
+        format!(
+            "Error: conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories\n"
+        )
+    );
     // one of two tags: only untagged
     assert_eq!(s.run(&["rmi", "mybox:v1"]).ok().stdout, "Untagged: mybox:v1\n");
     // last tag while a stopped container uses it: refused without -f
     s.run(&["run", "--name", "user", "busybox", "true"]).ok();
     let r = s.run(&["rmi", "busybox"]).code(1);
-    assert!(r.stderr.starts_with("Error: conflict: unable to remove repository reference \"busybox\" (must force) - container "), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(
+            "Error: conflict: unable to remove repository reference \"busybox\" (must force) - container "
+        ),
+        "{}",
+        r.stderr
+    );
     let r = s.run(&["rmi", &id]).code(1);
     assert!(r.stderr.contains("(must be forced) - image is being used by stopped container"), "{}", r.stderr);
     // forced: the image goes, but the container keeps its layers and still runs from them
@@ -207,22 +225,32 @@ fn image_layers_and_why_explain_the_stack() {
 fn commit_turns_the_writable_layer_into_an_image() {
     let s = Sandbox::new();
     s.run(&["run", "--name", "mk", "busybox", "sh", "-c", "echo hello > /greeting; rm /bin/sleep"]).ok();
-    let out = s.run(&["commit", "-m", "add greeting", "-a", "Learner <l@example.com>", "mk", "greeting:v1"]).ok().stdout;
+    let out =
+        s.run(&["commit", "-m", "add greeting", "-a", "Learner <l@example.com>", "mk", "greeting:v1"]).ok().stdout;
     assert!(out.starts_with("sha256:") && out.trim().len() == 71, "{out}");
     s.run(&["commit", "-c", "CMD [\"cat\",\"/greeting\"]", "-c", "ENV MOOD=happy", "mk", "greeting:v2"]).ok();
     assert_eq!(s.run(&["run", "--rm", "greeting:v2"]).ok().stdout, "hello\n");
-    assert_eq!(s.run(&["run", "--rm", "greeting:v2", "sh", "-c", "echo $MOOD; test -e /bin/sleep || echo no-sleep"]).ok().stdout, "happy\nno-sleep\n");
+    assert_eq!(
+        s.run(&["run", "--rm", "greeting:v2", "sh", "-c", "echo $MOOD; test -e /bin/sleep || echo no-sleep"])
+            .ok()
+            .stdout,
+        "happy\nno-sleep\n"
+    );
     // history: the new layer with the container's command and the comment, then busybox's ID
     let h = s.run(&["history", "greeting:v1"]).ok().stdout;
     let lines: Vec<&str> = h.lines().collect();
-    assert!(lines[1].contains("sh -c echo hello > /greeting; rm /bin/sleep") && lines[1].ends_with("add greeting"), "{h}");
+    assert!(
+        lines[1].contains("sh -c echo hello > /greeting; rm /bin/sleep") && lines[1].ends_with("add greeting"),
+        "{h}"
+    );
     let busybox_id = s.run(&["images", "-q", "busybox"]).ok().stdout.trim().to_string();
     assert!(lines[2].starts_with(&busybox_id), "the parent step is busybox itself:\n{h}");
     // the deletion travelled as an OCI whiteout: `image why` finds it
     let why = s.run(&["image", "why", "greeting:v1", "/bin/sleep"]).ok().stdout;
     assert!(why.starts_with("/bin/sleep is not in greeting:v1\n  a whiteout (/bin/.wh.sleep) in layer 3 ("), "{why}");
     assert!(why.contains("it was added by layer 2 ("), "{why}");
-    let insp: serde_json::Value = serde_json::from_str(&s.run(&["image", "inspect", "greeting:v1"]).ok().stdout).unwrap();
+    let insp: serde_json::Value =
+        serde_json::from_str(&s.run(&["image", "inspect", "greeting:v1"]).ok().stdout).unwrap();
     assert_eq!(insp[0]["Author"], "Learner <l@example.com>");
     assert_eq!(insp[0]["Comment"], "add greeting");
     assert_eq!(insp[0]["RootFS"]["Layers"].as_array().unwrap().len(), 3);
@@ -246,7 +274,10 @@ fn save_and_load_round_trip_both_formats() {
     s.run(&["save", "--format", "oci", "-o", oci_tar.to_str().unwrap(), "greeting:v1"]).ok();
     // the docker-archive layout
     let mut names: Vec<String> = tar::Archive::new(std::fs::File::open(&docker_tar).unwrap())
-        .entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert!(names.contains(&"manifest.json".to_string()) && names.contains(&"repositories".to_string()), "{names:?}");
     assert_eq!(names.iter().filter(|n| n.ends_with("/layer.tar")).count(), 3, "{names:?}");
@@ -256,7 +287,12 @@ fn save_and_load_round_trip_both_formats() {
         let out = t.run(&["load", "-i", tar.to_str().unwrap()]).ok().stdout;
         assert_eq!(out, "Loaded image: greeting:v1\n");
         assert_eq!(t.run(&["images", "-q", "--no-trunc", "greeting:v1"]).ok().stdout, id, "same image ID after load");
-        assert_eq!(t.run(&["run", "--rm", "greeting:v1", "sh", "-c", "cat /greeting; test -e /bin/sleep || echo gone"]).ok().stdout, "hi\ngone\n");
+        assert_eq!(
+            t.run(&["run", "--rm", "greeting:v1", "sh", "-c", "cat /greeting; test -e /bin/sleep || echo gone"])
+                .ok()
+                .stdout,
+            "hi\ngone\n"
+        );
     }
     // loading again over an existing tag of another image renames the old one, as Docker says
     let t = Sandbox::new();
@@ -281,7 +317,11 @@ fn load_refuses_bad_archives_and_adds_nothing() {
     let layer = layer.into_inner().unwrap();
     let manifest = serde_json::json!([{"Config":"c.json","RepoTags":["bad:v1"],"Layers":["l/layer.tar"]}]);
     let mut ar = tar::Builder::new(Vec::new());
-    for (name, data) in [("c.json", serde_json::to_vec(&config).unwrap()), ("l/layer.tar", layer), ("manifest.json", serde_json::to_vec(&manifest).unwrap())] {
+    for (name, data) in [
+        ("c.json", serde_json::to_vec(&config).unwrap()),
+        ("l/layer.tar", layer),
+        ("manifest.json", serde_json::to_vec(&manifest).unwrap()),
+    ] {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
@@ -291,7 +331,14 @@ fn load_refuses_bad_archives_and_adds_nothing() {
     let path = s.work.path().join("bad.tar");
     std::fs::File::create(&path).unwrap().write_all(&ar.into_inner().unwrap()).unwrap();
     let r = s.run(&["load", "-i", path.to_str().unwrap()]).code(1);
-    assert!(r.stderr.starts_with(&format!("Error: invalid layer sha256:{}: layer.tar: content hashes to sha256:", "0".repeat(64))), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "Error: invalid layer sha256:{}: layer.tar: content hashes to sha256:",
+            "0".repeat(64)
+        )),
+        "{}",
+        r.stderr
+    );
     assert_eq!(s.run(&["images", "-q"]).ok().stdout, "");
     assert_eq!(std::fs::read_dir(s.root().join("layers")).unwrap().count(), 0);
     let r = s.run(&["load", "-i", "/nonexistent.tar"]).code(1);
@@ -305,12 +352,23 @@ fn export_and_import_flatten_a_container() {
     let tar = s.work.path().join("c1.tar");
     s.run(&["export", "-o", tar.to_str().unwrap(), "c1"]).ok();
     let names: Vec<String> = tar::Archive::new(std::fs::File::open(&tar).unwrap())
-        .entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert!(names.contains(&"greeting".to_string()) && names.contains(&"bin/box".to_string()), "{names:?}");
-    assert!(!names.iter().any(|n| n == "bin/sleep" || n.contains(".wh.")), "the merged view, whiteouts applied: {names:?}");
+    assert!(
+        !names.iter().any(|n| n == "bin/sleep" || n.contains(".wh.")),
+        "the merged view, whiteouts applied: {names:?}"
+    );
     let out = s.run(&["import", tar.to_str().unwrap(), "flat:v1"]).ok().stdout;
     assert!(out.starts_with("sha256:"), "{out}");
-    assert_eq!(s.run(&["run", "--rm", "flat:v1", "sh", "-c", "cat /greeting; test -e /bin/sleep || echo no-sleep"]).ok().stdout, "hi\nno-sleep\n");
+    assert_eq!(
+        s.run(&["run", "--rm", "flat:v1", "sh", "-c", "cat /greeting; test -e /bin/sleep || echo no-sleep"])
+            .ok()
+            .stdout,
+        "hi\nno-sleep\n"
+    );
     let insp: serde_json::Value = serde_json::from_str(&s.run(&["image", "inspect", "flat:v1"]).ok().stdout).unwrap();
     assert_eq!(insp[0]["RootFS"]["Layers"].as_array().unwrap().len(), 1, "import makes one layer");
     s.run(&["export", "nope"]).code(1);
@@ -333,7 +391,10 @@ fn parents_make_intermediate_images() {
     let all = s.run(&["images", "-a"]).ok().stdout;
     assert!(all.lines().any(|l| l.starts_with("<none>") && l.contains(short)), "{all}");
     let r = s.run(&["rmi", short]).code(1);
-    assert_eq!(r.stderr, format!("Error: conflict: unable to delete {short} (cannot be forced) - image has dependent child images\n"));
+    assert_eq!(
+        r.stderr,
+        format!("Error: conflict: unable to delete {short} (cannot be forced) - image has dependent child images\n")
+    );
     s.run(&["image", "prune", "-f"]).ok();
     assert!(s.run(&["images", "-a"]).ok().stdout.contains(short), "prune keeps an intermediate image");
     // Removing the child takes the untagged parent with it, layers and all.
@@ -352,16 +413,40 @@ fn format_templates_for_inspect_and_lists() {
     s.run(&["pull", "busybox"]).ok();
     s.run(&["tag", "busybox", "mybox:v1"]).ok();
     let insp: serde_json::Value = serde_json::from_str(&s.run(&["image", "inspect", "busybox"]).ok().stdout).unwrap();
-    let layers: Vec<&str> = insp[0]["RootFS"]["Layers"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    let layers: Vec<&str> =
+        insp[0]["RootFS"]["Layers"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
     // Go's printing: a list is [a b], a map is map[k:v], a missing key <no value>.
-    assert_eq!(s.run(&["inspect", "--format", "{{.RootFS.Layers}}", "busybox"]).ok().stdout, format!("[{}]\n", layers.join(" ")));
-    let out = s.run(&["image", "inspect", "-f", "{{.Id}} {{.RepoTags}} {{json .Config.Cmd}} {{.Config.Entrypoint}} {{.Nope}}", "busybox"]).ok().stdout;
+    assert_eq!(
+        s.run(&["inspect", "--format", "{{.RootFS.Layers}}", "busybox"]).ok().stdout,
+        format!("[{}]\n", layers.join(" "))
+    );
+    let out = s
+        .run(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Id}} {{.RepoTags}} {{json .Config.Cmd}} {{.Config.Entrypoint}} {{.Nope}}",
+            "busybox",
+        ])
+        .ok()
+        .stdout;
     assert_eq!(out, format!("{} [busybox:latest mybox:v1] [\"sh\"] [] <no value>\n", insp[0]["Id"].as_str().unwrap()));
-    let out = s.run(&["inspect", "-f", "{{range .RootFS.Layers}}{{.}}{{\"\\n\"}}{{end}}{{index .RepoTags 1}} {{len .RootFS.Layers}}", "busybox"]).ok().stdout;
+    let out = s
+        .run(&[
+            "inspect",
+            "-f",
+            "{{range .RootFS.Layers}}{{.}}{{\"\\n\"}}{{end}}{{index .RepoTags 1}} {{len .RootFS.Layers}}",
+            "busybox",
+        ])
+        .ok()
+        .stdout;
     assert_eq!(out, format!("{}\nmybox:v1 2\n", layers.join("\n")));
     // One line per object; containers are found first, as Docker does.
     s.run(&["run", "--name", "c1", "busybox", "sh", "-c", "exit 3"]).code(3);
-    let out = s.run(&["inspect", "-f", "{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{.Config.Image}}", "c1", "busybox"]).ok().stdout;
+    let out = s
+        .run(&["inspect", "-f", "{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{.Config.Image}}", "c1", "busybox"])
+        .ok()
+        .stdout;
     assert_eq!(out.lines().next(), Some("/c1 exited 3 busybox"), "{out}");
     let r = s.run(&["inspect", "-f", "{{.Id}}", "busybox", "nope"]).code(1);
     assert_eq!(r.stderr, "Error: No such object: nope\n");

@@ -24,7 +24,11 @@ fn archives_written_by_skopeo_load_as_the_same_image() {
     src.run(&["commit", "-m", "greet", "-a", "Learner", "-c", "CMD [\"cat\",\"/greeting\"]", "mk", "greeting:v1"]).ok();
     let want = inspect(&src, "greeting:v1");
     // Absolute times, so the comparison does not depend on when it runs.
-    let history_of = |s: &Sandbox, image: &str| s.run(&["history", "--no-trunc", "--format", "{{.CreatedAt}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}", image]).ok().stdout;
+    let history_of = |s: &Sandbox, image: &str| {
+        s.run(&["history", "--no-trunc", "--format", "{{.CreatedAt}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}", image])
+            .ok()
+            .stdout
+    };
     let want_history = history_of(&src, "greeting:v1");
     // skopeo reads skiff's store as the OCI image layout it is.
     let layout = format!("oci:{}:docker.io/library/greeting:v1", src.root().join("oci").display());
@@ -59,9 +63,13 @@ fn skopeo_reads_skiffs_save_archives() {
     let oci_tar = s.work.path().join("bb-oci.tar");
     s.run(&["save", "-o", docker_tar.to_str().unwrap(), "busybox"]).ok();
     s.run(&["save", "--format", "oci", "-o", oci_tar.to_str().unwrap(), "busybox"]).ok();
-    for src in [format!("docker-archive:{}", docker_tar.display()), format!("oci-archive:{}:docker.io/library/busybox:latest", oci_tar.display())] {
+    for src in [
+        format!("docker-archive:{}", docker_tar.display()),
+        format!("oci-archive:{}:docker.io/library/busybox:latest", oci_tar.display()),
+    ] {
         let config: serde_json::Value = serde_json::from_str(&skopeo(&["inspect", "--config", &src])).unwrap();
-        let want: serde_json::Value = serde_json::from_slice(&std::fs::read(s.root().join("oci/blobs/sha256").join(&id[7..])).unwrap()).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.root().join("oci/blobs/sha256").join(&id[7..])).unwrap()).unwrap();
         assert_eq!(config, want, "{src}");
         let info: serde_json::Value = serde_json::from_str(&skopeo(&["inspect", &src])).unwrap();
         assert_eq!(info["Layers"].as_array().unwrap().len(), 2, "{src}: {info}");

@@ -20,7 +20,19 @@ fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
 #[test]
 fn detached_containers_outlive_the_command_and_log() {
     let s = Sandbox::new();
-    let id = s.run(&["run", "-d", "--name", "ticker", "busybox", "sh", "-c", "echo started; while [ ! -f /flag ]; do sleep 1; done; echo saw flag; cat /flag; exit 4"]).ok().stdout;
+    let id = s
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "ticker",
+            "busybox",
+            "sh",
+            "-c",
+            "echo started; while [ ! -f /flag ]; do sleep 1; done; echo saw flag; cat /flag; exit 4",
+        ])
+        .ok()
+        .stdout;
     assert_eq!(id.trim().len(), 64, "the full ID: {id}");
     let ps = s.run(&["ps"]).ok().stdout;
     assert!(ps.lines().nth(1).unwrap().contains("   Up ") && ps.contains("ticker"), "{ps}");
@@ -121,7 +133,8 @@ fn random_names_prune_and_errors() {
 #[test]
 fn logs_follow_until_the_container_stops() {
     let s = Sandbox::new();
-    s.run(&["run", "-d", "--name", "follow", "busybox", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 1; done"]).ok();
+    s.run(&["run", "-d", "--name", "follow", "busybox", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 1; done"])
+        .ok();
     let t0 = Instant::now();
     let out = s.run(&["logs", "-f", "follow"]).ok().stdout;
     assert_eq!(out, "line 1\nline 2\nline 3\n");
@@ -131,7 +144,8 @@ fn logs_follow_until_the_container_stops() {
 #[test]
 fn pause_freezes_and_unpause_resumes() {
     let s = Sandbox::new();
-    s.run(&["run", "-d", "--name", "counter", "busybox", "sh", "-c", "while true; do date +%s > /now; sleep 1; done"]).ok();
+    s.run(&["run", "-d", "--name", "counter", "busybox", "sh", "-c", "while true; do date +%s > /now; sleep 1; done"])
+        .ok();
     assert_eq!(s.run(&["pause", "counter"]).ok().stdout, "counter\n");
     let ps = s.run(&["ps", "--format", "{{.Names}} {{.State}} {{.Status}}"]).ok().stdout;
     assert!(ps.starts_with("counter paused Up ") && ps.trim_end().ends_with("(Paused)"), "{ps}");
@@ -151,26 +165,61 @@ fn pause_freezes_and_unpause_resumes() {
 #[test]
 fn restart_policies() {
     let s = Sandbox::new();
-    s.run(&["run", "-d", "--restart", "on-failure:2", "--name", "flaky", "busybox", "sh", "-c", "echo try; exit 3"]).ok();
+    s.run(&["run", "-d", "--restart", "on-failure:2", "--name", "flaky", "busybox", "sh", "-c", "echo try; exit 3"])
+        .ok();
     eventually("two restarts", || inspect(&s, "flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 2");
     assert_eq!(s.run(&["logs", "flaky"]).ok().stdout, "try\ntry\ntry\n");
-    assert_eq!(inspect(&s, "flaky", "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.ExitCode}}"), "on-failure 2 3");
+    assert_eq!(
+        inspect(
+            &s,
+            "flaky",
+            "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.ExitCode}}"
+        ),
+        "on-failure 2 3"
+    );
     s.run(&["run", "-d", "--restart", "always", "--name", "forever", "busybox", "sh", "-c", "echo up; exit 0"]).ok();
     eventually("a restart", || inspect(&s, "forever", "{{.RestartCount}}") != "0");
     s.run(&["stop", "forever"]).ok();
     assert_eq!(inspect(&s, "forever", "{{.State.Status}}"), "exited", "stop ends an `always` container");
-    assert!(s.run(&["run", "--rm", "--restart", "always", "busybox", "true"]).code(125).stderr.contains("Conflicting options: --restart and --rm"));
-    assert!(s.run(&["run", "--restart", "sometimes", "busybox", "true"]).code(125).stderr.contains("invalid restart policy format"));
+    assert!(s
+        .run(&["run", "--rm", "--restart", "always", "busybox", "true"])
+        .code(125)
+        .stderr
+        .contains("Conflicting options: --restart and --rm"));
+    assert!(s
+        .run(&["run", "--restart", "sometimes", "busybox", "true"])
+        .code(125)
+        .stderr
+        .contains("invalid restart policy format"));
 }
 
 #[test]
 fn a_memory_limit_ends_a_runaway_guest() {
     let s = Sandbox::new();
-    let r = s.run(&["run", "-m", "16m", "--name", "hog", "busybox", "sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=\"$x$x\"; done"]).code(137);
+    let r = s
+        .run(&[
+            "run",
+            "-m",
+            "16m",
+            "--name",
+            "hog",
+            "busybox",
+            "sh",
+            "-c",
+            "x=aaaaaaaaaaaaaaaa; while true; do x=\"$x$x\"; done",
+        ])
+        .code(137);
     let _ = r;
-    assert_eq!(inspect(&s, "hog", "{{.State.ExitCode}} {{.State.OOMKilled}} {{.HostConfig.Memory}}"), "137 true 16777216");
+    assert_eq!(
+        inspect(&s, "hog", "{{.State.ExitCode}} {{.State.OOMKilled}} {{.HostConfig.Memory}}"),
+        "137 true 16777216"
+    );
     s.run(&["run", "-m", "16m", "busybox", "echo", "small is fine"]).ok();
-    assert!(s.run(&["run", "-m", "1m", "busybox", "true"]).code(125).stderr.contains("Minimum memory limit allowed is 6MB"));
+    assert!(s
+        .run(&["run", "-m", "1m", "busybox", "true"])
+        .code(125)
+        .stderr
+        .contains("Minimum memory limit allowed is 6MB"));
 }
 
 #[test]
@@ -212,9 +261,14 @@ fn top_and_stats_show_the_processes() {
     let lines: Vec<&str> = top.lines().collect();
     assert!(lines[0].starts_with("UID") && lines[0].contains("PID") && lines[0].ends_with("CMD"), "{top}");
     let pid = inspect(&s, "busy", "{{.State.Pid}}");
-    let main = lines.iter().find(|l| l.ends_with("sh -c while true; do sleep 1; done")).unwrap_or_else(|| panic!("{top}"));
+    let main =
+        lines.iter().find(|l| l.ends_with("sh -c while true; do sleep 1; done")).unwrap_or_else(|| panic!("{top}"));
     let cols: Vec<&str> = main.split_whitespace().collect();
-    assert_eq!((cols[1], cols[2], cols[3]), ("1", "0", pid.as_str()), "the main process is 1, held by the supervisor:\n{top}");
+    assert_eq!(
+        (cols[1], cols[2], cols[3]),
+        ("1", "0", pid.as_str()),
+        "the main process is 1, held by the supervisor:\n{top}"
+    );
     let stats = s.run(&["stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}"]).ok().stdout;
     let f: Vec<&str> = stats.split_whitespace().collect();
     assert_eq!(f[0], "busy", "{stats}");
@@ -240,7 +294,8 @@ fn start_attached_runs_again_in_the_foreground() {
 fn exec_takes_env_workdir_and_stdin() {
     let s = Sandbox::new();
     s.run(&["run", "-d", "--name", "ex", "-e", "FROM_RUN=1", "busybox", "sleep", "600"]).ok();
-    let out = s.run(&["exec", "-e", "EXTRA=2", "-w", "/tmp", "ex", "sh", "-c", "echo $FROM_RUN $EXTRA $(pwd)"]).ok().stdout;
+    let out =
+        s.run(&["exec", "-e", "EXTRA=2", "-w", "/tmp", "ex", "sh", "-c", "echo $FROM_RUN $EXTRA $(pwd)"]).ok().stdout;
     assert_eq!(out, "1 2 /tmp\n");
     assert_eq!(s.run_stdin(&["exec", "-i", "ex", "cat"], "piped in\n").ok().stdout, "piped in\n");
     assert_eq!(s.run(&["exec", "ex", "sh", "-c", "exit 7"]).code(7).stdout, "");
@@ -251,9 +306,13 @@ fn exec_takes_env_workdir_and_stdin() {
 #[test]
 fn a_supervisor_whose_store_is_gone_exits() {
     let s = Sandbox::new();
-    let id = s.run(&["run", "-d", "busybox", "sh", "-c", "while true; do sleep 1; done"]).ok().stdout.trim().to_string();
+    let id =
+        s.run(&["run", "-d", "busybox", "sh", "-c", "while true; do sleep 1; done"]).ok().stdout.trim().to_string();
     let pid: u32 = inspect(&s, &id, "{{.State.Pid}}").parse().unwrap();
     std::fs::remove_dir_all(s.root().join("containers").join(&id)).unwrap();
-    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z");
+    let alive = || {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z")
+    };
     eventually("the orphaned supervisor to exit", || !alive());
 }

@@ -8,7 +8,11 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::Duration;
 
 fn ip_of(s: &Sandbox, c: &str, net: &str) -> String {
-    s.run(&["inspect", "-f", &format!("{{{{.NetworkSettings.Networks.{net}.IPAddress}}}}"), c]).ok().stdout.trim().to_string()
+    s.run(&["inspect", "-f", &format!("{{{{.NetworkSettings.Networks.{net}.IPAddress}}}}"), c])
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
 }
 
 /// A port nothing listens on now.
@@ -58,7 +62,10 @@ fn names_resolve_on_user_networks_and_not_on_the_default_bridge() {
     s.run(&["run", "-d", "--name", "w2", "--network", "dev", "-e", "AUTHOR=ada", "whoami"]).ok();
     let (ip1, ip2) = (ip_of(&s, "w1", "dev"), ip_of(&s, "w2", "dev"));
     assert_eq!((ip1.as_str(), ip2.as_str()), ("172.18.0.2", "172.18.0.3"));
-    assert_eq!(s.run(&["ps", "--filter", "network=dev", "--format", "{{.Names}} {{.Networks}} {{.Ports}}"]).ok().stdout, "w2 dev 3000/tcp\nw1 dev 3000/tcp\n");
+    assert_eq!(
+        s.run(&["ps", "--filter", "network=dev", "--format", "{{.Names}} {{.Networks}} {{.Ports}}"]).ok().stdout,
+        "w2 dev 3000/tcp\nw1 dev 3000/tcp\n"
+    );
     // By name, from one whoami to the other: the answer comes from w2, and sees w1 calling.
     let page = exec_retry(&s, "w1", &["wget", "-qO-", "w2:3000"]);
     let host2 = s.run(&["inspect", "-f", "{{.Config.Hostname}}", "w2"]).ok().stdout;
@@ -100,7 +107,19 @@ fn links_give_names_on_the_default_bridge() {
     s.run(&["run", "-d", "--name", "b2", "whoami"]).ok();
     exec_retry(&s, "b2", &["wget", "-qO-", "127.0.0.1:3000"]); // b2 is listening
     let ip = ip_of(&s, "b2", "bridge");
-    let out = s.run(&["run", "--rm", "--link", "b2:web", "busybox", "sh", "-c", "cat /etc/hosts; env | grep ^WEB_ | sort; wget -qO- web:3000"]).ok().stdout;
+    let out = s
+        .run(&[
+            "run",
+            "--rm",
+            "--link",
+            "b2:web",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /etc/hosts; env | grep ^WEB_ | sort; wget -qO- web:3000",
+        ])
+        .ok()
+        .stdout;
     let short = s.run(&["inspect", "-f", "{{.Id}}", "b2"]).ok().stdout[..12].to_string();
     assert!(out.contains(&format!("{ip}\tweb {short} b2\n")), "{out}");
     assert!(out.contains(&format!("WEB_PORT=tcp://{ip}:3000\nWEB_PORT_3000_TCP=tcp://{ip}:3000\nWEB_PORT_3000_TCP_ADDR={ip}\nWEB_PORT_3000_TCP_PORT=3000\nWEB_PORT_3000_TCP_PROTO=tcp\n")), "{out}");
@@ -122,7 +141,10 @@ fn none_has_only_loopback_and_networks_are_isolated() {
     let r = s.run(&["network", "connect", "host", "solo"]).code(1);
     assert_eq!(r.stderr, "Error: container cannot be disconnected from host network or connected to host network\n");
     let r = s.run(&["network", "connect", "elsewhere", "solo"]).code(1);
-    assert_eq!(r.stderr, "Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n");
+    assert_eq!(
+        r.stderr,
+        "Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n"
+    );
     assert!(exec_retry(&s, "solo", &["wget", "-qO-", "127.0.0.1:3000"]).contains("IP: 127.0.0.1"));
     // Two user networks: a container on one cannot reach the other's, even by address.
     s.run(&["network", "create", "left"]).ok();
@@ -133,11 +155,17 @@ fn none_has_only_loopback_and_networks_are_isolated() {
     exec_retry(&s, "lefty", &["wget", "-qO-", "127.0.0.1:3000"]);
     let r2 = s.run(&["exec", "righty", "wget", "-qO-", &format!("{l_ip}:3000")]).code(1);
     assert!(r2.stderr.starts_with(&format!("wget: can't connect to remote host ({l_ip}): ")), "{}", r2.stderr);
-    assert_eq!(s.run(&["exec", "righty", "wget", "-qO-", "lefty:3000"]).code(1).stderr, "wget: bad address 'lefty:3000'\n");
+    assert_eq!(
+        s.run(&["exec", "righty", "wget", "-qO-", "lefty:3000"]).code(1).stderr,
+        "wget: bad address 'lefty:3000'\n"
+    );
     // Nothing listening: refused, as on a real network.
     s.run(&["network", "connect", "left", "righty"]).ok();
     assert!(s.run(&["exec", "righty", "wget", "-qO-", "lefty:3000"]).ok().stdout.contains(&format!("IP: {l_ip}")));
-    assert_eq!(s.run(&["exec", "righty", "wget", "-qO-", "lefty:3001"]).code(1).stderr, format!("wget: can't connect to remote host ({l_ip}): Connection refused\n"));
+    assert_eq!(
+        s.run(&["exec", "righty", "wget", "-qO-", "lefty:3001"]).code(1).stderr,
+        format!("wget: can't connect to remote host ({l_ip}): Connection refused\n")
+    );
 }
 
 #[test]
@@ -154,7 +182,10 @@ fn published_ports_are_real_host_sockets() {
     assert_eq!(s.run(&["ps", "--filter", "publish=80", "--format", "{{.Names}}"]).ok().stdout, "web\n");
     assert_eq!(s.run(&["ps", "--filter", "publish=81", "--format", "{{.Names}}"]).ok().stdout, "");
     assert_eq!(s.run(&["port", "web"]).ok().stdout, format!("80/tcp -> 0.0.0.0:{port}\n"));
-    assert_eq!(s.run(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"]).ok().stdout.trim(), format!("{{\"80/tcp\":[{{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"{port}\"}}]}}"));
+    assert_eq!(
+        s.run(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"]).ok().stdout.trim(),
+        format!("{{\"80/tcp\":[{{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"{port}\"}}]}}")
+    );
     // The access log shows the request, from the gateway (Docker's proxy shows the same).
     // The server writes its log when it is idle: give it a moment (bounded).
     let mut logs = String::new();
@@ -203,7 +234,19 @@ fn redis_serves_its_clients_by_name() {
     s.run(&["run", "-d", "--name", "cache", "--network", "back", "redis:7.0"]).ok();
     assert_eq!(exec_retry(&s, "cache", &["redis-cli", "PING"]), "PONG\n");
     assert_eq!(s.run(&["exec", "cache", "redis-cli", "SET", "visits", "41"]).ok().stdout, "OK\n");
-    let out = s.run(&["run", "--rm", "--network", "back", "redis:7.0.4", "sh", "-c", "redis-cli -h cache INCR visits; redis-cli -h cache GET visits"]).ok().stdout;
+    let out = s
+        .run(&[
+            "run",
+            "--rm",
+            "--network",
+            "back",
+            "redis:7.0.4",
+            "sh",
+            "-c",
+            "redis-cli -h cache INCR visits; redis-cli -h cache GET visits",
+        ])
+        .ok()
+        .stdout;
     assert_eq!(out, "(integer) 42\n\"42\"\n");
     let ids = s.run(&["images", "--format", "{{.Tag}} {{.ID}}", "redis"]).ok().stdout;
     let ids: Vec<&str> = ids.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
@@ -212,7 +255,10 @@ fn redis_serves_its_clients_by_name() {
     // The smaller variant: the same server on a base with only a shell.
     s.run(&["run", "-d", "--name", "small", "--network", "back", "redis:7-alpine"]).ok();
     assert_eq!(exec_retry(&s, "small", &["redis-cli", "PING"]), "PONG\n");
-    assert_eq!(s.run(&["exec", "small", "ls"]).code(127).stderr, "Error: exec: \"ls\": executable file not found in $PATH\n");
+    assert_eq!(
+        s.run(&["exec", "small", "ls"]).code(127).stderr,
+        "Error: exec: \"ls\": executable file not found in $PATH\n"
+    );
 }
 
 #[test]
@@ -244,7 +290,10 @@ fn ab_measures_a_server_from_another_container() {
     s.run(&["network", "create", "bench"]).ok();
     s.run(&["run", "-d", "--name", "web", "--network", "bench", "nginx"]).ok();
     exec_retry(&s, "web", &["wget", "-qO-", "127.0.0.1:80"]);
-    let out = s.run(&["run", "--rm", "--network", "bench", "httpd", "ab", "-k", "-n", "200", "-c", "4", "http://web/"]).ok().stdout;
+    let out = s
+        .run(&["run", "--rm", "--network", "bench", "httpd", "ab", "-k", "-n", "200", "-c", "4", "http://web/"])
+        .ok()
+        .stdout;
     assert!(out.contains("Server Software:        nginx/1.23.1"), "{out}");
     assert!(out.contains("Complete requests:      200") && out.contains("Failed requests:        0"), "{out}");
     assert!(out.contains("Keep-Alive requests:    200") && out.contains("Requests per second:"), "{out}");

@@ -7,8 +7,17 @@ fn first_run_imports_busybox_then_runs() {
     let s = Sandbox::new();
     let r = s.run(&["run", "--rm", "busybox", "echo", "hello"]).ok();
     assert_eq!(r.stdout, "hello\n");
-    assert!(r.stderr.starts_with("Unable to find image 'busybox:latest' locally\nlatest: Pulling from library/busybox\n"), "{}", r.stderr);
-    assert!(r.stderr.contains(": Pull complete\n") && r.stderr.contains("Status: Downloaded newer image for busybox:latest"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("Unable to find image 'busybox:latest' locally\nlatest: Pulling from library/busybox\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(": Pull complete\n")
+            && r.stderr.contains("Status: Downloaded newer image for busybox:latest"),
+        "{}",
+        r.stderr
+    );
     // second run: no pull, and --rm left no container
     let r = s.run(&["run", "--rm", "busybox", "echo", "again"]).ok();
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("again\n", ""));
@@ -18,7 +27,17 @@ fn first_run_imports_busybox_then_runs() {
 #[test]
 fn writable_layer_diff_ps_and_rm() {
     let s = Sandbox::new();
-    let r = s.run(&["run", "--name", "c1", "busybox", "sh", "-c", "echo hi > /greeting && rm /bin/sleep && cat /greeting | wc -c"]).ok();
+    let r = s
+        .run(&[
+            "run",
+            "--name",
+            "c1",
+            "busybox",
+            "sh",
+            "-c",
+            "echo hi > /greeting && rm /bin/sleep && cat /greeting | wc -c",
+        ])
+        .ok();
     assert_eq!(r.stdout.trim(), "3");
     assert_eq!(s.run(&["diff", "c1"]).ok().stdout, "C /bin\nD /bin/sleep\nA /greeting\n");
     assert_eq!(s.run(&["container", "diff", "c1"]).ok().stdout, "C /bin\nD /bin/sleep\nA /greeting\n");
@@ -64,7 +83,23 @@ fn tty_without_a_terminal_is_refused() {
 #[test]
 fn run_options_env_workdir_entrypoint_hostname() {
     let s = Sandbox::new();
-    let out = s.run(&["run", "--rm", "-e", "GREETING=hi there", "-w", "/tmp/work", "--hostname", "box1", "busybox", "sh", "-c", "echo $GREETING; pwd; hostname; echo $HOME"]).ok().stdout;
+    let out = s
+        .run(&[
+            "run",
+            "--rm",
+            "-e",
+            "GREETING=hi there",
+            "-w",
+            "/tmp/work",
+            "--hostname",
+            "box1",
+            "busybox",
+            "sh",
+            "-c",
+            "echo $GREETING; pwd; hostname; echo $HOME",
+        ])
+        .ok()
+        .stdout;
     assert_eq!(out, "hi there\n/tmp/work\nbox1\n/root\n");
     let out = s.run(&["run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint"]).ok().stdout;
     assert_eq!(out, "from entrypoint\n");
@@ -85,7 +120,8 @@ fn shell_pipes_redirections_and_processes() {
 #[test]
 fn busybox_commands_behave() {
     let s = Sandbox::new();
-    let out = s.sh("mkdir -p /a/b/c && touch /a/b/c/f && cp -r /a /z && ls /z/b/c && rm -rf /a && test ! -e /a && echo gone");
+    let out =
+        s.sh("mkdir -p /a/b/c && touch /a/b/c/f && cp -r /a /z && ls /z/b/c && rm -rf /a && test ! -e /a && echo gone");
     assert_eq!(out, "f\ngone\n");
     let out = s.sh("echo Hello > /t; grep -i hello /t; ln -s /t /l; cat /l; mv /t /u; cat /u; ls -l /u | cut -c1-10");
     assert_eq!(out, "Hello\nHello\nHello\n-rw-r--r--\n");
@@ -97,7 +133,11 @@ fn busybox_commands_behave() {
 fn unknown_image_is_a_clear_error_and_leaves_nothing() {
     let s = Sandbox::new();
     let r = s.run(&["run", "--rm", "ngnix"]).code(125);
-    assert!(r.stderr.starts_with("Unable to find image 'ngnix:latest' locally\nError: No such image: ngnix:latest"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("Unable to find image 'ngnix:latest' locally\nError: No such image: ngnix:latest"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stderr.lines().count(), 2, "{}", r.stderr);
     assert_eq!(s.run(&["ps", "-aq"]).ok().stdout, "");
     let r = s.run(&["run", "Nginx"]).code(125);
@@ -121,7 +161,11 @@ fn name_conflicts_and_container_errors() {
     let s = Sandbox::new();
     s.run(&["run", "--name", "web", "busybox", "true"]).ok();
     let r = s.run(&["run", "--name", "web", "busybox", "true"]).code(125);
-    assert!(r.stderr.starts_with("Error: Conflict. The container name \"/web\" is already in use by container \""), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("Error: Conflict. The container name \"/web\" is already in use by container \""),
+        "{}",
+        r.stderr
+    );
     assert_eq!(s.run(&["ps", "-aq"]).ok().stdout.lines().count(), 1);
     let r = s.run(&["run", "--name", "bad name", "busybox", "true"]).code(125);
     assert!(r.stderr.contains("Invalid container name (bad name)"), "{}", r.stderr);
@@ -135,7 +179,11 @@ fn name_conflicts_and_container_errors() {
 #[test]
 fn rm_of_a_running_container_is_refused() {
     let s = Sandbox::new();
-    let mut child = s.cmd(&["run", "--name", "sleeper", "busybox", "sleep", "30"]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = s
+        .cmd(&["run", "--name", "sleeper", "busybox", "sleep", "30"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let mut up = false;
     for _ in 0..200 {
         if s.run(&["ps"]).ok().stdout.contains("sleeper") {
@@ -159,7 +207,8 @@ fn rm_of_a_running_container_is_refused() {
 fn corrupt_blob_is_detected() {
     let s = Sandbox::new();
     s.run(&["pull", "busybox"]).ok();
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.root().join("oci/index.json")).unwrap()).unwrap();
     let manifest = index["manifests"][0]["digest"].as_str().unwrap().trim_start_matches("sha256:").to_string();
     let blob = s.root().join("oci/blobs/sha256").join(&manifest);
     let mut data = std::fs::read(&blob).unwrap();
@@ -182,7 +231,12 @@ fn version_and_info() {
     assert!(s.run(&["version"]).ok().stdout.contains("Backend:           wasi"));
     s.run(&["run", "busybox", "true"]).ok();
     let info = s.run(&["info"]).ok().stdout;
-    assert!(info.contains(" Containers: 1\n") && info.contains(" Images: 1\n") && info.contains("Storage Driver: userspace union"), "{info}");
+    assert!(
+        info.contains(" Containers: 1\n")
+            && info.contains(" Images: 1\n")
+            && info.contains("Storage Driver: userspace union"),
+        "{info}"
+    );
 }
 
 #[test]

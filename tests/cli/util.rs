@@ -1,8 +1,8 @@
 //! The sandbox every test runs in: a fresh `SKIFF_ROOT`, a work dir, and a command builder.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::io::Write;
 
 pub fn skiff_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_skiff"))
@@ -76,7 +76,8 @@ impl Sandbox {
 
     /// Run `skiff ARGS` with `input` on stdin.
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
-        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child =
+            self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         Run::from(child.wait_with_output().unwrap())
     }
@@ -101,10 +102,8 @@ pub fn require_tool(bin: &str, pkg: &str) -> Option<PathBuf> {
         eprintln!("skipped: {bin} comes from Debian's {pkg} package, which needs Linux");
         return None;
     }
-    let find = || {
-        std::env::var_os("PATH")
-            .and_then(|p| std::env::split_paths(&p).map(|d| d.join(bin)).find(|p| p.is_file()))
-    };
+    let find =
+        || std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(bin)).find(|p| p.is_file()));
     if let Some(p) = find() {
         return Some(p);
     }
@@ -134,7 +133,12 @@ impl Drop for Sandbox {
     /// A test that failed half-way may leave detached containers: remove them with the root.
     fn drop(&mut self) {
         let dir = self.root.path().join("containers");
-        let ids: Vec<String> = std::fs::read_dir(&dir).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let ids: Vec<String> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         if !ids.is_empty() {
             let mut args = vec!["rm", "-f"];
             args.extend(ids.iter().map(String::as_str));

@@ -1,6 +1,6 @@
 //! Executor: walks the parsed tree over a JSON value with Go's evaluation rules.
 
-use super::fmt::{Spec, Val, print_val, type_name, write};
+use super::fmt::{print_val, type_name, write, Spec, Val};
 use super::funcs::{self, FnErr};
 use super::parse::{Arg, ArgKind, Cmd, Control, Node, Pipe};
 use serde_json::Value;
@@ -16,11 +16,7 @@ pub struct ExecError {
 type EResult<T> = Result<T, ExecError>;
 
 fn error(pos: usize, context: &str, msg: impl Into<String>) -> ExecError {
-    ExecError {
-        pos,
-        context: context.into(),
-        msg: msg.into(),
-    }
+    ExecError { pos, context: context.into(), msg: msg.into() }
 }
 
 fn fail<T>(pos: usize, context: &str, msg: impl Into<String>) -> EResult<T> {
@@ -41,10 +37,7 @@ pub struct State<'a> {
 
 impl<'a> State<'a> {
     pub fn new(data: &'a Value) -> Self {
-        State {
-            vars: vec![("$", Val::Json(Cow::Borrowed(data), None))],
-            out: String::new(),
-        }
+        State { vars: vec![("$", Val::Json(Cow::Borrowed(data), None))], out: String::new() }
     }
 
     pub fn run(&mut self, nodes: &'a [Node]) -> EResult<()> {
@@ -96,24 +89,16 @@ impl<'a> State<'a> {
         let v = self.pipe(&c.pipe, dot)?;
         let items: Vec<(Val<'a>, Val<'a>)> = match v.json() {
             Value::Null => Vec::new(),
-            Value::Array(a) => (0..a.len())
-                .filter_map(|i| Some((Val::owned(i), v.child(i, None)?)))
-                .collect(),
+            Value::Array(a) => (0..a.len()).filter_map(|i| Some((Val::owned(i), v.child(i, None)?))).collect(),
             Value::Object(m) => {
                 let mut keys: Vec<&str> = m.keys().map(String::as_str).collect();
                 keys.sort();
-                keys.into_iter()
-                    .filter_map(|k| Some((Val::owned(k), v.child(k, None)?)))
-                    .collect()
+                keys.into_iter().filter_map(|k| Some((Val::owned(k), v.child(k, None)?))).collect()
             }
             other => {
                 let mut shown = String::new();
                 write(&mut shown, other, None, &Spec::verb('v'));
-                return fail(
-                    c.pipe.pos,
-                    &c.pipe.text,
-                    format!("range can't iterate over {shown}"),
-                );
+                return fail(c.pipe.pos, &c.pipe.text, format!("range can't iterate over {shown}"));
             }
         };
         if items.is_empty() {
@@ -188,19 +173,12 @@ impl<'a> State<'a> {
             ArgKind::Func(name) => return self.call(name, (arg.pos, &arg.text), &[], dot, None),
             ArgKind::Field(f) => (dot.clone(), f),
             ArgKind::Var(name, f) => {
-                let v = self
-                    .vars
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone());
+                let v = self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone());
                 (v.expect("the parser checks variables"), f)
             }
             ArgKind::Paren(p, f) => (self.pipe(p, dot)?, f),
         };
-        fields.iter().try_fold(base, |v, name| {
-            field(v, name).or_else(|m| fail(arg.pos, &arg.text, m))
-        })
+        fields.iter().try_fold(base, |v, name| field(v, name).or_else(|m| fail(arg.pos, &arg.text, m)))
     }
 
     /// Calls a function. `and`/`or` evaluate lazily and return the deciding argument (Go 1.18+).
@@ -243,9 +221,6 @@ fn field<'a>(v: Val<'a>, name: &'a str) -> Result<Val<'a>, String> {
     match v.json() {
         Value::Null => Ok(Val::NoValue),
         Value::Object(_) => Ok(v.child(name, Some(name)).unwrap_or(Val::NoValue)),
-        other => Err(format!(
-            "can't evaluate field {name} in type {}",
-            type_name(other)
-        )),
+        other => Err(format!("can't evaluate field {name} in type {}", type_name(other))),
     }
 }

@@ -56,16 +56,10 @@ impl<'a> Val<'a> {
     }
 
     /// Looks up an object key or array index, keeping borrowed data borrowed.
-    pub fn child<I: serde_json::value::Index>(
-        &self,
-        idx: I,
-        hint: Option<&'a str>,
-    ) -> Option<Val<'a>> {
+    pub fn child<I: serde_json::value::Index>(&self, idx: I, hint: Option<&'a str>) -> Option<Val<'a>> {
         match self {
             Val::Json(Cow::Borrowed(v), _) => v.get(idx).map(|c| Val::Json(Cow::Borrowed(c), hint)),
-            Val::Json(Cow::Owned(v), _) => {
-                v.get(idx).map(|c| Val::Json(Cow::Owned(c.clone()), hint))
-            }
+            Val::Json(Cow::Owned(v), _) => v.get(idx).map(|c| Val::Json(Cow::Owned(c.clone()), hint)),
             Val::NoValue => None,
         }
     }
@@ -120,10 +114,7 @@ pub struct Spec {
 
 impl Spec {
     pub fn verb(verb: char) -> Spec {
-        Spec {
-            verb,
-            ..Spec::default()
-        }
+        Spec { verb, ..Spec::default() }
     }
 }
 
@@ -210,9 +201,7 @@ fn scalar(v: &Value, s: &Spec) -> Option<String> {
         }
         Value::Bool(b) if matches!(s.verb, 'v' | 't') => Some(b.to_string()),
         Value::Number(n) if !n.is_f64() => {
-            let i = n
-                .as_i64()
-                .map_or_else(|| n.as_u64().unwrap_or(0) as i128, i128::from);
+            let i = n.as_i64().map_or_else(|| n.as_u64().unwrap_or(0) as i128, i128::from);
             let (a, sharp) = (i.unsigned_abs(), if s.sharp { "0" } else { "" });
             let digits = match s.verb {
                 'v' | 'd' => a.to_string(),
@@ -243,8 +232,7 @@ fn scalar(v: &Value, s: &Spec) -> Option<String> {
 /// of digits, for shortest output): 1.5, 123456, 1.234567e+06, 1e-05, 1e+21.
 pub fn go_float(f: f64, verb: char, prec: Option<usize>) -> String {
     // Go's exponent has a sign and at least two digits.
-    let go_exp =
-        |mant: &str, e: i32| format!("{mant}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    let go_exp = |mant: &str, e: i32| format!("{mant}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
     let sci = match (verb, prec) {
         _ if !f.is_finite() => return format!("{f}").replace("inf", "+Inf").replace("++", "+"),
         ('f', p) => return format!("{:.*}", p.unwrap_or(6), f),
@@ -258,11 +246,7 @@ pub fn go_float(f: f64, verb: char, prec: Option<usize>) -> String {
         return go_exp(mant, exp);
     }
     // %g: trailing zeros don't count as digits.
-    let mant = if mant.contains('.') {
-        mant.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        mant
-    };
+    let mant = if mant.contains('.') { mant.trim_end_matches('0').trim_end_matches('.') } else { mant };
     let nd = mant.chars().filter(char::is_ascii_digit).count() as i32;
     let eprec = match prec {
         None => 6,
@@ -290,9 +274,7 @@ pub fn to_json(v: &Value, hint: Option<&str>) -> String {
         Value::Number(n) if n.is_f64() => {
             let f = n.as_f64().unwrap_or(0.0);
             match f.abs() {
-                a if a != 0.0 && !(1e-6..1e21).contains(&a) => {
-                    go_float(f, 'g', None).replace("e-0", "e-")
-                }
+                a if a != 0.0 && !(1e-6..1e21).contains(&a) => go_float(f, 'g', None).replace("e-0", "e-"),
                 _ => format!("{f}"),
             }
         }
@@ -302,26 +284,15 @@ pub fn to_json(v: &Value, hint: Option<&str>) -> String {
             if hint.is_some_and(|h| MAP_FIELDS.contains(&h)) {
                 members.sort_by_key(|(k, _)| *k);
             }
-            let member = |(k, v): (&String, &Value)| {
-                format!(
-                    "{}:{}",
-                    to_json(&k.as_str().into(), None),
-                    to_json(v, Some(k))
-                )
-            };
+            let member =
+                |(k, v): (&String, &Value)| format!("{}:{}", to_json(&k.as_str().into(), None), to_json(v, Some(k)));
             format!("{{{}}}", list(members.into_iter().map(member).collect()))
         }
         // null, bools, integers and strings: serde_json's encoding plus Go's extra escapes.
         _ => {
-            let s = v
-                .to_string()
-                .replace('\u{2028}', "\\u2028")
-                .replace('\u{2029}', "\\u2029");
+            let s = v.to_string().replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029");
             match JSON_ESCAPE_HTML {
-                true => s
-                    .replace('<', "\\u003c")
-                    .replace('>', "\\u003e")
-                    .replace('&', "\\u0026"),
+                true => s.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026"),
                 false => s,
             }
         }

@@ -1,6 +1,6 @@
 //! Template functions: Go's builtins (`and`/`or` are evaluated lazily in exec.rs) and Docker's.
 
-use super::fmt::{STRING_MAP_FIELDS, Spec, Val, null_text, print_val, to_json, type_name, write};
+use super::fmt::{null_text, print_val, to_json, type_name, write, Spec, Val, STRING_MAP_FIELDS};
 use serde_json::Value;
 
 /// The known functions' minimum and (unless variadic) maximum argument counts.
@@ -36,9 +36,7 @@ pub fn check_arity(name: &str, n: usize) -> Result<(), FnErr> {
         Some(m) if n < min || n > m => m.to_string(),
         _ => return Ok(()),
     };
-    Err(FnErr::Plain(format!(
-        "wrong number of args for {name}: want {want} got {n}"
-    )))
+    Err(FnErr::Plain(format!("wrong number of args for {name}: want {want} got {n}")))
 }
 
 /// Calls any function except `and`/`or`, with evaluated arguments.
@@ -74,11 +72,7 @@ pub fn call<'a>(name: &str, args: Vec<Val<'a>>) -> Result<Val<'a>, FnErr> {
         "title" => text(title(want_str(&args, 0)?)),
         "pad" => {
             // Docker's pad leaves an empty string empty.
-            let (s, l, r) = (
-                want_str(&args, 0)?,
-                want_int(&args, 1)?,
-                want_int(&args, 2)?,
-            );
+            let (s, l, r) = (want_str(&args, 0)?, want_int(&args, 1)?, want_int(&args, 2)?);
             let padded = " ".repeat(l) + s + &" ".repeat(r);
             text(if s.is_empty() { String::new() } else { padded })
         }
@@ -92,13 +86,7 @@ pub fn call<'a>(name: &str, args: Vec<Val<'a>>) -> Result<Val<'a>, FnErr> {
 
 /// Go's error for an argument that doesn't convert to the parameter type `want`.
 fn wrong_type(i: usize, want: &str, v: &Value) -> FnErr {
-    FnErr::Arg(
-        i,
-        format!(
-            "wrong type for value; expected {want}; got {}",
-            type_name(v)
-        ),
-    )
+    FnErr::Arg(i, format!("wrong type for value; expected {want}; got {}", type_name(v)))
 }
 
 /// A `string` parameter.
@@ -113,9 +101,7 @@ fn want_str<'v>(args: &'v [Val], i: usize) -> Result<&'v str, FnErr> {
 /// An `int` parameter (negative counts are treated as 0).
 fn want_int(args: &[Val], i: usize) -> Result<usize, FnErr> {
     let v = args[i].json();
-    v.as_i64()
-        .map(|n| n.max(0) as usize)
-        .ok_or_else(|| wrong_type(i, "int", v))
+    v.as_i64().map(|n| n.max(0) as usize).ok_or_else(|| wrong_type(i, "int", v))
 }
 
 /// A `[]string` parameter; a null (nil slice) is empty.
@@ -123,17 +109,13 @@ fn want_strs<'v>(args: &'v [Val], i: usize) -> Result<Vec<&'v str>, FnErr> {
     let v = args[i].json();
     let strs = match v {
         Value::Null => Some(Vec::new()),
-        _ => v
-            .as_array()
-            .and_then(|a| a.iter().map(Value::as_str).collect()),
+        _ => v.as_array().and_then(|a| a.iter().map(Value::as_str).collect()),
     };
     strs.ok_or_else(|| wrong_type(i, "[]string", v))
 }
 
 fn as_int(v: &Value) -> Option<i128> {
-    v.as_i64()
-        .map(i128::from)
-        .or_else(|| v.as_u64().map(i128::from))
+    v.as_i64().map(i128::from).or_else(|| v.as_u64().map(i128::from))
 }
 
 fn len(v: &Val) -> Result<usize, FnErr> {
@@ -153,20 +135,13 @@ fn index<'a>(args: &[Val<'a>]) -> Result<Val<'a>, FnErr> {
     for idx in args[1..].iter().map(Val::json) {
         // A missing key yields the zero value of the map's element type: "" for string maps.
         let string_map = item.hint().is_some_and(|h| STRING_MAP_FIELDS.contains(&h));
-        let missing = if string_map {
-            Val::owned("")
-        } else {
-            Val::NoValue
-        };
+        let missing = if string_map { Val::owned("") } else { Val::NoValue };
         let i = as_int(idx).and_then(|i| usize::try_from(i).ok());
         item = match item.json() {
             Value::Null if null_text(item.hint()) == Some("map[]") => missing,
             Value::Null => return call_err("index of untyped nil"),
             Value::Array(_) | Value::String(_) if as_int(idx).is_none() => {
-                return call_err(format!(
-                    "cannot index slice/array with type {}",
-                    type_name(idx)
-                ));
+                return call_err(format!("cannot index slice/array with type {}", type_name(idx)));
             }
             Value::String(s) => match i.and_then(|i| s.as_bytes().get(i)) {
                 Some(b) => Val::owned(*b),
@@ -179,10 +154,7 @@ fn index<'a>(args: &[Val<'a>]) -> Result<Val<'a>, FnErr> {
             Value::Object(_) => match idx.as_str() {
                 Some(key) => item.child(key, None).unwrap_or(missing),
                 None => {
-                    return call_err(format!(
-                        "value has type {}; should be string",
-                        type_name(idx)
-                    ));
+                    return call_err(format!("value has type {}; should be string", type_name(idx)));
                 }
             },
             other => return call_err(format!("can't index item of type {}", type_name(other))),
@@ -208,17 +180,11 @@ fn slice<'a>(args: &[Val<'a>]) -> Result<Val<'a>, FnErr> {
             Some(i) if (0..=len as i128).contains(&i) => idx.push(i as usize),
             Some(i) => return call_err(format!("index out of range: {i}")),
             None => {
-                return call_err(format!(
-                    "cannot index slice/array with type {}",
-                    type_name(a)
-                ));
+                return call_err(format!("cannot index slice/array with type {}", type_name(a)));
             }
         }
     }
-    let (i, j) = (
-        idx.first().copied().unwrap_or(0),
-        idx.get(1).copied().unwrap_or(len),
-    );
+    let (i, j) = (idx.first().copied().unwrap_or(0), idx.get(1).copied().unwrap_or(len));
     let k = idx.get(2).copied().unwrap_or(len);
     if i > j || j > k {
         let (a, b) = if i > j { (i, j) } else { (j, k) };
@@ -279,12 +245,7 @@ fn printf(format: &str, args: &[Val]) -> String {
             Some('%') => out.push('%'),
             Some(verb) if next < args.len() => {
                 next += 1;
-                write(
-                    &mut out,
-                    args[next - 1].json(),
-                    args[next - 1].hint(),
-                    &Spec { verb, ..s },
-                );
+                write(&mut out, args[next - 1].json(), args[next - 1].hint(), &Spec { verb, ..s });
             }
             Some(verb) => out.push_str(&format!("%!{verb}(MISSING)")),
         }
@@ -362,10 +323,7 @@ fn eq(args: &[Val]) -> Result<bool, FnErr> {
 /// `lt a b` for two numbers of the same class or two strings.
 fn lt(args: &[Val]) -> Result<bool, FnErr> {
     let (a, b) = (basic(&args[0]), basic(&args[1]));
-    if [&a, &b]
-        .iter()
-        .any(|k| matches!(k, Basic::Nil | Basic::Bool(_) | Basic::Other))
-    {
+    if [&a, &b].iter().any(|k| matches!(k, Basic::Nil | Basic::Bool(_) | Basic::Other)) {
         return call_err("invalid type for comparison");
     }
     if !same_class(&a, &b) {

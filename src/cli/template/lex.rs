@@ -44,12 +44,7 @@ const SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
 
 impl Token {
     fn new(tok: Tok, pos: usize) -> Token {
-        Token {
-            tok,
-            pos,
-            text: String::new(),
-            spaced: false,
-        }
+        Token { tok, pos, text: String::new(), spaced: false }
     }
 
     /// How Go's parser shows a token in "unexpected X" messages.
@@ -99,19 +94,11 @@ pub fn unescape(s: &str) -> Option<String> {
             '0'..='7' => (2, 8),
             _ => {
                 let pos = "ntrabfv\\\"'".find(e)?;
-                out.push(
-                    [
-                        '\n', '\t', '\r', '\x07', '\x08', '\x0c', '\x0b', '\\', '"', '\'',
-                    ][pos],
-                );
+                out.push(['\n', '\t', '\r', '\x07', '\x08', '\x0c', '\x0b', '\\', '"', '\''][pos]);
                 continue;
             }
         };
-        let mut digits = if radix == 8 {
-            e.to_string()
-        } else {
-            String::new()
-        };
+        let mut digits = if radix == 8 { e.to_string() } else { String::new() };
         for _ in 0..n {
             digits.push(chars.next()?);
         }
@@ -136,13 +123,7 @@ pub struct Lexer<'s> {
 
 impl<'s> Lexer<'s> {
     pub fn new(src: &'s str) -> Self {
-        Lexer {
-            src,
-            pos: 0,
-            in_action: false,
-            trim_next: false,
-            action_start: 0,
-        }
+        Lexer { src, pos: 0, in_action: false, trim_next: false, action_start: 0 }
     }
 
     pub fn next_token(&mut self) -> Result<Token, LexError> {
@@ -152,9 +133,7 @@ impl<'s> Lexer<'s> {
         self.lex_action().map_err(|(pos, msg)| {
             let line = |p: usize| self.src[..p].matches('\n').count() + 1;
             match line(self.action_start) {
-                start if msg == "unclosed action" && start != line(pos) => {
-                    (pos, format!("{msg} started at :{start}"))
-                }
+                start if msg == "unclosed action" && start != line(pos) => (pos, format!("{msg} started at :{start}")),
                 _ => (pos, msg),
             }
         })
@@ -164,16 +143,13 @@ impl<'s> Lexer<'s> {
     fn lex_text(&mut self) -> Result<Token, LexError> {
         loop {
             let start = self.pos;
-            let end = self.src[start..]
-                .find("{{")
-                .map_or(self.src.len(), |i| start + i);
+            let end = self.src[start..].find("{{").map_or(self.src.len(), |i| start + i);
             let mut text = &self.src[start..end];
             if std::mem::take(&mut self.trim_next) {
                 text = text.trim_start_matches(SPACE);
             }
             // `{{- ` (a dash, then whitespace) trims the whitespace before the action.
-            let left_trim =
-                self.src[end..].starts_with("{{-") && self.src[end + 3..].starts_with(SPACE);
+            let left_trim = self.src[end..].starts_with("{{-") && self.src[end + 3..].starts_with(SPACE);
             if left_trim {
                 text = text.trim_end_matches(SPACE);
             }
@@ -183,10 +159,7 @@ impl<'s> Lexer<'s> {
                 self.skip_comment(inner)?;
             } else if end < self.src.len() && text.is_empty() {
                 (self.pos, self.in_action, self.action_start) = (inner, true, end);
-                return Ok(Token {
-                    text: "{{".into(),
-                    ..Token::new(Tok::Open, end)
-                });
+                return Ok(Token { text: "{{".into(), ..Token::new(Tok::Open, end) });
             }
             if !text.is_empty() {
                 return Ok(Token::new(Tok::Text(text.into()), start));
@@ -214,18 +187,13 @@ impl<'s> Lexer<'s> {
         let start = self.pos + (rest.len() - rest.trim_start_matches(SPACE).len());
         let spaced = start > self.pos;
         let rest = &self.src[start..];
-        let close =
-            |trim: bool| rest.starts_with("}}") || (trim && spaced && rest.starts_with("-}}"));
+        let close = |trim: bool| rest.starts_with("}}") || (trim && spaced && rest.starts_with("-}}"));
         if close(true) {
             // ` -}}` trims the whitespace after the action.
             self.trim_next = !close(false);
             self.pos = start + if self.trim_next { 3 } else { 2 };
             self.in_action = false;
-            return Ok(Token {
-                text: "}}".into(),
-                spaced,
-                ..Token::new(Tok::Close, start)
-            });
+            return Ok(Token { text: "}}".into(), spaced, ..Token::new(Tok::Close, start) });
         }
         let mut chars = rest.chars();
         let Some(c) = chars.next() else {
@@ -251,11 +219,7 @@ impl<'s> Lexer<'s> {
                     self.pos += if b[self.pos] == b'\\' { 2 } else { 1 };
                 }
                 if self.pos >= b.len() || b[self.pos] != c as u8 {
-                    let what = if c == '"' {
-                        "quoted string"
-                    } else {
-                        "character constant"
-                    };
+                    let what = if c == '"' { "quoted string" } else { "character constant" };
                     return Err((start, format!("unterminated {what}")));
                 }
                 self.pos += 1;
@@ -289,12 +253,7 @@ impl<'s> Lexer<'s> {
             }
         };
         let text = self.src[start..self.pos].to_string();
-        Ok(Token {
-            tok,
-            pos: start,
-            text,
-            spaced,
-        })
+        Ok(Token { tok, pos: start, text, spaced })
     }
 
     /// Scans a name (`$x`, `.Field`, `ident`); like Go, it must be followed by a terminator

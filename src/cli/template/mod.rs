@@ -38,14 +38,8 @@ impl Template {
     /// `template: :1: unexpected "}" in operand`, `template: :1: unexpected EOF` etc.
     pub fn parse(src: &str) -> Result<Template, TemplateError> {
         match parse::Parser::new(src).parse_root() {
-            Ok(root) => Ok(Template {
-                src: src.to_string(),
-                root,
-            }),
-            Err((pos, msg)) => Err(TemplateError(format!(
-                "template: :{}: {msg}",
-                line_col(src, pos).0
-            ))),
+            Ok(root) => Ok(Template { src: src.to_string(), root }),
+            Err((pos, msg)) => Err(TemplateError(format!("template: :{}: {msg}", line_col(src, pos).0))),
         }
     }
 
@@ -57,10 +51,7 @@ impl Template {
             Ok(()) => Ok(state.out),
             Err(e) => {
                 let (line, col) = line_col(&self.src, e.pos);
-                Err(TemplateError(format!(
-                    "template: :{line}:{col}: executing \"\" at <{}>: {}",
-                    e.context, e.msg
-                )))
+                Err(TemplateError(format!("template: :{line}:{col}: executing \"\" at <{}>: {}", e.context, e.msg)))
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Parser: builds the template tree from tokens, checking functions and variables like Go's parse.go.
 
 use super::funcs::arity;
-use super::lex::{LexError, Lexer, Tok, Token, quote};
+use super::lex::{quote, LexError, Lexer, Tok, Token};
 use serde_json::Value;
 use std::collections::VecDeque;
 
@@ -88,14 +88,7 @@ fn err<T>(pos: usize, msg: impl Into<String>) -> PResult<T> {
 impl<'s> Parser<'s> {
     pub fn new(src: &'s str) -> Self {
         let (buf, vars) = (VecDeque::new(), vec!["$".into()]);
-        Parser {
-            src,
-            lx: Lexer::new(src),
-            buf,
-            last_end: 0,
-            vars,
-            range_depth: 0,
-        }
+        Parser { src, lx: Lexer::new(src), buf, last_end: 0, vars, range_depth: 0 }
     }
 
     fn peek_n(&mut self, n: usize) -> PResult<&Token> {
@@ -171,11 +164,7 @@ impl<'s> Parser<'s> {
                                 return err(pos, format!("{ctx} outside {{{{range}}}}"));
                             }
                             self.expect_close(&ctx)?;
-                            nodes.push(if kw == "break" {
-                                Node::Break
-                            } else {
-                                Node::Continue
-                            });
+                            nodes.push(if kw == "break" { Node::Break } else { Node::Continue });
                         }
                         "define" | "template" | "block" => {
                             return err(pos, format!("{{{{{kw}}}}} is not supported"));
@@ -213,11 +202,7 @@ impl<'s> Parser<'s> {
             Stop::Eof(pos) => return err(pos, "unexpected EOF"),
         };
         self.vars.truncate(mark);
-        let c = Box::new(Control {
-            pipe,
-            list,
-            else_list,
-        });
+        let c = Box::new(Control { pipe, list, else_list });
         Ok(match kw {
             "if" => Node::If(c),
             "with" => Node::With(c),
@@ -277,23 +262,11 @@ impl<'s> Parser<'s> {
             return err(pos, format!("missing value for {context}"));
         }
         for (i, c) in cmds.iter().enumerate().skip(1) {
-            if matches!(
-                c.args[0].kind,
-                ArgKind::Const(..) | ArgKind::Dot | ArgKind::Nil
-            ) {
-                return err(
-                    c.pos,
-                    format!("non executable command in pipeline stage {}", i + 1),
-                );
+            if matches!(c.args[0].kind, ArgKind::Const(..) | ArgKind::Dot | ArgKind::Nil) {
+                return err(c.pos, format!("non executable command in pipeline stage {}", i + 1));
             }
         }
-        Ok(Pipe {
-            pos,
-            text,
-            decl,
-            assign,
-            cmds,
-        })
+        Ok(Pipe { pos, text, decl, assign, cmds })
     }
 
     fn check_var(&self, name: &str, pos: usize) -> PResult<()> {
@@ -325,11 +298,7 @@ impl<'s> Parser<'s> {
         };
         match args.is_empty() {
             true => err(pos, "empty command"),
-            false => Ok(Cmd {
-                pos,
-                text: text.trim_end().into(),
-                args,
-            }),
+            false => Ok(Cmd { pos, text: text.trim_end().into(), args }),
         }
     }
 
@@ -340,13 +309,7 @@ impl<'s> Parser<'s> {
         };
         let start = arg.pos;
         let mut chain = Vec::new();
-        while let Token {
-            tok: Tok::Field(f),
-            spaced: false,
-            pos,
-            ..
-        } = self.peek()?.clone()
-        {
+        while let Token { tok: Tok::Field(f), spaced: false, pos, .. } = self.peek()?.clone() {
             if chain.is_empty() {
                 arg.pos = pos; // Go reports a chain at the position of its second element.
             }
@@ -359,10 +322,7 @@ impl<'s> Parser<'s> {
         match &mut arg.kind {
             ArgKind::Field(f) | ArgKind::Var(_, f) | ArgKind::Paren(_, f) => f.extend(chain),
             _ => {
-                return err(
-                    start,
-                    format!("unexpected . after term {}", quote(&arg.text)),
-                );
+                return err(start, format!("unexpected . after term {}", quote(&arg.text)));
             }
         }
         arg.text = self.text_from(start);
@@ -390,20 +350,12 @@ impl<'s> Parser<'s> {
                 self.next()?;
                 let pipe = self.pipeline("parenthesized pipeline", Tok::RParen)?;
                 let kind = ArgKind::Paren(Box::new(pipe), Vec::new());
-                return Ok(Some(Arg {
-                    pos: t.pos,
-                    text: self.text_from(t.pos),
-                    kind,
-                }));
+                return Ok(Some(Arg { pos: t.pos, text: self.text_from(t.pos), kind }));
             }
             _ => return Ok(None),
         };
         self.next()?;
-        Ok(Some(Arg {
-            pos: t.pos,
-            text: t.text,
-            kind,
-        }))
+        Ok(Some(Arg { pos: t.pos, text: t.text, kind }))
     }
 }
 
@@ -432,21 +384,15 @@ fn parse_number(text: &str) -> Result<Value, String> {
         _ => (10, &lower[..]),
     };
     if let Ok(i) = i128::from_str_radix(body, radix).map(|i| if neg { -i } else { i }) {
-        let int = i64::try_from(i)
-            .map(Value::from)
-            .or_else(|_| u64::try_from(i).map(Value::from));
+        let int = i64::try_from(i).map(Value::from).or_else(|_| u64::try_from(i).map(Value::from));
         if let Ok(v) = int {
             return Ok(v);
         }
     }
-    let float_chars = lower
-        .bytes()
-        .all(|c| c.is_ascii_digit() || b".e+-".contains(&c));
+    let float_chars = lower.bytes().all(|c| c.is_ascii_digit() || b".e+-".contains(&c));
     match lower.parse::<f64>() {
         Ok(f) if float_chars && radix != 16 && radix != 2 => {
-            serde_json::Number::from_f64(if neg { -f } else { f })
-                .map(Value::Number)
-                .ok_or_else(bad)
+            serde_json::Number::from_f64(if neg { -f } else { f }).map(Value::Number).ok_or_else(bad)
         }
         _ => Err(bad()),
     }

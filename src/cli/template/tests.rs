@@ -4,7 +4,7 @@
 // empty objects follow Docker's typed-struct printing instead (see fmt.rs).
 
 use super::Template;
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
 fn data() -> Value {
     json!({"Id":"sha256:ae26","RepoTags":["mynginx:stable","mynginx:v1","nginx:latest"],"Size":1986683,
@@ -180,14 +180,8 @@ fn never_panics() {
         seed as usize
     };
     for _ in 0..20000 {
-        let src: String = (0..rand() % 12)
-            .map(|_| frags[rand() % frags.len()])
-            .collect();
-        let src = if rand() % 3 == 0 {
-            src
-        } else {
-            format!("{{{{range .A.B}}}}{{{{{src}}}}}{{{{end}}}}")
-        };
+        let src: String = (0..rand() % 12).map(|_| frags[rand() % frags.len()]).collect();
+        let src = if rand() % 3 == 0 { src } else { format!("{{{{range .A.B}}}}{{{{{src}}}}}{{{{end}}}}") };
         if let Ok(t) = Template::parse(&src) {
             let _ = t.execute(&data);
         }

@@ -78,11 +78,7 @@ pub struct UnionDir {
 
 impl UnionDir {
     pub fn new(fs: Arc<UnionFs>, vpath: String) -> Self {
-        UnionDir {
-            fs,
-            vpath,
-            listing: Mutex::new(None),
-        }
+        UnionDir { fs, vpath, listing: Mutex::new(None) }
     }
 
     /// The virtual path of `path` relative to this directory.
@@ -98,18 +94,10 @@ impl UnionDir {
         let parent = unionfs::join(&self.vpath, "..");
         let parent_ino = self.fs.metadata(&parent, true).map(|m| m.ino).unwrap_or(0);
         let mut list = vec![
-            (
-                ".".to_string(),
-                FileType::Directory,
-                unionfs::ino_of(&self.vpath),
-            ),
+            (".".to_string(), FileType::Directory, unionfs::ino_of(&self.vpath)),
             ("..".to_string(), FileType::Directory, parent_ino),
         ];
-        list.extend(
-            entries
-                .into_iter()
-                .map(|e| (e.name, filetype_of(e.kind), e.ino)),
-        );
+        list.extend(entries.into_iter().map(|e| (e.name, filetype_of(e.kind), e.ino)));
         let list = list
             .into_iter()
             .enumerate()
@@ -160,28 +148,20 @@ impl WasiDir for UnionDir {
         let opts = open_opts(symlink_follow, oflags, read, write, fdflags);
         // DSYNC/RSYNC/SYNC are accepted and ignored: durability is not part of the lesson.
         match self.fs.open_ex(&vpath, &opts).map_err(wasi_err)? {
-            Opened::Dir(r) => Ok(OpenResult::Dir(Box::new(UnionDir::new(
-                self.fs.clone(),
-                r.path,
-            )))),
+            Opened::Dir(r) => Ok(OpenResult::Dir(Box::new(UnionDir::new(self.fs.clone(), r.path)))),
             Opened::File(_, r) if want_dir => {
                 Err(Error::from(Errno::Notdir).context(format!("{}: not a directory", r.path)))
             }
             Opened::File(f, r) => {
                 let file = cap_std::fs::File::from_std(f);
                 let inner = wasi_common::sync::file::File::from_cap_std(file);
-                Ok(OpenResult::File(Box::new(UnionFile {
-                    inner,
-                    ino: unionfs::ino_of(&r.path),
-                })))
+                Ok(OpenResult::File(Box::new(UnionFile { inner, ino: unionfs::ino_of(&r.path) })))
             }
         }
     }
 
     async fn create_dir(&self, path: &str) -> Result<(), Error> {
-        self.fs
-            .create_dir(&self.path(path)?, 0o755)
-            .map_err(wasi_err)
+        self.fs.create_dir(&self.path(path)?, 0o755).map_err(wasi_err)
     }
 
     async fn readdir(
@@ -206,9 +186,7 @@ impl WasiDir for UnionDir {
     }
 
     async fn symlink(&self, old_path: &str, new_path: &str) -> Result<(), Error> {
-        self.fs
-            .symlink(old_path, &self.path(new_path)?)
-            .map_err(wasi_err)
+        self.fs.symlink(old_path, &self.path(new_path)?).map_err(wasi_err)
     }
 
     async fn remove_dir(&self, path: &str) -> Result<(), Error> {
@@ -220,10 +198,7 @@ impl WasiDir for UnionDir {
     }
 
     async fn read_link(&self, path: &str) -> Result<PathBuf, Error> {
-        self.fs
-            .read_link(&self.path(path)?)
-            .map(PathBuf::from)
-            .map_err(wasi_err)
+        self.fs.read_link(&self.path(path)?).map(PathBuf::from).map_err(wasi_err)
     }
 
     async fn get_filestat(&self) -> Result<Filestat, Error> {
@@ -231,48 +206,27 @@ impl WasiDir for UnionDir {
         Ok(filestat_of(&meta))
     }
 
-    async fn get_path_filestat(
-        &self,
-        path: &str,
-        follow_symlinks: bool,
-    ) -> Result<Filestat, Error> {
-        let meta = self
-            .fs
-            .metadata(&self.path(path)?, follow_symlinks)
-            .map_err(wasi_err)?;
+    async fn get_path_filestat(&self, path: &str, follow_symlinks: bool) -> Result<Filestat, Error> {
+        let meta = self.fs.metadata(&self.path(path)?, follow_symlinks).map_err(wasi_err)?;
         Ok(filestat_of(&meta))
     }
 
-    async fn rename(
-        &self,
-        path: &str,
-        dest_dir: &dyn WasiDir,
-        dest_path: &str,
-    ) -> Result<(), Error> {
+    async fn rename(&self, path: &str, dest_dir: &dyn WasiDir, dest_path: &str) -> Result<(), Error> {
         let dest = dest_dir
             .as_any()
             .downcast_ref::<UnionDir>()
             .filter(|d| Arc::ptr_eq(&d.fs, &self.fs))
             .ok_or_else(|| Error::from(Errno::Xdev).context("rename to another filesystem"))?;
-        self.fs
-            .rename(&self.path(path)?, &dest.path(dest_path)?)
-            .map_err(wasi_err)
+        self.fs.rename(&self.path(path)?, &dest.path(dest_path)?).map_err(wasi_err)
     }
 
-    async fn hard_link(
-        &self,
-        path: &str,
-        target_dir: &dyn WasiDir,
-        target_path: &str,
-    ) -> Result<(), Error> {
+    async fn hard_link(&self, path: &str, target_dir: &dyn WasiDir, target_path: &str) -> Result<(), Error> {
         let target = target_dir
             .as_any()
             .downcast_ref::<UnionDir>()
             .filter(|d| Arc::ptr_eq(&d.fs, &self.fs))
             .ok_or_else(|| Error::from(Errno::Xdev).context("link to another filesystem"))?;
-        self.fs
-            .hard_link(&self.path(path)?, &target.path(target_path)?)
-            .map_err(wasi_err)
+        self.fs.hard_link(&self.path(path)?, &target.path(target_path)?).map_err(wasi_err)
     }
 
     async fn set_times(
@@ -282,14 +236,7 @@ impl WasiDir for UnionDir {
         mtime: Option<SystemTimeSpec>,
         follow_symlinks: bool,
     ) -> Result<(), Error> {
-        self.fs
-            .set_times(
-                &self.path(path)?,
-                set_time(atime),
-                set_time(mtime),
-                follow_symlinks,
-            )
-            .map_err(wasi_err)
+        self.fs.set_times(&self.path(path)?, set_time(atime), set_time(mtime), follow_symlinks).map_err(wasi_err)
     }
 }
 
@@ -345,31 +292,19 @@ impl WasiFile for UnionFile {
     async fn advise(&self, offset: u64, len: u64, advice: Advice) -> Result<(), Error> {
         self.inner.advise(offset, len, advice).await
     }
-    async fn set_times(
-        &self,
-        atime: Option<SystemTimeSpec>,
-        mtime: Option<SystemTimeSpec>,
-    ) -> Result<(), Error> {
+    async fn set_times(&self, atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> Result<(), Error> {
         self.inner.set_times(atime, mtime).await
     }
     async fn read_vectored<'a>(&self, bufs: &mut [io::IoSliceMut<'a>]) -> Result<u64, Error> {
         self.inner.read_vectored(bufs).await
     }
-    async fn read_vectored_at<'a>(
-        &self,
-        bufs: &mut [io::IoSliceMut<'a>],
-        offset: u64,
-    ) -> Result<u64, Error> {
+    async fn read_vectored_at<'a>(&self, bufs: &mut [io::IoSliceMut<'a>], offset: u64) -> Result<u64, Error> {
         self.inner.read_vectored_at(bufs, offset).await
     }
     async fn write_vectored<'a>(&self, bufs: &[io::IoSlice<'a>]) -> Result<u64, Error> {
         self.inner.write_vectored(bufs).await
     }
-    async fn write_vectored_at<'a>(
-        &self,
-        bufs: &[io::IoSlice<'a>],
-        offset: u64,
-    ) -> Result<u64, Error> {
+    async fn write_vectored_at<'a>(&self, bufs: &[io::IoSlice<'a>], offset: u64) -> Result<u64, Error> {
         self.inner.write_vectored_at(bufs, offset).await
     }
     async fn seek(&self, pos: io::SeekFrom) -> Result<u64, Error> {
@@ -426,33 +361,17 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let lower = tmp.path().join("lower");
         let upper = tmp.path().join("upper");
-        for (p, text) in [
-            ("etc/hosts", "127.0.0.1"),
-            ("usr/bin/sh", "sh"),
-            ("d/a", "a"),
-            ("d/b", "b"),
-        ] {
+        for (p, text) in [("etc/hosts", "127.0.0.1"), ("usr/bin/sh", "sh"), ("d/a", "a"), ("d/b", "b")] {
             let p = lower.join(p);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
         std::fs::create_dir_all(&upper).unwrap();
         let fs = Arc::new(UnionFs::new(vec![lower.clone()], upper.clone()).unwrap());
-        Fx {
-            _tmp: tmp,
-            lower,
-            upper,
-            root: root_dir(fs),
-        }
+        Fx { _tmp: tmp, lower, upper, root: root_dir(fs) }
     }
 
-    fn open(
-        dir: &dyn WasiDir,
-        path: &str,
-        oflags: OFlags,
-        write: bool,
-        fdflags: FdFlags,
-    ) -> Result<OpenResult, Error> {
+    fn open(dir: &dyn WasiDir, path: &str, oflags: OFlags, write: bool, fdflags: FdFlags) -> Result<OpenResult, Error> {
         block_on(dir.open_file(true, path, oflags, !write, write, fdflags))
     }
 
@@ -482,144 +401,44 @@ mod tests {
     }
 
     fn names(d: &dyn WasiDir, cookie: u64) -> Vec<String> {
-        block_on(d.readdir(ReaddirCursor::from(cookie)))
-            .unwrap()
-            .map(|e| e.unwrap().name)
-            .collect()
+        block_on(d.readdir(ReaddirCursor::from(cookie))).unwrap().map(|e| e.unwrap().name).collect()
     }
 
     #[test]
     fn create_write_and_copy_up() {
         let fx = fixture();
-        let f = file(
-            open(
-                &*fx.root,
-                "etc/new",
-                OFlags::CREATE | OFlags::TRUNCATE,
-                true,
-                FdFlags::empty(),
-            )
-            .unwrap(),
-        );
+        let f = file(open(&*fx.root, "etc/new", OFlags::CREATE | OFlags::TRUNCATE, true, FdFlags::empty()).unwrap());
         write_all(&*f, "hello");
         drop(f);
-        assert_eq!(
-            std::fs::read_to_string(fx.upper.join("etc/new")).unwrap(),
-            "hello"
-        );
-        let f = file(
-            open(
-                &*fx.root,
-                "/etc/hosts",
-                OFlags::empty(),
-                true,
-                FdFlags::APPEND,
-            )
-            .unwrap(),
-        );
+        assert_eq!(std::fs::read_to_string(fx.upper.join("etc/new")).unwrap(), "hello");
+        let f = file(open(&*fx.root, "/etc/hosts", OFlags::empty(), true, FdFlags::APPEND).unwrap());
         write_all(&*f, " localhost");
         drop(f);
-        assert_eq!(
-            std::fs::read_to_string(fx.upper.join("etc/hosts")).unwrap(),
-            "127.0.0.1 localhost"
-        );
-        assert_eq!(
-            std::fs::read_to_string(fx.lower.join("etc/hosts")).unwrap(),
-            "127.0.0.1"
-        );
+        assert_eq!(std::fs::read_to_string(fx.upper.join("etc/hosts")).unwrap(), "127.0.0.1 localhost");
+        assert_eq!(std::fs::read_to_string(fx.lower.join("etc/hosts")).unwrap(), "127.0.0.1");
         let excl = OFlags::CREATE | OFlags::EXCLUSIVE;
-        assert_eq!(
-            errno(open(&*fx.root, "etc/new", excl, true, FdFlags::empty())),
-            Errno::Exist
-        );
-        assert_eq!(
-            errno(open(
-                &*fx.root,
-                "etc/.wh.x",
-                OFlags::CREATE,
-                true,
-                FdFlags::empty()
-            )),
-            Errno::Perm
-        );
-        assert_eq!(
-            errno(open(
-                &*fx.root,
-                "etc/hosts",
-                OFlags::DIRECTORY,
-                false,
-                FdFlags::empty()
-            )),
-            Errno::Notdir
-        );
-        assert_eq!(
-            errno(open(
-                &*fx.root,
-                "etc",
-                OFlags::empty(),
-                true,
-                FdFlags::empty()
-            )),
-            Errno::Isdir
-        );
-        assert_eq!(
-            errno(open(
-                &*fx.root,
-                "nope/x",
-                OFlags::CREATE,
-                true,
-                FdFlags::empty()
-            )),
-            Errno::Noent
-        );
-        assert_eq!(
-            errno(open(
-                &*fx.root,
-                "",
-                OFlags::empty(),
-                false,
-                FdFlags::empty()
-            )),
-            Errno::Noent
-        );
+        assert_eq!(errno(open(&*fx.root, "etc/new", excl, true, FdFlags::empty())), Errno::Exist);
+        assert_eq!(errno(open(&*fx.root, "etc/.wh.x", OFlags::CREATE, true, FdFlags::empty())), Errno::Perm);
+        assert_eq!(errno(open(&*fx.root, "etc/hosts", OFlags::DIRECTORY, false, FdFlags::empty())), Errno::Notdir);
+        assert_eq!(errno(open(&*fx.root, "etc", OFlags::empty(), true, FdFlags::empty())), Errno::Isdir);
+        assert_eq!(errno(open(&*fx.root, "nope/x", OFlags::CREATE, true, FdFlags::empty())), Errno::Noent);
+        assert_eq!(errno(open(&*fx.root, "", OFlags::empty(), false, FdFlags::empty())), Errno::Noent);
     }
 
     #[test]
     fn opened_dirs_resolve_dotdot_virtually() {
         let fx = fixture();
-        let bin = dir(open(
-            &*fx.root,
-            "usr/bin",
-            OFlags::DIRECTORY,
-            false,
-            FdFlags::empty(),
-        )
-        .unwrap());
-        let f = file(
-            open(
-                &*bin,
-                "../../../../etc/hosts",
-                OFlags::empty(),
-                false,
-                FdFlags::empty(),
-            )
-            .unwrap(),
-        );
+        let bin = dir(open(&*fx.root, "usr/bin", OFlags::DIRECTORY, false, FdFlags::empty()).unwrap());
+        let f = file(open(&*bin, "../../../../etc/hosts", OFlags::empty(), false, FdFlags::empty()).unwrap());
         assert_eq!(read_all(&*f), "127.0.0.1");
         let f = file(open(&*bin, "sh", OFlags::empty(), false, FdFlags::empty()).unwrap());
         assert_eq!(read_all(&*f), "sh");
         // fstat and stat agree on the synthetic inode.
         let by_fd = block_on(f.get_filestat()).unwrap();
         let by_path = block_on(fx.root.get_path_filestat("usr/bin/sh", true)).unwrap();
-        assert_eq!(
-            (by_fd.inode, by_fd.filetype, by_fd.size),
-            (by_path.inode, FileType::RegularFile, 2)
-        );
+        assert_eq!((by_fd.inode, by_fd.filetype, by_fd.size), (by_path.inode, FileType::RegularFile, 2));
         let dstat = block_on(bin.get_filestat()).unwrap();
-        assert_eq!(
-            (dstat.filetype, dstat.inode),
-            (FileType::Directory, unionfs::ino_of("/usr/bin"))
-        );
+        assert_eq!((dstat.filetype, dstat.inode), (FileType::Directory, unionfs::ino_of("/usr/bin")));
     }
 
     #[test]
@@ -629,14 +448,9 @@ mod tests {
         let f = file(open(&*fx.root, "d/c", OFlags::CREATE, true, FdFlags::empty()).unwrap());
         drop(f);
         let d = dir(open(&*fx.root, "d", OFlags::DIRECTORY, false, FdFlags::empty()).unwrap());
-        let all: Vec<ReaddirEntity> = block_on(d.readdir(ReaddirCursor::from(0)))
-            .unwrap()
-            .map(|e| e.unwrap())
-            .collect();
-        let got: Vec<(&str, u64)> = all
-            .iter()
-            .map(|e| (e.name.as_str(), u64::from(e.next)))
-            .collect();
+        let all: Vec<ReaddirEntity> =
+            block_on(d.readdir(ReaddirCursor::from(0))).unwrap().map(|e| e.unwrap()).collect();
+        let got: Vec<(&str, u64)> = all.iter().map(|e| (e.name.as_str(), u64::from(e.next))).collect();
         assert_eq!(got, [(".", 1), ("..", 2), ("b", 3), ("c", 4)]);
         assert_eq!(all[2].inode, unionfs::ino_of("/d/b"));
         assert_eq!(all[1].inode, unionfs::ino_of("/"));
@@ -650,75 +464,31 @@ mod tests {
     #[test]
     fn rename_remove_and_errnos() {
         let fx = fixture();
-        let bin = dir(open(
-            &*fx.root,
-            "usr/bin",
-            OFlags::DIRECTORY,
-            false,
-            FdFlags::empty(),
-        )
-        .unwrap());
+        let bin = dir(open(&*fx.root, "usr/bin", OFlags::DIRECTORY, false, FdFlags::empty()).unwrap());
         block_on(fx.root.rename("etc/hosts", &*bin, "hosts2")).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(fx.upper.join("usr/bin/hosts2")).unwrap(),
-            "127.0.0.1"
-        );
+        assert_eq!(std::fs::read_to_string(fx.upper.join("usr/bin/hosts2")).unwrap(), "127.0.0.1");
         assert!(fx.upper.join("etc/.wh.hosts").exists());
-        assert_eq!(
-            errno(block_on(fx.root.rename("d", &*fx.root, "d2"))),
-            Errno::Xdev
-        );
+        assert_eq!(errno(block_on(fx.root.rename("d", &*fx.root, "d2"))), Errno::Xdev);
         assert_eq!(errno(block_on(fx.root.remove_dir("d"))), Errno::Notempty);
-        assert_eq!(
-            errno(block_on(fx.root.remove_dir("etc/nothing"))),
-            Errno::Noent
-        );
+        assert_eq!(errno(block_on(fx.root.remove_dir("etc/nothing"))), Errno::Noent);
         assert_eq!(errno(block_on(fx.root.unlink_file("d"))), Errno::Isdir);
         assert_eq!(errno(block_on(fx.root.create_dir("usr"))), Errno::Exist);
         block_on(fx.root.create_dir("newdir")).unwrap();
         block_on(fx.root.remove_dir("newdir")).unwrap();
-        assert_eq!(
-            errno(block_on(fx.root.get_path_filestat("newdir", true))),
-            Errno::Noent
-        );
+        assert_eq!(errno(block_on(fx.root.get_path_filestat("newdir", true))), Errno::Noent);
         #[cfg(unix)]
         {
             block_on(fx.root.symlink("/usr/bin", "bin")).unwrap();
-            assert_eq!(
-                block_on(fx.root.read_link("bin")).unwrap(),
-                PathBuf::from("/usr/bin")
-            );
+            assert_eq!(block_on(fx.root.read_link("bin")).unwrap(), PathBuf::from("/usr/bin"));
             let st = block_on(fx.root.get_path_filestat("bin", false)).unwrap();
             assert_eq!(st.filetype, FileType::SymbolicLink);
-            let f = file(
-                open(
-                    &*fx.root,
-                    "bin/sh",
-                    OFlags::empty(),
-                    false,
-                    FdFlags::empty(),
-                )
-                .unwrap(),
-            );
+            let f = file(open(&*fx.root, "bin/sh", OFlags::empty(), false, FdFlags::empty()).unwrap());
             assert_eq!(read_all(&*f), "sh");
-            let nofollow = block_on(fx.root.open_file(
-                false,
-                "bin",
-                OFlags::empty(),
-                true,
-                false,
-                FdFlags::empty(),
-            ));
+            let nofollow = block_on(fx.root.open_file(false, "bin", OFlags::empty(), true, false, FdFlags::empty()));
             assert_eq!(errno(nofollow), Errno::Loop);
             block_on(fx.root.hard_link("usr/bin/sh", &*fx.root, "sh-link")).unwrap();
             assert!(fx.upper.join("sh-link").exists());
-            block_on(fx.root.set_times(
-                "usr/bin/sh",
-                None,
-                Some(SystemTimeSpec::SymbolicNow),
-                true,
-            ))
-            .unwrap();
+            block_on(fx.root.set_times("usr/bin/sh", None, Some(SystemTimeSpec::SymbolicNow), true)).unwrap();
         }
     }
 }

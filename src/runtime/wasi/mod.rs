@@ -16,9 +16,9 @@ use crate::store::{LayerMeta, Store};
 use crate::unionfs::UnionFs;
 use process::{Proc, Shared};
 use program::NotRunnable;
-use stdio::Stream;
 use std::sync::atomic::{AtomicBool, AtomicI32};
 use std::sync::{Arc, RwLock};
+use stdio::Stream;
 use wasmtime::{Config, Engine, Linker};
 
 /// The WASI executor: one engine and module cache per skiff process.
@@ -71,7 +71,10 @@ impl WasiRuntime {
 
     fn shared(&self, root: &RootSpec) -> Result<Arc<Shared>> {
         let lowers = root.lowers.iter().map(|l| l.dir.clone()).collect();
-        let fs = UnionFs::new(lowers, root.upper.clone()).at(&root.upper)?.with_mounts(root.mounts.clone()).at(&root.upper)?;
+        let fs = UnionFs::new(lowers, root.upper.clone())
+            .at(&root.upper)?
+            .with_mounts(root.mounts.clone())
+            .at(&root.upper)?;
         Ok(Arc::new(Shared {
             engine: self.engine.clone(),
             linker: self.linker.clone(),
@@ -94,7 +97,13 @@ impl WasiRuntime {
 
     /// Run with the given streams; `started` is called once the program was found and is
     /// about to run (a supervisor reports the container started then).
-    pub fn run_streams(&self, root: &RootSpec, p: &ProcessSpec, stdio: [Stream; 3], started: &mut dyn FnMut()) -> Result<i32> {
+    pub fn run_streams(
+        &self,
+        root: &RootSpec,
+        p: &ProcessSpec,
+        stdio: [Stream; 3],
+        started: &mut dyn FnMut(),
+    ) -> Result<i32> {
         let shared = self.shared(root)?;
         if shared.fs.metadata(&p.cwd, true).is_err() {
             shared.fs.create_dir_all(&p.cwd).map_err(|e| Error::Other(format!("workdir {}: {e}", p.cwd)))?;
@@ -113,7 +122,9 @@ impl WasiRuntime {
     /// Run and capture stdout (stderr passes through), e.g. `box --list` at image import.
     pub fn capture(&self, root: &RootSpec, p: &ProcessSpec) -> Result<(i32, Vec<u8>)> {
         let buf = Arc::new(RwLock::new(std::io::Cursor::new(Vec::new())));
-        let out = Stream::Write(wasi_common::pipe::WritePipe::from_shared(Arc::new(RwLock::new(Box::new(SharedBuf(buf.clone())) as _))));
+        let out = Stream::Write(wasi_common::pipe::WritePipe::from_shared(Arc::new(RwLock::new(Box::new(SharedBuf(
+            buf.clone(),
+        )) as _))));
         let code = self.start(root, p, [Stream::Null, out, Stream::HostStderr])?;
         let bytes = buf.read().unwrap().get_ref().clone();
         Ok((code, bytes))

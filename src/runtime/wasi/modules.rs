@@ -42,7 +42,8 @@ impl ModuleCache {
         if self.is_cached(d) {
             return Ok(());
         }
-        let bytes = self.engine.precompile_module(wasm).map_err(|e| Error::Other(format!("compiling module {d}: {e}")))?;
+        let bytes =
+            self.engine.precompile_module(wasm).map_err(|e| Error::Other(format!("compiling module {d}: {e}")))?;
         atomic_write(&self.path(d), &bytes)
     }
 

@@ -4,9 +4,9 @@
 use super::process::Proc;
 use crate::runtime::NetworkView;
 use std::any::Any;
+use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use wasi_common::file::{FdFlags, FileAccessMode, FileType, RiFlags, RoFlags, SdFlags, SiFlags};
 use wasi_common::{Error, WasiFile};
@@ -136,7 +136,10 @@ fn push_stream(p: &mut Proc, s: TcpStream) -> Result<i32, i32> {
     let keep = Arc::new(s.try_clone().map_err(|e| errno(&e))?);
     let weak = Arc::downgrade(&keep);
     let wasi = wasi_common::sync::net::TcpStream::from_cap_std(cap_std::net::TcpStream::from_std(s));
-    let fd = p.wasi.push_file(Box::new(Stream { wasi, _keep: keep }), FileAccessMode::READ | FileAccessMode::WRITE).map_err(|_| EMFILE)? as i32;
+    let fd = p
+        .wasi
+        .push_file(Box::new(Stream { wasi, _keep: keep }), FileAccessMode::READ | FileAccessMode::WRITE)
+        .map_err(|_| EMFILE)? as i32;
     p.sockets.listeners.remove(&fd);
     p.sockets.streams.insert(fd, weak);
     Ok(fd)
@@ -158,7 +161,10 @@ fn imp_listen(mut caller: Caller<'_, Proc>, port: i32, _backlog: i32) -> i32 {
         let wasi = wasi_common::sync::net::TcpListener::from_cap_std(cap_std::net::TcpListener::from_std(l));
         let weak = Arc::downgrade(&keep);
         let p = caller.data_mut();
-        let fd = p.wasi.push_file(Box::new(Listener { wasi, _keep: keep }), FileAccessMode::READ | FileAccessMode::WRITE).map_err(|_| EMFILE)? as i32;
+        let fd = p
+            .wasi
+            .push_file(Box::new(Listener { wasi, _keep: keep }), FileAccessMode::READ | FileAccessMode::WRITE)
+            .map_err(|_| EMFILE)? as i32;
         p.sockets.streams.remove(&fd);
         p.sockets.listeners.insert(fd, weak);
         Ok(fd)
@@ -218,7 +224,12 @@ fn imp_info(mut caller: Caller<'_, Proc>, out_ptr: i32, out_len: i32) -> i32 {
     super::process::result((|| {
         let list = match net(&caller) {
             Some(n) => n.interfaces(),
-            None => vec![crate::runtime::Interface { name: "lo".into(), ip: Ipv4Addr::LOCALHOST, prefix: 8, mac: "00:00:00:00:00:00".into() }],
+            None => vec![crate::runtime::Interface {
+                name: "lo".into(),
+                ip: Ipv4Addr::LOCALHOST,
+                prefix: 8,
+                mac: "00:00:00:00:00:00".into(),
+            }],
         };
         let text: String = list.iter().map(|i| format!("{} {}/{} {}\n", i.name, i.ip, i.prefix, i.mac)).collect();
         if text.len() <= out_len.max(0) as usize {
@@ -252,7 +263,10 @@ fn imp_poll(mut caller: Caller<'_, Proc>, ptr: i32, n: i32, timeout_ms: i32) -> 
         let raw = super::process::read_bytes(&mut caller, ptr, i32::try_from(n * 8).map_err(|_| EINVAL)?)?;
         let mut fds = Vec::with_capacity(n);
         for c in raw.chunks(8) {
-            fds.push((i32::from_le_bytes(c[0..4].try_into().unwrap()), i16::from_le_bytes(c[4..6].try_into().unwrap())));
+            fds.push((
+                i32::from_le_bytes(c[0..4].try_into().unwrap()),
+                i16::from_le_bytes(c[4..6].try_into().unwrap()),
+            ));
         }
         let ready = poll_sockets(&caller.data().sockets, &fds, timeout_ms)?;
         let mut out = raw;

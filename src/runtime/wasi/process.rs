@@ -162,8 +162,24 @@ pub fn run(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, stdi
 }
 
 /// [`run`] as process `pid`, child of `ppid`.
-fn run_as(shared: &Arc<Shared>, pid: i32, ppid: i32, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> i32 {
-    shared.track(pid, Some(ProcEntry { pid, ppid, argv: prog.argv.clone(), started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true) }));
+fn run_as(
+    shared: &Arc<Shared>,
+    pid: i32,
+    ppid: i32,
+    prog: &Program,
+    env: &[String],
+    cwd: &str,
+    stdio: [Stream; 3],
+) -> i32 {
+    shared.track(
+        pid,
+        Some(ProcEntry {
+            pid,
+            ppid,
+            argv: prog.argv.clone(),
+            started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }),
+    );
     let result = run_inner(shared, pid, prog, env, cwd, stdio);
     shared.track(pid, None);
     match result {
@@ -175,10 +191,19 @@ fn run_as(shared: &Arc<Shared>, pid: i32, ppid: i32, prog: &Program, env: &[Stri
     }
 }
 
-fn run_inner(shared: &Arc<Shared>, pid: i32, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> Result<i32, String> {
+fn run_inner(
+    shared: &Arc<Shared>,
+    pid: i32,
+    prog: &Program,
+    env: &[String],
+    cwd: &str,
+    stdio: [Stream; 3],
+) -> Result<i32, String> {
     let fs = shared.fs.clone();
     let module = match &prog.known_digest {
-        Some(d) => shared.modules.get(d, || fs.read(&prog.module_path).map_err(|e| crate::error::Error::io(&prog.module_path, e))),
+        Some(d) => shared
+            .modules
+            .get(d, || fs.read(&prog.module_path).map_err(|e| crate::error::Error::io(&prog.module_path, e))),
         None => {
             let bytes = fs.read(&prog.module_path).map_err(|e| e.to_string())?;
             let d = crate::spec::Digest::of(&bytes);
@@ -199,7 +224,17 @@ fn run_inner(shared: &Arc<Shared>, pid: i32, prog: &Program, env: &[String], cwd
     wasi.push_preopened_dir(super::fs::root_dir(fs), "/").map_err(|e| e.to_string())?;
 
     let limiter = MemoryLimiter { limit: shared.memory_limit, oom: shared.oom.clone() };
-    let proc = Proc { wasi, shared: shared.clone(), pid, stdio, pipes: HashMap::new(), next_handle: 3, children: HashMap::new(), limiter, sockets: Default::default() };
+    let proc = Proc {
+        wasi,
+        shared: shared.clone(),
+        pid,
+        stdio,
+        pipes: HashMap::new(),
+        next_handle: 3,
+        children: HashMap::new(),
+        limiter,
+        sockets: Default::default(),
+    };
     let mut store = Store::new(&shared.engine, proc);
     store.limiter(|p| &mut p.limiter);
     // Epoch interruption is how `stop` reaches a running guest: nothing advances the epoch
@@ -232,7 +267,8 @@ fn run_inner(shared: &Arc<Shared>, pid: i32, prog: &Program, env: &[String], cwd
             } else if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
                 STATUS_KILLED
             } else {
-                let trap = e.downcast_ref::<Trap>().map(|t| t.to_string()).unwrap_or_else(|| format!("{:#}", e.root_cause()));
+                let trap =
+                    e.downcast_ref::<Trap>().map(|t| t.to_string()).unwrap_or_else(|| format!("{:#}", e.root_cause()));
                 eprintln!("{}: guest trapped: {trap}", prog.argv[0]);
                 STATUS_TRAPPED
             }
@@ -286,11 +322,11 @@ fn io_errno(e: &std::io::Error) -> i32 {
         PermissionDenied => EACCES,
         InvalidInput => EINVAL,
         _ => match e.raw_os_error() {
-            Some(20) => 54,   // ENOTDIR
-            Some(21) => 31,   // EISDIR
-            Some(30) => 69,   // EROFS
-            Some(40) => 32,   // ELOOP
-            _ => 29,          // EIO
+            Some(20) => 54, // ENOTDIR
+            Some(21) => 31, // EISDIR
+            Some(30) => 69, // EROFS
+            Some(40) => 32, // ELOOP
+            _ => 29,        // EIO
         },
     }
 }

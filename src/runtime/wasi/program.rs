@@ -31,7 +31,13 @@ pub struct Program {
 }
 
 /// Resolve `argv` as `execvp` would, inside the container.
-pub fn resolve(fs: &UnionFs, lowers: &[Lower], argv: &[String], path_var: Option<&str>, cwd: &str) -> Result<Program, NotRunnable> {
+pub fn resolve(
+    fs: &UnionFs,
+    lowers: &[Lower],
+    argv: &[String],
+    path_var: Option<&str>,
+    cwd: &str,
+) -> Result<Program, NotRunnable> {
     resolve_depth(fs, lowers, argv, path_var, cwd, 0)
 }
 

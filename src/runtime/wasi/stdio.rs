@@ -46,7 +46,9 @@ impl Stream {
             Stream::HostStdin => Box::new(wasi_common::sync::stdio::stdin()),
             Stream::HostStdout => Box::new(wasi_common::sync::stdio::stdout()),
             Stream::HostStderr => Box::new(wasi_common::sync::stdio::stderr()),
-            Stream::Null if fd == 0 => Box::new(ReadPipe::new(Box::new(std::io::empty()) as Box<dyn Read + Send + Sync>)),
+            Stream::Null if fd == 0 => {
+                Box::new(ReadPipe::new(Box::new(std::io::empty()) as Box<dyn Read + Send + Sync>))
+            }
             Stream::Null => Box::new(WritePipe::new(Box::new(std::io::sink()) as Box<dyn Write + Send + Sync>)),
             Stream::Read(r) => Box::new(r.clone()),
             Stream::Write(w) => Box::new(w.clone()),

@@ -60,3 +60,31 @@ pub fn dir_size(p: &Path) -> u64 {
         })
         .sum()
 }
+
+/// Whether a regular file under `dir` starts with the ELF magic (a native Linux program);
+/// looks at no more than `budget` entries.
+pub fn has_elf(dir: &Path, budget: usize) -> bool {
+    let mut seen = 0usize;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > budget {
+                return false;
+            }
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if ft.is_file() {
+                let mut magic = [0u8; 4];
+                if std::fs::File::open(e.path()).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+                    && &magic == b"\x7fELF"
+                {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod container;
 pub mod error;
 pub mod hostfs;
+pub mod hostproc;
 pub mod network;
 pub mod reference;
 pub mod runtime;

@@ -4,26 +4,19 @@
 
 use crate::archive::create::{source_date_epoch, tar_dir_owned};
 use crate::error::Result;
-use crate::runtime::wasi::WasiRuntime;
 use crate::spec::{Descriptor, Digest, MEDIA_TYPE_LAYER};
 use crate::store::{LayerMeta, Store};
 use std::path::Path;
 
 /// Store `dir` as a layer on top of the layer `parent` (a chain ID). Caller holds the lock.
-pub fn layer_from_dir(
-    store: &Store,
-    rt: &WasiRuntime,
-    dir: &Path,
-    parent: Option<&Digest>,
-) -> Result<(Descriptor, LayerMeta)> {
-    layer_from_dir_owned(store, rt, dir, parent, (0, 0))
+pub fn layer_from_dir(store: &Store, dir: &Path, parent: Option<&Digest>) -> Result<(Descriptor, LayerMeta)> {
+    layer_from_dir_owned(store, dir, parent, (0, 0))
 }
 
 /// [`layer_from_dir`] with every entry owned by `owner` (uid, gid): `COPY --chown`. The
 /// owner is recorded in the layer's tar; WASI guests themselves always run as uid 0.
 pub fn layer_from_dir_owned(
     store: &Store,
-    rt: &WasiRuntime,
     dir: &Path,
     parent: Option<&Digest>,
     owner: (u64, u64),
@@ -34,7 +27,7 @@ pub fn layer_from_dir_owned(
     let mut f = std::fs::File::open(tmp.path()).map_err(|e| crate::error::Error::io(tmp.path(), e))?;
     let (diff_id, size) = store.put_blob_reader(&mut f)?;
     let meta = store.unpack_layer(&diff_id, parent)?;
-    rt.precompile_layer(store, &meta)?;
+    crate::runtime::layer_added(store, &meta)?;
     Ok((Descriptor::new(MEDIA_TYPE_LAYER, diff_id, size), meta))
 }
 

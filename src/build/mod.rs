@@ -14,8 +14,7 @@ mod steps;
 
 use crate::container::{self, CreateOptions};
 use crate::reference::Reference;
-use crate::runtime::wasi::WasiRuntime;
-use crate::runtime::{Executor, ProcessSpec};
+use crate::runtime::{self, Buffer, Output, ProcessSpec, Stdio};
 use crate::spec::{to_json, Descriptor, Digest, History, ImageConfig, RootFs};
 use crate::store::{Image, Store};
 use crate::unionfs::UnionFs;
@@ -115,9 +114,10 @@ impl Stage {
     }
 
     fn scratch(name: Option<String>) -> Stage {
+        let (os, architecture) = runtime::Kind::default().platform();
         let config = ImageConfig {
-            architecture: "wasm32".into(),
-            os: "wasip1".into(),
+            architecture: architecture.into(),
+            os: os.into(),
             rootfs: RootFs::layers(vec![]),
             ..Default::default()
         };
@@ -176,7 +176,6 @@ impl Stage {
 /// Runs one build.
 pub struct Builder<'a> {
     store: &'a Store,
-    rt: WasiRuntime,
     ctx: Context,
     opts: &'a Options,
     out: &'a mut dyn Write,
@@ -211,7 +210,6 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
     }
     let mut b = Builder {
         store,
-        rt: WasiRuntime::new(store)?,
         ctx,
         opts,
         out,
@@ -509,20 +507,23 @@ impl Builder<'_> {
             let opts = CreateOptions { argv: Some(argv.clone()), env, skip_image_volumes: true, ..Default::default() };
             let mut c = container::create(b.store, &img, id.short(), &opts)?;
             b.say(&format!(" ---> Running in {}", c.short_id()));
-            let root = c.root_spec(b.store)?;
+            let backend = c.backend(b.store)?;
+            let spec = c.spec(b.store)?;
             let process = ProcessSpec {
                 argv: c.argv(),
                 env: c.config.env.clone(),
                 cwd: c.config.working_dir.clone(),
-                stdin: false,
+                user: c.config.user.clone(),
+                tty: false,
             };
             c.state.set_running(std::process::id(), container::now());
-            let code = if b.opts.quiet {
-                b.rt.capture(&root, &process).map(|(code, _)| code)
+            let io = if b.opts.quiet {
+                Stdio { stdout: Output::writer(Buffer::default()), stderr: Output::Inherit, ..Default::default() }
             } else {
-                b.rt.run(&root, &process)
+                Stdio { stdout: Output::Inherit, stderr: Output::Inherit, ..Default::default() }
             };
-            let code = match code {
+            let code = backend.create(&spec, Default::default()).and_then(|t| t.run(&process, io, &mut || {}));
+            let code = match code.map(|e| e.code) {
                 Ok(code) => code,
                 Err(crate::error::Error::ExecNotFound(p) | crate::error::Error::ExecNoSuchFile(p)) => {
                     eprintln!("/bin/sh: {p}: not found");
@@ -540,7 +541,7 @@ impl Builder<'_> {
                 None
             } else {
                 let _lock = b.store.lock()?;
-                Some(layer::layer_from_dir(b.store, &b.rt, &upper, img.chain_ids().last())?.0)
+                Some(layer::layer_from_dir(b.store, &upper, img.chain_ids().last())?.0)
             };
             b.say(&format!("Removing intermediate container {}", c.short_id()));
             container::remove(b.store, &c, true)?;

@@ -228,7 +228,7 @@ impl Builder<'_> {
                 copy::set_dir_modes(tmp.path(), &made)?;
                 let _lock = b.store.lock()?;
                 let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();
-                Some(layer::layer_from_dir(b.store, &b.rt, tmp.path(), parent.as_ref())?.0)
+                Some(layer::layer_from_dir(b.store, tmp.path(), parent.as_ref())?.0)
             };
             if let Some(c) = ctr {
                 b.say(&format!("Removing intermediate container {}", c.short_id()));
@@ -290,7 +290,7 @@ impl Builder<'_> {
             plan.write(tmp.path(), chmod)?;
             let _lock = b.store.lock()?;
             let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();
-            Ok(Some(layer::layer_from_dir_owned(b.store, &b.rt, tmp.path(), parent.as_ref(), owner)?.0))
+            Ok(Some(layer::layer_from_dir_owned(b.store, tmp.path(), parent.as_ref(), owner)?.0))
         })
     }
 

@@ -4,8 +4,8 @@
 use super::{labels, Step, PATH_ENV};
 use crate::archive::create::LayerBuilder;
 use crate::error::{Error, Result};
-use crate::runtime::wasi::WasiRuntime;
-use crate::runtime::{ProcessSpec, RootSpec};
+use crate::runtime::Backend;
+use crate::runtime::{Buffer, ContainerSpec, Output, ProcessSpec, Stdio};
 use crate::spec::ContainerConfig;
 use crate::store::Store;
 
@@ -16,7 +16,7 @@ const HELLO_WASM: &[u8] = include_bytes!("../../guests/bin/hello.wasm");
 /// busybox: a base filesystem layer, then a layer of programs (sh, box and its applet links)
 /// that also rewrites `/etc/issue` — so `image why busybox /etc/issue` shows one layer
 /// shadowing another.
-pub(super) fn busybox(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
+pub(super) fn busybox(rt: &dyn Backend, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut base = LayerBuilder::new();
     for d in [
         "bin",
@@ -82,7 +82,7 @@ pub(super) fn hello_world() -> (Vec<Step>, ContainerConfig) {
 }
 
 /// The applet names `box --list` prints: box itself is the one source of truth.
-fn applets(rt: &WasiRuntime, store: &Store) -> Result<Vec<String>> {
+fn applets(rt: &dyn Backend, store: &Store) -> Result<Vec<String>> {
     let tmp = tempfile::tempdir_in(store.tmp_dir()).map_err(|e| Error::io(store.tmp_dir(), e))?;
     let upper = tmp.path().join("upper");
     std::fs::create_dir_all(upper.join("bin")).map_err(|e| Error::io(&upper, e))?;
@@ -92,9 +92,12 @@ fn applets(rt: &WasiRuntime, store: &Store) -> Result<Vec<String>> {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(upper.join("bin/box"), std::fs::Permissions::from_mode(0o755));
     }
-    let root = RootSpec { lowers: vec![], upper, mounts: vec![], memory: 0, proc_table: None, net: None };
-    let p = ProcessSpec { argv: vec!["/bin/box".into(), "--list".into()], env: vec![], cwd: "/".into(), stdin: false };
-    let (code, out) = rt.capture(&root, &p)?;
+    let spec = ContainerSpec::bare("box-list", tmp.path().to_path_buf(), vec![], upper);
+    let p = ProcessSpec { argv: vec!["/bin/box".into(), "--list".into()], cwd: "/".into(), ..Default::default() };
+    let buf = Buffer::default();
+    let io = Stdio { stdout: Output::writer(buf.clone()), stderr: Output::Inherit, ..Default::default() };
+    let code = rt.create(&spec, Default::default())?.run(&p, io, &mut || {})?.code;
+    let out = buf.take();
     if code != 0 {
         return Err(Error::Other(format!("box --list exited with {code}")));
     }

@@ -5,7 +5,7 @@
 use crate::archive::create::LayerBuilder;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
-use crate::runtime::wasi::WasiRuntime;
+use crate::runtime;
 use crate::spec::{to_json, Descriptor, Digest, History, ImageConfig, RootFs, MEDIA_TYPE_LAYER};
 use crate::store::{Image, Store};
 use std::collections::BTreeMap;
@@ -18,6 +18,9 @@ mod servers;
 const CREATED: &str = "2026-11-23T00:00:00Z";
 pub(super) const PATH_ENV: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const LABEL: &str = "io.skiff.teaching-image";
+
+/// The OCI platform of every built-in image: WASI guests (`GOOS=wasip1 GOARCH=wasm`).
+pub const PLATFORM: (&str, &str) = ("wasip1", "wasm");
 
 /// The built-in images: (repository as Docker prints it, tags, what it is).
 pub const CATALOG: &[(&str, &[&str], &str)] = &[
@@ -44,7 +47,9 @@ pub(super) struct Step {
 }
 
 /// Import the built-in image `r` into the store, printing Docker-like pull progress to `out`.
-pub fn import(store: &Store, rt: &WasiRuntime, r: &Reference, out: &mut dyn Write) -> Result<Image> {
+pub fn import(store: &Store, r: &Reference, out: &mut dyn Write) -> Result<Image> {
+    let rt = runtime::open(store, runtime::Kind::for_platform(PLATFORM.0, PLATFORM.1)?)?;
+    let rt = rt.as_ref();
     let name = r.path.trim_start_matches("library/");
     let (steps, config) = match (name, r.tag.as_deref().unwrap_or("latest")) {
         ("busybox", _) => base::busybox(rt, store)?,
@@ -78,7 +83,7 @@ pub fn import(store: &Store, rt: &WasiRuntime, r: &Reference, out: &mut dyn Writ
         chain.push(diff_id.clone());
         let existed = Digest::chain(&chain).last().is_some_and(|c| store.has_layer(c));
         let meta = store.unpack_layer(&diff_id, parent.as_ref())?;
-        rt.precompile_layer(store, &meta)?;
+        runtime::layer_added(store, &meta)?;
         let _ = writeln!(out, "{}: {}", diff_id.short(), if existed { "Already exists" } else { "Pull complete" });
         parent = Some(meta.chain_id.clone());
         descriptors.push(Descriptor::new(MEDIA_TYPE_LAYER, diff_id.clone(), tar.len() as u64));
@@ -92,8 +97,8 @@ pub fn import(store: &Store, rt: &WasiRuntime, r: &Reference, out: &mut dyn Writ
     let image_config = ImageConfig {
         created: Some(CREATED.into()),
         author: Some("skiff built-in library".into()),
-        architecture: "wasm32".into(),
-        os: "wasip1".into(),
+        architecture: PLATFORM.1.into(),
+        os: PLATFORM.0.into(),
         config: Some(config),
         rootfs: RootFs::layers(diff_ids),
         history,
@@ -125,8 +130,7 @@ pub fn pull(store: &Store, r: &Reference, out: &mut dyn Write) -> anyhow::Result
             names.join(", ")
         );
     }
-    let rt = WasiRuntime::new(store)?;
-    Ok(import(store, &rt, r, out)?)
+    Ok(import(store, r, out)?)
 }
 
 /// The image `name`, importing a built-in one on first use (`Unable to find image … locally`).

@@ -5,7 +5,7 @@
 use super::{base, labels, Step, PATH_ENV};
 use crate::archive::create::LayerBuilder;
 use crate::error::Result;
-use crate::runtime::wasi::WasiRuntime;
+use crate::runtime::Backend;
 use crate::spec::ContainerConfig;
 use crate::store::Store;
 use serde_json::{json, Value};
@@ -84,13 +84,13 @@ fn nop(line: &str) -> Step {
 }
 
 /// busybox's steps with `more` on top.
-fn on_busybox(rt: &WasiRuntime, store: &Store, more: Vec<Step>) -> Result<Vec<Step>> {
+fn on_busybox(rt: &dyn Backend, store: &Store, more: Vec<Step>) -> Result<Vec<Step>> {
     let (mut steps, _) = base::busybox(rt, store)?;
     steps.extend(more);
     Ok(steps)
 }
 
-pub(super) fn whoami(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
+pub(super) fn whoami(rt: &dyn Backend, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut l = LayerBuilder::new();
     l.dir("app", 0o755).file("usr/local/bin/whoami", WHOAMI_WASM, 0o755);
     let steps = on_busybox(
@@ -118,7 +118,7 @@ pub(super) fn whoami(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, Cont
     Ok((steps, config))
 }
 
-pub(super) fn nginx(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
+pub(super) fn nginx(rt: &dyn Backend, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut l = LayerBuilder::new();
     l.file("usr/sbin/nginx", HTTPD_WASM, 0o755)
         .file("usr/share/nginx/html/index.html", NGINX_INDEX, 0o644)
@@ -151,7 +151,7 @@ pub(super) fn nginx(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, Conta
     Ok((steps, config))
 }
 
-pub(super) fn httpd(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
+pub(super) fn httpd(rt: &dyn Backend, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut l = LayerBuilder::new();
     l.file("usr/local/apache2/bin/httpd", HTTPD_WASM, 0o755)
         .symlink("usr/local/bin/httpd-foreground", "/usr/local/apache2/bin/httpd")
@@ -221,7 +221,7 @@ fn redis_steps() -> Vec<Step> {
 }
 
 /// `redis` (7.0.4, also tagged 7.0 and latest): on busybox.
-pub(super) fn redis(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
+pub(super) fn redis(rt: &dyn Backend, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     Ok((
         on_busybox(rt, store, redis_steps())?,
         redis_config("a key-value server on port 6379 (RESP: PING, SET, GET, DEL, INCR, KEYS, …) and redis-cli"),

@@ -4,7 +4,6 @@
 use crate::build::layer::layer_from_dir;
 use crate::container;
 use crate::reference::Reference;
-use crate::runtime::wasi::WasiRuntime;
 use crate::spec::{to_json, History};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -51,8 +50,7 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
     }
     // The layer: the upper dir as a deterministic tar (OCI whiteouts are plain files there).
     let _lock = store.lock()?;
-    let rt = WasiRuntime::new(&store)?;
-    let (desc, _) = layer_from_dir(&store, &rt, &c.upper(&store), base.chain_ids().last())?;
+    let (desc, _) = layer_from_dir(&store, &c.upper(&store), base.chain_ids().last())?;
     let now = container::now();
     config.created = Some(now.clone());
     if let Some(author) = &a.author {

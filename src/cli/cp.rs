@@ -70,9 +70,7 @@ pub fn exec(a: CpArgs) -> anyhow::Result<i32> {
 }
 
 fn view_of(store: &crate::store::Store, c: &container::Container) -> anyhow::Result<UnionFs> {
-    let root = c.root_spec(store)?;
-    let lowers = root.lowers.iter().map(|l| l.dir.clone()).collect();
-    Ok(UnionFs::new(lowers, root.upper)?.with_mounts(root.mounts)?)
+    Ok(c.view(store)?)
 }
 
 fn absolute(p: &str, workdir: &str) -> String {

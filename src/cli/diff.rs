@@ -13,9 +13,7 @@ pub struct DiffArgs {
 pub fn exec(a: DiffArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let c = container::find(&store, &a.container)?;
-    let root = c.root_spec(&store)?;
-    let lowers: Vec<_> = root.lowers.iter().map(|l| l.dir.clone()).collect();
-    for change in unionfs::diff(&root.upper, &lowers)? {
+    for change in unionfs::diff(&c.upper(&store), &c.lower_dirs(&store))? {
         println!("{change}");
     }
     Ok(0)

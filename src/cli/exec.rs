@@ -2,10 +2,9 @@
 //! running container. It runs in this process over the container's own layers and writable
 //! layer, so both see each other's files at once.
 
-use crate::container::{self, supervisor, Status};
+use crate::container::{self, supervisor, Verb};
 use crate::error::Error;
-use crate::runtime::wasi::WasiRuntime;
-use crate::runtime::{Executor, ProcessSpec};
+use crate::runtime::{ProcessSpec, Stdio};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -35,11 +34,8 @@ pub struct ExecArgs {
 pub fn exec(a: ExecArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let c = container::find(&store, &a.container)?;
-    if c.state.status == Status::Paused {
-        anyhow::bail!("Container {} is paused, unpause the container before exec", c.id);
-    }
-    if c.state.status != Status::Running {
-        anyhow::bail!("Container {} is not running", c.id);
+    if let Some(why) = c.state.refusal(Verb::Exec, &c.id) {
+        anyhow::bail!(why);
     }
     if a.detach {
         return detach(&store, &a);
@@ -51,16 +47,17 @@ pub fn exec(a: ExecArgs) -> anyhow::Result<i32> {
         env.retain(|x| x.split('=').next() != Some(key.as_str()));
         env.push(kv);
     }
-    let rt = WasiRuntime::new(&store)?;
-    let root = c.root_spec(&store)?;
+    let backend = c.backend(&store)?;
+    let spec = c.spec(&store)?;
     let process = ProcessSpec {
         argv: a.command.clone(),
         env,
         cwd: a.workdir.clone().unwrap_or(c.config.working_dir.clone()),
-        stdin: a.interactive,
+        user: c.config.user.clone(),
+        tty: a.tty,
     };
-    match rt.run(&root, &process) {
-        Ok(code) => Ok(code),
+    match backend.exec(&spec, &process, Stdio::inherit(a.interactive)) {
+        Ok(exit) => Ok(exit.code),
         Err(e @ (Error::ExecNotFound(_) | Error::ExecNoSuchFile(_) | Error::ExecPermission(_))) => {
             eprintln!("Error: {e}");
             Ok(supervisor::start_failure_code(&e))

@@ -4,7 +4,6 @@
 use crate::archive::create::{source_date_epoch, Node, TarWriter};
 use crate::container;
 use crate::reference::Reference;
-use crate::runtime::wasi::WasiRuntime;
 use crate::spec::{to_json, ContainerConfig, Descriptor, History, ImageConfig, RootFs, MEDIA_TYPE_LAYER};
 use crate::unionfs::{Kind, UnionFs};
 use clap::Args;
@@ -25,6 +24,9 @@ pub struct ImportArgs {
     /// Commit message for the imported image
     #[arg(short, long, value_name = "string")]
     message: Option<String>,
+    /// Set platform if server is multi-platform capable (wasip1/wasm, linux/amd64)
+    #[arg(long, value_name = "string")]
+    platform: Option<String>,
     /// A tar of a root filesystem (plain or gzip), or - for STDIN
     file: String,
     /// REPOSITORY[:TAG] for the new image
@@ -34,8 +36,7 @@ pub struct ImportArgs {
 pub fn export(a: ExportArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let c = container::find(&store, &a.container)?;
-    let root = c.root_spec(&store)?;
-    let fs = UnionFs::new(root.lowers.iter().map(|l| l.dir.clone()).collect(), root.upper.clone())?;
+    let fs = UnionFs::new(c.lower_dirs(&store), c.upper(&store))?;
     let write = |out: &mut dyn Write| -> anyhow::Result<()> {
         let mut w = TarWriter::new(out, source_date_epoch());
         walk(&fs, "/", &mut w)?;
@@ -77,15 +78,19 @@ pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
     let _lock = store.lock()?;
     let (diff, size) = store.put_blob_reader(&mut reader)?;
     let meta = store.unpack_layer(&diff, None)?;
-    WasiRuntime::new(&store)?.precompile_layer(&store, &meta)?;
+    crate::runtime::layer_added(&store, &meta)?;
+    let (os, architecture) = match &a.platform {
+        Some(p) => platform_flag(p)?,
+        None => platform_of_layer(&store, &meta),
+    };
     let now = container::now();
     let config = ImageConfig {
         created: Some(now.clone()),
         author: None,
-        architecture: "wasm32".into(),
-        os: "wasip1".into(),
+        architecture,
+        os,
         config: Some(ContainerConfig {
-            env: Some(vec![format!("PATH={}", crate::runtime::wasi::program::DEFAULT_PATH)]),
+            env: Some(vec![format!("PATH={}", crate::runtime::DEFAULT_PATH)]),
             ..Default::default()
         }),
         rootfs: RootFs::layers(vec![diff.clone()]),
@@ -103,4 +108,27 @@ pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
     }
     println!("{id}");
     Ok(0)
+}
+
+/// `--platform os/arch[/variant]`.
+fn platform_flag(p: &str) -> anyhow::Result<(String, String)> {
+    let mut parts = p.split('/');
+    match (parts.next(), parts.next()) {
+        (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => Ok((os.to_string(), arch.to_string())),
+        _ => anyhow::bail!("invalid platform {p:?}: expected os/arch, e.g. wasip1/wasm or linux/amd64"),
+    }
+}
+
+/// What an imported root filesystem runs on, by its programs: wasm modules make it a WASI
+/// image, ELF programs a Linux image of the host's architecture (as Docker records the host's
+/// platform); a tar with neither is a WASI image, skiff's default.
+fn platform_of_layer(store: &crate::store::Store, meta: &crate::store::LayerMeta) -> (String, String) {
+    let wasi = crate::runtime::Kind::default().platform();
+    if !meta.wasm.is_empty() {
+        return (wasi.0.into(), wasi.1.into());
+    }
+    if crate::hostfs::has_elf(&store.layer_diff_dir(&meta.chain_id), 20_000) {
+        return ("linux".into(), crate::runtime::host_arch().into());
+    }
+    (wasi.0.into(), wasi.1.into())
 }

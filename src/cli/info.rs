@@ -1,8 +1,7 @@
 //! `skiff version` and `skiff info`: what this skiff is and what its store holds.
 
 use crate::container::{self, Status};
-
-pub const WASMTIME_VERSION: &str = "46.0.3";
+use crate::runtime::{self, Kind};
 
 pub fn version() -> anyhow::Result<i32> {
     println!("Client: skiff");
@@ -10,10 +9,19 @@ pub fn version() -> anyhow::Result<i32> {
     println!(" OS/Arch:           {}/{}", std::env::consts::OS, std::env::consts::ARCH);
     println!();
     println!("Runtime: (no daemon: every command works on the state root)");
-    println!(" Backend:           wasi");
-    println!(" wasmtime:          {WASMTIME_VERSION}");
-    println!(" wasi-common:       {WASMTIME_VERSION}");
-    println!(" Guest target:      wasm32-wasip1");
+    let store = super::open_store()?;
+    for kind in [Kind::Wasi, Kind::Linux] {
+        let (os, arch) = kind.platform();
+        println!(" Backend:           {} (runs {os}/{arch} images)", kind.name());
+        match runtime::open(&store, kind) {
+            Ok(b) => {
+                for (k, v) in b.describe() {
+                    println!("  {:<17}{v}", format!("{k}:"));
+                }
+            }
+            Err(e) => println!("  {:<17}{e}", "Unavailable:"),
+        }
+    }
     Ok(0)
 }
 
@@ -34,7 +42,17 @@ pub fn info() -> anyhow::Result<i32> {
     println!("  Stopped: {}", containers.len() - running);
     println!(" Images: {}", images.len());
     println!(" Layers: {layers}");
-    println!(" Backend: wasi (wasmtime {WASMTIME_VERSION}, wasm32-wasip1 guests)");
+    println!(" Runtimes:");
+    for kind in [Kind::Wasi, Kind::Linux] {
+        let (os, arch) = kind.platform();
+        match runtime::open(&store, kind) {
+            Ok(b) => {
+                let about: Vec<String> = b.describe().into_iter().map(|(k, v)| format!("{k} {v}")).collect();
+                println!("  {}: {os}/{arch} images ({})", kind.name(), about.join(", "));
+            }
+            Err(e) => println!("  {}: unavailable: {e}", kind.name()),
+        }
+    }
     println!(" Storage Driver: userspace union");
     println!("  Image layout: OCI (oci/index.json, oci/blobs/sha256)");
     println!("  Whiteouts: OCI (.wh.<name>, .wh..wh..opq)");

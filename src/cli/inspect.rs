@@ -166,7 +166,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
         "Name": format!("/{}", c.name),
         "RestartCount": c.restart_count,
         "Driver": "skiff-userspace-union",
-        "Platform": "wasi",
+        "Platform": c.backend.name(),
         "HostConfig": {
             "AutoRemove": c.auto_remove,
             "NetworkMode": crate::network::in_join_order(&c.networks).first().map(|(n, _)| if n.as_str() == "bridge" { "default" } else { n.as_str() }).unwrap_or("default"),

@@ -3,7 +3,7 @@
 //! `run`'s); signals go to it, and it records how the container ended.
 
 use crate::container::supervisor::{self, Attach};
-use crate::container::{self, signal, Container, Status};
+use crate::container::{self, signal, Container, Verb};
 use crate::store::Store;
 use clap::Args;
 use std::time::Duration;
@@ -137,7 +137,7 @@ pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
         return Ok(1);
     };
     let names = a.containers.clone();
-    for_each(&names, |_, c| {
+    for_each(&names, |store, c| {
         if !c.state.is_alive() {
             anyhow::bail!(
                 "Cannot kill container: {}: Container {} is not running",
@@ -145,7 +145,7 @@ pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
                 c.id
             );
         }
-        signal::signal_and_wait(&c, sig, Duration::from_secs(5));
+        signal::signal_and_wait(store, &c, sig, Duration::from_secs(5));
         println!(
             "{}",
             names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
@@ -218,18 +218,16 @@ fn set_paused(names: &[String], pause: bool) -> anyhow::Result<i32> {
     for_each(names, |store, c| {
         let _lock = store.lock()?;
         let mut c = container::find(store, &c.id)?;
-        match (pause, c.state.status) {
-            (true, Status::Running) => {
-                signal::send(c.state.pid, signal::SIGSTOP);
-                c.state.status = Status::Paused;
-            }
-            (true, Status::Paused) => anyhow::bail!("Container {} is already paused", c.id),
-            (false, Status::Paused) => {
-                signal::send(c.state.pid, signal::SIGCONT);
-                c.state.status = Status::Running;
-            }
-            (false, _) => anyhow::bail!("Container {} is not paused", c.id),
-            (true, _) => anyhow::bail!("Container {} is not running", c.id),
+        if let Some(why) = c.state.refusal(if pause { Verb::Pause } else { Verb::Unpause }, &c.id) {
+            anyhow::bail!(why);
+        }
+        let backend = c.backend(store)?;
+        if pause {
+            backend.pause(&c.spec(store)?)?;
+            c.state.set_paused();
+        } else {
+            backend.resume(&c.spec(store)?)?;
+            c.state.set_unpaused();
         }
         c.save(store)?;
         println!(

@@ -23,7 +23,7 @@ pub fn exec(a: RmArgs) -> anyhow::Result<i32> {
         let result = container::find(&store, name).and_then(|c| {
             if a.force && c.state.is_alive() {
                 // As Docker: `rm -f` kills a running container first.
-                container::signal::kill_now(&c);
+                container::signal::kill_now(&store, &c);
             }
             container::remove(&store, &c, a.force)?;
             if a.volumes {

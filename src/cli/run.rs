@@ -66,6 +66,27 @@ pub struct RunArgs {
     /// Add link to another container (name[:alias])
     #[arg(long, value_name = "list")]
     link: Vec<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long, value_name = "string")]
+    user: Option<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long)]
+    read_only: bool,
+    /// Number of CPUs
+    #[arg(long, value_name = "decimal")]
+    cpus: Option<f64>,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long, value_name = "int", allow_hyphen_values = true)]
+    pids_limit: Option<i64>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "list")]
+    env_file: Vec<String>,
+    /// Runtime to use for this container: wasi or linux (default: by the image's platform)
+    #[arg(long, value_name = "string")]
+    runtime: Option<String>,
+    /// Set platform if server is multi-platform capable (wasip1/wasm, linux/amd64)
+    #[arg(long, value_name = "string")]
+    platform: Option<String>,
     /// The image to run
     image: String,
     /// The command and its arguments (default: the image's)
@@ -92,6 +113,26 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         anyhow::bail!("Conflicting options: --restart and --rm");
     }
     let memory = a.memory.as_deref().map(parse_bytes).transpose()?.unwrap_or(0);
+    let runtime = match (&a.runtime, &a.platform) {
+        (Some(r), _) => Some(crate::runtime::Kind::parse(r)?),
+        (None, Some(p)) => {
+            let (os, arch) = p.split_once('/').unwrap_or((p.as_str(), ""));
+            Some(crate::runtime::Kind::for_platform(os, arch.split('/').next().unwrap_or(""))?)
+        }
+        (None, None) => None,
+    };
+    if let Some(c) = a.cpus {
+        if c < 0.0 || !c.is_finite() {
+            anyhow::bail!(
+                "invalid argument {c:?} for \"--cpus\" flag: range of CPUs is from 0.01 to the number of CPUs"
+            );
+        }
+    }
+    let mut env = Vec::new();
+    for f in &a.env_file {
+        env.extend(read_env_file(f)?);
+    }
+    env.extend(a.env);
     let mut publish = crate::network::ports::PortMap::new();
     for p in &a.publish {
         let (key, binding) = crate::network::ports::parse_publish(p)?;
@@ -106,7 +147,7 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
     }
     let opts = CreateOptions {
         name: a.name,
-        env: a.env,
+        env,
         workdir: a.workdir,
         entrypoint: a.entrypoint,
         cmd: a.command,
@@ -126,6 +167,11 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         publish_all: a.publish_all,
         expose: a.expose,
         links: a.link,
+        runtime,
+        user: a.user,
+        read_only: a.read_only,
+        cpus: a.cpus.unwrap_or(0.0),
+        pids_limit: a.pids_limit.unwrap_or(0),
     };
     let c = container::create(&store, &image, &a.image, &opts)?;
     // A host port in use fails the run before the container starts, and it is not kept
@@ -156,6 +202,25 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `--env-file`: `KEY=VALUE` lines (a bare `KEY` takes this process's value); `#` comments
+/// and blank lines are skipped, as Docker's.
+pub fn read_env_file(path: &str) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("open {path}: {e}"))?;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, _) = line.split_once('=').unwrap_or((line, ""));
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            anyhow::bail!("variable '{key}' contains whitespaces");
+        }
+        out.push(line.to_string());
+    }
+    Ok(out)
 }
 
 /// `64m`, `1g`, `512k`, `1048576`: Docker's `RAMInBytes` (binary units).

@@ -2,7 +2,6 @@
 
 use crate::archive::image_archive;
 use crate::reference::Reference;
-use crate::runtime::wasi::WasiRuntime;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -69,10 +68,9 @@ pub fn load(a: LoadArgs) -> anyhow::Result<i32> {
     };
     let _lock = store.lock()?;
     let loaded = image_archive::load(&store, &path)?;
-    let rt = WasiRuntime::new(&store)?;
     for l in &loaded {
         for meta in &l.layers {
-            rt.precompile_layer(&store, meta)?;
+            crate::runtime::layer_added(&store, meta)?;
         }
         if a.quiet {
             continue;

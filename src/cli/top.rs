@@ -2,7 +2,6 @@
 //! (as the skiff processes that hold them publish them) and what those use of the host.
 
 use crate::container::{self, Container};
-use crate::runtime::wasi::process::ProcEntry;
 use crate::store::Store;
 use clap::Args;
 
@@ -25,37 +24,6 @@ pub struct StatsArgs {
     containers: Vec<String>,
 }
 
-/// The live skiff processes holding a container's guests (its supervisor, `exec`s), each
-/// with the guest processes it runs.
-fn owners(store: &Store, c: &Container) -> Vec<(u32, Vec<ProcEntry>)> {
-    let dir = c.dir(store).join("procs");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_suffix(".json").and_then(|p| p.parse::<u32>().ok()) else { continue };
-        if !container::process_alive(pid) {
-            let _ = std::fs::remove_file(e.path()); // its owner is gone
-            continue;
-        }
-        // Rewritten in place as processes come and go: a torn read is retried.
-        let read = || std::fs::read(e.path()).ok().and_then(|d| serde_json::from_slice::<Vec<ProcEntry>>(&d).ok());
-        let procs = (0..5)
-            .find_map(|_| {
-                read().or_else(|| {
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                    None
-                })
-            })
-            .unwrap_or_default();
-        if !procs.is_empty() {
-            out.push((pid, procs));
-        }
-    }
-    // The supervisor (the container's own PID) first.
-    out.sort_by_key(|(pid, _)| (*pid != c.state.pid, *pid));
-    out
-}
-
 pub fn top(a: TopArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let c = container::find(&store, &a.container)?;
@@ -63,54 +31,15 @@ pub fn top(a: TopArgs) -> anyhow::Result<i32> {
         anyhow::bail!("Container {} is not running", c.id);
     }
     let mut rows = Vec::new();
-    for (host, procs) in owners(&store, &c) {
-        for p in procs {
-            let stime = chrono::DateTime::parse_from_rfc3339(&p.started)
-                .map(|t| t.format("%H:%M:%S").to_string())
-                .unwrap_or_default();
-            rows.push(vec![
-                "root".into(),
-                p.pid.to_string(),
-                p.ppid.to_string(),
-                host.to_string(),
-                stime,
-                p.argv.join(" "),
-            ]);
-        }
+    for p in c.backend(&store)?.processes(&c.spec(&store)?)? {
+        let stime = chrono::DateTime::parse_from_rfc3339(&p.started)
+            .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+            .unwrap_or_default();
+        let user = if p.uid == 0 { "root".to_string() } else { p.uid.to_string() };
+        rows.push(vec![user, p.pid.to_string(), p.ppid.to_string(), p.host_pid.to_string(), stime, p.argv.join(" ")]);
     }
     print!("{}", super::table::render(&["UID", "PID", "PPID", "HOST PID", "STIME", "CMD"], &rows));
     Ok(0)
-}
-
-/// Resident memory (bytes) and CPU time (clock ticks) of a host process, from /proc.
-fn usage(pid: u32) -> (u64, u64) {
-    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        * 1024;
-    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
-            Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
-        })
-        .unwrap_or(0);
-    (rss, ticks)
-}
-
-fn host_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        * 1024
 }
 
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
@@ -124,32 +53,17 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         a.containers.iter().map(|n| container::find(&store, n)).collect::<Result<_, _>>()?
     };
     list.reverse();
-    // CPU: two samples of the owners' CPU time, 500 ms apart, as a share of one CPU.
-    let sample = |list: &[Container]| -> Vec<(u64, u64, usize)> {
-        list.iter()
-            .map(|c| {
-                let owners = owners(&store, c);
-                let procs = owners.iter().map(|(_, p)| p.len()).sum();
-                let (mut mem, mut cpu) = (0, 0);
-                for (pid, _) in &owners {
-                    let (m, t) = usage(*pid);
-                    mem += m;
-                    cpu += t;
-                }
-                (mem, cpu, procs)
-            })
-            .collect()
-    };
-    let first = sample(&list);
+    // CPU: two samples of the container's CPU time, 500 ms apart, as a share of one CPU.
+    let first = sample(&store, &list);
     let interval = std::time::Duration::from_millis(500);
     std::thread::sleep(interval);
-    let second = sample(&list);
-    let ticks_per_sec = 100.0; // Linux's USER_HZ
-    let total = host_memory();
+    let second = sample(&store, &list);
+    let total = crate::hostproc::host_memory();
     let mut rows = super::listing::Listing::new(FIELDS, DEFAULT);
     for (i, c) in list.iter().enumerate() {
-        let (mem, t1, pids) = second[i];
-        let cpu = (t1.saturating_sub(first[i].1)) as f64 / ticks_per_sec / interval.as_secs_f64() * 100.0;
+        let u = second[i];
+        let (mem, pids) = (u.memory, u.pids);
+        let cpu = u.cpu_ns.saturating_sub(first[i].cpu_ns) as f64 / 1e9 / interval.as_secs_f64() * 100.0;
         let limit = if c.memory > 0 { c.memory } else { total };
         rows.push([
             ("ID", c.short_id().to_string()),
@@ -165,6 +79,19 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     }
     rows.print(a.format.as_deref())?;
     Ok(0)
+}
+
+/// What each running container uses now (zeros for one that is not running).
+fn sample(store: &Store, list: &[Container]) -> Vec<crate::runtime::Usage> {
+    list.iter()
+        .map(|c| {
+            if !c.state.is_alive() {
+                return Default::default();
+            }
+            let usage = || -> crate::Result<crate::runtime::Usage> { c.backend(store)?.stats(&c.spec(store)?) };
+            usage().unwrap_or_default()
+        })
+        .collect()
 }
 
 const FIELDS: &[(&str, &str)] = &[

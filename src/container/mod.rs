@@ -4,17 +4,18 @@
 mod links;
 pub mod logs;
 mod names;
+pub mod records;
 pub mod signal;
 pub mod state;
 pub mod supervisor;
 
 pub use links::Link;
 pub use names::valid_name;
-pub use state::{State, Status};
+pub use state::{State, Status, Verb};
 
 use crate::error::{Error, IoContext, Result};
 use crate::network::ports::PortMap;
-use crate::runtime::{Lower, RootSpec};
+use crate::runtime::{self, ContainerSpec, Lower};
 use crate::spec::Digest;
 use crate::store::{atomic_write, Image, Store};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,9 @@ pub struct Config {
     pub image: String,
     pub tty: bool,
     pub open_stdin: bool,
+    /// `--user` / the image's `USER` (empty: root).
+    #[serde(default)]
+    pub user: String,
 }
 
 /// A container record.
@@ -81,6 +85,16 @@ pub struct Container {
     /// `--link name:alias` (the default bridge's way to give a container a name).
     #[serde(default)]
     pub links: Vec<Link>,
+    /// Which backend runs it (chosen by the image's platform when it was created).
+    #[serde(default)]
+    pub backend: runtime::Kind,
+    /// `--read-only`, `--cpus`, `--pids-limit`.
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub cpus: f64,
+    #[serde(default)]
+    pub pids_limit: i64,
 }
 
 /// Docker's restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
@@ -156,6 +170,13 @@ pub struct CreateOptions {
     /// Record the container as already running, owned by this process (`run` in the
     /// foreground): saves a second write on the hot path.
     pub start_now: bool,
+    /// `--runtime`: the backend, instead of the one the image's platform chooses.
+    pub runtime: Option<runtime::Kind>,
+    /// `--user`, `--read-only`, `--cpus`, `--pids-limit`.
+    pub user: Option<String>,
+    pub read_only: bool,
+    pub cpus: f64,
+    pub pids_limit: i64,
 }
 
 /// RFC 3339 with nanoseconds, as Docker writes times.
@@ -182,17 +203,18 @@ impl Container {
         atomic_write(&self.dir(store).join("container.json"), &data)
     }
 
-    /// The root the container runs in: its image's layers under its upper dir.
-    pub fn root_spec(&self, store: &Store) -> Result<RootSpec> {
+    /// What a backend needs to run the container: its image's layers under its upper dir,
+    /// its mounts (with its own `/etc/hostname` and `/etc/hosts`), limits and network.
+    pub fn spec(&self, store: &Store) -> Result<ContainerSpec> {
         let mut lowers = Vec::with_capacity(self.layers.len());
         for chain in self.layers.iter().rev() {
             let meta = store.layer_meta(chain)?;
             lowers.push(Lower { chain_id: chain.clone(), dir: store.layer_diff_dir(chain), wasm: meta.wasm });
         }
-        let mut mounts: Vec<crate::unionfs::Mount> = self
+        let mut mounts: Vec<runtime::Mount> = self
             .mounts
             .iter()
-            .map(|m| crate::unionfs::Mount {
+            .map(|m| runtime::Mount {
                 target: m.destination.clone(),
                 source: PathBuf::from(&m.source),
                 readonly: !m.rw,
@@ -203,13 +225,46 @@ impl Container {
         for name in ["hostname", "hosts"] {
             let source = self.dir(store).join(name);
             if source.is_file() && !mounts.iter().any(|m| m.target == format!("/etc/{name}")) {
-                mounts.push(crate::unionfs::Mount { target: format!("/etc/{name}"), source, readonly: false });
+                mounts.push(runtime::Mount { target: format!("/etc/{name}"), source, readonly: false });
             }
         }
-        let proc_table = Some(self.dir(store).join("procs").join(format!("{}.json", std::process::id())));
-        let net: Arc<dyn crate::runtime::NetworkView> =
-            crate::network::plane::ContainerNet::new(store, &self.id, BTreeMap::new());
-        Ok(RootSpec { lowers, upper: self.upper(store), mounts, memory: self.memory, proc_table, net: Some(net) })
+        Ok(ContainerSpec {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            dir: self.dir(store),
+            lowers,
+            upper: self.upper(store),
+            mounts,
+            limits: runtime::Limits { memory: self.memory, cpus: self.cpus, pids: self.pids_limit },
+            hostname: self.config.hostname.clone(),
+            readonly_rootfs: self.read_only,
+            owner: if self.state.is_alive() { self.state.pid } else { 0 },
+            network: Some(runtime::NetworkSpec { directory: Arc::new(records::Records::new(store)) }),
+        })
+    }
+
+    /// The container's root as skiff's userspace union view shows it: its image's layers
+    /// under its writable layer, with its mounts (`cp`, `diff`, `export` read and write it).
+    pub fn view(&self, store: &Store) -> Result<crate::unionfs::UnionFs> {
+        let spec = self.spec(store)?;
+        let lowers = spec.lowers.iter().map(|l| l.dir.clone()).collect();
+        let mounts = spec
+            .mounts
+            .iter()
+            .map(|m| crate::unionfs::Mount { target: m.target.clone(), source: m.source.clone(), readonly: m.readonly })
+            .collect();
+        let fs = crate::unionfs::UnionFs::new(lowers, spec.upper.clone()).at(&spec.upper)?;
+        fs.with_mounts(mounts).at(&spec.upper)
+    }
+
+    /// The image's extracted layers, top first.
+    pub fn lower_dirs(&self, store: &Store) -> Vec<PathBuf> {
+        self.layers.iter().rev().map(|c| store.layer_diff_dir(c)).collect()
+    }
+
+    /// The backend that runs this container.
+    pub fn backend(&self, store: &Store) -> Result<Box<dyn runtime::Backend>> {
+        runtime::open(store, self.backend)
     }
 
     /// The argv of the container's first process.
@@ -246,6 +301,10 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     if argv.is_empty() {
         return Err(Error::Other("no command specified".into()));
     }
+    let backend = match opts.runtime {
+        Some(k) => k,
+        None => runtime::Kind::for_platform(&image.config.os, &image.config.architecture)?,
+    };
     let id = random_id();
     let hostname = opts.hostname.clone().unwrap_or_else(|| id[..12].to_string());
     let env = merge_env(cfg.env.clone().unwrap_or_default(), &opts.env, &hostname, opts.tty);
@@ -341,6 +400,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
             image: image_name.to_string(),
             tty: opts.tty,
             open_stdin: opts.interactive,
+            user: opts.user.clone().or(cfg.user.clone()).unwrap_or_default(),
         },
         state: State::default(),
         auto_remove: opts.auto_remove,
@@ -354,6 +414,10 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         publish_all,
         ports: PortMap::new(),
         links: linked.iter().map(|(l, _)| l.clone()).collect(),
+        backend,
+        read_only: opts.read_only,
+        cpus: opts.cpus,
+        pids_limit: opts.pids_limit,
     };
     let mut c = c;
     if opts.start_now {
@@ -381,7 +445,7 @@ fn merge_env(image_env: Vec<String>, user: &[String], hostname: &str, tty: bool)
         env.push(kv);
     };
     if !image_env.iter().any(|e| e.starts_with("PATH=")) {
-        set(format!("PATH={}", crate::runtime::wasi::program::DEFAULT_PATH));
+        set(format!("PATH={}", runtime::DEFAULT_PATH));
     }
     for e in image_env {
         set(e);
@@ -510,6 +574,7 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     if !c.state.can_remove() && !force {
         return Err(Error::RemoveRunning(c.id.clone()));
     }
+    signal::cleanup(store, c);
     let _lock = store.lock()?;
     let dir = c.dir(store);
     let trash = store.tmp_dir().join(format!("rm-{}", c.id));
@@ -518,31 +583,7 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     fs::remove_dir_all(&trash).at(&trash)
 }
 
-/// Whether `/proc` says `pid` has exited and waits to be reaped (Linux; elsewhere: no). A
-/// leader thread that exited while its other threads still finish shows as a zombie too, but
-/// the process still holds its files (sockets): it counts as gone only with no threads left.
-#[cfg(unix)]
-fn is_zombie(pid: u32) -> bool {
-    let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
-    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or("");
-    field("State:").starts_with('Z') && field("Threads:").parse::<u32>().map_or(true, |n| n <= 1)
-}
-
-/// Whether the host process `pid` exists.
+/// Whether the host process `pid` exists (a container's owner).
 pub fn process_alive(pid: u32) -> bool {
-    if pid == 0 {
-        return false;
-    }
-    #[cfg(unix)]
-    {
-        // Signal 0 checks existence only; EPERM means it exists but is not ours.
-        let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
-        let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        // A zombie (exited, not yet reaped by its parent) is not alive.
-        exists && !is_zombie(pid)
-    }
-    #[cfg(not(unix))]
-    {
-        pid == std::process::id()
-    }
+    crate::hostproc::alive(pid)
 }

@@ -1,58 +1,54 @@
-//! Signals to a container's owner process (its supervisor, or the attached `run`): `stop`
-//! (STOPSIGNAL, then SIGKILL after a timeout), `kill`, the SIGSTOP/SIGCONT of `pause`, and
-//! signal names. The owner records how the container ended (see `supervisor`).
+//! Signals to a container from commands: `stop` (STOPSIGNAL, then SIGKILL after a timeout),
+//! `kill -s`, and signal names. A signal goes to the container's owner process (its
+//! supervisor, or the attached `run`), which hands it to the main process through the
+//! backend and records how the container ended; SIGKILL ends the owner itself, and what it
+//! held is cleaned up by the backend.
 
 use super::{Container, Status};
+use crate::hostproc::{self, sig};
 use crate::store::Store;
 use std::time::{Duration, Instant};
 
-/// Linux's numbers (Docker's images name signals by them); libc's where the host has them.
-pub const SIGTERM: i32 = 15;
-pub const SIGKILL: i32 = 9;
-#[cfg(unix)]
-pub const SIGCONT: i32 = libc::SIGCONT;
-#[cfg(unix)]
-pub const SIGSTOP: i32 = libc::SIGSTOP;
-#[cfg(not(unix))]
-pub const SIGCONT: i32 = 18;
-#[cfg(not(unix))]
-pub const SIGSTOP: i32 = 19;
+pub const SIGTERM: i32 = sig::TERM;
+pub const SIGKILL: i32 = sig::KILL;
 
-/// Send `sig` to a running container's supervisor; wait up to `timeout` for it to end.
-/// Returns whether it ended.
-pub fn signal_and_wait(c: &Container, sig: i32, timeout: Duration) -> bool {
+/// Send `sig` to a running container's owner; wait up to `timeout` for it to end. Returns
+/// whether it ended. A paused container is thawed first (a frozen process takes no signal).
+pub fn signal_and_wait(store: &Store, c: &Container, sig: i32, timeout: Duration) -> bool {
     if !c.state.is_alive() {
         return true;
     }
     if c.state.status == Status::Paused {
-        send(c.state.pid, SIGCONT); // a frozen supervisor takes no signal but KILL
+        if let (Ok(b), Ok(spec)) = (c.backend(store), c.spec(store)) {
+            let _ = b.resume(&spec);
+        }
     }
-    send(c.state.pid, sig);
+    hostproc::signal(c.state.pid, sig);
     let start = Instant::now();
-    while super::process_alive(c.state.pid) {
+    while hostproc::alive(c.state.pid) {
         if start.elapsed() >= timeout {
             return false;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    if sig == SIGKILL {
+        cleanup(store, c);
+    }
     true
 }
 
-/// SIGKILL a running container's owner and wait for it to go.
-pub fn kill_now(c: &Container) {
-    signal_and_wait(c, SIGKILL, Duration::from_secs(5));
+/// SIGKILL a running container's owner, wait for it to go, and clean up what it held.
+pub fn kill_now(store: &Store, c: &Container) {
+    signal_and_wait(store, c, SIGKILL, Duration::from_secs(5));
 }
 
-#[cfg(unix)]
-pub fn send(pid: u32, sig: i32) {
-    // SAFETY: kill(2) with a PID we recorded; a stale one fails harmlessly (ESRCH).
-    unsafe {
-        libc::kill(pid as libc::pid_t, sig);
+/// What the backend keeps for a container whose owner is gone (mounts, runtime state,
+/// other processes) is removed.
+pub fn cleanup(store: &Store, c: &Container) {
+    if let (Ok(b), Ok(spec)) = (c.backend(store), c.spec(store)) {
+        let _ = b.cleanup(&spec);
     }
 }
-
-#[cfg(not(unix))]
-pub fn send(_: u32, _: i32) {}
 
 /// Stop: the image's STOPSIGNAL (SIGTERM by default), then SIGKILL after the timeout.
 pub fn stop(store: &Store, c: &Container, timeout: Duration) {
@@ -62,8 +58,8 @@ pub fn stop(store: &Store, c: &Container, timeout: Duration) {
         .and_then(|i| i.config.config.and_then(|cc| cc.stop_signal))
         .and_then(|s| signal_number(&s))
         .unwrap_or(SIGTERM);
-    if !signal_and_wait(c, stop_signal, timeout) {
-        signal_and_wait(c, SIGKILL, Duration::from_secs(5));
+    if !signal_and_wait(store, c, stop_signal, timeout) {
+        signal_and_wait(store, c, SIGKILL, Duration::from_secs(5));
     }
 }
 

@@ -3,6 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a command asks of a container (see [`State::refusal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Start,
+    Remove,
+    Kill,
+    Pause,
+    Unpause,
+    Exec,
+}
+
 /// Where a container is in its life (Docker's `State.Status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +70,75 @@ impl State {
         !self.is_alive()
     }
 
+    /// A stop or kill reaches it (paused ones too: they are thawed first).
+    pub fn can_kill(&self) -> bool {
+        self.is_alive()
+    }
+
+    pub fn can_pause(&self) -> bool {
+        self.status == Status::Running
+    }
+
+    pub fn can_unpause(&self) -> bool {
+        self.status == Status::Paused
+    }
+
+    /// More processes can start in it.
+    pub fn can_exec(&self) -> bool {
+        self.status == Status::Running
+    }
+
+    /// Why `verb` cannot be done to container `id` now, in Docker's words; `None` if it can.
+    pub fn refusal(&self, verb: Verb, id: &str) -> Option<String> {
+        let ok = match verb {
+            Verb::Start => self.can_start(),
+            Verb::Remove => self.can_remove(),
+            Verb::Kill => self.can_kill(),
+            Verb::Pause => self.can_pause(),
+            Verb::Unpause => self.can_unpause(),
+            Verb::Exec => self.can_exec(),
+        };
+        if ok {
+            return None;
+        }
+        Some(match (verb, self.status) {
+            (Verb::Start, _) => format!("container {id} is already running"),
+            (Verb::Remove, Status::Paused) => format!(
+                "You cannot remove a paused container {id}. Unpause and then stop the container before attempting removal or force remove"
+            ),
+            (Verb::Remove, _) => format!(
+                "You cannot remove a running container {id}. Stop the container before attempting removal or force remove"
+            ),
+            (Verb::Kill, _) => format!("Container {id} is not running"),
+            (Verb::Pause, Status::Paused) => format!("Container {id} is already paused"),
+            (Verb::Pause, _) => format!("Container {id} is not running"),
+            (Verb::Unpause, _) => format!("Container {id} is not paused"),
+            (Verb::Exec, Status::Paused) => {
+                format!("Container {id} is paused, unpause the container before exec")
+            }
+            (Verb::Exec, Status::Restarting) => {
+                format!("Container {id} is restarting, wait until the container is running")
+            }
+            (Verb::Exec, _) => format!("Container {id} is not running"),
+        })
+    }
+
+    pub fn set_paused(&mut self) {
+        self.status = Status::Paused;
+    }
+
+    pub fn set_unpaused(&mut self) {
+        self.status = Status::Running;
+    }
+
+    /// The main process ended with `code` and a `--restart` policy starts it again; `owner`
+    /// (the supervisor) keeps the container meanwhile.
+    pub fn set_restarting(&mut self, code: i32, owner: u32, now: String) {
+        self.set_exited(code, now);
+        self.status = Status::Restarting;
+        self.pid = owner;
+    }
+
     pub fn set_running(&mut self, pid: u32, now: String) {
         self.status = Status::Running;
         self.pid = pid;
@@ -99,6 +179,22 @@ mod tests {
         s.set_exited(3, "t2".into());
         assert_eq!((s.status, s.exit_code, s.pid), (Status::Exited, 3, 0));
         assert!(s.can_remove());
+    }
+
+    #[test]
+    fn what_each_state_allows() {
+        let mut s = State::default();
+        assert_eq!(s.refusal(Verb::Exec, "c"), Some("Container c is not running".into()));
+        s.set_running(1, "t".into());
+        assert!(s.refusal(Verb::Exec, "c").is_none() && s.refusal(Verb::Pause, "c").is_none());
+        assert!(s.refusal(Verb::Remove, "c").is_some());
+        s.set_paused();
+        assert_eq!(s.refusal(Verb::Pause, "c"), Some("Container c is already paused".into()));
+        assert!(s.refusal(Verb::Exec, "c").unwrap().contains("paused"));
+        assert!(s.refusal(Verb::Kill, "c").is_none());
+        s.set_unpaused();
+        s.set_restarting(1, 7, "t".into());
+        assert!(s.is_alive() && !s.can_exec() && s.pid == 7);
     }
 
     #[test]

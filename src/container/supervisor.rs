@@ -6,9 +6,7 @@
 
 use super::{logs, now, remove, Container};
 use crate::error::{Error, Result};
-use crate::runtime::wasi::stdio::Stream;
-use crate::runtime::wasi::WasiRuntime;
-use crate::runtime::ProcessSpec;
+use crate::runtime::{Input, Output, ProcessSpec, Stdio, Task};
 use crate::store::Store;
 use std::sync::{Arc, Mutex};
 
@@ -39,39 +37,45 @@ pub fn supervise(
     attach: Attach,
     started: &mut dyn FnMut(std::result::Result<(), (String, i32)>),
 ) -> Result<i32> {
-    let rt = WasiRuntime::new(store)?;
-    let mut root = c.root_spec(store)?;
+    let fail = |started: &mut dyn FnMut(std::result::Result<(), (String, i32)>), e: Error| {
+        started(Err((e.to_string(), 125)));
+        Err(e)
+    };
+    let backend = match c.backend(store) {
+        Ok(b) => b,
+        Err(e) => return fail(started, e),
+    };
+    let mut spec = c.spec(store)?;
+    spec.owner = std::process::id();
     // Published ports are bound before the container counts as started: a port in use fails
     // the start, with nothing left bound.
     let published = match publish(store, &c) {
         Ok(p) => p,
-        Err(e) => {
-            started(Err((e.to_string(), 125)));
-            return Err(e);
-        }
+        Err(e) => return fail(started, e),
     };
-    crate::network::plane::clear_listeners(store, &c.id);
     let mut c = c;
     c.ports = published.ports;
-    let net: Arc<dyn crate::runtime::NetworkView> =
-        crate::network::plane::ContainerNet::new(store, &c.id, published.listeners);
-    root.net = Some(net);
+    let task = match backend.create(&spec, published.listeners) {
+        Ok(t) => t,
+        Err(e) => return fail(started, e),
+    };
     let (out, err) = logs::writers(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached)
         .map_err(|e| Error::io(c.dir(store), e))?;
-    let stdin = match attach {
-        Attach::Attached { stdin: true } => Stream::HostStdin,
-        _ => Stream::Null,
+    let io = Stdio {
+        stdin: if stdin_flag(attach) { Input::Inherit } else { Input::Null },
+        stdout: Output::writer(out),
+        stderr: Output::writer(err),
     };
-    let stdio = [stdin, Stream::writer(out), Stream::writer(err)];
     let process = ProcessSpec {
         argv: c.argv(),
         env: c.config.env.clone(),
         cwd: c.config.working_dir.clone(),
-        stdin: stdin_flag(attach),
+        user: c.config.user.clone(),
+        tty: c.config.tty,
     };
     let record = c.dir(store).join("container.json");
-    let shared = Arc::new(Mutex::new(Final { store: store.clone(), c, done: false }));
-    watch_signals(shared.clone(), attach);
+    let shared = Arc::new(Mutex::new(Final { store: store.clone(), c, done: false, stopping: false }));
+    watch_signals(shared.clone(), task.clone(), attach);
     if attach == Attach::Detached {
         watch_record(record);
     }
@@ -81,27 +85,26 @@ pub fn supervise(
         let saved = f.save().map_err(|e| (e.to_string(), 125));
         started(saved);
     };
-    let mut result = rt.run_streams(&root, &process, stdio.clone(), &mut mark_running);
+    let mut result = task.run(&process, io.clone(), &mut mark_running);
     // `--restart`: a detached container's main process goes again, as its policy says
-    // (after 100 ms, doubling to at most 2 s, as Docker backs off).
+    // (after 100 ms, doubling to at most 2 s, as Docker backs off). A container stopped or
+    // killed by a command is not restarted.
     let mut delay = std::time::Duration::from_millis(100);
     while attach == Attach::Detached {
-        let (policy, count) = {
+        let (policy, count, stopping) = {
             let f = shared.lock().unwrap_or_else(|p| p.into_inner());
-            (f.c.restart_policy.clone(), f.c.restart_count)
+            (f.c.restart_policy.clone(), f.c.restart_count, f.stopping)
         };
         let code = match &result {
-            Ok(code) => *code,
+            Ok(exit) => exit.code,
             Err(_) => break,
         };
-        if !policy.restarts(code, count) {
+        if stopping || !policy.restarts(code, count) {
             break;
         }
         {
             let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
-            f.c.state.set_exited(code, now());
-            f.c.state.status = super::Status::Restarting;
-            f.c.state.pid = std::process::id();
+            f.c.state.set_restarting(code, std::process::id(), now());
             f.c.restart_count += 1;
             f.save()?;
         }
@@ -112,14 +115,15 @@ pub fn supervise(
             f.c.state.set_running(std::process::id(), now());
             let _ = f.save();
         };
-        result = rt.run_streams(&root, &process, stdio.clone(), &mut again);
+        result = task.run(&process, io.clone(), &mut again);
     }
+    drop(task);
     let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
-    f.c.state.oom_killed = rt.oom_killed();
     match result {
-        Ok(code) => {
-            f.finish(code, true)?;
-            Ok(code)
+        Ok(exit) => {
+            f.c.state.oom_killed = exit.oom_killed;
+            f.finish(exit.code, true)?;
+            Ok(exit.code)
         }
         Err(e) => {
             // As Docker: a container whose program could not start stays "Created".
@@ -142,6 +146,8 @@ struct Final {
     store: Store,
     c: Container,
     done: bool,
+    /// A command stopped or killed the container: no restart.
+    stopping: bool,
 }
 
 impl Final {
@@ -154,7 +160,6 @@ impl Final {
             self.c.state.set_exited(code, now());
         }
         self.c.ports.clear();
-        crate::network::plane::clear_listeners(&self.store, &self.c.id);
         if self.c.auto_remove {
             remove(&self.store, &self.c, true)?;
             super::remove_anonymous_volumes(&self.store, &self.c)
@@ -192,21 +197,35 @@ pub fn publish(store: &Store, c: &Container) -> Result<crate::network::ports::Pu
     crate::network::ports::bind(&c.name, &c.port_bindings, &c.exposed_ports, c.publish_all, &others)
 }
 
-/// Signals that end the container: the supervisor records 128+signal and exits. A WASI guest
-/// cannot take signals, so it is interrupted where it is (its writes are already on disk).
+/// Signals for the container (`stop`, `kill -s`, Ctrl-C of an attached `run`) go to its
+/// main process through the task. Where the backend says the signal ends the container at
+/// once (a WASI guest takes no signals yet) and the guest does not return by itself within
+/// a moment (it sits in a host call), the supervisor records 128+signal and exits.
 #[cfg(unix)]
-fn watch_signals(f: Arc<Mutex<Final>>, attach: Attach) {
+fn watch_signals(f: Arc<Mutex<Final>>, task: Arc<dyn Task>, attach: Attach) {
     let set = block_signals();
-    std::thread::spawn(move || {
+    std::thread::spawn(move || loop {
         let mut sig: libc::c_int = 0;
         // SAFETY: `set` is a valid sigset and `sig` a valid out pointer.
         if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
             return;
         }
-        let code = 128 + sig;
-        let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = f.finish(code, true);
-        std::process::exit(if attach == Attach::Detached { 0 } else { code });
+        let sig = crate::hostproc::linux_signal(sig);
+        f.lock().unwrap_or_else(|p| p.into_inner()).stopping = true;
+        if !task.signal(sig) {
+            continue;
+        }
+        let f = f.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+            if f.done {
+                return;
+            }
+            let code = 128 + sig;
+            let _ = f.finish(code, true);
+            std::process::exit(if attach == Attach::Detached { 0 } else { code });
+        });
     });
 }
 
@@ -222,7 +241,7 @@ fn watch_record(record: std::path::PathBuf) {
 }
 
 #[cfg(not(unix))]
-fn watch_signals(_: Arc<Mutex<Final>>, _: Attach) {}
+fn watch_signals(_: Arc<Mutex<Final>>, _: Arc<dyn Task>, _: Attach) {}
 
 /// Block the stop signals in this thread (and the threads it starts), so only the watcher
 /// thread takes them. Call first thing in a process that will supervise.

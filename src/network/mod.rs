@@ -1,11 +1,19 @@
 //! Networks as Docker models them (`networks/<name>.json`): the built-in `bridge`, `host` and
 //! `none`, user-defined bridges with their own subnets, and the address management that hands
 //! each attached container the lowest free address (so a removed container's address goes to
-//! the next one). One model for both backends; `ports` publishes ports on the host and
-//! `plane` is the WASI backend's data plane (what a container's sockets reach).
+//! the next one). One model for both backends: `ports` publishes ports on the host, `rules`
+//! says what a container reaches and which names it resolves; each backend carries packets
+//! its own way under `runtime/`.
 
-pub mod plane;
 pub mod ports;
+pub mod rules;
+
+pub use rules::{Directory, Interface, Peer};
+
+/// The networks every store has (`bridge`, `host`, `none`): not user-defined.
+pub fn is_builtin(name: &str) -> bool {
+    matches!(name, "bridge" | "host" | "none")
+}
 
 use crate::error::{Error, IoContext, Result};
 use crate::store::{atomic_write, Store};

@@ -1,8 +1,8 @@
 //! The `skiff` network imports (`docs/guest-abi.md`, "Network"): real host sockets put in the
-//! guest's fd table, with addresses and names as the container's [`NetworkView`] sees them.
+//! guest's fd table, with addresses and names as the container's network ([`super::plane`]) sees them.
 
+use super::plane::ContainerNet;
 use super::process::Proc;
-use crate::runtime::NetworkView;
 use std::any::Any;
 use std::collections::HashMap;
 use std::io;
@@ -145,7 +145,7 @@ fn push_stream(p: &mut Proc, s: TcpStream) -> Result<i32, i32> {
     Ok(fd)
 }
 
-fn net(caller: &Caller<'_, Proc>) -> Option<Arc<dyn NetworkView>> {
+fn net(caller: &Caller<'_, Proc>) -> Option<Arc<ContainerNet>> {
     caller.data().shared.net.clone()
 }
 
@@ -224,7 +224,7 @@ fn imp_info(mut caller: Caller<'_, Proc>, out_ptr: i32, out_len: i32) -> i32 {
     super::process::result((|| {
         let list = match net(&caller) {
             Some(n) => n.interfaces(),
-            None => vec![crate::runtime::Interface {
+            None => vec![crate::network::Interface {
                 name: "lo".into(),
                 ip: Ipv4Addr::LOCALHOST,
                 prefix: 8,

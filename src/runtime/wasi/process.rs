@@ -37,6 +37,8 @@ pub struct Shared {
     pub lowers: Vec<Lower>,
     pub next_pid: AtomicI32,
     pub stop: AtomicBool,
+    /// The status the first process reports when a stop ended it (128+signal).
+    pub stop_status: AtomicI32,
     /// Linear-memory limit per process (0: none), and whether a process hit it.
     pub memory_limit: u64,
     pub oom: Arc<AtomicBool>,
@@ -44,7 +46,7 @@ pub struct Shared {
     pub procs: std::sync::Mutex<ProcTable>,
     pub proc_table: Option<std::path::PathBuf>,
     /// The container's network (none: loopback only).
-    pub net: Option<Arc<dyn crate::runtime::NetworkView>>,
+    pub net: Option<Arc<super::plane::ContainerNet>>,
 }
 
 /// One guest process as `top` lists it.

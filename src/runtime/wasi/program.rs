@@ -5,7 +5,7 @@ use crate::runtime::Lower;
 use crate::spec::Digest;
 use crate::unionfs::{Kind, Layer, UnionFs};
 
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+use crate::runtime::DEFAULT_PATH;
 
 /// Why a program could not be started (mapped to exit 127 / 126 / an errno by callers).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,3 +55,24 @@ impl Stream {
         }
     }
 }
+
+/// A reader the caller shares (`runtime::Input::Reader`), as a guest stream.
+pub struct SharedRead(pub std::sync::Arc<std::sync::Mutex<Box<dyn Read + Send>>>);
+
+impl Read for SharedRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).read(buf)
+    }
+}
+
+/// A writer the caller shares (`runtime::Output::Writer`), as a guest stream.
+pub struct SharedWrite(pub crate::runtime::SharedWriter);
+
+impl Write for SharedWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).flush()
+    }
+}

@@ -88,3 +88,58 @@ pub fn has_elf(dir: &Path, budget: usize) -> bool {
     }
     false
 }
+
+/// Whether a writable-layer entry is an overlayfs whiteout (a 0/0 character device: a native
+/// container deleted the name). The userspace view writes OCI `.wh.` files instead.
+pub fn is_overlay_whiteout(md: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        md.file_type().is_char_device() && md.rdev() == 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = md;
+        false
+    }
+}
+
+/// Whether directory `p` is marked opaque by overlayfs (`trusted.overlay.opaque=y`: a native
+/// container removed and re-created it, hiding what the layers below had there).
+pub fn is_overlay_opaque(p: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else { return false };
+        let mut buf = [0u8; 4];
+        // SAFETY: valid NUL-terminated strings and a buffer of buf.len() bytes.
+        let n = unsafe {
+            libc::lgetxattr(
+                c.as_ptr(),
+                c"trusted.overlay.opaque".as_ptr(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+            )
+        };
+        n == 1 && buf[0] == b'y'
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = p;
+        false
+    }
+}
+
+/// Owner (uid, gid) of a host file (0:0 where the host has none).
+pub fn owner_of(md: &fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (md.uid() as u64, md.gid() as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = md;
+        (0, 0)
+    }
+}

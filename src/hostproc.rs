@@ -15,6 +15,32 @@ pub mod sig {
     pub const STOP: i32 = 19;
 }
 
+/// The host signal a container's owner takes as "kill the container now" (SIGKILL to every
+/// process of it, as `docker kill` does): a real-time signal on Linux, so the owner stays
+/// alive to record the exit and clean up. Elsewhere there is none, and the owner itself is
+/// killed.
+pub fn kill_container_signal() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    {
+        Some(libc::SIGRTMIN() + 1)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+/// Send host signal `sig` (already in the host's numbering) to `pid`.
+#[cfg(unix)]
+pub fn signal_raw(pid: u32, sig: i32) {
+    if pid != 0 {
+        // SAFETY: kill(2) with a recorded PID.
+        unsafe {
+            libc::kill(pid as libc::pid_t, sig);
+        }
+    }
+}
+
 /// The host's number for Linux signal `sig` (they differ on macOS for a few).
 #[cfg(unix)]
 pub fn host_signal(sig: i32) -> i32 {

@@ -71,13 +71,25 @@ pub struct TarWriter<W: Write> {
     mtime: u64,
     /// uid and gid of every entry (0:0 unless a `COPY --chown` says otherwise).
     owner: (u64, u64),
+    /// Take each file's owner from the host instead (a native container's writable layer).
+    host_owners: bool,
+}
+
+/// Whose files a layer tar says they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owners {
+    /// Every entry owned by this uid:gid (`COPY --chown`; 0:0 by default).
+    Fixed(u64, u64),
+    /// Each entry owned as on the host (a native container's writable layer, whose files
+    /// carry the owners the container's processes gave them).
+    AsOnHost,
 }
 
 impl<W: Write> TarWriter<W> {
     pub fn new(w: W, mtime: u64) -> Self {
         let mut b = tar::Builder::new(w);
         b.mode(tar::HeaderMode::Deterministic);
-        TarWriter { b, mtime, owner: (0, 0) }
+        TarWriter { b, mtime, owner: (0, 0), host_owners: false }
     }
 
     /// Give every entry this owner.
@@ -117,9 +129,60 @@ impl<W: Write> TarWriter<W> {
     /// Append a file from the host with the given tar path.
     pub fn append_file(&mut self, path: &str, host: &Path, mode: u32) -> std::io::Result<()> {
         let f = fs::File::open(host)?;
-        let len = f.metadata()?.len();
-        let mut h = self.header(tar::EntryType::Regular, mode, len);
+        let md = f.metadata()?;
+        let mut h = self.header(tar::EntryType::Regular, mode, md.len());
+        self.host_owner(&mut h, &md);
         self.b.append_data(&mut h, path, f)
+    }
+
+    fn host_owner(&self, h: &mut tar::Header, md: &fs::Metadata) {
+        if self.host_owners {
+            let (u, g) = crate::hostfs::owner_of(md);
+            h.set_uid(u);
+            h.set_gid(g);
+        }
+    }
+
+    /// Append a host directory, symlink, device or fifo entry (owner as the writer says).
+    fn append_host(&mut self, path: &str, host: &Path, md: &fs::Metadata) -> std::io::Result<()> {
+        let mode = mode_of(md);
+        let ft = md.file_type();
+        if ft.is_symlink() {
+            let mut h = self.header(tar::EntryType::Symlink, 0o777, 0);
+            self.host_owner(&mut h, md);
+            let target = fs::read_link(host)?;
+            return self.b.append_link(&mut h, path, target.to_string_lossy().as_ref());
+        }
+        if ft.is_dir() {
+            let mut h = self.header(tar::EntryType::Directory, mode, 0);
+            self.host_owner(&mut h, md);
+            return self.b.append_data(&mut h, format!("{path}/"), std::io::empty());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            let kind = if ft.is_char_device() {
+                Some(tar::EntryType::Char)
+            } else if ft.is_block_device() {
+                Some(tar::EntryType::Block)
+            } else if ft.is_fifo() {
+                Some(tar::EntryType::Fifo)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                let mut h = self.header(kind, mode, 0);
+                self.host_owner(&mut h, md);
+                let dev = md.rdev();
+                h.set_device_major(libc::major(dev))?;
+                h.set_device_minor(libc::minor(dev))?;
+                return self.b.append_data(&mut h, path, std::io::empty());
+            }
+            if ft.is_socket() {
+                return Ok(()); // sockets do not go into layers (as Docker's archive skips them)
+            }
+        }
+        self.append_file(path, host, mode)
     }
 
     pub fn finish(self) -> std::io::Result<W> {
@@ -129,12 +192,18 @@ impl<W: Write> TarWriter<W> {
 
 /// Tar a directory tree (e.g. a container's `upper/`) deterministically: sorted, 0:0, fixed mtime.
 pub fn tar_dir<W: Write>(dir: &Path, out: W, mtime: u64) -> Result<W> {
-    tar_dir_owned(dir, out, mtime, (0, 0))
+    tar_dir_owned(dir, out, mtime, Owners::Fixed(0, 0))
 }
 
-/// [`tar_dir`] with every entry owned by `owner` (uid, gid).
-pub fn tar_dir_owned<W: Write>(dir: &Path, out: W, mtime: u64, owner: (u64, u64)) -> Result<W> {
-    let mut w = TarWriter::new(out, mtime).with_owner(owner.0, owner.1);
+/// [`tar_dir`] with every entry owned as `owners` says. Whiteouts in either form become OCI
+/// whiteouts: `.wh.` files as they are, overlayfs's 0/0 character devices as `.wh.<name>`,
+/// and an overlayfs opaque directory gets a `.wh..wh..opq` entry.
+pub fn tar_dir_owned<W: Write>(dir: &Path, out: W, mtime: u64, owners: Owners) -> Result<W> {
+    let mut w = TarWriter::new(out, mtime);
+    match owners {
+        Owners::Fixed(u, g) => w = w.with_owner(u, g),
+        Owners::AsOnHost => w.host_owners = true,
+    }
     walk(dir, "", &mut w)?;
     w.finish().at(dir)
 }
@@ -151,15 +220,17 @@ fn walk<W: Write>(root: &Path, rel: &str, w: &mut TarWriter<W>) -> Result<()> {
         let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
         let host = root.join(&path);
         let md = fs::symlink_metadata(&host).at(&host)?;
-        let mode = mode_of(&md);
-        if md.file_type().is_symlink() {
-            let target = fs::read_link(&host).at(&host)?;
-            w.append(&path, &Node::Symlink { target: target.to_string_lossy().into_owned() }).at(&host)?;
-        } else if md.is_dir() {
-            w.append(&path, &Node::Dir { mode }).at(&host)?;
+        if crate::hostfs::is_overlay_whiteout(&md) {
+            let wh = if rel.is_empty() { format!(".wh.{name}") } else { format!("{rel}/.wh.{name}") };
+            w.append(&wh, &Node::File { data: vec![], mode: 0 }).at(&host)?;
+            continue;
+        }
+        w.append_host(&path, &host, &md).at(&host)?;
+        if md.is_dir() {
+            if crate::hostfs::is_overlay_opaque(&host) {
+                w.append(&format!("{path}/.wh..wh..opq"), &Node::File { data: vec![], mode: 0 }).at(&host)?;
+            }
             walk(root, &path, w)?;
-        } else {
-            w.append_file(&path, &host, mode).at(&host)?;
         }
     }
     Ok(())

@@ -21,10 +21,28 @@ pub struct Extracted {
     pub size: u64,
     /// Every regular file that is a wasm module (`\0asm`), with its sha256.
     pub wasm: Vec<(String, Digest)>,
+    /// Device nodes and FIFOs the layer has and the host was not given ([`Specials::Skip`]).
+    pub special: Vec<String>,
+}
+
+/// What to do with device nodes and FIFOs in a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Specials {
+    /// Refuse the layer (archives from elsewhere: `load`, `import`, `ADD`).
+    #[default]
+    Refuse,
+    /// Leave them out of the extracted files and list them (a native container's own
+    /// `mknod`, committed: the blob keeps them, and the native backend makes them).
+    Skip,
 }
 
 /// Extract `tar` into `dest` (an existing, empty directory).
 pub fn extract_layer(tar: impl Read, dest: &Path, layer: &str) -> Result<Extracted> {
+    extract_layer_with(tar, dest, layer, Specials::Refuse)
+}
+
+/// [`extract_layer`], with device nodes and FIFOs handled as `specials` says.
+pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Specials) -> Result<Extracted> {
     let invalid = |entry: &str, reason: &str| Error::InvalidLayer {
         layer: layer.to_string(),
         entry: entry.to_string(),
@@ -97,6 +115,9 @@ pub fn extract_layer(tar: impl Read, dest: &Path, layer: &str) -> Result<Extract
                 if md.is_file() {
                     out.size += md.len();
                 }
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo if specials == Specials::Skip => {
+                out.special.push(rel.to_string_lossy().replace('\\', "/"));
             }
             tar::EntryType::Char | tar::EntryType::Block => {
                 return Err(invalid(&name, "device nodes are not allowed"));

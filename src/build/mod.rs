@@ -541,7 +541,7 @@ impl Builder<'_> {
                 None
             } else {
                 let _lock = b.store.lock()?;
-                Some(layer::layer_from_dir(b.store, &upper, img.chain_ids().last())?.0)
+                Some(layer::layer_from_dir_owned(b.store, &upper, img.chain_ids().last(), backend.layer_owners())?.0)
             };
             b.say(&format!("Removing intermediate container {}", c.short_id()));
             container::remove(b.store, &c, true)?;

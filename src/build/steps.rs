@@ -3,6 +3,7 @@
 
 use super::dockerfile::{CopyArgs, Instruction, Kind, ShellOrExec};
 use super::{copy, expand, layer, BResult, BuildError, Builder, Stage};
+use crate::archive::create::Owners;
 use std::collections::BTreeMap;
 
 /// Go's `%q` of a string slice, as Docker's history shows CMD/ENTRYPOINT: `["a" "b c"]`.
@@ -290,7 +291,9 @@ impl Builder<'_> {
             plan.write(tmp.path(), chmod)?;
             let _lock = b.store.lock()?;
             let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();
-            Ok(Some(layer::layer_from_dir_owned(b.store, tmp.path(), parent.as_ref(), owner)?.0))
+            Ok(Some(
+                layer::layer_from_dir_owned(b.store, tmp.path(), parent.as_ref(), Owners::Fixed(owner.0, owner.1))?.0,
+            ))
         })
     }
 

@@ -1,7 +1,7 @@
 //! `skiff commit [-m] [-a] [-c INSTR] CONTAINER [REPO[:TAG]]`: the container's writable layer,
 //! whiteouts and all, becomes a new layer on top of its image.
 
-use crate::build::layer::layer_from_dir;
+use crate::build::layer::layer_from_dir_owned;
 use crate::container;
 use crate::reference::Reference;
 use crate::spec::{to_json, History};
@@ -50,7 +50,8 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
     }
     // The layer: the upper dir as a deterministic tar (OCI whiteouts are plain files there).
     let _lock = store.lock()?;
-    let (desc, _) = layer_from_dir(&store, &c.upper(&store), base.chain_ids().last())?;
+    let owners = c.backend(&store)?.layer_owners();
+    let (desc, _) = layer_from_dir_owned(&store, &c.upper(&store), base.chain_ids().last(), owners)?;
     let now = container::now();
     config.created = Some(now.clone());
     if let Some(author) = &a.author {

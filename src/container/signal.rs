@@ -23,10 +23,22 @@ pub fn signal_and_wait(store: &Store, c: &Container, sig: i32, timeout: Duration
             let _ = b.resume(&spec);
         }
     }
-    hostproc::signal(c.state.pid, sig);
+    match (sig, hostproc::kill_container_signal()) {
+        // KILL: the owner kills every process of the container and records it; if it does not
+        // answer, it is killed itself below.
+        #[cfg(unix)]
+        (SIGKILL, Some(k)) => hostproc::signal_raw(c.state.pid, k),
+        _ => hostproc::signal(c.state.pid, sig),
+    }
     let start = Instant::now();
     while hostproc::alive(c.state.pid) {
         if start.elapsed() >= timeout {
+            if sig == SIGKILL {
+                hostproc::signal(c.state.pid, SIGKILL);
+                std::thread::sleep(Duration::from_millis(20));
+                cleanup(store, c);
+                return !hostproc::alive(c.state.pid);
+            }
             return false;
         }
         std::thread::sleep(Duration::from_millis(5));

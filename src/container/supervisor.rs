@@ -210,8 +210,24 @@ fn watch_signals(f: Arc<Mutex<Final>>, task: Arc<dyn Task>, attach: Attach) {
         if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
             return;
         }
-        let sig = crate::hostproc::linux_signal(sig);
         f.lock().unwrap_or_else(|p| p.into_inner()).stopping = true;
+        if Some(sig) == crate::hostproc::kill_container_signal() {
+            if !task.kill_all() {
+                continue;
+            }
+            let f = f.clone();
+            // As for any ending signal: if the processes linger in a host call, finish anyway.
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+                if !f.done {
+                    let _ = f.finish(137, true);
+                    std::process::exit(if attach == Attach::Detached { 0 } else { 137 });
+                }
+            });
+            continue;
+        }
+        let sig = crate::hostproc::linux_signal(sig);
         if !task.signal(sig) {
             continue;
         }
@@ -253,6 +269,9 @@ pub fn block_signals() -> libc::sigset_t {
         libc::sigemptyset(&mut set);
         for s in [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2] {
             libc::sigaddset(&mut set, s);
+        }
+        if let Some(k) = crate::hostproc::kill_container_signal() {
+            libc::sigaddset(&mut set, k);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         set

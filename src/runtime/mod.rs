@@ -16,6 +16,9 @@
 //! [`open`], and a container's record says which [`Kind`] it was created with.
 
 mod io;
+#[cfg(target_os = "linux")]
+pub mod linux;
+pub mod users;
 pub mod wasi;
 
 pub use io::{Buffer, Input, Output, SharedWriter, Stdio};
@@ -107,10 +110,12 @@ impl Kind {
 pub fn open(store: &Store, kind: Kind) -> Result<Box<dyn Backend>> {
     match kind {
         Kind::Wasi => Ok(Box::new(wasi::WasiBackend::new(store)?)),
-        Kind::Linux => Err(Error::Other(format!(
-            "native Linux containers are not built into this skiff ({})",
-            std::env::consts::OS
-        ))),
+        #[cfg(target_os = "linux")]
+        Kind::Linux => Ok(Box::new(linux::LinuxBackend::new(store)?)),
+        #[cfg(not(target_os = "linux"))]
+        Kind::Linux => {
+            Err(Error::Other(format!("native Linux containers need a Linux host; this is {}", std::env::consts::OS)))
+        }
     }
 }
 
@@ -276,8 +281,9 @@ pub trait Task: Send + Sync {
     /// container's PID 1 would. Returns whether the container ends because of it now
     /// (whatever the process does), so the caller may finish it if the process lingers.
     fn signal(&self, sig: i32) -> bool;
-    /// End every process of the container now (SIGKILL to all).
-    fn kill_all(&self);
+    /// End every process of the container now (SIGKILL to all). Returns what
+    /// [`Task::signal`] does.
+    fn kill_all(&self) -> bool;
 }
 
 /// A way to run containers. See the module documentation for the life of a container.
@@ -285,6 +291,10 @@ pub trait Backend {
     fn kind(&self) -> Kind;
     /// What `info` says about the backend (`name: value` lines).
     fn describe(&self) -> Vec<(String, String)>;
+    /// Whose files a container's writable layer holds, for `commit` and build steps: the
+    /// native backend's carry the owners its processes gave them; the WASI backend's are
+    /// skiff's own files (owned by root in the layer).
+    fn layer_owners(&self) -> crate::archive::create::Owners;
     /// A layer entered the store: get it ready to run. Returns how much work was done now.
     fn layer_added(&self, store: &Store, meta: &LayerMeta) -> Result<usize>;
     /// Prepare `c` to run its processes here (the supervisor, or an attached `run`).

@@ -2,7 +2,7 @@
 //! whose stack has that chain ID, with `meta.json` (diff ID, parent, size, wasm modules).
 
 use super::{atomic_write, Store};
-use crate::archive::extract::extract_layer;
+use crate::archive::extract::{extract_layer_with, Specials};
 use crate::error::{Error, IoContext, Result};
 use crate::spec::Digest;
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,16 @@ impl Store {
     /// chain is already extracted. The blob is checked against `diff_id` while it is read; a
     /// refused or corrupt layer leaves nothing in `layers/`.
     pub fn unpack_layer(&self, diff_id: &Digest, parent: Option<&Digest>) -> Result<LayerMeta> {
+        self.unpack_layer_with(diff_id, parent, Specials::Refuse)
+    }
+
+    /// [`Store::unpack_layer`] with device nodes and FIFOs handled as `specials` says.
+    pub fn unpack_layer_with(
+        &self,
+        diff_id: &Digest,
+        parent: Option<&Digest>,
+        specials: Specials,
+    ) -> Result<LayerMeta> {
         let chain = match parent {
             None => diff_id.clone(),
             Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
@@ -64,7 +74,7 @@ impl Store {
         let diff = tmp.path().join("diff");
         fs::create_dir(&diff).at(&diff)?;
         let mut reader = HashingReader { inner: file, hasher: Sha256::new() };
-        let extracted = extract_layer(&mut reader, &diff, &diff_id.to_string())?;
+        let extracted = extract_layer_with(&mut reader, &diff, &diff_id.to_string(), specials)?;
         std::io::copy(&mut reader, &mut std::io::sink()).at(&blob)?; // tar padding after the end marker
         let actual = Digest::from_hasher(reader.hasher);
         if &actual != diff_id {

@@ -54,15 +54,21 @@ fn walk(fs: &UnionFs, comps: &[String], lower_roots: &[usize], out: &mut Vec<Cha
     let mut names = vec![];
     for entry in upper.dir.read_dir(upper.rel(comps)).map_err(|e| ctx(e, &vdir))? {
         let entry = entry.map_err(|e| ctx(e, &vdir))?;
-        let is_dir = entry.file_type().map_err(|e| ctx(e, &vdir))?.is_dir();
-        names.push((entry.file_name().to_string_lossy().into_owned(), is_dir));
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let md = std::fs::symlink_metadata(upper.host_path(comps).join(&name)).map_err(|e| ctx(e, &vdir))?;
+        let whiteout = crate::hostfs::is_overlay_whiteout(&md);
+        names.push((name, md.is_dir(), whiteout));
     }
-    for (name, is_dir) in names {
+    for (name, is_dir, overlay_whiteout) in names {
         if name.starts_with(META_PREFIX) {
             continue; // opaque marker, copy-up temp files
         }
         if let Some(hidden) = name.strip_prefix(WH_PREFIX) {
             out.push(Change::Deleted(child_path(comps, hidden)));
+            continue;
+        }
+        if overlay_whiteout {
+            out.push(Change::Deleted(child_path(comps, &name)));
             continue;
         }
         let mut child = comps.to_vec();
@@ -71,7 +77,8 @@ fn walk(fs: &UnionFs, comps: &[String], lower_roots: &[usize], out: &mut Vec<Cha
         let vpath = child_path(comps, &name);
         out.push(if below.is_some() { Change::Changed(vpath) } else { Change::Added(vpath) });
         if is_dir {
-            let opaque = upper.exists(&upper.rel(&child).join(OPAQUE));
+            let opaque = upper.exists(&upper.rel(&child).join(OPAQUE))
+                || crate::hostfs::is_overlay_opaque(&upper.host_path(&child));
             let roots = match below {
                 Some(n) if !opaque => n.dir_roots,
                 _ => vec![],

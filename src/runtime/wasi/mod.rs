@@ -169,8 +169,8 @@ impl Task for WasiTask {
         true
     }
 
-    fn kill_all(&self) {
-        self.signal(crate::hostproc::sig::KILL);
+    fn kill_all(&self) -> bool {
+        self.signal(crate::hostproc::sig::KILL)
     }
 }
 
@@ -193,6 +193,10 @@ impl Backend for WasiBackend {
             ("wasi-common".into(), WASMTIME_VERSION.into()),
             ("Guest target".into(), "wasm32-wasip1".into()),
         ]
+    }
+
+    fn layer_owners(&self) -> crate::archive::create::Owners {
+        crate::archive::create::Owners::Fixed(0, 0)
     }
 
     fn layer_added(&self, store: &Store, meta: &LayerMeta) -> Result<usize> {

@@ -1,0 +1,211 @@
+//! The few Linux system calls the native backend makes itself (mounting the overlay root,
+//! whiteout devices, xattrs, reaping the container's init as a subreaper, receiving the
+//! console's pty): thin, checked wrappers over libc, each returning `io::Result`. Namespaces,
+//! cgroups and the container process itself are the OCI runtime's job, not ours.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+fn cstr(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// `mount -t overlay overlay -o <options> target`.
+pub fn mount_overlay(target: &Path, options: &str) -> io::Result<()> {
+    let t = cstr(target)?;
+    let opts = CString::new(options).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: all pointers are valid NUL-terminated strings for the duration of the call.
+    check(unsafe {
+        libc::mount(c"overlay".as_ptr(), t.as_ptr(), c"overlay".as_ptr(), 0, opts.as_ptr() as *const libc::c_void)
+    })
+}
+
+/// `mount -t <fstype> <source> target -o <options>` (cgroup hierarchies).
+pub fn mount(source: &str, target: &Path, fstype: &str, options: &str) -> io::Result<()> {
+    let (s, t) = (CString::new(source)?, cstr(target)?);
+    let (f, o) = (CString::new(fstype)?, CString::new(options)?);
+    // SAFETY: valid NUL-terminated strings.
+    check(unsafe { libc::mount(s.as_ptr(), t.as_ptr(), f.as_ptr(), 0, o.as_ptr() as *const libc::c_void) })
+}
+
+/// Detach a mount (lazily, so a busy one still goes).
+pub fn unmount(target: &Path) -> io::Result<()> {
+    let t = cstr(target)?;
+    // SAFETY: valid NUL-terminated string.
+    check(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) })
+}
+
+/// Whether `p` is a mount point (by /proc/self/mountinfo).
+pub fn is_mount_point(p: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let want = p.to_string_lossy();
+    info.lines().any(|l| l.split(' ').nth(4).is_some_and(|m| unescape_mountinfo(m) == want))
+}
+
+/// mountinfo escapes space, tab, newline and backslash as octal (`\040`).
+pub fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An overlayfs whiteout: a character device 0/0 named like the hidden entry.
+pub fn mknod_whiteout(p: &Path) -> io::Result<()> {
+    let c = cstr(p)?;
+    // SAFETY: valid path; mknod with S_IFCHR and device 0 creates a whiteout.
+    check(unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o000, 0) })
+}
+
+/// A device node (a layer's `/dev` entries), `kind` being `S_IFCHR`, `S_IFBLK` or `S_IFIFO`.
+pub fn mknod(p: &Path, kind: libc::mode_t, mode: u32, major: u32, minor: u32) -> io::Result<()> {
+    let c = cstr(p)?;
+    // SAFETY: valid path and a device number built by libc.
+    check(unsafe { libc::mknod(c.as_ptr(), kind | (mode & 0o7777) as libc::mode_t, libc::makedev(major, minor)) })
+}
+
+/// Set an extended attribute on `p` itself (not following a symlink).
+pub fn lsetxattr(p: &Path, name: &str, value: &[u8]) -> io::Result<()> {
+    let (c, n) = (cstr(p)?, CString::new(name)?);
+    // SAFETY: valid strings and a buffer of `value.len()` bytes.
+    check(unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), value.as_ptr() as *const libc::c_void, value.len(), 0) })
+}
+
+/// An extended attribute of `p` itself, if set.
+pub fn lgetxattr(p: &Path, name: &str) -> Option<Vec<u8>> {
+    let (c, n) = (cstr(p).ok()?, CString::new(name).ok()?);
+    let mut buf = [0u8; 256];
+    // SAFETY: valid strings and a buffer of `buf.len()` bytes.
+    let n = unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+    (n >= 0).then(|| buf[..n as usize].to_vec())
+}
+
+/// Set owner of `p` itself (not following a symlink).
+pub fn lchown(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
+    std::os::unix::fs::lchown(p, Some(uid), Some(gid))
+}
+
+/// Set access and modification times of `p` itself.
+pub fn lutimes(p: &Path, mtime: i64) -> io::Result<()> {
+    let c = cstr(p)?;
+    let t = libc::timespec { tv_sec: mtime as libc::time_t, tv_nsec: 0 };
+    let times = [t, t];
+    // SAFETY: valid path and two timespecs.
+    check(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) })
+}
+
+/// Become the reaper of orphaned descendants: the container's init, forked by the OCI
+/// runtime which then exits, becomes our child, so we wait for it and see how it ended.
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })
+}
+
+/// How a child process ended: its exit status, or 128+N for signal N (as shells report).
+pub fn wait_pid(pid: i32) -> io::Result<i32> {
+    loop {
+        let mut status = 0;
+        // SAFETY: a valid out pointer.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if libc::WIFEXITED(status) {
+            return Ok(libc::WEXITSTATUS(status));
+        }
+        if libc::WIFSIGNALED(status) {
+            return Ok(128 + libc::WTERMSIG(status));
+        }
+    }
+}
+
+/// Reap any other exited children (orphans of the container's processes land here).
+pub fn reap_others() {
+    loop {
+        let mut status = 0;
+        // SAFETY: a valid out pointer; WNOHANG never blocks.
+        let rc = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if rc <= 0 {
+            return;
+        }
+    }
+}
+
+/// Send host signal `sig` to `pid`.
+pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill(2) with integers.
+    check(unsafe { libc::kill(pid, sig) })
+}
+
+/// Receive one file descriptor sent with SCM_RIGHTS over a Unix stream (the OCI runtime's
+/// console socket hands us the pty master this way).
+pub fn recv_fd(sock: &std::os::unix::net::UnixStream) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut data = [0u8; 256];
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr() as *mut libc::c_void, iov_len: data.len() };
+    // Room for one cmsghdr with one int, aligned.
+    let mut cbuf = [0u64; 8];
+    // SAFETY: msghdr is plain data; every pointer set below points into live locals.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+    msg.msg_controllen = std::mem::size_of_val(&cbuf) as _;
+    // SAFETY: a valid socket and msghdr.
+    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: walking the control buffer the kernel filled, with libc's macros.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::c_int);
+                return Ok(std::os::fd::OwnedFd::from_raw_fd(fd));
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Err(io::Error::other("the console socket sent no file descriptor"))
+}
+
+/// The terminal size of `fd` (rows, cols), if it is a terminal.
+pub fn tty_size(fd: i32) -> Option<(u16, u16)> {
+    // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
+    (rc == 0 && ws.ws_col > 0).then_some((ws.ws_row, ws.ws_col))
+}
+
+/// Set the terminal size of `fd` (the pty master: the container sees it, and a SIGWINCH).
+pub fn set_tty_size(fd: i32, rows: u16, cols: u16) {
+    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: a valid winsize.
+    unsafe {
+        libc::ioctl(fd, libc::TIOCSWINSZ, &ws);
+    }
+}

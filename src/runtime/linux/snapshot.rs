@@ -351,6 +351,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let r = t.path();
         fs::create_dir_all(r.join("bin")).unwrap();
+        fs::create_dir_all(r.join("etc")).unwrap();
         fs::write(r.join("bin/busybox"), b"x").unwrap();
         std::os::unix::fs::symlink("/bin/busybox", r.join("bin/sh")).unwrap();
         std::os::unix::fs::symlink("../../../../etc", r.join("up")).unwrap();

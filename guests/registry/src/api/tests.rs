@@ -476,3 +476,99 @@ fn big_bodies_stream_to_disk() {
     let r = t.get(&format!("/v2/big/blobs/sha256:{hex}"));
     assert!(r.body == data);
 }
+
+/// A blocking HTTP/1.1 client for one keep-alive connection.
+struct Client {
+    s: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let s = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        Client { s, buf: Vec::new() }
+    }
+
+    fn fill(&mut self) {
+        let mut b = [0u8; 65536];
+        let n = self.s.read(&mut b).unwrap();
+        assert!(n > 0, "server closed");
+        self.buf.extend_from_slice(&b[..n]);
+    }
+
+    /// Send a head (and a body, if any), read one response.
+    fn call(&mut self, head: &str, body: &[&[u8]]) -> Got {
+        self.s.write_all(head.as_bytes()).unwrap();
+        for piece in body {
+            self.s.write_all(piece).unwrap();
+        }
+        let is_head = head.starts_with("HEAD ");
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let h = std::str::from_utf8(&self.buf[..end + 4]).unwrap().to_string();
+                let len: usize = if is_head {
+                    0
+                } else {
+                    h.lines().find_map(|l| l.strip_prefix("Content-Length: ")).map(|v| v.trim().parse().unwrap()).unwrap_or(0)
+                };
+                while self.buf.len() < end + 4 + len {
+                    self.fill();
+                }
+                let whole: Vec<u8> = self.buf.drain(..end + 4 + len).collect();
+                return responses(&whole, &[is_head]).remove(0);
+            }
+            self.fill();
+        }
+    }
+}
+
+#[test]
+fn many_connections_over_real_sockets() {
+    let root = tempdir("sockets");
+    let env = [("REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY".to_string(), root.to_str().unwrap().to_string())];
+    let cfg = Config::load(DEFAULT_CONFIG, &env).unwrap();
+    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut reg = Registry::new(cfg);
+        event::run(l, &mut reg)
+    });
+    let workers: Vec<_> = (0..6u32)
+        .map(|w| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(port);
+                let data: Vec<u8> = (0..(2_000_000 + w * 1000)).map(|i| (i.wrapping_mul(31).wrapping_add(w)) as u8).collect();
+                let hex = util::sha256_hex(&data);
+                let r = c.call(&format!("POST /v2/w{w}/blobs/uploads/ HTTP/1.1\r\nHost: localhost:5000\r\n\r\n"), &[]);
+                assert_eq!(r.status, 202);
+                // A chunked PATCH in chunks of 100000 bytes.
+                let mut wire = Vec::new();
+                for ch in data.chunks(100_000) {
+                    wire.extend_from_slice(format!("{:x}\r\n", ch.len()).as_bytes());
+                    wire.extend_from_slice(ch);
+                    wire.extend_from_slice(b"\r\n");
+                }
+                wire.extend_from_slice(b"0\r\n\r\n");
+                let r = c.call(&format!("PATCH {} HTTP/1.1\r\nHost: localhost:5000\r\nTransfer-Encoding: chunked\r\n\r\n", r.location()), &[&wire]);
+                assert_eq!((r.status, r.h("Range")), (202, format!("0-{}", data.len() - 1).as_str()));
+                let r = c.call(&format!("PUT {}&digest=sha256:{hex} HTTP/1.1\r\nHost: localhost:5000\r\nContent-Length: 0\r\n\r\n", r.location()), &[]);
+                assert_eq!(r.status, 201, "{}", r.text());
+                for _ in 0..2 {
+                    let r = c.call(&format!("GET /v2/w{w}/blobs/sha256:{hex} HTTP/1.1\r\nHost: localhost:5000\r\n\r\n"), &[]);
+                    assert_eq!(r.body.len(), data.len());
+                    assert!(r.body == data);
+                }
+                let r = c.call("GET /v2/ HTTP/1.1\r\nHost: localhost:5000\r\n\r\n", &[]);
+                assert_eq!(r.status, 200);
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut c = Client::connect(port);
+    let r = c.call("GET /v2/_catalog HTTP/1.1\r\nHost: localhost:5000\r\n\r\n", &[]);
+    assert_eq!(r.json()["repositories"].as_array().unwrap().len(), 6);
+    let _ = std::fs::remove_dir_all(root);
+}

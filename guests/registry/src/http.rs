@@ -83,6 +83,12 @@ pub fn parse_head(buf: &[u8]) -> Parsed {
     // Blank lines before a request are ignored (RFC 9112 2.2).
     let skip = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
     let b = &buf[skip..];
+    // A request starts with a method (a token) and a space: anything else, such as the TLS
+    // handshake of a client that tries https first, is refused at once, not waited on.
+    let method_len = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
+    if method_len > 32 || !b[..method_len].iter().all(|&c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)) {
+        return Parsed::Bad(400);
+    }
     let Some(end) = head_end(b) else {
         return if b.len() > MAX_HEAD { Parsed::Bad(431) } else { Parsed::Partial };
     };
@@ -437,6 +443,9 @@ mod tests {
         assert_eq!(parse_head(b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"), Parsed::Bad(501));
         assert_eq!(parse_head(b"GET / HTTP/2.0\r\n\r\n"), Parsed::Bad(505));
         assert_eq!(parse_head(b"GET /\r\n\r\n"), Parsed::Bad(400));
+        // A TLS ClientHello is refused before its end (it may hold no newline at all).
+        assert_eq!(parse_head(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Parsed::Bad(400));
+        assert_eq!(parse_head(b"GE"), Parsed::Partial);
         let accept = head("GET / HTTP/1.1\r\nAccept: a\r\nAccept: b, c\r\n\r\n");
         assert_eq!(accept.headers_named("accept").collect::<Vec<_>>(), ["a", "b, c"]);
     }

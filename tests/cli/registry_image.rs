@@ -438,9 +438,11 @@ fn skopeo_copies_skiff_images_in_and_out() {
     };
     let remote = |name: &str| format!("docker://127.0.0.1:{port}/skiff/{name}");
 
-    // In: skiff's store is an OCI layout; the manifest travels unchanged (same digest).
+    // In: skiff's store is an OCI layout; the manifest travels unchanged (same digest; without
+    // --preserve-digests skopeo would gzip skiff's uncompressed layers on the way).
     skopeo(&[
         "copy",
+        "--preserve-digests",
         "--dest-tls-verify=false",
         &layout("busybox:latest"),
         &remote("busybox:v1"),
@@ -481,6 +483,7 @@ fn skopeo_copies_skiff_images_in_and_out() {
     let t = Instant::now();
     skopeo(&[
         "copy",
+        "--preserve-digests",
         "--dest-tls-verify=false",
         &layout("big:v1"),
         &remote("big:v1"),

@@ -874,25 +874,18 @@ impl Registry {
         log.extend_from_slice(b"\"\n");
     }
 
-    /// A request that could not be parsed: Go's plain answer, and the connection closes.
-    fn bad_request(&mut self, conn: &Conn, status: u16, cx: &mut Ctx) {
+    /// A request that could not be parsed: Go's plain answer, and the connection closes (Go's
+    /// server answers these itself: they reach no handler and no log).
+    fn bad_request(&mut self, status: u16, cx: &mut Ctx) {
         let text = format!("{status} {}", http::reason(status));
         cx.out.extend_from_slice(format!("HTTP/1.1 {text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n{text}").as_bytes());
-        let mut line = Vec::new();
-        line.extend_from_slice(conn.peer.ip().to_string().as_bytes());
-        line.extend_from_slice(b" - - [");
-        Civil::from_ms(cx.now_ms).push_clf(&mut line);
-        line.extend_from_slice(format!("] \"\" {status} 0 \"\" \"\"\n").as_bytes());
-        if self.cfg.access_log {
-            cx.log.extend_from_slice(&line);
-        }
     }
 
     /// Handle a request head.
     fn on_head(&mut self, conn: &mut Conn, head: Head, cx: &mut Ctx) -> Step {
         let used = head.len;
         let Some(target) = Target::parse(&head.target) else {
-            self.bad_request(conn, 400, cx);
+            self.bad_request(400, cx);
             return Step::Close(used);
         };
         let req = Req { head, target };
@@ -1054,7 +1047,7 @@ impl event::Service for Registry {
         match http::parse_head(input) {
             Parsed::Partial => Step::Need,
             Parsed::Bad(status) => {
-                self.bad_request(conn, status, cx);
+                self.bad_request(status, cx);
                 Step::Close(input.len())
             }
             Parsed::Head(head) => self.on_head(conn, head, cx),

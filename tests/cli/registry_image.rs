@@ -493,6 +493,7 @@ fn skopeo_copies_skiff_images_in_and_out() {
     let out = s.work.path().join("big-out");
     skopeo(&[
         "copy",
+        "--preserve-digests",
         "--src-tls-verify=false",
         &remote("big:v1"),
         &format!("oci:{}:big", out.display()),

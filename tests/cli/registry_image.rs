@@ -28,7 +28,12 @@ fn sha256(data: &[u8]) -> String {
 /// `skiff run -d -p PORT:5000 --name NAME [extra…] registry:2`, then wait (bounded) until
 /// `GET /v2/` answers.
 fn start(s: &Sandbox, name: &str, port: u16, extra: &[&str]) {
-    let publish = format!("{port}:5000");
+    start_on(s, name, port, 5000, extra)
+}
+
+/// `start` with the registry listening on `inner` in the container.
+fn start_on(s: &Sandbox, name: &str, port: u16, inner: u16, extra: &[&str]) {
+    let publish = format!("{port}:{inner}");
     let mut args = vec!["run", "-d", "--name", name, "-p", &publish];
     args.extend_from_slice(extra);
     args.push("registry:2");
@@ -529,18 +534,22 @@ fn the_volume_keeps_what_was_pushed() {
         digest
     );
 
-    // A new container on the same volume serves it; with deletes enabled it can drop it, and
-    // garbage-collect sweeps the blobs nothing references any more.
+    // A new container on the same volume (listening on another port, as REGISTRY_HTTP_ADDR
+    // says) serves it; with deletes enabled it can drop it, and garbage-collect sweeps the
+    // blobs nothing references any more.
     let port = free_port();
-    start(
+    start_on(
         &s,
         "registry2",
         port,
+        5001,
         &[
             "-v",
             "regdata:/var/lib/registry",
             "-e",
             "REGISTRY_STORAGE_DELETE_ENABLED=true",
+            "-e",
+            "REGISTRY_HTTP_ADDR=0.0.0.0:5001",
         ],
     );
     let r = curl(&[

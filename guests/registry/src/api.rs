@@ -840,6 +840,8 @@ impl Registry {
             if let Some(d) = &e.detail {
                 let d = match d {
                     Value::String(s) => s.clone(),
+                    // {"Tag":"latest"} → `Tag=latest`.
+                    Value::Object(m) => m.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect::<Vec<_>>().join(" "),
                     other => other.to_string(),
                 };
                 extra += &format!(" err.detail={}", logfmt_value(&d));

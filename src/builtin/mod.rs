@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 mod base;
+mod registry;
 mod servers;
 
 /// The creation time of every built-in image: fixed, so their IDs are reproducible.
@@ -30,6 +31,7 @@ pub const CATALOG: &[(&str, &[&str], &str)] = &[
     ("nginx", &["latest", "1.23", "1.23.1"], "a static web server on port 80 (skiff's, in nginx's clothes)"),
     ("httpd", &["latest", "2.4", "2.4.54"], "a static web server on port 80 (skiff's, in Apache's clothes)"),
     ("redis", &["latest", "7.0", "7.0.4", "7-alpine"], "a key-value server on port 6379 and redis-cli"),
+    ("registry", &["2", "latest", "2.8"], "the Docker registry on port 5000: push and pull images to it"),
 ];
 
 /// Whether `r` names a built-in image.
@@ -59,6 +61,7 @@ pub fn import(store: &Store, r: &Reference, out: &mut dyn Write) -> Result<Image
         ("httpd", _) => servers::httpd(rt, store)?,
         ("redis", "7-alpine") => servers::redis_alpine(),
         ("redis", _) => servers::redis(rt, store)?,
+        ("registry", _) => registry::registry(rt, store)?,
         _ => return Err(Error::NoSuchImage(r.familiar())),
     };
     let _ = writeln!(out, "{}: Pulling from {}", r.tag.as_deref().unwrap_or("latest"), r.path);

@@ -7,6 +7,7 @@ mod interop;
 mod lifecycle;
 mod network;
 mod reach;
+mod registry_image;
 mod run;
 mod tutorials;
 mod util;

@@ -1,0 +1,10 @@
+//! `postgres`: the programs of skiff's postgres teaching image, chosen by argv[0]'s base
+//! name: `postgres` (the server), `psql` and `pg_isready`.
+
+mod auth;
+mod regex;
+mod sql;
+
+fn main() {
+    skiff_guest::init();
+}

@@ -2,7 +2,10 @@
 //! name: `postgres` (the server), `psql` and `pg_isready`.
 
 mod auth;
+mod params;
+mod proto;
 mod regex;
+mod server;
 mod sql;
 
 fn main() {

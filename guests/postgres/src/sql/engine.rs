@@ -48,7 +48,7 @@ impl Table {
         format!("{}_{}_key", self.name, names.join("_"))
     }
 
-    fn col_infos(&self, alias: Option<&str>) -> Vec<ColInfo> {
+    pub fn col_infos(&self, alias: Option<&str>) -> Vec<ColInfo> {
         let q = alias.unwrap_or(&self.name).to_string();
         self.columns.iter().map(|c| ColInfo { table: Some(q.clone()), name: c.name.clone(), ty: c.ty }).collect()
     }
@@ -968,6 +968,32 @@ impl Engine {
         let limit = count(&sel.limit, "LIMIT")?;
         let rows: Vec<Vec<Value>> = result.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).map(|(o, _)| o).collect();
         Ok((out_cols, rows))
+    }
+
+    /// The columns `stmt` would return (Describe), without running it.
+    pub fn describe(&self, s: &Session, stmt: &Stmt) -> R<Option<Vec<OutCol>>> {
+        let env = self.env(s);
+        let params = vec![Value::Null; 1 << 12];
+        match stmt {
+            Stmt::Select(sel) => {
+                let mut dry = (**sel).clone();
+                dry.where_ = None;
+                dry.having = None;
+                dry.limit = Some(Expr::Lit(Value::Int(0), Type::Int4));
+                dry.offset = None;
+                Ok(Some(self.select(s, &dry, &params, &env)?.0))
+            }
+            Stmt::Show(_) => Ok(Some(vec![OutCol { name: "setting".into(), ty: Type::Text }])),
+            Stmt::Insert(i) if !i.returning.is_empty() => self.returning_cols(s, &i.table, None, &i.returning, &params, &env),
+            Stmt::Update(u) if !u.returning.is_empty() => self.returning_cols(s, &u.table, u.alias.as_deref(), &u.returning, &params, &env),
+            Stmt::Delete(d) if !d.returning.is_empty() => self.returning_cols(s, &d.table, d.alias.as_deref(), &d.returning, &params, &env),
+            _ => Ok(None),
+        }
+    }
+
+    fn returning_cols(&self, s: &Session, table: &str, alias: Option<&str>, items: &[SelectItem], params: &[Value], env: &Env) -> R<Option<Vec<OutCol>>> {
+        let t = self.table(s, table).ok_or_else(|| relation_missing(table))?;
+        Ok(Some(self.returning(&t.col_infos(alias), items, &[], params, env)?.0))
     }
 
     fn returning(&self, cols: &[ColInfo], items: &[SelectItem], rows: &[Vec<Value>], params: &[Value], env: &Env) -> R<(Vec<OutCol>, Vec<Vec<Value>>)> {

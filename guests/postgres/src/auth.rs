@@ -74,7 +74,12 @@ impl Secret {
     pub fn new(password: &str, salt: &[u8], iterations: u32) -> Secret {
         let sp = salted_password(password, salt, iterations);
         let client_key = hmac(&sp, b"Client Key");
-        Secret { iterations, salt: salt.to_vec(), stored_key: Sha256::digest(client_key).to_vec(), server_key: hmac(&sp, b"Server Key").to_vec() }
+        Secret {
+            iterations,
+            salt: salt.to_vec(),
+            stored_key: Sha256::digest(client_key).to_vec(),
+            server_key: hmac(&sp, b"Server Key").to_vec(),
+        }
     }
 
     pub fn parse(s: &str) -> Option<Secret> {
@@ -82,11 +87,22 @@ impl Secret {
         let (iter_salt, keys) = rest.split_once('$')?;
         let (iter, salt) = iter_salt.split_once(':')?;
         let (stored, server) = keys.split_once(':')?;
-        Some(Secret { iterations: iter.parse().ok()?, salt: B64.decode(salt).ok()?, stored_key: B64.decode(stored).ok()?, server_key: B64.decode(server).ok()? })
+        Some(Secret {
+            iterations: iter.parse().ok()?,
+            salt: B64.decode(salt).ok()?,
+            stored_key: B64.decode(stored).ok()?,
+            server_key: B64.decode(server).ok()?,
+        })
     }
 
     pub fn encode(&self) -> String {
-        format!("SCRAM-SHA-256${}:{}${}:{}", self.iterations, B64.encode(&self.salt), B64.encode(&self.stored_key), B64.encode(&self.server_key))
+        format!(
+            "SCRAM-SHA-256${}:{}${}:{}",
+            self.iterations,
+            B64.encode(&self.salt),
+            B64.encode(&self.stored_key),
+            B64.encode(&self.server_key)
+        )
     }
 
     /// Whether `password` is the one this secret was made from (for `password` auth).
@@ -115,17 +131,30 @@ pub struct ScramServer {
 
 impl ScramServer {
     /// Take the client-first-message; returns the server-first-message.
-    pub fn start(secret: Option<&str>, client_first: &str) -> Result<(ScramServer, String), String> {
+    pub fn start(
+        secret: Option<&str>,
+        client_first: &str,
+    ) -> Result<(ScramServer, String), String> {
         let (secret, mock) = match secret.and_then(Secret::parse) {
             Some(s) => (s, false),
             None => {
                 let mut salt = [0u8; 16];
                 random_bytes(&mut salt);
-                (Secret { iterations: 4096, salt: salt.to_vec(), stored_key: vec![0; 32], server_key: vec![0; 32] }, true)
+                (
+                    Secret {
+                        iterations: 4096,
+                        salt: salt.to_vec(),
+                        stored_key: vec![0; 32],
+                        server_key: vec![0; 32],
+                    },
+                    true,
+                )
             }
         };
         // gs2-header: "n,," (no channel binding) or "y,," (client could, server did not offer).
-        let (cb, rest) = client_first.split_once(',').ok_or("malformed SCRAM message")?;
+        let (cb, rest) = client_first
+            .split_once(',')
+            .ok_or("malformed SCRAM message")?;
         if cb != "n" && cb != "y" {
             return Err("unsupported SCRAM channel-binding type".into());
         }
@@ -134,15 +163,34 @@ impl ScramServer {
             return Err("client uses authorization identity, but it is not supported".into());
         }
         let gs2 = format!("{cb},{authzid},");
-        let cnonce = bare.split(',').find_map(|a| a.strip_prefix("r=")).ok_or("malformed SCRAM message")?;
+        let cnonce = bare
+            .split(',')
+            .find_map(|a| a.strip_prefix("r="))
+            .ok_or("malformed SCRAM message")?;
         let nonce = format!("{cnonce}{}", self::nonce());
-        let server_first = format!("r={nonce},s={},i={}", B64.encode(&secret.salt), secret.iterations);
-        Ok((ScramServer { secret, mock, nonce, client_first_bare: bare.to_string(), server_first: server_first.clone(), gs2 }, server_first))
+        let server_first = format!(
+            "r={nonce},s={},i={}",
+            B64.encode(&secret.salt),
+            secret.iterations
+        );
+        Ok((
+            ScramServer {
+                secret,
+                mock,
+                nonce,
+                client_first_bare: bare.to_string(),
+                server_first: server_first.clone(),
+                gs2,
+            },
+            server_first,
+        ))
     }
 
     /// Take the client-final-message; the server-final-message when the proof is right.
     pub fn finish(&self, client_final: &str) -> Result<String, String> {
-        let (without_proof, proof) = client_final.rsplit_once(",p=").ok_or("malformed SCRAM message")?;
+        let (without_proof, proof) = client_final
+            .rsplit_once(",p=")
+            .ok_or("malformed SCRAM message")?;
         let mut channel = None;
         let mut nonce = None;
         for a in without_proof.split(',') {
@@ -156,12 +204,19 @@ impl ScramServer {
             return Err("malformed SCRAM message".into());
         }
         let proof = B64.decode(proof).map_err(|_| "malformed SCRAM message")?;
-        let auth_message = format!("{},{},{}", self.client_first_bare, self.server_first, without_proof);
+        let auth_message = format!(
+            "{},{},{}",
+            self.client_first_bare, self.server_first, without_proof
+        );
         let client_signature = hmac(&self.secret.stored_key, auth_message.as_bytes());
         if proof.len() != 32 || self.mock {
             return Err("password".into());
         }
-        let client_key: Vec<u8> = proof.iter().zip(client_signature).map(|(a, b)| a ^ b).collect();
+        let client_key: Vec<u8> = proof
+            .iter()
+            .zip(client_signature)
+            .map(|(a, b)| a ^ b)
+            .collect();
         if Sha256::digest(&client_key).as_slice() != self.secret.stored_key.as_slice() {
             return Err("password".into());
         }
@@ -179,7 +234,11 @@ pub struct ScramClient {
 
 impl ScramClient {
     pub fn new(password: &str) -> ScramClient {
-        ScramClient { password: password.into(), cnonce: nonce(), server_signature: vec![] }
+        ScramClient {
+            password: password.into(),
+            cnonce: nonce(),
+            server_signature: vec![],
+        }
     }
 
     pub fn client_first(&self) -> String {
@@ -217,7 +276,10 @@ impl ScramClient {
     }
 
     pub fn verify(&self, server_final: &str) -> bool {
-        server_final.strip_prefix("v=").and_then(|v| B64.decode(v).ok()).is_some_and(|v| v == self.server_signature)
+        server_final
+            .strip_prefix("v=")
+            .and_then(|v| B64.decode(v).ok())
+            .is_some_and(|v| v == self.server_signature)
     }
 }
 
@@ -252,7 +314,10 @@ pub fn hba_method(conf: &str, peer: Ipv4Addr, user: &str, db: &str) -> Option<Me
         if f.len() < 4 || !matches!(f[0], "host" | "hostnossl") {
             continue;
         }
-        let list_has = |list: &str, name: &str, same: &str| list.split(',').any(|x| x == "all" || x == name || (x == same && user == db));
+        let list_has = |list: &str, name: &str, same: &str| {
+            list.split(',')
+                .any(|x| x == "all" || x == name || (x == same && user == db))
+        };
         if !list_has(f[1], db, "sameuser") || !list_has(f[2], user, "\u{0}") {
             continue;
         }
@@ -262,14 +327,24 @@ pub fn hba_method(conf: &str, peer: Ipv4Addr, user: &str, db: &str) -> Option<Me
                 let (ip, bits) = a.split_once('/').unwrap_or((a, "32"));
                 match (ip.parse::<Ipv4Addr>(), bits.parse::<u32>()) {
                     (Ok(ip), Ok(bits)) if bits <= 32 => {
-                        let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                        let mask = if bits == 0 {
+                            0
+                        } else {
+                            u32::MAX << (32 - bits)
+                        };
                         ((u32::from(ip) & mask) == (u32::from(peer) & mask), 4)
                     }
                     _ => (false, 4),
                 }
             }
-            a => match (a.parse::<Ipv4Addr>(), f.get(4).and_then(|m| m.parse::<Ipv4Addr>().ok())) {
-                (Ok(ip), Some(mask)) => ((u32::from(ip) & u32::from(mask)) == (u32::from(peer) & u32::from(mask)), 5),
+            a => match (
+                a.parse::<Ipv4Addr>(),
+                f.get(4).and_then(|m| m.parse::<Ipv4Addr>().ok()),
+            ) {
+                (Ok(ip), Some(mask)) => (
+                    (u32::from(ip) & u32::from(mask)) == (u32::from(peer) & u32::from(mask)),
+                    5,
+                ),
                 _ => (false, 4),
             },
         };
@@ -325,7 +400,11 @@ mod tests {
         // RFC 7677's example: user "user", password "pencil".
         let salt = B64.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
         let secret = Secret::new("pencil", &salt, 4096);
-        let mut client = ScramClient { password: "pencil".into(), cnonce: "rOprNGfwEbeRWgbNEkqO".into(), server_signature: vec![] };
+        let mut client = ScramClient {
+            password: "pencil".into(),
+            cnonce: "rOprNGfwEbeRWgbNEkqO".into(),
+            server_signature: vec![],
+        };
         let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         let fin = client.client_final(server_first).unwrap();
         // The RFC's client-first names the user (n=user); PostgreSQL's leaves it empty, so
@@ -346,8 +425,14 @@ mod tests {
         let auth = "n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
         let sig = hmac(&Sha256::digest(ck), auth.as_bytes());
         let proof: Vec<u8> = ck.iter().zip(sig).map(|(a, b)| a ^ b).collect();
-        assert_eq!(B64.encode(proof), "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
-        assert_eq!(B64.encode(hmac(&hmac(&sp, b"Server Key"), auth.as_bytes())), "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+        assert_eq!(
+            B64.encode(proof),
+            "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+        );
+        assert_eq!(
+            B64.encode(hmac(&hmac(&sp, b"Server Key"), auth.as_bytes())),
+            "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+        );
     }
 
     #[test]
@@ -385,11 +470,26 @@ mod tests {
     #[test]
     fn hba_rules() {
         let conf = default_hba("scram-sha-256");
-        assert_eq!(hba_method(&conf, Ipv4Addr::LOCALHOST, "postgres", "postgres"), Some(Method::Trust));
-        assert_eq!(hba_method(&conf, Ipv4Addr::new(172, 17, 0, 1), "postgres", "postgres"), Some(Method::Scram));
+        assert_eq!(
+            hba_method(&conf, Ipv4Addr::LOCALHOST, "postgres", "postgres"),
+            Some(Method::Trust)
+        );
+        assert_eq!(
+            hba_method(&conf, Ipv4Addr::new(172, 17, 0, 1), "postgres", "postgres"),
+            Some(Method::Scram)
+        );
         let conf = "host mydb bob 10.0.0.0/8 md5\nhost all all 0.0.0.0 0.0.0.0 reject\n";
-        assert_eq!(hba_method(conf, Ipv4Addr::new(10, 1, 2, 3), "bob", "mydb"), Some(Method::Md5));
-        assert_eq!(hba_method(conf, Ipv4Addr::new(10, 1, 2, 3), "bob", "other"), Some(Method::Reject));
-        assert_eq!(hba_method("local all all trust\n", Ipv4Addr::LOCALHOST, "a", "b"), None);
+        assert_eq!(
+            hba_method(conf, Ipv4Addr::new(10, 1, 2, 3), "bob", "mydb"),
+            Some(Method::Md5)
+        );
+        assert_eq!(
+            hba_method(conf, Ipv4Addr::new(10, 1, 2, 3), "bob", "other"),
+            Some(Method::Reject)
+        );
+        assert_eq!(
+            hba_method("local all all trust\n", Ipv4Addr::LOCALHOST, "a", "b"),
+            None
+        );
     }
 }

@@ -69,7 +69,9 @@ pub fn parse_args(args: &[String]) -> Parsed {
     let mut o = Options {
         host: envv("PGHOST").unwrap_or_else(|| "127.0.0.1".into()),
         port: envv("PGPORT").and_then(|p| p.parse().ok()).unwrap_or(5432),
-        user: envv("PGUSER").or_else(|| envv("USER")).unwrap_or_else(|| "root".into()),
+        user: envv("PGUSER")
+            .or_else(|| envv("USER"))
+            .unwrap_or_else(|| "root".into()),
         db: String::new(),
         password: envv("PGPASSWORD"),
         commands: vec![],
@@ -96,7 +98,10 @@ pub fn parse_args(args: &[String]) -> Parsed {
             }
         } else if a.len() > 2 && a.starts_with('-') && "hpUdcfvF".contains(&a[1..2]) {
             (a[..2].to_string(), Some(a[2..].to_string()))
-        } else if a.len() > 2 && a.starts_with('-') && a[1..].chars().all(|c| "AtqXwWlenaxs".contains(c)) {
+        } else if a.len() > 2
+            && a.starts_with('-')
+            && a[1..].chars().all(|c| "AtqXwWlenaxs".contains(c))
+        {
             // bundled flags: -At
             for c in a[1..].chars() {
                 match c {
@@ -113,7 +118,25 @@ pub fn parse_args(args: &[String]) -> Parsed {
         } else {
             (a.to_string(), None)
         };
-        let takes = matches!(flag.as_str(), "-h" | "--host" | "-p" | "--port" | "-U" | "--username" | "-d" | "--dbname" | "-c" | "--command" | "-f" | "--file" | "-v" | "--set" | "--variable" | "-F" | "--field-separator");
+        let takes = matches!(
+            flag.as_str(),
+            "-h" | "--host"
+                | "-p"
+                | "--port"
+                | "-U"
+                | "--username"
+                | "-d"
+                | "--dbname"
+                | "-c"
+                | "--command"
+                | "-f"
+                | "--file"
+                | "-v"
+                | "--set"
+                | "--variable"
+                | "-F"
+                | "--field-separator"
+        );
         let value = if takes {
             match inline.or_else(|| {
                 i += 1;
@@ -129,7 +152,9 @@ pub fn parse_args(args: &[String]) -> Parsed {
             "-h" | "--host" => o.host = value,
             "-p" | "--port" => match value.parse() {
                 Ok(p) => o.port = p,
-                Err(_) => return Parsed::Fail(format!("psql: error: invalid port number: \"{value}\"\n")),
+                Err(_) => {
+                    return Parsed::Fail(format!("psql: error: invalid port number: \"{value}\"\n"))
+                }
             },
             "-U" | "--username" => {
                 o.user = value;
@@ -150,8 +175,11 @@ pub fn parse_args(args: &[String]) -> Parsed {
             "-q" | "--quiet" => o.quiet = true,
             "-l" | "--list" => o.list = true,
             "-w" | "--no-password" => o.no_password = true,
-            "-W" | "--password" | "-X" | "--no-psqlrc" | "-e" | "-a" | "-n" | "--echo-queries" | "--echo-all" | "--no-readline" => {}
-            "-V" | "--version" => return Parsed::Print(format!("psql (PostgreSQL) {}\n", crate::server_version())),
+            "-W" | "--password" | "-X" | "--no-psqlrc" | "-e" | "-a" | "-n" | "--echo-queries"
+            | "--echo-all" | "--no-readline" => {}
+            "-V" | "--version" => {
+                return Parsed::Print(format!("psql (PostgreSQL) {}\n", crate::server_version()))
+            }
             "-?" | "--help" => return Parsed::Print(HELP.into()),
             s if s.starts_with('-') && s.len() > 1 => {
                 return Parsed::Fail(format!("psql: error: unrecognized option '{s}'\npsql: hint: Try \"psql --help\" for more information.\n"));
@@ -161,7 +189,10 @@ pub fn parse_args(args: &[String]) -> Parsed {
         i += 1;
     }
     if let Some(p) = positional.first() {
-        if let Some(uri) = p.strip_prefix("postgresql://").or_else(|| p.strip_prefix("postgres://")) {
+        if let Some(uri) = p
+            .strip_prefix("postgresql://")
+            .or_else(|| p.strip_prefix("postgres://"))
+        {
             apply_uri(&mut o, uri, &mut db, &mut user_given);
         } else {
             db = Some(p.clone());
@@ -188,7 +219,10 @@ fn apply_uri(o: &mut Options, uri: &str, db: &mut Option<String>, user_given: &m
         None => (None, uri),
     };
     if let Some(a) = auth {
-        let (u, p) = a.split_once(':').map(|(u, p)| (u, Some(p))).unwrap_or((a, None));
+        let (u, p) = a
+            .split_once(':')
+            .map(|(u, p)| (u, Some(p)))
+            .unwrap_or((a, None));
         if !u.is_empty() {
             o.user = u.to_string();
             *user_given = true;
@@ -215,7 +249,11 @@ fn apply_uri(o: &mut Options, uri: &str, db: &mut Option<String>, user_given: &m
 /// One result of a query.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Res {
-    Rows { cols: Vec<(String, u32)>, rows: Vec<Vec<Option<String>>>, tag: String },
+    Rows {
+        cols: Vec<(String, u32)>,
+        rows: Vec<Vec<Option<String>>>,
+        tag: String,
+    },
     Command(String),
     Empty,
     /// ErrorResponse / NoticeResponse fields.
@@ -235,18 +273,37 @@ pub struct Conn {
 }
 
 fn resolve(host: &str) -> Result<Ipv4Addr, String> {
-    let h = if host == "localhost" { "127.0.0.1" } else { host };
-    serve::sys::resolve(h).map_err(|_| format!("could not translate host name \"{host}\" to address: Name or service not known"))
+    let h = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    serve::sys::resolve(h).map_err(|_| {
+        format!("could not translate host name \"{host}\" to address: Name or service not known")
+    })
 }
 
 fn field(fields: &[(u8, String)], code: u8) -> Option<&str> {
-    fields.iter().find(|(c, _)| *c == code).map(|(_, v)| v.as_str())
+    fields
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, v)| v.as_str())
 }
 
 impl Conn {
     pub fn connect(o: &Options) -> Result<Conn, String> {
         let ip = resolve(&o.host)?;
-        let at = format!("connection to server at \"{}\" ({ip}), port {} failed", o.host, o.port);
+        let at = if o.host.parse::<Ipv4Addr>().is_ok() {
+            format!(
+                "connection to server at \"{}\", port {} failed",
+                o.host, o.port
+            )
+        } else {
+            format!(
+                "connection to server at \"{}\" ({ip}), port {} failed",
+                o.host, o.port
+            )
+        };
         let stream = serve::sys::connect(SocketAddrV4::new(ip, o.port)).map_err(|e| {
             let why = match e.kind() {
                 io::ErrorKind::ConnectionRefused => "Connection refused".to_string(),
@@ -257,9 +314,26 @@ impl Conn {
             };
             format!("{at}: {why}\n\tIs the server running on that host and accepting TCP/IP connections?")
         })?;
-        let mut c = Conn { stream, buf: Vec::new(), superuser: false, server_version: String::new(), user: o.user.clone(), db: o.db.clone(), host: o.host.clone(), port: o.port };
+        let mut c = Conn {
+            stream,
+            buf: Vec::new(),
+            superuser: false,
+            server_version: String::new(),
+            user: o.user.clone(),
+            db: o.db.clone(),
+            host: o.host.clone(),
+            port: o.port,
+        };
         let mut m = Vec::new();
-        proto::startup_message(&mut m, &[("user", &o.user), ("database", &o.db), ("application_name", "psql"), ("client_encoding", "UTF8")]);
+        proto::startup_message(
+            &mut m,
+            &[
+                ("user", &o.user),
+                ("database", &o.db),
+                ("application_name", "psql"),
+                ("client_encoding", "UTF8"),
+            ],
+        );
         c.send(&m).map_err(|e| format!("{at}: {e}"))?;
         let mut scram: Option<ScramClient> = None;
         let password = |o: &Options| -> Result<String, String> {
@@ -276,7 +350,9 @@ impl Conn {
             Err(format!("{at}: fe_sendauth: no password supplied"))
         };
         loop {
-            let (tag, body) = c.read_msg().map_err(|e| format!("{at}: server closed the connection unexpectedly ({e})"))?;
+            let (tag, body) = c
+                .read_msg()
+                .map_err(|e| format!("{at}: server closed the connection unexpectedly ({e})"))?;
             match tag {
                 b'R' => {
                     let mut r = Reader::new(&body);
@@ -337,7 +413,11 @@ impl Conn {
                 b'K' | b'N' => {}
                 b'E' => {
                     let f = proto::error_fields(&body);
-                    return Err(format!("{at}: {}:  {}", field(&f, b'S').unwrap_or("FATAL"), field(&f, b'M').unwrap_or("")));
+                    return Err(format!(
+                        "{at}: {}:  {}",
+                        field(&f, b'S').unwrap_or("FATAL"),
+                        field(&f, b'M').unwrap_or("")
+                    ));
                 }
                 b'Z' => return Ok(c),
                 _ => {}
@@ -400,7 +480,14 @@ impl Conn {
                     let mut row = Vec::new();
                     for _ in 0..n {
                         let len = r.i32().unwrap_or(-1);
-                        row.push(if len < 0 { None } else { Some(String::from_utf8_lossy(r.bytes(len as usize).unwrap_or_default()).into_owned()) });
+                        row.push(if len < 0 {
+                            None
+                        } else {
+                            Some(
+                                String::from_utf8_lossy(r.bytes(len as usize).unwrap_or_default())
+                                    .into_owned(),
+                            )
+                        });
                     }
                     if let Some((_, rows)) = cur.as_mut() {
                         rows.push(row);
@@ -463,17 +550,30 @@ pub struct Format {
 }
 
 /// A result table as psql prints it (with `title` centered above, for `\dt` and `\l`).
-pub fn table(cols: &[(String, u32)], rows: &[Vec<Option<String>>], f: &Format, title: Option<&str>) -> String {
+pub fn table(
+    cols: &[(String, u32)],
+    rows: &[Vec<Option<String>>],
+    f: &Format,
+    title: Option<&str>,
+) -> String {
     let mut s = String::new();
     let cell = |v: &Option<String>| v.clone().unwrap_or_default();
-    let footer = if rows.len() == 1 { "(1 row)\n".to_string() } else { format!("({} rows)\n", rows.len()) };
+    let footer = if rows.len() == 1 {
+        "(1 row)\n".to_string()
+    } else {
+        format!("({} rows)\n", rows.len())
+    };
     if f.unaligned {
         if !f.tuples_only {
             if let Some(t) = title {
                 s += t;
                 s.push('\n');
             }
-            s += &cols.iter().map(|c| c.0.clone()).collect::<Vec<_>>().join(&f.field_sep);
+            s += &cols
+                .iter()
+                .map(|c| c.0.clone())
+                .collect::<Vec<_>>()
+                .join(&f.field_sep);
             s.push('\n');
         }
         for r in rows {
@@ -485,7 +585,10 @@ pub fn table(cols: &[(String, u32)], rows: &[Vec<Option<String>>], f: &Format, t
         }
         return s;
     }
-    let mut w: Vec<usize> = cols.iter().map(|c| if f.tuples_only { 0 } else { width(&c.0) }).collect();
+    let mut w: Vec<usize> = cols
+        .iter()
+        .map(|c| if f.tuples_only { 0 } else { width(&c.0) })
+        .collect();
     for r in rows {
         for (i, v) in r.iter().enumerate() {
             if i < w.len() {
@@ -515,17 +618,28 @@ pub fn table(cols: &[(String, u32)], rows: &[Vec<Option<String>>], f: &Format, t
         line.push(' ');
         s += &line;
         s.push('\n');
-        s += &w.iter().map(|n| "-".repeat(n + 2)).collect::<Vec<_>>().join("+");
+        s += &w
+            .iter()
+            .map(|n| "-".repeat(n + 2))
+            .collect::<Vec<_>>()
+            .join("+");
         s.push('\n');
     }
     for r in rows {
         // A multi-line value: one printed line per line of text.
-        let lines: Vec<Vec<String>> = r.iter().map(|v| cell(v).split('\n').map(str::to_string).collect()).collect();
+        let lines: Vec<Vec<String>> = r
+            .iter()
+            .map(|v| cell(v).split('\n').map(str::to_string).collect())
+            .collect();
         let height = lines.iter().map(Vec::len).max().unwrap_or(1);
         for k in 0..height {
             let mut line = String::new();
             for (i, col) in cols.iter().enumerate() {
-                let text = lines.get(i).and_then(|l| l.get(k)).cloned().unwrap_or_default();
+                let text = lines
+                    .get(i)
+                    .and_then(|l| l.get(k))
+                    .cloned()
+                    .unwrap_or_default();
                 let more = lines.get(i).is_some_and(|l| k + 1 < l.len());
                 line += if i == 0 { " " } else { " | " };
                 let pad = w[i] - width(&text);
@@ -561,8 +675,16 @@ pub fn error_text(fields: &[(u8, String)], sql: &str) -> String {
     if let Some(p) = field(fields, b'P').and_then(|p| p.parse::<usize>().ok()) {
         let chars: Vec<char> = sql.chars().collect();
         let p = p.saturating_sub(1).min(chars.len());
-        let line_start = chars[..p].iter().rposition(|&c| c == '\n').map(|i| i + 1).unwrap_or(0);
-        let line_end = chars[p..].iter().position(|&c| c == '\n').map(|i| p + i).unwrap_or(chars.len());
+        let line_start = chars[..p]
+            .iter()
+            .rposition(|&c| c == '\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let line_end = chars[p..]
+            .iter()
+            .position(|&c| c == '\n')
+            .map(|i| p + i)
+            .unwrap_or(chars.len());
         let line_no = chars[..p].iter().filter(|&&c| c == '\n').count() + 1;
         let prefix = format!("LINE {line_no}: ");
         let text: String = chars[line_start..line_end].iter().collect();
@@ -701,19 +823,43 @@ impl Client {
                 return Ok(());
             }
         };
-        let cols = vec![("Column".to_string(), 25), ("Type".to_string(), 25), ("Collation".to_string(), 25), ("Nullable".to_string(), 25), ("Default".to_string(), 25)];
+        let cols = vec![
+            ("Column".to_string(), 25),
+            ("Type".to_string(), 25),
+            ("Collation".to_string(), 25),
+            ("Nullable".to_string(), 25),
+            ("Default".to_string(), 25),
+        ];
         let body: Vec<Vec<Option<String>>> = rows
             .iter()
             .map(|r| {
                 let get = |i: usize| r.get(i).cloned().flatten();
-                vec![get(0), get(1), Some(get(4).unwrap_or_default()), Some(if get(3).as_deref() == Some("t") { "not null".into() } else { String::new() }), Some(get(2).unwrap_or_default())]
+                vec![
+                    get(0),
+                    get(1),
+                    Some(get(4).unwrap_or_default()),
+                    Some(if get(3).as_deref() == Some("t") {
+                        "not null".into()
+                    } else {
+                        String::new()
+                    }),
+                    Some(get(2).unwrap_or_default()),
+                ]
             })
             .collect();
         let shown = name.rsplit('.').next().unwrap_or(name).trim_matches('"');
-        let text = table(&cols, &body, &self.fmt, Some(&format!("Table \"public.{shown}\"")));
+        let text = table(
+            &cols,
+            &body,
+            &self.fmt,
+            Some(&format!("Table \"public.{shown}\"")),
+        );
         // \d prints no row count; its footers list the indexes.
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-        while lines.last().is_some_and(|l| l.is_empty() || (l.starts_with('(') && l.ends_with(')'))) {
+        while lines
+            .last()
+            .is_some_and(|l| l.is_empty() || (l.starts_with('(') && l.ends_with(')')))
+        {
             lines.pop();
         }
         let idx = self.conn.query(&catalog::psql_describe_indexes(name))?;
@@ -723,7 +869,11 @@ impl Client {
                 for r in rows {
                     let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
                     let using = get(5).split(" USING ").nth(1).unwrap_or("").to_string();
-                    let kind = if get(7) == "p" { "PRIMARY KEY" } else { "UNIQUE CONSTRAINT" };
+                    let kind = if get(7) == "p" {
+                        "PRIMARY KEY"
+                    } else {
+                        "UNIQUE CONSTRAINT"
+                    };
                     lines.push(format!("    \"{}\" {kind}, {using}", get(0)));
                 }
             }
@@ -799,8 +949,17 @@ pub fn main(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let fmt = Format { tuples_only: opts.tuples_only, unaligned: opts.unaligned, field_sep: opts.field_sep.clone() };
-    let mut cl = Client { conn, opts: opts.clone(), fmt, failed: false };
+    let fmt = Format {
+        tuples_only: opts.tuples_only,
+        unaligned: opts.unaligned,
+        field_sep: opts.field_sep.clone(),
+    };
+    let mut cl = Client {
+        conn,
+        opts: opts.clone(),
+        fmt,
+        failed: false,
+    };
     let code = run(&mut cl, &opts).unwrap_or_else(|e| {
         eprintln!("psql: error: {e}");
         2
@@ -836,7 +995,10 @@ fn run(cl: &mut Client, opts: &Options) -> io::Result<i32> {
             Ok(file) => Box::new(io::BufReader::new(file)),
             Err(e) => {
                 let why = e.to_string();
-                eprintln!("psql: error: {f}: {}", why.split(" (os error").next().unwrap_or(&why));
+                eprintln!(
+                    "psql: error: {f}: {}",
+                    why.split(" (os error").next().unwrap_or(&why)
+                );
                 return Ok(1);
             }
         },
@@ -844,7 +1006,10 @@ fn run(cl: &mut Client, opts: &Options) -> io::Result<i32> {
     };
     let interactive = opts.file.is_none() && io::stdin().is_terminal();
     if interactive {
-        println!("psql ({})\nType \"help\" for help.\n", cl.conn.server_version);
+        println!(
+            "psql ({})\nType \"help\" for help.\n",
+            cl.conn.server_version
+        );
     }
     let mut buf = String::new();
     let mut lines = input.lines();
@@ -858,7 +1023,10 @@ fn run(cl: &mut Client, opts: &Options) -> io::Result<i32> {
         let Some(line) = lines.next() else { break };
         let line = line?;
         let trimmed = line.trim();
-        if buf.trim().is_empty() && interactive && (trimmed == "help" || trimmed == "quit" || trimmed == "exit") {
+        if buf.trim().is_empty()
+            && interactive
+            && (trimmed == "help" || trimmed == "quit" || trimmed == "exit")
+        {
             if trimmed == "help" {
                 println!("You are using psql, the command-line interface to PostgreSQL.\nType:  \\? for help with psql commands\n       \\q to quit\n");
             } else {
@@ -900,45 +1068,99 @@ mod tests {
     use super::*;
 
     fn fmt() -> Format {
-        Format { tuples_only: false, unaligned: false, field_sep: "|".into() }
+        Format {
+            tuples_only: false,
+            unaligned: false,
+            field_sep: "|".into(),
+        }
     }
 
     #[test]
     fn aligned_tables() {
         let cols = vec![("id".to_string(), 23), ("name".to_string(), 25)];
-        let rows = vec![vec![Some("1".into()), Some("ann".into())], vec![Some("10".into()), None]];
-        assert_eq!(table(&cols, &rows, &fmt(), None), " id | name \n----+------\n  1 | ann\n 10 | \n(2 rows)\n\n");
+        let rows = vec![
+            vec![Some("1".into()), Some("ann".into())],
+            vec![Some("10".into()), None],
+        ];
+        assert_eq!(
+            table(&cols, &rows, &fmt(), None),
+            " id | name \n----+------\n  1 | ann\n 10 | \n(2 rows)\n\n"
+        );
         let one = vec![("?column?".to_string(), 23)];
-        assert_eq!(table(&one, &[vec![Some("1".into())]], &fmt(), None), " ?column? \n----------\n        1\n(1 row)\n\n");
-        let f = Format { tuples_only: true, unaligned: true, field_sep: "|".into() };
+        assert_eq!(
+            table(&one, &[vec![Some("1".into())]], &fmt(), None),
+            " ?column? \n----------\n        1\n(1 row)\n\n"
+        );
+        let f = Format {
+            tuples_only: true,
+            unaligned: true,
+            field_sep: "|".into(),
+        };
         assert_eq!(table(&cols, &rows, &f, None), "1|ann\n10|\n");
-        let f = Format { tuples_only: false, unaligned: true, field_sep: "|".into() };
-        assert_eq!(table(&cols, &rows[..1], &f, None), "id|name\n1|ann\n(1 row)\n");
+        let f = Format {
+            tuples_only: false,
+            unaligned: true,
+            field_sep: "|".into(),
+        };
+        assert_eq!(
+            table(&cols, &rows[..1], &f, None),
+            "id|name\n1|ann\n(1 row)\n"
+        );
     }
 
     #[test]
     fn errors_with_a_caret() {
-        let f = vec![(b'S', "ERROR".to_string()), (b'M', "syntax error at or near \"SELEC\"".to_string()), (b'P', "1".to_string())];
-        assert_eq!(error_text(&f, "SELEC 1;"), "ERROR:  syntax error at or near \"SELEC\"\nLINE 1: SELEC 1;\n        ^\n");
+        let f = vec![
+            (b'S', "ERROR".to_string()),
+            (b'M', "syntax error at or near \"SELEC\"".to_string()),
+            (b'P', "1".to_string()),
+        ];
+        assert_eq!(
+            error_text(&f, "SELEC 1;"),
+            "ERROR:  syntax error at or near \"SELEC\"\nLINE 1: SELEC 1;\n        ^\n"
+        );
     }
 
     #[test]
     fn statements_split_at_semicolons() {
         let (v, rest) = split_statements("select 1; select ';' as x;\nselect (1;");
-        assert_eq!(v, vec!["select 1;".to_string(), "select ';' as x;".to_string()]);
+        assert_eq!(
+            v,
+            vec!["select 1;".to_string(), "select ';' as x;".to_string()]
+        );
         assert_eq!(rest, "\nselect (1;");
     }
 
     #[test]
     fn arguments() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let Parsed::Run(o) = parse_args(&v(&["-h", "db", "-U", "postgres", "-c", "select 1", "-At"])) else { panic!() };
-        assert_eq!((o.host.as_str(), o.user.as_str(), o.db.as_str()), ("db", "postgres", "postgres"));
+        let Parsed::Run(o) =
+            parse_args(&v(&["-h", "db", "-U", "postgres", "-c", "select 1", "-At"]))
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (o.host.as_str(), o.user.as_str(), o.db.as_str()),
+            ("db", "postgres", "postgres")
+        );
         assert!(o.tuples_only && o.unaligned);
         assert_eq!(o.commands, vec!["select 1".to_string()]);
-        let Parsed::Run(o) = parse_args(&v(&["postgresql://bob:pw@h:6000/shop"])) else { panic!() };
-        assert_eq!((o.user.as_str(), o.password.as_deref(), o.host.as_str(), o.port, o.db.as_str()), ("bob", Some("pw"), "h", 6000, "shop"));
-        let Parsed::Run(o) = parse_args(&v(&["--username=x", "mydb"])) else { panic!() };
+        let Parsed::Run(o) = parse_args(&v(&["postgresql://bob:pw@h:6000/shop"])) else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                o.user.as_str(),
+                o.password.as_deref(),
+                o.host.as_str(),
+                o.port,
+                o.db.as_str()
+            ),
+            ("bob", Some("pw"), "h", 6000, "shop")
+        );
+        let Parsed::Run(o) = parse_args(&v(&["--username=x", "mydb"])) else {
+            panic!()
+        };
         assert_eq!((o.user.as_str(), o.db.as_str()), ("x", "mydb"));
     }
 }

@@ -76,7 +76,8 @@ pub struct Conn {
 impl Server {
     fn hba(&self) -> String {
         match &self.engine.dir {
-            Some(d) => std::fs::read_to_string(d.join("pg_hba.conf")).unwrap_or_else(|_| self.hba_default.clone()),
+            Some(d) => std::fs::read_to_string(d.join("pg_hba.conf"))
+                .unwrap_or_else(|_| self.hba_default.clone()),
             None => self.hba_default.clone(),
         }
     }
@@ -85,9 +86,18 @@ impl Server {
         let e = e.fatal();
         proto::error(cx.out, &e);
         let pid = c.session.as_ref().map(|s| s.pid).unwrap_or(0);
-        cx.log.extend_from_slice(log_line(cx.now_ms, pid, "FATAL", &e.message).as_bytes());
+        cx.log
+            .extend_from_slice(log_line(cx.now_ms, pid, "FATAL", &e.message).as_bytes());
         if e.code == "28P01" && !c.hba_line.is_empty() {
-            cx.log.extend_from_slice(log_line(cx.now_ms, pid, "DETAIL", &format!("Connection matched pg_hba.conf line: \"{}\"", c.hba_line)).as_bytes());
+            cx.log.extend_from_slice(
+                log_line(
+                    cx.now_ms,
+                    pid,
+                    "DETAIL",
+                    &format!("Connection matched pg_hba.conf line: \"{}\"", c.hba_line),
+                )
+                .as_bytes(),
+            );
         }
     }
 
@@ -96,7 +106,8 @@ impl Server {
             Ok(Some(x)) => x,
             Ok(None) => return Step::Need,
             Err(e) => {
-                cx.log.extend_from_slice(log_line(cx.now_ms, 0, "LOG", &e).as_bytes());
+                cx.log
+                    .extend_from_slice(log_line(cx.now_ms, 0, "LOG", &e).as_bytes());
                 return Step::Close(input.len());
             }
         };
@@ -110,7 +121,18 @@ impl Server {
             proto::CANCEL_REQUEST => return Step::Close(used),
             proto::PROTOCOL_3 => {}
             _ => {
-                self.fatal(c, cx, Error::new("0A000", format!("unsupported frontend protocol {}.{}: server supports 3.0 to 3.0", code >> 16, code & 0xffff)));
+                self.fatal(
+                    c,
+                    cx,
+                    Error::new(
+                        "0A000",
+                        format!(
+                            "unsupported frontend protocol {}.{}: server supports 3.0 to 3.0",
+                            code >> 16,
+                            code & 0xffff
+                        ),
+                    ),
+                );
                 return Step::Close(used);
             }
         }
@@ -121,19 +143,37 @@ impl Server {
             let v = r.cstr().unwrap_or_default();
             c.startup.push((k, v));
         }
-        let get = |k: &str| c.startup.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        let get = |k: &str| {
+            c.startup
+                .iter()
+                .find(|(x, _)| x == k)
+                .map(|(_, v)| v.clone())
+        };
         let Some(user) = get("user").filter(|u| !u.is_empty()) else {
-            self.fatal(c, cx, Error::new("28000", "no PostgreSQL user name specified in startup packet"));
+            // What pg_isready sends: answered, not logged.
+            proto::error(
+                cx.out,
+                &Error::new(
+                    "28000",
+                    "no PostgreSQL user name specified in startup packet",
+                )
+                .fatal(),
+            );
             return Step::Close(used);
         };
-        c.db = get("database").filter(|d| !d.is_empty()).unwrap_or_else(|| user.clone());
+        c.db = get("database")
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| user.clone());
         c.user = user;
         let hba = self.hba();
         let method = auth::hba_method(&hba, c.peer, &c.user, &c.db);
         c.hba_line = hba
             .lines()
             .map(str::trim)
-            .find(|l| auth::hba_method(&format!("{l}\n"), c.peer, &c.user, &c.db) == method && method.is_some())
+            .find(|l| {
+                auth::hba_method(&format!("{l}\n"), c.peer, &c.user, &c.db) == method
+                    && method.is_some()
+            })
             .unwrap_or("")
             .to_string();
         match method {
@@ -147,7 +187,11 @@ impl Server {
             }
             Some(Method::Trust) => {
                 if !self.engine.users.contains_key(&c.user) {
-                    self.fatal(c, cx, Error::new("28000", format!("role \"{}\" does not exist", c.user)));
+                    self.fatal(
+                        c,
+                        cx,
+                        Error::new("28000", format!("role \"{}\" does not exist", c.user)),
+                    );
                     return Step::Close(used);
                 }
                 self.login(c, cx, used)
@@ -168,11 +212,22 @@ impl Server {
     /// Authenticated: check the database, then AuthenticationOk and the session's settings.
     fn login(&mut self, c: &mut Conn, cx: &mut Ctx, used: usize) -> Step {
         if !self.engine.dbs.contains_key(&c.db) {
-            self.fatal(c, cx, Error::new("3D000", format!("database \"{}\" does not exist", c.db)));
+            self.fatal(
+                c,
+                cx,
+                Error::new("3D000", format!("database \"{}\" does not exist", c.db)),
+            );
             return Step::Close(used);
         }
         if c.db == "template0" {
-            self.fatal(c, cx, Error::new("55000", "database \"template0\" is not currently accepting connections"));
+            self.fatal(
+                c,
+                cx,
+                Error::new(
+                    "55000",
+                    "database \"template0\" is not currently accepting connections",
+                ),
+            );
             return Step::Close(used);
         }
         let mut s = self.engine.session(&c.db, &c.user);
@@ -189,7 +244,9 @@ impl Server {
                             i += 1;
                             words.get(i).copied()
                         } else {
-                            words[i].strip_prefix("--").or_else(|| words[i].strip_prefix("-c"))
+                            words[i]
+                                .strip_prefix("--")
+                                .or_else(|| words[i].strip_prefix("-c"))
                         };
                         if let Some((a, b)) = kv.and_then(|x| x.split_once('=')) {
                             pairs.push((a.replace('-', "_"), b.to_string()));
@@ -201,7 +258,15 @@ impl Server {
             }
         }
         for (k, v) in pairs {
-            let _ = self.engine.query(&mut s, &format!("SET {} = '{}'", k.replace(['"', ';'], ""), v.replace('\'', "''")), cx.now_ms);
+            let _ = self.engine.query(
+                &mut s,
+                &format!(
+                    "SET {} = '{}'",
+                    k.replace(['"', ';'], ""),
+                    v.replace('\'', "''")
+                ),
+                cx.now_ms,
+            );
         }
         proto::auth(cx.out, 0, &[]);
         for (k, v) in self.engine.reported(&s) {
@@ -215,11 +280,25 @@ impl Server {
     }
 
     fn auth_failed(&self, c: &Conn, cx: &mut Ctx, used: usize) -> Step {
-        self.fatal(c, cx, Error::new("28P01", format!("password authentication failed for user \"{}\"", c.user)));
+        self.fatal(
+            c,
+            cx,
+            Error::new(
+                "28P01",
+                format!("password authentication failed for user \"{}\"", c.user),
+            ),
+        );
         Step::Close(used)
     }
 
-    fn send_outcomes(&self, c: &mut Conn, outs: Vec<Outcome>, sql: &str, cx: &mut Ctx, describe: bool) {
+    fn send_outcomes(
+        &self,
+        c: &mut Conn,
+        outs: Vec<Outcome>,
+        sql: &str,
+        cx: &mut Ctx,
+        describe: bool,
+    ) {
         for o in outs {
             match o {
                 Outcome::Rows { cols, rows, tag } => {
@@ -227,7 +306,8 @@ impl Server {
                         proto::row_description(cx.out, &cols, &[]);
                     }
                     for r in rows {
-                        let fields: Vec<Option<Vec<u8>>> = r.into_iter().map(|f| f.map(String::into_bytes)).collect();
+                        let fields: Vec<Option<Vec<u8>>> =
+                            r.into_iter().map(|f| f.map(String::into_bytes)).collect();
                         proto::data_row(cx.out, &fields);
                     }
                     proto::command_complete(cx.out, &tag);
@@ -249,16 +329,25 @@ impl Server {
         if let Some(p) = e.position {
             msg.push_str(&format!(" at character {p}"));
         }
-        cx.log.extend_from_slice(log_line(cx.now_ms, pid, "ERROR", &msg).as_bytes());
+        cx.log
+            .extend_from_slice(log_line(cx.now_ms, pid, "ERROR", &msg).as_bytes());
         if let Some(d) = &e.detail {
-            cx.log.extend_from_slice(log_line(cx.now_ms, pid, "DETAIL", d).as_bytes());
+            cx.log
+                .extend_from_slice(log_line(cx.now_ms, pid, "DETAIL", d).as_bytes());
         }
         if !sql.is_empty() {
-            cx.log.extend_from_slice(log_line(cx.now_ms, pid, "STATEMENT", sql).as_bytes());
+            cx.log
+                .extend_from_slice(log_line(cx.now_ms, pid, "STATEMENT", sql).as_bytes());
         }
     }
 
-    fn ready_message(&mut self, c: &mut Conn, tag: u8, body: &[u8], cx: &mut Ctx) -> Result<bool, String> {
+    fn ready_message(
+        &mut self,
+        c: &mut Conn,
+        tag: u8,
+        body: &[u8],
+        cx: &mut Ctx,
+    ) -> Result<bool, String> {
         let mut r = Reader::new(body);
         if c.skipping && !matches!(tag, b'S' | b'X') {
             return Ok(true);
@@ -269,7 +358,10 @@ impl Server {
                 let s = c.session.as_mut().expect("ready");
                 let outs = self.engine.query(s, &sql, cx.now_ms);
                 self.send_outcomes(c, outs, &sql, cx, true);
-                proto::ready(cx.out, c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'));
+                proto::ready(
+                    cx.out,
+                    c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'),
+                );
             }
             b'X' => return Ok(false),
             b'P' => {
@@ -300,7 +392,11 @@ impl Server {
                 let mut raw = Vec::new();
                 for _ in 0..np {
                     let len = r.i32()?;
-                    raw.push(if len < 0 { None } else { Some(r.bytes(len as usize)?.to_vec()) });
+                    raw.push(if len < 0 {
+                        None
+                    } else {
+                        Some(r.bytes(len as usize)?.to_vec())
+                    });
                 }
                 let nr = r.i16()?.max(0) as usize;
                 let mut formats = Vec::new();
@@ -308,7 +404,15 @@ impl Server {
                     formats.push(r.i16()?);
                 }
                 let Some(p) = c.stmts.get(&name) else {
-                    self.ext_error(c, Error::new("26000", format!("prepared statement \"{name}\" does not exist")), "", cx);
+                    self.ext_error(
+                        c,
+                        Error::new(
+                            "26000",
+                            format!("prepared statement \"{name}\" does not exist"),
+                        ),
+                        "",
+                        cx,
+                    );
                     return Ok(true);
                 };
                 if raw.len() != p.param_types.len() {
@@ -333,7 +437,15 @@ impl Server {
                     self.ext_error(c, e, &sql, cx);
                     return Ok(true);
                 }
-                let portal_v = Portal { stmt: p.stmt.clone(), sql: p.sql.clone(), catalog: p.catalog, params, formats, result: None, sent: 0 };
+                let portal_v = Portal {
+                    stmt: p.stmt.clone(),
+                    sql: p.sql.clone(),
+                    catalog: p.catalog,
+                    params,
+                    formats,
+                    result: None,
+                    sent: 0,
+                };
                 c.portals.insert(portal, portal_v);
                 proto::simple(cx.out, b'2');
             }
@@ -342,7 +454,15 @@ impl Server {
                 let name = r.cstr()?;
                 if kind == b'S' {
                     let Some(p) = c.stmts.get(&name) else {
-                        self.ext_error(c, Error::new("26000", format!("prepared statement \"{name}\" does not exist")), "", cx);
+                        self.ext_error(
+                            c,
+                            Error::new(
+                                "26000",
+                                format!("prepared statement \"{name}\" does not exist"),
+                            ),
+                            "",
+                            cx,
+                        );
                         return Ok(true);
                     };
                     let types = p.param_types.clone();
@@ -360,13 +480,24 @@ impl Server {
                     }
                 } else {
                     if !c.portals.contains_key(&name) {
-                        self.ext_error(c, Error::new("34000", format!("portal \"{name}\" does not exist")), "", cx);
+                        self.ext_error(
+                            c,
+                            Error::new("34000", format!("portal \"{name}\" does not exist")),
+                            "",
+                            cx,
+                        );
                         return Ok(true);
                     }
                     self.run_portal(c, &name, cx);
                     let p = c.portals.get(&name).expect("present");
-                    match p.result.as_ref().and_then(|v| v.iter().find(|o| matches!(o, Outcome::Rows { .. }))) {
-                        Some(Outcome::Rows { cols, .. }) => proto::row_description(cx.out, cols, &p.formats),
+                    match p
+                        .result
+                        .as_ref()
+                        .and_then(|v| v.iter().find(|o| matches!(o, Outcome::Rows { .. })))
+                    {
+                        Some(Outcome::Rows { cols, .. }) => {
+                            proto::row_description(cx.out, cols, &p.formats)
+                        }
                         _ => proto::simple(cx.out, b'n'),
                     }
                 }
@@ -375,7 +506,12 @@ impl Server {
                 let name = r.cstr()?;
                 let max = r.i32()?;
                 if !c.portals.contains_key(&name) {
-                    self.ext_error(c, Error::new("34000", format!("portal \"{name}\" does not exist")), "", cx);
+                    self.ext_error(
+                        c,
+                        Error::new("34000", format!("portal \"{name}\" does not exist")),
+                        "",
+                        cx,
+                    );
                     return Ok(true);
                 }
                 self.run_portal(c, &name, cx);
@@ -388,7 +524,10 @@ impl Server {
                     self.send_outcomes(c, outs, "", cx, true);
                 }
                 c.portals.remove("");
-                proto::ready(cx.out, c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'));
+                proto::ready(
+                    cx.out,
+                    c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'),
+                );
             }
             b'H' => {}
             b'C' => {
@@ -413,14 +552,36 @@ impl Server {
     }
 
     fn prepare(&mut self, c: &Conn, sql: &str, declared: &[u32]) -> Result<Prepared, Error> {
-        let nparams = lex(sql).map(|t| t.iter().filter_map(|t| if let Tok::Param(n) = t.tok { Some(n) } else { None }).max().unwrap_or(0)).unwrap_or(0).max(declared.len());
+        let nparams = lex(sql)
+            .map(|t| {
+                t.iter()
+                    .filter_map(|t| {
+                        if let Tok::Param(n) = t.tok {
+                            Some(n)
+                        } else {
+                            None
+                        }
+                    })
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0)
+            .max(declared.len());
         let s = c.session.as_ref().expect("ready");
         if catalog::answer(&self.engine, s, sql).is_some() {
-            return Ok(Prepared { sql: sql.into(), stmt: None, catalog: true, param_types: vec![Type::Text; nparams] });
+            return Ok(Prepared {
+                sql: sql.into(),
+                stmt: None,
+                catalog: true,
+                param_types: vec![Type::Text; nparams],
+            });
         }
         let mut stmts = parser::parse(sql)?;
         if stmts.len() > 1 {
-            return Err(Error::new("42601", "cannot insert multiple commands into a prepared statement"));
+            return Err(Error::new(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            ));
         }
         let stmt = stmts.pop();
         let mut types = crate::params::infer(&self.engine, s, stmt.as_ref(), nparams);
@@ -429,10 +590,21 @@ impl Server {
                 types[i] = t;
             }
         }
-        Ok(Prepared { sql: sql.into(), stmt, catalog: false, param_types: types })
+        Ok(Prepared {
+            sql: sql.into(),
+            stmt,
+            catalog: false,
+            param_types: types,
+        })
     }
 
-    fn describe(&mut self, c: &Conn, stmt: Option<&Stmt>, sql: &str, catalog: bool) -> Result<Option<Vec<OutCol>>, Error> {
+    fn describe(
+        &mut self,
+        c: &Conn,
+        stmt: Option<&Stmt>,
+        sql: &str,
+        catalog: bool,
+    ) -> Result<Option<Vec<OutCol>>, Error> {
         let s = c.session.as_ref().expect("ready");
         if catalog {
             return Ok(match catalog::answer(&self.engine, s, sql) {
@@ -447,7 +619,9 @@ impl Server {
     }
 
     fn run_portal(&mut self, c: &mut Conn, name: &str, cx: &mut Ctx) {
-        let Some(p) = c.portals.get_mut(name) else { return };
+        let Some(p) = c.portals.get_mut(name) else {
+            return;
+        };
         if p.result.is_some() {
             return;
         }
@@ -464,7 +638,9 @@ impl Server {
     }
 
     fn send_portal(&mut self, c: &mut Conn, name: &str, max: i32, cx: &mut Ctx) {
-        let Some(p) = c.portals.get_mut(name) else { return };
+        let Some(p) = c.portals.get_mut(name) else {
+            return;
+        };
         let outs = p.result.clone().unwrap_or_default();
         let formats = p.formats.clone();
         let sql = p.sql.clone();
@@ -473,13 +649,19 @@ impl Server {
             match o {
                 Outcome::Rows { cols, rows, tag } => {
                     let start = p.sent;
-                    let end = if max > 0 { (start + max as usize).min(rows.len()) } else { rows.len() };
+                    let end = if max > 0 {
+                        (start + max as usize).min(rows.len())
+                    } else {
+                        rows.len()
+                    };
                     for r in &rows[start..end] {
                         let mut fields = Vec::with_capacity(r.len());
                         for (i, f) in r.iter().enumerate() {
                             fields.push(match f {
                                 None => None,
-                                Some(text) if proto::format_of(&formats, i) == 1 => Some(encode_binary(text, cols[i].ty)),
+                                Some(text) if proto::format_of(&formats, i) == 1 => {
+                                    Some(encode_binary(text, cols[i].ty))
+                                }
                                 Some(text) => Some(text.clone().into_bytes()),
                             });
                         }
@@ -531,10 +713,23 @@ fn type_from_oid(oid: u32) -> Option<Type> {
 fn decode_param(v: Option<Vec<u8>>, ty: Type, format: i16) -> Result<Value, Error> {
     let Some(v) = v else { return Ok(Value::Null) };
     if format == 0 {
-        let s = String::from_utf8(v).map_err(|_| Error::new("22021", "invalid byte sequence for encoding \"UTF8\""))?;
-        return if ty.is_text() { Ok(Value::Text(s)) } else { Value::parse(&s, ty) };
+        let s = String::from_utf8(v)
+            .map_err(|_| Error::new("22021", "invalid byte sequence for encoding \"UTF8\""))?;
+        return if ty.is_text() {
+            Ok(Value::Text(s))
+        } else {
+            Value::parse(&s, ty)
+        };
     }
-    let bad = || Error::new("22P03", format!("incorrect binary data format in bind parameter of type {}", ty.short_name()));
+    let bad = || {
+        Error::new(
+            "22P03",
+            format!(
+                "incorrect binary data format in bind parameter of type {}",
+                ty.short_name()
+            ),
+        )
+    };
     let int = |n: usize| -> Result<i64, Error> {
         if v.len() != n {
             return Err(bad());
@@ -595,7 +790,12 @@ fn numeric_binary(text: &str) -> Vec<u8> {
     let int_p = format!("{}{int}", "0".repeat(pad_left));
     let pad_right = (4 - frac.len() % 4) % 4;
     let frac_p = format!("{frac}{}", "0".repeat(pad_right));
-    let mut digits: Vec<i16> = int_p.as_bytes().chunks(4).chain(frac_p.as_bytes().chunks(4)).map(|c| std::str::from_utf8(c).unwrap_or("0").parse().unwrap_or(0)).collect();
+    let mut digits: Vec<i16> = int_p
+        .as_bytes()
+        .chunks(4)
+        .chain(frac_p.as_bytes().chunks(4))
+        .map(|c| std::str::from_utf8(c).unwrap_or("0").parse().unwrap_or(0))
+        .collect();
     let mut weight = (int_p.len() / 4) as i16 - 1;
     while digits.first() == Some(&0) {
         digits.remove(0);
@@ -672,13 +872,22 @@ impl Service for Server {
                 let parsed = (|| -> Result<(String, Vec<u8>), String> {
                     let mech = r.cstr()?;
                     let n = r.i32()?;
-                    let data = if n < 0 { vec![] } else { r.bytes(n as usize)?.to_vec() };
+                    let data = if n < 0 {
+                        vec![]
+                    } else {
+                        r.bytes(n as usize)?.to_vec()
+                    };
                     Ok((mech, data))
                 })();
                 match (tag, parsed) {
                     (b'p', Ok((mech, data))) if mech == "SCRAM-SHA-256" => {
-                        let secret = self.engine.users.get(&c.user).and_then(|u| u.secret.clone());
-                        match ScramServer::start(secret.as_deref(), &String::from_utf8_lossy(&data)) {
+                        let secret = self
+                            .engine
+                            .users
+                            .get(&c.user)
+                            .and_then(|u| u.secret.clone());
+                        match ScramServer::start(secret.as_deref(), &String::from_utf8_lossy(&data))
+                        {
                             Ok((srv, first)) => {
                                 proto::auth(cx.out, 11, first.as_bytes());
                                 c.phase = Phase::Scram(Box::new(srv));
@@ -691,7 +900,14 @@ impl Service for Server {
                         }
                     }
                     (b'p', Ok(_)) => {
-                        self.fatal(c, cx, Error::new("08P01", "client selected an invalid SASL authentication mechanism"));
+                        self.fatal(
+                            c,
+                            cx,
+                            Error::new(
+                                "08P01",
+                                "client selected an invalid SASL authentication mechanism",
+                            ),
+                        );
                         Step::Close(used)
                     }
                     _ => {
@@ -721,7 +937,13 @@ impl Service for Server {
                     return Step::Close(used);
                 }
                 let pw = Reader::new(body).cstr().unwrap_or_default();
-                let ok = self.engine.users.get(&c.user).and_then(|u| u.secret.as_deref()).and_then(auth::Secret::parse).is_some_and(|s| s.check(&pw));
+                let ok = self
+                    .engine
+                    .users
+                    .get(&c.user)
+                    .and_then(|u| u.secret.as_deref())
+                    .and_then(auth::Secret::parse)
+                    .is_some_and(|s| s.check(&pw));
                 if ok {
                     self.login(c, cx, used)
                 } else {
@@ -746,7 +968,8 @@ pub struct Config {
     pub version: String,
 }
 
-pub const INITDB_TEXT: &str = "The files belonging to this database system will be owned by user \"postgres\".
+pub const INITDB_TEXT: &str =
+    "The files belonging to this database system will be owned by user \"postgres\".
 This user must also own the server process.
 
 The database cluster will be initialized with locale \"en_US.utf8\".
@@ -773,7 +996,8 @@ Success. You can now start the database server using:
 
 ";
 
-pub const NO_PASSWORD: &str = "Error: Database is uninitialized and superuser password is not specified.
+pub const NO_PASSWORD: &str =
+    "Error: Database is uninitialized and superuser password is not specified.
        You must specify POSTGRES_PASSWORD to a non-empty value for the
        superuser. For example, \"-e POSTGRES_PASSWORD=password\" on \"docker run\".
 
@@ -784,7 +1008,8 @@ pub const NO_PASSWORD: &str = "Error: Database is uninitialized and superuser pa
        https://www.postgresql.org/docs/current/auth-trust.html
 ";
 
-pub const TRUST_WARNING: &str = "********************************************************************************
+pub const TRUST_WARNING: &str =
+    "********************************************************************************
 WARNING: POSTGRES_HOST_AUTH_METHOD has been set to \"trust\". This will allow
          anyone with access to the Postgres port to access your database without
          a password, even if POSTGRES_PASSWORD is set. See PostgreSQL
@@ -812,21 +1037,42 @@ pub fn initdb(cfg: &Config, now_ms: u64) -> std::io::Result<()> {
     let major = cfg.version.split('.').next().unwrap_or("15");
     let mut e = Engine::new(Some(d.clone()), &cfg.version, now_ms);
     for db in ["postgres", "template0", "template1"] {
-        e.create_database(db, true).map_err(|x| std::io::Error::other(x.message))?;
+        e.create_database(db, true)
+            .map_err(|x| std::io::Error::other(x.message))?;
     }
     if !e.dbs.contains_key(&cfg.db) {
-        e.create_database(&cfg.db, true).map_err(|x| std::io::Error::other(x.message))?;
+        e.create_database(&cfg.db, true)
+            .map_err(|x| std::io::Error::other(x.message))?;
     }
-    let secret = if cfg.password.is_empty() { None } else { Some(auth::scram_secret(&cfg.password, 4096)) };
-    e.users.insert(cfg.user.clone(), User { name: cfg.user.clone(), oid: 10, secret, superuser: true });
+    let secret = if cfg.password.is_empty() {
+        None
+    } else {
+        Some(auth::scram_secret(&cfg.password, 4096))
+    };
+    e.users.insert(
+        cfg.user.clone(),
+        User {
+            name: cfg.user.clone(),
+            oid: 10,
+            secret,
+            superuser: true,
+        },
+    );
     e.save_users();
-    let auth = if cfg.host_auth.is_empty() { "scram-sha-256" } else { &cfg.host_auth };
+    let auth = if cfg.host_auth.is_empty() {
+        "scram-sha-256"
+    } else {
+        &cfg.host_auth
+    };
     storage::write_atomic(&d.join("pg_hba.conf"), auth::default_hba(auth).as_bytes())?;
     storage::write_atomic(
         &d.join("postgresql.conf"),
         b"# skiff teaching image: the server reads no settings from here; it listens on\n# port 5432 (PGPORT overrides) and authenticates as pg_hba.conf says.\nlisten_addresses = '*'\n",
     )?;
-    storage::write_atomic(&d.join("global/pg_control"), format!("shut down {now_ms}\n").as_bytes())?;
+    storage::write_atomic(
+        &d.join("global/pg_control"),
+        format!("shut down {now_ms}\n").as_bytes(),
+    )?;
     // PG_VERSION last: its presence says the directory is a database.
     storage::write_atomic(&d.join("PG_VERSION"), format!("{major}\n").as_bytes())
 }
@@ -840,19 +1086,36 @@ pub fn load(cfg: &Config, now_ms: u64) -> Result<Engine, String> {
             let f: Vec<&str> = line.split('\t').collect();
             if f.len() >= 4 {
                 let name = storage::unescape(f[0]).unwrap_or_default();
-                e.users.insert(name.clone(), User { name, oid: f[1].parse().unwrap_or(10), secret: storage::unescape(f[2]), superuser: f[3] == "1" });
+                e.users.insert(
+                    name.clone(),
+                    User {
+                        name,
+                        oid: f[1].parse().unwrap_or(10),
+                        secret: storage::unescape(f[2]),
+                        superuser: f[3] == "1",
+                    },
+                );
             }
         }
     }
     let base = d.join("base");
-    let mut entries: Vec<_> = std::fs::read_dir(&base).map_err(|err| format!("could not open directory \"{}\": {err}", base.display()))?.flatten().collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&base)
+        .map_err(|err| format!("could not open directory \"{}\": {err}", base.display()))?
+        .flatten()
+        .collect();
     entries.sort_by_key(|x| x.file_name());
     for ent in entries {
         let dbname = decode_file_name(&ent.file_name().to_string_lossy());
         let oid = e.next_oid + 1;
         e.next_oid += 1;
-        let mut db = Database { name: dbname.clone(), oid, tables: Default::default() };
-        let mut files: Vec<_> = std::fs::read_dir(ent.path()).map(|r| r.flatten().collect()).unwrap_or_default();
+        let mut db = Database {
+            name: dbname.clone(),
+            oid,
+            tables: Default::default(),
+        };
+        let mut files: Vec<_> = std::fs::read_dir(ent.path())
+            .map(|r| r.flatten().collect())
+            .unwrap_or_default();
         files.sort_by_key(|x| x.file_name());
         for f in files {
             let p = f.path();
@@ -863,8 +1126,10 @@ pub fn load(cfg: &Config, now_ms: u64) -> Result<Engine, String> {
             if p.extension().is_none_or(|x| x != "tbl") {
                 continue;
             }
-            let text = std::fs::read_to_string(&p).map_err(|err| format!("could not read file \"{}\": {err}", p.display()))?;
-            let t = storage::decode(&text).map_err(|err| format!("could not read table file \"{}\": {err}", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|err| format!("could not read file \"{}\": {err}", p.display()))?;
+            let t = storage::decode(&text)
+                .map_err(|err| format!("could not read table file \"{}\": {err}", p.display()))?;
             e.next_oid = e.next_oid.max(t.oid);
             db.tables.insert(t.name.clone(), t);
         }
@@ -894,16 +1159,49 @@ fn decode_file_name(s: &str) -> String {
 /// The log lines of a server start (after the entrypoint's).
 pub fn start_log(cfg: &Config, now_ms: u64, last_up: Option<u64>) -> String {
     let mut s = String::new();
-    s += &log_line(now_ms, 1, "LOG", &format!("starting PostgreSQL {} on wasm32-unknown-wasip1, compiled by rustc, 32-bit", cfg.version));
-    s += &log_line(now_ms, 1, "LOG", &format!("listening on IPv4 address \"0.0.0.0\", port {}", cfg.port));
+    s += &log_line(
+        now_ms,
+        1,
+        "LOG",
+        &format!(
+            "starting PostgreSQL {} on wasm32-unknown-wasip1, compiled by rustc, 32-bit",
+            cfg.version
+        ),
+    );
+    s += &log_line(
+        now_ms,
+        1,
+        "LOG",
+        &format!("listening on IPv4 address \"0.0.0.0\", port {}", cfg.port),
+    );
     match last_up {
         Some(ms) => {
             let us = from_unix_ms(ms);
-            s += &log_line(now_ms, 28, "LOG", &format!("database system was shut down at {} UTC", format_timestamp(us - us.rem_euclid(1_000_000))));
+            s += &log_line(
+                now_ms,
+                28,
+                "LOG",
+                &format!(
+                    "database system was shut down at {} UTC",
+                    format_timestamp(us - us.rem_euclid(1_000_000))
+                ),
+            );
         }
-        None => s += &log_line(now_ms, 28, "LOG", "database system was interrupted; last known up at an unknown time"),
+        None => {
+            s += &log_line(
+                now_ms,
+                28,
+                "LOG",
+                "database system was interrupted; last known up at an unknown time",
+            )
+        }
     }
-    s += &log_line(now_ms, 1, "LOG", "database system is ready to accept connections");
+    s += &log_line(
+        now_ms,
+        1,
+        "LOG",
+        "database system is ready to accept connections",
+    );
     s
 }
 
@@ -915,8 +1213,19 @@ mod tests {
     fn server() -> Server {
         let mut e = Engine::new(None, "15.0 (skiff)", 0);
         e.create_database("postgres", false).unwrap();
-        e.users.insert("postgres".into(), User { name: "postgres".into(), oid: 10, secret: Some(auth::scram_secret("secret", 4096)), superuser: true });
-        Server { engine: e, hba_default: auth::default_hba("scram-sha-256") }
+        e.users.insert(
+            "postgres".into(),
+            User {
+                name: "postgres".into(),
+                oid: 10,
+                secret: Some(auth::scram_secret("secret", 4096)),
+                superuser: true,
+            },
+        );
+        Server {
+            engine: e,
+            hba_default: auth::default_hba("scram-sha-256"),
+        }
     }
 
     /// Feed bytes to a connection as the event loop would; returns the output.
@@ -925,7 +1234,12 @@ mod tests {
         let mut pos = 0;
         let mut closed = false;
         while pos < input.len() {
-            let mut cx = Ctx { out: &mut out, log: &mut log, now_ms: 0, wake: 1 };
+            let mut cx = Ctx {
+                out: &mut out,
+                log: &mut log,
+                now_ms: 0,
+                wake: 1,
+            };
             match srv.step(c, &input[pos..], &mut cx) {
                 Step::Need => break,
                 Step::Used(n) => pos += n,
@@ -953,7 +1267,14 @@ mod tests {
         let (out, _) = feed(srv, &mut c, &[0, 0, 0, 8, 4, 210, 22, 47]);
         assert_eq!(out, b"N");
         let mut m = Vec::new();
-        proto::startup_message(&mut m, &[("user", "postgres"), ("database", "postgres"), ("application_name", "psql")]);
+        proto::startup_message(
+            &mut m,
+            &[
+                ("user", "postgres"),
+                ("database", "postgres"),
+                ("application_name", "psql"),
+            ],
+        );
         let (out, _) = feed(srv, &mut c, &m);
         let msgs = messages(&out);
         if msgs[0].1[..4] == [0, 0, 0, 0] {
@@ -988,8 +1309,15 @@ mod tests {
         assert_eq!(&msgs[1].1, &[0, 0, 0, 0]); // AuthenticationOk
         assert!(tags.contains(&b'S') && tags.contains(&b'K'));
         assert_eq!(msgs.last().unwrap(), &(b'Z', vec![b'I']));
-        let params: Vec<String> = msgs.iter().filter(|m| m.0 == b'S').map(|m| String::from_utf8_lossy(&m.1).replace('\0', "=")).collect();
-        assert!(params.contains(&"server_version=15.0 (skiff)=".to_string()), "{params:?}");
+        let params: Vec<String> = msgs
+            .iter()
+            .filter(|m| m.0 == b'S')
+            .map(|m| String::from_utf8_lossy(&m.1).replace('\0', "="))
+            .collect();
+        assert!(
+            params.contains(&"server_version=15.0 (skiff)=".to_string()),
+            "{params:?}"
+        );
         assert!(params.contains(&"application_name=psql=".to_string()));
         let mut q = Vec::new();
         proto::query(&mut q, "SELECT 1 AS one; SELECT 1/0");
@@ -1005,7 +1333,10 @@ mod tests {
         let e = msgs.iter().find(|m| m.0 == b'E').unwrap();
         let f = proto::error_fields(&e.1);
         assert!(f.contains(&(b'C', "28P01".into())));
-        assert!(f.contains(&(b'M', "password authentication failed for user \"postgres\"".into())));
+        assert!(f.contains(&(
+            b'M',
+            "password authentication failed for user \"postgres\"".into()
+        )));
         assert!(f.contains(&(b'S', "FATAL".into())));
         let (_, msgs) = connect(&mut srv, [127, 0, 0, 1], "");
         assert_eq!(msgs[0], (b'R', vec![0, 0, 0, 0]));
@@ -1079,6 +1410,9 @@ mod tests {
 
     #[test]
     fn numeric_binary_form() {
-        assert_eq!(numeric_binary("12345.678"), vec![0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 0x09, 0x29, 0x1a, 0x7c]);
+        assert_eq!(
+            numeric_binary("12345.678"),
+            vec![0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 0x09, 0x29, 0x1a, 0x7c]
+        );
     }
 }

@@ -12,17 +12,33 @@ pub enum Stmt {
     Update(Box<Update>),
     Delete(Box<Delete>),
     CreateTable(Box<CreateTable>),
-    DropTable { names: Vec<String>, if_exists: bool },
+    DropTable {
+        names: Vec<String>,
+        if_exists: bool,
+    },
     Truncate(Vec<String>),
-    AlterTable { table: String, action: AlterAction },
+    AlterTable {
+        table: String,
+        action: AlterAction,
+    },
     CreateDatabase(String),
-    DropDatabase { name: String, if_exists: bool },
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
     /// `ALTER USER name [WITH] PASSWORD 'x'` / `CREATE USER name [WITH] PASSWORD 'x'`.
-    UserPassword { user: String, password: Option<String>, create: bool },
+    UserPassword {
+        user: String,
+        password: Option<String>,
+        create: bool,
+    },
     Begin,
     Commit,
     Rollback,
-    Set { name: String, value: Option<String> },
+    Set {
+        name: String,
+        value: Option<String>,
+    },
     Show(String),
     /// Accepted and done nothing with: the command tag to answer.
     Noop(String),
@@ -169,7 +185,11 @@ impl BinOp {
 pub enum Expr {
     /// A literal; strings are `Type::Unknown` until used.
     Lit(Value, Type),
-    Column { table: Option<String>, name: String, pos: usize },
+    Column {
+        table: Option<String>,
+        name: String,
+        pos: usize,
+    },
     Param(usize),
     Neg(Box<Expr>),
     Not(Box<Expr>),
@@ -177,26 +197,68 @@ pub enum Expr {
     IsNull(Box<Expr>, bool),
     /// `x IS [NOT] TRUE/FALSE`.
     IsBool(Box<Expr>, bool, bool),
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Between { expr: Box<Expr>, lo: Box<Expr>, hi: Box<Expr>, negated: bool },
-    Like { expr: Box<Expr>, pattern: Box<Expr>, negated: bool, ci: bool },
-    Func { name: String, args: Vec<Expr>, star: bool, distinct: bool, pos: usize },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+        ci: bool,
+    },
+    Func {
+        name: String,
+        args: Vec<Expr>,
+        star: bool,
+        distinct: bool,
+        pos: usize,
+    },
     Cast(Box<Expr>, Type),
-    Case { operand: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>> },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+    },
 }
 
 impl Expr {
     pub fn contains_aggregate(&self) -> bool {
         match self {
-            Expr::Func { name, args, .. } => is_aggregate(name) || args.iter().any(Expr::contains_aggregate),
-            Expr::Neg(e) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::Cast(e, _) | Expr::IsBool(e, _, _) => e.contains_aggregate(),
+            Expr::Func { name, args, .. } => {
+                is_aggregate(name) || args.iter().any(Expr::contains_aggregate)
+            }
+            Expr::Neg(e)
+            | Expr::Not(e)
+            | Expr::IsNull(e, _)
+            | Expr::Cast(e, _)
+            | Expr::IsBool(e, _, _) => e.contains_aggregate(),
             Expr::Binary(_, a, b) => a.contains_aggregate() || b.contains_aggregate(),
-            Expr::InList { expr, list, .. } => expr.contains_aggregate() || list.iter().any(Expr::contains_aggregate),
-            Expr::Between { expr, lo, hi, .. } => expr.contains_aggregate() || lo.contains_aggregate() || hi.contains_aggregate(),
-            Expr::Like { expr, pattern, .. } => expr.contains_aggregate() || pattern.contains_aggregate(),
-            Expr::Case { operand, whens, else_ } => {
+            Expr::InList { expr, list, .. } => {
+                expr.contains_aggregate() || list.iter().any(Expr::contains_aggregate)
+            }
+            Expr::Between { expr, lo, hi, .. } => {
+                expr.contains_aggregate() || lo.contains_aggregate() || hi.contains_aggregate()
+            }
+            Expr::Like { expr, pattern, .. } => {
+                expr.contains_aggregate() || pattern.contains_aggregate()
+            }
+            Expr::Case {
+                operand,
+                whens,
+                else_,
+            } => {
                 operand.as_ref().is_some_and(|e| e.contains_aggregate())
-                    || whens.iter().any(|(a, b)| a.contains_aggregate() || b.contains_aggregate())
+                    || whens
+                        .iter()
+                        .any(|(a, b)| a.contains_aggregate() || b.contains_aggregate())
                     || else_.as_ref().is_some_and(|e| e.contains_aggregate())
             }
             _ => false,
@@ -231,11 +293,18 @@ impl Expr {
 }
 
 pub fn is_aggregate(name: &str) -> bool {
-    matches!(name, "count" | "sum" | "avg" | "min" | "max" | "bool_and" | "bool_or" | "string_agg" | "every")
+    matches!(
+        name,
+        "count" | "sum" | "avg" | "min" | "max" | "bool_and" | "bool_or" | "string_agg" | "every"
+    )
 }
 
 fn quote_ident(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') && !s.as_bytes()[0].is_ascii_digit() {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !s.as_bytes()[0].is_ascii_digit()
+    {
         s.to_string()
     } else {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -247,7 +316,9 @@ impl fmt::Display for Expr {
         match self {
             Expr::Lit(Value::Null, _) => write!(f, "NULL"),
             Expr::Lit(Value::Bool(b), _) => write!(f, "{b}"),
-            Expr::Lit(v, ty) if ty.is_numeric() => write!(f, "{}", v.to_text(*ty).unwrap_or_default()),
+            Expr::Lit(v, ty) if ty.is_numeric() => {
+                write!(f, "{}", v.to_text(*ty).unwrap_or_default())
+            }
             Expr::Lit(v, ty) => {
                 let s = v.to_text(*ty).unwrap_or_default().replace('\'', "''");
                 match ty {
@@ -255,15 +326,28 @@ impl fmt::Display for Expr {
                     t => write!(f, "'{s}'::{}", t.sql_name()),
                 }
             }
-            Expr::Column { table: Some(t), name, .. } => write!(f, "{}.{}", quote_ident(t), quote_ident(name)),
+            Expr::Column {
+                table: Some(t),
+                name,
+                ..
+            } => write!(f, "{}.{}", quote_ident(t), quote_ident(name)),
             Expr::Column { name, .. } => write!(f, "{}", quote_ident(name)),
             Expr::Param(n) => write!(f, "${n}"),
             Expr::Neg(e) => write!(f, "(- {e})"),
             Expr::Not(e) => write!(f, "(NOT {e})"),
             Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
             Expr::IsNull(e, neg) => write!(f, "({e} IS {}NULL)", if *neg { "NOT " } else { "" }),
-            Expr::IsBool(e, neg, v) => write!(f, "({e} IS {}{})", if *neg { "NOT " } else { "" }, if *v { "TRUE" } else { "FALSE" }),
-            Expr::InList { expr, list, negated } => {
+            Expr::IsBool(e, neg, v) => write!(
+                f,
+                "({e} IS {}{})",
+                if *neg { "NOT " } else { "" },
+                if *v { "TRUE" } else { "FALSE" }
+            ),
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
                 write!(f, "({expr} {}IN (", if *negated { "NOT " } else { "" })?;
                 for (i, e) in list.iter().enumerate() {
                     if i > 0 {
@@ -273,15 +357,42 @@ impl fmt::Display for Expr {
                 }
                 write!(f, "))")
             }
-            Expr::Between { expr, lo, hi, negated } => write!(f, "({expr} {}BETWEEN {lo} AND {hi})", if *negated { "NOT " } else { "" }),
-            Expr::Like { expr, pattern, negated, ci } => {
-                write!(f, "({expr} {}{} {pattern})", if *negated { "NOT " } else { "" }, if *ci { "ILIKE" } else { "LIKE" })
+            Expr::Between {
+                expr,
+                lo,
+                hi,
+                negated,
+            } => write!(
+                f,
+                "({expr} {}BETWEEN {lo} AND {hi})",
+                if *negated { "NOT " } else { "" }
+            ),
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+                ci,
+            } => {
+                write!(
+                    f,
+                    "({expr} {}{} {pattern})",
+                    if *negated { "NOT " } else { "" },
+                    if *ci { "ILIKE" } else { "LIKE" }
+                )
             }
-            Expr::Func { name, args, star, distinct, .. } => {
+            Expr::Func {
+                name,
+                args,
+                star,
+                distinct,
+                ..
+            } => {
                 if name == "current_timestamp" && args.is_empty() {
                     return write!(f, "CURRENT_TIMESTAMP");
                 }
-                if (name == "current_date" || name == "current_user" || name == "localtimestamp") && args.is_empty() {
+                if (name == "current_date" || name == "current_user" || name == "localtimestamp")
+                    && args.is_empty()
+                {
                     return write!(f, "{}", name.to_ascii_uppercase());
                 }
                 write!(f, "{name}(")?;
@@ -301,7 +412,11 @@ impl fmt::Display for Expr {
                             a => a,
                         };
                         if let Expr::Lit(v, _) = lit {
-                            write!(f, "'{}'::regclass", v.to_text(Type::Text).unwrap_or_default())?;
+                            write!(
+                                f,
+                                "'{}'::regclass",
+                                v.to_text(Type::Text).unwrap_or_default()
+                            )?;
                             continue;
                         }
                     }
@@ -310,10 +425,21 @@ impl fmt::Display for Expr {
                 write!(f, ")")
             }
             Expr::Cast(e, ty) => match e.as_ref() {
-                Expr::Lit(v, Type::Unknown) if !v.is_null() => write!(f, "'{}'::{}", v.to_text(Type::Text).unwrap_or_default().replace('\'', "''"), ty.sql_name()),
+                Expr::Lit(v, Type::Unknown) if !v.is_null() => write!(
+                    f,
+                    "'{}'::{}",
+                    v.to_text(Type::Text)
+                        .unwrap_or_default()
+                        .replace('\'', "''"),
+                    ty.sql_name()
+                ),
                 e => write!(f, "({e})::{}", ty.sql_name()),
             },
-            Expr::Case { operand, whens, else_ } => {
+            Expr::Case {
+                operand,
+                whens,
+                else_,
+            } => {
                 write!(f, "CASE")?;
                 if let Some(o) = operand {
                     write!(f, " {o}")?;

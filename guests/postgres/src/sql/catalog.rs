@@ -91,12 +91,19 @@ pub fn psql_describe_indexes(name: &str) -> String {
 }
 
 fn col(name: &str, ty: Type) -> OutCol {
-    OutCol { name: name.into(), ty }
+    OutCol {
+        name: name.into(),
+        ty,
+    }
 }
 
 fn rows(cols: Vec<OutCol>, rows: Vec<Vec<Option<String>>>) -> Outcome {
     let n = rows.len();
-    Outcome::Rows { cols, rows, tag: format!("SELECT {n}") }
+    Outcome::Rows {
+        cols,
+        rows,
+        tag: format!("SELECT {n}"),
+    }
 }
 
 fn st(x: &str) -> Option<String> {
@@ -135,14 +142,20 @@ fn table_by_ref<'a>(e: &'a Engine, s: &'a Session, r: &str) -> Option<&'a Table>
         Ok(oid) => tables.into_iter().find(|t| t.oid == oid),
         Err(_) => {
             let name = r.rsplit('.').next().unwrap_or(r).trim_matches('"');
-            tables.into_iter().find(|t| t.name == name || t.name == name.to_lowercase())
+            tables
+                .into_iter()
+                .find(|t| t.name == name || t.name == name.to_lowercase())
         }
     }
 }
 
 /// The sequences behind serial columns: (sequence name, owner).
 fn sequences(t: &Table) -> Vec<String> {
-    t.columns.iter().filter(|c| c.seq.is_some()).map(|c| format!("{}_{}_seq", t.name, c.name)).collect()
+    t.columns
+        .iter()
+        .filter(|c| c.seq.is_some())
+        .map(|c| format!("{}_{}_seq", t.name, c.name))
+        .collect()
 }
 
 pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
@@ -155,12 +168,20 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
         return None;
     }
     // \dt, \d, \dt PATTERN
-    if sql.contains("as \"Schema\"") && sql.contains("FROM pg_catalog.pg_class c") && sql.contains("c.relkind IN (") {
+    if sql.contains("as \"Schema\"")
+        && sql.contains("FROM pg_catalog.pg_class c")
+        && sql.contains("c.relkind IN (")
+    {
         let kinds = literal_after(sql, "c.relkind IN (").unwrap_or_default();
-        let kinds_all = sql.split("c.relkind IN (").nth(1).and_then(|r| r.split(')').next()).unwrap_or("");
+        let kinds_all = sql
+            .split("c.relkind IN (")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .unwrap_or("");
         let want_tables = kinds == "r" || kinds_all.contains("'r'");
         let want_seqs = kinds_all.contains("'S'");
-        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)").and_then(|p| Regex::new(&p, false).ok());
+        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)")
+            .and_then(|p| Regex::new(&p, false).ok());
         let mut out: Vec<(String, &str, String)> = Vec::new();
         for t in e.visible_tables(s) {
             if want_tables {
@@ -175,18 +196,37 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
         out.retain(|(n, _, _)| re.as_ref().is_none_or(|r| r.is_match(n)));
         out.sort();
         return Some(rows(
-            vec![col("Schema", Type::Name), col("Name", Type::Name), col("Type", Type::Text), col("Owner", Type::Name)],
-            out.into_iter().map(|(n, k, o)| vec![st("public"), Some(n), st(k), Some(o)]).collect(),
+            vec![
+                col("Schema", Type::Name),
+                col("Name", Type::Name),
+                col("Type", Type::Text),
+                col("Owner", Type::Name),
+            ],
+            out.into_iter()
+                .map(|(n, k, o)| vec![st("public"), Some(n), st(k), Some(o)])
+                .collect(),
         ));
     }
     // \d NAME, first step: which relations match.
     if sql.contains("SELECT c.oid,") && sql.contains("c.relname OPERATOR(pg_catalog.~)") {
-        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)").and_then(|p| Regex::new(&p, false).ok())?;
-        let mut found: Vec<&Table> = e.visible_tables(s).into_iter().filter(|t| re.is_match(&t.name)).collect();
+        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)")
+            .and_then(|p| Regex::new(&p, false).ok())?;
+        let mut found: Vec<&Table> = e
+            .visible_tables(s)
+            .into_iter()
+            .filter(|t| re.is_match(&t.name))
+            .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
         return Some(rows(
-            vec![col("oid", Type::Oid), col("nspname", Type::Name), col("relname", Type::Name)],
-            found.into_iter().map(|t| vec![Some(t.oid.to_string()), st("public"), Some(t.name.clone())]).collect(),
+            vec![
+                col("oid", Type::Oid),
+                col("nspname", Type::Name),
+                col("relname", Type::Name),
+            ],
+            found
+                .into_iter()
+                .map(|t| vec![Some(t.oid.to_string()), st("public"), Some(t.name.clone())])
+                .collect(),
         ));
     }
     // \d NAME: the table's kind and flags.
@@ -197,15 +237,45 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
         };
         let has_index = t.pk.is_some() || !t.uniques.is_empty();
         let names = [
-            "relchecks", "relkind", "relhasindex", "relhasrules", "relhastriggers", "relrowsecurity", "relforcerowsecurity", "relhasoids", "relispartition", "array_to_string", "reltablespace",
-            "reloftype", "relpersistence", "relreplident", "amname",
+            "relchecks",
+            "relkind",
+            "relhasindex",
+            "relhasrules",
+            "relhastriggers",
+            "relrowsecurity",
+            "relforcerowsecurity",
+            "relhasoids",
+            "relispartition",
+            "array_to_string",
+            "reltablespace",
+            "reloftype",
+            "relpersistence",
+            "relreplident",
+            "amname",
         ];
         let cols = names.iter().map(|n| col(n, Type::Text)).collect();
-        let row = vec![st("0"), st("r"), b(has_index), b(false), b(false), b(false), b(false), b(false), b(false), st(""), st("0"), st(""), st("p"), st("d"), st("heap")];
+        let row = vec![
+            st("0"),
+            st("r"),
+            b(has_index),
+            b(false),
+            b(false),
+            b(false),
+            b(false),
+            b(false),
+            b(false),
+            st(""),
+            st("0"),
+            st(""),
+            st("p"),
+            st("d"),
+            st("heap"),
+        ];
         return Some(rows(cols, vec![row]));
     }
     // \d NAME: columns.
-    if sql.contains("a.attname") && sql.contains("pg_catalog.format_type(a.atttypid, a.atttypmod)") {
+    if sql.contains("a.attname") && sql.contains("pg_catalog.format_type(a.atttypid, a.atttypmod)")
+    {
         let r = literal_after(sql, "a.attrelid =")?;
         let cols = vec![
             col("attname", Type::Name),
@@ -222,14 +292,37 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
         let body = t
             .columns
             .iter()
-            .map(|c| vec![Some(c.name.clone()), Some(c.ty.sql_name()), c.default.as_ref().map(|d| d.to_string()), b(c.not_null), None, st(""), st("")])
+            .map(|c| {
+                vec![
+                    Some(c.name.clone()),
+                    Some(c.ty.sql_name()),
+                    c.default.as_ref().map(|d| d.to_string()),
+                    b(c.not_null),
+                    None,
+                    st(""),
+                    st(""),
+                ]
+            })
             .collect();
         return Some(rows(cols, body));
     }
     // \d NAME: indexes (the primary key and unique constraints).
     if sql.contains("c2.relname, i.indisprimary, i.indisunique") {
         let r = literal_after(sql, "WHERE c.oid =")?;
-        let names = ["relname", "indisprimary", "indisunique", "indisclustered", "indisvalid", "pg_get_indexdef", "pg_get_constraintdef", "contype", "condeferrable", "condeferred", "indisreplident", "reltablespace"];
+        let names = [
+            "relname",
+            "indisprimary",
+            "indisunique",
+            "indisclustered",
+            "indisvalid",
+            "pg_get_indexdef",
+            "pg_get_constraintdef",
+            "contype",
+            "condeferrable",
+            "condeferred",
+            "indisreplident",
+            "reltablespace",
+        ];
         let cols = names.iter().map(|n| col(n, Type::Text)).collect();
         let Some(t) = table_by_ref(e, s, &r) else {
             return Some(rows(cols, vec![]));
@@ -252,8 +345,14 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
                 b(true),
                 b(false),
                 b(true),
-                Some(format!("CREATE UNIQUE INDEX {name} ON public.{} USING btree ({list})", t.name)),
-                Some(format!("{} ({list})", if pk { "PRIMARY KEY" } else { "UNIQUE" })),
+                Some(format!(
+                    "CREATE UNIQUE INDEX {name} ON public.{} USING btree ({list})",
+                    t.name
+                )),
+                Some(format!(
+                    "{} ({list})",
+                    if pk { "PRIMARY KEY" } else { "UNIQUE" }
+                )),
                 st(if pk { "p" } else { "u" }),
                 b(false),
                 b(false),
@@ -265,38 +364,135 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
     }
     // \l
     if sql.contains("FROM pg_catalog.pg_database d") && sql.contains("\"Name\"") {
-        let names = ["Name", "Owner", "Encoding", "Collate", "Ctype", "ICU Locale", "Locale Provider", "Access privileges"];
-        let cols = names.iter().map(|n| col(n, if *n == "Name" || *n == "Owner" || *n == "Collate" || *n == "Ctype" { Type::Name } else { Type::Text })).collect();
-        let owner = e.users.values().find(|u| u.oid == 10).map(|u| u.name.clone()).unwrap_or_else(|| "postgres".into());
+        let names = [
+            "Name",
+            "Owner",
+            "Encoding",
+            "Collate",
+            "Ctype",
+            "ICU Locale",
+            "Locale Provider",
+            "Access privileges",
+        ];
+        let cols = names
+            .iter()
+            .map(|n| {
+                col(
+                    n,
+                    if *n == "Name" || *n == "Owner" || *n == "Collate" || *n == "Ctype" {
+                        Type::Name
+                    } else {
+                        Type::Text
+                    },
+                )
+            })
+            .collect();
+        let owner = e
+            .users
+            .values()
+            .find(|u| u.oid == 10)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "postgres".into());
         let body = e
             .dbs
             .keys()
             .map(|d| {
-                let acl = if d.starts_with("template") { Some(format!("={}/{owner}\n{owner}=CTc/{owner}", "c")) } else { None };
-                vec![Some(d.clone()), Some(owner.clone()), st("UTF8"), st("en_US.utf8"), st("en_US.utf8"), None, st("libc"), acl]
+                let acl = if d.starts_with("template") {
+                    Some(format!("={}/{owner}\n{owner}=CTc/{owner}", "c"))
+                } else {
+                    None
+                };
+                vec![
+                    Some(d.clone()),
+                    Some(owner.clone()),
+                    st("UTF8"),
+                    st("en_US.utf8"),
+                    st("en_US.utf8"),
+                    None,
+                    st("libc"),
+                    acl,
+                ]
             })
             .collect();
         return Some(rows(cols, body));
     }
     // \dn
     if sql.contains("FROM pg_catalog.pg_namespace n") && sql.contains("AS \"Name\"") {
-        return Some(rows(vec![col("Name", Type::Name), col("Owner", Type::Name)], vec![vec![st("public"), st("pg_database_owner")]]));
+        return Some(rows(
+            vec![col("Name", Type::Name), col("Owner", Type::Name)],
+            vec![vec![st("public"), st("pg_database_owner")]],
+        ));
     }
     // \du (psql 15's own query, and the image psql's simpler one)
     if sql.contains("FROM pg_catalog.pg_roles r") {
         if sql.contains("\"Role name\"") {
             return Some(rows(
-                vec![col("Role name", Type::Name), col("Attributes", Type::Text), col("Member of", Type::Text)],
-                e.users.values().map(|u| vec![Some(u.name.clone()), st(if u.superuser { "Superuser, Create role, Create DB, Replication, Bypass RLS" } else { "" }), st("{}")]).collect(),
+                vec![
+                    col("Role name", Type::Name),
+                    col("Attributes", Type::Text),
+                    col("Member of", Type::Text),
+                ],
+                e.users
+                    .values()
+                    .map(|u| {
+                        vec![
+                            Some(u.name.clone()),
+                            st(if u.superuser {
+                                "Superuser, Create role, Create DB, Replication, Bypass RLS"
+                            } else {
+                                ""
+                            }),
+                            st("{}"),
+                        ]
+                    })
+                    .collect(),
             ));
         }
-        let names = ["rolname", "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb", "rolcanlogin", "rolconnlimit", "rolvaliduntil", "memberof", "rolreplication", "rolbypassrls"];
-        let types = [Type::Name, Type::Bool, Type::Bool, Type::Bool, Type::Bool, Type::Bool, Type::Int4, Type::TimestampTz, Type::Text, Type::Bool, Type::Bool];
+        let names = [
+            "rolname",
+            "rolsuper",
+            "rolinherit",
+            "rolcreaterole",
+            "rolcreatedb",
+            "rolcanlogin",
+            "rolconnlimit",
+            "rolvaliduntil",
+            "memberof",
+            "rolreplication",
+            "rolbypassrls",
+        ];
+        let types = [
+            Type::Name,
+            Type::Bool,
+            Type::Bool,
+            Type::Bool,
+            Type::Bool,
+            Type::Bool,
+            Type::Int4,
+            Type::TimestampTz,
+            Type::Text,
+            Type::Bool,
+            Type::Bool,
+        ];
         let cols = names.iter().zip(types).map(|(n, t)| col(n, t)).collect();
         let body = e
             .users
             .values()
-            .map(|u| vec![Some(u.name.clone()), b(u.superuser), b(true), b(u.superuser), b(u.superuser), b(true), st("-1"), None, st("{}"), b(u.superuser), b(u.superuser)])
+            .map(|u| {
+                vec![
+                    Some(u.name.clone()),
+                    b(u.superuser),
+                    b(true),
+                    b(u.superuser),
+                    b(u.superuser),
+                    b(true),
+                    st("-1"),
+                    None,
+                    st("{}"),
+                    b(u.superuser),
+                    b(u.superuser),
+                ]
+            })
             .collect();
         return Some(rows(cols, body));
     }
@@ -331,11 +527,17 @@ mod tests {
         let (e, s) = setup();
         let r = table_rows(answer(&e, &s, &psql_list_tables(None)));
         assert_eq!(r.len(), 2);
-        assert_eq!(r[0], vec![s_("public"), s_("orders"), s_("table"), s_("postgres")]);
+        assert_eq!(
+            r[0],
+            vec![s_("public"), s_("orders"), s_("table"), s_("postgres")]
+        );
         let r = table_rows(answer(&e, &s, &psql_list_tables(Some("us*"))));
         assert_eq!(r.len(), 1);
         let r = table_rows(answer(&e, &s, &psql_list_relations()));
-        assert_eq!(r.iter().map(|x| x[1].clone().unwrap()).collect::<Vec<_>>(), vec!["orders", "users", "users_id_seq"]);
+        assert_eq!(
+            r.iter().map(|x| x[1].clone().unwrap()).collect::<Vec<_>>(),
+            vec!["orders", "users", "users_id_seq"]
+        );
     }
 
     fn s_(x: &str) -> Option<String> {
@@ -346,7 +548,18 @@ mod tests {
     fn describe_a_table() {
         let (e, s) = setup();
         let r = table_rows(answer(&e, &s, &psql_describe_columns("users")));
-        assert_eq!(r[0], vec![s_("id"), s_("integer"), s_("nextval('users_id_seq'::regclass)"), s_("t"), None, s_(""), s_("")]);
+        assert_eq!(
+            r[0],
+            vec![
+                s_("id"),
+                s_("integer"),
+                s_("nextval('users_id_seq'::regclass)"),
+                s_("t"),
+                None,
+                s_(""),
+                s_("")
+            ]
+        );
         assert_eq!(r[2][1], s_("character varying(50)"));
         assert_eq!(r[3][2], s_("now()"));
         let r = table_rows(answer(&e, &s, &psql_describe_indexes("users")));
@@ -360,7 +573,15 @@ mod tests {
         assert_eq!(info[0].len(), 15);
         assert_eq!(info[0][2], s_("t"));
         assert!(answer(&e, &s, "SELECT 1").is_none());
-        assert_eq!(table_rows(answer(&e, &s, "SELECT pol.polname FROM pg_catalog.pg_policy pol WHERE pol.polrelid = '1'")).len(), 0);
+        assert_eq!(
+            table_rows(answer(
+                &e,
+                &s,
+                "SELECT pol.polname FROM pg_catalog.pg_policy pol WHERE pol.polrelid = '1'"
+            ))
+            .len(),
+            0
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, Error> {
 
 /// Parse one expression (a stored column default).
 pub fn parse_expr(src: &str) -> Result<Expr, Error> {
-    let mut p = Parser { toks: lex(src)?, i: 0 };
+    let mut p = Parser {
+        toks: lex(src)?,
+        i: 0,
+    };
     let e = p.expr()?;
     if p.peek() != &Tok::Eof {
         return Err(p.unexpected());
@@ -37,10 +40,70 @@ pub fn parse_expr(src: &str) -> Result<Expr, Error> {
 
 /// Words that end an expression or a select item (an alias needs AS to be one of these).
 const RESERVED: &[&str] = &[
-    "all", "and", "any", "as", "asc", "between", "by", "case", "check", "collate", "constraint", "create", "default", "desc", "distinct", "do", "else", "end", "except", "false",
-    "fetch", "for", "from", "group", "having", "ilike", "in", "intersect", "into", "is", "isnull", "join", "left", "like", "limit", "not", "notnull", "null", "offset", "on", "or", "order",
-    "primary", "references", "returning", "right", "select", "set", "table", "then", "true", "union", "unique", "using", "values", "when", "where", "window", "with", "inner", "outer", "cross",
-    "full", "natural",
+    "all",
+    "and",
+    "any",
+    "as",
+    "asc",
+    "between",
+    "by",
+    "case",
+    "check",
+    "collate",
+    "constraint",
+    "create",
+    "default",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "from",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "left",
+    "like",
+    "limit",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "or",
+    "order",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "set",
+    "table",
+    "then",
+    "true",
+    "union",
+    "unique",
+    "using",
+    "values",
+    "when",
+    "where",
+    "window",
+    "with",
+    "inner",
+    "outer",
+    "cross",
+    "full",
+    "natural",
 ];
 
 struct Parser {
@@ -214,7 +277,12 @@ impl Parser {
                 while self.eat(&Tok::Comma) {
                     names.push(self.table_name()?);
                 }
-                while self.eat_word("restart") || self.eat_word("identity") || self.eat_word("cascade") || self.eat_word("restrict") || self.eat_word("continue") {}
+                while self.eat_word("restart")
+                    || self.eat_word("identity")
+                    || self.eat_word("cascade")
+                    || self.eat_word("restrict")
+                    || self.eat_word("continue")
+                {}
                 Ok(Stmt::Truncate(names))
             }
             "begin" | "start" => {
@@ -242,7 +310,10 @@ impl Parser {
                 let _ = self.eat_word("session") || self.eat_word("local");
                 if self.eat_words(&["time", "zone"]) {
                     let v = self.set_value()?;
-                    return Ok(Stmt::Set { name: "timezone".into(), value: v });
+                    return Ok(Stmt::Set {
+                        name: "timezone".into(),
+                        value: v,
+                    });
                 }
                 let mut name = self.any_name()?;
                 while self.eat(&Tok::Dot) {
@@ -270,7 +341,8 @@ impl Parser {
                 }
                 Ok(Stmt::Show(name))
             }
-            "vacuum" | "analyze" | "checkpoint" | "discard" | "listen" | "unlisten" | "notify" | "comment" | "grant" | "revoke" => {
+            "vacuum" | "analyze" | "checkpoint" | "discard" | "listen" | "unlisten" | "notify"
+            | "comment" | "grant" | "revoke" => {
                 // Accepted: nothing to do here. Skip to the end of the statement.
                 self.next();
                 self.skip_statement();
@@ -301,8 +373,15 @@ impl Parser {
     fn skip_transaction_modes(&mut self) {
         loop {
             if self.eat_words(&["isolation", "level"]) {
-                let _ = self.eat_words(&["read", "committed"]) || self.eat_words(&["read", "uncommitted"]) || self.eat_words(&["repeatable", "read"]) || self.eat_word("serializable");
-            } else if self.eat_words(&["read", "only"]) || self.eat_words(&["read", "write"]) || self.eat_word("deferrable") || self.eat_words(&["not", "deferrable"]) {
+                let _ = self.eat_words(&["read", "committed"])
+                    || self.eat_words(&["read", "uncommitted"])
+                    || self.eat_words(&["repeatable", "read"])
+                    || self.eat_word("serializable");
+            } else if self.eat_words(&["read", "only"])
+                || self.eat_words(&["read", "write"])
+                || self.eat_word("deferrable")
+                || self.eat_words(&["not", "deferrable"])
+            {
             } else if !self.eat(&Tok::Comma) {
                 break;
             }
@@ -324,7 +403,13 @@ impl Parser {
                         parts.push(format!("-{n}"));
                     }
                 }
-                _ => return Err(Error::new("42601", format!("syntax error at or near \"{}\"", t.text)).at(t.pos)),
+                _ => {
+                    return Err(Error::new(
+                        "42601",
+                        format!("syntax error at or near \"{}\"", t.text),
+                    )
+                    .at(t.pos))
+                }
             }
             if !self.eat(&Tok::Comma) {
                 break;
@@ -350,14 +435,22 @@ impl Parser {
         if self.eat_word("user") || self.eat_word("role") {
             let user = self.ident()?;
             let password = self.role_options()?;
-            return Ok(Stmt::UserPassword { user, password, create: true });
+            return Ok(Stmt::UserPassword {
+                user,
+                password,
+                create: true,
+            });
         }
         if self.is_word("unique") || self.is_word("index") {
             self.skip_statement();
             return Ok(Stmt::Noop("CREATE INDEX".into()));
         }
         if self.eat_word("schema") || self.eat_word("extension") {
-            let w = if self.toks[self.i - 1].text.eq_ignore_ascii_case("schema") { "CREATE SCHEMA" } else { "CREATE EXTENSION" };
+            let w = if self.toks[self.i - 1].text.eq_ignore_ascii_case("schema") {
+                "CREATE SCHEMA"
+            } else {
+                "CREATE EXTENSION"
+            };
             self.skip_statement();
             return Ok(Stmt::Noop(w.into()));
         }
@@ -386,7 +479,13 @@ impl Parser {
         let if_not_exists = self.eat_words(&["if", "not", "exists"]);
         let name = self.table_name()?;
         self.expect(&Tok::LParen)?;
-        let mut ct = CreateTable { name, if_not_exists, columns: vec![], primary_key: None, uniques: vec![] };
+        let mut ct = CreateTable {
+            name,
+            if_not_exists,
+            columns: vec![],
+            primary_key: None,
+            uniques: vec![],
+        };
         loop {
             if self.eat_word("constraint") {
                 self.ident()?;
@@ -421,7 +520,11 @@ impl Parser {
         }
         loop {
             if self.eat_words(&["on", "delete"]) || self.eat_words(&["on", "update"]) {
-                let _ = self.eat_word("cascade") || self.eat_word("restrict") || self.eat_words(&["set", "null"]) || self.eat_words(&["set", "default"]) || self.eat_words(&["no", "action"]);
+                let _ = self.eat_word("cascade")
+                    || self.eat_word("restrict")
+                    || self.eat_words(&["set", "null"])
+                    || self.eat_words(&["set", "default"])
+                    || self.eat_words(&["no", "action"]);
             } else {
                 break;
             }
@@ -491,13 +594,19 @@ impl Parser {
         }
         // arrays are not supported: int[]
         if self.peek() == &Tok::LBracket {
-            return Err(Error::new("0A000", "arrays are not supported by this server").at(self.pos()));
+            return Err(
+                Error::new("0A000", "arrays are not supported by this server").at(self.pos()),
+            );
         }
         match Type::parse(&words, &args) {
             Some(t) => Ok((t, Type::is_serial_name(&words))),
             None => {
                 let pos = self.toks[start].pos;
-                Err(Error::new("42704", format!("type \"{}\" does not exist", words.join(" "))).at(pos))
+                Err(Error::new(
+                    "42704",
+                    format!("type \"{}\" does not exist", words.join(" ")),
+                )
+                .at(pos))
             }
         }
     }
@@ -505,7 +614,15 @@ impl Parser {
     fn column_def(&mut self) -> R<ColumnDef> {
         let name = self.ident()?;
         let (ty, serial) = self.type_name()?;
-        let mut c = ColumnDef { name, ty, serial, not_null: serial, primary_key: false, unique: false, default: None };
+        let mut c = ColumnDef {
+            name,
+            ty,
+            serial,
+            not_null: serial,
+            primary_key: false,
+            unique: false,
+            default: None,
+        };
         loop {
             if self.eat_word("constraint") {
                 self.ident()?;
@@ -528,7 +645,9 @@ impl Parser {
                 self.references()?;
             } else if self.eat_word("collate") {
                 self.any_name()?;
-            } else if self.eat_words(&["generated", "always", "as", "identity"]) || self.eat_words(&["generated", "by", "default", "as", "identity"]) {
+            } else if self.eat_words(&["generated", "always", "as", "identity"])
+                || self.eat_words(&["generated", "by", "default", "as", "identity"])
+            {
                 c.serial = true;
                 c.not_null = true;
             } else {
@@ -555,7 +674,12 @@ impl Parser {
             self.skip_statement();
             return Ok(Stmt::DropDatabase { name, if_exists });
         }
-        if self.is_word("index") || self.is_word("schema") || self.is_word("extension") || self.is_word("user") || self.is_word("role") {
+        if self.is_word("index")
+            || self.is_word("schema")
+            || self.is_word("extension")
+            || self.is_word("user")
+            || self.is_word("role")
+        {
             let w = self.any_name()?.to_ascii_uppercase();
             self.skip_statement();
             return Ok(Stmt::Noop(format!("DROP {w}")));
@@ -568,7 +692,11 @@ impl Parser {
         if self.eat_word("user") || self.eat_word("role") {
             let user = self.ident()?;
             let password = self.role_options()?;
-            return Ok(Stmt::UserPassword { user, password, create: false });
+            return Ok(Stmt::UserPassword {
+                user,
+                password,
+                create: false,
+            });
         }
         self.expect_word("table")?;
         let _ = self.eat_words(&["if", "exists"]);
@@ -605,7 +733,10 @@ impl Parser {
         if self.eat_word("as") {
             self.ident()?;
         }
-        let columns = if self.peek() == &Tok::LParen && !self.is_word_at(1, "select") && !self.is_word_at(1, "values") {
+        let columns = if self.peek() == &Tok::LParen
+            && !self.is_word_at(1, "select")
+            && !self.is_word_at(1, "values")
+        {
             Some(self.name_list()?)
         } else {
             None
@@ -649,7 +780,13 @@ impl Parser {
             on_conflict_nothing = true;
         }
         let returning = self.returning()?;
-        Ok(Stmt::Insert(Box::new(Insert { table, columns, source, on_conflict_nothing, returning })))
+        Ok(Stmt::Insert(Box::new(Insert {
+            table,
+            columns,
+            source,
+            on_conflict_nothing,
+            returning,
+        })))
     }
 
     fn returning(&mut self) -> R<Vec<SelectItem>> {
@@ -674,7 +811,11 @@ impl Parser {
     fn update(&mut self) -> R<Stmt> {
         self.expect_word("update")?;
         let table = self.table_name()?;
-        let alias = if self.is_word("set") { None } else { self.alias()? };
+        let alias = if self.is_word("set") {
+            None
+        } else {
+            self.alias()?
+        };
         self.expect_word("set")?;
         let mut sets = Vec::new();
         loop {
@@ -691,9 +832,19 @@ impl Parser {
                 break;
             }
         }
-        let where_ = if self.eat_word("where") { Some(self.expr()?) } else { None };
+        let where_ = if self.eat_word("where") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
         let returning = self.returning()?;
-        Ok(Stmt::Update(Box::new(Update { table, alias, sets, where_, returning })))
+        Ok(Stmt::Update(Box::new(Update {
+            table,
+            alias,
+            sets,
+            where_,
+            returning,
+        })))
     }
 
     fn delete(&mut self) -> R<Stmt> {
@@ -701,9 +852,18 @@ impl Parser {
         self.expect_word("from")?;
         let table = self.table_name()?;
         let alias = self.alias()?;
-        let where_ = if self.eat_word("where") { Some(self.expr()?) } else { None };
+        let where_ = if self.eat_word("where") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
         let returning = self.returning()?;
-        Ok(Stmt::Delete(Box::new(Delete { table, alias, where_, returning })))
+        Ok(Stmt::Delete(Box::new(Delete {
+            table,
+            alias,
+            where_,
+            returning,
+        })))
     }
 
     fn select_items(&mut self) -> R<Vec<SelectItem>> {
@@ -712,7 +872,10 @@ impl Parser {
             if self.is_op("*") {
                 self.next();
                 items.push(SelectItem::Star(None));
-            } else if matches!(self.peek(), Tok::Word(_) | Tok::Quoted(_)) && self.peek_at(1) == &Tok::Dot && matches!(self.peek_at(2), Tok::Op(o) if o == "*") {
+            } else if matches!(self.peek(), Tok::Word(_) | Tok::Quoted(_))
+                && self.peek_at(1) == &Tok::Dot
+                && matches!(self.peek_at(2), Tok::Op(o) if o == "*")
+            {
                 let t = self.any_name()?;
                 self.next();
                 self.next();
@@ -736,17 +899,37 @@ impl Parser {
             return Ok(s);
         }
         if self.is_word("with") {
-            return Err(Error::new("0A000", "WITH queries are not supported by this server").at(self.pos()));
+            return Err(
+                Error::new("0A000", "WITH queries are not supported by this server").at(self.pos()),
+            );
         }
         if self.eat_word("values") {
-            return Err(Error::new("0A000", "VALUES lists outside INSERT are not supported by this server").at(self.toks[self.i - 1].pos));
+            return Err(Error::new(
+                "0A000",
+                "VALUES lists outside INSERT are not supported by this server",
+            )
+            .at(self.toks[self.i - 1].pos));
         }
         self.expect_word("select")?;
-        let mut s = Select { distinct: false, items: vec![], from: None, where_: None, group_by: vec![], having: None, order_by: vec![], limit: None, offset: None };
+        let mut s = Select {
+            distinct: false,
+            items: vec![],
+            from: None,
+            where_: None,
+            group_by: vec![],
+            having: None,
+            order_by: vec![],
+            limit: None,
+            offset: None,
+        };
         if self.eat_word("distinct") {
             s.distinct = true;
             if self.is_word("on") {
-                return Err(Error::new("0A000", "SELECT DISTINCT ON is not supported by this server").at(self.pos()));
+                return Err(Error::new(
+                    "0A000",
+                    "SELECT DISTINCT ON is not supported by this server",
+                )
+                .at(self.pos()));
             }
         } else {
             self.eat_word("all");
@@ -756,13 +939,29 @@ impl Parser {
         }
         if self.eat_word("from") {
             if self.peek() == &Tok::LParen {
-                return Err(Error::new("0A000", "subqueries in FROM are not supported by this server").at(self.pos()));
+                return Err(Error::new(
+                    "0A000",
+                    "subqueries in FROM are not supported by this server",
+                )
+                .at(self.pos()));
             }
             let t = self.table_name()?;
             let alias = self.alias()?;
             s.from = Some((t, alias));
-            if self.peek() == &Tok::Comma || self.is_word("join") || self.is_word("left") || self.is_word("inner") || self.is_word("right") || self.is_word("cross") || self.is_word("full") || self.is_word("natural") {
-                return Err(Error::new("0A000", "joins are not supported by this server (one table per query)").at(self.pos()));
+            if self.peek() == &Tok::Comma
+                || self.is_word("join")
+                || self.is_word("left")
+                || self.is_word("inner")
+                || self.is_word("right")
+                || self.is_word("cross")
+                || self.is_word("full")
+                || self.is_word("natural")
+            {
+                return Err(Error::new(
+                    "0A000",
+                    "joins are not supported by this server (one table per query)",
+                )
+                .at(self.pos()));
             }
         }
         if self.eat_word("where") {
@@ -780,7 +979,14 @@ impl Parser {
             s.having = Some(self.expr()?);
         }
         if self.is_word("union") || self.is_word("intersect") || self.is_word("except") {
-            return Err(Error::new("0A000", format!("{} is not supported by this server", self.any_name()?.to_ascii_uppercase())).at(self.toks[self.i - 1].pos));
+            return Err(Error::new(
+                "0A000",
+                format!(
+                    "{} is not supported by this server",
+                    self.any_name()?.to_ascii_uppercase()
+                ),
+            )
+            .at(self.toks[self.i - 1].pos));
         }
         if self.eat_words(&["order", "by"]) {
             loop {
@@ -798,7 +1004,11 @@ impl Parser {
                 } else {
                     None
                 };
-                s.order_by.push(OrderItem { expr, desc, nulls_first });
+                s.order_by.push(OrderItem {
+                    expr,
+                    desc,
+                    nulls_first,
+                });
                 if !self.eat(&Tok::Comma) {
                     break;
                 }
@@ -815,7 +1025,11 @@ impl Parser {
                 let _ = self.eat_word("rows") || self.eat_word("row");
             } else if self.eat_word("fetch") {
                 let _ = self.eat_word("first") || self.eat_word("next");
-                s.limit = Some(if self.is_word("row") || self.is_word("rows") { Expr::Lit(Value::Int(1), Type::Int4) } else { self.expr()? });
+                s.limit = Some(if self.is_word("row") || self.is_word("rows") {
+                    Expr::Lit(Value::Int(1), Type::Int4)
+                } else {
+                    self.expr()?
+                });
                 let _ = self.eat_word("rows") || self.eat_word("row");
                 self.expect_word("only")?;
             } else {
@@ -825,7 +1039,10 @@ impl Parser {
         if self.is_word("for") {
             // FOR UPDATE / FOR SHARE: one writer at a time here anyway.
             self.next();
-            let _ = self.eat_word("update") || self.eat_word("share") || self.eat_words(&["no", "key", "update"]) || self.eat_words(&["key", "share"]);
+            let _ = self.eat_word("update")
+                || self.eat_word("share")
+                || self.eat_words(&["no", "key", "update"])
+                || self.eat_words(&["key", "share"]);
         }
         Ok(s)
     }
@@ -844,7 +1061,14 @@ impl Parser {
                     "or" => (PREC_OR, "or"),
                     "and" => (PREC_AND, "and"),
                     "is" | "isnull" | "notnull" => (PREC_IS, "is"),
-                    "not" if self.is_word_at(1, "like") || self.is_word_at(1, "ilike") || self.is_word_at(1, "in") || self.is_word_at(1, "between") => (PREC_IN, "not"),
+                    "not"
+                        if self.is_word_at(1, "like")
+                            || self.is_word_at(1, "ilike")
+                            || self.is_word_at(1, "in")
+                            || self.is_word_at(1, "between") =>
+                    {
+                        (PREC_IN, "not")
+                    }
                     "like" | "ilike" | "in" | "between" => (PREC_IN, "in"),
                     "collate" => (PREC_CAST, "collate"),
                     "operator" => (PREC_CMP, "operator"),
@@ -860,7 +1084,12 @@ impl Parser {
                     "::" => (PREC_CAST, "cast"),
                     _ => break,
                 },
-                Tok::LBracket => return Err(Error::new("0A000", "arrays are not supported by this server").at(self.pos())),
+                Tok::LBracket => {
+                    return Err(
+                        Error::new("0A000", "arrays are not supported by this server")
+                            .at(self.pos()),
+                    )
+                }
                 _ => break,
             };
             if prec < min {
@@ -870,7 +1099,11 @@ impl Parser {
                 "or" | "and" => {
                     self.next();
                     let right = self.expr_prec(prec + 1)?;
-                    left = Expr::Binary(if op == "or" { BinOp::Or } else { BinOp::And }, Box::new(left), Box::new(right));
+                    left = Expr::Binary(
+                        if op == "or" { BinOp::Or } else { BinOp::And },
+                        Box::new(left),
+                        Box::new(right),
+                    );
                 }
                 "is" => {
                     if self.eat_word("isnull") {
@@ -903,24 +1136,42 @@ impl Parser {
                     if self.eat_word("like") || self.eat_word("ilike") {
                         let ci = self.toks[self.i - 1].text.eq_ignore_ascii_case("ilike");
                         let pattern = self.expr_prec(PREC_IN + 1)?;
-                        left = Expr::Like { expr: Box::new(left), pattern: Box::new(pattern), negated, ci };
+                        left = Expr::Like {
+                            expr: Box::new(left),
+                            pattern: Box::new(pattern),
+                            negated,
+                            ci,
+                        };
                     } else if self.eat_word("in") {
                         self.expect(&Tok::LParen)?;
                         if self.is_word("select") {
-                            return Err(Error::new("0A000", "subqueries are not supported by this server").at(self.pos()));
+                            return Err(Error::new(
+                                "0A000",
+                                "subqueries are not supported by this server",
+                            )
+                            .at(self.pos()));
                         }
                         let mut list = vec![self.expr()?];
                         while self.eat(&Tok::Comma) {
                             list.push(self.expr()?);
                         }
                         self.expect(&Tok::RParen)?;
-                        left = Expr::InList { expr: Box::new(left), list, negated };
+                        left = Expr::InList {
+                            expr: Box::new(left),
+                            list,
+                            negated,
+                        };
                     } else if self.eat_word("between") {
                         self.eat_word("symmetric");
                         let lo = self.expr_prec(PREC_IN + 1)?;
                         self.expect_word("and")?;
                         let hi = self.expr_prec(PREC_IN + 1)?;
-                        left = Expr::Between { expr: Box::new(left), lo: Box::new(lo), hi: Box::new(hi), negated };
+                        left = Expr::Between {
+                            expr: Box::new(left),
+                            lo: Box::new(lo),
+                            hi: Box::new(hi),
+                            negated,
+                        };
                     } else {
                         return Err(self.unexpected());
                     }
@@ -938,7 +1189,9 @@ impl Parser {
                         self.expect(&Tok::Dot)?;
                     }
                     let t = self.next();
-                    let Tok::Op(o) = t.tok else { return Err(self.unexpected()) };
+                    let Tok::Op(o) = t.tok else {
+                        return Err(self.unexpected());
+                    };
                     self.expect(&Tok::RParen)?;
                     let right = self.expr_prec(PREC_OTHER + 1)?;
                     left = binary(&o, left, right, t.pos)?;
@@ -972,9 +1225,14 @@ impl Parser {
                 self.next();
                 let e = self.expr_prec(PREC_UNARY)?;
                 Ok(match e {
-                    Expr::Lit(Value::Int(i), ty) => {
-                        Expr::Lit(Value::Int(-i), if ty == Type::Int8 && -i >= i32::MIN as i64 { Type::Int4 } else { ty })
-                    }
+                    Expr::Lit(Value::Int(i), ty) => Expr::Lit(
+                        Value::Int(-i),
+                        if ty == Type::Int8 && -i >= i32::MIN as i64 {
+                            Type::Int4
+                        } else {
+                            ty
+                        },
+                    ),
                     Expr::Lit(Value::Numeric(d), ty) => Expr::Lit(Value::Numeric(d.neg()), ty),
                     Expr::Lit(Value::Float(f), ty) => Expr::Lit(Value::Float(-f), ty),
                     e => Expr::Neg(Box::new(e)),
@@ -996,11 +1254,18 @@ impl Parser {
             Tok::Param(n) => Ok(Expr::Param(n)),
             Tok::LParen => {
                 if self.is_word("select") {
-                    return Err(Error::new("0A000", "subqueries are not supported by this server").at(self.pos()));
+                    return Err(
+                        Error::new("0A000", "subqueries are not supported by this server")
+                            .at(self.pos()),
+                    );
                 }
                 let e = self.expr()?;
                 if self.peek() == &Tok::Comma {
-                    return Err(Error::new("0A000", "row constructors are not supported by this server").at(self.pos()));
+                    return Err(Error::new(
+                        "0A000",
+                        "row constructors are not supported by this server",
+                    )
+                    .at(self.pos()));
                 }
                 self.expect(&Tok::RParen)?;
                 Ok(e)
@@ -1019,20 +1284,49 @@ impl Parser {
                     self.expect(&Tok::RParen)?;
                     Ok(Expr::Cast(Box::new(e), ty))
                 }
-                "current_timestamp" | "current_date" | "current_user" | "session_user" | "user" | "localtimestamp" | "current_time" | "current_schema" | "current_catalog"
+                "current_timestamp" | "current_date" | "current_user" | "session_user" | "user"
+                | "localtimestamp" | "current_time" | "current_schema" | "current_catalog"
                     if self.peek() != &Tok::LParen =>
                 {
-                    let name = if w == "user" || w == "session_user" { "current_user".to_string() } else { w };
-                    Ok(Expr::Func { name, args: vec![], star: false, distinct: false, pos: t.pos })
+                    let name = if w == "user" || w == "session_user" {
+                        "current_user".to_string()
+                    } else {
+                        w
+                    };
+                    Ok(Expr::Func {
+                        name,
+                        args: vec![],
+                        star: false,
+                        distinct: false,
+                        pos: t.pos,
+                    })
                 }
-                "exists" if self.peek() == &Tok::LParen => Err(Error::new("0A000", "subqueries are not supported by this server").at(t.pos)),
-                "array" => Err(Error::new("0A000", "arrays are not supported by this server").at(t.pos)),
-                "interval" if matches!(self.peek(), Tok::Str(_)) => Err(Error::new("0A000", "type interval is not supported by this server").at(t.pos)),
+                "exists" if self.peek() == &Tok::LParen => Err(Error::new(
+                    "0A000",
+                    "subqueries are not supported by this server",
+                )
+                .at(t.pos)),
+                "array" => {
+                    Err(Error::new("0A000", "arrays are not supported by this server").at(t.pos))
+                }
+                "interval" if matches!(self.peek(), Tok::Str(_)) => Err(Error::new(
+                    "0A000",
+                    "type interval is not supported by this server",
+                )
+                .at(t.pos)),
                 // `timestamp '2024-01-01'`, `date '…'`: a typed literal.
-                "timestamp" | "date" | "timestamptz" | "int" | "integer" | "text" | "boolean" | "numeric" | "bigint" | "varchar" if matches!(self.peek(), Tok::Str(_)) => {
-                    let Tok::Str(s) = self.next().tok else { unreachable!() };
+                "timestamp" | "date" | "timestamptz" | "int" | "integer" | "text" | "boolean"
+                | "numeric" | "bigint" | "varchar"
+                    if matches!(self.peek(), Tok::Str(_)) =>
+                {
+                    let Tok::Str(s) = self.next().tok else {
+                        unreachable!()
+                    };
                     let ty = Type::parse(&[w.clone()], &[]).unwrap_or(Type::Text);
-                    Ok(Expr::Cast(Box::new(Expr::Lit(Value::Text(s), Type::Unknown)), ty))
+                    Ok(Expr::Cast(
+                        Box::new(Expr::Lit(Value::Text(s), Type::Unknown)),
+                        ty,
+                    ))
                 }
                 _ if RESERVED.contains(&w.as_str()) => {
                     self.i -= 1;
@@ -1077,21 +1371,43 @@ impl Parser {
             }
             self.expect(&Tok::RParen)?;
             if self.is_word("over") || self.is_word("filter") || self.is_word("within") {
-                return Err(Error::new("0A000", "window functions are not supported by this server").at(self.pos()));
+                return Err(Error::new(
+                    "0A000",
+                    "window functions are not supported by this server",
+                )
+                .at(self.pos()));
             }
-            return Ok(Expr::Func { name, args, star, distinct, pos });
+            return Ok(Expr::Func {
+                name,
+                args,
+                star,
+                distinct,
+                pos,
+            });
         }
         Ok(match parts.len() {
-            1 => Expr::Column { table: None, name: parts.remove(0), pos },
+            1 => Expr::Column {
+                table: None,
+                name: parts.remove(0),
+                pos,
+            },
             _ => {
                 let name = parts.pop().unwrap_or_default();
-                Expr::Column { table: parts.pop(), name, pos }
+                Expr::Column {
+                    table: parts.pop(),
+                    name,
+                    pos,
+                }
             }
         })
     }
 
     fn case(&mut self) -> R<Expr> {
-        let operand = if self.is_word("when") { None } else { Some(Box::new(self.expr()?)) };
+        let operand = if self.is_word("when") {
+            None
+        } else {
+            Some(Box::new(self.expr()?))
+        };
         let mut whens = Vec::new();
         while self.eat_word("when") {
             let w = self.expr()?;
@@ -1102,9 +1418,17 @@ impl Parser {
         if whens.is_empty() {
             return Err(self.unexpected());
         }
-        let else_ = if self.eat_word("else") { Some(Box::new(self.expr()?)) } else { None };
+        let else_ = if self.eat_word("else") {
+            Some(Box::new(self.expr()?))
+        } else {
+            None
+        };
         self.expect_word("end")?;
-        Ok(Expr::Case { operand, whens, else_ })
+        Ok(Expr::Case {
+            operand,
+            whens,
+            else_,
+        })
     }
 }
 
@@ -1126,8 +1450,22 @@ fn distinct_from(a: Expr, b: Expr) -> Expr {
     Expr::Case {
         operand: None,
         whens: vec![
-            (Expr::Binary(BinOp::And, Box::new(Expr::IsNull(Box::new(a.clone()), false)), Box::new(Expr::IsNull(Box::new(b.clone()), false))), Expr::Lit(Value::Bool(false), Type::Bool)),
-            (Expr::Binary(BinOp::Or, Box::new(Expr::IsNull(Box::new(a.clone()), false)), Box::new(Expr::IsNull(Box::new(b.clone()), false))), Expr::Lit(Value::Bool(true), Type::Bool)),
+            (
+                Expr::Binary(
+                    BinOp::And,
+                    Box::new(Expr::IsNull(Box::new(a.clone()), false)),
+                    Box::new(Expr::IsNull(Box::new(b.clone()), false)),
+                ),
+                Expr::Lit(Value::Bool(false), Type::Bool),
+            ),
+            (
+                Expr::Binary(
+                    BinOp::Or,
+                    Box::new(Expr::IsNull(Box::new(a.clone()), false)),
+                    Box::new(Expr::IsNull(Box::new(b.clone()), false)),
+                ),
+                Expr::Lit(Value::Bool(true), Type::Bool),
+            ),
         ],
         else_: Some(Box::new(Expr::Binary(BinOp::Ne, Box::new(a), Box::new(b)))),
     }
@@ -1150,10 +1488,40 @@ fn binary(op: &str, l: Expr, r: Expr, pos: usize) -> R<Expr> {
         ">=" => BinOp::Ge,
         "~" => BinOp::Match,
         "!~" => BinOp::NotMatch,
-        "~~" => return Ok(Expr::Like { expr: Box::new(l), pattern: Box::new(r), negated: false, ci: false }),
-        "!~~" => return Ok(Expr::Like { expr: Box::new(l), pattern: Box::new(r), negated: true, ci: false }),
-        "~*" => return Ok(Expr::Func { name: "regexp_ci".into(), args: vec![l, r], star: false, distinct: false, pos }),
-        "!~*" => return Ok(Expr::Not(Box::new(Expr::Func { name: "regexp_ci".into(), args: vec![l, r], star: false, distinct: false, pos }))),
+        "~~" => {
+            return Ok(Expr::Like {
+                expr: Box::new(l),
+                pattern: Box::new(r),
+                negated: false,
+                ci: false,
+            })
+        }
+        "!~~" => {
+            return Ok(Expr::Like {
+                expr: Box::new(l),
+                pattern: Box::new(r),
+                negated: true,
+                ci: false,
+            })
+        }
+        "~*" => {
+            return Ok(Expr::Func {
+                name: "regexp_ci".into(),
+                args: vec![l, r],
+                star: false,
+                distinct: false,
+                pos,
+            })
+        }
+        "!~*" => {
+            return Ok(Expr::Not(Box::new(Expr::Func {
+                name: "regexp_ci".into(),
+                args: vec![l, r],
+                star: false,
+                distinct: false,
+                pos,
+            })))
+        }
         o => return Err(Error::new("42883", format!("operator does not exist: {o}")).at(pos)),
     };
     Ok(Expr::Binary(op, Box::new(l), Box::new(r)))
@@ -1162,7 +1530,11 @@ fn binary(op: &str, l: Expr, r: Expr, pos: usize) -> R<Expr> {
 fn number(n: &str) -> Expr {
     if n.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(i) = n.parse::<i64>() {
-            let ty = if i <= i32::MAX as i64 { Type::Int4 } else { Type::Int8 };
+            let ty = if i <= i32::MAX as i64 {
+                Type::Int4
+            } else {
+                Type::Int8
+            };
             return Expr::Lit(Value::Int(i), ty);
         }
     }
@@ -1186,7 +1558,9 @@ mod tests {
     fn statements() {
         let v = parse("CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY, name varchar(20) NOT NULL, ok boolean DEFAULT true, at timestamp DEFAULT now()); SELECT 1;;").unwrap();
         assert_eq!(v.len(), 2);
-        let Stmt::CreateTable(ct) = &v[0] else { panic!() };
+        let Stmt::CreateTable(ct) = &v[0] else {
+            panic!()
+        };
         assert!(ct.if_not_exists);
         assert_eq!(ct.columns[0].ty, Type::Int4);
         assert!(ct.columns[0].serial && ct.columns[0].primary_key);
@@ -1194,8 +1568,13 @@ mod tests {
         assert_eq!(ct.columns[3].default.as_ref().unwrap().to_string(), "now()");
         let v = parse("insert into t (a, b) values (1, 'x'), (2, DEFAULT) returning id").unwrap();
         let Stmt::Insert(ins) = &v[0] else { panic!() };
-        assert_eq!(ins.columns.as_ref().unwrap(), &vec!["a".to_string(), "b".to_string()]);
-        let InsertSource::Values(rows) = &ins.source else { panic!() };
+        assert_eq!(
+            ins.columns.as_ref().unwrap(),
+            &vec!["a".to_string(), "b".to_string()]
+        );
+        let InsertSource::Values(rows) = &ins.source else {
+            panic!()
+        };
         assert_eq!(rows.len(), 2);
         assert!(rows[1][1].is_none());
         assert_eq!(ins.returning.len(), 1);
@@ -1205,10 +1584,27 @@ mod tests {
     fn precedence() {
         let e = parse_expr("a = 1 OR b = 2 AND NOT c").unwrap();
         assert_eq!(e.to_string(), "((a = 1) OR ((b = 2) AND (NOT c)))");
-        assert_eq!(parse_expr("1 + 2 * 3 - -4").unwrap().to_string(), "((1 + (2 * 3)) - -4)");
-        assert_eq!(parse_expr("x::int + 1").unwrap().to_string(), "((x)::integer + 1)");
-        assert_eq!(parse_expr("name NOT LIKE 'a%' AND x IN (1,2) AND y IS NOT NULL").unwrap().to_string(), "(((name NOT LIKE 'a'::text) AND (x IN (1, 2))) AND (y IS NOT NULL))".replace("'a'::text", "'a%'::text"));
-        assert_eq!(parse_expr("c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default").unwrap().to_string(), "(c.relname ~ '^(t)$'::text)");
+        assert_eq!(
+            parse_expr("1 + 2 * 3 - -4").unwrap().to_string(),
+            "((1 + (2 * 3)) - -4)"
+        );
+        assert_eq!(
+            parse_expr("x::int + 1").unwrap().to_string(),
+            "((x)::integer + 1)"
+        );
+        assert_eq!(
+            parse_expr("name NOT LIKE 'a%' AND x IN (1,2) AND y IS NOT NULL")
+                .unwrap()
+                .to_string(),
+            "(((name NOT LIKE 'a'::text) AND (x IN (1, 2))) AND (y IS NOT NULL))"
+                .replace("'a'::text", "'a%'::text")
+        );
+        assert_eq!(
+            parse_expr("c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default")
+                .unwrap()
+                .to_string(),
+            "(c.relname ~ '^(t)$'::text)"
+        );
     }
 
     #[test]
@@ -1218,7 +1614,9 @@ mod tests {
         assert!(s.distinct);
         assert_eq!(s.from, Some(("t".into(), None)));
         assert_eq!(s.items.len(), 2);
-        assert!(matches!(&s.items[1], SelectItem::Expr(Expr::Func { star: true, .. }, Some(a)) if a == "total"));
+        assert!(
+            matches!(&s.items[1], SelectItem::Expr(Expr::Func { star: true, .. }, Some(a)) if a == "total")
+        );
         assert_eq!(s.order_by.len(), 2);
         assert!(s.order_by[0].desc);
         assert!(s.limit.is_some() && s.offset.is_some());
@@ -1227,11 +1625,20 @@ mod tests {
     #[test]
     fn syntax_errors() {
         let e = parse("SELEC 1").unwrap_err();
-        assert_eq!((e.code, e.message.as_str(), e.position), ("42601", "syntax error at or near \"SELEC\"", Some(1)));
+        assert_eq!(
+            (e.code, e.message.as_str(), e.position),
+            ("42601", "syntax error at or near \"SELEC\"", Some(1))
+        );
         let e = parse("SELECT 1; SELECT FROM WHERE").unwrap_err();
         assert_eq!(e.message, "syntax error at or near \"WHERE\"");
-        assert_eq!(parse("SELECT (1").unwrap_err().message, "syntax error at end of input");
-        assert_eq!(parse("CREATE TABLE t (a foo)").unwrap_err().message, "type \"foo\" does not exist");
+        assert_eq!(
+            parse("SELECT (1").unwrap_err().message,
+            "syntax error at end of input"
+        );
+        assert_eq!(
+            parse("CREATE TABLE t (a foo)").unwrap_err().message,
+            "type \"foo\" does not exist"
+        );
         assert!(parse("").unwrap().is_empty());
         assert!(parse(" ; ").unwrap().is_empty());
     }

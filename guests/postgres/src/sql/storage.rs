@@ -115,7 +115,12 @@ pub fn encode(t: &Table) -> String {
     let mut s = String::new();
     s.push_str(MAGIC);
     s.push('\n');
-    s.push_str(&format!("name\t{}\noid\t{}\nowner\t{}\n", escape(Some(&t.name)), t.oid, escape(Some(&t.owner))));
+    s.push_str(&format!(
+        "name\t{}\noid\t{}\nowner\t{}\n",
+        escape(Some(&t.name)),
+        t.oid,
+        escape(Some(&t.owner))
+    ));
     for c in &t.columns {
         let default = c.default.as_ref().map(|d| d.to_string());
         s.push_str(&format!(
@@ -124,10 +129,17 @@ pub fn encode(t: &Table) -> String {
             type_code(c.ty),
             c.not_null as u8,
             c.seq.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-            default.map(|d| escape(Some(&d))).unwrap_or_else(|| "-".into())
+            default
+                .map(|d| escape(Some(&d)))
+                .unwrap_or_else(|| "-".into())
         ));
     }
-    let list = |v: &[usize]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let list = |v: &[usize]| {
+        v.iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     if let Some(pk) = &t.pk {
         s.push_str(&format!("pk\t{}\n", list(pk)));
     }
@@ -150,8 +162,21 @@ pub fn decode(text: &str) -> Result<Table, String> {
     if lines.next() != Some(MAGIC) {
         return Err("not a skiff table file".into());
     }
-    let mut t = Table { name: String::new(), oid: 0, owner: "postgres".into(), columns: vec![], rows: vec![], pk: None, uniques: vec![], version: 0 };
-    let idx = |s: &str| -> Result<Vec<usize>, String> { s.split(',').map(|x| x.parse().map_err(|_| format!("bad index {x}"))).collect() };
+    let mut t = Table {
+        name: String::new(),
+        oid: 0,
+        owner: "postgres".into(),
+        columns: vec![],
+        rows: vec![],
+        pk: None,
+        uniques: vec![],
+        version: 0,
+    };
+    let idx = |s: &str| -> Result<Vec<usize>, String> {
+        s.split(',')
+            .map(|x| x.parse().map_err(|_| format!("bad index {x}")))
+            .collect()
+    };
     for (n, line) in lines.enumerate() {
         let f: Vec<&str> = line.split('\t').collect();
         match f[0] {
@@ -167,14 +192,25 @@ pub fn decode(text: &str) -> Result<Table, String> {
                     "-" => None,
                     d => Some(parse_expr(&unescape(d).unwrap_or_default()).map_err(|e| e.message)?),
                 };
-                t.columns.push(Column { name: unescape(f[1]).unwrap_or_default(), ty, not_null: f[3] == "1", seq: f[4].parse().ok(), default });
+                t.columns.push(Column {
+                    name: unescape(f[1]).unwrap_or_default(),
+                    ty,
+                    not_null: f[3] == "1",
+                    seq: f[4].parse().ok(),
+                    default,
+                });
             }
             "pk" => t.pk = Some(idx(f.get(1).ok_or("pk")?)?),
             "unique" => t.uniques.push(idx(f.get(1).ok_or("unique")?)?),
             "row" => {
                 let vals = &f[1..];
                 if vals.len() != t.columns.len() {
-                    return Err(format!("line {}: {} fields for {} columns", n + 2, vals.len(), t.columns.len()));
+                    return Err(format!(
+                        "line {}: {} fields for {} columns",
+                        n + 2,
+                        vals.len(),
+                        t.columns.len()
+                    ));
                 }
                 let mut row = Vec::with_capacity(vals.len());
                 for (v, c) in vals.iter().zip(&t.columns) {
@@ -216,11 +252,36 @@ mod tests {
             oid: 16390,
             owner: "postgres".into(),
             columns: vec![
-                Column { name: "id".into(), ty: Type::Int4, not_null: true, seq: Some(2), default: Some(parse_expr("nextval('t_id_seq')").unwrap()) },
-                Column { name: "note".into(), ty: Type::Varchar(Some(20)), not_null: false, seq: None, default: Some(parse_expr("'x'").unwrap()) },
-                Column { name: "at".into(), ty: Type::Timestamp, not_null: false, seq: None, default: Some(parse_expr("now()").unwrap()) },
+                Column {
+                    name: "id".into(),
+                    ty: Type::Int4,
+                    not_null: true,
+                    seq: Some(2),
+                    default: Some(parse_expr("nextval('t_id_seq')").unwrap()),
+                },
+                Column {
+                    name: "note".into(),
+                    ty: Type::Varchar(Some(20)),
+                    not_null: false,
+                    seq: None,
+                    default: Some(parse_expr("'x'").unwrap()),
+                },
+                Column {
+                    name: "at".into(),
+                    ty: Type::Timestamp,
+                    not_null: false,
+                    seq: None,
+                    default: Some(parse_expr("now()").unwrap()),
+                },
             ],
-            rows: vec![vec![Value::Int(1), Value::Text("tab\there\nline \\ x".into()), Value::Null], vec![Value::Int(2), Value::Null, Value::Timestamp(1_000_000)]],
+            rows: vec![
+                vec![
+                    Value::Int(1),
+                    Value::Text("tab\there\nline \\ x".into()),
+                    Value::Null,
+                ],
+                vec![Value::Int(2), Value::Null, Value::Timestamp(1_000_000)],
+            ],
             pk: Some(vec![0]),
             uniques: vec![vec![1]],
             version: 3,
@@ -231,8 +292,14 @@ mod tests {
         assert_eq!(back.rows, t.rows);
         assert_eq!(back.columns[0].seq, Some(2));
         assert_eq!(back.columns[1].ty, Type::Varchar(Some(20)));
-        assert_eq!(back.columns[0].default.as_ref().unwrap().to_string(), "nextval('t_id_seq'::regclass)");
-        assert_eq!(back.columns[2].default.as_ref().unwrap().to_string(), "now()");
+        assert_eq!(
+            back.columns[0].default.as_ref().unwrap().to_string(),
+            "nextval('t_id_seq'::regclass)"
+        );
+        assert_eq!(
+            back.columns[2].default.as_ref().unwrap().to_string(),
+            "now()"
+        );
         assert_eq!(back.pk, Some(vec![0]));
         assert_eq!(encode(&back), text);
         assert_eq!(file_name("My Table"), "%4dy%20%54able");

@@ -223,7 +223,7 @@ fn a_password_is_required_to_initialize() {
 #[test]
 fn other_containers_reach_it_by_name_with_the_images_psql() {
     let s = Sandbox::new();
-    s.run(&["network", "create", "n"]).ok();
+    s.run(&["network", "create", "pgnet"]).ok();
     s.run(&[
         "run",
         "-d",
@@ -281,7 +281,7 @@ fn other_containers_reach_it_by_name_with_the_images_psql() {
         r.stderr
     );
     s.run(&["rm", "-f", "db"]).ok();
-    s.run(&["network", "rm", "n"]).ok();
+    s.run(&["network", "rm", "pgnet"]).ok();
 }
 
 #[test]

@@ -307,11 +307,16 @@ pub enum Method {
 
 /// The method of the first `host` line of `conf` that matches the connection (None: no
 /// line does).
-pub fn hba_method(conf: &str, peer: Ipv4Addr, user: &str, db: &str) -> Option<Method> {
+/// `peer` None: a local ("unix socket") connection, matched by `local` lines.
+pub fn hba_method(conf: &str, peer: Option<Ipv4Addr>, user: &str, db: &str) -> Option<Method> {
     for line in conf.lines() {
         let line = line.split('#').next().unwrap_or("").trim();
         let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 4 || !matches!(f[0], "host" | "hostnossl") {
+        let is_local = f.first() == Some(&"local");
+        if f.len() < 4
+            || !(is_local || matches!(f[0], "host" | "hostnossl"))
+            || is_local != peer.is_none()
+        {
             continue;
         }
         let list_has = |list: &str, name: &str, same: &str| {
@@ -321,7 +326,9 @@ pub fn hba_method(conf: &str, peer: Ipv4Addr, user: &str, db: &str) -> Option<Me
         if !list_has(f[1], db, "sameuser") || !list_has(f[2], user, "\u{0}") {
             continue;
         }
+        let peer = peer.unwrap_or(Ipv4Addr::LOCALHOST);
         let (addr_ok, method_at) = match f[3] {
+            _ if is_local => (true, 3),
             "all" | "samehost" | "samenet" => (true, 4),
             a if a.contains('/') => {
                 let (ip, bits) = a.split_once('/').unwrap_or((a, "32"));
@@ -471,25 +478,38 @@ mod tests {
     fn hba_rules() {
         let conf = default_hba("scram-sha-256");
         assert_eq!(
-            hba_method(&conf, Ipv4Addr::LOCALHOST, "postgres", "postgres"),
+            hba_method(&conf, Some(Ipv4Addr::LOCALHOST), "postgres", "postgres"),
             Some(Method::Trust)
         );
         assert_eq!(
-            hba_method(&conf, Ipv4Addr::new(172, 17, 0, 1), "postgres", "postgres"),
+            hba_method(
+                &conf,
+                Some(Ipv4Addr::new(172, 17, 0, 1)),
+                "postgres",
+                "postgres"
+            ),
             Some(Method::Scram)
         );
         let conf = "host mydb bob 10.0.0.0/8 md5\nhost all all 0.0.0.0 0.0.0.0 reject\n";
         assert_eq!(
-            hba_method(conf, Ipv4Addr::new(10, 1, 2, 3), "bob", "mydb"),
+            hba_method(conf, Some(Ipv4Addr::new(10, 1, 2, 3)), "bob", "mydb"),
             Some(Method::Md5)
         );
         assert_eq!(
-            hba_method(conf, Ipv4Addr::new(10, 1, 2, 3), "bob", "other"),
+            hba_method(conf, Some(Ipv4Addr::new(10, 1, 2, 3)), "bob", "other"),
             Some(Method::Reject)
         );
         assert_eq!(
-            hba_method("local all all trust\n", Ipv4Addr::LOCALHOST, "a", "b"),
+            hba_method("local all all trust\n", Some(Ipv4Addr::LOCALHOST), "a", "b"),
             None
+        );
+        assert_eq!(
+            hba_method("local all all trust\n", None, "a", "b"),
+            Some(Method::Trust)
+        );
+        assert_eq!(
+            hba_method(&default_hba("scram-sha-256"), None, "a", "b"),
+            Some(Method::Trust)
         );
     }
 }

@@ -164,6 +164,16 @@ fn postgres(args: &[String]) -> i32 {
             return 1;
         }
     };
+    // The "Unix socket": a file with a token only this container's processes can read.
+    let mut token = [0u8; 16];
+    auth::random_bytes(&mut token);
+    let local_token = sql::eval::hex(&token);
+    let _ = std::fs::create_dir_all("/var/run/postgresql");
+    let socket = server::socket_path(cfg.port);
+    let _ = sql::storage::write_atomic(
+        std::path::Path::new(&socket),
+        format!("{local_token}\n").as_bytes(),
+    );
     print!("{}", server::start_log(&cfg, now, last_up));
     let _ = out.flush();
     // Until a clean shutdown is recorded (there is none: a stop ends the process), the next
@@ -175,6 +185,7 @@ fn postgres(args: &[String]) -> i32 {
     let mut srv = server::Server {
         engine,
         hba_default: auth::default_hba("scram-sha-256"),
+        local_token,
     };
     match serve::run(listener, &mut srv) {
         Ok(()) => 0,

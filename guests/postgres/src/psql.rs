@@ -67,7 +67,8 @@ Connection options:
 pub fn parse_args(args: &[String]) -> Parsed {
     let envv = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let mut o = Options {
-        host: envv("PGHOST").unwrap_or_else(|| "127.0.0.1".into()),
+        // Empty (or a directory): the server's Unix socket, as psql's default.
+        host: envv("PGHOST").unwrap_or_default(),
         port: envv("PGPORT").and_then(|p| p.parse().ok()).unwrap_or(5432),
         user: envv("PGUSER")
             .or_else(|| envv("USER"))
@@ -292,17 +293,38 @@ fn field(fields: &[(u8, String)], code: u8) -> Option<&str> {
 
 impl Conn {
     pub fn connect(o: &Options) -> Result<Conn, String> {
-        let ip = resolve(&o.host)?;
-        let at = if o.host.parse::<Ipv4Addr>().is_ok() {
-            format!(
-                "connection to server at \"{}\", port {} failed",
-                o.host, o.port
-            )
+        // The socket: WASI has none, so it is TCP to 127.0.0.1 showing the token the server
+        // left in the socket file (which only this container can read).
+        let socket = o.host.is_empty() || o.host.starts_with('/');
+        let dir = if o.host.starts_with('/') {
+            o.host.trim_end_matches('/')
         } else {
-            format!(
-                "connection to server at \"{}\" ({ip}), port {} failed",
-                o.host, o.port
-            )
+            "/var/run/postgresql"
+        };
+        let path = format!("{dir}/.s.PGSQL.{}", o.port);
+        let token = std::fs::read_to_string(&path)
+            .ok()
+            .map(|t| t.trim().to_string());
+        let (ip, at) = if socket {
+            let at = format!("connection to server on socket \"{path}\" failed");
+            if token.is_none() {
+                return Err(format!("{at}: No such file or directory\n\tIs the server running locally and accepting connections on that socket?"));
+            }
+            (Ipv4Addr::LOCALHOST, at)
+        } else {
+            let ip = resolve(&o.host)?;
+            let at = if o.host.parse::<Ipv4Addr>().is_ok() {
+                format!(
+                    "connection to server at \"{}\", port {} failed",
+                    o.host, o.port
+                )
+            } else {
+                format!(
+                    "connection to server at \"{}\" ({ip}), port {} failed",
+                    o.host, o.port
+                )
+            };
+            (ip, at)
         };
         let stream = serve::sys::connect(SocketAddrV4::new(ip, o.port)).map_err(|e| {
             let why = match e.kind() {
@@ -312,7 +334,11 @@ impl Conn {
                     s.split(" (os error").next().unwrap_or(&s).to_string()
                 }
             };
-            format!("{at}: {why}\n\tIs the server running on that host and accepting TCP/IP connections?")
+            if socket {
+                format!("{at}: {why}\n\tIs the server running locally and accepting connections on that socket?")
+            } else {
+                format!("{at}: {why}\n\tIs the server running on that host and accepting TCP/IP connections?")
+            }
         })?;
         let mut c = Conn {
             stream,
@@ -334,6 +360,20 @@ impl Conn {
                 ("client_encoding", "UTF8"),
             ],
         );
+        if let Some(t) = token.filter(|_| socket || ip.is_loopback()) {
+            // (appended to the start-up packet before its final NUL)
+            m.pop();
+            for (k, v) in [("skiff_local", t.as_str())]
+                .into_iter()
+                .chain(socket.then_some(("skiff_socket", "1")))
+            {
+                proto::cstr(&mut m, k);
+                proto::cstr(&mut m, v);
+            }
+            m.push(0);
+            let len = m.len() as i32;
+            m[..4].copy_from_slice(&len.to_be_bytes());
+        }
         c.send(&m).map_err(|e| format!("{at}: {e}"))?;
         let mut scram: Option<ScramClient> = None;
         let password = |o: &Options| -> Result<String, String> {
@@ -780,7 +820,14 @@ impl Client {
                 let ok = self.run_sql(catalog::PSQL_LIST_ROLES, Some("List of roles"))?;
                 self.failed |= !ok;
             }
-            "\\conninfo" => println!("You are connected to database \"{}\" as user \"{}\" on host \"{}\" at port \"{}\".", self.conn.db, self.conn.user, self.conn.host, self.conn.port),
+            "\\conninfo" => {
+                if self.conn.host.is_empty() || self.conn.host.starts_with('/') {
+                    let dir = if self.conn.host.is_empty() { "/var/run/postgresql" } else { self.conn.host.as_str() };
+                    println!("You are connected to database \"{}\" as user \"{}\" via socket in \"{dir}\" at port \"{}\".", self.conn.db, self.conn.user, self.conn.port);
+                } else {
+                    println!("You are connected to database \"{}\" as user \"{}\" on host \"{}\" at port \"{}\".", self.conn.db, self.conn.user, self.conn.host, self.conn.port);
+                }
+            }
             "\\c" | "\\connect" => {
                 let mut o = self.opts.clone();
                 if let Some(d) = arg {

@@ -28,6 +28,16 @@ pub struct Server {
     pub engine: Engine,
     /// `pg_hba.conf` when there is no `PGDATA` (tests).
     pub hba_default: String,
+    /// What stands in for the Unix socket: a client that shows this token (psql reads it
+    /// from the socket file only processes of the container can read) connected from
+    /// inside the container. WASI has no Unix sockets, and skiff shows a connection from
+    /// the container to itself as coming from the gateway, like one from the host.
+    pub local_token: String,
+}
+
+/// The file that stands for the server's Unix socket: it holds the token.
+pub fn socket_path(port: u16) -> String {
+    format!("/var/run/postgresql/.s.PGSQL.{port}")
 }
 
 pub enum Phase {
@@ -166,12 +176,23 @@ impl Server {
             .unwrap_or_else(|| user.clone());
         c.user = user;
         let hba = self.hba();
-        let method = auth::hba_method(&hba, c.peer, &c.user, &c.db);
+        // A client inside the container: over the "socket" (local lines), or to 127.0.0.1.
+        let inside = !self.local_token.is_empty()
+            && get("skiff_local").is_some_and(|t| t == self.local_token);
+        let peer = match (inside, get("skiff_socket").is_some()) {
+            (true, true) => None,
+            (true, false) => Some(Ipv4Addr::LOCALHOST),
+            _ => Some(c.peer),
+        };
+        if inside {
+            c.peer = Ipv4Addr::LOCALHOST;
+        }
+        let method = auth::hba_method(&hba, peer, &c.user, &c.db);
         c.hba_line = hba
             .lines()
             .map(str::trim)
             .find(|l| {
-                auth::hba_method(&format!("{l}\n"), c.peer, &c.user, &c.db) == method
+                auth::hba_method(&format!("{l}\n"), peer, &c.user, &c.db) == method
                     && method.is_some()
             })
             .unwrap_or("")
@@ -235,7 +256,7 @@ impl Server {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (k, v) in &c.startup {
             match k.as_str() {
-                "user" | "database" | "replication" => {}
+                "user" | "database" | "replication" | "skiff_local" | "skiff_socket" => {}
                 "options" => {
                     let words: Vec<&str> = v.split_whitespace().collect();
                     let mut i = 0;
@@ -1174,6 +1195,12 @@ pub fn start_log(cfg: &Config, now_ms: u64, last_up: Option<u64>) -> String {
         "LOG",
         &format!("listening on IPv4 address \"0.0.0.0\", port {}", cfg.port),
     );
+    s += &log_line(
+        now_ms,
+        1,
+        "LOG",
+        &format!("listening on Unix socket \"{}\"", socket_path(cfg.port)),
+    );
     match last_up {
         Some(ms) => {
             let us = from_unix_ms(ms);
@@ -1225,6 +1252,7 @@ mod tests {
         Server {
             engine: e,
             hba_default: auth::default_hba("scram-sha-256"),
+            local_token: String::new(),
         }
     }
 

@@ -221,7 +221,11 @@ pub(super) fn redis_alpine() -> (Vec<Step>, ContainerConfig) {
 
 /// `postgres` (`latest`, `15` and `alpine` are one image; `16` differs in `PG_MAJOR`): skiff's
 /// SQL server speaking PostgreSQL's wire protocol, with psql and pg_isready, on busybox.
-pub(super) fn postgres(rt: &WasiRuntime, store: &Store, major: &str) -> Result<(Vec<Step>, ContainerConfig)> {
+pub(super) fn postgres(
+    rt: &WasiRuntime,
+    store: &Store,
+    major: &str,
+) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut l = LayerBuilder::new();
     l.file("usr/local/bin/postgres", POSTGRES_WASM, 0o755)
         .symlink("usr/local/bin/psql", "postgres")
@@ -229,7 +233,10 @@ pub(super) fn postgres(rt: &WasiRuntime, store: &Store, major: &str) -> Result<(
         .dir("var/run/postgresql", 0o775)
         .dir("var/lib/postgresql/data", 0o700)
         .dir("docker-entrypoint-initdb.d", 0o755);
-    let env_lines = [format!("PG_MAJOR={major}"), "PGDATA=/var/lib/postgresql/data".to_string()];
+    let env_lines = [
+        format!("PG_MAJOR={major}"),
+        "PGDATA=/var/lib/postgresql/data".to_string(),
+    ];
     let steps = on_busybox(rt, store, vec![
         nop(&format!("ENV {}", env_lines[0])),
         Step { layer: Some(l), created_by: "/bin/sh -c #(nop) COPY file:postgres.wasm in /usr/local/bin/postgres && ln -s postgres psql pg_isready ".into() },

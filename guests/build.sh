@@ -31,7 +31,7 @@ cargo build --release --locked -Zbuild-std=std,panic_abort --target wasm32-wasip
   --target-dir "$target_dir" 2>&1 | grep -v '^\s*\(Compiling\|Finished\|Blocking\)' >&2 || true
 test -f "$target_dir/wasm32-wasip1/release/sh.wasm" || { echo "guests: build failed" >&2; exit 1; }
 
-programs=(sh box hello whoami httpd redis registry)
+programs=(sh box hello whoami httpd redis registry postgres)
 rustc_v="$(rustc -V)"
 if [ "${1:-}" = "--check" ]; then
   recorded="$(cat bin/RUSTC_VERSION 2>/dev/null || echo none)"

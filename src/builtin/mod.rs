@@ -32,6 +32,11 @@ pub const CATALOG: &[(&str, &[&str], &str)] = &[
     ("httpd", &["latest", "2.4", "2.4.54"], "a static web server on port 80 (skiff's, in Apache's clothes)"),
     ("redis", &["latest", "7.0", "7.0.4", "7-alpine"], "a key-value server on port 6379 and redis-cli"),
     ("registry", &["2", "latest", "2.8"], "the Docker registry on port 5000: push and pull images to it"),
+    (
+        "postgres",
+        &["latest", "15", "16", "alpine"],
+        "a SQL server on port 5432 (PostgreSQL's wire protocol) with psql and pg_isready",
+    ),
 ];
 
 /// Whether `r` names a built-in image.
@@ -62,6 +67,8 @@ pub fn import(store: &Store, r: &Reference, out: &mut dyn Write) -> Result<Image
         ("redis", "7-alpine") => servers::redis_alpine(),
         ("redis", _) => servers::redis(rt, store)?,
         ("registry", _) => registry::registry(rt, store)?,
+        ("postgres", "16") => servers::postgres(rt, store, "16")?,
+        ("postgres", _) => servers::postgres(rt, store, "15")?,
         _ => return Err(Error::NoSuchImage(r.familiar())),
     };
     let _ = writeln!(out, "{}: Pulling from {}", r.tag.as_deref().unwrap_or("latest"), r.path);

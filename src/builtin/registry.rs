@@ -6,7 +6,7 @@
 use super::{base, labels, Step, PATH_ENV};
 use crate::archive::create::LayerBuilder;
 use crate::error::Result;
-use crate::runtime::wasi::WasiRuntime;
+use crate::runtime::Backend;
 use crate::spec::ContainerConfig;
 use crate::store::Store;
 use serde_json::json;
@@ -54,34 +54,24 @@ exec \"$@\"
 const CMD: [&str; 3] = ["registry", "serve", "/etc/docker/registry/config.yml"];
 
 fn nop(line: &str) -> Step {
-    Step {
-        layer: None,
-        created_by: format!("/bin/sh -c #(nop)  {line}"),
-    }
+    Step { layer: None, created_by: format!("/bin/sh -c #(nop)  {line}") }
 }
 
 fn copy(layer: LayerBuilder, what: &str) -> Step {
-    Step {
-        layer: Some(layer),
-        created_by: format!("/bin/sh -c #(nop) COPY {what} "),
-    }
+    Step { layer: Some(layer), created_by: format!("/bin/sh -c #(nop) COPY {what} ") }
 }
 
-pub(super) fn registry(rt: &WasiRuntime, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
+pub(super) fn registry(rt: &dyn Backend, store: &Store) -> Result<(Vec<Step>, ContainerConfig)> {
     let mut bin = LayerBuilder::new();
     bin.file("bin/registry", REGISTRY_WASM, 0o755);
     let mut conf = LayerBuilder::new();
-    conf.file("etc/docker/registry/config.yml", CONFIG_YML, 0o644)
-        .dir("var/lib/registry", 0o755);
+    conf.file("etc/docker/registry/config.yml", CONFIG_YML, 0o644).dir("var/lib/registry", 0o755);
     let mut entry = LayerBuilder::new();
     entry.file("entrypoint.sh", ENTRYPOINT_SH, 0o755);
     let (mut steps, _) = base::busybox(rt, store)?;
     steps.extend([
         copy(bin, "file:registry.wasm in /bin/registry"),
-        copy(
-            conf,
-            "file:config-example.yml in /etc/docker/registry/config.yml",
-        ),
+        copy(conf, "file:config-example.yml in /etc/docker/registry/config.yml"),
         nop("VOLUME [/var/lib/registry]"),
         nop("EXPOSE 5000"),
         copy(entry, "file:docker-entrypoint.sh in /entrypoint.sh"),

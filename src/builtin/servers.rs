@@ -1,5 +1,5 @@
-//! The server teaching images of the networking chapter: `whoami`, `nginx`, `httpd` and
-//! `redis` (and `redis:7-alpine`). Each is built on busybox's layers (shared, so `pull` says
+//! The server teaching images of the networking chapter: `whoami`, `nginx`, `httpd`,
+//! `redis` (and `redis:7-alpine`) and `postgres`. Each is built on busybox's layers (shared, so `pull` says
 //! `Already exists` for them), with a shell for `exec -it … sh`.
 
 use super::{base, labels, Step, PATH_ENV};
@@ -15,6 +15,7 @@ const WHOAMI_WASM: &[u8] = include_bytes!("../../guests/bin/whoami.wasm");
 const HTTPD_WASM: &[u8] = include_bytes!("../../guests/bin/httpd.wasm");
 const REDIS_WASM: &[u8] = include_bytes!("../../guests/bin/redis.wasm");
 const SH_WASM: &[u8] = include_bytes!("../../guests/bin/sh.wasm");
+const POSTGRES_WASM: &[u8] = include_bytes!("../../guests/bin/postgres.wasm");
 
 /// nginx's own welcome page (615 bytes, as tutorials show it).
 const NGINX_INDEX: &str = "<!DOCTYPE html>
@@ -245,4 +246,39 @@ pub(super) fn redis_alpine() -> (Vec<Step>, ContainerConfig) {
     ];
     steps.extend(redis_steps());
     (steps, redis_config("a key-value server on port 6379 and redis-cli, on a smaller base (only a shell)"))
+}
+
+/// `postgres` (`latest`, `15` and `alpine` are one image; `16` differs in `PG_MAJOR`): skiff's
+/// SQL server speaking PostgreSQL's wire protocol, with psql and pg_isready, on busybox.
+pub(super) fn postgres(rt: &dyn Backend, store: &Store, major: &str) -> Result<(Vec<Step>, ContainerConfig)> {
+    let mut l = LayerBuilder::new();
+    l.file("usr/local/bin/postgres", POSTGRES_WASM, 0o755)
+        .symlink("usr/local/bin/psql", "postgres")
+        .symlink("usr/local/bin/pg_isready", "postgres")
+        .dir("var/run/postgresql", 0o775)
+        .dir("var/lib/postgresql/data", 0o700)
+        .dir("docker-entrypoint-initdb.d", 0o755);
+    let env_lines = [format!("PG_MAJOR={major}"), "PGDATA=/var/lib/postgresql/data".to_string()];
+    let steps = on_busybox(rt, store, vec![
+        nop(&format!("ENV {}", env_lines[0])),
+        Step { layer: Some(l), created_by: "/bin/sh -c #(nop) COPY file:postgres.wasm in /usr/local/bin/postgres && ln -s postgres psql pg_isready ".into() },
+        nop(&format!("ENV {}", env_lines[1])),
+        nop("VOLUME [/var/lib/postgresql/data]"),
+        nop("EXPOSE 5432"),
+        nop("STOPSIGNAL SIGINT"),
+        nop("CMD [\"postgres\"]"),
+    ])?;
+    let config = ContainerConfig {
+        env: env(&[env_lines[0].as_str(), env_lines[1].as_str()]),
+        cmd: Some(vec!["postgres".into()]),
+        exposed_ports: ports(&["5432/tcp"]),
+        volumes: Some(BTreeMap::from([("/var/lib/postgresql/data".to_string(), json!({}))])),
+        stop_signal: Some("SIGINT".into()),
+        labels: labels(
+            "postgres",
+            "a SQL server on port 5432 speaking PostgreSQL's wire protocol (skiff's own engine: CREATE TABLE, INSERT, SELECT, UPDATE, DELETE, transactions), with psql and pg_isready",
+        ),
+        ..Default::default()
+    };
+    Ok((steps, config))
 }

@@ -6,6 +6,7 @@ mod images;
 mod interop;
 mod lifecycle;
 mod network;
+mod postgres_image;
 mod reach;
 mod registry_image;
 mod run;

@@ -14,11 +14,7 @@ const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+j
 
 /// A port nothing listens on now.
 fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
 }
 
 fn sha256(data: &[u8]) -> String {
@@ -86,32 +82,16 @@ impl Http {
 
 /// `curl -sS -i ARGS`: the final response (a `100 Continue` before it is skipped).
 fn curl(args: &[&str]) -> Http {
-    let out = Command::new("curl")
-        .args(["-sS", "-i", "--max-time", "60"])
-        .args(args)
-        .output()
-        .expect("curl runs");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("curl").args(["-sS", "-i", "--max-time", "60"]).args(args).output().expect("curl runs");
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     let mut rest = &out.stdout[..];
     loop {
-        let end = rest
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a response head")
-            + 4;
+        let end = rest.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head") + 4;
         let head = String::from_utf8_lossy(&rest[..end]).into_owned();
         let status = head.split(' ').nth(1).unwrap().parse().unwrap();
         rest = &rest[end..];
         if status != 100 {
-            return Http {
-                status,
-                head,
-                body: rest.to_vec(),
-            };
+            return Http { status, head, body: rest.to_vec() };
         }
     }
 }
@@ -124,8 +104,7 @@ fn url(port: u16, path: &str) -> String {
 /// Push a small image (a config, a layer, a schema 2 manifest tagged `tag`) with curl's
 /// monolithic uploads; the manifest's bytes.
 fn push_small_image(port: u16, repo: &str, tag: &str) -> Vec<u8> {
-    let config =
-        br#"{"architecture":"wasm32","os":"wasip1","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config = br#"{"architecture":"wasm32","os":"wasip1","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let layer = b"not really a tar, but a blob all the same\n";
     for blob in [&config[..], &layer[..]] {
         let r = curl(&[
@@ -135,10 +114,7 @@ fn push_small_image(port: u16, repo: &str, tag: &str) -> Vec<u8> {
             "Content-Type: application/octet-stream",
             "--data-binary",
             std::str::from_utf8(blob).unwrap(),
-            &url(
-                port,
-                &format!("/v2/{repo}/blobs/uploads/?digest=sha256:{}", sha256(blob)),
-            ),
+            &url(port, &format!("/v2/{repo}/blobs/uploads/?digest=sha256:{}", sha256(blob))),
         ]);
         assert_eq!(r.status, 201, "{}{}", r.head, r.text());
     }
@@ -159,10 +135,7 @@ fn push_small_image(port: u16, repo: &str, tag: &str) -> Vec<u8> {
         &url(port, &format!("/v2/{repo}/manifests/{tag}")),
     ]);
     assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(
-        r.header("Docker-Content-Digest"),
-        format!("sha256:{}", sha256(manifest.as_bytes()))
-    );
+    assert_eq!(r.header("Docker-Content-Digest"), format!("sha256:{}", sha256(manifest.as_bytes())));
     manifest.into_bytes()
 }
 
@@ -205,46 +178,24 @@ fn curl_speaks_the_distribution_api() {
         "Content-Type: application/octet-stream",
         "--data-binary",
         &at_file,
-        &url(
-            port,
-            &format!("/v2/yeeechen/nginx/blobs/uploads/?digest=sha256:{hex}"),
-        ),
+        &url(port, &format!("/v2/yeeechen/nginx/blobs/uploads/?digest=sha256:{hex}")),
     ]);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.header("Docker-Content-Digest"), format!("sha256:{hex}"));
-    assert_eq!(
-        r.header("Location"),
-        url(port, &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"))
-    );
-    let r = curl(&[
-        "-I",
-        &url(port, &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}")),
-    ]);
-    assert_eq!(
-        (r.status, r.header("Content-Length")),
-        (200, data.len().to_string())
-    );
-    let r = curl(&[&url(
-        port,
-        &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"),
-    )]);
+    assert_eq!(r.header("Location"), url(port, &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}")));
+    let r = curl(&["-I", &url(port, &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"))]);
+    assert_eq!((r.status, r.header("Content-Length")), (200, data.len().to_string()));
+    let r = curl(&[&url(port, &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"))]);
     assert!(r.body == data, "the blob comes back byte for byte");
 
     // A chunked upload: POST, two PATCHes sent with Transfer-Encoding: chunked, a status
     // check, and the PUT that names the digest.
-    let r = curl(&[
-        "-X",
-        "POST",
-        &url(port, "/v2/yeeechen/nginx/blobs/uploads/"),
-    ]);
+    let r = curl(&["-X", "POST", &url(port, "/v2/yeeechen/nginx/blobs/uploads/")]);
     assert_eq!((r.status, r.header("Range").as_str()), (202, "0-0"));
     let uuid = r.header("Docker-Upload-Uuid");
     let mut location = r.header("Location");
     assert!(
-        location.starts_with(&url(
-            port,
-            &format!("/v2/yeeechen/nginx/blobs/uploads/{uuid}?_state=")
-        )),
+        location.starts_with(&url(port, &format!("/v2/yeeechen/nginx/blobs/uploads/{uuid}?_state="))),
         "{location}"
     );
     let (part1, part2) = data.split_at(100_000);
@@ -269,10 +220,7 @@ fn curl_speaks_the_distribution_api() {
         location = r.header("Location");
     }
     let r = curl(&[&location]);
-    assert_eq!(
-        (r.status, r.header("Range")),
-        (204, format!("0-{}", data.len() - 1))
-    );
+    assert_eq!((r.status, r.header("Range")), (204, format!("0-{}", data.len() - 1)));
     let r = curl(&["-X", "PUT", &format!("{location}&digest=sha256:{hex}")]);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.header("Docker-Content-Digest"), format!("sha256:{hex}"));
@@ -283,10 +231,7 @@ fn curl_speaks_the_distribution_api() {
         "POST",
         "--data-binary",
         "other bytes",
-        &url(
-            port,
-            &format!("/v2/yeeechen/nginx/blobs/uploads/?digest=sha256:{hex}x"),
-        ),
+        &url(port, &format!("/v2/yeeechen/nginx/blobs/uploads/?digest=sha256:{hex}x")),
     ]);
     assert_eq!(r.status, 400);
     let wrong = sha256(b"something else");
@@ -295,21 +240,11 @@ fn curl_speaks_the_distribution_api() {
         "POST",
         "--data-binary",
         "other bytes",
-        &url(
-            port,
-            &format!("/v2/yeeechen/nginx/blobs/uploads/?digest=sha256:{wrong}"),
-        ),
+        &url(port, &format!("/v2/yeeechen/nginx/blobs/uploads/?digest=sha256:{wrong}")),
     ]);
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["errors"][0]["code"], "DIGEST_INVALID");
-    assert_eq!(
-        curl(&[
-            "-I",
-            &url(port, &format!("/v2/yeeechen/nginx/blobs/sha256:{wrong}"))
-        ])
-        .status,
-        404
-    );
+    assert_eq!(curl(&["-I", &url(port, &format!("/v2/yeeechen/nginx/blobs/sha256:{wrong}"))]).status, 404);
 
     // Manifests: put, get (by tag and digest), head; tags and the catalog.
     let manifest = push_small_image(port, "yeeechen/nginx", "1.0");
@@ -326,10 +261,7 @@ fn curl_speaks_the_distribution_api() {
         assert_eq!(r.header("Docker-Content-Digest"), digest);
     }
     let r = curl(&["-I", &url(port, "/v2/yeeechen/nginx/manifests/1.0")]);
-    assert_eq!(
-        (r.status, r.header("Content-Length")),
-        (200, manifest.len().to_string())
-    );
+    assert_eq!((r.status, r.header("Content-Length")), (200, manifest.len().to_string()));
     push_small_image(port, "library/alpine", "3");
     assert_eq!(
         curl(&[&url(port, "/v2/yeeechen/nginx/tags/list")]).text(),
@@ -341,59 +273,28 @@ fn curl_speaks_the_distribution_api() {
     );
     let r = curl(&[&url(port, "/v2/_catalog?n=1")]);
     assert_eq!(r.text(), "{\"repositories\":[\"library/alpine\"]}\n");
-    assert_eq!(
-        r.header("Link"),
-        "</v2/_catalog?last=library%2Falpine&n=1>; rel=\"next\""
-    );
+    assert_eq!(r.header("Link"), "</v2/_catalog?last=library%2Falpine&n=1>; rel=\"next\"");
 
     // Errors are Docker's JSON.
     let r = curl(&[&url(port, "/v2/yeeechen/nginx/manifests/nope")]);
     assert_eq!(r.status, 404);
     assert_eq!(r.text(), "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\",\"detail\":{\"Tag\":\"nope\"}}]}\n");
     let r = curl(&[&url(port, "/v2/Upper/tags/list")]);
-    assert_eq!(
-        (r.status, r.json()["errors"][0]["code"].as_str()),
-        (400, Some("NAME_INVALID"))
-    );
-    let r = curl(&[
-        "-X",
-        "DELETE",
-        &url(port, &format!("/v2/yeeechen/nginx/manifests/{digest}")),
-    ]);
-    assert_eq!(
-        (r.status, r.json()["errors"][0]["code"].as_str()),
-        (405, Some("UNSUPPORTED"))
-    );
+    assert_eq!((r.status, r.json()["errors"][0]["code"].as_str()), (400, Some("NAME_INVALID")));
+    let r = curl(&["-X", "DELETE", &url(port, &format!("/v2/yeeechen/nginx/manifests/{digest}"))]);
+    assert_eq!((r.status, r.json()["errors"][0]["code"].as_str()), (405, Some("UNSUPPORTED")));
 
     // The log: the start-up lines and one access line per request.
     let logs = logs_with(&s, "registry", "/v2/Upper/tags/list");
-    assert!(
-        logs.contains("level=info msg=\"listening on [::]:5000\""),
-        "{logs}"
-    );
-    assert!(
-        logs.contains("\"GET /v2/ HTTP/1.1\" 200 2 \"\" \"curl/"),
-        "{logs}"
-    );
-    assert!(
-        logs.contains(
-            "level=error msg=\"response completed with error\" err.code=\"manifest unknown\""
-        ),
-        "{logs}"
-    );
+    assert!(logs.contains("level=info msg=\"listening on [::]:5000\""), "{logs}");
+    assert!(logs.contains("\"GET /v2/ HTTP/1.1\" 200 2 \"\" \"curl/"), "{logs}");
+    assert!(logs.contains("level=error msg=\"response completed with error\" err.code=\"manifest unknown\""), "{logs}");
     s.run(&["rm", "-f", "registry"]).ok();
 }
 
 fn skopeo(args: &[&str]) -> String {
-    let out = Command::new("skopeo")
-        .args(args)
-        .output()
-        .expect("skopeo runs");
-    assert!(
-        out.status.success(),
-        "skopeo {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("skopeo").args(args).output().expect("skopeo runs");
+    assert!(out.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -435,12 +336,7 @@ fn skopeo_copies_skiff_images_in_and_out() {
     s.run(&["pull", "busybox"]).ok();
     let port = free_port();
     start(&s, "registry", port, &[]);
-    let layout = |name: &str| {
-        format!(
-            "oci:{}:docker.io/library/{name}",
-            s.root().join("oci").display()
-        )
-    };
+    let layout = |name: &str| format!("oci:{}:docker.io/library/{name}", s.root().join("oci").display());
     let remote = |name: &str| format!("docker://127.0.0.1:{port}/skiff/{name}");
 
     // In: skiff's store is an OCI layout; the manifest travels unchanged (same digest; without
@@ -454,12 +350,8 @@ fn skopeo_copies_skiff_images_in_and_out() {
     ]);
     let want = inspect_digest(&layout("busybox:latest"), false);
     assert_eq!(inspect_digest(&remote("busybox:v1"), true), want);
-    let tags: serde_json::Value = serde_json::from_str(&skopeo(&[
-        "list-tags",
-        "--tls-verify=false",
-        &remote("busybox"),
-    ]))
-    .unwrap();
+    let tags: serde_json::Value =
+        serde_json::from_str(&skopeo(&["list-tags", "--tls-verify=false", &remote("busybox")])).unwrap();
     assert_eq!(tags["Tags"], serde_json::json!(["v1"]));
 
     // Out again, into an archive skiff loads and runs.
@@ -470,29 +362,15 @@ fn skopeo_copies_skiff_images_in_and_out() {
         &remote("busybox:v1"),
         &format!("oci-archive:{}:back/busybox:v1", tar.display()),
     ]);
-    assert_eq!(
-        s.run(&["load", "-i", tar.to_str().unwrap()]).ok().stdout,
-        "Loaded image: back/busybox:v1\n"
-    );
-    assert_eq!(
-        s.run(&["run", "--rm", "back/busybox:v1", "echo", "round trip"])
-            .ok()
-            .stdout,
-        "round trip\n"
-    );
+    assert_eq!(s.run(&["load", "-i", tar.to_str().unwrap()]).ok().stdout, "Loaded image: back/busybox:v1\n");
+    assert_eq!(s.run(&["run", "--rm", "back/busybox:v1", "echo", "round trip"]).ok().stdout, "round trip\n");
 
     // A 50 MB layer: pushed and pulled through the registry (timed, for the record).
     let big = s.work.path().join("big.tar");
     big_layer(&big, 50 << 20);
     s.run(&["import", big.to_str().unwrap(), "big:v1"]).ok();
     let t = Instant::now();
-    skopeo(&[
-        "copy",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        &layout("big:v1"),
-        &remote("big:v1"),
-    ]);
+    skopeo(&["copy", "--preserve-digests", "--dest-tls-verify=false", &layout("big:v1"), &remote("big:v1")]);
     let push = t.elapsed();
     let t = Instant::now();
     let out = s.work.path().join("big-out");
@@ -505,10 +383,7 @@ fn skopeo_copies_skiff_images_in_and_out() {
     ]);
     let pull = t.elapsed();
     eprintln!("registry:2 with a 50 MB layer: skopeo push {push:?}, pull {pull:?}");
-    assert_eq!(
-        inspect_digest(&format!("oci:{}:big", out.display()), false),
-        inspect_digest(&layout("big:v1"), false)
-    );
+    assert_eq!(inspect_digest(&format!("oci:{}:big", out.display()), false), inspect_digest(&layout("big:v1"), false));
     assert!(push < Duration::from_secs(120) && pull < Duration::from_secs(120));
     s.run(&["rm", "-f", "registry"]).ok();
 }
@@ -527,10 +402,7 @@ fn the_volume_keeps_what_was_pushed() {
     // The real registry's layout, on the volume.
     let v2 = s.root().join("volumes/regdata/_data/docker/registry/v2");
     assert_eq!(
-        std::fs::read_to_string(
-            v2.join("repositories/skiff/hello/_manifests/tags/v1/current/link")
-        )
-        .unwrap(),
+        std::fs::read_to_string(v2.join("repositories/skiff/hello/_manifests/tags/v1/current/link")).unwrap(),
         digest
     );
 
@@ -552,39 +424,14 @@ fn the_volume_keeps_what_was_pushed() {
             "REGISTRY_HTTP_ADDR=0.0.0.0:5001",
         ],
     );
-    let r = curl(&[
-        "-H",
-        &format!("Accept: {DOCKER_MANIFEST}"),
-        &url(port, "/v2/skiff/hello/manifests/v1"),
-    ]);
+    let r = curl(&["-H", &format!("Accept: {DOCKER_MANIFEST}"), &url(port, "/v2/skiff/hello/manifests/v1")]);
     assert_eq!((r.status, &r.body), (200, &manifest));
-    assert_eq!(
-        curl(&[&url(port, "/v2/_catalog")]).text(),
-        "{\"repositories\":[\"skiff/hello\"]}\n"
-    );
-    let r = curl(&[
-        "-X",
-        "DELETE",
-        &url(port, &format!("/v2/skiff/hello/manifests/{digest}")),
-    ]);
+    assert_eq!(curl(&[&url(port, "/v2/_catalog")]).text(), "{\"repositories\":[\"skiff/hello\"]}\n");
+    let r = curl(&["-X", "DELETE", &url(port, &format!("/v2/skiff/hello/manifests/{digest}"))]);
     assert_eq!(r.status, 202);
-    assert_eq!(
-        curl(&[&url(port, "/v2/skiff/hello/manifests/v1")]).status,
-        404
-    );
-    let gc = s
-        .run(&[
-            "exec",
-            "registry2",
-            "registry",
-            "garbage-collect",
-            "/etc/docker/registry/config.yml",
-        ])
-        .ok()
-        .stdout;
-    assert!(
-        gc.contains("0 blobs marked, 3 blobs and 0 manifests eligible for deletion"),
-        "{gc}"
-    );
+    assert_eq!(curl(&[&url(port, "/v2/skiff/hello/manifests/v1")]).status, 404);
+    let gc =
+        s.run(&["exec", "registry2", "registry", "garbage-collect", "/etc/docker/registry/config.yml"]).ok().stdout;
+    assert!(gc.contains("0 blobs marked, 3 blobs and 0 manifests eligible for deletion"), "{gc}");
     s.run(&["rm", "-f", "registry2"]).ok();
 }

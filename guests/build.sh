@@ -32,7 +32,9 @@ cargo build --release --locked -Zbuild-std=std,panic_abort --target wasm32-wasip
 test -f "$target_dir/wasm32-wasip1/release/sh.wasm" || { echo "guests: build failed" >&2; exit 1; }
 
 programs=(sh box hello whoami httpd redis registry postgres)
-rustc_v="$(rustc -V)"
+# The compiler as recorded: rustc's version and Debian's package revision (a rebuilt package
+# can give other bytes under the same `rustc -V`).
+rustc_v="$(rustc -V); rustc-web $(dpkg-query -W -f='${Version}' rustc-web 2>/dev/null || echo unknown)"
 if [ "${1:-}" = "--check" ]; then
   recorded="$(cat bin/RUSTC_VERSION 2>/dev/null || echo none)"
   diff=0

@@ -519,6 +519,27 @@ impl UnionFs {
         set_mode(&self.roots[r], &rel, mode, node.kind == Kind::Dir, &node.vpath())
     }
 
+    /// chown: sets the owner and group (`None` keeps one), copying the entry up first. The
+    /// owner is the host file's: skiff must be able to give host files away (root on a Unix
+    /// host); elsewhere `EPERM`. `follow` = false changes a symlink itself.
+    pub fn chown(&self, path: &str, uid: Option<u32>, gid: Option<u32>, follow: bool) -> io::Result<()> {
+        let _guard = self.lock();
+        let chain = self.walk(path, follow)?;
+        let node = last(&chain);
+        let (r, rel) = self.writable(&chain, true)?;
+        let host = self.roots[r].host.join(&rel);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::lchown(&host, uid, gid).map_err(|e| ctx(e, &node.vpath()))?;
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (host, uid, gid);
+            Err(err(Code::Perm, &node.vpath(), "owners need a Unix host"))
+        }
+    }
+
     /// utimes; copies the entry up first. `follow` = false changes a symlink itself.
     pub fn set_times(
         &self,

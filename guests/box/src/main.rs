@@ -69,6 +69,7 @@ const APPLETS: &[(&str, Applet)] = &[
     ("sort", sort::sort),
     ("stat", fs::stat),
     ("tail", text::tail),
+    ("tar", tar::tar),
     ("tee", text::tee),
     ("test", test::test),
     ("top", procs::top),

@@ -2,7 +2,7 @@
 //! `miniz_oxide`; the gzip framing (RFC 1952: header, CRC-32, size) is here.
 
 use crate::err;
-use crate::util::{self, errstr, getopt};
+use crate::util::{self, errstr};
 use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
 use miniz_oxide::inflate::stream::InflateState;
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};

@@ -13,6 +13,7 @@ pub mod sed;
 pub mod sort;
 pub mod sum;
 pub mod sys;
+pub mod tar;
 pub mod test;
 pub mod text;
 pub mod tr;

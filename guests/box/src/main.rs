@@ -24,6 +24,7 @@ const APPLETS: &[(&str, Applet)] = &[
     ("cut", text::cut),
     ("date", date::date),
     ("df", sys::df),
+    ("diff", diff::diff),
     ("dirname", basic::dirname),
     ("du", fs::du),
     ("echo", basic::echo),

@@ -1,5 +1,6 @@
 //! The applets, grouped by family.
 pub mod basic;
+pub mod diff;
 pub mod find;
 pub mod fs;
 pub mod grep;

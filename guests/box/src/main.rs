@@ -14,6 +14,7 @@ type Applet = fn(&[String]) -> i32;
 /// Every applet, sorted by name (`box --list` prints them in this order).
 const APPLETS: &[(&str, Applet)] = &[
     ("[", test::bracket),
+    ("awk", awk::awk),
     ("basename", basic::basename),
     ("cat", text::cat),
     ("chgrp", users::chgrp),

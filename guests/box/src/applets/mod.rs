@@ -1,4 +1,5 @@
 //! The applets, grouped by family.
+pub mod awk;
 pub mod basic;
 pub mod diff;
 pub mod find;

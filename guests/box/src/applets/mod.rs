@@ -9,6 +9,7 @@ pub mod gzip;
 pub mod ls;
 pub mod net;
 pub mod od;
+pub mod pager;
 pub mod printf;
 pub mod procs;
 pub mod sed;

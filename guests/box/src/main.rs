@@ -83,6 +83,7 @@ const APPLETS: &[(&str, Applet)] = &[
     ("uname", basic::uname),
     ("uniq", text::uniq),
     ("uptime", sys::uptime),
+    ("vi", vi::vi),
     ("watch", procs::watch),
     ("wc", text::wc),
     ("wget", net::wget),

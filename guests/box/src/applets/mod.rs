@@ -21,3 +21,4 @@ pub mod test;
 pub mod text;
 pub mod tr;
 pub mod users;
+pub mod vi;

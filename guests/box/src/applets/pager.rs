@@ -6,7 +6,7 @@ use crate::err;
 use crate::regex::Regex;
 use crate::term::{self, Key};
 use crate::util::{self, errstr};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 /// Expand tabs (8 columns) and make control characters visible (`^X`).
 pub fn display_text(line: &str) -> String {

@@ -292,6 +292,7 @@ impl<R: Read> Read for GzDecoder<R> {
 }
 
 /// gzip `data` (whole) at `level`.
+#[cfg(test)]
 pub fn compress(data: &[u8], level: u8) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), level, 0).expect("vec write");
     e.write_all(data).expect("vec write");
@@ -299,6 +300,7 @@ pub fn compress(data: &[u8], level: u8) -> Vec<u8> {
 }
 
 /// gunzip `data` (whole).
+#[cfg(test)]
 pub fn decompress(data: &[u8]) -> io::Result<Vec<u8>> {
     let mut v = Vec::new();
     GzDecoder::new(data).read_to_end(&mut v)?;

@@ -234,6 +234,7 @@ pub fn ps(args: &[String]) -> i32 {
     let mut specs: Vec<String> = Vec::new();
     let mut pids: Vec<i32> = Vec::new();
     let mut long = false;
+    let mut wide = false;
     let mut i = 1;
     while i < args.len() {
         let a = &args[i];
@@ -271,7 +272,8 @@ pub fn ps(args: &[String]) -> i32 {
                     break;
                 }
                 'l' | 'f' | 'u' => long = true,
-                'e' | 'A' | 'a' | 'x' | 'w' | 'T' | 'j' | 'g' => {}
+                'w' => wide = true,
+                'e' | 'A' | 'a' | 'x' | 'T' | 'j' | 'g' => {}
                 _ => {
                     err!("invalid option -- '{c}'");
                     return 1;
@@ -303,7 +305,7 @@ pub fn ps(args: &[String]) -> i32 {
     if !pids.is_empty() {
         list.retain(|p| pids.contains(&p.pid));
     }
-    let width = if term::stdout_is_tty() && !args.iter().any(|a| a.contains('w')) {
+    let width = if term::stdout_is_tty() && !wide {
         Some(term::size().1)
     } else {
         None
@@ -701,7 +703,9 @@ pub fn top(args: &[String]) -> i32 {
     let mut meter = CpuMeter::new();
     let mut sort = TopSort::Cpu;
     let mut reverse = false;
-    if tty {
+    // The cursor is hidden only while we can also restore it (in raw mode we read `q`;
+    // without it Ctrl-C ends top where it stands).
+    if raw.is_some() {
         term::put(term::HIDE_CURSOR);
     }
     let mut n = 0u64;
@@ -791,6 +795,7 @@ pub fn top(args: &[String]) -> i32 {
                     Err(_) => {
                         // No timed wait on stdin here: back to cooked mode (Ctrl-C works).
                         raw = None;
+                        term::put(term::SHOW_CURSOR);
                         let _ = proc::sleep(std::time::Duration::from_millis(left));
                         break;
                     }

@@ -241,6 +241,7 @@ pub fn hex(b: &[u8]) -> String {
 }
 
 /// The digest of `data` by algorithm name (`md5`, `sha1`, `sha256`), as hex.
+#[cfg(test)]
 pub fn digest_hex(algo: &str, data: &[u8]) -> String {
     let mut d = new_digest(algo);
     d.update(data);

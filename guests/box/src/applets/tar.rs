@@ -514,9 +514,6 @@ impl Writer<'_> {
             }
         };
         let mut name = name.to_string();
-        while let Some(s) = name.strip_prefix("./").filter(|s| !s.is_empty()) {
-            name = s.to_string();
-        }
         if name.starts_with('/') {
             if !self.warned_slash {
                 err!("removing leading '/' from member names");
@@ -600,7 +597,7 @@ impl Writer<'_> {
             names.sort();
             let base = h.name.trim_end_matches('/').to_string();
             for n in names {
-                let child = if base == "." { n.clone() } else { util::join(&base, &n) };
+                let child = if base.is_empty() { n.clone() } else { util::join(&base, &n) };
                 self.add(&util::join(path, &n), &child);
             }
         }

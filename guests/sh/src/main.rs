@@ -7,7 +7,11 @@ mod exec;
 mod expand;
 mod glob;
 mod io;
+mod jobs;
+mod lineedit;
 mod parser;
+mod prompt;
+mod signals;
 mod testcmd;
 #[cfg(test)]
 mod tests;

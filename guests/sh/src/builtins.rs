@@ -151,12 +151,14 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
                 run(sh, args, fds)?
             } else {
                 let env = sh.env_list(&[]);
-                // The program takes the shell's place: no EXIT trap after it.
+                // The program takes the shell's place: no EXIT trap after it, and signals
+                // sent to the shell go to it (`skiff stop` of `sh -c 'exec prog'`).
                 sh.st.traps.set(0, None);
+                sh.forward_signals();
                 match sh.spawn_with(args, &env, fds) {
                     Ok((pid, pumps)) => {
                         sh.run_pumps(pumps);
-                        sh.wait_child(pid)
+                        sh.wait_forwarding(pid)
                     }
                     Err(e) => {
                         let s = skiff_guest::spawn_error_status(&e);

@@ -451,6 +451,36 @@ impl Shell {
         }
     }
 
+    /// `exec PROG`: the shell stays as PROG's parent, so it catches the signals one sends to
+    /// a process (not INT and QUIT when they come from our terminal, which sends them to
+    /// PROG itself) and passes them on ([`Shell::wait_forwarding`]).
+    pub fn forward_signals(&mut self) {
+        use hostproc::sig::*;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        for n in [HUP, INT, QUIT, USR1, USR2, ALRM, TERM] {
+            if !(tty && (n == INT || n == QUIT)) {
+                let _ = self.sys.sig_action(n, Action::Catch);
+                self.sig.disp[n as usize] = Some(Action::Catch);
+            }
+        }
+    }
+
+    /// Wait for the program of `exec`, sending it each signal the shell catches meanwhile.
+    pub fn wait_forwarding(&mut self, pid: i32) -> i32 {
+        loop {
+            match self.sys.wait(pid) {
+                Ok(s) => return s,
+                Err(e) if hostproc::interrupted(&e) => {
+                    for _ in 0..NSIG {
+                        let Some(n) = self.sys.sig_take() else { break };
+                        let _ = self.sys.kill(pid, n);
+                    }
+                }
+                Err(_) => return 127,
+            }
+        }
+    }
+
     /// Wait for a background job (the `wait` builtin): a caught signal the shell acts on
     /// ends the wait at once with 128+N (its trap runs right after, at the next safe
     /// point); the job stays in the table.
@@ -1077,7 +1107,9 @@ impl Shell {
     /// `cmd &`: a program is spawned and not waited for; anything else runs in `/bin/sh -c`.
     fn background(&mut self, cmd: &Cmd, fds: &Fds) -> i32 {
         let mut f = fds.clone();
-        if matches!(f.0[0], Io::Std(0)) && !self.st.interactive {
+        // Not even an interactive shell gives a job the terminal: with no job control, this
+        // keeps Ctrl-C (sent to the processes attached to the terminal) away from it.
+        if matches!(f.0[0], Io::Std(0)) {
             f.0[0] = Io::Null;
         }
         let (argv, env, f) = match self.classify(cmd, &f) {

@@ -161,7 +161,7 @@ fn passwd_field(uid: u32, k: usize) -> Option<String> {
 
 /// Completion from the shell: builtins, functions and `$PATH` for a command name, else
 /// file names (`~/` is the home directory).
-struct Names<'a>(&'a Shell);
+pub struct Names<'a>(pub &'a Shell);
 
 impl Complete for Names<'_> {
     fn complete(&self, word: &str, command: bool) -> Vec<String> {

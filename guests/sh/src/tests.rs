@@ -367,8 +367,9 @@ fn traps() {
         ("f() { kill -USR1 $$; echo f; }; trap 'echo t' USR1; f", "t\nf\n", 0),
         ("trap 'echo t' USR1; for i in 1 2; do kill -USR1 $$; done; echo end", "t\nt\nend\n", 0),
         ("trap 'echo outer; kill -USR2 $$; echo outer2' USR1; trap 'echo inner' USR2; kill -USR1 $$", "outer\ninner\nouter2\n", 0),
-        // `exec` replaces the shell: no EXIT trap after it.
+        // `exec` replaces the shell: no EXIT trap after it, no traps.
         ("trap 'echo no' EXIT; exec status 5", "", 5),
+        ("trap 'echo no' TERM; exec recv TERM 143", "", 143),
         // The exit status of a child ended by a signal is 128+N, as the host reports it.
         ("status 143; echo $?; status 137 || echo $?", "143\n137\n", 0),
     ];
@@ -421,6 +422,17 @@ fn kill_builtin() {
     let r = run_as("kill -l", Mode::default());
     assert!(r.out.starts_with(" 1) HUP\n 2) INT\n") && r.out.ends_with("31) SYS\n"), "{}", r.out);
     assert_eq!(run_as("trap -l", Mode::default()).out, r.out);
+}
+
+#[test]
+fn exec_forwards_signals() {
+    // The shell waits for the program that took its place and passes signals on to it.
+    let r = run_as("exec recv TERM,USR1,HUP 143", Mode::default());
+    let sim = r.sim.borrow();
+    let pid = sim.kills[0].0;
+    assert_eq!(sim.kills, vec![(pid, 15), (pid, 10), (pid, 1)]);
+    assert!(pid > 100 && pid != super::tests::SHELL_PID);
+    assert_eq!(r.status, 143);
 }
 
 #[test]
@@ -502,4 +514,41 @@ fn ids_and_jobs() {
     let _ = sh.run_text("fg %2; echo $?", &fds, true);
     assert!(String::from_utf8_lossy(&ob.borrow().data).ends_with("sleep 20\n0\n"));
     assert_eq!(sh.jobs.pids(), vec![p[2]]);
+}
+
+#[test]
+fn prompts_and_completion() {
+    use crate::interactive::{prompt_text, Names};
+    use crate::lineedit::Complete;
+    let sim: Rc<RefCell<Sim>> = Default::default();
+    let mut sh = Shell::new(Box::new(Fake { log: Default::default(), next: 100, sim }));
+    let d = std::env::temp_dir().join(format!("shcomp{}", std::process::id()));
+    std::fs::create_dir_all(d.join("bin")).unwrap();
+    std::fs::create_dir_all(d.join("docs")).unwrap();
+    std::fs::write(d.join("bin/frobnicate"), "").unwrap();
+    std::fs::write(d.join("bin/frobber"), "").unwrap();
+    std::fs::write(d.join("data.txt"), "").unwrap();
+    std::fs::write(d.join(".hidden"), "").unwrap();
+    let dir = d.display().to_string();
+    sh.st.cwd = dir.clone();
+    let _ = sh.set_var("HOME", dir.clone());
+    let _ = sh.set_var("HOSTNAME", "box1.example".into());
+    let _ = sh.set_var("PATH", format!("{dir}/bin"));
+    let _ = sh.set_var("X", "hi".into());
+    // PS1 is expanded like a double-quoted string first (ash), then its escapes.
+    assert_eq!(prompt_text(&mut sh, "\\w \\$ ", 0), ("~ # ".into(), 4));
+    assert_eq!(prompt_text(&mut sh, "\\w \\$ ", 1000).0, "~ $ ");
+    assert_eq!(prompt_text(&mut sh, "$X@\\h:$(echo sub)> ", 0).0, "hi@box1:sub> ");
+    assert_eq!(prompt_text(&mut sh, "${X}\\$ ", 0).0, "hi# ");
+    let n = Names(&sh);
+    assert_eq!(n.complete("frob", true), vec!["frobber", "frobnicate"]);
+    assert_eq!(n.complete("ech", true), vec!["echo"]);
+    assert_eq!(n.complete("d", false), vec!["data.txt", "docs/"]);
+    assert_eq!(n.complete("d", false), vec!["data.txt", "docs/"]);
+    assert_eq!(n.complete(".h", false), vec![".hidden"]);
+    assert_eq!(n.complete("~/b", false), vec!["~/bin/"]);
+    assert_eq!(n.complete("bin/frobn", false), vec!["bin/frobnicate"]);
+    assert_eq!(n.complete("./bin/", true), vec!["./bin/frobber", "./bin/frobnicate"]);
+    assert_eq!(n.complete(&format!("{dir}/do"), false), vec![format!("{dir}/docs/")]);
+    std::fs::remove_dir_all(&d).unwrap();
 }

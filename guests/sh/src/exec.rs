@@ -344,12 +344,9 @@ impl Shell {
         if self.st.cwd != saved.cwd {
             let _ = std::env::set_current_dir(&saved.cwd);
         }
-        let traps_changed = self.st.traps != saved.traps;
         self.st = saved;
         self.st.status = s;
-        if traps_changed {
-            self.sync_signals();
-        }
+        self.sync_signals();
         s
     }
 

@@ -212,7 +212,7 @@ pub fn parse_kill(args: &[String]) -> Result<KillCmd, String> {
             rest = &args[1..];
         } else {
             let (spec, skip) = if a == "-s" && args.len() > 1 { (args[1].as_str(), 2) } else { (&a[1..], 1) };
-            signo = sig_number(spec).ok_or_else(|| format!("bad signal name '{spec}'"))?;
+            signo = parse(spec).ok_or_else(|| format!("bad signal name '{spec}'"))?;
             rest = &args[skip..];
         }
     }
@@ -220,10 +220,6 @@ pub fn parse_kill(args: &[String]) -> Result<KillCmd, String> {
         return Err("you need to specify whom to kill".into());
     }
     Ok(KillCmd::Send(signo, rest.to_vec()))
-}
-
-fn sig_number(s: &str) -> Option<i32> {
-    parse(s)
 }
 
 /// A target of `kill`: a PID, possibly negative (a process group on Linux).

@@ -76,10 +76,8 @@ impl WasiBackend {
         let fs = UnionFs::new(lowers, c.upper.clone()).at(&c.upper)?.with_mounts(mounts).at(&c.upper)?;
         let procs = c.dir.join("procs");
         let has_procs = std::fs::create_dir_all(&procs).is_ok() && c.network.is_some();
-        let net = c
-            .network
-            .as_ref()
-            .map(|n| plane::ContainerNet::new(&self.store, &c.id, n.directory.clone(), published));
+        let net =
+            c.network.as_ref().map(|n| plane::ContainerNet::new(&self.store, &c.id, n.directory.clone(), published));
         let pids_limit = match c.limits.pids {
             0 => DEFAULT_PIDS_LIMIT,
             n if n < 0 => usize::MAX,

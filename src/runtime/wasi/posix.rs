@@ -68,7 +68,16 @@ fn text_out(caller: &mut Caller<'_, Proc>, out_ptr: i32, out_len: i32, text: &st
 }
 
 /// One `proc_list` line.
-fn line(pid: i32, ppid: i32, uid: u32, state: char, start_ms: i64, cpu_ms: i64, rss_kb: u64, argv: &[String]) -> String {
+fn line(
+    pid: i32,
+    ppid: i32,
+    uid: u32,
+    state: char,
+    start_ms: i64,
+    cpu_ms: i64,
+    rss_kb: u64,
+    argv: &[String],
+) -> String {
     let args: String = argv.join(" ").replace(['\t', '\n'], " ");
     format!("{pid}\t{ppid}\t{uid}\t{state}\t{start_ms}\t{cpu_ms}\t{rss_kb}\t{args}\n")
 }
@@ -87,7 +96,8 @@ fn imp_proc_list(mut caller: Caller<'_, Proc>, out_ptr: i32, out_len: i32) -> i3
             _ if e.pid == me => 'R',
             _ => 'S',
         };
-        let (cpu, rss) = st.map(|s| (s.cpu_ms(), s.mem.load(std::sync::atomic::Ordering::Relaxed) / 1024)).unwrap_or((0, 0));
+        let (cpu, rss) =
+            st.map(|s| (s.cpu_ms(), s.mem.load(std::sync::atomic::Ordering::Relaxed) / 1024)).unwrap_or((0, 0));
         rows.push((e.pid, line(e.pid, e.ppid, e.uid, state, e.start_ms, cpu, rss, &e.argv)));
     }
     // Held by the container's other host processes (the supervisor, other `exec`s).

@@ -215,7 +215,11 @@ impl ProcState {
     pub fn wait_while_stopped(&self) {
         let mut s = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
         while *s && self.killed().is_none() {
-            s = self.wake.wait_timeout(s, Duration::from_millis(100)).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
+            s = self
+                .wake
+                .wait_timeout(s, Duration::from_millis(100))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
     }
 

@@ -195,7 +195,11 @@ impl Tty {
             if let Some(e) = self.interrupted.get().and_then(|f| f()) {
                 return Err(e);
             }
-            s = self.ready.wait_timeout(s, Duration::from_millis(50)).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
+            s = self
+                .ready
+                .wait_timeout(s, Duration::from_millis(50))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
     }
 
@@ -392,7 +396,8 @@ mod tests {
         assert_eq!(t.set_mode(Mode::Raw), Mode::Cooked);
         t.input(b"\x1b[A\x03");
         let mut buf = [0u8; 8];
-        assert_eq!(&buf[..t.read(&mut buf).unwrap()], b"\x1b[A\x03");
+        let n = t.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"\x1b[A\x03");
         assert_eq!(got.lock().unwrap().len(), 1, "no signal in raw mode");
         t.write(b"a\nb");
     }

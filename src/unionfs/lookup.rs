@@ -289,10 +289,17 @@ impl UnionFs {
         let mut chain = vec![self.root_node()?];
         let mut pending: VecDeque<String> = comps.into();
         let mut links = 0;
+        // A non-root guest needs search (x) permission on every directory it crosses.
+        let who = super::current_access();
         while let Some(c) = pending.pop_front() {
             let cur = chain.last().expect("chain has the root");
             if cur.kind != Kind::Dir {
                 return Err(err(Code::NotDir, &cur.vpath(), "not a directory"));
+            }
+            if let Some(w) = &who {
+                if !super::access::allowed(w, cur.stat.uid, cur.stat.gid, cur.stat.mode, super::access::X) {
+                    return Err(err(Code::Acces, &child_path(&cur.comps, &c), "permission denied"));
+                }
             }
             if c == ".." {
                 // Clamped at the container root, as in a chroot.

@@ -7,6 +7,7 @@
 //! escapes as a second defence. Nothing is cached, so every process of a container sharing one
 //! `Arc<UnionFs>` sees every write at once.
 
+mod access;
 mod diff;
 mod error;
 mod lookup;
@@ -297,6 +298,10 @@ impl UnionFs {
 
     /// Merged listing, sorted by name; whiteouts hidden; no "." / "..".
     pub fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
+        if current_access().is_some() {
+            let chain = self.walk(path, true)?;
+            self.permit(chain.last().expect("chain has the root"), access::R)?;
+        }
         let chain = self.walk(path, true)?;
         let dir = chain.last().expect("chain has the root");
         if dir.kind != Kind::Dir {

@@ -309,7 +309,14 @@ impl Backend for WasiBackend {
         ]
     }
 
+    /// As root, the union view keeps guests' owners on the host files themselves, so they go
+    /// into the layer as they are; otherwise every file is skiff's, and the layer says root.
     fn layer_owners(&self) -> crate::archive::create::Owners {
+        #[cfg(unix)]
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            return crate::archive::create::Owners::AsOnHost;
+        }
         crate::archive::create::Owners::Fixed(0, 0)
     }
 

@@ -38,6 +38,11 @@ pub fn out() -> Out {
 /// The libc-style text of an I/O error ("No such file or directory").
 pub fn errstr(e: &io::Error) -> String {
     use io::ErrorKind::*;
+    // EPERM and EACCES share a kind; the message tells them apart, as libc's does.
+    const EPERM: i32 = if cfg!(target_os = "wasi") { 63 } else { 1 };
+    if e.raw_os_error() == Some(EPERM) {
+        return "Operation not permitted".to_string();
+    }
     let s = match e.kind() {
         NotFound => "No such file or directory",
         PermissionDenied => "Permission denied",

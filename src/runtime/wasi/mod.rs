@@ -189,11 +189,8 @@ fn run_first(shared: &Arc<Shared>, p: &ProcessSpec, io: &Stdio, init: bool, star
 /// The guest's three streams for `io` (all three the terminal with `-t`).
 fn streams(io: &Stdio, tty: Option<&Arc<tty::Tty>>) -> [Stream; 3] {
     if let Some(t) = tty {
-        let input = match io.stdin {
-            Input::Null => Stream::Null,
-            _ => Stream::Tty(t.clone()),
-        };
-        return [input, Stream::Tty(t.clone()), Stream::Tty(t.clone())];
+        // Without -i the terminal is still stdin (as a pty is), it just gets no input.
+        return [Stream::Tty(t.clone()), Stream::Tty(t.clone()), Stream::Tty(t.clone())];
     }
     let input = match &io.stdin {
         Input::Null => Stream::Null,

@@ -34,6 +34,14 @@ pub fn add_to_linker(l: &mut Linker<Proc>) -> wasmtime::Result<()> {
 
 fn imp_kill(caller: Caller<'_, Proc>, pid: i32, sig: i32) -> i32 {
     let shared = caller.data().shared.clone();
+    // From inside the container, init takes KILL and STOP no more than other signals it does
+    // not handle (only its parent namespace can force them).
+    if pid == 1 && (sig == super::signals::SIGKILL || sig == super::signals::SIGSTOP) {
+        return match shared.state(1) {
+            Some(_) => 0,
+            None => result(shared.kill(1, 0).map(|_| 0)),
+        };
+    }
     result(shared.kill(pid, sig).map(|_| 0))
 }
 

@@ -251,6 +251,19 @@ pub fn run(shared: &Arc<Shared>, start: Start, prog: &Program, env: &[String], c
     run_as(shared, start, st, prog, env, cwd, stdio)
 }
 
+/// A process's line in the table, as it starts now.
+fn entry_for(start: &Start, prog: &Program) -> ProcEntry {
+    let now = chrono::Utc::now();
+    ProcEntry {
+        pid: start.pid,
+        ppid: start.ppid,
+        argv: prog.argv.clone(),
+        started: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        uid: start.id.uid,
+        start_ms: now.timestamp_millis(),
+    }
+}
+
 /// [`run`] with the process's signal state made by the caller (a parent's `spawn` records
 /// it before the child's thread starts, so a signal sent at once is not lost).
 fn run_as(
@@ -262,16 +275,7 @@ fn run_as(
     cwd: &str,
     stdio: [Stream; 3],
 ) -> i32 {
-    let now = chrono::Utc::now();
-    let entry = ProcEntry {
-        pid: start.pid,
-        ppid: start.ppid,
-        argv: prog.argv.clone(),
-        started: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        uid: start.id.uid,
-        start_ms: now.timestamp_millis(),
-    };
-    shared.track(start.pid, Some((entry, st.clone())));
+    shared.track(start.pid, Some((entry_for(&start, prog), st.clone())));
     st.set_thread();
     super::signals::set_current(Some(st.clone()));
     crate::unionfs::set_access(Some(start.id.as_access()));
@@ -436,20 +440,10 @@ pub(super) fn result(r: Result<i32, i32>) -> i32 {
     }
 }
 
+/// The WASI errno of a union-view or host error: the one mapping `fs.rs` uses for WASI's
+/// own calls, so an import and `path_open` give the same errno for the same failure.
 pub(super) fn io_errno(e: &std::io::Error) -> i32 {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        NotFound => ENOENT,
-        PermissionDenied => EACCES,
-        InvalidInput => EINVAL,
-        _ => match e.raw_os_error() {
-            Some(20) => 54, // ENOTDIR
-            Some(21) => 31, // EISDIR
-            Some(30) => 69, // EROFS
-            Some(40) => 32, // ELOOP
-            _ => 29,        // EIO
-        },
-    }
+    super::fs::errno_of(e) as i32
 }
 
 // ---- imports ---------------------------------------------------------------------------
@@ -490,6 +484,9 @@ fn imp_spawn(
         let sh = shared.clone();
         let start = Start { pid, ppid: caller.data().pid, init: false, id: caller.data().id.clone() };
         let st = Arc::new(ProcState::new(pid, start.ppid, false));
+        // In the table before the child's thread runs: the parent may signal it at once
+        // (`sleep 9 & kill $!`).
+        shared.track(pid, Some((entry_for(&start, &prog), st.clone())));
         std::thread::Builder::new()
             .name(format!("pid-{pid}"))
             .stack_size(4 << 20)

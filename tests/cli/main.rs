@@ -6,6 +6,7 @@ mod guests;
 mod images;
 mod interop;
 mod lifecycle;
+mod native;
 mod network;
 mod postgres_image;
 mod reach;

@@ -7,10 +7,12 @@
 //!    the container's root at `containers/<id>/bundle/rootfs`;
 //! 2. skiff resolves the program in that root itself, so a missing or non-executable one
 //!    gets Docker's message and exit status (127/126), and writes `bundle/config.json`;
-//! 3. `<runtime> run --detach` starts the container; this process is a child subreaper, so
-//!    the container's init (whose parent, the runtime, has exited) becomes its child, and
-//!    `waitpid` gives its true status (128+N for a signal); stdio passes straight through
-//!    (or through a pseudo-terminal received on the console socket with `-t`);
+//! 3. `<runtime> create` makes the container, its init waiting before the program; this
+//!    process is a child subreaper, so the init (whose parent, the runtime, has exited)
+//!    becomes its child; `<runtime> start` lets it run, and `waitpid` gives its true status
+//!    (128+N for a signal). (`run --detach` in one step loses a program that ends before the
+//!    runtime does: the runtime reaps it.) Stdio passes straight through, or through a
+//!    pseudo-terminal received on the console socket with `-t`;
 //! 4. when init ends, the OOM killer's count is read from the cgroup, and the runtime's state
 //!    is deleted; dropping the task unmounts the root.
 
@@ -242,7 +244,7 @@ impl Task for LinuxTask {
         let _ = std::fs::remove_file(&pid_file);
         let _ = std::fs::remove_file(&log);
         let mut cmd = self.backend.command()?;
-        cmd.arg("--log").arg(&log).args(["run", "--detach", "--pid-file"]).arg(&pid_file).arg("--bundle").arg(&bundle);
+        cmd.arg("--log").arg(&log).args(["create", "--pid-file"]).arg(&pid_file).arg("--bundle").arg(&bundle);
         let mut console = None;
         let pumps = if p.tty {
             let c = console::Console::listen()?;
@@ -276,6 +278,12 @@ impl Task for LinuxTask {
             .and_then(|s| s.trim().parse().ok())
             .ok_or_else(|| Error::Other("the OCI runtime wrote no PID for the container".into()))?;
         *self.init.lock().unwrap_or_else(|e| e.into_inner()) = Some(init);
+        if let Err(e) = self.backend.runtime_ok(&["start", id]) {
+            let _ = sys::kill(init, libc::SIGKILL);
+            let _ = sys::wait_pid(init);
+            self.backend.delete(id);
+            return Err(e);
+        }
         started();
         let proxy = pty.map(|pty| console::proxy(pty, &io));
         let code = sys::wait_pid(init).unwrap_or(137);

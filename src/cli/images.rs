@@ -1,8 +1,9 @@
 //! `skiff images` / `image ls`: REPOSITORY TAG IMAGE ID CREATED SIZE.
 
 use super::listing::Listing;
-use super::table::{ago, go_time, human_size};
+use super::table::{ago, go_time};
 use crate::spec::Digest;
+use crate::units::human_size;
 use clap::Args;
 use std::collections::BTreeSet;
 

@@ -70,7 +70,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             ("Container", c.short_id().to_string()),
             ("Name", c.name.clone()),
             ("CPUPerc", format!("{cpu:.2}%")),
-            ("MemUsage", format!("{} / {}", binary_size(mem), binary_size(limit))),
+            ("MemUsage", format!("{} / {}", crate::units::binary_size(mem), crate::units::binary_size(limit))),
             ("MemPerc", format!("{:.2}%", if limit > 0 { mem as f64 / limit as f64 * 100.0 } else { 0.0 })),
             ("NetIO", "0B / 0B".to_string()),
             ("BlockIO", "0B / 0B".to_string()),
@@ -107,17 +107,3 @@ const FIELDS: &[(&str, &str)] = &[
 ];
 const DEFAULT: &str =
     "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t{{.BlockIO}}\\t{{.PIDs}}";
-
-/// Docker's `units.BytesSize`: binary units with 3 significant digits (`9.58MiB`).
-fn binary_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{}{}", if s.len() > 4 { &s[..4] } else { s }.trim_end_matches('.'), UNITS[i])
-}

@@ -496,11 +496,33 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     fs::create_dir(tmp.path().join("procs")).at(tmp.path())?;
     atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
     atomic_write(&tmp.path().join("hosts"), c.hosts_file(&links::hosts_lines(&linked, &network.name)).as_bytes())?;
+    atomic_write(&tmp.path().join("resolv.conf"), resolv_conf(&network.name).as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
     crate::events::container(store, &c, "create", &[]);
     Ok(c)
+}
+
+/// The `resolv.conf` Docker would give a container on `network` (what `inspect` names as
+/// `ResolvConfPath`): the embedded DNS server on user-defined networks, the host's
+/// resolvers (without loopback ones) on the default bridge. skiff resolves names by its own
+/// rules (`network/`), so the file is for looking at.
+fn resolv_conf(network: &str) -> String {
+    if !["bridge", "host", "none"].contains(&network) {
+        return "nameserver 127.0.0.11\noptions ndots:0\n".into();
+    }
+    let host = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let kept: Vec<&str> = host
+        .lines()
+        .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
+        .collect();
+    if kept.iter().any(|l| l.starts_with("nameserver")) {
+        kept.join("\n") + "\n"
+    } else {
+        // Docker's fallback when the host has only local resolvers.
+        "nameserver 8.8.8.8\nnameserver 8.8.4.4\n".into()
+    }
 }
 
 /// Image env, then `-e` values (`KEY=V` sets, bare `KEY` takes the caller's value), then the

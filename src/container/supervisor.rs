@@ -210,15 +210,16 @@ impl Final {
             self.c.state.set_exited(code, now());
             crate::events::container(&self.store, &self.c, "die", &[("exitCode", &code.to_string())]);
         }
-        self.clients.finish(code);
         let _ = std::fs::remove_file(attach::endpoint_path(&self.c.dir(&self.store)));
         self.c.ports.clear();
-        if self.c.auto_remove {
-            remove(&self.store, &self.c, true)?;
-            super::remove_anonymous_volumes(&self.store, &self.c)
+        let saved = if self.c.auto_remove {
+            remove(&self.store, &self.c, true).and_then(|_| super::remove_anonymous_volumes(&self.store, &self.c))
         } else {
             self.save()
-        }
+        };
+        // Attached clients hear of the end once the record says it.
+        self.clients.finish(code);
+        saved
     }
 
     /// Save what the supervisor owns (state, restarts, bound ports) into the record as it is

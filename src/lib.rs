@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod events;
 pub mod hostfs;
 pub mod hostproc;
 pub mod network;
@@ -17,6 +18,7 @@ pub mod spec;
 pub mod store;
 pub mod tutorial;
 pub mod unionfs;
+pub mod units;
 pub mod volume;
 
 pub use error::{Error, Result};

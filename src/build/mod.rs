@@ -220,7 +220,7 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
         stages: Vec::new(),
         origin: String::new(),
     };
-    b.say(&format!("Sending build context to skiff  {}", crate::cli::table::human_size_precision(b.ctx.tar_size(), 4)));
+    b.say(&format!("Sending build context to skiff  {}", crate::units::human_size_precision(b.ctx.tar_size(), 4)));
     for w in &file.warnings {
         b.say(&format!("[WARNING]: {w}"));
     }

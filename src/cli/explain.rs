@@ -1,11 +1,11 @@
 //! The explain commands no other tool has: `image layers IMAGE` draws an image's stack of
 //! layers; `image why IMAGE PATH` says which layer provides a path and what it shadows.
 
-use super::table::human_size;
 use crate::archive::WHITEOUT_PREFIX;
 use crate::spec::{Digest, History};
 use crate::store::{Image, Store};
 use crate::unionfs::{Layer, UnionFs};
+use crate::units::human_size;
 use clap::Args;
 
 #[derive(Debug, Args)]

@@ -32,6 +32,27 @@ pub fn exec(a: PullArgs) -> anyhow::Result<i32> {
         }
     }
     builtin::pull(&store, &r, &mut *out)?;
+    pulled(&store, &r);
     println!("{r}");
     Ok(0)
+}
+
+/// Record an `image pull` event for `r`.
+fn pulled(store: &crate::store::Store, r: &Reference) {
+    let name = r.familiar();
+    let repo = r.familiar_name();
+    crate::events::record(store, crate::events::Event::new("image", "pull", &name, &[("name", repo.as_str())]));
+}
+
+/// The image `name` for `run`/`create`: from the store, or pulled (a built-in image on
+/// first use, with Docker's `Unable to find image … locally` on stderr).
+pub fn get_or_pull(store: &crate::store::Store, name: &str) -> anyhow::Result<crate::store::Image> {
+    let had = store.find_image(name).is_ok();
+    let image = builtin::get_or_pull(store, name, &mut std::io::stderr())?;
+    if !had {
+        if let Ok(r) = Reference::parse(name) {
+            pulled(store, &r.with_default_tag());
+        }
+    }
+    Ok(image)
 }

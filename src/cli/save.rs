@@ -53,6 +53,13 @@ pub fn save(a: SaveArgs) -> anyhow::Result<i32> {
         Format::Oci => image_archive::save_oci(&store, &images, out),
     };
     super::write_output(a.output.as_deref(), |out| Ok(write(out)?))?;
+    for (img, tags) in &images {
+        let name = tags.first().map(|t| t.familiar()).unwrap_or_else(|| img.id.to_string());
+        crate::events::record(
+            &store,
+            crate::events::Event::new("image", "save", &img.id.to_string(), &[("name", &name)]),
+        );
+    }
     Ok(0)
 }
 
@@ -72,6 +79,11 @@ pub fn load(a: LoadArgs) -> anyhow::Result<i32> {
         for meta in &l.layers {
             crate::runtime::layer_added(&store, meta)?;
         }
+        let name = l.tags.first().map(|t| t.familiar()).unwrap_or_else(|| l.id.to_string());
+        crate::events::record(
+            &store,
+            crate::events::Event::new("image", "load", &l.id.to_string(), &[("name", &name)]),
+        );
         if a.quiet {
             continue;
         }

@@ -91,6 +91,7 @@ pub fn create(store: &Store, name: Option<&str>, anonymous: bool) -> Result<Volu
     atomic_write(&tmp.path().join("volume.json"), &serde_json::to_vec_pretty(&v).expect("volume serialises"))?;
     fs::create_dir_all(d.parent().expect("volumes/")).at(&d)?;
     fs::rename(tmp.keep(), &d).at(&d)?;
+    crate::events::record(store, crate::events::Event::new("volume", "create", &v.name, &[("driver", "local")]));
     Ok(v)
 }
 
@@ -124,7 +125,9 @@ pub fn remove(store: &Store, name: &str) -> Result<()> {
     let trash = store.tmp_dir().join(format!("rmvol-{name}"));
     fs::rename(&d, &trash).at(&d)?;
     crate::store::make_writable(&trash);
-    fs::remove_dir_all(&trash).at(&trash)
+    fs::remove_dir_all(&trash).at(&trash)?;
+    crate::events::record(store, crate::events::Event::new("volume", "destroy", name, &[("driver", "local")]));
+    Ok(())
 }
 
 /// Bytes of data in a volume (what prune reclaims).

@@ -306,7 +306,8 @@ fn exec_takes_env_workdir_and_stdin() {
     assert_eq!(out, "1 2 /tmp\n");
     assert_eq!(s.run_stdin(&["exec", "-i", "ex", "cat"], "piped in\n").ok().stdout, "piped in\n");
     assert_eq!(s.run(&["exec", "ex", "sh", "-c", "exit 7"]).code(7).stdout, "");
-    assert!(s.run(&["exec", "ex", "nosuchcmd"]).code(127).stderr.contains("executable file not found"));
+    // As `docker exec`: a program that cannot start is 126, not run's 127.
+    assert!(s.run(&["exec", "ex", "nosuchcmd"]).code(126).stderr.contains("executable file not found"));
     s.run(&["rm", "-f", "ex"]).ok();
 }
 

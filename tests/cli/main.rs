@@ -1,6 +1,7 @@
 //! Integration tests: drive the real `skiff` binary, each test in its own state root.
 
 mod build;
+mod everyday;
 mod fidelity;
 mod guests;
 mod images;

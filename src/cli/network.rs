@@ -175,6 +175,10 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             e.joined = c.networks.values().map(|x| x.joined + 1).max().unwrap_or(0);
             c.networks.insert(n.name.clone(), e);
             c.save(&store)?;
+            // A running container's backend follows at once (a native one gets its interface).
+            if c.state.is_alive() {
+                c.backend(&store)?.network_changed(&c.spec(&store)?)?;
+            }
             network_event(&store, &n, "connect", &c.id);
             Ok(0)
         }
@@ -186,6 +190,9 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
                 anyhow::bail!("container {} is not connected to network {}", c.id, n.name);
             }
             c.save(&store)?;
+            if c.state.is_alive() {
+                c.backend(&store)?.network_changed(&c.spec(&store)?)?;
+            }
             network_event(&store, &n, "disconnect", &c.id);
             Ok(0)
         }

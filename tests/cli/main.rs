@@ -8,6 +8,7 @@ mod images;
 mod interop;
 mod lifecycle;
 mod native;
+mod native_net;
 mod network;
 mod postgres_image;
 mod reach;

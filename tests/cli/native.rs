@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Whether native containers can run here; prints why not.
-fn native_ok() -> bool {
+pub fn native_ok() -> bool {
     if !cfg!(target_os = "linux") {
         eprintln!("skipped: native containers need Linux");
         return false;
@@ -48,7 +48,7 @@ pub fn busybox_rootfs_tar(dir: &Path) -> std::path::PathBuf {
 }
 
 /// A sandbox with the image `bb` (linux/amd64, busybox-static) imported.
-fn sandbox() -> Option<Sandbox> {
+pub fn sandbox() -> Option<Sandbox> {
     if !native_ok() {
         return None;
     }
@@ -236,6 +236,7 @@ fn volumes_read_only_user_and_memory() {
 #[test]
 fn diff_commit_and_build_make_linux_images() {
     let Some(s) = sandbox() else { return };
+    let _net = crate::util::native_net_lock(); // RUN steps are on the default bridge
     s.run(&[
         "run",
         "--name",

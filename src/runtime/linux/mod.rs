@@ -19,6 +19,9 @@
 mod bundle;
 mod cgroup;
 mod console;
+mod dns;
+mod net;
+mod proxy;
 mod snapshot;
 mod sys;
 
@@ -221,7 +224,9 @@ struct LinuxTask {
     net: bundle::Net,
     /// The container's init (host PID) while it runs.
     init: Mutex<Option<i32>>,
-    _published: Published,
+    /// Its embedded DNS server and published-port proxies (user and bridge networks).
+    _dns: Option<dns::Server>,
+    _proxies: Option<proxy::Proxies>,
 }
 
 impl LinuxTask {
@@ -319,29 +324,25 @@ impl Task for LinuxTask {
 impl Drop for LinuxTask {
     fn drop(&mut self) {
         self.backend.delete(&self.spec.id);
+        if matches!(self.net, bundle::Net::Path(_)) {
+            net::detach(&self.spec.id, &self.spec.dir);
+        }
         snapshot::unmount_root(&self.spec);
     }
 }
 
-/// How `c` is networked natively, from its record: `host`, or its own namespace.
-fn net_mode(c: &ContainerSpec) -> bundle::Net {
-    let peer = c.network.as_ref().and_then(|n| n.directory.get(&c.id).ok());
-    match peer {
-        Some(p) if p.on_host_network() => bundle::Net::Host,
-        Some(p) if p.on_no_network() => bundle::Net::Isolated,
-        Some(_) => {
-            eprintln!("WARNING: native containers have no bridge networking yet: {} runs with --network none", c.name);
-            bundle::Net::Isolated
-        }
-        None => bundle::Net::Isolated,
-    }
+/// `c`'s record as the network rules see it (none for a bare root).
+fn peer_of(c: &ContainerSpec) -> Option<crate::network::Peer> {
+    c.network.as_ref().and_then(|n| n.directory.get(&c.id).ok())
 }
 
-/// The container's `/etc/resolv.conf`: the host's, without loopback name servers (they
-/// would be the container's own loopback), as Docker writes it.
-fn write_resolv_conf(c: &ContainerSpec, net: &bundle::Net) -> Result<()> {
+/// `/etc/resolv.conf` of a container: the embedded server on user networks (as Docker's);
+/// else the host's, without loopback name servers (they would be the container's own
+/// loopback).
+fn write_resolv_conf(c: &ContainerSpec, net: &bundle::Net, embedded: bool) -> Result<()> {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let text: String = match net {
+        _ if embedded => format!("nameserver {}\noptions ndots:0\n", dns::ADDRESS),
         bundle::Net::Host => host,
         _ => host
             .lines()
@@ -399,10 +400,38 @@ impl Backend for LinuxBackend {
         sys::become_subreaper().map_err(|e| Error::Other(format!("prctl(PR_SET_CHILD_SUBREAPER): {e}")))?;
         let lowers = snapshot::prepare_lowers(&self.store, c)?;
         let rootfs = snapshot::mount_root(&lowers, c)?;
-        let net = net_mode(c);
-        write_resolv_conf(c, &net)?;
+        let peer = peer_of(c);
+        // host: the host's namespace; none: a new one with `lo` only (the runtime makes it);
+        // bridge and user networks: a namespace of skiff's, with one interface per network.
+        let (net, embedded, dns, proxies) = match &peer {
+            Some(p) if p.on_host_network() => (bundle::Net::Host, false, None, None),
+            Some(p) if !p.on_no_network() && !p.networks.is_empty() => {
+                let netns = net::attach(&self.store, &c.id, &c.dir, p).inspect_err(|_| snapshot::unmount_root(c))?;
+                let embedded = net::uses_embedded_dns(p);
+                let dns = match (embedded, &c.network) {
+                    (true, Some(n)) => Some(dns::serve(&netns, n.directory.clone(), c.id.clone()).map_err(|e| {
+                        net::detach(&c.id, &c.dir);
+                        snapshot::unmount_root(c);
+                        Error::Other(format!("embedded DNS server: {e}"))
+                    })?),
+                    _ => None,
+                };
+                let proxies = net::first_address(p).map(|ip| proxy::start(published, ip));
+                (bundle::Net::Path(netns.to_string_lossy().into_owned()), embedded, dns, proxies)
+            }
+            _ => (bundle::Net::Isolated, false, None, None),
+        };
+        write_resolv_conf(c, &net, embedded)?;
         let backend = LinuxBackend { store: self.store.clone(), runtime: self.runtime.clone() };
-        Ok(Arc::new(LinuxTask { backend, spec: c.clone(), rootfs, net, init: Mutex::new(None), _published: published }))
+        Ok(Arc::new(LinuxTask {
+            backend,
+            spec: c.clone(),
+            rootfs,
+            net,
+            init: Mutex::new(None),
+            _dns: dns,
+            _proxies: proxies,
+        }))
     }
 
     fn exec(&self, c: &ContainerSpec, p: &ProcessSpec, io: Stdio) -> Result<Exit> {
@@ -484,14 +513,18 @@ impl Backend for LinuxBackend {
         })
     }
 
-    fn network_changed(&self, _c: &ContainerSpec) -> Result<()> {
-        Ok(())
+    fn network_changed(&self, c: &ContainerSpec) -> Result<()> {
+        match peer_of(c) {
+            Some(p) => net::sync(&self.store, &c.id, &c.dir, &p),
+            None => Ok(()),
+        }
     }
 
     fn cleanup(&self, c: &ContainerSpec) -> Result<()> {
         if self.runtime.is_some() {
             self.delete(&c.id);
         }
+        net::detach(&c.id, &c.dir);
         snapshot::unmount_root(c);
         cgroup::remove(&c.id);
         Ok(())

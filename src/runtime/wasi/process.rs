@@ -165,8 +165,6 @@ pub struct Proc {
     pub(super) me: Arc<ProcState>,
     /// Who it runs as.
     pub(super) id: super::identity::Identity,
-    /// Whether its stdin is the terminal (Ctrl-C reaches it).
-    on_tty: bool,
     /// The streams this process started with (what `inherit` gives its children).
     stdio: [Stream; 3],
     pipes: HashMap<i32, PipeEnd>,
@@ -335,7 +333,6 @@ fn run_inner(
         pid: start.pid,
         me: me.clone(),
         id: start.id.clone(),
-        on_tty,
         stdio,
         pipes: HashMap::new(),
         next_handle: 3,

@@ -14,16 +14,19 @@ mod info;
 mod inspect;
 mod lifecycle;
 mod listing;
+mod login;
 mod logs;
 mod network;
 mod port;
 mod prune;
 mod ps;
 mod pull;
+mod push;
 mod rm;
 mod rmi;
 mod run;
 mod save;
+mod search;
 pub mod table;
 mod tag;
 mod template;
@@ -84,8 +87,16 @@ enum Command {
     Diff(diff::DiffArgs),
     /// List images
     Images(images::ImagesArgs),
-    /// Pull an image (skiff's built-in library works offline)
+    /// Pull an image or a repository from a registry (skiff's built-in library works offline)
     Pull(pull::PullArgs),
+    /// Push an image or a repository to a registry
+    Push(push::PushArgs),
+    /// Log in to a Docker registry
+    Login(login::LoginArgs),
+    /// Log out from a Docker registry
+    Logout(login::LogoutArgs),
+    /// Search Docker Hub, a registry's catalog and skiff's built-in images
+    Search(search::SearchArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     Tag(tag::TagArgs),
     /// Show the history of an image
@@ -185,8 +196,10 @@ enum ImageCommand {
     /// List images
     #[command(alias = "list")]
     Ls(images::ImagesArgs),
-    /// Pull an image (skiff's built-in library works offline)
+    /// Pull an image or a repository from a registry (skiff's built-in library works offline)
     Pull(pull::PullArgs),
+    /// Push an image or a repository to a registry
+    Push(push::PushArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     Tag(tag::TagArgs),
     /// Show the history of an image
@@ -270,6 +283,10 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => (build::exec(a), 1),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => (pull::exec(a), 1),
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => (push::exec(a), 1),
+        Command::Login(a) => (login::login(a), 1),
+        Command::Logout(a) => (login::logout(a), 1),
+        Command::Search(a) => (search::exec(a), 1),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => (tag::exec(a), 1),
         Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => (rmi::exec(a), 1),

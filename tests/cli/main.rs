@@ -8,6 +8,7 @@ mod lifecycle;
 mod network;
 mod postgres_image;
 mod reach;
+mod registry;
 mod registry_image;
 mod run;
 mod tutorials;

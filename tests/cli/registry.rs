@@ -202,6 +202,7 @@ fn login_push_pull_against_the_real_registry() {
 
     // nginx shares busybox's two layers: mounted from the other repository, one layer pushed.
     let nginx = format!("{host}/yeeechen/nginx");
+    a.run(&["pull", "nginx"]).ok();
     a.run(&["tag", "nginx", &nginx]).ok();
     let r = a.run(&["push", &nginx]).ok();
     assert_eq!(lines_with(&r.stdout, ": Mounted from yeeechen/busybox").len(), 2, "{}", r.stdout);
@@ -456,6 +457,7 @@ fn skiffs_own_registry_image() {
     let host = format!("127.0.0.1:{port}");
     let busybox = format!("{host}/yeeechen/busybox");
     let nginx = format!("{host}/yeeechen/nginx");
+    a.run(&["pull", "busybox"]).ok();
     a.run(&["tag", "busybox", &busybox]).ok();
     a.run(&["pull", "nginx"]).ok();
     a.run(&["tag", "nginx", &nginx]).ok();

@@ -138,12 +138,18 @@ pub fn pull(store: &Store, r: &Reference, out: &mut dyn Write, tty: bool) -> any
     }
     match crate::registry::pull_image(store, r, out, tty) {
         Ok(img) => Ok(img),
-        Err(e) if r.domain == crate::reference::DEFAULT_DOMAIN => {
-            let names: Vec<&str> = CATALOG.iter().map(|(n, _, _)| *n).collect();
-            anyhow::bail!("{e} ({} is not one of skiff's built-in images: {})", r.familiar(), names.join(", "))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(with_hint(r, e.into())),
     }
+}
+
+/// A failed pull of a Docker Hub name also says which images skiff has built in (offline,
+/// that is what a learner can use).
+pub fn with_hint(r: &Reference, e: anyhow::Error) -> anyhow::Error {
+    if r.domain != crate::reference::DEFAULT_DOMAIN {
+        return e;
+    }
+    let names: Vec<&str> = CATALOG.iter().map(|(n, _, _)| *n).collect();
+    anyhow::anyhow!("{e} ({} is not one of skiff's built-in images: {})", r.familiar(), names.join(", "))
 }
 
 /// The image `name`, pulling it on first use (`Unable to find image … locally`): a built-in

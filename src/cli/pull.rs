@@ -56,7 +56,8 @@ pub fn exec(a: PullArgs) -> anyhow::Result<i32> {
         builtin::pull(&store, &r, out, tty)?;
     } else {
         let mut p = Progress::new(out, tty);
-        let pulled = registry::pull(&store, &r, platform.as_ref(), &mut p)?;
+        let pulled =
+            registry::pull(&store, &r, platform.as_ref(), &mut p).map_err(|e| builtin::with_hint(&r, e.into()))?;
         p.line(&registry::status_line(&pulled, &r.familiar()));
     }
     println!("{r}");

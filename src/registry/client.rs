@@ -303,6 +303,10 @@ fn go_error(e: &ureq::Error, url: &str) -> String {
             K::ConnectionReset => format!("read tcp {hp}: read: connection reset by peer"),
             K::TimedOut | K::WouldBlock => format!("dial tcp {hp}: i/o timeout"),
             K::UnexpectedEof => "EOF".into(),
+            // The resolver's own words for an unknown name (getaddrinfo's EAI_NONAME).
+            _ if io.to_string().contains("failed to lookup address") => {
+                format!("dial tcp: lookup {host}: no such host")
+            }
             _ if io.to_string().contains("Network is unreachable") => {
                 format!("dial tcp {hp}: connect: network is unreachable")
             }

@@ -1,8 +1,8 @@
 //! Deterministic, parallel gzip for pushed layers: the same layer gives the same compressed
 //! bytes, so the same distribution digest, on every machine, with any number of cores.
 //!
-//! The layer is cut into fixed 1 MiB blocks; each is deflated on its own (level 6, flate2's
-//! pure-Rust miniz_oxide) and ends with a sync flush, so the blocks join into one valid deflate
+//! The layer is cut into fixed 1 MiB blocks; each is deflated on its own (level 6, by zlib-rs,
+//! the pure-Rust zlib flate2 is built with here) and ends with a sync flush, so the blocks join into one valid deflate
 //! stream (pigz's layout, without the dictionary carried between blocks: a block's bytes
 //! depend on that block alone, which is what makes the work parallel and the result
 //! independent of the thread count). A final empty block, the CRC-32 and the length close it.
@@ -66,14 +66,13 @@ pub fn compress(r: &mut dyn Read, w: &mut dyn Write) -> io::Result<(crate::spec:
         drop(done_tx);
         let mut pending: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
         let (mut sent, mut written) = (0usize, 0usize);
-        let mut write_ready =
-            |pending: &mut BTreeMap<usize, Vec<u8>>, written: &mut usize, sink: &mut HashingWriter| {
-                while let Some(block) = pending.remove(written) {
-                    sink.write_all(&block)?;
-                    *written += 1;
-                }
-                io::Result::Ok(())
-            };
+        let write_ready = |pending: &mut BTreeMap<usize, Vec<u8>>, written: &mut usize, sink: &mut HashingWriter| {
+            while let Some(block) = pending.remove(written) {
+                sink.write_all(&block)?;
+                *written += 1;
+            }
+            io::Result::Ok(())
+        };
         let result = (|| -> io::Result<()> {
             loop {
                 let mut block = vec![0u8; BLOCK];
@@ -173,6 +172,11 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(da, db);
         assert_eq!(da, crate::spec::Digest::of(&a));
+        assert_eq!(
+            da.to_string(),
+            "sha256:e481a62837a9b6cbe8f858f633b8130c967d3dce26724e13b5c7929747b9b1b7",
+            "pinned: blocks, level and compressor"
+        );
         assert_eq!(&a[..10], &HEADER);
         assert_eq!(unzip(&a), data);
         // The same bytes from a reader that hands out odd-sized pieces.

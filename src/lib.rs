@@ -13,6 +13,7 @@ pub mod hostfs;
 pub mod hostproc;
 pub mod network;
 pub mod reference;
+pub mod registry;
 pub mod runtime;
 pub mod spec;
 pub mod store;

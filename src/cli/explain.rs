@@ -67,6 +67,15 @@ pub fn layers(a: LayersArgs) -> anyhow::Result<i32> {
     for r in rows.iter().rev() {
         println!("  ├─ layer {}  {}  {}", r.number, r.diff, human_size(r.size));
         println!("  │    made by: {}", super::table::ellipsis(&r.created_by, 90));
+        // The compressed forms it travelled to registries as (its distribution digests).
+        for src in store.distribution_sources(&r.diff) {
+            let repos: Vec<String> = src
+                .repos
+                .iter()
+                .map(|x| crate::reference::Reference::parse(x).map(|r| r.familiar_name()).unwrap_or_else(|_| x.clone()))
+                .collect();
+            println!("  │    compressed: {}  {}  in {}", src.digest, human_size(src.size), repos.join(", "));
+        }
         let sharing: Vec<&Option<String>> =
             others.iter().filter(|(_, c)| c.contains(&r.chain)).map(|(n, _)| n).collect();
         let mut shared: Vec<String> = sharing.iter().filter_map(|n| (*n).clone()).collect();

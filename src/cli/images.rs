@@ -112,7 +112,15 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
         if (filter.is_some() || !references.is_empty()) && (tags.is_empty() || names.is_empty()) {
             continue;
         }
+        let repo_digests = store.repo_digests(&img.id).digests;
         for (repo, tag) in names {
+            // The digest a push or pull recorded for this repository.
+            let digest = repo_digests
+                .iter()
+                .filter_map(|d| d.split_once('@'))
+                .find(|(r, _)| crate::reference::Reference::parse(r).is_ok_and(|r| r.familiar_name() == repo))
+                .map(|(_, d)| d.to_string())
+                .unwrap_or_else(|| "<none>".to_string());
             if a.quiet {
                 if !seen_ids.contains(&id) {
                     println!("{id}");
@@ -123,8 +131,7 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
             list.push([
                 ("Repository", repo),
                 ("Tag", tag),
-                // Digests come from a registry; nothing here has been pushed or pulled yet.
-                ("Digest", "<none>".to_string()),
+                ("Digest", digest),
                 ("ID", id.clone()),
                 ("CreatedSince", created.clone()),
                 ("CreatedAt", created_at.clone()),

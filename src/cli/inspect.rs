@@ -264,10 +264,23 @@ pub fn image_json(store: &Store, img: &Image) -> anyhow::Result<Value> {
         size += store.layer_meta(chain).map(|m| m.size).unwrap_or(0);
         lower_dirs.push(store.layer_diff_dir(chain).display().to_string());
     }
+    // `name@sha256:…` as Docker shows them (familiar names), from pushes and pulls.
+    let mut repo_digests: Vec<String> = store
+        .repo_digests(&img.id)
+        .digests
+        .iter()
+        .map(|d| match d.split_once('@') {
+            Some((r, dg)) => crate::reference::Reference::parse(r)
+                .map(|r| format!("{}@{dg}", r.familiar_name()))
+                .unwrap_or_else(|_| d.clone()),
+            None => d.clone(),
+        })
+        .collect();
+    repo_digests.sort();
     let mut v = json!({
         "Id": img.id.to_string(),
         "RepoTags": tags,
-        "RepoDigests": [],
+        "RepoDigests": repo_digests,
         "Parent": store.parent(&img.id).map(|p| p.to_string()).unwrap_or_default(),
         "Comment": img.config.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
         "Created": img.config.created.clone().unwrap_or_default(),

@@ -17,16 +17,19 @@ mod info;
 mod inspect;
 mod lifecycle;
 mod listing;
+mod login;
 mod logs;
 mod network;
 mod port;
 mod prune;
 mod ps;
 mod pull;
+mod push;
 mod rm;
 mod rmi;
 mod run;
 mod save;
+mod search;
 mod system;
 pub mod table;
 mod tag;
@@ -108,6 +111,8 @@ enum ImageVerb {
     Load(save::LoadArgs),
     /// Pull an image or a repository from a registry (skiff's built-in library works offline)
     Pull(pull::PullArgs),
+    /// Push an image or a repository to a registry
+    Push(push::PushArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(save::SaveArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -127,6 +132,12 @@ enum Command {
     ImageList(images::ImagesArgs),
     /// Display system-wide information
     Info,
+    /// Log in to a registry
+    Login(login::LoginArgs),
+    /// Log out from a registry
+    Logout(login::LogoutArgs),
+    /// Search the registry (and skiff's built-in library) for images
+    Search(search::SearchArgs),
     /// Return low-level information on skiff objects
     Inspect(inspect::InspectArgs),
     /// List containers
@@ -300,6 +311,9 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::System(a) => (system::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
+        Command::Login(a) => (login::login(a), 1),
+        Command::Logout(a) => (login::logout(a), 1),
+        Command::Search(a) => (search::exec(a), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),
         Command::Completion(a) => {
             clap_complete::generate(a.shell, &mut command(), "skiff", &mut std::io::stdout());
@@ -344,6 +358,7 @@ fn image_verb(v: ImageVerb) -> (anyhow::Result<i32>, i32) {
         ImageVerb::Import(a) => (export::import(a), 1),
         ImageVerb::Load(a) => (save::load(a), 1),
         ImageVerb::Pull(a) => (pull::exec(a), 1),
+        ImageVerb::Push(a) => (push::exec(a), 1),
         ImageVerb::Save(a) => (save::save(a), 1),
         ImageVerb::Tag(a) => (tag::exec(a), 1),
     }

@@ -109,6 +109,6 @@ impl Store {
                 _ => {}
             }
         }
-        Ok(())
+        self.forget_repo_digests(id)
     }
 }

@@ -9,11 +9,13 @@
 //! * Putting a blob or a layer that already exists is a no-op: content is addressed by hash.
 
 mod blobs;
+mod distribution;
 mod gc;
 mod images;
 mod layers;
 mod meta;
 
+pub use distribution::{DistributionSource, RepoDigests};
 pub use gc::Deleted;
 pub use images::{Image, ImageSummary};
 pub(crate) use layers::make_writable;

@@ -12,6 +12,7 @@ mod native_net;
 mod network;
 mod postgres_image;
 mod reach;
+mod registry;
 mod registry_image;
 mod run;
 mod tutorials;

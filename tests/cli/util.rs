@@ -74,6 +74,15 @@ impl Sandbox {
         Run::from(self.cmd(args).output().unwrap())
     }
 
+    /// Run `skiff ARGS` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Run::from(c.output().unwrap())
+    }
+
     /// Run `skiff ARGS` with `input` on stdin.
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
         let mut child =

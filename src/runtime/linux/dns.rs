@@ -120,7 +120,9 @@ mod tests {
         let p = Packet::parse(&reply).unwrap();
         assert_eq!(p.id(), 7);
         assert_eq!(p.answers.len(), 1);
-        assert!(matches!(p.answers[0].rdata, RData::A(a) if Ipv4Addr::from(a.address) == Ipv4Addr::new(172, 18, 0, 2)));
+        assert!(
+            matches!(&p.answers[0].rdata, RData::A(a) if Ipv4Addr::from(a.address) == Ipv4Addr::new(172, 18, 0, 2))
+        );
         let p2 = answer(&query("nope", TYPE::A), &r).unwrap();
         assert_eq!(Packet::parse(&p2).unwrap().rcode(), RCODE::NameError);
         let p3 = answer(&query("api", TYPE::AAAA), &r).unwrap();

@@ -124,7 +124,7 @@ pub fn exec(a: TutorialArgs) -> anyhow::Result<i32> {
             }
             None => {
                 let gone = classroom.reset_all(&skiff)?;
-                println!("Forgot your progress in {} lessons", gone.len());
+                println!("Forgot your progress in {} lesson(s)", gone.len());
             }
         }
         return Ok(0);

@@ -469,7 +469,11 @@ pub fn evaluate(check: &Check, runner: &mut Runner) -> Result<(), String> {
                 return Ok(());
             }
             let shown = got.lines().filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", ");
-            let shown = if shown.is_empty() || shown == "null" { "nothing".to_string() } else { format!("`{shown}`") };
+            let shown = if matches!(shown.as_str(), "" | "null" | "[]" | "<nil>" | "<no value>") {
+                "nothing".to_string()
+            } else {
+                format!("`{shown}`")
+            };
             Err(format!(
                 "{image} has {} {shown}, not `{value}` (set by {} in the Dockerfile)",
                 field.word(),

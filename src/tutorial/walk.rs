@@ -143,8 +143,8 @@ pub fn walk(
     let mut last_prose: Option<&str> = None;
     let mut solved_by_learner = false; // the exercise before these solution steps was done
     let n = stops(&tutorial.items);
-    writeln!(out, "{}\n", underline(&tutorial.title, '='))?;
     if start > 0 {
+        writeln!(out, "{}\n", underline(&tutorial.title, '='))?;
         writeln!(out, "(resuming at stop {} of {n}; `skiff tutorial --reset` starts over)\n", start + 1)?;
     } else {
         writeln!(
@@ -401,7 +401,7 @@ fn exercise(
     out: &mut dyn Write,
     res: &mut WalkResult,
 ) -> io::Result<Option<bool>> {
-    writeln!(out, "Exercise: {}", ex.title)?;
+    writeln!(out, "▶ {}", ex.title)?;
     writeln!(
         out,
         "Do it here: type any commands. `check` checks your work, `solution` shows one, `skip` goes on, Ctrl-C leaves."

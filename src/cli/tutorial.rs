@@ -184,11 +184,11 @@ fn list(all: &[Lesson], classroom: &Classroom) {
     for l in all {
         let title = l.parse().map(|t| t.title).unwrap_or_else(|e| format!("({e})"));
         let mark = match progress.lessons.get(&l.stem) {
-            Some(p) if p.done => "✓ done".to_string(),
-            Some(p) => format!("▸ at stop {}", p.next + 1),
+            Some(p) if p.done => "  ✓ done".to_string(),
+            Some(p) => format!("  ▸ at stop {}", p.next + 1),
             None => String::new(),
         };
-        println!("  {:<28} {title}  {mark}", l.stem);
+        println!("  {}  {title}{mark}", l.stem);
     }
     println!("\nStart one with: skiff tutorial 01   (check your exercises: skiff tutorial grade NN)");
 }

@@ -73,7 +73,7 @@ impl Lesson {
 
     /// True when `name` selects this lesson: its stem, or its number (`1`, `01`, `08`).
     pub fn is_named(&self, name: &str) -> bool {
-        if self.stem == name || self.stem.strip_suffix(".md") == Some(name) {
+        if self.stem == name || name.strip_suffix(".md") == Some(self.stem.as_str()) {
             return true;
         }
         let number = self.stem.split('-').next().unwrap_or("");

@@ -251,7 +251,7 @@ fn lessons_are_built_in_and_chosen_by_language() {
     let sb = Sandbox::new();
     // From a directory with no tutorials/: the built-in lessons.
     let list = sb.run(&["tutorial", "--list"]).ok().stdout;
-    assert!(list.contains("01-first-container           Your first container"), "{list}");
+    assert!(list.contains("01-first-container  Your first container"), "{list}");
     let zh = sb
         .cmd(&["tutorial", "--list"])
         .env("LANG", "zh_CN.UTF-8")

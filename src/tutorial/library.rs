@@ -97,8 +97,7 @@ fn stem(name: &str) -> String {
 /// The built-in lessons in `lang`, sorted by file name.
 pub fn builtin(lang: Lang) -> Vec<Lesson> {
     let mut out = Vec::new();
-    for &(l, name, text) in embedded::BUILTIN.iter().filter(|(l, _, _)| *l == "en") {
-        let _ = l;
+    for &(_, name, text) in embedded::BUILTIN.iter().filter(|(l, _, _)| *l == "en") {
         let translated = lang.folder().and_then(|folder| {
             embedded::BUILTIN.iter().find(|(fl, fname, _)| *fl == folder && *fname == name).map(|t| (folder, t.2))
         });
@@ -109,11 +108,6 @@ pub fn builtin(lang: Lang) -> Vec<Lesson> {
         out.push(Lesson { stem: stem(name), path, text: text.to_string(), lang });
     }
     out
-}
-
-/// Every built-in file, each language on its own: `(lang folder or "en", file name, markdown)`.
-pub fn builtin_files() -> &'static [(&'static str, &'static str, &'static str)] {
-    embedded::BUILTIN
 }
 
 /// The lessons of a folder in `lang` (translations from `DIR/zh-CN/`), sorted by file name.

@@ -173,7 +173,6 @@ pub fn walk(
         if let Some(md) = last_prose.take() {
             print_prose(out, md)?;
         }
-        let _ = idx;
         match item {
             Item::Prose(md) => print_prose(out, md)?,
             Item::File { name, content, .. } => {

@@ -97,7 +97,7 @@ fn lessons(a: &TutorialArgs, lang: Lang) -> anyhow::Result<Vec<Lesson>> {
 fn pick<'a>(all: &'a [Lesson], name: &str) -> anyhow::Result<&'a Lesson> {
     all.iter()
         .find(|l| l.is_named(name))
-        .ok_or_else(|| anyhow::anyhow!("No such tutorial: {name} (skiff tutorial --list)"))
+        .ok_or_else(|| anyhow::anyhow!("No such tutorial: {name}"))
 }
 
 pub fn exec(a: TutorialArgs) -> anyhow::Result<i32> {

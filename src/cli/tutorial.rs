@@ -95,9 +95,7 @@ fn lessons(a: &TutorialArgs, lang: Lang) -> anyhow::Result<Vec<Lesson>> {
 }
 
 fn pick<'a>(all: &'a [Lesson], name: &str) -> anyhow::Result<&'a Lesson> {
-    all.iter()
-        .find(|l| l.is_named(name))
-        .ok_or_else(|| anyhow::anyhow!("No such tutorial: {name}"))
+    all.iter().find(|l| l.is_named(name)).ok_or_else(|| anyhow::anyhow!("No such tutorial: {name}"))
 }
 
 pub fn exec(a: TutorialArgs) -> anyhow::Result<i32> {
@@ -224,6 +222,8 @@ fn walk(classroom: &Classroom, all: &[Lesson], lesson: &Lesson, skiff: &Path) ->
 
     let mut runner = classroom.runner(&stem, skiff.to_path_buf())?;
     runner.set_cwd(cwd);
+    // A learner's command runs until it ends or Ctrl-C stops it (`logs -f` of a server).
+    runner.timeout = std::time::Duration::from_secs(24 * 3600);
     catch_ctrl_c();
     runner.interrupt = Some(&INTERRUPTED);
     let stops = tutorial::stops(&t.items);

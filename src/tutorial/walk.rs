@@ -387,8 +387,8 @@ pub fn report_checks(ex: &Exercise, runner: &mut Runner, out: &mut dyn Write) ->
     Ok(all)
 }
 
-/// An exercise at the prompt. `Some(true)`: done by the learner; `Some(false)`: the solution was run or
-/// the learner skipped; `None`: the learner left.
+/// An exercise at the prompt. `Some(true)`: done by the learner; `Some(false)`: the solution was run
+/// (asked for, or the learner skipped: later steps may need what it makes); `None`: the learner left.
 #[allow(clippy::too_many_arguments)]
 fn exercise(
     ex: &Exercise,
@@ -403,7 +403,7 @@ fn exercise(
     writeln!(out, "▶ {}", ex.title)?;
     writeln!(
         out,
-        "Do it here: type any commands. `check` checks your work, `solution` shows one, `skip` goes on, Ctrl-C leaves."
+        "Do it here: type any commands. `check` checks your work, `solution` (or `skip`) runs one for you, Ctrl-C leaves."
     )?;
     loop {
         let t = match input.read_line(&format!("[{}/{n} exercise] $ ", stop + 1), out)? {
@@ -411,12 +411,8 @@ fn exercise(
             Line::Text(t) => t,
         };
         match t.trim() {
-            "" | "help" | "?" => writeln!(out, "`check` checks your work, `solution` shows one, `skip` goes on.")?,
+            "" | "help" | "?" => writeln!(out, "`check` checks your work, `solution` (or `skip`) runs one for you.")?,
             "quit" => return Ok(None),
-            "skip" => {
-                writeln!(out, "(skipped)\n")?;
-                return Ok(Some(false));
-            }
             "check" | "grade" => {
                 if report_checks(ex, runner, out)? {
                     res.exercises_done += 1;
@@ -425,7 +421,10 @@ fn exercise(
                 }
                 writeln!(out, "(not yet: keep going, then `check` again)")?;
             }
-            "solution" => {
+            "solution" | "skip" => {
+                if t.trim() == "skip" {
+                    writeln!(out, "(skipped: the solution runs, so that the next steps find what they need)")?;
+                }
                 for s in solutions {
                     writeln!(out, "$ {}", s.command)?;
                     let o = run_shown(runner, &s.command, out)?;

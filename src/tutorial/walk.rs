@@ -546,6 +546,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn terminal_commands() {
+        for (cmd, want) in [
+            ("skiff run -it --rm busybox sh", true),
+            ("skiff exec -it web sh", true),
+            ("skiff start -ai web", true),
+            ("skiff run --interactive --tty busybox", true),
+            ("skiff run -d --name web -p 8080:80 nginx", false),
+            ("skiff build -t app .", false),
+            ("echo x | skiff exec -i pg psql", false),
+            ("skiff logs -t web", false),
+        ] {
+            assert_eq!(wants_terminal(cmd), want, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn stops_are_steps_and_exercises() {
+        let md = "# T\n```console\n$ skiff a\n$ skiff b\n```\n```exercise\nvolume v exists\n```\n<!-- solution -->\n```console\n$ skiff volume create v\n```\n";
+        let t = crate::tutorial::parse(std::path::Path::new("t.md"), md).unwrap();
+        assert_eq!(stops(&t.items), 4);
+        let names: Vec<String> = (0..5).map(|n| stop_command(&t, n)).collect();
+        assert_eq!(names, ["skiff a", "skiff b", "exercise: T", "skiff volume create v", ""]);
+    }
+
+    #[test]
     fn strips_markdown() {
         let cases: &[(&str, &str)] = &[
             ("# Title\n\nText", "Title\n=====\n\nText"),

@@ -3,8 +3,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::checks::evaluate;
 use super::matching::matches;
-use super::parse::{Item, Step, Tutorial};
+use super::parse::{Exercise, Item, Step, Tutorial};
 use super::runner::{Outcome, Runner};
 
 /// What a successful check did.
@@ -16,6 +17,8 @@ pub struct Report {
     pub skipped: usize,
     /// ```file blocks written.
     pub files: usize,
+    /// Exercises whose checks passed after their solution (and not all before it).
+    pub exercises: usize,
 }
 
 /// The first step that did not do what the tutorial says.
@@ -75,11 +78,28 @@ pub fn compare(step: &Step, outcome: &Outcome, timeout_secs: f64) -> Result<(), 
 }
 
 /// Runs all items of a tutorial in order (writing files, running non-skipped steps) and checks each step.
+/// An exercise is checked twice: before its solution at least one of its checks must fail (else it asks
+/// for nothing), and after its solution (the `<!-- solution -->` steps that follow it) all must pass.
 pub fn check(tutorial: &Tutorial, runner: &mut Runner) -> Result<Report, Failure> {
     let mut report = Report::default();
     let fail =
         |line: usize, command: String, message: String| Failure { path: tutorial.path.clone(), line, command, message };
+    let mut pending: Option<&Exercise> = None;
+    let finish = |ex: &Exercise, runner: &mut Runner| -> Result<(), Failure> {
+        for c in &ex.checks {
+            evaluate(c, runner)
+                .map_err(|m| fail(c.line, format!("check {}", c.text), format!("after the solution: {m}")))?;
+        }
+        Ok(())
+    };
     for item in &tutorial.items {
+        let in_solution = matches!(item, Item::Prose(_)) || matches!(item, Item::Step(s) if s.solution);
+        if !in_solution {
+            if let Some(ex) = pending.take() {
+                finish(ex, runner)?;
+                report.exercises += 1;
+            }
+        }
         match item {
             Item::Prose(_) => {}
             Item::File { name, content, line } => {
@@ -87,6 +107,16 @@ pub fn check(tutorial: &Tutorial, runner: &mut Runner) -> Result<Report, Failure
                     .write_file(name, content)
                     .map_err(|e| fail(*line, format!("file path={name}"), format!("cannot write the file: {e}")))?;
                 report.files += 1;
+            }
+            Item::Exercise(ex) => {
+                if ex.checks.iter().all(|c| evaluate(c, runner).is_ok()) {
+                    return Err(fail(
+                        ex.line,
+                        "exercise".into(),
+                        "every check passes before the solution ran: the exercise asks for nothing".into(),
+                    ));
+                }
+                pending = Some(ex);
             }
             Item::Step(step) if step.skip => report.skipped += 1,
             Item::Step(step) => {
@@ -98,6 +128,10 @@ pub fn check(tutorial: &Tutorial, runner: &mut Runner) -> Result<Report, Failure
                 report.steps += 1;
             }
         }
+    }
+    if let Some(ex) = pending.take() {
+        finish(ex, runner)?;
+        report.exercises += 1;
     }
     Ok(report)
 }
@@ -129,7 +163,7 @@ pub(crate) mod tests {
         let mut r = Runner::new(fake_skiff(dir.path())).unwrap();
         let t = parse(Path::new("tutorials/00-fake.md"), GOOD).unwrap();
         let report = check(&t, &mut r).unwrap();
-        assert_eq!(report, Report { steps: 7, skipped: 1, files: 1 });
+        assert_eq!(report, Report { steps: 7, skipped: 1, files: 1, exercises: 0 });
     }
 
     #[test]

@@ -19,16 +19,25 @@
 //! - Trailing whitespace on lines and trailing blank lines are ignored; CRLF is normalised.
 //! - A block fenced as `file path=NAME` writes its content to NAME before the following steps; `<!-- skip -->`
 //!   before a console block shows it without running it. Other fenced blocks are prose.
+//! - A block fenced as `exercise` holds checks (`checks.rs`), one per line; the `<!-- solution -->` console
+//!   blocks after it are its solution, which the suite runs (the checks must fail before it, pass after).
 //! - Commands run through `sh -c` (stdin /dev/null) in a fresh working directory with a fresh SKIFF_ROOT,
 //!   the first word `skiff` replaced by the binary under test (whose directory is also first on PATH);
 //!   the current directory carries over from one step to the next (`cd` works as in a terminal).
 //!
-//! `check` is the test-suite mode, `walk` the interactive `skiff tutorial`, `rewrite` the authors' mode
-//! (SKIFF_TUTORIAL=overwrite, see `verify`).
+//! `check` is the test-suite mode, `walk` the classroom (`skiff tutorial`, with `explain` for mismatches
+//! and `progress` for resuming), `grade` checks a learner's exercises, `rewrite` is the authors' mode
+//! (SKIFF_TUTORIAL=overwrite, see `verify`). `library` finds the lessons: built in, or a folder, in
+//! English or Chinese. tutorials/README.md documents the format for teachers.
 
 mod check;
+pub mod checks;
+mod explain;
+mod grade;
+pub mod library;
 mod matching;
 mod parse;
+mod progress;
 mod rewrite;
 mod runner;
 mod walk;
@@ -38,11 +47,16 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use check::{check, compare, Failure, Report};
+pub use checks::{evaluate, parse_check, Check};
+pub use explain::explain;
+pub use grade::{grade, render as render_grades, Graded, Verdict};
+pub use library::{Lang, Lesson};
 pub use matching::{line_matches, matches, output_lines, Mismatch, ANY_LINES, ANY_TEXT, NO_NEWLINE};
-pub use parse::{parse, Item, ParseError, Step, Tutorial};
+pub use parse::{parse, Exercise, Item, ParseError, Step, Tutorial};
+pub use progress::{Classroom, LessonProgress, Progress};
 pub use rewrite::{merge, rewrite};
 pub use runner::{shell_quote, Outcome, Runner};
-pub use walk::{plain, walk, WalkResult};
+pub use walk::{plain, stop_command, stops, walk, wants_terminal, Input, Line, Lines, WalkResult};
 
 /// The tutorials in `dir` (its `*.md` files except README.md), sorted by file name.
 pub fn find(dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -119,7 +133,10 @@ mod tests {
         fs::write(&path, "# T\n```console\n$ skiff version\nargs: version\n```\n").unwrap();
         // SKIFF_TUTORIAL is not set in unit tests (rewrite is covered in rewrite.rs)
         if !overwrite_requested() {
-            assert_eq!(verify(&path, &skiff).unwrap(), Verified::Checked(Report { steps: 1, skipped: 0, files: 0 }));
+            assert_eq!(
+                verify(&path, &skiff).unwrap(),
+                Verified::Checked(Report { steps: 1, skipped: 0, files: 0, exercises: 0 })
+            );
             fs::write(&path, "# T\n```console\n$ skiff version\nargs: nope\n```\n").unwrap();
             let err = verify(&path, &skiff).unwrap_err().to_string();
             assert!(err.starts_with(&format!("{}:3: `skiff version`: output differs", path.display())), "{err}");

@@ -3,6 +3,8 @@
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
+use super::checks::{parse_check, Check};
+
 /// A parsed tutorial: `tutorials/NN-topic.md`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tutorial {
@@ -26,6 +28,19 @@ pub enum Item {
         line: usize,
     },
     Step(Step),
+    /// An ```exercise block: the checks `skiff tutorial grade` verifies. Its solution is the
+    /// `<!-- solution -->` console blocks after it.
+    Exercise(Exercise),
+}
+
+/// A task for the learner, checked by its `checks` (see `checks.rs` for the forms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exercise {
+    /// 1-based line of the opening fence.
+    pub line: usize,
+    /// The heading the exercise is under (the tutorial's title when there is none).
+    pub title: String,
+    pub checks: Vec<Check>,
 }
 
 /// One `$ command` of a ```console block with its expected output.
@@ -41,6 +56,9 @@ pub struct Step {
     pub exit: i32,
     /// Shown but not run (`<!-- skip -->` before the block).
     pub skip: bool,
+    /// Part of an exercise's solution (`<!-- solution -->` before the block): the test suite runs it,
+    /// the learner sees it only on request.
+    pub solution: bool,
     /// 1-based half-open range of markdown lines holding the expected output (and `[exit N]`),
     /// without trailing blank lines; empty (start == end) when the step expects no output.
     pub output_lines: Range<usize>,
@@ -67,10 +85,29 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Marker before a ```console block that is shown but not run.
-fn is_skip_marker(line: &str) -> bool {
+/// Marker before a ```console block: `<!-- skip -->` (shown, not run) or `<!-- solution -->`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Skip,
+    Solution,
+}
+
+fn marker(line: &str) -> Option<Marker> {
     let squeezed: String = line.split_whitespace().collect();
-    squeezed.eq_ignore_ascii_case("<!--skip-->")
+    if squeezed.eq_ignore_ascii_case("<!--skip-->") {
+        Some(Marker::Skip)
+    } else if squeezed.eq_ignore_ascii_case("<!--solution-->") {
+        Some(Marker::Solution)
+    } else {
+        None
+    }
+}
+
+fn marker_misplaced(m: Marker) -> String {
+    match m {
+        Marker::Skip => "`<!-- skip -->` must come right before a ```console block".into(),
+        Marker::Solution => "`<!-- solution -->` must come right before a ```console block".into(),
+    }
 }
 
 struct Fence<'a> {
@@ -136,7 +173,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
     let mut items = Vec::new();
     let mut prose = String::new();
     let mut title: Option<String> = None;
-    let mut pending_skip: Option<usize> = None;
+    let mut pending: Option<(usize, Marker)> = None;
+    let mut heading: Option<String> = None;
+    // A solution block may follow an exercise, with only prose and other solution blocks between.
+    let mut after_exercise = false;
     let flush = |prose: &mut String, items: &mut Vec<Item>| {
         if !prose.trim().is_empty() {
             items.push(Item::Prose(std::mem::take(prose)));
@@ -148,8 +188,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
     while i < nlines {
         let line = lines[i];
         let lineno = i + 1;
-        if is_skip_marker(line) {
-            pending_skip = Some(lineno);
+        if let Some(m) = marker(line) {
+            pending = Some((lineno, m));
             i += 1;
             continue;
         }
@@ -160,13 +200,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
                 i += 1;
                 continue;
             }
-            if let Some(at) = pending_skip {
-                return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
+            if let Some((at, m)) = pending {
+                return Err(err(at, marker_misplaced(m)));
             }
             if title.is_none() {
                 if let Some(t) = line.strip_prefix("# ") {
                     title = Some(t.trim().to_string());
                 }
+            }
+            let hashes = line.len() - line.trim_start_matches('#').len();
+            if (1..=6).contains(&hashes) && line[hashes..].starts_with(' ') {
+                heading = Some(line[hashes..].trim().to_string());
             }
             prose.push_str(line);
             prose.push('\n');
@@ -186,15 +230,46 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
         match lang {
             "console" => {
                 flush(&mut prose, &mut items);
-                let skip = pending_skip.take().is_some();
-                for step in parse_console(&body, skip).map_err(|(l, m)| err(l, m))? {
+                let m = pending.take();
+                let skip = matches!(m, Some((_, Marker::Skip)));
+                let solution = matches!(m, Some((_, Marker::Solution)));
+                if solution && !after_exercise {
+                    return Err(err(
+                        m.map(|x| x.0).unwrap_or(lineno),
+                        "a `<!-- solution -->` block must follow an ```exercise block".into(),
+                    ));
+                }
+                after_exercise = solution;
+                for mut step in parse_console(&body, skip).map_err(|(l, m)| err(l, m))? {
+                    step.solution = solution;
                     items.push(Item::Step(step));
                 }
             }
-            "file" => {
-                if let Some(at) = pending_skip {
-                    return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
+            "exercise" => {
+                if let Some((at, m)) = pending {
+                    return Err(err(at, marker_misplaced(m)));
                 }
+                flush(&mut prose, &mut items);
+                let mut checks = Vec::new();
+                for (l, text) in &body {
+                    let t = text.trim();
+                    if t.is_empty() || t.starts_with('#') {
+                        continue;
+                    }
+                    checks.push(parse_check(*l, t).map_err(|m| err(*l, m))?);
+                }
+                if checks.is_empty() {
+                    return Err(err(lineno, "an ```exercise block needs at least one check".into()));
+                }
+                let title = heading.clone().or_else(|| title.clone()).unwrap_or_else(|| "exercise".into());
+                items.push(Item::Exercise(Exercise { line: lineno, title, checks }));
+                after_exercise = true;
+            }
+            "file" => {
+                if let Some((at, m)) = pending {
+                    return Err(err(at, marker_misplaced(m)));
+                }
+                after_exercise = false;
                 let name = file_path_attr(fence.info).unwrap_or_default();
                 if name.is_empty() {
                     return Err(err(lineno, "a ```file block needs `path=NAME`, e.g. ```file path=Dockerfile".into()));
@@ -215,8 +290,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
                 items.push(Item::File { name, content, line: lineno });
             }
             _ => {
-                if let Some(at) = pending_skip {
-                    return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
+                if let Some((at, m)) = pending {
+                    return Err(err(at, marker_misplaced(m)));
                 }
                 for l in &lines[i..=end] {
                     prose.push_str(l);
@@ -226,8 +301,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Tutorial, ParseError> {
         }
         i = end + 1;
     }
-    if let Some(at) = pending_skip {
-        return Err(err(at, "`<!-- skip -->` must come right before a ```console block".into()));
+    if let Some((at, m)) = pending {
+        return Err(err(at, marker_misplaced(m)));
     }
     flush(&mut prose, &mut items);
     let title = title.unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
@@ -333,6 +408,7 @@ fn parse_console(body: &[(usize, &str)], skip: bool) -> Result<Vec<Step>, (usize
             expected,
             exit: exit.unwrap_or(0),
             skip,
+            solution: false,
             output_lines: out_start..out_end,
         });
     }
@@ -539,6 +615,38 @@ mod tests {
             assert_eq!(e.line, *line, "{md}: {e}");
             assert!(e.message.contains(msg), "{md}: {e}");
             assert!(e.to_string().starts_with(&format!("t.md:{line}: ")), "{e}");
+        }
+    }
+
+    #[test]
+    fn parses_exercises_and_solutions() {
+        let md = "# T\n\n## Your own image\n\nMake it.\n\n```exercise\n# a comment\nimage g:v2 exists\n\ncontainer web running\n```\n\nHint.\n\n<!-- solution -->\n```console\n$ skiff tag busybox g:v2\n```\n```console\n$ skiff ps\n```\n";
+        let t = p(md);
+        let ex: Vec<&Exercise> =
+            t.items.iter().filter_map(|i| if let Item::Exercise(e) = i { Some(e) } else { None }).collect();
+        assert_eq!(ex.len(), 1);
+        assert_eq!((ex[0].line, ex[0].title.as_str()), (7, "Your own image"));
+        assert_eq!(
+            ex[0].checks.iter().map(|c| (c.line, c.text.as_str())).collect::<Vec<_>>(),
+            [(9, "image g:v2 exists"), (11, "container web running")]
+        );
+        let st = steps(&t);
+        assert_eq!(st.iter().map(|s| s.solution).collect::<Vec<_>>(), [true, false]);
+        let errors: &[(&str, usize, &str)] = &[
+            ("```exercise\nimage g floats\n```\n", 2, "unknown check"),
+            ("```exercise\n\n```\n", 1, "at least one check"),
+            ("<!-- solution -->\n```console\n$ ls\n```\n", 1, "must follow an ```exercise"),
+            (
+                "```exercise\nimage g exists\n```\n```console\n$ ls\n```\n<!-- solution -->\n```console\n$ ls\n```\n",
+                7,
+                "must follow",
+            ),
+            ("<!-- solution -->\ntext\n", 1, "solution"),
+        ];
+        for (md, line, msg) in errors {
+            let e = parse(Path::new("t.md"), md).unwrap_err();
+            assert_eq!(e.line, *line, "{md}: {e}");
+            assert!(e.message.contains(msg), "{md}: {e}");
         }
     }
 

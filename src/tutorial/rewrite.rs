@@ -15,7 +15,7 @@ pub fn rewrite(tutorial: &Tutorial, runner: &mut Runner) -> io::Result<String> {
     let mut replacements: Vec<(std::ops::Range<usize>, Vec<String>)> = Vec::new();
     for item in &tutorial.items {
         match item {
-            Item::Prose(_) => {}
+            Item::Prose(_) | Item::Exercise(_) => {}
             Item::File { name, content, .. } => runner.write_file(name, content)?,
             Item::Step(step) if step.skip => {}
             Item::Step(step) => {

@@ -38,6 +38,9 @@ pub struct Runner {
     pub timeout: Duration,
     /// Extra environment for every command (after SKIFF_ROOT and PATH, so it can override them).
     pub env: Vec<(String, String)>,
+    /// Set (by a Ctrl-C handler) to stop the command running now: it is killed with its process group and
+    /// reported with exit code 130, as a shell reports a command ended by Ctrl-C. Cleared when seen.
+    pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
     /// Directory after the last command (`cd` persists between steps); None = `workdir`.
     cwd: Option<PathBuf>,
     /// The shell writes its final directory here.
@@ -51,24 +54,8 @@ impl Drop for Runner {
     /// A lesson that stopped half-way may leave detached containers: remove them (their
     /// supervisors) before the temporary root goes.
     fn drop(&mut self) {
-        if !self.owns_root {
-            return;
-        }
-        let run = |args: &[&str]| {
-            std::process::Command::new(&self.skiff)
-                .args(args)
-                .env("SKIFF_ROOT", &self.root)
-                .stdin(std::process::Stdio::null())
-                .output()
-        };
-        if let Ok(out) = run(&["ps", "-a", "-q", "--no-trunc"]) {
-            let ids: Vec<String> =
-                String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
-            if !ids.is_empty() {
-                let mut args = vec!["rm", "-f"];
-                args.extend(ids.iter().map(String::as_str));
-                let _ = run(&args);
-            }
+        if self.owns_root {
+            self.remove_containers();
         }
     }
 }
@@ -99,6 +86,7 @@ impl Runner {
             workdir,
             timeout: Duration::from_secs(60),
             env: Vec::new(),
+            interrupt: None,
             cwd: None,
             pwd_file: state.path().join("pwd"),
             owns_root: false,
@@ -109,6 +97,32 @@ impl Runner {
     /// The directory the next command runs in (the working directory unless a step did `cd`).
     pub fn cwd(&self) -> PathBuf {
         self.cwd.clone().unwrap_or_else(|| self.workdir.clone())
+    }
+
+    /// Continues in `dir` (a lesson resumed where a `cd` had left it); `None` goes back to `workdir`.
+    pub fn set_cwd(&mut self, dir: Option<PathBuf>) {
+        self.cwd = dir.filter(|d| d.is_dir());
+    }
+
+    /// Removes every container of the root (`rm -f`), stopping their supervisors; errors are ignored.
+    pub fn remove_containers(&self) {
+        let run = |args: &[&str]| {
+            Command::new(&self.skiff)
+                .args(args)
+                .env("SKIFF_ROOT", &self.root)
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .output()
+        };
+        if let Ok(out) = run(&["ps", "-a", "-q", "--no-trunc"]) {
+            let ids: Vec<String> =
+                String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f"];
+                args.extend(ids.iter().map(String::as_str));
+                let _ = run(&args);
+            }
+        }
     }
 
     /// Writes a tutorial's ```file block, relative to the current directory (creating parent directories).
@@ -138,10 +152,8 @@ impl Runner {
         format!("__skiff_pwd=$1; shift; trap 'pwd > \"$__skiff_pwd\" 2>/dev/null' EXIT; {command}")
     }
 
-    /// Runs a command line as a tutorial step would (`$ ` already removed).
-    pub fn run_command(&mut self, command: &str) -> io::Result<Outcome> {
-        let cwd = self.cwd();
-        let _ = fs::remove_file(&self.pwd_file);
+    /// The `sh -c` command for a tutorial command, in the current directory with the runner's environment.
+    fn shell(&self, command: &str) -> io::Result<Command> {
         let mut path_var: Vec<PathBuf> = Vec::new();
         if let Some(dir) = self.skiff.parent() {
             path_var.push(dir.to_path_buf());
@@ -150,20 +162,51 @@ impl Runner {
             path_var.extend(std::env::split_paths(&p));
         }
         let path_var: OsString = std::env::join_paths(path_var).map_err(io::Error::other)?;
-
-        let (mut reader, writer) = io::pipe()?;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(self.script(command))
             .arg("sh")
             .arg(&self.pwd_file)
-            .current_dir(&cwd)
+            .current_dir(self.cwd())
             .env("SKIFF_ROOT", &self.root)
             .env("PATH", path_var)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(writer.try_clone()?)
-            .stderr(writer);
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        Ok(cmd)
+    }
+
+    /// Reads the directory the last command ended in.
+    fn follow_cd(&mut self) {
+        if let Ok(dir) = fs::read_to_string(&self.pwd_file) {
+            let dir = dir.trim_end_matches('\n');
+            if !dir.is_empty() {
+                self.cwd = Some(PathBuf::from(dir));
+            }
+        }
+    }
+
+    /// Runs a command with the terminal (stdin, stdout, stderr inherited, in skiff's process group), for
+    /// interactive commands (`run -it`) in the classroom; its output is not captured. Returns its exit code.
+    pub fn run_attached(&mut self, command: &str) -> io::Result<i32> {
+        let _ = fs::remove_file(&self.pwd_file);
+        let status = self.shell(command)?.status()?;
+        self.follow_cd();
+        if let Some(flag) = &self.interrupt {
+            flag.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(exit_code(&status))
+    }
+
+    /// Runs a command line as a tutorial step would (`$ ` already removed).
+    pub fn run_command(&mut self, command: &str) -> io::Result<Outcome> {
+        self.run_command_streaming(command, &mut io::sink())
+    }
+
+    /// `run_command`, also copying the output to `echo` as it comes (what the learner sees).
+    pub fn run_command_streaming(&mut self, command: &str, echo: &mut dyn io::Write) -> io::Result<Outcome> {
+        let _ = fs::remove_file(&self.pwd_file);
+        let (mut reader, writer) = io::pipe()?;
+        let mut cmd = self.shell(command)?;
+        cmd.stdin(Stdio::null()).stdout(writer.try_clone()?).stderr(writer);
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
@@ -191,9 +234,13 @@ impl Runner {
         let deadline = Instant::now() + self.timeout;
         let mut output = Vec::new();
         let mut timed_out = false;
+        let mut interrupted = false;
         let status = loop {
             match rx.recv_timeout(Duration::from_millis(20)) {
-                Ok(chunk) => output.extend_from_slice(&chunk),
+                Ok(chunk) => {
+                    let _ = echo.write_all(&chunk).and_then(|_| echo.flush());
+                    output.extend_from_slice(&chunk)
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(Duration::from_millis(5)),
             }
@@ -205,24 +252,29 @@ impl Runner {
                 kill_tree(&mut child);
                 break child.wait()?;
             }
+            if let Some(flag) = &self.interrupt {
+                if flag.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    interrupted = true;
+                    kill_tree(&mut child);
+                    break child.wait()?;
+                }
+            }
         };
         let grace_end = Instant::now() + PIPE_GRACE;
         loop {
             let left = grace_end.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
-                Ok(chunk) => output.extend_from_slice(&chunk),
+                Ok(chunk) => {
+                    let _ = echo.write_all(&chunk).and_then(|_| echo.flush());
+                    output.extend_from_slice(&chunk)
+                }
                 Err(_) => break,
             }
         }
-
-        if let Ok(dir) = fs::read_to_string(&self.pwd_file) {
-            let dir = dir.trim_end_matches('\n');
-            if !dir.is_empty() {
-                self.cwd = Some(PathBuf::from(dir));
-            }
-        }
+        self.follow_cd();
         let output = String::from_utf8_lossy(&output).replace("\r\n", "\n");
-        Ok(Outcome { output, exit: exit_code(&status), timed_out })
+        let exit = if interrupted { 130 } else { exit_code(&status) };
+        Ok(Outcome { output, exit, timed_out })
     }
 }
 

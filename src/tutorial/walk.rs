@@ -1,112 +1,458 @@
-//! Interactive mode (`skiff tutorial`): show prose, run one step per Enter, say whether it matched.
+//! The classroom (`skiff tutorial NN`): the learner reads the prose, types each step's command (or
+//! presses Enter to have it typed), and skiff runs it, compares the output with the lesson as the test
+//! suite does, and explains a difference in one line. Exercises are done at the same prompt and checked
+//! with `check`. Progress is reported after every stop so the lesson can resume there.
 
 use std::io::{self, BufRead, Write};
 
-use super::check::{compare, indent};
-use super::parse::{Item, Tutorial};
-use super::runner::Runner;
+use super::check::compare;
+use super::checks::evaluate;
+use super::explain::explain;
+use super::parse::{Exercise, Item, Step, Tutorial};
+use super::runner::{Outcome, Runner};
+
+/// What the learner typed at the prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Text(String),
+    /// Ctrl-C at the prompt.
+    Interrupted,
+    /// Ctrl-D, or the end of piped input.
+    Eof,
+}
+
+/// Where typed lines come from: a line editor on a terminal (`skiff tutorial`), or any reader.
+pub trait Input {
+    /// Shows `prompt` and reads one line (without its newline).
+    fn read_line(&mut self, prompt: &str, out: &mut dyn Write) -> io::Result<Line>;
+    /// Remembers a line for the history (↑).
+    fn add_history(&mut self, _line: &str) {}
+}
+
+/// Lines from a reader (a pipe, a test): the prompt and the line read are echoed to the output, so the
+/// transcript reads as a terminal would show it.
+pub struct Lines<R: BufRead>(pub R);
+
+impl<R: BufRead> Input for Lines<R> {
+    fn read_line(&mut self, prompt: &str, out: &mut dyn Write) -> io::Result<Line> {
+        write!(out, "{prompt}")?;
+        out.flush()?;
+        let mut s = String::new();
+        if self.0.read_line(&mut s)? == 0 {
+            writeln!(out)?;
+            return Ok(Line::Eof);
+        }
+        let s = s.trim_end_matches(['\n', '\r']).to_string();
+        writeln!(out, "{s}")?;
+        Ok(Line::Text(s))
+    }
+}
 
 /// How a walk went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WalkResult {
-    /// Steps in the tutorial (run or not).
+    /// Steps in the tutorial (interactive steps included, solution steps not).
     pub total: usize,
-    /// Steps run.
+    /// Steps run (by the learner or typed for them).
     pub run: usize,
     /// Steps whose output and exit code matched.
     pub matched: usize,
-    /// Steps shown but not run (`<!-- skip -->`).
+    /// Steps shown but not checked (`<!-- skip -->`, or skipped by the learner).
     pub skipped: usize,
-    /// The learner quit (q or end of input) before the end.
+    /// Exercises whose checks all passed.
+    pub exercises_done: usize,
+    /// Exercises in the tutorial.
+    pub exercises: usize,
+    /// The learner left (Ctrl-C, Ctrl-D, `quit`) before the end.
     pub quit: bool,
+    /// Where to resume: the stop the learner was at when leaving (the number of stops when done).
+    pub next: usize,
+    /// Stops in the tutorial (steps, solution steps included, and exercises).
+    pub stops: usize,
 }
 
 impl WalkResult {
-    /// E.g. `7/7 steps matched`, `2/3 steps matched (1 shown, not run) (quit at step 4 of 9)`.
+    /// E.g. `7/7 steps matched`, `2/3 steps matched (1 shown, not run), exercises 1/1 (left at stop 4 of 9)`.
     pub fn summary(&self) -> String {
         let mut s = format!("{}/{} steps matched", self.matched, self.run);
         if self.skipped > 0 {
             s.push_str(&format!(" ({} shown, not run)", self.skipped));
         }
+        if self.exercises > 0 {
+            s.push_str(&format!(", exercises {}/{}", self.exercises_done, self.exercises));
+        }
         if self.quit {
-            s.push_str(&format!(" (quit at step {} of {})", self.run + self.skipped + 1, self.total));
+            s.push_str(&format!(
+                " (left at stop {} of {}; `skiff tutorial` goes on from there)",
+                self.next + 1,
+                self.stops
+            ));
         }
         s
     }
 }
 
-/// Walks a learner through a tutorial. For each step: show `$ command`, wait for Enter (`q` or end of
-/// input quits), run it, print its real output, then a ✓ line or a ✗ line with the difference.
-/// Differences do not stop the walk. Ends with the summary line.
+/// The stops of a tutorial: its steps and exercises, in order (solutions count: they are steps).
+pub fn stops(items: &[Item]) -> usize {
+    items.iter().filter(|i| matches!(i, Item::Step(_) | Item::Exercise(_))).count()
+}
+
+/// The command of stop `n` (to notice a lesson that changed under a saved progress).
+pub fn stop_command(tutorial: &Tutorial, n: usize) -> String {
+    let stop = tutorial.items.iter().filter(|i| matches!(i, Item::Step(_) | Item::Exercise(_))).nth(n);
+    match stop {
+        Some(Item::Step(s)) => s.command.clone(),
+        Some(Item::Exercise(e)) => format!("exercise: {}", e.title),
+        _ => String::new(),
+    }
+}
+
+/// A typed command wants a terminal (`-it`, `-i`, `-t` on `run`/`exec`/`start`): run it attached.
+pub fn wants_terminal(command: &str) -> bool {
+    let w: Vec<&str> = command.split_whitespace().collect();
+    let verb = w.iter().skip(1).find(|x| !x.starts_with('-')).copied().unwrap_or("");
+    if w.first() != Some(&"skiff") || !matches!(verb, "run" | "exec" | "start" | "attach") {
+        return false;
+    }
+    w.iter().any(|x| {
+        x.starts_with('-') && !x.starts_with("--") && (x.contains('i') || x.contains('t')) && x.len() <= 4
+            || *x == "--interactive"
+            || *x == "--tty"
+    })
+}
+
+/// The classroom walk. `start` is the stop to begin at (a resumed lesson: the prose just before it is
+/// shown again, earlier files were written already). `saved(next, runner)` is called after every stop.
 pub fn walk(
     tutorial: &Tutorial,
     runner: &mut Runner,
-    input: &mut dyn BufRead,
+    input: &mut dyn Input,
     out: &mut dyn Write,
+    start: usize,
+    saved: &mut dyn FnMut(usize, &Runner),
 ) -> io::Result<WalkResult> {
+    let steps: Vec<&Step> =
+        tutorial.items.iter().filter_map(|i| if let Item::Step(s) = i { Some(s) } else { None }).collect();
     let mut res = WalkResult {
-        total: tutorial.items.iter().filter(|i| matches!(i, Item::Step(_))).count(),
+        total: steps.iter().filter(|s| !s.solution).count(),
+        stops: stops(&tutorial.items),
+        exercises: tutorial.items.iter().filter(|i| matches!(i, Item::Exercise(_))).count(),
         ..WalkResult::default()
     };
-    let mut number = 0;
-    for item in &tutorial.items {
-        match item {
-            Item::Prose(md) => {
-                let text = plain(md);
-                if !text.is_empty() {
-                    writeln!(out, "{text}\n")?;
+    let mut stop = 0;
+    let mut last_prose: Option<&str> = None;
+    let mut solved_by_learner = false; // the exercise before these solution steps was done
+    let n = stops(&tutorial.items);
+    if start > 0 {
+        writeln!(out, "{}\n", underline(&tutorial.title, '='))?;
+        writeln!(out, "(resuming at stop {} of {n}; `skiff tutorial --reset` starts over)\n", start + 1)?;
+    } else {
+        writeln!(
+            out,
+            "Type each command (or press Enter to have it typed for you). Ctrl-C leaves; `skiff tutorial` resumes.\n"
+        )?;
+    }
+    for (idx, item) in tutorial.items.iter().enumerate() {
+        let is_stop = matches!(item, Item::Step(_) | Item::Exercise(_));
+        if stop < start {
+            match item {
+                Item::Prose(md) => last_prose = Some(md),
+                _ if is_stop => {
+                    stop += 1;
+                    last_prose = None;
+                    solved_by_learner = match item {
+                        Item::Exercise(_) => true,
+                        Item::Step(s) => s.solution && solved_by_learner,
+                        _ => solved_by_learner,
+                    };
                 }
+                _ => {}
             }
+            continue;
+        }
+        if let Some(md) = last_prose.take() {
+            print_prose(out, md)?;
+        }
+        match item {
+            Item::Prose(md) => print_prose(out, md)?,
             Item::File { name, content, .. } => {
-                writeln!(out, "(writing {name})")?;
-                write!(out, "{}", indent(content))?;
+                writeln!(out, "(skiff writes {name} for you:)")?;
+                for l in content.lines() {
+                    writeln!(out, "    {l}")?;
+                }
                 match runner.write_file(name, content) {
                     Ok(()) => writeln!(out)?,
                     Err(e) => writeln!(out, "✗ could not write {name}: {e}\n")?,
                 }
             }
-            Item::Step(step) => {
-                number += 1;
-                let shown = format!("$ {}", step.command);
-                if step.skip {
-                    writeln!(out, "{shown}")?;
-                    for line in &step.expected {
-                        writeln!(out, "{line}")?;
-                    }
-                    writeln!(out, "(not run here: try it in your own terminal)\n")?;
-                    res.skipped += 1;
-                    continue;
-                }
-                writeln!(out, "{shown}")?;
-                write!(out, "[step {number}/{}] Enter: run   q: quit > ", res.total)?;
-                out.flush()?;
-                let mut answer = String::new();
-                if input.read_line(&mut answer)? == 0 || answer.trim().eq_ignore_ascii_case("q") {
-                    if answer.is_empty() {
-                        writeln!(out)?;
-                    }
+            Item::Step(step) if step.solution && solved_by_learner => {
+                // done with the exercise (by the learner, or by running this solution)
+                stop += 1;
+                saved(stop, runner);
+            }
+            Item::Step(step) if step.skip => {
+                let go = interactive_step(step, stop, n, runner, input, out)?;
+                res.skipped += 1;
+                if !go {
                     res.quit = true;
-                    break;
+                    res.next = stop;
+                    return finish(res, out);
                 }
-                let outcome = runner.run(step)?;
-                write!(out, "{}", outcome.output)?;
-                if !outcome.output.is_empty() && !outcome.output.ends_with('\n') {
-                    writeln!(out)?;
+                stop += 1;
+                saved(stop, runner);
+            }
+            Item::Step(step) => {
+                if !step.solution {
+                    solved_by_learner = false;
                 }
-                res.run += 1;
-                match compare(step, &outcome, runner.timeout.as_secs_f64()) {
-                    Ok(()) => {
-                        res.matched += 1;
-                        let exit = if step.exit != 0 { format!(" (exit code {})", step.exit) } else { String::new() };
-                        writeln!(out, "✓ as the tutorial says{exit}\n")?;
+                match typed_step(step, stop, n, runner, input, out, &mut res)? {
+                    true => {
+                        stop += 1;
+                        saved(stop, runner);
                     }
-                    Err(why) => writeln!(out, "✗ not what the tutorial says: {}\n", why.trim_end())?,
+                    false => {
+                        res.quit = true;
+                        res.next = stop;
+                        return finish(res, out);
+                    }
+                }
+            }
+            Item::Exercise(ex) => {
+                let solutions: Vec<&Step> = tutorial.items[idx + 1..]
+                    .iter()
+                    .filter(|i| !matches!(i, Item::Prose(_)))
+                    .map_while(|i| if let Item::Step(s) = i { s.solution.then_some(s) } else { None })
+                    .collect();
+                match exercise(ex, &solutions, stop, n, runner, input, out, &mut res)? {
+                    Some(_) => {
+                        solved_by_learner = true;
+                        stop += 1;
+                        saved(stop, runner);
+                    }
+                    None => {
+                        res.quit = true;
+                        res.next = stop;
+                        return finish(res, out);
+                    }
                 }
             }
         }
     }
+    res.next = stop;
+    writeln!(out, "Lesson complete: {}.", tutorial.title)?;
+    finish(res, out)
+}
+
+fn finish(res: WalkResult, out: &mut dyn Write) -> io::Result<WalkResult> {
     writeln!(out, "{}", res.summary())?;
     Ok(res)
+}
+
+fn underline(title: &str, c: char) -> String {
+    format!("{title}\n{}", c.to_string().repeat(title.chars().count().max(1)))
+}
+
+fn print_prose(out: &mut dyn Write, md: &str) -> io::Result<()> {
+    let text = plain(md);
+    if !text.is_empty() {
+        writeln!(out, "{text}\n")?;
+    }
+    Ok(())
+}
+
+/// Runs a command for the learner, showing its output as it comes.
+fn run_shown(runner: &mut Runner, command: &str, out: &mut dyn Write) -> io::Result<Outcome> {
+    let outcome = runner.run_command_streaming(command, out)?;
+    if !outcome.output.is_empty() && !outcome.output.ends_with('\n') {
+        writeln!(out)?;
+    }
+    if outcome.exit == 130 && !outcome.timed_out {
+        writeln!(out, "(stopped)")?;
+    }
+    Ok(outcome)
+}
+
+const HELP: &str = "Type the command shown (or press Enter to have it typed). `skip` goes to the next step, `quit` or Ctrl-C leaves (`skiff tutorial` resumes here).";
+
+/// One checked step. Returns false when the learner leaves.
+fn typed_step(
+    step: &Step,
+    stop: usize,
+    n: usize,
+    runner: &mut Runner,
+    input: &mut dyn Input,
+    out: &mut dyn Write,
+    res: &mut WalkResult,
+) -> io::Result<bool> {
+    writeln!(out, "  $ {}", step.command.replace('\n', "\n    "))?;
+    loop {
+        let line = input.read_line(&format!("[{}/{n}] $ ", stop + 1), out)?;
+        let typed = match line {
+            Line::Interrupted | Line::Eof => return Ok(false),
+            Line::Text(t) => t,
+        };
+        let t = typed.trim();
+        match t {
+            "quit" | "q" => return Ok(false),
+            "skip" => {
+                writeln!(out, "(skipped)\n")?;
+                res.skipped += 1;
+                return Ok(true);
+            }
+            "help" | "?" => {
+                writeln!(out, "{HELP}")?;
+                continue;
+            }
+            _ => {}
+        }
+        let auto = t.is_empty();
+        let command = if auto {
+            // the multi-line commands (here-documents) are typed for the learner as written
+            writeln!(out, "$ {}", step.command)?;
+            step.command.clone()
+        } else {
+            input.add_history(t);
+            typed.clone()
+        };
+        if !auto && wants_terminal(&command) {
+            let code = runner.run_attached(&command)?;
+            writeln!(out, "(exit code {code}: this step is checked only when its output can be read; press Enter to have it typed)")?;
+            continue;
+        }
+        let outcome = run_shown(runner, &command, out)?;
+        res.run += 1;
+        match compare(step, &outcome, runner.timeout.as_secs_f64()) {
+            Ok(()) => {
+                res.matched += 1;
+                let exit = if step.exit != 0 { format!(" (exit code {})", step.exit) } else { String::new() };
+                writeln!(out, "✓ as the tutorial says{exit}\n")?;
+                return Ok(true);
+            }
+            Err(_) => {
+                let why = explain(step, &command, &outcome);
+                if auto || command.trim() == step.command.trim() {
+                    writeln!(out, "✗ not what the tutorial says: {why}\n")?;
+                    return Ok(true);
+                }
+                writeln!(out, "✗ {why}")?;
+                writeln!(out, "  (try again, or press Enter to have `{}` typed)", step.summary())?;
+            }
+        }
+    }
+}
+
+/// A step the suite does not run (`<!-- skip -->`): interactive ones the learner may try with the terminal.
+fn interactive_step(
+    step: &Step,
+    stop: usize,
+    n: usize,
+    runner: &mut Runner,
+    input: &mut dyn Input,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
+    writeln!(out, "  $ {}", step.command)?;
+    for line in &step.expected {
+        writeln!(out, "  {line}")?;
+    }
+    writeln!(out, "(an interactive step: type it to try it here with your terminal, or press Enter to go on)")?;
+    loop {
+        match input.read_line(&format!("[{}/{n}] $ ", stop + 1), out)? {
+            Line::Interrupted | Line::Eof => return Ok(false),
+            Line::Text(t) if t.trim().is_empty() || t.trim() == "skip" => {
+                writeln!(out)?;
+                return Ok(true);
+            }
+            Line::Text(t) if t.trim() == "quit" => return Ok(false),
+            Line::Text(t) => {
+                input.add_history(t.trim());
+                let code = runner.run_attached(&t)?;
+                writeln!(out, "(exit code {code}; press Enter to go on)")?;
+            }
+        }
+    }
+}
+
+/// Prints the checks: ✓ or ✗ with what is missing. True when all pass.
+pub fn report_checks(ex: &Exercise, runner: &mut Runner, out: &mut dyn Write) -> io::Result<bool> {
+    let mut all = true;
+    for c in &ex.checks {
+        match evaluate(c, runner) {
+            Ok(()) => writeln!(out, "  ✓ {}", c.text)?,
+            Err(why) => {
+                all = false;
+                writeln!(out, "  ✗ {}: {why}", c.text)?
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// An exercise at the prompt. `Some(true)`: done by the learner; `Some(false)`: the solution was run
+/// (asked for, or the learner skipped: later steps may need what it makes); `None`: the learner left.
+#[allow(clippy::too_many_arguments)]
+fn exercise(
+    ex: &Exercise,
+    solutions: &[&Step],
+    stop: usize,
+    n: usize,
+    runner: &mut Runner,
+    input: &mut dyn Input,
+    out: &mut dyn Write,
+    res: &mut WalkResult,
+) -> io::Result<Option<bool>> {
+    writeln!(out, "▶ {}", ex.title)?;
+    writeln!(
+        out,
+        "Do it here: type any commands. `check` checks your work, `solution` (or `skip`) runs one for you, Ctrl-C leaves."
+    )?;
+    loop {
+        let t = match input.read_line(&format!("[{}/{n} exercise] $ ", stop + 1), out)? {
+            Line::Interrupted | Line::Eof => return Ok(None),
+            Line::Text(t) => t,
+        };
+        match t.trim() {
+            "" | "help" | "?" => writeln!(out, "`check` checks your work, `solution` (or `skip`) runs one for you.")?,
+            "quit" => return Ok(None),
+            "check" | "grade" => {
+                if report_checks(ex, runner, out)? {
+                    res.exercises_done += 1;
+                    writeln!(out, "✓ exercise done\n")?;
+                    return Ok(Some(true));
+                }
+                writeln!(out, "(not yet: keep going, then `check` again)")?;
+            }
+            "solution" | "skip" => {
+                if t.trim() == "skip" {
+                    writeln!(out, "(skipped: the solution runs, so that the next steps find what they need)")?;
+                }
+                for s in solutions {
+                    writeln!(out, "$ {}", s.command)?;
+                    let o = run_shown(runner, &s.command, out)?;
+                    if let Err(_why) = compare(s, &o, runner.timeout.as_secs_f64()) {
+                        writeln!(out, "✗ not what the tutorial says: {}", explain(s, &s.command, &o))?;
+                    }
+                }
+                if report_checks(ex, runner, out)? {
+                    res.exercises_done += 1;
+                    writeln!(out, "✓ exercise done (with the solution)\n")?;
+                } else {
+                    writeln!(
+                        out,
+                        "(the solution did not pass every check here: earlier commands may have changed things)\n"
+                    )?;
+                }
+                return Ok(Some(false));
+            }
+            cmd => {
+                input.add_history(cmd);
+                if wants_terminal(cmd) {
+                    runner.run_attached(cmd)?;
+                } else {
+                    run_shown(runner, cmd, out)?;
+                }
+            }
+        }
+    }
 }
 
 /// Markdown lightly stripped for a terminal: headings underlined, code blocks indented without fences,
@@ -200,6 +546,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn terminal_commands() {
+        for (cmd, want) in [
+            ("skiff run -it --rm busybox sh", true),
+            ("skiff exec -it web sh", true),
+            ("skiff start -ai web", true),
+            ("skiff run --interactive --tty busybox", true),
+            ("skiff run -d --name web -p 8080:80 nginx", false),
+            ("skiff build -t app .", false),
+            ("echo x | skiff exec -i pg psql", false),
+            ("skiff logs -t web", false),
+        ] {
+            assert_eq!(wants_terminal(cmd), want, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn stops_are_steps_and_exercises() {
+        let md = "# T\n```console\n$ skiff a\n$ skiff b\n```\n```exercise\nvolume v exists\n```\n<!-- solution -->\n```console\n$ skiff volume create v\n```\n";
+        let t = crate::tutorial::parse(std::path::Path::new("t.md"), md).unwrap();
+        assert_eq!(stops(&t.items), 4);
+        let names: Vec<String> = (0..5).map(|n| stop_command(&t, n)).collect();
+        assert_eq!(names, ["skiff a", "skiff b", "exercise: T", "skiff volume create v", ""]);
+    }
+
+    #[test]
     fn strips_markdown() {
         let cases: &[(&str, &str)] = &[
             ("# Title\n\nText", "Title\n=====\n\nText"),
@@ -216,45 +587,6 @@ mod tests {
         ];
         for (md, want) in cases {
             assert_eq!(plain(md), *want, "{md:?}");
-        }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn walks_step_by_step() {
-        use crate::tutorial::parse;
-        use std::path::Path;
-        let dir = tempfile::tempdir().unwrap();
-        let skiff = crate::tutorial::check::tests::fake_skiff(dir.path());
-        let md = "# Walk\n\nFirst **run** it.\n\n```file path=a.txt\nA\n```\n\n```console\n$ skiff run busybox\nargs: run busybox\n$ CODE=1 skiff ps\nargs: ps\n[exit 1]\n$ cat a.txt\nB\n```\n\n<!-- skip -->\n```console\n$ skiff run -it busybox\n/ #\n```\n\n```console\n$ skiff images\nargs: images\n```\n";
-        let t = parse(Path::new("t.md"), md).unwrap();
-
-        // (input, result, fragments of the transcript)
-        let cases: &[(&str, WalkResult, &[&str])] = &[
-            (
-                "\n\n\n\n",
-                WalkResult { total: 5, run: 4, matched: 3, skipped: 1, quit: false },
-                &[
-                    "Walk\n====\n\nFirst run it.\n\n(writing a.txt)\n    A\n\n$ skiff run busybox\n[step 1/5] Enter: run   q: quit > args: run busybox\n✓ as the tutorial says\n\n",
-                    "args: ps\n✓ as the tutorial says (exit code 1)\n",
-                    "$ cat a.txt\n[step 3/5] Enter: run   q: quit > A\n✗ not what the tutorial says: output differs:\n",
-                    "$ skiff run -it busybox\n/ #\n(not run here: try it in your own terminal)\n",
-                    "[step 5/5]",
-                    "\n3/4 steps matched (1 shown, not run)\n",
-                ],
-            ),
-            ("\nq\n", WalkResult { total: 5, run: 1, matched: 1, skipped: 0, quit: true }, &["1/1 steps matched (quit at step 2 of 5)\n"]),
-            ("", WalkResult { total: 5, run: 0, matched: 0, skipped: 0, quit: true }, &["quit > \n0/0 steps matched (quit at step 1 of 5)\n"]),
-        ];
-        for (input, want, frags) in cases {
-            let mut r = Runner::new(skiff.clone()).unwrap();
-            let mut out = Vec::new();
-            let got = walk(&t, &mut r, &mut input.as_bytes(), &mut out).unwrap();
-            let text = String::from_utf8(out).unwrap();
-            assert_eq!(&got, want, "{text}");
-            for frag in *frags {
-                assert!(text.contains(frag), "{frag:?} not in:\n{text}");
-            }
         }
     }
 }

@@ -65,6 +65,7 @@ fn stop_and_start_keep_the_writable_layer() {
     let trapping = "trap 'echo got TERM; exit 0' TERM; while true; do sleep 1; done";
     s.run(&["run", "-d", "--name", "svc", "busybox", "sh", "-c", trapping]).ok();
     s.run(&["exec", "svc", "sh", "-c", "echo kept > /state.txt"]).ok();
+    eventually("the trap set", || s.run(&["exec", "svc", "ps"]).stdout.contains("sleep 1"));
     let t0 = Instant::now();
     assert_eq!(s.run(&["stop", "svc"]).ok().stdout, "svc\n");
     assert!(t0.elapsed() < Duration::from_secs(5), "the trap ends it before the timeout");

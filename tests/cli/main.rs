@@ -1,6 +1,8 @@
 //! Integration tests: drive the real `skiff` binary, each test in its own state root.
 
 mod build;
+mod classroom;
+mod classroom_tty;
 mod everyday;
 mod fidelity;
 mod guests;

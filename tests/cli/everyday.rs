@@ -311,6 +311,38 @@ fn stats_streams_and_formats() {
 }
 
 #[test]
+fn stats_counts_block_and_net_io() {
+    let s = Sandbox::new();
+    s.run(&["run", "-d", "--name", "web", "whoami"]).ok();
+    s.run(&[
+        "run",
+        "-d",
+        "--name",
+        "writer",
+        "--link",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do echo 0123456789abcdef >> /tmp/log; wget -q -O /dev/null http://web:3000/ ; sleep 1; done",
+    ])
+    .ok();
+    let mut seen = String::new();
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(250));
+        seen = s.run(&["stats", "--no-stream", "--format", "{{.BlockIO}}|{{.NetIO}}", "writer"]).ok().stdout;
+        let [block, net] = [0, 1].map(|i| seen.trim().split('|').nth(i).unwrap_or("").to_string());
+        if block != "0B / 0B" && !net.starts_with("0B / ") {
+            break;
+        }
+    }
+    let [block, net] = [0, 1].map(|i| seen.trim().split('|').nth(i).unwrap_or("").to_string());
+    assert!(!block.starts_with("0B / 0B") && block.contains(" / "), "writes to /tmp/log count: {seen}");
+    assert!(!net.starts_with("0B / "), "wget's replies count as received: {seen}");
+    s.run(&["rm", "-f", "writer", "web"]).ok();
+}
+
+#[test]
 fn health_checks_run_and_show() {
     let s = Sandbox::new();
     s.run(&[

@@ -302,13 +302,17 @@ impl WasiFile for UnionFile {
         self.fs.set_times(&self.vpath, set_time(atime), set_time(mtime), true).map_err(wasi_err)
     }
     async fn read_vectored<'a>(&self, bufs: &mut [io::IoSliceMut<'a>]) -> Result<u64, Error> {
-        self.inner.read_vectored(bufs).await
+        let n = self.inner.read_vectored(bufs).await?;
+        super::iostat::blk_read(n);
+        Ok(n)
     }
     async fn read_vectored_at<'a>(&self, bufs: &mut [io::IoSliceMut<'a>], offset: u64) -> Result<u64, Error> {
         self.inner.read_vectored_at(bufs, offset).await
     }
     async fn write_vectored<'a>(&self, bufs: &[io::IoSlice<'a>]) -> Result<u64, Error> {
-        self.inner.write_vectored(bufs).await
+        let n = self.inner.write_vectored(bufs).await?;
+        super::iostat::blk_write(n);
+        Ok(n)
     }
     async fn write_vectored_at<'a>(&self, bufs: &[io::IoSlice<'a>], offset: u64) -> Result<u64, Error> {
         self.inner.write_vectored_at(bufs, offset).await

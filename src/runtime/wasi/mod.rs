@@ -6,6 +6,7 @@ mod control;
 pub mod fs;
 mod holders;
 mod identity;
+mod iostat;
 mod modules;
 mod net;
 pub mod plane;
@@ -99,7 +100,11 @@ impl WasiBackend {
             memory_limit: c.limits.memory,
             oom: Arc::new(AtomicBool::new(false)),
             net,
+            io: Default::default(),
         });
+        if has_procs {
+            iostat::publish(&procs, Arc::downgrade(&shared.io));
+        }
         if has_procs {
             // The listener holds a weak reference: it ends with the container's processes.
             let weak: std::sync::Weak<Shared> = Arc::downgrade(&shared);
@@ -387,7 +392,10 @@ impl Backend for WasiBackend {
     fn stats(&self, c: &ContainerSpec) -> Result<Usage> {
         let owner = c.owner;
         let mut u = Usage { memory_limit: c.limits.memory, ..Default::default() };
-        for (pid, entries) in holders::list(&c.dir, owner) {
+        let holders = holders::list(&c.dir, owner);
+        let pids: Vec<u32> = holders.iter().map(|(p, _)| *p).collect();
+        [u.net_rx, u.net_tx, u.block_read, u.block_write] = iostat::totals(&c.dir.join("procs"), &pids);
+        for (pid, entries) in holders {
             let (mem, cpu_ms) = crate::hostproc::usage(pid);
             u.memory += mem;
             u.cpu_ns += cpu_ms * 1_000_000;

@@ -104,10 +104,14 @@ impl<W: WasiFile + 'static, S: Send + Sync + 'static> WasiFile for GuestSocket<W
         self.wasi.set_fdflags(flags).await
     }
     async fn read_vectored<'a>(&self, bufs: &mut [io::IoSliceMut<'a>]) -> Result<u64, Error> {
-        self.wasi.read_vectored(bufs).await
+        let n = self.wasi.read_vectored(bufs).await?;
+        super::iostat::net_rx(n);
+        Ok(n)
     }
     async fn write_vectored<'a>(&self, bufs: &[io::IoSlice<'a>]) -> Result<u64, Error> {
-        self.wasi.write_vectored(bufs).await
+        let n = self.wasi.write_vectored(bufs).await?;
+        super::iostat::net_tx(n);
+        Ok(n)
     }
     async fn peek(&self, buf: &mut [u8]) -> Result<u64, Error> {
         self.wasi.peek(buf).await
@@ -122,10 +126,14 @@ impl<W: WasiFile + 'static, S: Send + Sync + 'static> WasiFile for GuestSocket<W
         self.wasi.writable().await
     }
     async fn sock_recv<'a>(&self, bufs: &mut [io::IoSliceMut<'a>], flags: RiFlags) -> Result<(u64, RoFlags), Error> {
-        self.wasi.sock_recv(bufs, flags).await
+        let r = self.wasi.sock_recv(bufs, flags).await?;
+        super::iostat::net_rx(r.0);
+        Ok(r)
     }
     async fn sock_send<'a>(&self, bufs: &[io::IoSlice<'a>], flags: SiFlags) -> Result<u64, Error> {
-        self.wasi.sock_send(bufs, flags).await
+        let n = self.wasi.sock_send(bufs, flags).await?;
+        super::iostat::net_tx(n);
+        Ok(n)
     }
     async fn sock_shutdown(&self, how: SdFlags) -> Result<(), Error> {
         self.wasi.sock_shutdown(how).await

@@ -47,6 +47,8 @@ pub struct Shared {
     pub tty: Option<Arc<super::tty::Tty>>,
     /// `containers/<id>/procs/` (none for a bare root).
     pub procs_dir: Option<std::path::PathBuf>,
+    /// Bytes through the guests' sockets and files (`stats`).
+    pub io: Arc<super::iostat::Counters>,
     /// When the container's processes started here (`uptime`).
     pub started: std::time::SystemTime,
     /// Linear-memory limit per process (0: none), and whether a process hit it.
@@ -276,10 +278,12 @@ fn run_as(
     shared.track(start.pid, Some((entry_for(&start, prog), st.clone())));
     st.set_thread();
     super::signals::set_current(Some(st.clone()));
+    super::iostat::set_current(Some(shared.io.clone()));
     crate::unionfs::set_access(Some(start.id.as_access()));
     let result = run_inner(shared, &start, st.clone(), prog, env, cwd, stdio);
     shared.track(start.pid, None);
     super::signals::set_current(None);
+    super::iostat::set_current(None);
     crate::unionfs::set_access(None);
     let code = match result {
         Ok(code) => code,

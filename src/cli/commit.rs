@@ -30,7 +30,7 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
     let c = container::find(&store, &a.container)?;
     let target = a.repository.as_deref().map(Reference::parse).transpose()?.map(Reference::with_default_tag);
     let base = store.find_image(&c.image.to_string())?;
-    let mut config = base.config.clone();
+    let config = base.config.clone();
     let mut run = config.config.clone().unwrap_or_default();
     // As Docker: the new image runs what the container ran, with the container's environment.
     let image_env = run.env.clone().unwrap_or_default();
@@ -51,7 +51,28 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
     // The layer: the upper dir as a deterministic tar (OCI whiteouts are plain files there).
     let _lock = store.lock()?;
     let owners = c.backend(&store)?.layer_owners();
-    let (desc, _) = layer_from_dir_owned(&store, &c.upper(&store), base.chain_ids().last(), owners)?;
+    // All or nothing: a commit that fails keeps no blob, layer or image.
+    let id = store.all_or_nothing(|| -> anyhow::Result<_> {
+        let (desc, _) = layer_from_dir_owned(&store, &c.upper(&store), base.chain_ids().last(), owners)?;
+        commit_image(&store, &c, &base, config, run, desc, &a, target.as_ref())
+    })?;
+    println!("{id}");
+    Ok(0)
+}
+
+/// Store the committed image: its config (history, author, run settings) over `base`, the
+/// new layer, the parent link and the tag.
+#[allow(clippy::too_many_arguments)]
+fn commit_image(
+    store: &crate::store::Store,
+    c: &container::Container,
+    base: &crate::store::Image,
+    mut config: crate::spec::ImageConfig,
+    run: crate::spec::ContainerConfig,
+    desc: crate::spec::Descriptor,
+    a: &CommitArgs,
+    target: Option<&Reference>,
+) -> anyhow::Result<crate::spec::Digest> {
     let now = container::now();
     config.created = Some(now.clone());
     if let Some(author) = &a.author {
@@ -68,13 +89,14 @@ pub fn exec(a: CommitArgs) -> anyhow::Result<i32> {
     });
     let mut layers = base.manifest.layers.clone();
     layers.push(desc);
+    crate::store::crash::point("commit-image");
     let (id, manifest) = store.put_image(&to_json(&config), layers)?;
     store.set_parent(&id, &base.id)?;
-    if let Some(t) = &target {
+    if let Some(t) = target {
         store.tag_image(&manifest, t)?;
     }
-    println!("{id}");
-    Ok(0)
+    store.drop_leases();
+    Ok(id)
 }
 
 /// Apply one Dockerfile instruction given with `-c`.

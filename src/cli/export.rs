@@ -76,9 +76,20 @@ pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
     };
     let mut reader = crate::archive::maybe_gunzip(raw)?;
     let _lock = store.lock()?;
-    let (diff, size) = store.put_blob_reader(&mut reader)?;
+    store.all_or_nothing(|| import_locked(&store, &a, &mut reader, target.as_ref()))
+}
+
+/// `import` under the lock: the layer, the image, its tag.
+fn import_locked(
+    store: &crate::store::Store,
+    a: &ImportArgs,
+    reader: &mut dyn Read,
+    target: Option<&Reference>,
+) -> anyhow::Result<i32> {
+    let store = store.clone();
+    let (diff, size) = store.put_blob_reader(reader)?;
     let meta = store.unpack_layer(&diff, None)?;
-    crate::runtime::layer_added(&store, &meta)?;
+    let meta = crate::build::layer::precompile(&store, meta, &mut std::io::stderr())?;
     let (os, architecture) = match &a.platform {
         Some(p) => platform_flag(p)?,
         None => platform_of_layer(&store, &meta),
@@ -103,9 +114,10 @@ pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
         extra: Default::default(),
     };
     let (id, manifest) = store.put_image(&to_json(&config), vec![Descriptor::new(MEDIA_TYPE_LAYER, diff, size)])?;
-    if let Some(t) = &target {
+    if let Some(t) = target {
         store.tag_image(&manifest, t)?;
     }
+    store.drop_leases();
     println!("{id}");
     Ok(0)
 }

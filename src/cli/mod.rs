@@ -2,12 +2,14 @@
 //! dispatch: parse, run, print `Error: …` on one line, exit like Docker.
 
 mod build;
+mod check;
 mod commit;
 mod cp;
 mod diff;
 mod exec;
 mod explain;
 mod export;
+mod guard;
 mod history;
 mod images;
 mod info;
@@ -118,6 +120,9 @@ enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Manage skiff
+    #[command(subcommand)]
+    System(check::SystemCommand),
     /// Show the skiff version information
     Version,
     /// Display system-wide information
@@ -211,7 +216,20 @@ enum ImageCommand {
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
+/// Never panics out: a panic becomes one `Error:` line (a broken pipe on stdout ends the
+/// process by SIGPIPE, silently, as Docker's Go CLI does), and this process's scratch space
+/// is removed when the command ends.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    guard::install_panic_hook();
+    let code = match std::panic::catch_unwind(move || run_args(args)) {
+        Ok(code) => code,
+        Err(_) => guard::PANIC_EXIT_CODE.load(std::sync::atomic::Ordering::Relaxed), // the hook printed why
+    };
+    crate::store::remove_own_tmp();
+    code
+}
+
+fn run_args(args: Vec<OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -227,16 +245,19 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             };
         }
     };
+    let is_run = matches!(cli.command, Command::Run(_) | Command::Container(ContainerCommand::Run(_)));
+    guard::set_failure_code(if is_run { 125 } else { 1 });
     let (result, failure_code) = dispatch(cli.command);
     match result {
         Ok(code) => code,
         Err(e) => {
+            guard::exit_if_broken_pipe(&e);
             let code = match e.downcast_ref::<Error>() {
                 Some(Error::ExecNotFound(_) | Error::ExecNoSuchFile(_)) => 127,
                 Some(Error::ExecPermission(_)) => 126,
                 _ => failure_code,
             };
-            eprintln!("Error: {e:#}");
+            guard::print_error(&format!("{e:#}"));
             code
         }
     }
@@ -284,6 +305,7 @@ fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => (save::load(a), 1),
         Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => (export::export(a), 1),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => (export::import(a), 1),
+        Command::System(a) => (check::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),

@@ -67,11 +67,19 @@ pub fn load(a: LoadArgs) -> anyhow::Result<i32> {
         }
     };
     let _lock = store.lock()?;
-    let loaded = image_archive::load(&store, &path)?;
-    for l in &loaded {
-        for meta in &l.layers {
-            crate::runtime::layer_added(&store, meta)?;
+    // All or nothing: a refused archive (a bad tag, a layer that does not match its diff ID)
+    // keeps no image and leaves no blob or layer behind.
+    let loaded = store.all_or_nothing(|| -> crate::error::Result<_> {
+        let loaded = image_archive::load(&store, &path)?;
+        for l in &loaded {
+            for meta in &l.layers {
+                crate::build::layer::precompile(&store, meta.clone(), &mut std::io::stderr())?;
+            }
         }
+        store.drop_leases();
+        Ok(loaded)
+    })?;
+    for l in &loaded {
         if a.quiet {
             continue;
         }

@@ -180,6 +180,10 @@ pub fn create(
     gateway: Option<&str>,
     internal: bool,
 ) -> Result<Network> {
+    list(store)?; // makes the built-in networks (under the lock) the first time
+                  // The name and subnet checks and the write are one step under the lock: parallel creates
+                  // of one name cannot all succeed, nor different networks take the same subnet.
+    let _lock = store.lock()?;
     let all = list(store)?;
     if all.iter().any(|n| n.name == name) {
         return Err(Error::Other(format!("network with name {name} already exists")));
@@ -210,7 +214,7 @@ pub fn create(
         None => Ipv4Addr::from(u32::from(addr) + 1),
     };
     let n = new_network(name, "bridge", Some((addr, len, gw)), internal);
-    let _lock = store.lock()?;
+    crate::store::crash::point("network-create");
     atomic_write(&path(store, name), &serde_json::to_vec_pretty(&n).expect("network serialises"))?;
     Ok(n)
 }

@@ -89,6 +89,8 @@ impl Store {
         };
         atomic_write(&tmp.path().join("meta.json"), &serde_json::to_vec_pretty(&meta).unwrap())?;
         let dest = self.layer_dir(&chain);
+        self.lease(&chain);
+        crate::store::crash::point("layer-rename");
         let tmp_path = tmp.keep();
         if let Err(e) = fs::rename(&tmp_path, &dest) {
             let _ = fs::remove_dir_all(&tmp_path);

@@ -96,6 +96,10 @@ pub fn create(store: &Store, name: Option<&str>, anonymous: bool) -> Result<Volu
 
 /// Volume `name`.
 pub fn get(store: &Store, name: &str) -> Result<Volume> {
+    // A name is a directory under volumes/: `..` or `a/b` must not reach outside it.
+    if !valid_name(name) {
+        return Err(Error::Other(format!("No such volume: {name}")));
+    }
     let p = dir(store, name).join("volume.json");
     let data = fs::read(&p).map_err(|_| Error::Other(format!("No such volume: {name}")))?;
     serde_json::from_slice(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))

@@ -22,6 +22,14 @@ pub fn mode_of(md: &fs::Metadata) -> u32 {
     }
 }
 
+/// `mode` made safe for a host file skiff writes from untrusted content (a layer from an
+/// archive, a file copied out of a container): no setuid, setgid or world-write bit, since
+/// the file is the host's (and root's, when skiff runs as root). The layer's tar keeps the
+/// original bits; only the host copy loses them.
+pub fn safe_mode(mode: u32) -> u32 {
+    mode & 0o7777 & !0o6002
+}
+
 /// Set permission bits (a no-op where the host has none).
 pub fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
     #[cfg(unix)]

@@ -4,6 +4,7 @@
 //! writing through a symlink that the layer itself planted, hard links that point outside the
 //! layer or through a symlink, and device nodes / FIFOs. Symlink *targets* may be anything: they
 //! are resolved later inside the container root by the union view, never on the host.
+//! Host files never get setuid, setgid or world-write bits ([`crate::hostfs::safe_mode`]).
 //! The caller extracts into a fresh temporary directory and renames it into place only on
 //! success, so a refused layer leaves nothing behind.
 
@@ -75,14 +76,14 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     }
                 }
                 fs::create_dir_all(&target).map_err(|e| io_err(&name, e))?;
-                set_mode(&target, mode | 0o700).map_err(|e| io_err(&name, e))?;
+                set_mode(&target, safe_mode(mode) | 0o700).map_err(|e| io_err(&name, e))?;
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 remove_any(&target).ok();
                 let mut f = fs::File::create(&target).map_err(|e| io_err(&name, e))?;
                 let (size, wasm) = copy_and_sniff(&mut entry, &mut f).map_err(|e| io_err(&name, e))?;
                 drop(f);
-                set_mode(&target, mode | 0o600).map_err(|e| io_err(&name, e))?;
+                set_mode(&target, safe_mode(mode) | 0o600).map_err(|e| io_err(&name, e))?;
                 out.size += size;
                 if let Some(d) = wasm {
                     out.wasm.push((rel.to_string_lossy().replace('\\', "/"), d));
@@ -206,7 +207,7 @@ fn remove_any(p: &Path) -> std::io::Result<()> {
     }
 }
 
-use crate::hostfs::set_mode;
+use crate::hostfs::{safe_mode, set_mode};
 
 #[cfg(test)]
 mod tests {

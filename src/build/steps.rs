@@ -147,6 +147,9 @@ impl Builder<'_> {
             }
             Kind::Expose(words) => {
                 let ports = self.expand_words(words)?;
+                for p in &ports {
+                    check_expose(p).map_err(BuildError::Failed)?;
+                }
                 let comment = format!("EXPOSE {}", ports.join(" "));
                 self.metadata_step(text, comment, |s| {
                     let map = s.run_config().exposed_ports.get_or_insert_with(BTreeMap::new);
@@ -329,5 +332,22 @@ impl Builder<'_> {
             None => user_gid,
         };
         Ok((uid, gid))
+    }
+}
+
+/// An `EXPOSE` value, checked as Docker's `nat.ParsePortSpecs` does: `port[-port][/proto]`.
+fn check_expose(p: &str) -> Result<(), String> {
+    let (ports, proto) = p.rsplit_once('/').unwrap_or((p, "tcp"));
+    if !matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp") {
+        return Err(format!("Invalid proto: {proto}"));
+    }
+    let valid = |s: &str| s.parse::<u16>().is_ok();
+    let ok = match ports.split_once('-') {
+        Some((a, b)) => valid(a) && valid(b) && a.parse::<u16>().ok() <= b.parse::<u16>().ok(),
+        None => valid(ports),
+    };
+    match ok {
+        true => Ok(()),
+        false => Err(format!("Invalid containerPort: {ports}")),
     }
 }

@@ -95,6 +95,9 @@ pub struct Container {
     pub cpus: f64,
     #[serde(default)]
     pub pids_limit: i64,
+    /// `--log-opt`: the json-file log's rotation (records from before it get the default).
+    #[serde(default)]
+    pub log_config: logs::LogConfig,
 }
 
 /// Docker's restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
@@ -177,6 +180,8 @@ pub struct CreateOptions {
     pub read_only: bool,
     pub cpus: f64,
     pub pids_limit: i64,
+    /// `--log-opt key=value` (json-file's `max-size`, `max-file`).
+    pub log_opts: Vec<String>,
 }
 
 /// RFC 3339 with nanoseconds, as Docker writes times.
@@ -301,6 +306,15 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     if argv.is_empty() {
         return Err(Error::Other("no command specified".into()));
     }
+    // Refused as Docker refuses them, before anything is made.
+    for e in &opts.env {
+        if e.starts_with('=') || e.is_empty() {
+            return Err(Error::Other(format!(
+                "invalid argument \"{e}\" for \"-e, --env\" flag: invalid environment variable: {e}"
+            )));
+        }
+    }
+    let log_config = logs::LogConfig::from_opts(&opts.log_opts)?;
     let backend = match opts.runtime {
         Some(k) => k,
         None => runtime::Kind::for_platform(&image.config.os, &image.config.architecture)?,
@@ -322,6 +336,13 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     } else {
         cfg.volumes.as_ref().map(|v| v.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
     };
+    let mut targets = std::collections::BTreeSet::new();
+    for m in &mounts {
+        let t = m.destination.trim_end_matches('/');
+        if !targets.insert(if t.is_empty() { "/" } else { t }) {
+            return Err(Error::Other(format!("Duplicate mount point: {}", m.destination)));
+        }
+    }
     for path in image_volumes {
         if !mounts.iter().any(|m| m.destination == path) {
             mounts.push(crate::volume::parse_volume_flag(store, &path)?);
@@ -418,6 +439,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         read_only: opts.read_only,
         cpus: opts.cpus,
         pids_limit: opts.pids_limit,
+        log_config,
     };
     let mut c = c;
     if opts.start_now {
@@ -431,6 +453,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     atomic_write(&tmp.path().join("hosts"), c.hosts_file(&links::hosts_lines(&linked, &network.name)).as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
+    crate::store::crash::point("container-create");
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
     Ok(c)
 }

@@ -8,6 +8,8 @@ pub mod builtin;
 pub mod cli;
 pub mod container;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod hostfs;
 pub mod hostproc;
 pub mod network;

@@ -22,7 +22,8 @@ impl Reference {
     /// Parse a reference as a user types it. A missing tag stays `None`; see [`Self::with_default_tag`].
     pub fn parse(s: &str) -> Result<Reference> {
         let bad = || Error::InvalidReference("invalid reference format".to_string());
-        if s.is_empty() || s.len() > 255 {
+        // A name of at most 255 characters, a tag of at most 128 and a digest.
+        if s.is_empty() || s.len() > 255 + 1 + 128 + 1 + 71 {
             return Err(bad());
         }
         let (rest, digest) = match s.split_once('@') {
@@ -59,6 +60,12 @@ impl Reference {
         let mut path = parts.join("/");
         if domain == DEFAULT_DOMAIN && !path.contains('/') {
             path = format!("library/{path}");
+        }
+        // As Docker's `ParseNormalizedNamed`: the name with its domain is what is limited.
+        if domain.len() + 1 + path.len() > 255 {
+            return Err(Error::InvalidReference(
+                "invalid reference format: repository name must not be more than 255 characters".into(),
+            ));
         }
         Ok(Reference { domain, path, tag: tag.map(str::to_string), digest })
     }

@@ -121,10 +121,9 @@ fn copy_out_dir(view: &UnionFs, from: &str, to: &Path) -> anyhow::Result<()> {
                 replace_special(&dst)?;
                 crate::hostfs::symlink(Path::new(&view.read_link(&src)?), &dst)?
             }
-            Kind::Other => eprintln!(
-                "skipping {}: not a regular file, directory or symlink",
-                crate::error::printable_name(&src)
-            ),
+            Kind::Other => {
+                eprintln!("skipping {}: not a regular file, directory or symlink", crate::error::printable_name(&src))
+            }
         }
     }
     Ok(())

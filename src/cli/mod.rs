@@ -28,7 +28,7 @@ mod run;
 mod save;
 pub mod table;
 mod tag;
-mod template;
+pub(crate) mod template;
 mod top;
 mod tutorial;
 mod volume;

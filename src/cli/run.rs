@@ -242,7 +242,9 @@ fn parse_bytes(s: &str) -> anyhow::Result<u64> {
         .parse()
         .map_err(|_| anyhow::anyhow!("invalid argument {s:?} for \"-m, --memory\" flag: invalid size: '{s}'"))?;
     if !(n * mult as f64).is_finite() || n * mult as f64 >= i64::MAX as f64 {
-        anyhow::bail!("invalid argument {s:?} for \"-m, --memory\" flag: strconv.ParseFloat: parsing {num:?}: value out of range");
+        anyhow::bail!(
+            "invalid argument {s:?} for \"-m, --memory\" flag: strconv.ParseFloat: parsing {num:?}: value out of range"
+        );
     }
     let bytes = (n * mult as f64) as u64;
     if bytes < 6 << 20 {

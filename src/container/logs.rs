@@ -301,7 +301,13 @@ pub fn print(path: &Path, opts: &Options, out: &mut dyn Write, err: &mut dyn Wri
 }
 
 /// Print the complete lines of `f` (up to `limit` bytes); returns the bytes read.
-fn stream(f: File, limit: Option<u64>, opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<u64> {
+fn stream(
+    f: File,
+    limit: Option<u64>,
+    opts: &Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<u64> {
     let mut r = BufReader::new(f.take(limit.unwrap_or(u64::MAX)));
     let mut offset = 0u64;
     let mut line = Vec::new();
@@ -347,7 +353,8 @@ fn tail(path: &Path, end: u64, n: usize, opts: &Options) -> std::io::Result<(Vec
             }
             first_chunk = false;
             // Everything after the first newline is whole lines (unless we are at the start).
-            let split = if pos == 0 { 0 } else { chunk.iter().position(|&b| b == b'\n').map_or(chunk.len(), |k| k + 1) };
+            let split =
+                if pos == 0 { 0 } else { chunk.iter().position(|&b| b == b'\n').map_or(chunk.len(), |k| k + 1) };
             carry = chunk[..split].to_vec();
             for line in chunk[split..].split_inclusive(|&b| b == b'\n').rev() {
                 if let Ok(e) = serde_json::from_slice::<Entry>(line) {
@@ -440,7 +447,10 @@ mod tests {
     #[test]
     fn log_opts_are_checked() {
         let r = |o: &[&str]| LogConfig::from_opts(&o.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(r(&["max-size=1k", "max-file=2"]).unwrap().rotation().unwrap(), Rotation { max_size: 1024, max_file: 2 });
+        assert_eq!(
+            r(&["max-size=1k", "max-file=2"]).unwrap().rotation().unwrap(),
+            Rotation { max_size: 1024, max_file: 2 }
+        );
         assert_eq!(r(&["max-size=abc"]).unwrap_err().to_string(), "invalid size: 'abc'");
         assert_eq!(r(&["max-file=0"]).unwrap_err().to_string(), "max-file cannot be less than 1");
         assert_eq!(r(&["color=red"]).unwrap_err().to_string(), "unknown log opt 'color' for json-file log driver");

@@ -461,11 +461,17 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
 /// Image env, then `-e` values (`KEY=V` sets, bare `KEY` takes the caller's value), then the
 /// variables Docker always sets.
 fn merge_env(image_env: Vec<String>, user: &[String], hostname: &str, tty: bool) -> Vec<String> {
-    let mut env: Vec<String> = Vec::new();
+    // Later values replace earlier ones in place; keys are found through an index, so an
+    // image with thousands of ENV entries (a long build) costs linear time, not quadratic.
+    let mut env: Vec<Option<String>> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut set = |kv: String| {
         let key = kv.split('=').next().unwrap_or("").to_string();
-        env.retain(|e| e.split('=').next() != Some(key.as_str()));
-        env.push(kv);
+        if let Some(i) = at.remove(&key) {
+            env[i] = None; // as before: a replaced variable moves to the end
+        }
+        at.insert(key, env.len());
+        env.push(Some(kv));
     };
     if !image_env.iter().any(|e| e.starts_with("PATH=")) {
         set(format!("PATH={}", runtime::DEFAULT_PATH));
@@ -480,6 +486,7 @@ fn merge_env(image_env: Vec<String>, user: &[String], hostname: &str, tty: bool)
             set(format!("{e}={v}"));
         }
     }
+    let env: Vec<String> = env.into_iter().flatten().collect();
     let mut out = vec![format!("HOSTNAME={hostname}")];
     out.extend(env);
     if tty && !out.iter().any(|e| e.starts_with("TERM=")) {
@@ -602,6 +609,7 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     let dir = c.dir(store);
     let trash = store.tmp_dir().join(format!("rm-{}", c.id));
     fs::rename(&dir, &trash).at(&dir)?;
+    crate::store::crash::point("container-trash");
     crate::store::make_writable(&trash);
     fs::remove_dir_all(&trash).at(&trash)
 }

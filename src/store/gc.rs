@@ -41,6 +41,7 @@ impl Store {
         let mut idx = self.index()?;
         idx.manifests.retain(|d| d.digest != img.manifest_digest);
         self.write_index(&idx)?;
+        super::crash::point("delete-image");
         self.forget_image_meta(&img.id)?;
         // What the remaining images still need.
         let mut keep_chains = in_use.clone();
@@ -64,6 +65,7 @@ impl Store {
             if keep_chains.contains(chain) {
                 continue;
             }
+            super::crash::point("delete-layer");
             self.remove_layer(chain)?;
             deleted.layers.push(chain.clone());
             if !keep_blobs.contains(&desc.digest) {

@@ -110,6 +110,7 @@ impl Store {
         // Rename first so a half-deleted layer is never visible under its chain ID.
         let trash = self.tmp_dir().join(format!("rm-{}", chain.hex()));
         fs::rename(&dir, &trash).at(&dir)?;
+        crate::store::crash::point("layer-trash");
         make_writable(&trash);
         fs::remove_dir_all(&trash).at(&trash)
     }

@@ -72,7 +72,10 @@ pub fn tar(data: &[u8]) -> String {
     assert_eq!(beside, vec![std::ffi::OsString::from("layer")], "the extractor wrote outside its destination");
     assert_tree_safe(&dest);
     crate::store::make_writable(&dest);
-    signature(r.map(|x| format!("{} {}", x.wasm.len(), x.special.len())).map_err(|e| e.to_string().replace(|c: char| c.is_control(), "")))
+    signature(
+        r.map(|x| format!("{} {}", x.wasm.len(), x.special.len()))
+            .map_err(|e| e.to_string().replace(|c: char| c.is_control(), "")),
+    )
 }
 
 fn assert_tree_safe(dir: &Path) {
@@ -97,7 +100,12 @@ pub fn reference(data: &[u8]) -> String {
             let again = crate::reference::Reference::parse(&r.to_string()).expect("a printed reference parses");
             assert_eq!(again, r, "reference round trip of {text:?}");
             let _ = r.familiar();
-            signature(Ok(format!("{} {} {}", r.tag.is_some(), r.digest.is_some(), r.clone().with_default_tag().familiar_name().len())))
+            signature(Ok(format!(
+                "{} {} {}",
+                r.tag.is_some(),
+                r.digest.is_some(),
+                r.clone().with_default_tag().familiar_name().len()
+            )))
         }
         Err(e) => signature(Err(e.to_string())),
     }

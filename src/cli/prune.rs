@@ -34,6 +34,8 @@ pub fn exec(a: PruneArgs) -> anyhow::Result<i32> {
     let mut reclaimed = 0u64;
     // With `-a`, a tagged base whose last child went in one pass goes in the next.
     while prune_pass(&store, a.all, &used_images, &in_use, &mut lines, &mut reclaimed)? && a.all {}
+    // What interrupted or refused commands left: blobs and layers nothing uses.
+    reclaimed += store.collect_garbage()?;
     if !lines.is_empty() {
         println!("Deleted Images:");
         for l in lines {

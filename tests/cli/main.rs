@@ -2,6 +2,8 @@
 
 mod build;
 mod guests;
+#[path = "../hostile/mod.rs"]
+mod hostile;
 mod images;
 mod interop;
 mod lifecycle;

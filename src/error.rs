@@ -32,12 +32,10 @@ pub enum Error {
     CorruptBlob { digest: String, actual: String },
     #[error("invalid layer {layer}: {entry}: {reason}")]
     InvalidLayer { layer: String, entry: String, reason: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// (The io error is part of the message, not a `source`, so `Error: {e:#}`
+    /// does not print it twice.)
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{0}")]
     Other(String),
 }
@@ -47,7 +45,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Wrap an io error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), error: source }
     }
 }
 

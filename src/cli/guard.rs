@@ -31,7 +31,7 @@ pub fn exit_if_broken_pipe(e: &anyhow::Error) {
     let broken = e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             || c.downcast_ref::<crate::Error>().is_some_and(
-                |e| matches!(e, crate::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe),
+                |e| matches!(e, crate::Error::Io { error, .. } if error.kind() == std::io::ErrorKind::BrokenPipe),
             )
     });
     if broken {

@@ -226,6 +226,7 @@ pub fn remove(store: &Store, n: &Network) -> Result<()> {
     }
     let _lock = store.lock()?;
     let p = path(store, &n.name);
+    crate::store::crash::point("network-remove");
     fs::remove_file(&p).at(&p)
 }
 

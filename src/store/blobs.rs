@@ -43,7 +43,8 @@ impl Store {
         let mut buf = vec![0u8; 256 * 1024];
         let mut size = 0u64;
         loop {
-            let n = r.read(&mut buf).at(tmp.path())?;
+            // A read error is the input's (a truncated or corrupt archive), not the temp file's.
+            let n = r.read(&mut buf).map_err(|e| Error::Other(format!("reading the archive: {e}")))?;
             if n == 0 {
                 break;
             }

@@ -25,6 +25,7 @@ impl Store {
         let Some(pos) = idx.manifests.iter().position(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&name)) else {
             return Ok(false);
         };
+        super::crash::point("untag");
         let removed = idx.manifests.remove(pos);
         if !idx.manifests.iter().any(|d| d.digest == removed.digest) {
             let mut bare = removed.clone();
@@ -57,6 +58,7 @@ impl Store {
         let mut deleted = Deleted { image: Some(img.id.clone()), layers: vec![] };
         for blob in [&img.manifest_digest, &img.id] {
             if !keep_blobs.contains(blob) {
+                super::crash::point("delete-blob");
                 remove_file_if_exists(&self.blob_path(blob))?;
             }
         }

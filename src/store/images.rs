@@ -68,6 +68,7 @@ impl Store {
         };
         let mbytes = to_json(&manifest);
         let mdigest = self.put_blob(&mbytes)?;
+        super::crash::point("put-image");
         let mut idx = self.index()?;
         if !idx.manifests.iter().any(|d| d.digest == mdigest) {
             idx.manifests.push(Descriptor::new(MEDIA_TYPE_MANIFEST, mdigest.clone(), mbytes.len() as u64));
@@ -93,6 +94,7 @@ impl Store {
         idx.manifests.retain(|d| d.annotations.get(ANNOTATION_REF_NAME) != Some(&name));
         // The tagged image needs no untagged placeholder any more.
         idx.manifests.retain(|d| !(d.digest == *m && d.annotations.is_empty()));
+        super::crash::point("tag");
         let mut desc = Descriptor::new(MEDIA_TYPE_MANIFEST, m.clone(), size);
         desc.annotations.insert(ANNOTATION_REF_NAME.into(), name.clone());
         desc.annotations.insert(ANNOTATION_IMAGE_NAME.into(), name);

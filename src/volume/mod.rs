@@ -90,6 +90,7 @@ pub fn create(store: &Store, name: Option<&str>, anonymous: bool) -> Result<Volu
     };
     atomic_write(&tmp.path().join("volume.json"), &serde_json::to_vec_pretty(&v).expect("volume serialises"))?;
     fs::create_dir_all(d.parent().expect("volumes/")).at(&d)?;
+    crate::store::crash::point("volume-create");
     fs::rename(tmp.keep(), &d).at(&d)?;
     Ok(v)
 }
@@ -127,6 +128,7 @@ pub fn remove(store: &Store, name: &str) -> Result<()> {
     let d = dir(store, name);
     let trash = store.tmp_dir().join(format!("rmvol-{name}"));
     fs::rename(&d, &trash).at(&d)?;
+    crate::store::crash::point("volume-trash");
     crate::store::make_writable(&trash);
     fs::remove_dir_all(&trash).at(&trash)
 }

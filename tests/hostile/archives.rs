@@ -185,7 +185,7 @@ fn cases(canary: &Canary) -> Vec<Case> {
                 docker_archive(&[l[..3000].to_vec()], &["trunc:latest"], None)
             },
             command: "load",
-            want: Want::Refused("big"),
+            want: Want::Refused("unexpected EOF"),
         },
         Case {
             name: "truncated gzip archive",
@@ -424,7 +424,7 @@ fn cases(canary: &Canary) -> Vec<Case> {
                 g[..g.len() - 40].to_vec()
             },
             command: "import",
-            want: Want::Refused("invalid layer"),
+            want: Want::Refused("reading the archive: incomplete deflate stream"),
         },
         Case {
             name: "import: setuid",
@@ -569,10 +569,15 @@ fn hostile_add_in_builds() {
     let r = sb.run(&["build", "-t", "links", ctx.to_str().unwrap()]);
     assert!(!r.stdout.contains("canary secret"), "a context symlink read a host file:\n{}", r.stdout);
     assert_no_panic(&r, "context symlink");
-    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY ../ /up/\n").unwrap();
+    // `../` is the context's root, as in Docker (the path is taken inside the context).
+    std::fs::write(sb.work.path().join("outside.txt"), "outside the context\n").unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY ../ /up/\nRUN ls /up\n").unwrap();
+    let r = sb.run(&["build", ctx.to_str().unwrap()]).ok();
+    assert!(r.stdout.contains("Dockerfile") && !r.stdout.contains("outside.txt"), "COPY ../: {}", r.stdout);
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY ../outside.txt /up/\n").unwrap();
     let r = sb.run(&["build", ctx.to_str().unwrap()]);
-    assert_ne!(r.code, 0, "COPY ../ must be refused");
-    assert_no_panic(&r, "COPY ../");
+    assert_ne!(r.code, 0, "COPY ../outside.txt must be refused");
+    assert_no_panic(&r, "COPY ../outside.txt");
     canary.assert_unchanged("context links");
     sb.assert_check_clean("context links");
 }

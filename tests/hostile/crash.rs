@@ -50,7 +50,7 @@ fn scenarios() -> Vec<Scenario> {
                     ctx.to_str().unwrap(),
                 ])
             },
-            budget: 30,
+            budget: 60,
         },
         Scenario {
             name: "commit",
@@ -59,7 +59,7 @@ fn scenarios() -> Vec<Scenario> {
                     .ok();
             },
             args: |_, i| s(&["commit", &format!("tocommit{i}"), &format!("crash-commit:{i}")]),
-            budget: 16,
+            budget: 20,
         },
         Scenario {
             name: "load",
@@ -71,7 +71,7 @@ fn scenarios() -> Vec<Scenario> {
                 std::fs::write(sb.work.path().join(format!("load{i}.tar")), ar).unwrap();
             },
             args: |sb, i| s(&["load", "-q", "-i", sb.work.path().join(format!("load{i}.tar")).to_str().unwrap()]),
-            budget: 16,
+            budget: 30,
         },
         Scenario {
             name: "rmi",
@@ -94,10 +94,11 @@ fn scenarios() -> Vec<Scenario> {
                     format!("FROM busybox\nRUN echo {i} > /p\nRUN echo {i} >> /p\n"),
                 )
                 .unwrap();
+                sb.run(&["image", "prune", "-a", "-f"]).ok(); // the same work each time
                 sb.run(&["build", "-q", ctx.to_str().unwrap()]).ok(); // untagged: dangling
             },
             args: |_, _| s(&["image", "prune", "-a", "-f"]),
-            budget: 14,
+            budget: 16,
         },
         Scenario {
             name: "run -d",
@@ -105,7 +106,7 @@ fn scenarios() -> Vec<Scenario> {
             args: |_, i| {
                 s(&["run", "-d", "--name", &format!("crash-run{i}"), "busybox", "sh", "-c", "echo hi; sleep 0.2"])
             },
-            budget: 14,
+            budget: 16,
         },
         Scenario {
             name: "network create",
@@ -117,6 +118,20 @@ fn scenarios() -> Vec<Scenario> {
             name: "volume create",
             prepare: |_, _| {},
             args: |_, i| s(&["volume", "create", &format!("crashvol{i}")]),
+            budget: 4,
+        },
+        Scenario {
+            name: "volume rm",
+            prepare: |sb, i| {
+                sb.run(&["volume", "create", &format!("rmvol{i}")]).ok();
+            },
+            args: |_, i| s(&["volume", "rm", &format!("rmvol{i}")]),
+            budget: 4,
+        },
+        Scenario {
+            name: "tag",
+            prepare: |_, _| {},
+            args: |_, i| s(&["tag", "busybox", &format!("crash-tag:{i}")]),
             budget: 4,
         },
     ]
@@ -174,15 +189,19 @@ fn kill_points_leave_no_damage() {
             // The next command works: the same again, not killed.
             let again = sb.run(&argv);
             assert_no_panic(&again, &what);
-            let conflict = again.stderr.contains("already") || again.stderr.contains("in use");
+            // The killed command may have done its work already (a tag removed, a name taken).
+            let conflict =
+                ["already", "in use", "No such image", "No such volume"].iter().any(|m| again.stderr.contains(m));
             assert!(again.code == 0 || conflict, "{what}: the next command failed:\n{}{}", again.stdout, again.stderr);
             let r = sb.run(&["system", "check", "--repair"]);
             assert!(!r.stdout.contains("damage:"), "{what}: {}", r.stdout);
             sb.assert_check_clean(&format!("{what}, after --repair"));
         }
-        assert!(killed * 2 >= all.len(), "{}: only {killed} of {} kill points killed it", sc.name, all.len());
-        total += all.len();
-        per_command.push(format!("{} {}", sc.name, all.len()));
+        // (run -d passes on the switch to its supervisor, which may be the one killed.)
+        let min = if sc.name == "run -d" { 1 } else { all.len().div_ceil(2) };
+        assert!(killed >= min, "{}: only {killed} of {} kill points killed it", sc.name, all.len());
+        total += killed;
+        per_command.push(format!("{} {killed}", sc.name));
         // Containers left running by run -d: remove them before the next scenario.
         let ids = sb.run(&["ps", "-aq"]).ok().stdout;
         let ids: Vec<&str> = ids.split_whitespace().collect();
@@ -192,7 +211,7 @@ fn kill_points_leave_no_damage() {
             sb.run(&args).ok();
         }
     }
-    println!("crash consistency: {total} kill points ({})", per_command.join(", "));
+    println!("crash consistency: killed at {total} points ({})", per_command.join(", "));
     assert!(total >= 100, "only {total} kill points");
     sb.assert_check_clean("after every scenario");
 }

@@ -142,26 +142,28 @@ fn layer_mtimes(sb: &Sandbox) -> Vec<(String, i64)> {
 fn cp_both_ways_stays_contained() {
     let sb = Sandbox::new();
     let canary = Canary::new();
-    sb.run(&[
-        "run",
-        "--name",
-        "c",
-        "busybox",
-        "sh",
-        "-c",
-        "mkdir -p /out/d && echo inside > /out/d/f && ln -s /etc /out/l && ln -s $C/secret /out/abs",
-    ])
-    .ok();
+    let script = "mkdir -p /out/d && echo inside > /out/d/f && ln -s /etc /out/l && ln -s $C/secret /out/abs";
+    let made =
+        sb.cmd(&["run", "--name", "cpsrc", "busybox", "sh", "-c", script]).env("C", canary.path()).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     // cp out, twice into the same place: a symlink the first copy made is not written through.
     let dest = tempfile::tempdir().unwrap();
-    let r = sb.cmd(&["cp", "c:/out", dest.path().to_str().unwrap()]).output().unwrap();
+    let r = sb.cmd(&["cp", "cpsrc:/out", dest.path().to_str().unwrap()]).output().unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(std::fs::symlink_metadata(dest.path().join("out/l")).unwrap().file_type().is_symlink());
     // The container now puts a directory with a file where the link was.
-    sb.run(&["commit", "c", "cpstage"]).ok();
-    sb.run(&["run", "--name", "c2", "cpstage", "sh", "-c", "rm /out/l && mkdir /out/l && echo over > /out/l/passwd"])
-        .ok();
-    let r = sb.run(&["cp", "c2:/out", dest.path().to_str().unwrap()]);
+    sb.run(&["commit", "cpsrc", "cpstage"]).ok();
+    sb.run(&[
+        "run",
+        "--name",
+        "cpsrc2",
+        "cpstage",
+        "sh",
+        "-c",
+        "rm /out/l && mkdir /out/l && echo over > /out/l/passwd",
+    ])
+    .ok();
+    let r = sb.run(&["cp", "cpsrc2:/out", dest.path().to_str().unwrap()]);
     assert_no_panic(&r, "second cp out");
     assert!(std::fs::symlink_metadata("/etc/passwd").unwrap().len() > 0);
     assert_ne!(std::fs::read_to_string("/etc/passwd").unwrap(), "over\n", "cp out wrote through a link");
@@ -175,17 +177,17 @@ fn cp_both_ways_stays_contained() {
     let fifo = src.path().join("in/fifo");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let start = std::time::Instant::now();
-    let r = sb.run(&["cp", src.path().join("in").to_str().unwrap(), "c:/in"]);
+    let r = sb.run(&["cp", src.path().join("in").to_str().unwrap(), "cpsrc:/in"]);
     assert!(start.elapsed() < std::time::Duration::from_secs(10), "cp waited on a FIFO");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("skipping"), "{}", r.stderr);
-    let r = sb.run(&["cp", "c:/in/secretlink", dest.path().join("back").to_str().unwrap()]);
+    let r = sb.run(&["cp", "cpsrc:/in/secretlink", dest.path().join("back").to_str().unwrap()]);
     assert_no_panic(&r, "cp the link back");
-    sb.run(&["commit", "c", "cpin"]).ok();
+    sb.run(&["commit", "cpsrc", "cpin"]).ok();
     let cat = sb.run(&["run", "--rm", "cpin", "sh", "-c", "cat /in/secretlink; ls -l /in"]);
     assert!(!cat.stdout.contains("canary secret"), "{}", cat.stdout);
     assert!(cat.stdout.contains("secretlink ->"), "the link arrived as a link: {}", cat.stdout);
     canary.assert_unchanged("cp in");
-    sb.run(&["rm", "-f", "c", "c2"]).ok();
+    sb.run(&["rm", "-f", "cpsrc", "cpsrc2"]).ok();
     sb.assert_check_clean("cp both ways");
 }

@@ -195,7 +195,7 @@ fn not_quite_wasm_files_are_just_files() {
         "printf '\\000asm\\001\\000\\000\\000truncated' > /bin/partial",
     ])
     .ok();
-    let r = sb.run(&["commit", "w", "partial:1"]).ok();
+    let r = sb.run(&["commit", "wasmy", "partial:1"]).ok();
     assert!(r.stderr.contains("/bin/partial starts like a wasm module but is not one"), "{}", r.stderr);
     let ctx = sb.work.path().join("ctx");
     std::fs::create_dir(&ctx).unwrap();
@@ -210,7 +210,7 @@ fn not_quite_wasm_files_are_just_files() {
     assert_ne!(r.code, 0);
     assert_no_panic(&r, "running a file that is not a module");
     assert!(!sb.run(&["ps", "-a"]).ok().stdout.contains("Created"), "a Created container was left");
-    sb.run(&["rm", "w"]).ok();
+    sb.run(&["rm", "wasmy"]).ok();
     sb.assert_check_clean("not-quite-wasm");
 }
 

@@ -148,7 +148,12 @@ pub fn list(store: &Store) -> Result<Vec<Network>> {
     for e in fs::read_dir(&dir).at(&dir)? {
         let p = e.at(&dir)?.path();
         if p.extension().is_some_and(|x| x == "json") {
-            let data = fs::read(&p).at(&p)?;
+            // Removed by another command since the directory was read: not there any more.
+            let data = match fs::read(&p) {
+                Ok(d) => d,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&p, e)),
+            };
             out.push(
                 serde_json::from_slice::<Network>(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))?,
             );

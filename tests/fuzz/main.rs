@@ -7,7 +7,7 @@
 //!
 //! Every regression input is replayed on every run. Then each target is fuzzed for
 //! `SKIFF_FUZZ_SECS` seconds (default 2, so CI pays ~10 s); a panic saves the input under
-//! `$CARGO_TARGET_TMPDIR/fuzz-crashes/` and fails. With `SKIFF_FUZZ_SECS` set, each input is
+//! `$CARGO_TARGET_TMPDIR/fuzz-crashes/` and fails, and so does an input that takes over 10 s. With `SKIFF_FUZZ_SECS` set, each input is
 //! also written to `$CARGO_TARGET_TMPDIR/fuzz-current-<target>` before it runs, so an input
 //! that aborts the process (a stack overflow) is not lost. The executions per target are
 //! printed (`--nocapture`).
@@ -324,19 +324,30 @@ fn fuzz(target: &str) {
     for c in &corpus {
         seen.insert(exec(target, c).unwrap_or_else(|m| panic!("{target}: a seed panics: {m}")));
     }
-    let current = tmpdir().join(format!("fuzz-current-{target}"));
+    // One file, rewritten in place (creating a file per input costs more than most inputs).
+    let mut current = long_run.then(|| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(tmpdir().join(format!("fuzz-current-{target}")))
+            .unwrap()
+    });
     let (start, mut execs, mut slowest) = (Instant::now(), 0u64, Duration::ZERO);
     while start.elapsed().as_secs_f64() < secs {
         let base = corpus[rng.below(corpus.len())].clone();
         let input = mutate(&mut rng, &base, &dict, &corpus, max);
-        if long_run {
-            std::fs::write(&current, &input).unwrap();
+        if let Some(f) = current.as_mut() {
+            use std::io::{Seek, Write};
+            f.seek(std::io::SeekFrom::Start(0)).unwrap();
+            f.write_all(&input).unwrap();
+            f.set_len(input.len() as u64).unwrap();
         }
         let t = Instant::now();
         let outcome = exec(target, &input);
         let took = t.elapsed();
         slowest = slowest.max(took);
-        if took > Duration::from_secs(2) {
+        if took > Duration::from_secs(10) {
             let dir = tmpdir().join("fuzz-crashes").join(target);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join(format!("slow-{execs}")), &input).unwrap();

@@ -188,7 +188,7 @@ fn not_quite_wasm_files_are_just_files() {
     sb.run(&[
         "run",
         "--name",
-        "w",
+        "wasmy",
         "busybox",
         "sh",
         "-c",

@@ -160,7 +160,10 @@ impl Store {
         let hex = name.strip_prefix("sha256:").unwrap_or(name);
         if !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             for (m, tags) in &all {
-                let img = self.image_by_manifest(m, tags.clone())?;
+                let img = match self.image_by_manifest(m, tags.clone()) {
+                    Err(e) if vanished(&e) => continue,
+                    other => other?,
+                };
                 if img.id.hex().starts_with(hex) {
                     return Ok(img);
                 }
@@ -175,7 +178,10 @@ impl Store {
     pub fn image_ids(&self) -> Result<std::collections::BTreeSet<Digest>> {
         let mut out = std::collections::BTreeSet::new();
         for (m, _) in self.tags_by_manifest()? {
-            let manifest: Manifest = self.read_json(&m)?;
+            let manifest: Manifest = match self.read_json(&m) {
+                Err(e) if vanished(&e) => continue,
+                other => other?,
+            };
             out.insert(manifest.config.digest);
         }
         Ok(out)
@@ -185,7 +191,10 @@ impl Store {
     pub fn list_images(&self) -> Result<Vec<ImageSummary>> {
         let mut out = Vec::new();
         for (m, tags) in self.tags_by_manifest()? {
-            let img = self.image_by_manifest(&m, tags)?;
+            let img = match self.image_by_manifest(&m, tags) {
+                Err(e) if vanished(&e) => continue,
+                other => other?,
+            };
             let mut size = 0;
             for chain in img.chain_ids() {
                 size += self.layer_meta(&chain).map(|l| l.size).unwrap_or(0);
@@ -213,4 +222,10 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Whether reading an image failed because a command removed it since the index was read
+/// (readers take no lock: the index they read may name an image deleted a moment later).
+fn vanished(e: &Error) -> bool {
+    matches!(e, Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound)
 }

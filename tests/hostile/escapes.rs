@@ -76,6 +76,7 @@ fn guest_escape_attempts() {
             "{what}: bind mount file changed"
         );
         assert_eq!(layer_fingerprint(&sb), layers_before, "{what}: the image's layers changed on the host");
+        sb.assert_check_clean(what);
         // A file the guest made never carries setuid/world-write bits onto the host.
         for f in files_under(host.path()) {
             let md = std::fs::symlink_metadata(host.path().join(&f)).unwrap();

@@ -8,17 +8,20 @@ pub mod builtin;
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod events;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod hostfs;
 pub mod hostproc;
 pub mod network;
 pub mod reference;
+pub mod registry;
 pub mod runtime;
 pub mod spec;
 pub mod store;
 pub mod tutorial;
 pub mod unionfs;
+pub mod units;
 pub mod volume;
 
 pub use error::{Error, Result};

@@ -19,55 +19,62 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Parse a reference as a user types it. A missing tag stays `None`; see [`Self::with_default_tag`].
+    /// Parse a reference as a user types it, by Docker's grammar and with Docker's messages
+    /// (distribution's `ParseNormalizedNamed`, as vendored by Docker 20.10):
+    /// `[domain/]component[/component...][:tag][@digest]`, where the first component is a
+    /// domain only if it has a `.` or `:` or is `localhost`; repository components are
+    /// lowercase; a tag is `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`; the name is at most 255
+    /// characters. A missing tag stays `None`; see [`Self::with_default_tag`].
     pub fn parse(s: &str) -> Result<Reference> {
-        let bad = || Error::InvalidReference("invalid reference format".to_string());
-        // A name of at most 255 characters, a tag of at most 128 and a digest.
-        if s.is_empty() || s.len() > 255 + 1 + 128 + 1 + 71 {
-            return Err(bad());
-        }
-        let (rest, digest) = match s.split_once('@') {
-            Some((r, d)) => (r, Some(d.parse::<Digest>().map_err(|_| bad())?)),
-            None => (s, None),
+        let invalid = |why: &str| {
+            Error::InvalidReference(if why.is_empty() {
+                "invalid reference format".to_string()
+            } else {
+                format!("invalid reference format: {why}")
+            })
         };
-        // A tag is after the last ':' that comes after the last '/'.
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(Error::InvalidReference(format!(
+                "invalid repository name ({s}), cannot specify 64-byte hexadecimal strings"
+            )));
+        }
+        let (domain, remainder) = match s.find('/') {
+            Some(i) if s[..i].contains(['.', ':']) || &s[..i] == "localhost" => (&s[..i], &s[i + 1..]),
+            _ => (DEFAULT_DOMAIN, s),
+        };
+        let remote_name = remainder.split(':').next().unwrap_or("");
+        if remote_name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(invalid("repository name must be lowercase"));
+        }
+        // The digest is after the '@'; a tag after the last ':' that follows the last '/'.
+        let (rest, digest) = match remainder.split_once('@') {
+            Some((r, d)) => (r, Some(d)),
+            None => (remainder, None),
+        };
         let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let (name, tag) = match rest[last_slash..].rfind(':') {
+        let (path, tag) = match rest[last_slash..].rfind(':') {
             Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
             None => (rest, None),
         };
-        if let Some(t) = tag {
-            if !valid_tag(t) {
-                return Err(bad());
-            }
+        if !valid_domain(domain)
+            || path.is_empty()
+            || !path.split('/').all(valid_component)
+            || tag.is_some_and(|t| !valid_tag(t))
+            || digest.is_some_and(|d| !digest_shape(d))
+        {
+            return Err(invalid(""));
         }
-        let mut parts: Vec<&str> = name.split('/').collect();
-        let domain = if parts.len() > 1 && looks_like_domain(parts[0]) {
-            let d = parts.remove(0);
-            if !valid_domain(d) {
-                return Err(bad());
-            }
-            d.to_string()
-        } else {
-            DEFAULT_DOMAIN.to_string()
-        };
-        if parts.iter().any(|p| p.chars().any(|c| c.is_ascii_uppercase())) {
-            return Err(Error::InvalidReference("invalid reference format: repository name must be lowercase".into()));
-        }
-        if parts.is_empty() || !parts.iter().all(|p| valid_component(p)) {
-            return Err(bad());
-        }
-        let mut path = parts.join("/");
+        let digest = digest.map(parse_digest).transpose()?;
+        let mut path = path.to_string();
         if domain == DEFAULT_DOMAIN && !path.contains('/') {
             path = format!("library/{path}");
         }
-        // As Docker's `ParseNormalizedNamed`: the name with its domain is what is limited.
+        // As Docker's `ParseNormalizedNamed`: the normalised name (`docker.io/library/…`) is
+        // what is limited, so that every parsed reference prints as one that parses again.
         if domain.len() + 1 + path.len() > 255 {
-            return Err(Error::InvalidReference(
-                "invalid reference format: repository name must not be more than 255 characters".into(),
-            ));
+            return Err(Error::InvalidReference("repository name must not be more than 255 characters".to_string()));
         }
-        Ok(Reference { domain, path, tag: tag.map(str::to_string), digest })
+        Ok(Reference { domain: domain.to_string(), path, tag: tag.map(str::to_string), digest })
     }
 
     /// The same reference with `:latest` when it names neither a tag nor a digest.
@@ -119,10 +126,8 @@ impl fmt::Display for Reference {
     }
 }
 
-fn looks_like_domain(s: &str) -> bool {
-    s.contains('.') || s.contains(':') || s == "localhost" || s.chars().any(|c| c.is_ascii_uppercase())
-}
-
+/// distribution's `domain`: components of letters, digits and inner `-`, joined by `.`,
+/// with an optional `:port` (upper case is allowed here, unlike in the repository path).
 fn valid_domain(s: &str) -> bool {
     let (host, port) = match s.rsplit_once(':') {
         Some((h, p)) => (h, Some(p)),
@@ -136,6 +141,38 @@ fn valid_domain(s: &str) -> bool {
                 && !l.ends_with('-')
         });
     host_ok && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// distribution's digest shape: `algorithm:hex` with at least 32 hex digits (the algorithm
+/// is letters and digits, in parts joined by `-`, `_`, `+` or `.`).
+fn digest_shape(d: &str) -> bool {
+    let Some((alg, hex)) = d.split_once(':') else { return false };
+    let alg_ok = !alg.is_empty()
+        && alg.split(['-', '_', '+', '.']).all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && part.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    alg_ok && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// go-digest's `Parse` of a well-shaped digest, with its messages.
+fn parse_digest(d: &str) -> Result<Digest> {
+    let (alg, hex) = d.split_once(':').unwrap_or((d, ""));
+    let want = match alg {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => return Err(Error::InvalidReference("unsupported digest algorithm".into())),
+    };
+    if hex.len() != want {
+        return Err(Error::InvalidReference("invalid checksum digest length".into()));
+    }
+    if hex.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(Error::InvalidReference("invalid checksum digest format".into()));
+    }
+    d.parse::<Digest>().map_err(|_| {
+        Error::InvalidReference(format!("unsupported digest algorithm: {alg} (skiff keeps sha256 digests only)"))
+    })
 }
 
 /// A path component: lowercase alphanumerics joined by `.`, `_`, `__` or runs of `-`.
@@ -204,7 +241,26 @@ mod tests {
             assert!(Reference::parse(bad).is_err(), "{bad:?} should be invalid");
         }
         let e = Reference::parse("MyApp").unwrap_err().to_string();
-        assert!(e.contains("must be lowercase"), "{e}");
+        assert_eq!(e, "invalid reference format: repository name must be lowercase");
+        // As Docker 20.10: an upper-case first component is not a registry's name.
+        let e = Reference::parse("YeeeChen/nginx").unwrap_err().to_string();
+        assert_eq!(e, "invalid reference format: repository name must be lowercase");
+        assert!(Reference::parse("Registry.Example.com/app").is_ok(), "domains may have capitals");
+        assert!(Reference::parse("app:MixedCase_1.0-rc").is_ok(), "tags may have capitals");
+        let long_tag = format!("app:{}", "t".repeat(129));
+        assert_eq!(Reference::parse(&long_tag).unwrap_err().to_string(), "invalid reference format");
+        assert!(Reference::parse(&format!("app:{}", "t".repeat(128))).is_ok());
+        assert_eq!(Reference::parse("app:.x").unwrap_err().to_string(), "invalid reference format");
+        let long_name = format!("a/{}", "b".repeat(250));
+        assert_eq!(
+            Reference::parse(&long_name).unwrap_err().to_string(),
+            "repository name must not be more than 255 characters"
+        );
+        let hex = "a".repeat(64);
+        assert_eq!(
+            Reference::parse(&hex).unwrap_err().to_string(),
+            format!("invalid repository name ({hex}), cannot specify 64-byte hexadecimal strings")
+        );
     }
 
     #[test]
@@ -213,5 +269,13 @@ mod tests {
         let r = Reference::parse(&format!("busybox@{d}")).unwrap();
         assert_eq!(r.digest.unwrap().to_string(), d);
         assert!(r.tag.is_none());
+        let short = format!("busybox@sha256:{}", "a".repeat(40));
+        assert_eq!(Reference::parse(&short).unwrap_err().to_string(), "invalid checksum digest length");
+        let md5 = format!("busybox@md5:{}", "a".repeat(32));
+        assert_eq!(Reference::parse(&md5).unwrap_err().to_string(), "unsupported digest algorithm");
+        let upper = format!("busybox@sha256:{}", "A".repeat(64));
+        assert_eq!(Reference::parse(&upper).unwrap_err().to_string(), "invalid checksum digest format");
+        let tagged = Reference::parse(&format!("busybox:1.36@sha256:{}", "b".repeat(64))).unwrap();
+        assert_eq!(tagged.tag.as_deref(), Some("1.36"));
     }
 }

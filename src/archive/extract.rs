@@ -68,6 +68,10 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
             fs::create_dir_all(parent).map_err(|e| io_err(&name, e))?;
         }
         let mode = entry.header().mode().unwrap_or(0o644);
+        let owner = (entry.header().uid().unwrap_or(0) as u32, entry.header().gid().unwrap_or(0) as u32);
+        // As root, host files carry the layer's owners and exact modes (the union view reads
+        // them for guests' permission checks); otherwise skiff keeps its own read/write bits.
+        let keep = if as_root() { 0 } else { 0o700 };
         match kind {
             tar::EntryType::Directory => {
                 if let Ok(md) = fs::symlink_metadata(&target) {
@@ -76,14 +80,16 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     }
                 }
                 fs::create_dir_all(&target).map_err(|e| io_err(&name, e))?;
-                set_mode(&target, safe_mode(mode) | 0o700).map_err(|e| io_err(&name, e))?;
+                set_mode(&target, safe_dir_mode(mode) | keep).map_err(|e| io_err(&name, e))?;
+                set_owner(&target, owner);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 remove_any(&target).ok();
                 let mut f = fs::File::create(&target).map_err(|e| io_err(&name, e))?;
                 let (size, wasm) = copy_and_sniff(&mut entry, &mut f).map_err(|e| io_err(&name, e))?;
                 drop(f);
-                set_mode(&target, safe_mode(mode) | 0o600).map_err(|e| io_err(&name, e))?;
+                set_mode(&target, safe_mode(mode) | (keep & 0o600)).map_err(|e| io_err(&name, e))?;
+                set_owner(&target, owner);
                 out.size += size;
                 if let Some(d) = wasm {
                     out.wasm.push((rel.to_string_lossy().replace('\\', "/"), d));
@@ -96,6 +102,7 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     .ok_or_else(|| invalid(&name, "symlink without a target"))?;
                 remove_any(&target).ok();
                 crate::hostfs::symlink(Path::new(&link), &target).map_err(|e| io_err(&name, e))?;
+                set_owner(&target, owner);
             }
             tar::EntryType::Link => {
                 let link = entry
@@ -207,7 +214,7 @@ fn remove_any(p: &Path) -> std::io::Result<()> {
     }
 }
 
-use crate::hostfs::{safe_mode, set_mode};
+use crate::hostfs::{safe_dir_mode, safe_mode, set_mode};
 
 #[cfg(test)]
 mod tests {
@@ -293,4 +300,27 @@ mod tests {
         assert_eq!(x.wasm[0].0, "bin/box");
         assert_eq!(x.size, 8 + 4 + 8);
     }
+}
+
+/// Whether skiff runs as root (it can then give host files the layer's owners).
+fn as_root() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions.
+        unsafe { libc::geteuid() == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Give an extracted entry the layer's owner (root only; a failure leaves skiff's own).
+fn set_owner(p: &Path, (uid, gid): (u32, u32)) {
+    #[cfg(unix)]
+    if (uid, gid) != (0, 0) && as_root() {
+        let _ = std::os::unix::fs::lchown(p, Some(uid), Some(gid));
+    }
+    #[cfg(not(unix))]
+    let _ = (p, uid, gid);
 }

@@ -133,7 +133,7 @@ pub struct Loaded {
 /// image's tags are checked before anything is stored; nothing is tagged unless every image
 /// loaded.
 pub fn load(store: &Store, archive: &Path) -> Result<Vec<Loaded>> {
-    let dir = tempfile::tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
+    let dir = tempfile::tempdir_in(store.scratch_dir()).at(store.scratch_dir())?;
     let name = crate::error::printable_name(&archive.display().to_string());
     extract_layer(decompressed(fs::File::open(archive).at(archive)?)?, dir.path(), &name).map_err(|e| match e {
         Error::InvalidLayer { entry, reason, .. } => Error::Other(format!("invalid archive {name}: {entry}: {reason}")),

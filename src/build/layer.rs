@@ -21,8 +21,8 @@ pub fn layer_from_dir_owned(
     parent: Option<&Digest>,
     owner: Owners,
 ) -> Result<(Descriptor, LayerMeta)> {
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(store.tmp_dir()).map_err(|e| crate::error::Error::io(store.tmp_dir(), e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(store.scratch_dir())
+        .map_err(|e| crate::error::Error::io(store.scratch_dir(), e))?;
     tar_dir_owned(dir, tmp.as_file_mut(), source_date_epoch(), owner)?;
     let mut f = std::fs::File::open(tmp.path()).map_err(|e| crate::error::Error::io(tmp.path(), e))?;
     let (diff_id, size) = store.put_blob_reader(&mut f)?;

@@ -226,7 +226,7 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
         origin: String::new(),
         last_image: std::cell::RefCell::new(None),
     };
-    b.say(&format!("Sending build context to skiff  {}", crate::cli::table::human_size_precision(b.ctx.tar_size(), 4)));
+    b.say(&format!("Sending build context to skiff  {}", crate::units::human_size_precision(b.ctx.tar_size(), 4)));
     for w in &file.warnings {
         b.say(&format!("[WARNING]: {w}"));
     }
@@ -599,7 +599,7 @@ impl Builder<'_> {
 
     /// The union view of the stage's image (for what exists there).
     fn view(&self, stage: &Stage) -> BResult<(UnionFs, tempfile::TempDir)> {
-        let upper = tempfile::tempdir_in(self.store.tmp_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
+        let upper = tempfile::tempdir_in(self.store.scratch_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
         let chains = Digest::chain(&stage.config.rootfs.diff_ids);
         let lowers = chains.iter().rev().map(|c| self.store.layer_diff_dir(c)).collect();
         let view = UnionFs::new(lowers, upper.path().to_path_buf()).map_err(|e| BuildError::Failed(e.to_string()))?;

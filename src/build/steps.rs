@@ -226,7 +226,7 @@ impl Builder<'_> {
             let layer = if exists {
                 None
             } else {
-                let tmp = tempfile::tempdir_in(b.store.tmp_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
+                let tmp = tempfile::tempdir_in(b.store.scratch_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
                 let made = tmp.path().join(dir.trim_start_matches('/'));
                 std::fs::create_dir_all(&made).map_err(|e| BuildError::Failed(e.to_string()))?;
                 copy::set_dir_modes(tmp.path(), &made)?;
@@ -290,7 +290,7 @@ impl Builder<'_> {
         let key = format!("{} #(nop) {what} {from}{} in {dest} ", stage.shell().join(" "), plan.summary);
         let files = plan.files.clone();
         self.cached_step(text, key, files, |b, stage| {
-            let tmp = tempfile::tempdir_in(b.store.tmp_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
+            let tmp = tempfile::tempdir_in(b.store.scratch_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
             plan.write(tmp.path(), chmod)?;
             let _lock = b.store.lock()?;
             let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();

@@ -128,29 +128,39 @@ pub(super) fn labels(name: &str, what: &str) -> Option<BTreeMap<String, String>>
     Some(l)
 }
 
-// ---- getting images: the built-in library stands in for a registry (until `registry/`) ----
+// ---- getting images: the built-in library first for Docker Hub's library names, then the registry ----
 
-/// "Pull" `r` from the built-in library, or explain why it cannot be had.
-pub fn pull(store: &Store, r: &Reference, out: &mut dyn Write) -> anyhow::Result<Image> {
-    if !is_builtin(r) {
-        let names: Vec<&str> = CATALOG.iter().map(|(n, _, _)| *n).collect();
-        anyhow::bail!(
-            "No such image: {} (not in the store, and not one of skiff's built-in images: {})",
-            r.familiar(),
-            names.join(", ")
-        );
+/// Pull `r`: from the built-in library if it is one of its images (offline), else from its
+/// registry, printing Docker's pull output to `out` (`tty`: progress bars, lines rewritten).
+pub fn pull(store: &Store, r: &Reference, out: &mut dyn Write, tty: bool) -> anyhow::Result<Image> {
+    if is_builtin(r) {
+        return Ok(import(store, r, out)?);
     }
-    Ok(import(store, r, out)?)
+    match crate::registry::pull_image(store, r, out, tty) {
+        Ok(img) => Ok(img),
+        Err(e) => Err(with_hint(r, e.into())),
+    }
 }
 
-/// The image `name`, importing a built-in one on first use (`Unable to find image … locally`).
+/// A failed pull of a Docker Hub name also says which images skiff has built in (offline,
+/// that is what a learner can use).
+pub fn with_hint(r: &Reference, e: anyhow::Error) -> anyhow::Error {
+    if r.domain != crate::reference::DEFAULT_DOMAIN {
+        return e;
+    }
+    let names: Vec<&str> = CATALOG.iter().map(|(n, _, _)| *n).collect();
+    anyhow::anyhow!("{e} ({} is not one of skiff's built-in images: {})", r.familiar(), names.join(", "))
+}
+
+/// The image `name`, pulling it on first use (`Unable to find image … locally`): a built-in
+/// image offline, anything else from its registry.
 pub fn get_or_pull(store: &Store, name: &str, out: &mut dyn Write) -> anyhow::Result<Image> {
     match store.find_image(name) {
         Ok(img) => Ok(img),
         Err(Error::NoSuchImage(_)) => {
             let r = Reference::parse(name)?.with_default_tag();
             let _ = writeln!(out, "Unable to find image '{}' locally", r.familiar());
-            pull(store, &r, out)
+            pull(store, &r, out, false)
         }
         Err(e) => Err(e.into()),
     }

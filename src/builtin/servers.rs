@@ -193,8 +193,23 @@ fn redis_layer() -> LayerBuilder {
     l
 }
 
+/// The health checks the real images' documentation suggests (their compose examples):
+/// `redis-cli ping` and `pg_isready`, every 5 seconds.
+fn healthcheck(test: &[&str]) -> Value {
+    json!({ "Test": test, "Interval": 5_000_000_000i64, "Timeout": 3_000_000_000i64, "Retries": 3 })
+}
+
+/// The history line of a HEALTHCHECK step, as skiff's builder writes it.
+fn healthcheck_step(test: &[&str]) -> Step {
+    nop(&format!("HEALTHCHECK {}", healthcheck(test)))
+}
+
+const REDIS_CHECK: &[&str] = &["CMD", "redis-cli", "ping"];
+const POSTGRES_CHECK: &[&str] = &["CMD-SHELL", "pg_isready -U postgres"];
+
 fn redis_config(what: &str) -> ContainerConfig {
     ContainerConfig {
+        healthcheck: Some(healthcheck(REDIS_CHECK)),
         env: env(&["REDIS_VERSION=7.0.4"]),
         cmd: Some(vec!["redis-server".into()]),
         working_dir: Some("/data".into()),
@@ -217,6 +232,7 @@ fn redis_steps() -> Vec<Step> {
         nop("VOLUME [/data]"),
         nop("WORKDIR /data"),
         nop("EXPOSE 6379"),
+        healthcheck_step(REDIS_CHECK),
         nop("CMD [\"redis-server\"]"),
     ]
 }
@@ -266,6 +282,7 @@ pub(super) fn postgres(rt: &dyn Backend, store: &Store, major: &str) -> Result<(
         nop("VOLUME [/var/lib/postgresql/data]"),
         nop("EXPOSE 5432"),
         nop("STOPSIGNAL SIGINT"),
+        healthcheck_step(POSTGRES_CHECK),
         nop("CMD [\"postgres\"]"),
     ])?;
     let config = ContainerConfig {
@@ -274,6 +291,7 @@ pub(super) fn postgres(rt: &dyn Backend, store: &Store, major: &str) -> Result<(
         exposed_ports: ports(&["5432/tcp"]),
         volumes: Some(BTreeMap::from([("/var/lib/postgresql/data".to_string(), json!({}))])),
         stop_signal: Some("SIGINT".into()),
+        healthcheck: Some(healthcheck(POSTGRES_CHECK)),
         labels: labels(
             "postgres",
             "a SQL server on port 5432 speaking PostgreSQL's wire protocol (skiff's own engine: CREATE TABLE, INSERT, SELECT, UPDATE, DELETE, transactions), with psql and pg_isready",

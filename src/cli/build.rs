@@ -89,6 +89,14 @@ pub fn exec(a: BuildArgs) -> anyhow::Result<i32> {
     let mut out = std::io::stdout();
     match build::build(&store, &opts, &mut out) {
         Ok(id) => {
+            let name = opts.tags.first().map(|t| t.familiar()).unwrap_or_else(|| id.to_string());
+            crate::events::record(
+                &store,
+                crate::events::Event::new("image", "build", &id.to_string(), &[("name", &name)]),
+            );
+            for t in &opts.tags {
+                crate::container::commit::tagged(&store, &id, t);
+            }
             if a.quiet {
                 println!("{id}");
             }

@@ -4,13 +4,7 @@
 //! something is. See `store::check` for what is checked and what `--repair` may remove.
 
 use crate::store::check::{self, Severity};
-use clap::{Args, Subcommand};
-
-#[derive(Debug, Subcommand)]
-pub enum SystemCommand {
-    /// Verify the state root: blobs, images, layers, containers, networks, volumes, leftovers
-    Check(CheckArgs),
-}
+use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -25,8 +19,7 @@ pub struct CheckArgs {
     quiet: bool,
 }
 
-pub fn exec(cmd: SystemCommand) -> anyhow::Result<i32> {
-    let SystemCommand::Check(a) = cmd;
+pub fn exec(a: CheckArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let report = check::check(&store, check::Options { repair: a.repair, deep: a.deep })?;
     for f in &report.repaired {

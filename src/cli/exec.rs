@@ -2,7 +2,7 @@
 //! running container. It runs in this process over the container's own layers and writable
 //! layer, so both see each other's files at once.
 
-use crate::container::{self, supervisor, Verb};
+use crate::container::{self, Container, Verb};
 use crate::error::Error;
 use crate::runtime::{ProcessSpec, Stdio};
 use clap::Args;
@@ -24,6 +24,9 @@ pub struct ExecArgs {
     /// Working directory inside the container
     #[arg(short, long, value_name = "string")]
     workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short, long, value_name = "string")]
+    user: Option<String>,
     /// The container
     container: String,
     /// The command and its arguments
@@ -32,6 +35,11 @@ pub struct ExecArgs {
 }
 
 pub fn exec(a: ExecArgs) -> anyhow::Result<i32> {
+    use std::io::IsTerminal;
+    if a.tty && a.interactive && !a.detach && !std::io::stdin().is_terminal() {
+        eprintln!("the input device is not a TTY");
+        return Ok(1);
+    }
     let store = super::open_store()?;
     let c = container::find(&store, &a.container)?;
     if let Some(why) = c.state.refusal(Verb::Exec, &c.id) {
@@ -47,23 +55,66 @@ pub fn exec(a: ExecArgs) -> anyhow::Result<i32> {
         env.retain(|x| x.split('=').next() != Some(key.as_str()));
         env.push(kv);
     }
-    let backend = c.backend(&store)?;
-    let spec = c.spec(&store)?;
     let process = ProcessSpec {
         argv: a.command.clone(),
         env,
         cwd: a.workdir.clone().unwrap_or(c.config.working_dir.clone()),
-        user: c.config.user.clone(),
+        user: a.user.clone().unwrap_or(c.config.user.clone()),
         tty: a.tty,
     };
-    match backend.exec(&spec, &process, Stdio::inherit(a.interactive)) {
+    let line = a.command.join(" ");
+    crate::events::container(&store, &c, &format!("exec_create: {line}"), &[]);
+    crate::events::container(&store, &c, &format!("exec_start: {line}"), &[]);
+    let result = run_in(&store, &c, &process, Stdio::inherit(a.interactive));
+    if let Ok(code) = result {
+        crate::events::container(&store, &c, "exec_die", &[("exitCode", &code.to_string())]);
+    }
+    result
+}
+
+/// Run `process` in the running container `c`; its exit status. A program that cannot
+/// start exits 126 with the OCI runtime's words, as `docker exec` does (not found or not
+/// executable alike).
+fn run_in(store: &crate::store::Store, c: &Container, process: &ProcessSpec, io: Stdio) -> anyhow::Result<i32> {
+    let backend = c.backend(store)?;
+    let spec = c.spec(store)?;
+    match backend.exec(&spec, process, io) {
         Ok(exit) => Ok(exit.code),
-        Err(e @ (Error::ExecNotFound(_) | Error::ExecNoSuchFile(_) | Error::ExecPermission(_))) => {
-            eprintln!("Error: {e}");
-            Ok(supervisor::start_failure_code(&e))
+        Err(
+            e @ (Error::ExecNotFound(_) | Error::ExecNoSuchFile(_) | Error::ExecPermission(_) | Error::ExecFormat(_)),
+        ) => {
+            eprintln!("OCI runtime exec failed: exec failed: unable to start container process: {e}: unknown");
+            Ok(126)
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `skiff __probe ID CMD…` (a health check's probe, run by the supervisor): the command in
+/// the container as the container's user, its stdout and stderr together on stdout.
+pub fn probe(id: &str, argv: Vec<String>) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let c = container::load(&store, id)?;
+    if let Some(why) = c.state.refusal(Verb::Exec, &c.id) {
+        anyhow::bail!(why);
+    }
+    let process = ProcessSpec {
+        argv,
+        env: c.config.env.clone(),
+        cwd: c.config.working_dir.clone(),
+        user: c.config.user.clone(),
+        tty: false,
+    };
+    let out = crate::runtime::Buffer::default();
+    let io = Stdio {
+        stdin: crate::runtime::Input::Null,
+        stdout: crate::runtime::Output::writer(out.clone()),
+        stderr: crate::runtime::Output::writer(out.clone()),
+    };
+    let code = run_in(&store, &c, &process, io)?;
+    use std::io::Write;
+    std::io::stdout().write_all(&out.take())?;
+    Ok(code)
 }
 
 /// `-d`: the same command, re-run by a detached skiff process.
@@ -76,6 +127,9 @@ fn detach(store: &crate::store::Store, a: &ExecArgs) -> anyhow::Result<i32> {
     }
     if let Some(w) = &a.workdir {
         cmd.args(["-w", w]);
+    }
+    if let Some(u) = &a.user {
+        cmd.args(["-u", u]);
     }
     cmd.arg(&a.container)
         .args(&a.command)

@@ -1,11 +1,11 @@
 //! The explain commands no other tool has: `image layers IMAGE` draws an image's stack of
 //! layers; `image why IMAGE PATH` says which layer provides a path and what it shadows.
 
-use super::table::human_size;
 use crate::archive::WHITEOUT_PREFIX;
 use crate::spec::{Digest, History};
 use crate::store::{Image, Store};
 use crate::unionfs::{Layer, UnionFs};
+use crate::units::human_size;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -67,6 +67,15 @@ pub fn layers(a: LayersArgs) -> anyhow::Result<i32> {
     for r in rows.iter().rev() {
         println!("  ├─ layer {}  {}  {}", r.number, r.diff, human_size(r.size));
         println!("  │    made by: {}", crate::error::printable_name(&super::table::ellipsis(&r.created_by, 90)));
+        // The compressed forms it travelled to registries as (its distribution digests).
+        for src in store.distribution_sources(&r.diff) {
+            let repos: Vec<String> = src
+                .repos
+                .iter()
+                .map(|x| crate::reference::Reference::parse(x).map(|r| r.familiar_name()).unwrap_or_else(|_| x.clone()))
+                .collect();
+            println!("  │    compressed: {}  {}  in {}", src.digest, human_size(src.size), repos.join(", "));
+        }
         let sharing: Vec<&Option<String>> =
             others.iter().filter(|(_, c)| c.contains(&r.chain)).map(|(n, _)| n).collect();
         let mut shared: Vec<String> = sharing.iter().filter_map(|n| (*n).clone()).collect();
@@ -89,7 +98,7 @@ pub fn why(a: WhyArgs) -> anyhow::Result<i32> {
     store.image_layers(&img)?;
     let rows = layer_rows(&store, &img)?;
     let lowers = rows.iter().rev().map(|r| store.layer_diff_dir(&r.chain)).collect();
-    let empty = tempfile::tempdir_in(store.tmp_dir())?;
+    let empty = tempfile::tempdir_in(store.scratch_dir())?;
     let fs = UnionFs::new(lowers, empty.path().to_path_buf())?;
     let path = if a.path.starts_with('/') { a.path.clone() } else { format!("/{}", a.path) };
     let describe = |r: &LayerRow| {

@@ -2,7 +2,8 @@
 //! entry (`<missing>` where this store has no image for that step, 0B for metadata steps).
 
 use super::listing::Listing;
-use super::table::{ago, ellipsis, human_size};
+use super::table::{ago, ellipsis};
+use crate::units::human_size;
 use clap::Args;
 
 #[derive(Debug, Args)]

@@ -1,8 +1,9 @@
 //! `skiff images` / `image ls`: REPOSITORY TAG IMAGE ID CREATED SIZE.
 
 use super::listing::Listing;
-use super::table::{ago, go_time, human_size};
+use super::table::{ago, go_time};
 use crate::spec::Digest;
+use crate::units::human_size;
 use clap::Args;
 use std::collections::BTreeSet;
 
@@ -52,11 +53,18 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let filter = a.repository.as_deref().map(crate::reference::Reference::parse).transpose()?;
     let mut dangling: Option<bool> = None;
+    let mut labels: Vec<(String, Option<String>)> = Vec::new();
+    let mut references: Vec<String> = Vec::new();
     for f in &a.filter {
         match f.split_once('=') {
             Some(("dangling", v)) => {
                 dangling = Some(v.parse().map_err(|_| anyhow::anyhow!("invalid filter 'dangling={v}'"))?)
             }
+            Some(("label", v)) => labels.push(match v.split_once('=') {
+                Some((k, val)) => (k.to_string(), Some(val.to_string())),
+                None => (v.to_string(), None),
+            }),
+            Some(("reference", v)) => references.push(v.to_string()),
             _ => anyhow::bail!("invalid filter '{f}'"),
         }
     }
@@ -71,6 +79,16 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
         }
         if dangling.is_some_and(|d| d != img.tags.is_empty()) {
             continue;
+        }
+        if !labels.is_empty() {
+            let image_labels = store
+                .image_by_manifest(&img.manifest_digest, img.tags.clone())
+                .ok()
+                .and_then(|i| i.config.config.and_then(|c| c.labels))
+                .unwrap_or_default();
+            if !labels.iter().all(|(k, v)| image_labels.get(k).is_some_and(|x| v.as_ref().is_none_or(|v| v == x))) {
+                continue;
+            }
         }
         let id = if a.no_trunc { img.id.to_string() } else { img.id.short().to_string() };
         let created = img.created.as_deref().map(ago).unwrap_or_else(|| "N/A".into());
@@ -87,13 +105,22 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
                         f.full_name() == t.full_name() && f.tag.as_ref().is_none_or(|ft| Some(ft) == t.tag.as_ref())
                     })
                 })
+                .filter(|t| references.is_empty() || references.iter().any(|r| reference_matches(r, t)))
                 .map(|t| (t.familiar_name(), t.tag.clone().unwrap_or_else(|| "<none>".into())))
                 .collect()
         };
-        if filter.is_some() && tags.is_empty() {
+        if (filter.is_some() || !references.is_empty()) && (tags.is_empty() || names.is_empty()) {
             continue;
         }
+        let repo_digests = store.repo_digests(&img.id).digests;
         for (repo, tag) in names {
+            // The digest a push or pull recorded for this repository.
+            let digest = repo_digests
+                .iter()
+                .filter_map(|d| d.split_once('@'))
+                .find(|(r, _)| crate::reference::Reference::parse(r).is_ok_and(|r| r.familiar_name() == repo))
+                .map(|(_, d)| d.to_string())
+                .unwrap_or_else(|| "<none>".to_string());
             if a.quiet {
                 if !seen_ids.contains(&id) {
                     println!("{id}");
@@ -104,8 +131,7 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
             list.push([
                 ("Repository", repo),
                 ("Tag", tag),
-                // Digests come from a registry; nothing here has been pushed or pulled yet.
-                ("Digest", "<none>".to_string()),
+                ("Digest", digest),
                 ("ID", id.clone()),
                 ("CreatedSince", created.clone()),
                 ("CreatedAt", created_at.clone()),
@@ -121,4 +147,35 @@ pub fn exec(a: ImagesArgs) -> anyhow::Result<i32> {
         list.print(a.format.as_deref())?;
     }
     Ok(0)
+}
+
+/// `--filter reference=PATTERN`: Docker matches the familiar name (`busybox`, `me/app`) and
+/// name:tag against a shell pattern (`*` within a path component, `?`).
+fn reference_matches(pattern: &str, t: &crate::reference::Reference) -> bool {
+    let name = t.familiar_name();
+    let with_tag = format!("{name}:{}", t.tag.as_deref().unwrap_or(""));
+    glob(pattern.as_bytes(), name.as_bytes()) || glob(pattern.as_bytes(), with_tag.as_bytes())
+}
+
+/// Go's `path.Match` for `*` (not across `/`) and `?`.
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && glob(p, &s[1..])),
+        (Some(b'?'), Some(c)) if *c != b'/' => glob(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reference_patterns_like_go() {
+        let r = crate::reference::Reference::parse("me/app:v1").unwrap();
+        assert!(super::reference_matches("me/*", &r));
+        assert!(super::reference_matches("me/app:v?", &r));
+        assert!(!super::reference_matches("*", &r), "* does not cross /");
+        assert!(!super::reference_matches("me/app:v2", &r));
+    }
 }

@@ -144,7 +144,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
     let image_cfg = store.find_image(&c.image.to_string()).ok().and_then(|i| i.config.config).unwrap_or_default();
     let s = &c.state;
     let lower: Vec<String> = c.layers.iter().rev().map(|l| store.layer_diff_dir(l).display().to_string()).collect();
-    json!({
+    let mut v = json!({
         "Id": c.id,
         "Created": c.created,
         "Path": c.path,
@@ -163,11 +163,19 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "FinishedAt": s.finished_at,
         },
         "Image": c.image.to_string(),
+        "ResolvConfPath": file_in(store, c, "resolv.conf"),
+        "HostnamePath": file_in(store, c, "hostname"),
+        "HostsPath": file_in(store, c, "hosts"),
+        "LogPath": crate::container::logs::path(&c.dir(store), &c.id).display().to_string(),
         "Name": format!("/{}", c.name),
         "RestartCount": c.restart_count,
         "Driver": "skiff-userspace-union",
         "Platform": c.backend.name(),
         "HostConfig": {
+            "Binds": binds(c),
+            "LogConfig": { "Type": "json-file", "Config": {} },
+            "Init": if c.init { json!(true) } else { Value::Null },
+            "ReadonlyRootfs": c.read_only,
             "AutoRemove": c.auto_remove,
             "NetworkMode": crate::network::in_join_order(&c.networks).first().map(|(n, _)| if n.as_str() == "bridge" { "default" } else { n.as_str() }).unwrap_or("default"),
             "RestartPolicy": { "Name": if c.restart_policy.name.is_empty() { "no" } else { c.restart_policy.name.as_str() }, "MaximumRetryCount": c.restart_policy.maximum_retry_count },
@@ -186,14 +194,14 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
         "Config": {
             "Hostname": c.config.hostname,
             "Domainname": "",
-            "User": image_cfg.user.clone().unwrap_or_default(),
+            "User": c.config.user,
             "AttachStdin": c.config.open_stdin,
             "AttachStdout": true,
             "AttachStderr": true,
             "ExposedPorts": if c.exposed_ports.is_empty() { Value::Null } else { Value::Object(c.exposed_ports.iter().map(|k| (k.clone(), json!({}))).collect()) },
             "Tty": c.config.tty,
             "OpenStdin": c.config.open_stdin,
-            "StdinOnce": c.config.open_stdin,
+            "StdinOnce": c.config.stdin_once,
             "Env": c.config.env,
             "Cmd": Some(&c.config.cmd).filter(|v| !v.is_empty()),
             "Image": c.config.image,
@@ -201,10 +209,49 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "WorkingDir": c.config.working_dir,
             "Entrypoint": Some(&c.config.entrypoint).filter(|v| !v.is_empty()),
             "OnBuild": null,
-            "Labels": image_cfg.labels.unwrap_or_default(),
+            "Labels": c.config.labels,
             "StopSignal": image_cfg.stop_signal,
         },
-    })
+    });
+    if let Some(h) = &c.config.healthcheck {
+        v["Config"]["Healthcheck"] = h.clone();
+    }
+    if let Some(h) = &s.health {
+        v["State"]["Health"] = serde_json::to_value(h).unwrap_or(Value::Null);
+    }
+    v
+}
+
+/// A file skiff keeps beside the record (`hosts`, `hostname`, `resolv.conf`), or "" if none.
+fn file_in(store: &Store, c: &Container, name: &str) -> String {
+    let p = c.dir(store).join(name);
+    if p.is_file() {
+        p.display().to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// `HostConfig.Binds`: the `-v` mounts as Docker lists them (`src:dst[:ro]`), null if none.
+fn binds(c: &Container) -> Value {
+    let list: Vec<String> = c
+        .mounts
+        .iter()
+        .filter(|m| m.kind == "bind" || (m.kind == "volume" && !m.name.is_empty() && m.name.len() != 64))
+        .map(|m| {
+            let src = if m.kind == "bind" { m.source.clone() } else { m.name.clone() };
+            if m.rw {
+                format!("{src}:{}", m.destination)
+            } else {
+                format!("{src}:{}:ro", m.destination)
+            }
+        })
+        .collect();
+    if list.is_empty() {
+        Value::Null
+    } else {
+        json!(list)
+    }
 }
 
 /// One image as `docker image inspect` shows it.
@@ -218,13 +265,34 @@ pub fn image_json(store: &Store, img: &Image) -> anyhow::Result<Value> {
         size += store.layer_meta(chain).map(|m| m.size).unwrap_or(0);
         lower_dirs.push(store.layer_diff_dir(chain).display().to_string());
     }
+    // `name@sha256:…` as Docker shows them (familiar names), from pushes and pulls.
+    let mut repo_digests: Vec<String> = store
+        .repo_digests(&img.id)
+        .digests
+        .iter()
+        .map(|d| match d.split_once('@') {
+            Some((r, dg)) => crate::reference::Reference::parse(r)
+                .map(|r| format!("{}@{dg}", r.familiar_name()))
+                .unwrap_or_else(|_| d.clone()),
+            None => d.clone(),
+        })
+        .collect();
+    repo_digests.sort();
     let mut v = json!({
         "Id": img.id.to_string(),
         "RepoTags": tags,
-        "RepoDigests": [],
+        "RepoDigests": repo_digests,
         "Parent": store.parent(&img.id).map(|p| p.to_string()).unwrap_or_default(),
         "Comment": img.config.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
         "Created": img.config.created.clone().unwrap_or_default(),
+        "Container": img.config.extra.get("container").cloned().unwrap_or(json!("")),
+        "ContainerConfig": img.config.extra.get("container_config").cloned().unwrap_or_else(|| json!({
+            "Hostname": "", "Domainname": "", "User": "", "AttachStdin": false, "AttachStdout": false,
+            "AttachStderr": false, "Tty": false, "OpenStdin": false, "StdinOnce": false, "Env": null,
+            "Cmd": null, "Image": "", "Volumes": null, "WorkingDir": "", "Entrypoint": null,
+            "OnBuild": null, "Labels": null,
+        })),
+        "DockerVersion": img.config.extra.get("docker_version").cloned().unwrap_or(json!("")),
         "Author": img.config.author.clone().unwrap_or_default(),
         "Config": {
             "Hostname": "",

@@ -57,34 +57,27 @@ pub struct PruneArgs {
     force: bool,
 }
 
-/// Run `each` on every named container, reporting errors Docker's way; exit 1 if any failed.
+/// Run `each` on every named container: its name as given, or `Error: …`; exit 1 if any failed.
 fn for_each(names: &[String], mut each: impl FnMut(&Store, Container) -> anyhow::Result<()>) -> anyhow::Result<i32> {
     let store = super::open_store()?;
-    let mut code = 0;
-    for n in names {
-        match container::find(&store, n).map_err(anyhow::Error::from).and_then(|c| each(&store, c)) {
-            Ok(()) => {}
-            Err(e) => {
-                eprintln!("Error: {e}");
-                code = 1;
-            }
-        }
-    }
-    Ok(code)
+    Ok(super::each::for_each(names, |n| Ok(container::find(&store, n)?), |_, c| each(&store, c)))
 }
 
 pub fn start(a: StartArgs) -> anyhow::Result<i32> {
     if a.attach || a.interactive {
-        // Attached: this process supervises the (single) container, as `run` does.
-        supervisor::block_signals();
         let store = super::open_store()?;
         let [name] = a.containers.as_slice() else {
             anyhow::bail!("you cannot start and attach multiple containers at once");
         };
         let c = container::find(&store, name)?;
         if c.state.is_alive() {
-            anyhow::bail!("container {} is already running", c.name);
+            // As Docker: `start -a` of a running container attaches to it.
+            let keys = container::attach::parse_detach_keys(super::attach::DEFAULT_DETACH_KEYS)?;
+            return super::attach::attach_running(&store, &c, a.interactive && c.config.open_stdin, keys, true);
         }
+        // Attached: this process supervises the (single) container, as `run` does.
+        supervisor::block_signals();
+        crate::events::container(&store, &c, "attach", &[]);
         return Ok(supervisor::supervise(&store, c, Attach::Attached { stdin: a.interactive }, &mut |_| {})?);
     }
     for_each(&a.containers.clone(), |store, c| {
@@ -92,14 +85,6 @@ pub fn start(a: StartArgs) -> anyhow::Result<i32> {
             supervisor::spawn(store, &c)
                 .map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
         }
-        println!(
-            "{}",
-            a.containers
-                .iter()
-                .find(|n| c.name == **n || c.id.starts_with(n.as_str()))
-                .cloned()
-                .unwrap_or(c.name.clone())
-        );
         Ok(())
     })
 }
@@ -108,10 +93,6 @@ pub fn stop(a: StopArgs) -> anyhow::Result<i32> {
     let names = a.containers.clone();
     for_each(&names, |store, c| {
         signal::stop(store, &c, Duration::from_secs(a.time));
-        println!(
-            "{}",
-            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
-        );
         Ok(())
     })
 }
@@ -123,10 +104,7 @@ pub fn restart(a: StopArgs) -> anyhow::Result<i32> {
         let c = container::find(store, &c.id)?;
         supervisor::spawn(store, &c)
             .map_err(|(msg, _)| anyhow::anyhow!("failed to start container {}: {msg}", c.name))?;
-        println!(
-            "{}",
-            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
-        );
+        crate::events::container(store, &c, "restart", &[]);
         Ok(())
     })
 }
@@ -146,24 +124,30 @@ pub fn kill(a: KillArgs) -> anyhow::Result<i32> {
             );
         }
         signal::signal_and_wait(store, &c, sig, Duration::from_secs(5));
-        println!(
-            "{}",
-            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
-        );
         Ok(())
     })
 }
 
 pub fn wait(a: WaitArgs) -> anyhow::Result<i32> {
-    for_each(&a.containers, |store, c| {
-        let mut c = c;
-        while c.state.is_alive() {
-            std::thread::sleep(Duration::from_millis(10));
-            c = container::find(store, &c.id)?;
+    let store = super::open_store()?;
+    let mut code = 0;
+    for name in &a.containers {
+        let waited = container::find(&store, name).and_then(|mut c| {
+            while c.state.is_alive() {
+                std::thread::sleep(Duration::from_millis(10));
+                c = container::find(&store, &c.id)?;
+            }
+            Ok(c.state.exit_code)
+        });
+        match waited {
+            Ok(status) => println!("{status}"),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 1;
+            }
         }
-        println!("{}", c.state.exit_code);
-        Ok(())
-    })
+    }
+    Ok(code)
 }
 
 pub fn rename(a: RenameArgs) -> anyhow::Result<i32> {
@@ -174,27 +158,11 @@ pub fn rename(a: RenameArgs) -> anyhow::Result<i32> {
 
 pub fn prune(a: PruneArgs) -> anyhow::Result<i32> {
     if !a.force && !super::confirm("WARNING! This will remove all stopped containers.")? {
+        println!("Total reclaimed space: 0B");
         return Ok(0);
     }
     let store = super::open_store()?;
-    let mut removed = Vec::new();
-    let mut reclaimed = 0u64;
-    for c in container::list(&store)? {
-        if c.state.is_alive() {
-            continue;
-        }
-        reclaimed += crate::hostfs::dir_size(&c.upper(&store));
-        container::remove(&store, &c, false)?;
-        removed.push(c.id);
-    }
-    if !removed.is_empty() {
-        println!("Deleted Containers:");
-        for id in removed {
-            println!("{id}");
-        }
-        println!();
-    }
-    println!("Total reclaimed space: {}", super::table::human_size(reclaimed));
+    super::each::report(&[super::prune::containers(&store)?]);
     Ok(0)
 }
 
@@ -230,10 +198,7 @@ fn set_paused(names: &[String], pause: bool) -> anyhow::Result<i32> {
             c.state.set_unpaused();
         }
         c.save(store)?;
-        println!(
-            "{}",
-            names.iter().find(|n| c.name == **n || c.id.starts_with(n.as_str())).cloned().unwrap_or(c.name.clone())
-        );
+        crate::events::container(store, &c, if pause { "pause" } else { "unpause" }, &[]);
         Ok(())
     })
 }

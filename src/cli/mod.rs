@@ -1,11 +1,14 @@
 //! The command tree (Docker's verbs and flags), one file per command, and the top-level
 //! dispatch: parse, run, print `Error: …` on one line, exit like Docker.
 
+mod attach;
 mod build;
 mod check;
 mod commit;
 mod cp;
 mod diff;
+pub mod each;
+mod events;
 mod exec;
 mod explain;
 mod export;
@@ -16,16 +19,20 @@ mod info;
 mod inspect;
 mod lifecycle;
 mod listing;
+mod login;
 mod logs;
 mod network;
 mod port;
 mod prune;
 mod ps;
 mod pull;
+mod push;
 mod rm;
 mod rmi;
 mod run;
 mod save;
+mod search;
+mod system;
 pub mod table;
 mod tag;
 pub(crate) mod template;
@@ -35,7 +42,7 @@ mod volume;
 
 use crate::error::Error;
 use crate::store::Store;
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
 
 /// A container runtime for learning: Docker's commands, with every layer visible.
@@ -43,176 +50,201 @@ use std::ffi::OsString;
 #[command(name = "skiff", version, about, disable_help_subcommand = true, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+/// The container verbs: each is reached both as `skiff VERB` and `skiff container VERB`.
+#[derive(Debug, Subcommand)]
+enum ContainerVerb {
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(attach::AttachArgs),
+    /// Create a new image from a container's changes
+    Commit(commit::CommitArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::CpArgs),
+    /// Create a new container
+    Create(run::CreateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(diff::DiffArgs),
+    /// Run a command in a running container
+    Exec(exec::ExecArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(export::ExportArgs),
+    /// Kill one or more running containers
+    Kill(lifecycle::KillArgs),
+    /// Fetch the logs of a container
+    Logs(logs::LogsArgs),
+    /// Pause all processes within one or more containers
+    Pause(lifecycle::PauseArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
+    /// Rename a container
+    Rename(lifecycle::RenameArgs),
+    /// Restart one or more containers
+    Restart(lifecycle::StopArgs),
+    /// Remove one or more containers
+    Rm(rm::RmArgs),
+    /// Run a command in a new container
+    Run(run::RunArgs),
+    /// Start one or more stopped containers
+    Start(lifecycle::StartArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(top::StatsArgs),
+    /// Stop one or more running containers
+    Stop(lifecycle::StopArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(lifecycle::PauseArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(lifecycle::WaitArgs),
+}
+
+/// The image verbs: each is reached both as `skiff VERB` and `skiff image VERB`.
+#[derive(Debug, Subcommand)]
+enum ImageVerb {
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
+    /// Show the history of an image
+    History(history::HistoryArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(export::ImportArgs),
+    /// Load an image from a tar archive or STDIN
+    Load(save::LoadArgs),
+    /// Pull an image or a repository from a registry (skiff's built-in library works offline)
+    Pull(pull::PullArgs),
+    /// Push an image or a repository to a registry
+    Push(push::PushArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(save::SaveArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::TagArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create and run a new container from an image
-    Run(run::RunArgs),
-    /// List containers
-    Ps(ps::PsArgs),
-    /// Remove one or more containers
-    Rm(rm::RmArgs),
-    /// Start one or more stopped containers
-    Start(lifecycle::StartArgs),
-    /// Stop one or more running containers
-    Stop(lifecycle::StopArgs),
-    /// Restart one or more containers
-    Restart(lifecycle::StopArgs),
-    /// List port mappings or a specific mapping for the container
-    Port(port::PortArgs),
-    /// Kill one or more running containers
-    Kill(lifecycle::KillArgs),
-    /// Block until one or more containers stop, then print their exit codes
-    Wait(lifecycle::WaitArgs),
-    /// Rename a container
-    Rename(lifecycle::RenameArgs),
-    /// Copy files/folders between a container and the local filesystem
-    Cp(cp::CpArgs),
-    /// Display the running processes of a container
-    Top(top::TopArgs),
-    /// Display a live stream of container(s) resource usage statistics
-    Stats(top::StatsArgs),
-    /// Fetch the logs of a container
-    Logs(logs::LogsArgs),
-    /// Run a command in a running container
-    Exec(exec::ExecArgs),
-    /// Pause all processes within one or more containers
-    Pause(lifecycle::PauseArgs),
-    /// Unpause all processes within one or more containers
-    Unpause(lifecycle::PauseArgs),
-    /// Inspect changes to files or directories on a container's filesystem
-    Diff(diff::DiffArgs),
+    #[command(flatten)]
+    Containers(ContainerVerb),
+    #[command(flatten)]
+    Images(ImageVerb),
+    /// Get real time events from the server
+    Events(events::EventsArgs),
     /// List images
-    Images(images::ImagesArgs),
-    /// Pull an image (skiff's built-in library works offline)
-    Pull(pull::PullArgs),
-    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-    Tag(tag::TagArgs),
-    /// Show the history of an image
-    History(history::HistoryArgs),
-    /// Remove one or more images
-    Rmi(rmi::RmiArgs),
-    /// Create a new image from a container's changes
-    Commit(commit::CommitArgs),
-    /// Build an image from a Dockerfile
-    Build(build::BuildArgs),
-    /// Save one or more images to a tar archive (streamed to STDOUT by default)
-    Save(save::SaveArgs),
-    /// Load images from a tar archive or STDIN
-    Load(save::LoadArgs),
-    /// Export a container's filesystem as a tar archive
-    Export(export::ExportArgs),
-    /// Import the contents from a tarball to create a filesystem image
-    Import(export::ImportArgs),
+    #[command(name = "images")]
+    ImageList(images::ImagesArgs),
+    /// Display system-wide information
+    Info,
+    /// Log in to a registry
+    Login(login::LoginArgs),
+    /// Log out from a registry
+    Logout(login::LogoutArgs),
+    /// Search the registry (and skiff's built-in library) for images
+    Search(search::SearchArgs),
     /// Return low-level information on skiff objects
     Inspect(inspect::InspectArgs),
+    /// List containers
+    Ps(ps::PsArgs),
+    /// Remove one or more images
+    Rmi(rmi::RmiArgs),
+    /// Show the skiff version information
+    Version,
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
-    /// Manage volumes
-    #[command(subcommand)]
-    Volume(volume::VolumeCommand),
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
-    /// Manage skiff
+    /// Manage skiff (disk use, clean-up, information, events)
     #[command(subcommand)]
-    System(check::SystemCommand),
-    /// Show the skiff version information
-    Version,
-    /// Display system-wide information
-    Info,
+    System(system::SystemCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// Step through the tutorials, checking each step
     Tutorial(tutorial::TutorialArgs),
+    /// Generate the shell completion script for skiff (bash, zsh, fish, powershell)
+    Completion(CompletionArgs),
     /// (internal) keep a detached container's main process
     #[command(name = "__supervise", hide = true)]
     Supervise { id: String },
+    /// (internal) run a health check's probe in a running container
+    #[command(name = "__probe", hide = true)]
+    Probe {
+        id: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        argv: Vec<String>,
+    },
+    /// (internal) write skiff's man pages into DIR
+    #[command(name = "__man", hide = true)]
+    Man { dir: std::path::PathBuf },
 }
+
+/// The management commands, listed apart in `skiff --help` as Docker lists them.
+const MANAGEMENT: &[&str] = &["container", "image", "network", "system", "volume"];
 
 #[derive(Debug, Subcommand)]
 enum ContainerCommand {
-    /// Create and run a new container from an image
-    Run(run::RunArgs),
+    #[command(flatten)]
+    Verb(ContainerVerb),
+    /// Display detailed information on one or more containers
+    Inspect(inspect::ContainerInspectArgs),
     /// List containers
     #[command(alias = "ps", alias = "list")]
     Ls(ps::PsArgs),
-    /// Remove one or more containers
-    Rm(rm::RmArgs),
-    /// Start one or more stopped containers
-    Start(lifecycle::StartArgs),
-    /// Stop one or more running containers
-    Stop(lifecycle::StopArgs),
-    /// Restart one or more containers
-    Restart(lifecycle::StopArgs),
-    /// List port mappings or a specific mapping for the container
-    Port(port::PortArgs),
-    /// Kill one or more running containers
-    Kill(lifecycle::KillArgs),
-    /// Block until one or more containers stop, then print their exit codes
-    Wait(lifecycle::WaitArgs),
-    /// Rename a container
-    Rename(lifecycle::RenameArgs),
-    /// Copy files/folders between a container and the local filesystem
-    Cp(cp::CpArgs),
-    /// Display the running processes of a container
-    Top(top::TopArgs),
-    /// Display a live stream of container(s) resource usage statistics
-    Stats(top::StatsArgs),
-    /// Fetch the logs of a container
-    Logs(logs::LogsArgs),
-    /// Run a command in a running container
-    Exec(exec::ExecArgs),
-    /// Pause all processes within one or more containers
-    Pause(lifecycle::PauseArgs),
-    /// Unpause all processes within one or more containers
-    Unpause(lifecycle::PauseArgs),
     /// Remove all stopped containers
     Prune(lifecycle::PruneArgs),
-    /// Inspect changes to files or directories on a container's filesystem
-    Diff(diff::DiffArgs),
-    /// Create a new image from a container's changes
-    Commit(commit::CommitArgs),
-    /// Export a container's filesystem as a tar archive
-    Export(export::ExportArgs),
-    /// Display detailed information on one or more containers
-    Inspect(inspect::ContainerInspectArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum ImageCommand {
-    /// Build an image from a Dockerfile
-    Build(build::BuildArgs),
+    #[command(flatten)]
+    Verb(ImageVerb),
+    /// Display detailed information on one or more images
+    Inspect(inspect::ImageInspectArgs),
+    /// Draw an image's stack of layers: sizes, the step that made each, what is shared
+    Layers(explain::LayersArgs),
     /// List images
     #[command(alias = "list")]
     Ls(images::ImagesArgs),
-    /// Pull an image (skiff's built-in library works offline)
-    Pull(pull::PullArgs),
-    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-    Tag(tag::TagArgs),
-    /// Show the history of an image
-    History(history::HistoryArgs),
+    /// Remove unused images
+    Prune(prune::PruneArgs),
     /// Remove one or more images
     #[command(alias = "remove")]
     Rm(rmi::RmiArgs),
-    /// Display detailed information on one or more images
-    Inspect(inspect::ImageInspectArgs),
-    /// Remove unused images
-    Prune(prune::PruneArgs),
-    /// Draw an image's stack of layers: sizes, the step that made each, what is shared
-    Layers(explain::LayersArgs),
     /// Say which layer provides a path, and what it shadows or what deleted it
     Why(explain::WhyArgs),
-    /// Save one or more images to a tar archive (streamed to STDOUT by default)
-    Save(save::SaveArgs),
-    /// Load images from a tar archive or STDIN
-    Load(save::LoadArgs),
-    /// Import the contents from a tarball to create a filesystem image
-    Import(export::ImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct CompletionArgs {
+    /// The shell to complete for
+    shell: clap_complete::Shell,
+}
+
+/// The command tree with skiff's grouped `--help` (what `--help`, completions and man pages use).
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let template = grouped_help(&cmd);
+    cmd.help_template(template)
+}
+
+/// Docker's top-level help: usage, options, then "Management Commands:" and "Commands:"
+/// (each sorted), then where to read more.
+fn grouped_help(cmd: &clap::Command) -> String {
+    let line = |c: &clap::Command| {
+        let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+        format!("  {:<12}{about}\n", c.get_name())
+    };
+    let mut subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| !c.is_hide_set()).collect();
+    subs.sort_by_key(|c| c.get_name());
+    let management: String = subs.iter().filter(|c| MANAGEMENT.contains(&c.get_name())).map(|c| line(c)).collect();
+    let commands: String = subs.iter().filter(|c| !MANAGEMENT.contains(&c.get_name())).map(|c| line(c)).collect();
+    format!(
+        "\nUsage:  skiff [OPTIONS] COMMAND\n\n{{about}}\n\nOptions:\n{{options}}\n\nManagement Commands:\n{management}\nCommands:\n{commands}\nRun 'skiff COMMAND --help' for more information on a command.\n"
+    )
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -230,10 +262,18 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
 }
 
 fn run_args(args: Vec<OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    let mut cmd = command();
+    let parsed = cmd.try_get_matches_from_mut(args).and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind::*;
+            if e.kind() == InvalidSubcommand && first.as_deref().is_some_and(|f| !f.starts_with('-')) {
+                // Docker's wording for an unknown top-level command.
+                eprintln!("skiff: '{}' is not a skiff command.\nSee 'skiff --help'", first.unwrap_or_default());
+                return 1;
+            }
             let _ = e.print();
             return match e.kind() {
                 DisplayHelp | DisplayVersion => 0,
@@ -245,9 +285,17 @@ fn run_args(args: Vec<OsString>) -> i32 {
             };
         }
     };
-    let is_run = matches!(cli.command, Command::Run(_) | Command::Container(ContainerCommand::Run(_)));
+    let Some(command) = cli.command else {
+        // As Docker: `skiff` alone prints the usage and succeeds.
+        let _ = cmd.print_help();
+        return 0;
+    };
+    let is_run = matches!(
+        command,
+        Command::Containers(ContainerVerb::Run(_)) | Command::Container(ContainerCommand::Verb(ContainerVerb::Run(_)))
+    );
     guard::set_failure_code(if is_run { 125 } else { 1 });
-    let (result, failure_code) = dispatch(cli.command);
+    let (result, failure_code) = dispatch(command);
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -266,54 +314,101 @@ fn run_args(args: Vec<OsString>) -> i32 {
 /// Run a command; also returns the exit code its failures use (125 for `run`, as Docker).
 fn dispatch(cmd: Command) -> (anyhow::Result<i32>, i32) {
     match cmd {
-        Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => (run::exec(a), 125),
+        Command::Containers(v) | Command::Container(ContainerCommand::Verb(v)) => container_verb(v),
+        Command::Images(v) | Command::Image(ImageCommand::Verb(v)) => image_verb(v),
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => (ps::exec(a), 1),
-        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => (rm::exec(a), 1),
-        Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => (diff::exec(a), 1),
-        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => (lifecycle::start(a), 1),
-        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => (lifecycle::stop(a), 1),
-        Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => (lifecycle::restart(a), 1),
-        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => (lifecycle::kill(a), 1),
-        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => (lifecycle::wait(a), 1),
-        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => (lifecycle::rename(a), 1),
-        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => (logs::exec(a), 1),
-        Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => (cp::exec(a), 1),
-        Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => (top::top(a), 1),
-        Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => (port::exec(a), 1),
-        Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => (top::stats(a), 1),
-        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => (exec::exec(a), 1),
-        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => (lifecycle::pause(a), 1),
-        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => (lifecycle::unpause(a), 1),
         Command::Container(ContainerCommand::Prune(a)) => (lifecycle::prune(a), 1),
-        Command::Volume(a) => (volume::exec(a), 1),
-        Command::Network(a) => (network::exec(a), 1),
-        Command::Supervise { id } => (open_store().map(|s| crate::container::supervisor::supervisor_main(&s, &id)), 1),
-        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
-        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => (build::exec(a), 1),
-        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => (pull::exec(a), 1),
-        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => (tag::exec(a), 1),
-        Command::History(a) | Command::Image(ImageCommand::History(a)) => (history::exec(a), 1),
+        Command::Container(ContainerCommand::Inspect(a)) => (inspect::exec_container(a), 1),
+        Command::ImageList(a) | Command::Image(ImageCommand::Ls(a)) => (images::exec(a), 1),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => (rmi::exec(a), 1),
         Command::Image(ImageCommand::Inspect(a)) => (inspect::exec_image(a), 1),
-        Command::Container(ContainerCommand::Inspect(a)) => (inspect::exec_container(a), 1),
-        Command::Inspect(a) => (inspect::exec(a), 1),
         Command::Image(ImageCommand::Prune(a)) => (prune::exec(a), 1),
         Command::Image(ImageCommand::Layers(a)) => (explain::layers(a), 1),
         Command::Image(ImageCommand::Why(a)) => (explain::why(a), 1),
-        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => (commit::exec(a), 1),
-        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => (save::save(a), 1),
-        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => (save::load(a), 1),
-        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => (export::export(a), 1),
-        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => (export::import(a), 1),
-        Command::System(a) => (check::exec(a), 1),
+        Command::Inspect(a) => (inspect::exec(a), 1),
+        Command::Events(a) => (events::exec(a), 1),
+        Command::Volume(a) => (volume::exec(a), 1),
+        Command::Network(a) => (network::exec(a), 1),
+        Command::System(a) => (system::exec(a), 1),
         Command::Version => (info::version(), 1),
         Command::Info => (info::info(), 1),
+        Command::Login(a) => (login::login(a), 1),
+        Command::Logout(a) => (login::logout(a), 1),
+        Command::Search(a) => (search::exec(a), 1),
         Command::Tutorial(a) => (tutorial::exec(a), 1),
+        Command::Completion(a) => {
+            clap_complete::generate(a.shell, &mut command(), "skiff", &mut std::io::stdout());
+            (Ok(0), 1)
+        }
+        Command::Man { dir } => (write_man_pages(&dir), 1),
+        Command::Probe { id, argv } => (exec::probe(&id, argv), 1),
+        Command::Supervise { id } => (open_store().map(|s| crate::container::supervisor::supervisor_main(&s, &id)), 1),
     }
 }
 
-/// Write an archive to `path` (via a temporary file renamed into place, so a failure leaves no
-/// half archive) or to stdout — never to a terminal, as Docker refuses.
+fn container_verb(v: ContainerVerb) -> (anyhow::Result<i32>, i32) {
+    match v {
+        ContainerVerb::Attach(a) => (attach::exec(a), 1),
+        ContainerVerb::Commit(a) => (commit::exec(a), 1),
+        ContainerVerb::Cp(a) => (cp::exec(a), 1),
+        ContainerVerb::Create(a) => (run::create(a), 1),
+        ContainerVerb::Diff(a) => (diff::exec(a), 1),
+        ContainerVerb::Exec(a) => (exec::exec(a), 1),
+        ContainerVerb::Export(a) => (export::export(a), 1),
+        ContainerVerb::Kill(a) => (lifecycle::kill(a), 1),
+        ContainerVerb::Logs(a) => (logs::exec(a), 1),
+        ContainerVerb::Pause(a) => (lifecycle::pause(a), 1),
+        ContainerVerb::Port(a) => (port::exec(a), 1),
+        ContainerVerb::Rename(a) => (lifecycle::rename(a), 1),
+        ContainerVerb::Restart(a) => (lifecycle::restart(a), 1),
+        ContainerVerb::Rm(a) => (rm::exec(a), 1),
+        ContainerVerb::Run(a) => (run::exec(a), 125),
+        ContainerVerb::Start(a) => (lifecycle::start(a), 1),
+        ContainerVerb::Stats(a) => (top::stats(a), 1),
+        ContainerVerb::Stop(a) => (lifecycle::stop(a), 1),
+        ContainerVerb::Top(a) => (top::top(a), 1),
+        ContainerVerb::Unpause(a) => (lifecycle::unpause(a), 1),
+        ContainerVerb::Wait(a) => (lifecycle::wait(a), 1),
+    }
+}
+
+fn image_verb(v: ImageVerb) -> (anyhow::Result<i32>, i32) {
+    match v {
+        ImageVerb::Build(a) => (build::exec(a), 1),
+        ImageVerb::History(a) => (history::exec(a), 1),
+        ImageVerb::Import(a) => (export::import(a), 1),
+        ImageVerb::Load(a) => (save::load(a), 1),
+        ImageVerb::Pull(a) => (pull::exec(a), 1),
+        ImageVerb::Push(a) => (push::exec(a), 1),
+        ImageVerb::Save(a) => (save::save(a), 1),
+        ImageVerb::Tag(a) => (tag::exec(a), 1),
+    }
+}
+
+/// `skiff __man DIR`: one roff page per command (`skiff.1`, `skiff-run.1`,
+/// `skiff-container-ls.1`, …), generated from the same command tree as `--help`.
+fn write_man_pages(dir: &std::path::Path) -> anyhow::Result<i32> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    fn walk(cmd: &clap::Command, name: &str, dir: &std::path::Path, n: &mut usize) -> anyhow::Result<()> {
+        let page = cmd.clone().name(&*Box::leak(name.to_string().into_boxed_str()));
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(page).render(&mut buf)?;
+        let path = dir.join(format!("{name}.1"));
+        crate::store::atomic_write(&path, &buf)?;
+        *n += 1;
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            walk(sub, &format!("{name}-{}", sub.get_name()), dir, n)?;
+        }
+        Ok(())
+    }
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut n = 0;
+    walk(&cmd, "skiff", dir, &mut n)?;
+    println!("{n} man pages written to {}", dir.display());
+    Ok(0)
+}
+
 /// Print `warning` and Docker's `[y/N]` prompt; whether the answer was yes (no terminal: no).
 pub fn confirm(warning: &str) -> anyhow::Result<bool> {
     use std::io::{BufRead, Write};
@@ -325,6 +420,8 @@ pub fn confirm(warning: &str) -> anyhow::Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
+/// Write an archive to `path` (via a temporary file renamed into place, so a failure leaves no
+/// half archive) or to stdout — never to a terminal, as Docker refuses.
 pub fn write_output(
     path: Option<&std::path::Path>,
     write: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
@@ -359,5 +456,16 @@ mod tests {
     fn verify_cli() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_groups_commands_like_docker() {
+        let help = super::command().render_help().to_string();
+        let mgmt = help.find("Management Commands:\n  container   Manage containers\n").expect("management first");
+        let cmds = help.find("Commands:\n  attach      Attach").expect("then the commands");
+        assert!(mgmt < cmds, "{help}");
+        assert!(!help.contains("__supervise") && !help.contains("__man"), "{help}");
+        assert!(help.contains("\n  ps          List containers\n"), "{help}");
+        assert!(!help[cmds..].contains("\n  container "), "{help}");
     }
 }

@@ -136,53 +136,26 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             }
             super::inspect::print_objects(found, &missing, template.as_ref())
         }
-        NetworkCommand::Rm(a) => {
-            let mut code = 0;
-            for key in &a.networks {
-                let result =
-                    network::find(&store, key).map_err(|_| anyhow::anyhow!("No such network: {key}")).and_then(|n| {
-                        if ["bridge", "host", "none"].contains(&n.name.as_str()) {
-                            anyhow::bail!("{} is a pre-defined network and cannot be removed", n.name);
-                        }
-                        if !attached(&store, &n)?.is_empty() {
-                            anyhow::bail!(
-                                "error while removing network: network {} id {} has active endpoints",
-                                n.name,
-                                n.id
-                            );
-                        }
-                        Ok(network::remove(&store, &n)?)
-                    });
-                match result {
-                    Ok(()) => println!("{key}"),
-                    Err(e) => {
-                        eprintln!("Error: {e}");
-                        code = 1;
-                    }
+        NetworkCommand::Rm(a) => Ok(super::each::for_each(
+            &a.networks,
+            |key| network::find(&store, key).map_err(|_| anyhow::anyhow!("No such network: {key}")),
+            |_, n| {
+                if ["bridge", "host", "none"].contains(&n.name.as_str()) {
+                    anyhow::bail!("{} is a pre-defined network and cannot be removed", n.name);
                 }
-            }
-            Ok(code)
-        }
+                if !attached(&store, &n)?.is_empty() {
+                    anyhow::bail!("error while removing network: network {} id {} has active endpoints", n.name, n.id);
+                }
+                Ok(network::remove(&store, &n)?)
+            },
+        )),
         NetworkCommand::Prune(a) => {
             if !a.force
                 && !super::confirm("WARNING! This will remove all custom networks not used by at least one container.")?
             {
                 return Ok(0);
             }
-            let mut removed = Vec::new();
-            for n in network::list(&store)? {
-                if ["bridge", "host", "none"].contains(&n.name.as_str()) || !attached(&store, &n)?.is_empty() {
-                    continue;
-                }
-                network::remove(&store, &n)?;
-                removed.push(n.name);
-            }
-            if !removed.is_empty() {
-                println!("Deleted Networks:");
-                for r in removed {
-                    println!("{r}");
-                }
-            }
+            super::each::report(&[super::prune::networks(&store)?]);
             Ok(0)
         }
         NetworkCommand::Connect(a) => {
@@ -202,6 +175,11 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
             e.joined = c.networks.values().map(|x| x.joined + 1).max().unwrap_or(0);
             c.networks.insert(n.name.clone(), e);
             c.save(&store)?;
+            // A running container's backend follows at once (a native one gets its interface).
+            if c.state.is_alive() {
+                c.backend(&store)?.network_changed(&c.spec(&store)?)?;
+            }
+            network_event(&store, &n, "connect", &c.id);
             Ok(0)
         }
         NetworkCommand::Disconnect(a) => {
@@ -212,9 +190,26 @@ pub fn exec(cmd: NetworkCommand) -> anyhow::Result<i32> {
                 anyhow::bail!("container {} is not connected to network {}", c.id, n.name);
             }
             c.save(&store)?;
+            if c.state.is_alive() {
+                c.backend(&store)?.network_changed(&c.spec(&store)?)?;
+            }
+            network_event(&store, &n, "disconnect", &c.id);
             Ok(0)
         }
     }
+}
+
+/// `network connect|disconnect <network id> (container=…, name=…, type=bridge)`.
+fn network_event(store: &Store, n: &Network, action: &str, container: &str) {
+    crate::events::record(
+        store,
+        crate::events::Event::new(
+            "network",
+            action,
+            &n.id,
+            &[("container", container), ("name", n.name.as_str()), ("type", n.driver.as_str())],
+        ),
+    );
 }
 
 /// The containers on `n`: (container, endpoint).

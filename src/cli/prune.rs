@@ -1,6 +1,9 @@
-//! `skiff image prune [-a] [-f]`: remove dangling images (with `-a`, every image no container
+//! Pruning, for `image prune`, `container prune`, `volume prune`, `network prune` and
+//! `system prune`: what each removes, reported the one way Docker reports it
+//! (`super::each::report`). Images: the dangling ones (with `-a`, every image no container
 //! uses), and the layers only they used.
 
+use super::each::Pruned;
 use crate::container;
 use crate::spec::Digest;
 use crate::store::Store;
@@ -22,29 +25,74 @@ pub fn exec(a: PruneArgs) -> anyhow::Result<i32> {
         let what =
             if a.all { "all images without at least one container associated to them" } else { "all dangling images" };
         if !super::confirm(&format!("WARNING! This will remove {what}."))? {
+            println!("Total reclaimed space: 0B");
             return Ok(0);
         }
     }
     let store = super::open_store()?;
+    super::each::report(&[images(&store, a.all)?]);
+    Ok(0)
+}
+
+/// Remove dangling images (`all`: every image no container uses) and the layers only they
+/// used.
+pub fn images(store: &Store, all: bool) -> anyhow::Result<Pruned> {
     let _lock = store.lock()?;
-    let containers = container::list(&store)?;
+    let containers = container::list(store)?;
     let used_images: BTreeSet<_> = containers.iter().map(|c| c.image.clone()).collect();
     let in_use: BTreeSet<_> = containers.iter().flat_map(|c| c.layers.iter().cloned()).collect();
     let mut lines = Vec::new();
     let mut reclaimed = 0u64;
     // With `-a`, a tagged base whose last child went in one pass goes in the next.
-    while prune_pass(&store, a.all, &used_images, &in_use, &mut lines, &mut reclaimed)? && a.all {}
+    while prune_pass(store, all, &used_images, &in_use, &mut lines, &mut reclaimed)? && all {}
     // What interrupted or refused commands left: blobs and layers nothing uses.
     reclaimed += store.collect_garbage()?;
-    if !lines.is_empty() {
-        println!("Deleted Images:");
-        for l in lines {
-            println!("{l}");
+    Ok(Pruned { heading: "Deleted Images:", lines, reclaimed: Some(reclaimed) })
+}
+
+/// Remove every container that is not running.
+pub fn containers(store: &Store) -> anyhow::Result<Pruned> {
+    let mut out = Pruned::new("Deleted Containers:", Some(0));
+    for c in container::list(store)? {
+        if c.state.is_alive() {
+            continue;
         }
-        println!();
+        let size = crate::hostfs::dir_size(&c.upper(store));
+        container::remove(store, &c, false)?;
+        *out.reclaimed.get_or_insert(0) += size;
+        out.lines.push(c.id);
     }
-    println!("Total reclaimed space: {}", super::table::human_size(reclaimed));
-    Ok(0)
+    Ok(out)
+}
+
+/// Remove every volume no container (in any state) mounts.
+pub fn volumes(store: &Store) -> anyhow::Result<Pruned> {
+    let users = super::volume::users(store)?;
+    let mut out = Pruned::new("Deleted Volumes:", Some(0));
+    for v in crate::volume::list(store)? {
+        if users.iter().any(|(n, _)| *n == v.name) {
+            continue;
+        }
+        let size = crate::volume::size(store, &v.name);
+        crate::volume::remove(store, &v.name)?;
+        *out.reclaimed.get_or_insert(0) += size;
+        out.lines.push(v.name);
+    }
+    Ok(out)
+}
+
+/// Remove every user-defined network no container is on.
+pub fn networks(store: &Store) -> anyhow::Result<Pruned> {
+    let mut out = Pruned::new("Deleted Networks:", None);
+    let containers = container::list(store)?;
+    for n in crate::network::list(store)? {
+        if crate::network::is_builtin(&n.name) || containers.iter().any(|c| c.networks.contains_key(&n.name)) {
+            continue;
+        }
+        crate::network::remove(store, &n)?;
+        out.lines.push(n.name);
+    }
+    Ok(out)
 }
 
 /// One pass over the heads (images no other image was made from), as Docker prunes: each
@@ -67,6 +115,10 @@ fn prune_pass(
         for t in &img.tags {
             store.untag(t)?;
             lines.push(format!("untagged: {}", t.familiar()));
+            crate::events::record(
+                store,
+                crate::events::Event::new("image", "untag", &summary.id.to_string(), &[("name", &t.familiar())]),
+            );
         }
         // Layer sizes of the image and its ancestors, for the reclaimed total.
         let mut sizes = BTreeMap::new();
@@ -78,7 +130,11 @@ fn prune_pass(
             walk = store.parent(&i.id).and_then(|p| store.find_image(&p.to_string()).ok());
         }
         for deleted in store.delete_image_and_parents(&img, in_use, used_images)? {
-            lines.extend(deleted.image.iter().map(|d| format!("deleted: {d}")));
+            if let Some(d) = &deleted.image {
+                lines.push(format!("deleted: {d}"));
+                let id = d.to_string();
+                crate::events::record(store, crate::events::Event::new("image", "delete", &id, &[("name", &id)]));
+            }
             for l in &deleted.layers {
                 lines.push(format!("deleted: {l}"));
                 *reclaimed += sizes.get(l).copied().unwrap_or(0);

@@ -61,6 +61,29 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
             "status" => list.retain(|c| status_word(c) == v),
             "name" => list.retain(|c| c.name.contains(v)),
             "id" => list.retain(|c| c.id.starts_with(v)),
+            "health" => {
+                if !["starting", "healthy", "unhealthy", "none"].contains(&v) {
+                    anyhow::bail!("Unrecognised filter value for health: {v}");
+                }
+                list.retain(|c| c.state.health.as_ref().map_or("none", |h| h.status.as_str()) == v)
+            }
+            "label" => list.retain(|c| match v.split_once('=') {
+                Some((lk, lv)) => c.config.labels.get(lk).is_some_and(|x| x == lv),
+                None => c.config.labels.contains_key(v),
+            }),
+            "ancestor" => {
+                // The image named, or any image made from it (by ID, name or short ID).
+                let ancestor = store.find_image(v).ok().map(|i| i.id);
+                list.retain(|c| {
+                    c.config.image == v
+                        || c.image.hex().starts_with(v.trim_start_matches("sha256:"))
+                        || ancestor.as_ref().is_some_and(|a| *a == c.image || descends(&store, &c.image, a))
+                })
+            }
+            "exited" => {
+                let code: i32 = v.parse().map_err(|_| anyhow::anyhow!("invalid filter 'exited={v}'"))?;
+                list.retain(|c| c.state.status == Status::Exited && c.state.exit_code == code)
+            }
             "network" => list.retain(|c| {
                 c.networks.contains_key(v) || c.networks.values().any(|e| e.network_id.starts_with(v) && !v.is_empty())
             }),
@@ -103,7 +126,7 @@ pub fn exec(a: PsArgs) -> anyhow::Result<i32> {
             ("Status", status_text(c)),
             ("Size", String::new()),
             ("Names", c.name.clone()),
-            ("Labels", String::new()),
+            ("Labels", c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
             ("Mounts", String::new()),
             ("Networks", c.networks.keys().cloned().collect::<Vec<_>>().join(",")),
         ]);
@@ -127,7 +150,14 @@ fn status_word(c: &Container) -> &'static str {
 pub fn status_text(c: &Container) -> String {
     match c.state.status {
         Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", human_duration(seconds_since(&c.state.started_at))),
+        Status::Running => {
+            let health = match c.state.health.as_ref().map(|h| h.status.as_str()) {
+                Some("starting") => " (health: starting)".to_string(),
+                Some(s) => format!(" ({s})"),
+                None => String::new(),
+            };
+            format!("Up {}{health}", human_duration(seconds_since(&c.state.started_at)))
+        }
         Status::Paused => format!("Up {} (Paused)", human_duration(seconds_since(&c.state.started_at))),
         Status::Restarting => format!("Restarting ({}) {}", c.state.exit_code, ago(&c.state.finished_at)),
         Status::Exited => format!("Exited ({}) {}", c.state.exit_code, ago(&c.state.finished_at)),
@@ -141,4 +171,16 @@ fn quote_command(c: &Container) -> String {
         .map(|a| if a.is_empty() || a.contains(char::is_whitespace) { format!("'{a}'") } else { a.clone() })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether image `id` was made from `ancestor` (through the parent links of builds and commits).
+fn descends(store: &crate::store::Store, id: &crate::spec::Digest, ancestor: &crate::spec::Digest) -> bool {
+    let mut cur = store.parent(id);
+    while let Some(p) = cur {
+        if p == *ancestor {
+            return true;
+        }
+        cur = store.parent(&p);
+    }
+    false
 }

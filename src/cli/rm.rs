@@ -18,29 +18,20 @@ pub struct RmArgs {
 
 pub fn exec(a: RmArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
-    let mut code = 0;
-    for name in &a.containers {
-        let result = container::find(&store, name).and_then(|c| {
-            if a.force && c.state.is_alive() {
-                // As Docker: `rm -f` kills a running container first.
-                container::signal::kill_now(&store, &c);
-            }
-            container::remove(&store, &c, a.force)?;
-            if a.volumes {
-                container::remove_anonymous_volumes(&store, &c)?;
-            }
-            Ok(())
-        });
-        match result {
-            Ok(()) => println!("{name}"),
-            Err(e) => {
-                eprintln!("Error: {e}");
-                // As Docker: `rm -f` of a missing container reports it but succeeds.
-                if !(a.force && matches!(e, crate::error::Error::NoSuchContainer(_))) {
-                    code = 1;
-                }
-            }
+    let remove = |_: &str, c: container::Container| -> anyhow::Result<()> {
+        if a.force && c.state.is_alive() {
+            // As Docker: `rm -f` kills a running container first.
+            container::signal::kill_now(&store, &c);
         }
-    }
-    Ok(code)
+        container::remove(&store, &c, a.force)?;
+        if a.volumes {
+            container::remove_anonymous_volumes(&store, &c)?;
+        }
+        Ok(())
+    };
+    // As Docker: `rm -f` of a missing container reports it but succeeds.
+    let missing_ok = |e: &anyhow::Error| {
+        a.force && matches!(e.downcast_ref::<crate::error::Error>(), Some(crate::error::Error::NoSuchContainer(_)))
+    };
+    Ok(super::each::for_each_tolerant(&a.containers, |n| Ok(container::find(&store, n)?), remove, missing_ok))
 }

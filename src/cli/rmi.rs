@@ -46,6 +46,7 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
         Some(r) if img.tags.len() > 1 => {
             store.untag(r)?;
             println!("Untagged: {}", r.familiar());
+            untagged(store, &img.id, r);
             return Ok(());
         }
         Some(r) => {
@@ -57,6 +58,7 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
             }
             store.untag(r)?;
             println!("Untagged: {}", r.familiar());
+            untagged(store, &img.id, r);
             if running.is_some() || !store.children(&img.id)?.is_empty() {
                 // The image stays: dangling until its container is gone, or as the
                 // intermediate image its children were made from.
@@ -84,6 +86,7 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
             for t in &img.tags {
                 store.untag(t)?;
                 println!("Untagged: {}", t.familiar());
+                untagged(store, &img.id, t);
             }
         }
     }
@@ -92,10 +95,20 @@ fn remove_one(store: &Store, name: &str, force: bool) -> anyhow::Result<()> {
     for deleted in store.delete_image_and_parents(&img, &in_use, &used_images)? {
         if let Some(id) = deleted.image {
             println!("Deleted: {id}");
+            let id = id.to_string();
+            crate::events::record(store, crate::events::Event::new("image", "delete", &id, &[("name", &id)]));
         }
         for l in deleted.layers {
             println!("Deleted: {l}");
         }
     }
     Ok(())
+}
+
+/// `image untag <id> (name=repo:tag)`.
+fn untagged(store: &Store, id: &crate::spec::Digest, r: &Reference) {
+    crate::events::record(
+        store,
+        crate::events::Event::new("image", "untag", &id.to_string(), &[("name", &r.familiar())]),
+    );
 }

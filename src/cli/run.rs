@@ -7,11 +7,9 @@ use crate::error::Error;
 use clap::Args;
 use std::io::IsTerminal;
 
+/// The flags `run` and `create` share: how the container is made.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Run container in background and print container ID
-    #[arg(short, long)]
-    detach: bool,
+pub struct ContainerFlags {
     /// Automatically remove the container when it exits
     #[arg(long)]
     rm: bool,
@@ -21,6 +19,9 @@ pub struct RunArgs {
     /// Set environment variables
     #[arg(short = 'e', long = "env", value_name = "list")]
     env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "list")]
+    env_file: Vec<String>,
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir", value_name = "string")]
     workdir: Option<String>,
@@ -66,9 +67,15 @@ pub struct RunArgs {
     /// Add link to another container (name[:alias])
     #[arg(long, value_name = "list")]
     link: Vec<String>,
+    /// Set meta data on a container
+    #[arg(short = 'l', long = "label", value_name = "list")]
+    label: Vec<String>,
     /// Username or UID (format: <name|uid>[:<group|gid>])
     #[arg(short = 'u', long, value_name = "string")]
     user: Option<String>,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    init: bool,
     /// Mount the container's root filesystem as read only
     #[arg(long)]
     read_only: bool,
@@ -78,9 +85,24 @@ pub struct RunArgs {
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, value_name = "int", allow_hyphen_values = true)]
     pids_limit: Option<i64>,
-    /// Read in a file of environment variables
-    #[arg(long = "env-file", value_name = "list")]
-    env_file: Vec<String>,
+    /// Command to run to check health
+    #[arg(long = "health-cmd", value_name = "string")]
+    health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(long = "health-interval", value_name = "duration")]
+    health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(long = "health-timeout", value_name = "duration")]
+    health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long = "health-retries", value_name = "int")]
+    health_retries: Option<u32>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
+    #[arg(long = "health-start-period", value_name = "duration")]
+    health_start_period: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    no_healthcheck: bool,
     /// Runtime to use for this container: wasi or linux (default: by the image's platform)
     #[arg(long, value_name = "string")]
     runtime: Option<String>,
@@ -97,8 +119,32 @@ pub struct RunArgs {
     command: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run container in background and print container ID
+    #[arg(short, long)]
+    detach: bool,
+    #[command(flatten)]
+    flags: ContainerFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    flags: ContainerFlags,
+}
+
+/// `create`: make the container (pulling its image if needed) and print its ID.
+pub fn create(a: CreateArgs) -> anyhow::Result<i32> {
+    let store = super::open_store()?;
+    let c = make(&store, a.flags, false)?;
+    println!("{}", c.id);
+    Ok(0)
+}
+
 pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
-    if a.tty && a.interactive && !a.detach && !std::io::stdin().is_terminal() {
+    let f = &a.flags;
+    if f.tty && f.interactive && !a.detach && !std::io::stdin().is_terminal() {
         eprintln!("the input device is not a TTY");
         return Ok(1);
     }
@@ -106,11 +152,66 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         supervisor::block_signals();
     }
     let store = super::open_store()?;
+    let c = make(&store, a.flags, !a.detach)?;
+    // A host port in use fails the run before the container starts, and it is not kept
+    // (a race with another process binding it just after fails the start the same way).
+    if let Err(e) = supervisor::publish(&store, &c) {
+        container::remove(&store, &c, true)?;
+        container::remove_anonymous_volumes(&store, &c)?;
+        return Err(e.into());
+    }
+    if a.detach {
+        return Ok(match supervisor::spawn(&store, &c) {
+            Ok(()) => {
+                println!("{}", c.id);
+                0
+            }
+            Err((msg, code)) => {
+                eprintln!("Error: {msg}");
+                code
+            }
+        });
+    }
+    let attach = Attach::Attached { stdin: c.config.open_stdin };
+    crate::events::container(&store, &c, "attach", &[]);
+    match supervisor::supervise(&store, c, attach, &mut |_| {}) {
+        Ok(code) => Ok(code),
+        Err(Error::ExecFormat(p)) => {
+            eprintln!("exec {p}: exec format error");
+            Ok(1)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Check the flags, get the image (pulling a built-in one on first use) and create the
+/// container; `foreground`: a `run` without `-d` (stdin is attached once).
+fn make(store: &crate::store::Store, a: ContainerFlags, foreground: bool) -> anyhow::Result<container::Container> {
     crate::reference::Reference::parse(&a.image)?;
     for p in &a.publish {
         crate::network::ports::parse_publish(p)?; // bad input fails before any pull
     }
-    let image = crate::builtin::get_or_pull(&store, &a.image, &mut std::io::stderr())?;
+    let health = container::HealthOptions {
+        cmd: a.health_cmd.clone(),
+        interval: a.health_interval.as_deref().map(|d| health_duration("health-interval", d)).transpose()?,
+        timeout: a.health_timeout.as_deref().map(|d| health_duration("health-timeout", d)).transpose()?,
+        start_period: a
+            .health_start_period
+            .as_deref()
+            .map(|d| health_duration("health-start-period", d))
+            .transpose()?,
+        retries: a.health_retries,
+        disable: a.no_healthcheck,
+    };
+    if a.no_healthcheck && (health.cmd.is_some() || health.interval.is_some() || health.retries.is_some()) {
+        anyhow::bail!("--no-healthcheck conflicts with --health-* options");
+    }
+    let mut labels = std::collections::BTreeMap::new();
+    for l in &a.label {
+        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+        labels.insert(k.to_string(), v.to_string());
+    }
+    let image = super::pull::get_or_pull(store, &a.image)?;
     let restart_policy = crate::container::RestartPolicy::parse(&a.restart)?;
     if a.rm && restart_policy.name != "no" {
         anyhow::bail!("Conflicting options: --restart and --rm");
@@ -143,10 +244,10 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
     }
     let mut mounts = Vec::new();
     for v in &a.volume {
-        mounts.push(crate::volume::parse_volume_flag(&store, v)?);
+        mounts.push(crate::volume::parse_volume_flag(store, v)?);
     }
     for m in &a.mount {
-        mounts.push(crate::volume::parse_mount_flag(&store, m)?);
+        mounts.push(crate::volume::parse_mount_flag(store, m)?);
     }
     let opts = CreateOptions {
         name: a.name,
@@ -157,6 +258,7 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         hostname: a.hostname,
         tty: a.tty,
         interactive: a.interactive,
+        stdin_once: foreground,
         auto_remove: a.rm,
         start_now: false,
         argv: None,
@@ -176,36 +278,24 @@ pub fn exec(a: RunArgs) -> anyhow::Result<i32> {
         cpus: a.cpus.unwrap_or(0.0),
         pids_limit: a.pids_limit.unwrap_or(0),
         log_opts: a.log_opt,
+        labels,
+        init: a.init,
+        health,
     };
-    let c = container::create(&store, &image, &a.image, &opts)?;
-    // A host port in use fails the run before the container starts, and it is not kept
-    // (a race with another process binding it just after fails the start the same way).
-    if let Err(e) = supervisor::publish(&store, &c) {
-        container::remove(&store, &c, true)?;
-        container::remove_anonymous_volumes(&store, &c)?;
-        return Err(e.into());
+    Ok(container::create(store, &image, &a.image, &opts)?)
+}
+
+/// A `--health-*` duration: Go's syntax, 0 or at least 1ms, as nanoseconds.
+fn health_duration(flag: &str, d: &str) -> anyhow::Result<i64> {
+    let n = crate::build::dockerfile::go_duration_nanos(d)
+        .map_err(|e| anyhow::anyhow!("invalid argument {d:?} for \"--{flag}\" flag: {e}"))?;
+    if n < 0 {
+        anyhow::bail!("{flag} cannot be negative");
     }
-    if a.detach {
-        return Ok(match supervisor::spawn(&store, &c) {
-            Ok(()) => {
-                println!("{}", c.id);
-                0
-            }
-            Err((msg, code)) => {
-                eprintln!("Error: {msg}");
-                code
-            }
-        });
+    if n != 0 && n < 1_000_000 {
+        anyhow::bail!("{flag} cannot be less than 1ms");
     }
-    let attach = Attach::Attached { stdin: a.interactive };
-    match supervisor::supervise(&store, c, attach, &mut |_| {}) {
-        Ok(code) => Ok(code),
-        Err(Error::ExecFormat(p)) => {
-            eprintln!("exec {p}: exec format error");
-            Ok(1)
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(n)
 }
 
 /// `--env-file`: `KEY=VALUE` lines (a bare `KEY` takes this process's value); `#` comments

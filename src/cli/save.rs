@@ -53,6 +53,13 @@ pub fn save(a: SaveArgs) -> anyhow::Result<i32> {
         Format::Oci => image_archive::save_oci(&store, &images, out),
     };
     super::write_output(a.output.as_deref(), |out| Ok(write(out)?))?;
+    for (img, tags) in &images {
+        let name = tags.first().map(|t| t.familiar()).unwrap_or_else(|| img.id.to_string());
+        crate::events::record(
+            &store,
+            crate::events::Event::new("image", "save", &img.id.to_string(), &[("name", &name)]),
+        );
+    }
     Ok(0)
 }
 
@@ -61,7 +68,7 @@ pub fn load(a: LoadArgs) -> anyhow::Result<i32> {
     let (path, _tmp) = match &a.input {
         Some(p) => (p.clone(), None),
         None => {
-            let mut tmp = tempfile::NamedTempFile::new_in(store.tmp_dir())?;
+            let mut tmp = tempfile::NamedTempFile::new_in(store.scratch_dir())?;
             std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut())?;
             (tmp.path().to_path_buf(), Some(tmp))
         }
@@ -80,6 +87,11 @@ pub fn load(a: LoadArgs) -> anyhow::Result<i32> {
         Ok(loaded)
     })?;
     for l in &loaded {
+        let name = l.tags.first().map(|t| t.familiar()).unwrap_or_else(|| l.id.to_string());
+        crate::events::record(
+            &store,
+            crate::events::Event::new("image", "load", &l.id.to_string(), &[("name", &name)]),
+        );
         if a.quiet {
             continue;
         }

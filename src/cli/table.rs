@@ -1,5 +1,5 @@
-//! Docker-shaped output: tables padded like Go's tabwriter (min width 10, padding 3), human
-//! sizes (`1.99MB`) and durations (`About a minute ago`).
+//! Docker-shaped output: tables padded like Go's tabwriter (min width 10, padding 3) and
+//! durations (`About a minute ago`); sizes are in `crate::units`.
 
 /// Render rows as Docker does: every column but the last padded to max(width + 3, 10).
 /// Control characters in cells (an image's `CREATED BY` from an archive, a command line) are
@@ -38,41 +38,6 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
         line(r.iter().map(String::as_str).collect());
     }
     out
-}
-
-/// Docker's `units.HumanSizeWithPrecision(size, 3)`: decimal units, 3 significant digits.
-pub fn human_size(size: u64) -> String {
-    human_size_precision(size, 3)
-}
-
-/// Docker's `units.HumanSizeWithPrecision(size, precision)` (`HumanSize` is precision 4).
-pub fn human_size_precision(size: u64, precision: usize) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    let mut v = size as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i < UNITS.len() - 1 {
-        v /= 1000.0;
-        i += 1;
-    }
-    format!("{}{}", go_g(v, precision), UNITS[i])
-}
-
-/// Go's `%.{precision}g` for the values sizes take (0 ≤ v < 1000).
-fn go_g(v: f64, precision: usize) -> String {
-    let int_digits = if v >= 100.0 {
-        3
-    } else if v >= 10.0 {
-        2
-    } else {
-        1
-    };
-    let s = format!("{:.*}", precision.saturating_sub(int_digits), v);
-    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
-    if s.len() > precision && !s.contains('.') {
-        // Rounded up to 10^precision: Go switches to exponent form.
-        return format!("1e+{:02}", s.len() - 1);
-    }
-    s
 }
 
 /// Docker's `units.HumanDuration`.
@@ -139,22 +104,6 @@ pub fn ellipsis(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_like_docker() {
-        for (n, s) in [
-            (0, "0B"),
-            (506, "506B"),
-            (3216, "3.22kB"),
-            (1982256, "1.98MB"),
-            (1_990_000, "1.99MB"),
-            (2_000_000, "2MB"),
-            (12_345, "12.3kB"),
-            (123_456, "123kB"),
-        ] {
-            assert_eq!(human_size(n), s, "{n}");
-        }
-    }
 
     #[test]
     fn durations_like_docker() {

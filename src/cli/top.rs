@@ -1,5 +1,8 @@
-//! `skiff top CONTAINER` and `skiff stats --no-stream`: the processes of a running container
-//! (as the skiff processes that hold them publish them) and what those use of the host.
+//! `skiff top CONTAINER` and `skiff stats`: the processes of a running container (as the
+//! skiff processes that hold them publish them) and what those use of the host, as the
+//! backend measures it (`Backend::stats`: CPU, memory, PIDs, network and block I/O). `stats`
+//! streams a sample a second (redrawing the table on a terminal) until interrupted, or
+//! prints one with `--no-stream`.
 
 use crate::container::{self, Container};
 use crate::store::Store;
@@ -43,21 +46,58 @@ pub fn top(a: TopArgs) -> anyhow::Result<i32> {
 }
 
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
-    if !a.no_stream {
-        anyhow::bail!("skiff stats streams nothing yet: use --no-stream");
-    }
+    use std::io::{IsTerminal, Write};
     let store = super::open_store()?;
-    let mut list: Vec<Container> = if a.containers.is_empty() {
-        container::list(&store)?.into_iter().filter(|c| a.all || c.state.is_alive()).collect()
-    } else {
-        a.containers.iter().map(|n| container::find(&store, n)).collect::<Result<_, _>>()?
+    let named = !a.containers.is_empty();
+    let pick = |store: &Store| -> anyhow::Result<Vec<Container>> {
+        let mut list: Vec<Container> = if named {
+            a.containers.iter().map(|n| container::find(store, n)).collect::<Result<_, _>>()?
+        } else {
+            container::list(store)?.into_iter().filter(|c| a.all || c.state.is_alive()).collect()
+        };
+        if !named {
+            list.reverse();
+        }
+        Ok(list)
     };
-    list.reverse();
-    // CPU: two samples of the container's CPU time, 500 ms apart, as a share of one CPU.
-    let first = sample(&store, &list);
-    let interval = std::time::Duration::from_millis(500);
-    std::thread::sleep(interval);
-    let second = sample(&store, &list);
+    let interval = std::time::Duration::from_millis(if a.no_stream { 500 } else { 1000 });
+    // CPU: two samples of the container's CPU time an interval apart, as a share of one CPU.
+    let mut list = pick(&store)?;
+    let mut before = sample(&store, &list);
+    let terminal = std::io::stdout().is_terminal();
+    loop {
+        std::thread::sleep(interval);
+        let now = sample(&store, &list);
+        let text = render(&list, &before, &now, interval, a.format.as_deref())?;
+        let mut out = std::io::stdout().lock();
+        let shown = if a.no_stream {
+            write!(out, "{text}")
+        } else if terminal {
+            // Redraw in place, as Docker does on a terminal.
+            write!(out, "\x1b[2J\x1b[H{text}")
+        } else {
+            write!(out, "{text}")
+        };
+        if shown.and_then(|_| out.flush()).is_err() || a.no_stream {
+            return Ok(0);
+        }
+        // Containers that start or go are picked up (by name: those named stay listed).
+        let next = pick(&store)?;
+        before =
+            next.iter().map(|c| list.iter().position(|o| o.id == c.id).map(|i| now[i]).unwrap_or_default()).collect();
+        list = next;
+    }
+}
+
+/// One sample of `list` as Docker's table (or `--format` lines).
+fn render(
+    list: &[Container],
+    first: &[crate::runtime::Usage],
+    second: &[crate::runtime::Usage],
+    interval: std::time::Duration,
+    format: Option<&str>,
+) -> anyhow::Result<String> {
+    use crate::units::human_size;
     let total = crate::hostproc::host_memory();
     let mut rows = super::listing::Listing::new(FIELDS, DEFAULT);
     for (i, c) in list.iter().enumerate() {
@@ -65,20 +105,27 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         let (mem, pids) = (u.memory, u.pids);
         let cpu = u.cpu_ns.saturating_sub(first[i].cpu_ns) as f64 / 1e9 / interval.as_secs_f64() * 100.0;
         let limit = if c.memory > 0 { c.memory } else { total };
+        let alive = c.state.is_alive();
         rows.push([
             ("ID", c.short_id().to_string()),
             ("Container", c.short_id().to_string()),
             ("Name", c.name.clone()),
-            ("CPUPerc", format!("{cpu:.2}%")),
-            ("MemUsage", format!("{} / {}", binary_size(mem), binary_size(limit))),
+            ("CPUPerc", if alive { format!("{cpu:.2}%") } else { "0.00%".into() }),
+            (
+                "MemUsage",
+                format!(
+                    "{} / {}",
+                    crate::units::binary_size(mem),
+                    crate::units::binary_size(if alive { limit } else { 0 })
+                ),
+            ),
             ("MemPerc", format!("{:.2}%", if limit > 0 { mem as f64 / limit as f64 * 100.0 } else { 0.0 })),
-            ("NetIO", "0B / 0B".to_string()),
-            ("BlockIO", "0B / 0B".to_string()),
+            ("NetIO", format!("{} / {}", human_size(u.net_rx), human_size(u.net_tx))),
+            ("BlockIO", format!("{} / {}", human_size(u.block_read), human_size(u.block_write))),
             ("PIDs", pids.to_string()),
         ]);
     }
-    rows.print(a.format.as_deref())?;
-    Ok(0)
+    rows.render(format)
 }
 
 /// What each running container uses now (zeros for one that is not running).
@@ -107,17 +154,3 @@ const FIELDS: &[(&str, &str)] = &[
 ];
 const DEFAULT: &str =
     "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t{{.BlockIO}}\\t{{.PIDs}}";
-
-/// Docker's `units.BytesSize`: binary units with 3 significant digits (`9.58MiB`).
-fn binary_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{}{}", if s.len() > 4 { &s[..4] } else { s }.trim_end_matches('.'), UNITS[i])
-}

@@ -117,59 +117,33 @@ pub fn exec(cmd: VolumeCommand) -> anyhow::Result<i32> {
         }
         VolumeCommand::Rm(a) => {
             let users = users(&store)?;
-            let mut code = 0;
-            for n in &a.volumes {
-                let using: Vec<&String> = users.iter().filter(|(v, _)| v == n).map(|(_, c)| c).collect();
-                let result = if !using.is_empty() {
-                    Err(anyhow::anyhow!(
-                        "remove {n}: volume is in use - [{}]",
-                        using.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                    ))
-                } else {
-                    volume::remove(&store, n).map_err(anyhow::Error::from)
-                };
-                match result {
-                    Ok(()) => println!("{n}"),
-                    Err(e) => {
-                        eprintln!("Error: {e}");
-                        code = 1;
+            Ok(super::each::for_each(
+                &a.volumes,
+                |n| Ok(n.to_string()),
+                |n, _| {
+                    let using: Vec<&str> = users.iter().filter(|(v, _)| v == n).map(|(_, c)| c.as_str()).collect();
+                    if !using.is_empty() {
+                        anyhow::bail!("remove {n}: volume is in use - [{}]", using.join(", "));
                     }
-                }
-            }
-            Ok(code)
+                    Ok(volume::remove(&store, n)?)
+                },
+            ))
         }
         VolumeCommand::Prune(a) => {
             if !a.force
                 && !super::confirm("WARNING! This will remove all local volumes not used by at least one container.")?
             {
+                println!("Total reclaimed space: 0B");
                 return Ok(0);
             }
-            let users = users(&store)?;
-            let mut removed = Vec::new();
-            let mut reclaimed = 0;
-            for v in volume::list(&store)? {
-                if users.iter().any(|(n, _)| *n == v.name) {
-                    continue;
-                }
-                reclaimed += volume::size(&store, &v.name);
-                volume::remove(&store, &v.name)?;
-                removed.push(v.name);
-            }
-            if !removed.is_empty() {
-                println!("Deleted Volumes:");
-                for r in removed {
-                    println!("{r}");
-                }
-                println!();
-            }
-            println!("Total reclaimed space: {}", super::table::human_size(reclaimed));
+            super::each::report(&[super::prune::volumes(&store)?]);
             Ok(0)
         }
     }
 }
 
 /// (volume name, container ID) for every volume a container (any state) mounts.
-fn users(store: &crate::store::Store) -> anyhow::Result<Vec<(String, String)>> {
+pub fn users(store: &crate::store::Store) -> anyhow::Result<Vec<(String, String)>> {
     Ok(container::list(store)?
         .into_iter()
         .flat_map(|c| {

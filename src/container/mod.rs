@@ -1,6 +1,9 @@
 //! Containers: the record (`containers/<id>/container.json`), the writable layer
 //! (`containers/<id>/upper/`), lookup by name or ID, creation and removal.
 
+pub mod attach;
+pub mod commit;
+pub mod health;
 mod links;
 pub mod logs;
 mod names;
@@ -39,6 +42,16 @@ pub struct Config {
     /// `--user` / the image's `USER` (empty: root).
     #[serde(default)]
     pub user: String,
+    /// `run -i` without `-d`: the first attached client's end of input closes stdin.
+    #[serde(default)]
+    pub stdin_once: bool,
+    /// The image's labels with `--label`s over them.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The health check (Docker's `Healthcheck`: `Test`, `Interval`, `Timeout`, `StartPeriod`
+    /// in nanoseconds, `Retries`): the image's with `--health-*` flags over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
 }
 
 /// A container record.
@@ -98,6 +111,9 @@ pub struct Container {
     /// `--log-opt`: the json-file log's rotation (records from before it get the default).
     #[serde(default)]
     pub log_config: logs::LogConfig,
+    /// `--init`: the supervisor is the container's init (it forwards signals and reaps).
+    #[serde(default)]
+    pub init: bool,
 }
 
 /// Docker's restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
@@ -152,6 +168,8 @@ pub struct CreateOptions {
     pub hostname: Option<String>,
     pub tty: bool,
     pub interactive: bool,
+    /// Stdin is attached once (`run -i` in the foreground), not held for later clients.
+    pub stdin_once: bool,
     pub auto_remove: bool,
     /// Run exactly this (a build step), instead of the image's entrypoint and cmd.
     pub argv: Option<Vec<String>>,
@@ -182,6 +200,47 @@ pub struct CreateOptions {
     pub pids_limit: i64,
     /// `--log-opt key=value` (json-file's `max-size`, `max-file`).
     pub log_opts: Vec<String>,
+    /// `--label`, `--init`.
+    pub labels: BTreeMap<String, String>,
+    pub init: bool,
+    /// `--health-*` flags (merged over the image's check) or `--no-healthcheck`.
+    pub health: HealthOptions,
+}
+
+/// The `--health-*` flags: each set one replaces the image's value (durations in
+/// nanoseconds); `disable` is `--no-healthcheck`.
+#[derive(Debug, Clone, Default)]
+pub struct HealthOptions {
+    pub cmd: Option<String>,
+    pub interval: Option<i64>,
+    pub timeout: Option<i64>,
+    pub start_period: Option<i64>,
+    pub retries: Option<u32>,
+    pub disable: bool,
+}
+
+impl HealthOptions {
+    /// The container's health check: the image's `image` with these flags over it (Docker's
+    /// merge); `None` when there is none or it is disabled.
+    pub fn merge(&self, image: Option<&serde_json::Value>) -> Option<serde_json::Value> {
+        if self.disable {
+            return Some(serde_json::json!({ "Test": ["NONE"] }));
+        }
+        let mut v = image.cloned().unwrap_or_else(|| serde_json::json!({}));
+        if let Some(cmd) = &self.cmd {
+            v["Test"] = serde_json::json!(["CMD-SHELL", cmd]);
+        }
+        for (key, value) in [("Interval", self.interval), ("Timeout", self.timeout), ("StartPeriod", self.start_period)]
+        {
+            if let Some(n) = value {
+                v[key] = serde_json::json!(n);
+            }
+        }
+        if let Some(r) = self.retries {
+            v["Retries"] = serde_json::json!(r);
+        }
+        v.get("Test").is_some().then_some(v)
+    }
 }
 
 /// RFC 3339 with nanoseconds, as Docker writes times.
@@ -422,6 +481,13 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
             tty: opts.tty,
             open_stdin: opts.interactive,
             user: opts.user.clone().or(cfg.user.clone()).unwrap_or_default(),
+            stdin_once: opts.interactive && opts.stdin_once,
+            labels: {
+                let mut l = cfg.labels.clone().unwrap_or_default();
+                l.extend(opts.labels.clone());
+                l
+            },
+            healthcheck: opts.health.merge(cfg.healthcheck.as_ref()),
         },
         state: State::default(),
         auto_remove: opts.auto_remove,
@@ -440,22 +506,46 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         cpus: opts.cpus,
         pids_limit: opts.pids_limit,
         log_config,
+        init: opts.init,
     };
     let mut c = c;
     if opts.start_now {
         c.state.set_running(std::process::id(), now());
     }
     // Build the container's directory aside and rename it in: it appears whole or not at all.
-    let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
+    let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.scratch_dir()).at(store.scratch_dir())?;
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
     fs::create_dir(tmp.path().join("procs")).at(tmp.path())?;
     atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
     atomic_write(&tmp.path().join("hosts"), c.hosts_file(&links::hosts_lines(&linked, &network.name)).as_bytes())?;
+    atomic_write(&tmp.path().join("resolv.conf"), resolv_conf(&network.name).as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
     crate::store::crash::point("container-create");
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
+    crate::events::container(store, &c, "create", &[]);
     Ok(c)
+}
+
+/// The `resolv.conf` Docker would give a container on `network` (what `inspect` names as
+/// `ResolvConfPath`): the embedded DNS server on user-defined networks, the host's
+/// resolvers (without loopback ones) on the default bridge. skiff resolves names by its own
+/// rules (`network/`), so the file is for looking at.
+fn resolv_conf(network: &str) -> String {
+    if !["bridge", "host", "none"].contains(&network) {
+        return "nameserver 127.0.0.11\noptions ndots:0\n".into();
+    }
+    let host = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let kept: Vec<&str> = host
+        .lines()
+        .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
+        .collect();
+    if kept.iter().any(|l| l.starts_with("nameserver")) {
+        kept.join("\n") + "\n"
+    } else {
+        // Docker's fallback when the host has only local resolvers.
+        "nameserver 8.8.8.8\nnameserver 8.8.4.4\n".into()
+    }
 }
 
 /// Image env, then `-e` values (`KEY=V` sets, bare `KEY` takes the caller's value), then the
@@ -595,8 +685,10 @@ pub fn rename(store: &Store, key: &str, new_name: &str) -> Result<()> {
     if let Some(other) = list(store)?.into_iter().find(|o| o.name == n) {
         return Err(Error::NameInUse { name: n, id: other.id });
     }
-    c.name = n;
-    c.save(store)
+    let old = std::mem::replace(&mut c.name, n);
+    c.save(store)?;
+    crate::events::container(store, &c, "rename", &[("oldName", &format!("/{old}"))]);
+    Ok(())
 }
 
 /// Remove a container's record and writable layer. Refused while running unless `force`.
@@ -607,11 +699,13 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     signal::cleanup(store, c);
     let _lock = store.lock()?;
     let dir = c.dir(store);
-    let trash = store.tmp_dir().join(format!("rm-{}", c.id));
+    let trash = store.scratch_dir().join(format!("rm-{}", c.id));
     fs::rename(&dir, &trash).at(&dir)?;
     crate::store::crash::point("container-trash");
     crate::store::make_writable(&trash);
-    fs::remove_dir_all(&trash).at(&trash)
+    fs::remove_dir_all(&trash).at(&trash)?;
+    crate::events::container(store, c, "destroy", &[]);
+    Ok(())
 }
 
 /// Whether the host process `pid` exists (a container's owner).

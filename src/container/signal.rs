@@ -23,6 +23,7 @@ pub fn signal_and_wait(store: &Store, c: &Container, sig: i32, timeout: Duration
             let _ = b.resume(&spec);
         }
     }
+    crate::events::container(store, c, "kill", &[("signal", &sig.to_string())]);
     match (sig, hostproc::kill_container_signal()) {
         // KILL: the owner kills every process of the container and records it; if it does not
         // answer, it is killed itself below.
@@ -70,8 +71,12 @@ pub fn stop(store: &Store, c: &Container, timeout: Duration) {
         .and_then(|i| i.config.config.and_then(|cc| cc.stop_signal))
         .and_then(|s| signal_number(&s))
         .unwrap_or(SIGTERM);
+    let was_running = c.state.is_alive();
     if !signal_and_wait(store, c, stop_signal, timeout) {
         signal_and_wait(store, c, SIGKILL, Duration::from_secs(5));
+    }
+    if was_running {
+        crate::events::container(store, c, "stop", &[]);
     }
 }
 

@@ -39,6 +39,61 @@ pub struct State {
     pub oom_killed: bool,
     pub started_at: String,
     pub finished_at: String,
+    /// The health check's findings, for a container that has one (Docker's `State.Health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+}
+
+/// `State.Health`: `starting` until a check passes (`healthy`) or enough fail in a row
+/// (`unhealthy`); the last five probes are kept.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Health {
+    pub status: String,
+    pub failing_streak: u32,
+    pub log: Vec<Probe>,
+}
+
+/// One run of the health check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Probe {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i32,
+    pub output: String,
+}
+
+pub const STARTING: &str = "starting";
+pub const HEALTHY: &str = "healthy";
+pub const UNHEALTHY: &str = "unhealthy";
+
+impl Health {
+    pub fn starting() -> Health {
+        Health { status: STARTING.into(), failing_streak: 0, log: Vec::new() }
+    }
+
+    /// Take a probe's result, as Docker's monitor does: success makes the container healthy;
+    /// a failure counts unless the container is still in its start period and not yet
+    /// healthy; `retries` failures in a row make it unhealthy. Returns whether the status
+    /// changed.
+    pub fn record(&mut self, probe: Probe, in_start_period: bool, retries: u32) -> bool {
+        let before = self.status.clone();
+        if probe.exit_code == 0 {
+            self.failing_streak = 0;
+            self.status = HEALTHY.into();
+        } else if !(in_start_period && self.status == STARTING) {
+            self.failing_streak += 1;
+            if self.failing_streak >= retries.max(1) {
+                self.status = UNHEALTHY.into();
+            }
+        }
+        self.log.push(probe);
+        if self.log.len() > 5 {
+            self.log.remove(0);
+        }
+        self.status != before
+    }
 }
 
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -52,6 +107,7 @@ impl Default for State {
             oom_killed: false,
             started_at: ZERO_TIME.into(),
             finished_at: ZERO_TIME.into(),
+            health: None,
         }
     }
 }
@@ -195,6 +251,26 @@ mod tests {
         s.set_unpaused();
         s.set_restarting(1, 7, "t".into());
         assert!(s.is_alive() && !s.can_exec() && s.pid == 7);
+    }
+
+    #[test]
+    fn health_follows_dockers_rules() {
+        let probe = |code| Probe { start: "s".into(), end: "e".into(), exit_code: code, output: String::new() };
+        let mut h = Health::starting();
+        // Failures in the start period do not count while starting.
+        assert!(!h.record(probe(1), true, 2));
+        assert_eq!((h.status.as_str(), h.failing_streak), (STARTING, 0));
+        assert!(h.record(probe(0), true, 2));
+        assert_eq!(h.status, HEALTHY);
+        assert!(!h.record(probe(1), false, 2));
+        assert_eq!((h.status.as_str(), h.failing_streak), (HEALTHY, 1));
+        assert!(h.record(probe(1), false, 2));
+        assert_eq!(h.status, UNHEALTHY);
+        for _ in 0..5 {
+            h.record(probe(1), false, 2);
+        }
+        assert_eq!(h.log.len(), 5);
+        assert!(h.record(probe(0), false, 2) && h.failing_streak == 0);
     }
 
     #[test]

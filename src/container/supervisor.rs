@@ -3,8 +3,10 @@
 //! own (skiff re-executed as `skiff __supervise ID`, like Podman's conmon), which outlives the
 //! command that started it; an attached `run`/`start -a` supervises in the CLI process.
 //! A signal to the supervisor (`stop`, `kill`, Ctrl-C) ends the container with 128+signal.
+//! The supervisor also serves attach clients (`attach.rs`), holds the stdin of a container
+//! run with `-i`, runs its health check (`health.rs`) and records the events of its life.
 
-use super::{logs, now, remove, Container};
+use super::{attach, health, logs, now, remove, Container};
 use crate::error::{Error, Result};
 use crate::runtime::{Input, Output, ProcessSpec, Stdio, Task};
 use crate::store::Store;
@@ -62,10 +64,17 @@ pub fn supervise(
     let rotation = c.log_config.rotation().unwrap_or(logs::Rotation { max_size: 10 << 20, max_file: 3 });
     let (out, err) = logs::writers_rotating(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached, rotation)
         .map_err(|e| Error::io(c.dir(store), e))?;
+    // `-i` on a detached container: its stdin stays open, fed by whoever attaches.
+    let feed = (attach == Attach::Detached && c.config.open_stdin).then(attach::StdinFeed::default);
+    let clients = attach::serve(&c.dir(store), feed.clone(), c.config.stdin_once).unwrap_or_default();
     let io = Stdio {
-        stdin: if stdin_flag(attach) { Input::Inherit } else { Input::Null },
-        stdout: Output::writer(out),
-        stderr: Output::writer(err),
+        stdin: match (&feed, stdin_flag(attach)) {
+            (Some(f), _) => Input::reader(f.clone()),
+            (None, true) => Input::Inherit,
+            (None, false) => Input::Null,
+        },
+        stdout: Output::writer(attach::Tee { inner: out, clients: clients.clone(), kind: attach::STDOUT }),
+        stderr: Output::writer(attach::Tee { inner: err, clients: clients.clone(), kind: attach::STDERR }),
     };
     let process = ProcessSpec {
         argv: c.argv(),
@@ -75,17 +84,23 @@ pub fn supervise(
         tty: c.config.tty,
     };
     let record = c.dir(store).join("container.json");
-    let shared = Arc::new(Mutex::new(Final { store: store.clone(), c, done: false, stopping: false }));
+    let check = c.config.healthcheck.as_ref().and_then(health::Check::from_config);
+    let shared =
+        Arc::new(Mutex::new(Final { store: store.clone(), c, done: false, stopping: false, clients, generation: 0 }));
     watch_signals(shared.clone(), task.clone(), attach);
     if attach == Attach::Detached {
         watch_record(record);
     }
     let mut mark_running = || {
         let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
-        f.c.state.set_running(std::process::id(), now());
+        f.started(check.is_some());
         let saved = f.save().map_err(|e| (e.to_string(), 125));
+        f.announce_start();
         started(saved);
     };
+    if let Some(check) = check.clone() {
+        monitor_health(shared.clone(), check);
+    }
     let mut result = task.run(&process, io.clone(), &mut mark_running);
     // `--restart`: a detached container's main process goes again, as its policy says
     // (after 100 ms, doubling to at most 2 s, as Docker backs off). A container stopped or
@@ -105,6 +120,7 @@ pub fn supervise(
         }
         {
             let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
+            crate::events::container(&f.store, &f.c, "die", &[("exitCode", &code.to_string())]);
             f.c.state.set_restarting(code, std::process::id(), now());
             f.c.restart_count += 1;
             f.save()?;
@@ -113,8 +129,9 @@ pub fn supervise(
         delay = (delay * 2).min(std::time::Duration::from_secs(2));
         let mut again = || {
             let mut f = shared.lock().unwrap_or_else(|p| p.into_inner());
-            f.c.state.set_running(std::process::id(), now());
+            f.started(check.is_some());
             let _ = f.save();
+            f.announce_start();
         };
         result = task.run(&process, io.clone(), &mut again);
     }
@@ -149,9 +166,42 @@ struct Final {
     done: bool,
     /// A command stopped or killed the container: no restart.
     stopping: bool,
+    /// The attached clients, told the exit status at the end.
+    clients: attach::Clients,
+    /// Counts the runs of the main process (restarts), so a health probe that outlived its
+    /// run records nothing.
+    generation: u64,
 }
 
 impl Final {
+    /// The main process (re)started: Running, health starting again.
+    fn started(&mut self, has_check: bool) {
+        self.c.state.set_running(std::process::id(), now());
+        self.c.state.health = has_check.then(super::state::Health::starting);
+        self.generation += 1;
+    }
+
+    fn announce_start(&self) {
+        crate::events::container(&self.store, &self.c, "start", &[]);
+        for m in self.c.mounts.iter().filter(|m| m.kind == "volume") {
+            crate::events::record(
+                &self.store,
+                crate::events::Event::new(
+                    "volume",
+                    "mount",
+                    &m.name,
+                    &[
+                        ("container", self.c.id.as_str()),
+                        ("destination", m.destination.as_str()),
+                        ("driver", "local"),
+                        ("propagation", ""),
+                        ("read/write", if m.rw { "true" } else { "false" }),
+                    ],
+                ),
+            );
+        }
+    }
+
     fn finish(&mut self, code: i32, exited: bool) -> Result<()> {
         if self.done {
             return Ok(());
@@ -159,14 +209,18 @@ impl Final {
         self.done = true;
         if exited {
             self.c.state.set_exited(code, now());
+            crate::events::container(&self.store, &self.c, "die", &[("exitCode", &code.to_string())]);
         }
+        let _ = std::fs::remove_file(attach::endpoint_path(&self.c.dir(&self.store)));
         self.c.ports.clear();
-        if self.c.auto_remove {
-            remove(&self.store, &self.c, true)?;
-            super::remove_anonymous_volumes(&self.store, &self.c)
+        let saved = if self.c.auto_remove {
+            remove(&self.store, &self.c, true).and_then(|_| super::remove_anonymous_volumes(&self.store, &self.c))
         } else {
             self.save()
-        }
+        };
+        // Attached clients hear of the end once the record says it.
+        self.clients.finish(code);
+        saved
     }
 
     /// Save what the supervisor owns (state, restarts, bound ports) into the record as it is
@@ -243,6 +297,40 @@ fn watch_signals(f: Arc<Mutex<Final>>, task: Arc<dyn Task>, attach: Attach) {
             let _ = f.finish(code, true);
             std::process::exit(if attach == Attach::Detached { 0 } else { code });
         });
+    });
+}
+
+/// Run the health check every interval while the main process runs, recording each result
+/// in the record (and an event when the status changes).
+fn monitor_health(f: Arc<Mutex<Final>>, check: health::Check) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(check.interval);
+        let (store, id, generation, started_at) = {
+            let f = f.lock().unwrap_or_else(|p| p.into_inner());
+            if f.done {
+                return;
+            }
+            if f.c.state.status != super::Status::Running {
+                continue; // restarting or paused: no probe now
+            }
+            (f.store.clone(), f.c.id.clone(), f.generation, f.c.state.started_at.clone())
+        };
+        let start = now();
+        let (exit_code, output) = health::probe(&store, &id, &check);
+        let probe = super::state::Probe { start, end: now(), exit_code, output };
+        let in_start_period = chrono::DateTime::parse_from_rfc3339(&started_at)
+            .map(|t| chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+            .is_ok_and(|age| age.to_std().unwrap_or_default() < check.start_period);
+        let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+        if f.done || f.generation != generation {
+            continue;
+        }
+        let Some(h) = f.c.state.health.as_mut() else { continue };
+        if h.record(probe, in_start_period, check.retries) {
+            let status = h.status.clone();
+            crate::events::container(&f.store, &f.c, &format!("health_status: {status}"), &[]);
+        }
+        let _ = f.save();
     });
 }
 

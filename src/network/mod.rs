@@ -221,7 +221,15 @@ pub fn create(
     let n = new_network(name, "bridge", Some((addr, len, gw)), internal);
     crate::store::crash::point("network-create");
     atomic_write(&path(store, name), &serde_json::to_vec_pretty(&n).expect("network serialises"))?;
+    event(store, &n, "create");
     Ok(n)
+}
+
+/// `network create|destroy <id> (name=…, type=bridge)`.
+fn event(store: &Store, n: &Network, action: &str) {
+    let e =
+        crate::events::Event::new("network", action, &n.id, &[("name", n.name.as_str()), ("type", n.driver.as_str())]);
+    crate::events::record(store, e);
 }
 
 /// Remove a user-defined network (the caller checks it has no containers).
@@ -232,7 +240,9 @@ pub fn remove(store: &Store, n: &Network) -> Result<()> {
     let _lock = store.lock()?;
     let p = path(store, &n.name);
     crate::store::crash::point("network-remove");
-    fs::remove_file(&p).at(&p)
+    fs::remove_file(&p).at(&p)?;
+    event(store, n, "destroy");
+    Ok(())
 }
 
 fn mask(len: u8) -> u32 {

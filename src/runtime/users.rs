@@ -40,8 +40,11 @@ fn group_entries(group: &str) -> impl Iterator<Item = (&str, u32, Vec<&str>)> {
 /// Resolve `spec` (empty: root) with the image's passwd and group files' contents.
 pub fn resolve(spec: &str, passwd: &str, group: &str) -> Result<User, String> {
     if spec.is_empty() {
-        let home = passwd_entries(passwd).find(|e| e.1 == 0).map(|e| e.3.to_string()).unwrap_or("/root".into());
-        return Ok(User { uid: 0, gid: 0, groups: vec![], home });
+        // Root, with the groups that list root (busybox's root is in `wheel`, as Docker shows).
+        return match passwd_entries(passwd).find(|e| e.1 == 0) {
+            Some((name, ..)) => resolve(name, passwd, group),
+            None => Ok(User { uid: 0, gid: 0, groups: vec![], home: "/root".into() }),
+        };
     }
     let (u, g) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
@@ -86,7 +89,10 @@ mod tests {
 
     #[test]
     fn users_and_groups() {
-        assert_eq!(resolve("", PASSWD, GROUP).unwrap().uid, 0);
+        assert_eq!(
+            resolve("", PASSWD, GROUP).unwrap(),
+            User { uid: 0, gid: 0, groups: vec![10], home: "/root".into() }
+        );
         let bob = resolve("bob", PASSWD, GROUP).unwrap();
         assert_eq!((bob.uid, bob.gid, bob.groups.clone(), bob.home.as_str()), (1000, 100, vec![10], "/home/bob"));
         assert_eq!(resolve("nobody", PASSWD, GROUP).unwrap().gid, 65534);

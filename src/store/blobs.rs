@@ -37,7 +37,7 @@ impl Store {
     pub fn put_blob_expecting(&self, r: &mut dyn Read, want: Option<&Digest>) -> Result<(Digest, u64)> {
         // Ingest in this process's scratch directory: a killed or failed ingest leaves
         // nothing among the blobs, and the scratch space is reclaimed.
-        let dir = self.tmp_dir();
+        let dir = self.scratch_dir();
         let mut tmp = tempfile::Builder::new().prefix(".ingest-").tempfile_in(&dir).at(&dir)?;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];

@@ -76,6 +76,10 @@ impl Report {
 /// progress; older ones were left by a killed process.
 const TEMP_GRACE: Duration = Duration::from_secs(60);
 
+/// Entries of the shared `tmp/` (a pull's partial download, kept to be resumed) untouched for
+/// this long are reported as garbage.
+const SHARED_TMP_GRACE: Duration = Duration::from_secs(3600);
+
 struct Checker<'a> {
     store: &'a Store,
     opts: Options,
@@ -352,7 +356,7 @@ impl Checker<'_> {
         let Ok(f) = fs::File::open(&blob) else {
             return Ok(()); // a layer whose blob is gone (pulled elsewhere) has nothing to compare with
         };
-        let tmp = tempfile::tempdir_in(self.store.tmp_dir()).at(self.store.tmp_dir())?;
+        let tmp = tempfile::tempdir_in(self.store.scratch_dir()).at(self.store.scratch_dir())?;
         let specials = crate::archive::extract::Specials::Skip;
         if let Err(e) = crate::archive::extract::extract_layer_with(f, tmp.path(), &diff.to_string(), specials) {
             self.damage(format!("layer {chain}: its blob no longer extracts: {}", short_err(&e)));
@@ -495,20 +499,27 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// `tmp/` (scratch of dead processes) and temp files anywhere in the layout.
+    /// `tmp/` (scratch of dead processes; shared temp files left for an hour) and temp files
+    /// anywhere in the layout.
     fn scratch(&mut self) -> Result<()> {
         let tmp = self.store.root().join("tmp");
         for e in fs::read_dir(&tmp).into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if !tmp_owner_alive(&name) {
-                let size = crate::hostfs::dir_size(&e.path());
-                self.garbage(
-                    format!(
-                        "tmp/{}: left by a process that is gone ({size} bytes)",
-                        crate::error::printable_name(&name)
-                    ),
-                    e.path(),
-                );
+            let shown = crate::error::printable_name(&name);
+            if super::is_scratch_name(&name) {
+                if !tmp_owner_alive(&name) {
+                    let size = crate::hostfs::dir_size(&e.path());
+                    self.garbage(format!("tmp/{shown}: left by a process that is gone ({size} bytes)"), e.path());
+                }
+                continue;
+            }
+            let age = fs::symlink_metadata(e.path())
+                .and_then(|m| m.modified())
+                .map(|t| SystemTime::now().duration_since(t).unwrap_or_default())
+                .unwrap_or_default();
+            if age > SHARED_TMP_GRACE {
+                let what = if name.ends_with(".partial") { "a partial download" } else { "a temporary file" };
+                self.garbage(format!("tmp/{shown}: {what}, untouched for {} minutes", age.as_secs() / 60), e.path());
             }
         }
         for d in ["oci", "modules", "networks"] {
@@ -620,7 +631,7 @@ impl Store {
     /// process's scratch directory, so it ends with the process.
     pub fn lease(&self, digest: &Digest) {
         use std::io::Write;
-        let p = self.tmp_dir().join("leases");
+        let p = self.scratch_dir().join("leases");
         if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(&p) {
             let _ = writeln!(f, "{digest}");
         }

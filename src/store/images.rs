@@ -150,6 +150,17 @@ impl Store {
     pub fn find_image(&self, name: &str) -> Result<Image> {
         let all = self.tags_by_manifest()?;
         if let Ok(r) = Reference::parse(name) {
+            // `name@sha256:…`: the image a push or pull recorded under that digest.
+            if let (Some(d), None) = (&r.digest, &r.tag) {
+                if let Some(id) = self.image_by_repo_digest(&format!("{}@{d}", r.full_name())) {
+                    for (m, tags) in &all {
+                        let img = self.image_by_manifest(m, tags.clone())?;
+                        if img.id == id {
+                            return Ok(img);
+                        }
+                    }
+                }
+            }
             let r = r.with_default_tag();
             for (m, tags) in &all {
                 if tags.contains(&r) {

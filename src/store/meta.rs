@@ -110,6 +110,6 @@ impl Store {
                 _ => {}
             }
         }
-        Ok(())
+        self.forget_repo_digests(id)
     }
 }

@@ -7,7 +7,7 @@
 //! * Writers that change what exists (import, tag, remove) hold the store lock
 //!   ([`Store::lock`]); readers take no lock and rely on the renames.
 //! * Putting a blob or a layer that already exists is a no-op: content is addressed by hash.
-//! * Scratch space is per process: `tmp/<pid>-<start time>/` ([`Store::tmp_dir`]). A process
+//! * Scratch space is per process: `tmp/<pid>-<start time>/` ([`Store::scratch_dir`]). A process
 //!   removes its own when its command ends; whoever next takes the lock removes those of
 //!   processes that are gone (killed, crashed), so an interrupted command leaks nothing for
 //!   long.
@@ -15,11 +15,13 @@
 mod blobs;
 pub mod check;
 pub mod crash;
+mod distribution;
 mod gc;
 mod images;
 mod layers;
 mod meta;
 
+pub use distribution::{DistributionSource, RepoDigests};
 pub use gc::Deleted;
 pub use images::{Image, ImageSummary};
 pub(crate) use layers::make_writable;
@@ -81,10 +83,17 @@ impl Store {
         &self.root
     }
 
+    /// A temporary directory shared by every process (`tmp/`): for what must outlive the
+    /// process that made it (a pull's partial download, resumed by the next pull). Nothing
+    /// removes its entries for their owners; `system check` reports old ones.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
     /// This process's scratch directory inside the store (same filesystem, so renames are
     /// atomic): `tmp/<pid>-<start time>/`, created on first use. What a killed process leaves
     /// there is removed by the next process that takes the lock ([`Store::reclaim_tmp`]).
-    pub fn tmp_dir(&self) -> PathBuf {
+    pub fn scratch_dir(&self) -> PathBuf {
         let dir = self.root.join("tmp").join(process_tag());
         if !dir.is_dir() && fs::create_dir_all(&dir).is_ok() {
             let mut made = MADE_TMP.lock().unwrap_or_else(|p| p.into_inner());
@@ -124,7 +133,7 @@ impl Store {
 
     /// Forget this process's leases (what it stored is about to be referenced, or abandoned).
     pub fn drop_leases(&self) {
-        let _ = fs::remove_file(self.tmp_dir().join("leases"));
+        let _ = fs::remove_file(self.scratch_dir().join("leases"));
     }
 
     /// The writer lock, without the housekeeping (`system check` reports what it finds).
@@ -135,25 +144,20 @@ impl Store {
         Ok(Lock { _file: f })
     }
 
-    /// Remove what dead processes left under `tmp/` (their scratch directories, and anything
-    /// else found there: a live process keeps its files in its own `<pid>-<start>` directory).
-    /// Returns the entries removed. Errors are ignored: this is housekeeping.
+    /// Remove the scratch directories (`tmp/<pid>-<start>/`) of processes that are gone
+    /// (killed, crashed). Returns the entries removed. Errors are ignored: this is
+    /// housekeeping. Other entries of `tmp/` are shared ([`Store::tmp_dir`]) and left alone.
     pub fn reclaim_tmp(&self) -> Vec<PathBuf> {
         let dir = self.root.join("tmp");
         let mut removed = Vec::new();
         for e in fs::read_dir(&dir).into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if tmp_owner_alive(&name) {
+            if !is_scratch_name(&name) || tmp_owner_alive(&name) {
                 continue;
             }
             let p = e.path();
             make_writable(&p);
-            let gone = match fs::symlink_metadata(&p) {
-                Ok(md) if md.is_dir() => fs::remove_dir_all(&p),
-                Ok(_) => fs::remove_file(&p),
-                Err(e) => Err(e),
-            };
-            if gone.is_ok() {
+            if fs::remove_dir_all(&p).is_ok() {
                 removed.push(p);
             }
         }
@@ -189,6 +193,13 @@ pub(crate) fn process_start(pid: u32) -> Option<u64> {
     // The command name (field 2) may hold spaces and parentheses: count from its end.
     let rest = &stat[stat.rfind(')')? + 2..];
     rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether `name` is a process's scratch directory (`<pid>-<start>`).
+pub(crate) fn is_scratch_name(name: &str) -> bool {
+    name.split_once('-').is_some_and(|(p, s)| {
+        !p.is_empty() && !s.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && s.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// Whether the scratch entry `name` (`<pid>-<start>`) belongs to a process still running.

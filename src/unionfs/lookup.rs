@@ -101,6 +101,10 @@ pub(crate) struct Stat {
     pub mtime: i64,
     pub mtime_nsec: u32,
     pub nlink: u32,
+    /// The host file's owner: the container's, where skiff can set host owners (as root on a
+    /// Unix host); else 0:0.
+    pub uid: u32,
+    pub gid: u32,
 }
 
 pub(crate) const S_IFDIR: u32 = 0o040000;
@@ -132,7 +136,19 @@ pub(crate) fn stat_of(md: &Metadata) -> Stat {
         mtime,
         mtime_nsec,
         nlink: cap_fs_ext::MetadataExt::nlink(md).try_into().unwrap_or(u32::MAX),
+        uid: owner_of(md).0,
+        gid: owner_of(md).1,
     }
+}
+
+#[cfg(unix)]
+fn owner_of(md: &Metadata) -> (u32, u32) {
+    (cap_std::fs::MetadataExt::uid(md), cap_std::fs::MetadataExt::gid(md))
+}
+
+#[cfg(not(unix))]
+fn owner_of(_: &Metadata) -> (u32, u32) {
+    (0, 0)
 }
 
 #[cfg(unix)]
@@ -273,10 +289,17 @@ impl UnionFs {
         let mut chain = vec![self.root_node()?];
         let mut pending: VecDeque<String> = comps.into();
         let mut links = 0;
+        // A non-root guest needs search (x) permission on every directory it crosses.
+        let who = super::current_access();
         while let Some(c) = pending.pop_front() {
             let cur = chain.last().expect("chain has the root");
             if cur.kind != Kind::Dir {
                 return Err(err(Code::NotDir, &cur.vpath(), "not a directory"));
+            }
+            if let Some(w) = &who {
+                if !super::access::allowed(w, cur.stat.uid, cur.stat.gid, cur.stat.mode, super::access::X) {
+                    return Err(err(Code::Acces, &child_path(&cur.comps, &c), "permission denied"));
+                }
             }
             if c == ".." {
                 // Clamped at the container root, as in a chroot.
@@ -418,7 +441,7 @@ fn synthetic_dir(comps: Vec<String>) -> Node {
         comps,
         root: None,
         kind: Kind::Dir,
-        stat: Stat { mode: S_IFDIR | 0o755, size: 0, mtime: 0, mtime_nsec: 0, nlink: 2 },
+        stat: Stat { mode: S_IFDIR | 0o755, size: 0, mtime: 0, mtime_nsec: 0, nlink: 2, uid: 0, gid: 0 },
         dir_roots: vec![],
     }
 }

@@ -7,6 +7,7 @@
 //! escapes as a second defence. Nothing is cached, so every process of a container sharing one
 //! `Arc<UnionFs>` sees every write at once.
 
+mod access;
 mod diff;
 mod error;
 mod lookup;
@@ -37,6 +38,30 @@ pub enum Kind {
     Dir,
     Symlink,
     Other,
+}
+
+/// Who asks, for the permission checks a non-root process gets (uid 0 passes them all,
+/// except execute, which needs some x bit). Set per thread: every guest process runs on its
+/// own thread over the container's one view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+thread_local! {
+    static ACCESS: std::cell::RefCell<Option<Access>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Make the calling thread's file operations those of `who` (`None`: skiff itself, no checks).
+pub fn set_access(who: Option<Access>) {
+    ACCESS.with(|a| *a.borrow_mut() = who.filter(|w| w.uid != 0));
+}
+
+/// The calling thread's identity, if it is a non-root guest process.
+pub(crate) fn current_access() -> Option<Access> {
+    ACCESS.with(|a| a.borrow().clone())
 }
 
 /// Which directory provides an entry.
@@ -176,6 +201,11 @@ fn open_root(path: &std::path::Path) -> io::Result<Dir> {
 
 impl UnionFs {
     /// A view of `lowers` (top first, never modified) under the writable `upper` dir.
+    /// The writable layer's host directory.
+    pub fn upper_host(&self) -> PathBuf {
+        self.roots[0].host.clone()
+    }
+
     pub fn new(lowers: Vec<PathBuf>, upper: PathBuf) -> io::Result<Self> {
         let mut roots = vec![Root {
             dir: open_root(&upper)?,
@@ -268,6 +298,10 @@ impl UnionFs {
 
     /// Merged listing, sorted by name; whiteouts hidden; no "." / "..".
     pub fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
+        if current_access().is_some() {
+            let chain = self.walk(path, true)?;
+            self.permit(chain.last().expect("chain has the root"), access::R)?;
+        }
         let chain = self.walk(path, true)?;
         let dir = chain.last().expect("chain has the root");
         if dir.kind != Kind::Dir {
@@ -312,8 +346,8 @@ impl UnionFs {
         Meta {
             kind: node.kind,
             mode,
-            uid: 0,
-            gid: 0,
+            uid: node.stat.uid,
+            gid: node.stat.gid,
             nlink: node.stat.nlink,
             size: node.stat.size,
             mtime: node.stat.mtime,

@@ -160,6 +160,7 @@ impl UnionFs {
         match node.kind {
             Kind::Dir => {
                 upper.dir.create_dir(&rel).map_err(|e| ctx(e, &vpath))?;
+                super::access::keep_owner(&upper.host.join(&rel), node.stat.uid, node.stat.gid);
                 set_mode(upper, &rel, node.stat.mode, true, &vpath)
             }
             Kind::File => {
@@ -172,12 +173,15 @@ impl UnionFs {
                         io::copy(&mut input, &mut out).map_err(|e| ctx(e, &vpath))?;
                     }
                 }
+                super::access::keep_owner(&upper.host.join(&tmp), node.stat.uid, node.stat.gid);
                 set_mode(upper, &tmp, node.stat.mode, false, &vpath)?;
                 upper.dir.rename(&tmp, &upper.dir, &rel).map_err(|e| ctx(e, &vpath))
             }
             Kind::Symlink => {
                 let target = self.read_link_node(node)?;
-                make_symlink(upper, &target, &rel, &vpath)
+                make_symlink(upper, &target, &rel, &vpath)?;
+                super::access::keep_owner(&upper.host.join(&rel), node.stat.uid, node.stat.gid);
+                Ok(())
             }
             Kind::Other => Err(err(Code::NotSup, &vpath, "cannot copy up a special file")),
         }
@@ -229,6 +233,12 @@ impl UnionFs {
             Kind::Dir => Ok(Opened::Dir(self.resolved_of(node))),
             Kind::File | Kind::Other => {
                 let modifies = opts.write || opts.append || opts.truncate;
+                if opts.read || !modifies {
+                    self.permit(node, super::access::R)?;
+                }
+                if modifies {
+                    self.permit(node, super::access::W)?;
+                }
                 let (r, rel, o) = if modifies {
                     let _guard = self.lock();
                     let (r, rel) = self.writable(chain, !opts.truncate)?;
@@ -268,6 +278,7 @@ impl UnionFs {
             return Ok(Step::Retry(vpath)); // appeared meanwhile: open it as existing
         }
         check_name(&name, &vpath)?;
+        self.permit(parent, super::access::W | super::access::X)?;
         let (r, rel) = match self.target_of(parent)? {
             Target::Mount(r) => (r, self.roots[r].rel(&parent.comps).join(&name)),
             Target::Upper => {
@@ -277,6 +288,7 @@ impl UnionFs {
             }
         };
         let f = self.roots[r].dir.open_with(&rel, &host_options(opts)).map_err(|e| ctx(e, &vpath))?;
+        super::access::own_new(&self.roots[r].host.join(&rel));
         let root = &self.roots[r];
         let resolved = super::Resolved {
             path: vpath,
@@ -298,11 +310,13 @@ impl UnionFs {
             return Err(err(Code::Exist, &vpath, "file exists"));
         }
         check_name(&name, &vpath)?;
+        self.permit(parent, super::access::W | super::access::X)?;
         match self.target_of(parent)? {
             Target::Mount(r) => {
                 let root = &self.roots[r];
                 let rel = root.rel(&parent.comps).join(&name);
                 root.dir.create_dir(&rel).map_err(|e| ctx(e, &vpath))?;
+                super::access::own_new(&root.host.join(&rel));
                 set_mode(root, &rel, mode, true, &vpath)
             }
             Target::Upper => {
@@ -310,6 +324,7 @@ impl UnionFs {
                 let had_whiteout = self.remove_whiteout(parent, &name)?;
                 let rel = self.upper().rel(&parent.comps).join(&name);
                 self.upper().dir.create_dir(&rel).map_err(|e| ctx(e, &vpath))?;
+                super::access::own_new(&self.upper().host.join(&rel));
                 set_mode(self.upper(), &rel, mode, true, &vpath)?;
                 if had_whiteout {
                     self.make_opaque(&rel, &vpath)?;
@@ -383,6 +398,7 @@ impl UnionFs {
             return Err(err(Code::Busy, &vpath, "is a mount point"));
         }
         let parent = last(chain);
+        self.permit_unlink(parent, node)?;
         if let Target::Mount(r) = self.target_of(parent)? {
             let root = &self.roots[r];
             let rel = root.rel(&node.comps);
@@ -436,6 +452,11 @@ impl UnionFs {
             if d.kind == Kind::Dir && !self.list(d)?.is_empty() {
                 return Err(err(Code::NotEmpty, &tpath, "directory not empty"));
             }
+        }
+        self.permit_unlink(fparent, &src)?;
+        match &dst {
+            Some(d) => self.permit_unlink(tparent, d)?,
+            None => self.permit(tparent, super::access::W | super::access::X)?,
         }
         let target = self.target_of(fparent)?;
         if target != self.target_of(tparent)? {
@@ -497,17 +518,18 @@ impl UnionFs {
             return Err(err(Code::Exist, &vpath, "file exists"));
         }
         check_name(&name, &vpath)?;
-        match self.target_of(parent)? {
-            Target::Mount(r) => {
-                let root = &self.roots[r];
-                make_symlink(root, target, &root.rel(&parent.comps).join(&name), &vpath)
-            }
+        self.permit(parent, super::access::W | super::access::X)?;
+        let (r, rel) = match self.target_of(parent)? {
+            Target::Mount(r) => (r, self.roots[r].rel(&parent.comps).join(&name)),
             Target::Upper => {
                 self.ensure_upper_dirs(&chain)?;
                 self.remove_whiteout(parent, &name)?;
-                make_symlink(self.upper(), target, &self.upper().rel(&parent.comps).join(&name), &vpath)
+                (UPPER, self.upper().rel(&parent.comps).join(&name))
             }
-        }
+        };
+        make_symlink(&self.roots[r], target, &rel, &vpath)?;
+        super::access::own_new(&self.roots[r].host.join(&rel));
+        Ok(())
     }
 
     /// chmod (follows symlinks); copies the entry up first.
@@ -515,8 +537,30 @@ impl UnionFs {
         let _guard = self.lock();
         let chain = self.walk(path, true)?;
         let node = last(&chain);
+        self.permit_owner(node)?;
         let (r, rel) = self.writable(&chain, true)?;
         set_mode(&self.roots[r], &rel, mode, node.kind == Kind::Dir, &node.vpath())
+    }
+
+    /// chown: sets the owner and group (`None` keeps one), copying the entry up first. The
+    /// owner is the host file's: skiff must be able to give host files away (root on a Unix
+    /// host); elsewhere `EPERM`. `follow` = false changes a symlink itself.
+    pub fn chown(&self, path: &str, uid: Option<u32>, gid: Option<u32>, follow: bool) -> io::Result<()> {
+        let _guard = self.lock();
+        let chain = self.walk(path, follow)?;
+        let node = last(&chain);
+        let (r, rel) = self.writable(&chain, true)?;
+        let host = self.roots[r].host.join(&rel);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::lchown(&host, uid, gid).map_err(|e| ctx(e, &node.vpath()))?;
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (host, uid, gid);
+            Err(err(Code::Perm, &node.vpath(), "owners need a Unix host"))
+        }
     }
 
     /// utimes; copies the entry up first. `follow` = false changes a symlink itself.
@@ -530,6 +574,11 @@ impl UnionFs {
         let _guard = self.lock();
         let chain = self.walk(path, follow)?;
         let node = last(&chain);
+        // The owner sets any time; others with write permission only "now" (as utimensat).
+        let only_now = matches!(atime, None | Some(SetTime::Now)) && matches!(mtime, None | Some(SetTime::Now));
+        if self.permit_owner(node).is_err() && (!only_now || self.permit(node, super::access::W).is_err()) {
+            return Err(err(Code::Perm, &node.vpath(), "operation not permitted"));
+        }
         let (r, rel) = self.writable(&chain, true)?;
         let dir = &self.roots[r].dir;
         let res = if node.kind == Kind::Symlink {
@@ -556,6 +605,7 @@ impl UnionFs {
             return Err(err(Code::Exist, &tpath, "file exists"));
         }
         check_name(&tname, &tpath)?;
+        self.permit(tparent, super::access::W | super::access::X)?;
         let (r, srel) = self.writable(&fchain, true)?;
         let trel = match self.target_of(tparent)? {
             Target::Mount(t) if t == r => self.roots[t].rel(&tparent.comps).join(&tname),

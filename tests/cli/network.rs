@@ -100,5 +100,5 @@ fn networks_hand_out_the_lowest_free_address() {
         .contains("network nope not found"));
     s.run(&["rm", "-f", "c1", "c3", "c4", "b1", "lonely"]).ok();
     s.run(&["network", "create", "spare"]).ok();
-    assert_eq!(s.run(&["network", "prune", "-f"]).ok().stdout, "Deleted Networks:\nmynet\nspare\n");
+    assert_eq!(s.run(&["network", "prune", "-f"]).ok().stdout, "Deleted Networks:\nmynet\nspare\n\n");
 }

@@ -256,8 +256,8 @@ fn redis_serves_its_clients_by_name() {
     s.run(&["run", "-d", "--name", "small", "--network", "back", "redis:7-alpine"]).ok();
     assert_eq!(exec_retry(&s, "small", &["redis-cli", "PING"]), "PONG\n");
     assert_eq!(
-        s.run(&["exec", "small", "ls"]).code(127).stderr,
-        "Error: exec: \"ls\": executable file not found in $PATH\n"
+        s.run(&["exec", "small", "ls"]).code(126).stderr,
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: \"ls\": executable file not found in $PATH: unknown\n"
     );
 }
 

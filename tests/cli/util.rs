@@ -74,6 +74,15 @@ impl Sandbox {
         Run::from(self.cmd(args).output().unwrap())
     }
 
+    /// Run `skiff ARGS` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Run::from(c.output().unwrap())
+    }
+
     /// Run `skiff ARGS` with `input` on stdin.
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
         let mut child =
@@ -97,13 +106,23 @@ impl Sandbox {
 /// if needed (CI starts with nothing). Returns `None`, after printing why, only where the
 /// tool cannot exist (not Linux); an install that fails on Linux fails the test.
 pub fn require_tool(bin: &str, pkg: &str) -> Option<PathBuf> {
+    require_where(bin, pkg, &|| {
+        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(bin)).find(|p| p.is_file()))
+    })
+}
+
+/// [`require_tool`] for a file that is not on `PATH` (`/usr/lib/cni/bridge`).
+pub fn require_file(path: &str, pkg: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    require_where(path, pkg, &|| p.is_file().then(|| p.clone()))
+}
+
+fn require_where(bin: &str, pkg: &str, find: &dyn Fn() -> Option<PathBuf>) -> Option<PathBuf> {
     static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     if !cfg!(target_os = "linux") {
         eprintln!("skipped: {bin} comes from Debian's {pkg} package, which needs Linux");
         return None;
     }
-    let find =
-        || std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(bin)).find(|p| p.is_file()));
     if let Some(p) = find() {
         return Some(p);
     }
@@ -145,4 +164,18 @@ impl Drop for Sandbox {
             let _ = self.cmd(&args).output();
         }
     }
+}
+
+/// Native bridge networking is host-wide (bridges, subnets, the firewall table), and every
+/// sandbox's networks start at the same subnets: tests that attach native containers to
+/// bridges take this lock, so they never overlap (within this run or with another).
+pub fn native_net_lock() -> std::fs::File {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(std::env::temp_dir().join("skiff-tests-native-net.lock"))
+        .unwrap();
+    f.lock().unwrap();
+    f
 }

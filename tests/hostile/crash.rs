@@ -50,7 +50,7 @@ fn scenarios() -> Vec<Scenario> {
                     ctx.to_str().unwrap(),
                 ])
             },
-            budget: 60,
+            budget: 90,
         },
         Scenario {
             name: "commit",
@@ -59,7 +59,7 @@ fn scenarios() -> Vec<Scenario> {
                     .ok();
             },
             args: |_, i| s(&["commit", &format!("tocommit{i}"), &format!("crash-commit:{i}")]),
-            budget: 20,
+            budget: 24,
         },
         Scenario {
             name: "load",
@@ -71,7 +71,7 @@ fn scenarios() -> Vec<Scenario> {
                 std::fs::write(sb.work.path().join(format!("load{i}.tar")), ar).unwrap();
             },
             args: |sb, i| s(&["load", "-q", "-i", sb.work.path().join(format!("load{i}.tar")).to_str().unwrap()]),
-            budget: 30,
+            budget: 40,
         },
         Scenario {
             name: "rmi",

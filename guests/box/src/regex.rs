@@ -3,7 +3,9 @@
 //! Supported: literals, `.`, `[...]`/`[^...]` with ranges and `[:class:]`, `^ $`, `* + ? {n,m}`,
 //! groups and alternation (ERE `( ) |`, BRE `\( \) \|`, BRE `\+ \?` and `\{n,m\}`), and the
 //! GNU escapes `\w \W \s \S \b \B \< \>`. Matching is leftmost-first with greedy repeats;
-//! group captures are kept (for sed's `\1`). No back-references.
+//! group captures are kept (for sed's `\1`). No back-references. [`Regex::awk`] compiles
+//! awk's flavour: ERE, backslash escapes inside brackets, and POSIX leftmost-longest matches
+//! (what `match`, `sub` and `gsub` need).
 
 #[derive(Debug, Clone)]
 enum ClassItem {
@@ -72,6 +74,8 @@ pub struct Regex {
     classes: Vec<Class>,
     ngroups: usize,
     icase: bool,
+    /// Leftmost-longest (POSIX) instead of leftmost-first.
+    longest: bool,
 }
 
 // Classes and case folding are ASCII-only (like busybox without locale support): this keeps
@@ -112,6 +116,8 @@ struct Parser {
     i: usize,
     ere: bool,
     groups: usize,
+    /// awk: `\t`, `\]`, `\\`... inside brackets are escapes.
+    class_escapes: bool,
 }
 
 impl Parser {
@@ -341,6 +347,22 @@ impl Parser {
                 break;
             }
             first = false;
+            let c = if c == '\\' && self.class_escapes && self.peek().is_some() {
+                let e = self.peek().unwrap();
+                self.i += 1;
+                match e {
+                    'n' => '\n',
+                    't' => '\t',
+                    'r' => '\r',
+                    'f' => '\x0c',
+                    'v' => '\x0b',
+                    'a' => '\x07',
+                    'b' => '\x08',
+                    other => other,
+                }
+            } else {
+                c
+            };
             if c == '[' && matches!(self.peek(), Some(':' | '=' | '.')) {
                 let kind = self.peek().unwrap();
                 let rest: String = self.p[self.i + 1..].iter().collect();
@@ -459,11 +481,21 @@ struct Threads {
 impl Regex {
     /// Compile `pat` as an ERE (`extended`) or BRE; `icase` folds case.
     pub fn new(pat: &str, extended: bool, icase: bool) -> Result<Regex, String> {
+        Self::build(pat, extended, icase, false, false)
+    }
+
+    /// awk's regular expressions: ERE with escapes in brackets, leftmost-longest matching.
+    pub fn awk(pat: &str) -> Result<Regex, String> {
+        Self::build(pat, true, false, true, true)
+    }
+
+    fn build(pat: &str, extended: bool, icase: bool, longest: bool, class_escapes: bool) -> Result<Regex, String> {
         let mut p = Parser {
             p: pat.chars().collect(),
             i: 0,
             ere: extended,
             groups: 0,
+            class_escapes,
         };
         let node = p.alt(0)?;
         if p.i < p.p.len() {
@@ -481,6 +513,7 @@ impl Regex {
             classes: c.classes,
             ngroups: p.groups,
             icase,
+            longest,
         })
     }
 
@@ -559,13 +592,25 @@ impl Regex {
             for (pc, mut caps) in list {
                 let ok = match self.prog[pc] {
                     Inst::Match => {
-                        matched = Some(caps);
-                        break;
+                        if !self.longest {
+                            matched = Some(caps);
+                            break;
+                        }
+                        // POSIX: the leftmost start, then the longest end.
+                        let better = match &matched {
+                            None => true,
+                            Some(m) => caps[0] < m[0] || (caps[0] == m[0] && caps[1] > m[1]),
+                        };
+                        if better {
+                            matched = Some(caps);
+                        }
+                        continue;
                     }
                     Inst::Char(c) => {
                         i < t.len() && (t[i] == c || (self.icase && lower(t[i]) == lower(c)))
                     }
-                    Inst::Any => i < t.len() && t[i] != '\n',
+                    // awk's `.` matches a newline too (records may hold several lines).
+                    Inst::Any => i < t.len() && (t[i] != '\n' || self.longest),
                     Inst::Class(k) => i < t.len() && self.classes[k].matches(t[i], self.icase),
                     _ => false,
                 };
@@ -659,5 +704,21 @@ mod tests {
         let r = Regex::new("o", false, false).unwrap();
         let t: Vec<char> = "foo".chars().collect();
         assert_eq!(r.find_at(&t, 2).unwrap()[0], Some(2));
+    }
+
+    #[test]
+    fn awk_flavour() {
+        let m = |p: &str, s: &str| {
+            let r = Regex::awk(p).unwrap();
+            let t: Vec<char> = s.chars().collect();
+            r.find_at(&t, 0).map(|c| t[c[0].unwrap()..c[1].unwrap()].iter().collect::<String>())
+        };
+        assert_eq!(m("a|ab", "xab").as_deref(), Some("ab"));
+        assert_eq!(m("(a|ab)(c|bcd)", "abcd").as_deref(), Some("abcd"));
+        assert_eq!(m("x*", "abc").as_deref(), Some(""));
+        assert_eq!(m("[\\t ]+", "a \t b").as_deref(), Some(" \t "));
+        assert_eq!(m("[^\\]]+", "ab]c").as_deref(), Some("ab"));
+        assert_eq!(m("a.b", "a\nb").as_deref(), Some("a\nb"));
+        assert_eq!(m("b+|c", "abbbc").as_deref(), Some("bbb"));
     }
 }

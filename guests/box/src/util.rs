@@ -38,6 +38,11 @@ pub fn out() -> Out {
 /// The libc-style text of an I/O error ("No such file or directory").
 pub fn errstr(e: &io::Error) -> String {
     use io::ErrorKind::*;
+    // EPERM and EACCES share a kind; the message tells them apart, as libc's does.
+    const EPERM: i32 = if cfg!(target_os = "wasi") { 63 } else { 1 };
+    if e.raw_os_error() == Some(EPERM) {
+        return "Operation not permitted".to_string();
+    }
     let s = match e.kind() {
         NotFound => "No such file or directory",
         PermissionDenied => "Permission denied",
@@ -361,40 +366,88 @@ pub fn type_name(mode: u32) -> &'static str {
     }
 }
 
-/// (id, name) pairs of /etc/passwd or /etc/group.
-fn id_db(path: &str) -> Vec<(u32, String, u32)> {
-    let text = fs::read_to_string(path).unwrap_or_default();
+/// One line of `/etc/passwd` or `/etc/group`: name, id, the primary gid (passwd) and the
+/// member list (group).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbEntry {
+    pub name: String,
+    pub id: u32,
+    pub gid: u32,
+    pub members: Vec<String>,
+}
+
+/// Parse `/etc/passwd` or `/etc/group` text (`name:x:id:gid_or_members:...`).
+pub fn parse_db(text: &str, group: bool) -> Vec<DbEntry> {
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 3 {
+            if f.len() < 3 || f[0].is_empty() || f[0].starts_with('#') {
                 return None;
             }
-            let id = f[2].parse().ok()?;
-            let gid = f.get(3).and_then(|g| g.parse().ok()).unwrap_or(0);
-            Some((id, f[0].to_string(), gid))
+            let id = f[2].trim().parse().ok()?;
+            let (gid, members) = if group {
+                let m = f.get(3).copied().unwrap_or("");
+                (id, m.split(',').filter(|x| !x.is_empty()).map(String::from).collect())
+            } else {
+                (f.get(3).and_then(|g| g.trim().parse().ok()).unwrap_or(0), Vec::new())
+            };
+            Some(DbEntry { name: f[0].to_string(), id, gid, members })
         })
         .collect()
 }
 
-static PASSWD: OnceLock<Vec<(u32, String, u32)>> = OnceLock::new();
-static GROUP: OnceLock<Vec<(u32, String, u32)>> = OnceLock::new();
+static PASSWD: OnceLock<Vec<DbEntry>> = OnceLock::new();
+static GROUP: OnceLock<Vec<DbEntry>> = OnceLock::new();
+
+/// The image's users (`/etc/passwd`).
+pub fn passwd() -> &'static [DbEntry] {
+    PASSWD.get_or_init(|| parse_db(&fs::read_to_string("/etc/passwd").unwrap_or_default(), false))
+}
+
+/// The image's groups (`/etc/group`).
+pub fn groups_db() -> &'static [DbEntry] {
+    GROUP.get_or_init(|| parse_db(&fs::read_to_string("/etc/group").unwrap_or_default(), true))
+}
 
 /// User name of `uid` (None when unknown; uid 0 is always `root`).
 pub fn user_name(uid: u32) -> Option<String> {
-    let db = PASSWD.get_or_init(|| id_db("/etc/passwd"));
-    db.iter()
-        .find(|e| e.0 == uid)
-        .map(|e| e.1.clone())
+    passwd()
+        .iter()
+        .find(|e| e.id == uid)
+        .map(|e| e.name.clone())
         .or_else(|| (uid == 0).then(|| "root".into()))
 }
 
 pub fn group_name(gid: u32) -> Option<String> {
-    let db = GROUP.get_or_init(|| id_db("/etc/group"));
-    db.iter()
-        .find(|e| e.0 == gid)
-        .map(|e| e.1.clone())
+    groups_db()
+        .iter()
+        .find(|e| e.id == gid)
+        .map(|e| e.name.clone())
         .or_else(|| (gid == 0).then(|| "root".into()))
+}
+
+/// A user by name, or a number: `(uid, primary gid)`.
+pub fn user_lookup(s: &str) -> Option<(u32, u32)> {
+    if let Some(e) = passwd().iter().find(|e| e.name == s) {
+        return Some((e.id, e.gid));
+    }
+    if s == "root" {
+        return Some((0, 0));
+    }
+    let n: u32 = s.parse().ok()?;
+    let gid = passwd().iter().find(|e| e.id == n).map(|e| e.gid).unwrap_or(n);
+    Some((n, gid))
+}
+
+/// A group by name, or a number.
+pub fn group_lookup(s: &str) -> Option<u32> {
+    if let Some(e) = groups_db().iter().find(|e| e.name == s) {
+        return Some(e.id);
+    }
+    if s == "root" {
+        return Some(0);
+    }
+    s.parse().ok()
 }
 
 pub fn user_or_id(uid: u32) -> String {

@@ -842,6 +842,19 @@ fn numeric_binary(text: &str) -> Vec<u8> {
 impl Service for Server {
     type Conn = Conn;
 
+    /// `docker stop` sends the image's STOPSIGNAL, SIGINT: PostgreSQL's "fast shutdown".
+    fn stopping(&mut self, sig: i32, log: &mut Vec<u8>) {
+        let ms = serve::time::now_ms();
+        let what = match sig {
+            2 => "received fast shutdown request",
+            3 => "received immediate shutdown request",
+            _ => "received smart shutdown request",
+        };
+        for text in [what, "aborting any active transactions", "database system is shut down"] {
+            log.extend_from_slice(log_line(ms, 1, "LOG", text).as_bytes());
+        }
+    }
+
     fn open(&mut self, peer: SocketAddrV4) -> Conn {
         Conn {
             peer: *peer.ip(),

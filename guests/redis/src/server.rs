@@ -157,6 +157,14 @@ impl Resp {
 impl Service for Resp {
     type Conn = Session;
 
+    fn stopping(&mut self, sig: i32, log: &mut Vec<u8>) {
+        let ms = serve::time::now_ms();
+        let name = skiff_guest::proc::sig::name(sig);
+        log.extend_from_slice(format!("1:signal-handler ({}) Received SIG{name} scheduling shutdown...\n", ms / 1000).as_bytes());
+        log.extend_from_slice(log_line('M', '#', "User requested shutdown...", ms).as_bytes());
+        log.extend_from_slice(log_line('M', '#', "Redis is now ready to exit, bye bye...", ms).as_bytes());
+    }
+
     fn open(&mut self, _peer: SocketAddrV4) -> Session {
         self.server.connect()
     }

@@ -78,6 +78,8 @@ impl<C> Conn<C> {
 
 /// Serve `service` on `listener` until it is stopping (or poll itself fails).
 pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()> {
+    // `skiff stop` (TERM) ends the registry gracefully, as the real one does.
+    serve::event::catch_stop_signals();
     listener.set_nonblocking(true)?;
     let lfd = listener.as_raw_fd();
     let mut conns: Vec<Conn<S::Conn>> = Vec::new();
@@ -102,6 +104,13 @@ pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()>
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
                 Err(e) => return Err(e),
             };
+        }
+        if let Some(sig) = skiff_guest::proc::sig_take() {
+            let now = crate::util::rfc3339_ms(serve::time::now_ms());
+            let name = skiff_guest::proc::sig::name(sig);
+            let _ = writeln!(log, "time=\"{now}\" level=info msg=\"shutting down on SIG{name}\"");
+            flush_log(&mut log);
+            return Ok(());
         }
         if service.stopping() {
             flush_log(&mut log);

@@ -55,6 +55,27 @@ pub trait Service {
     fn max_input(&self) -> usize {
         1 << 20
     }
+    /// A stop signal arrived (`skiff stop`: TERM, or INT/QUIT): the loop ends after this,
+    /// and [`run`] returns `Ok`. A service may log what its real counterpart logs.
+    fn stopping(&mut self, _sig: i32, _log: &mut Vec<u8>) {}
+}
+
+/// Ask for the signals that stop a server gracefully (what nginx, httpd and redis do on
+/// `docker stop`): they interrupt the loop's poll instead of killing the process.
+pub fn catch_stop_signals() {
+    use skiff_guest::proc::{sig, sig_action, Action};
+    for s in [sig::TERM, sig::INT, sig::QUIT] {
+        let _ = sig_action(s, Action::Catch);
+    }
+}
+
+/// Poll; a caught stop signal ends the wait and comes back as `(0, signal)`.
+fn poll_or_stop(fds: &mut [PollFd], timeout: i32) -> io::Result<(usize, i32)> {
+    match sys::poll(fds, timeout) {
+        Ok(n) => Ok((n, 0)),
+        Err(e) if skiff_guest::proc::interrupted(&e) => Ok((0, skiff_guest::proc::sig_take().unwrap_or(0))),
+        Err(e) => Err(e),
+    }
 }
 
 /// Stop handling requests of a connection while this much output waits to be sent.
@@ -88,6 +109,7 @@ impl<C> Conn<C> {
 
 /// Serve `service` on `listener` forever (until poll itself fails).
 pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()> {
+    catch_stop_signals();
     listener.set_nonblocking(true)?;
     let lfd = listener.as_raw_fd();
     let mut conns: Vec<Conn<S::Conn>> = Vec::new();
@@ -112,14 +134,19 @@ pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()>
             });
         }
         // Flush the log only when there is nothing else to do.
-        let mut ready = if log.is_empty() {
-            0
+        let (mut ready, mut sig) = if log.is_empty() {
+            (0, 0)
         } else {
-            sys::poll(&mut fds, 0)?
+            poll_or_stop(&mut fds, 0)?
         };
-        if ready == 0 {
+        if ready == 0 && sig == 0 {
             flush_log(&mut log);
-            ready = sys::poll(&mut fds, -1)?;
+            (ready, sig) = poll_or_stop(&mut fds, -1)?;
+        }
+        if sig != 0 {
+            service.stopping(sig, &mut log);
+            flush_log(&mut log);
+            return Ok(());
         }
         if ready == 0 {
             continue;

@@ -3,9 +3,11 @@
 use crate::exec::{normalize, Ctl, Shell, Var, R};
 use crate::io::{errstr, Fds};
 use crate::parser::is_name;
+use crate::jobs;
+use crate::signals::{self, KillCmd, TrapCmd};
 use crate::testcmd;
 
-const BUILTINS: [&str; 40] = [
+pub const BUILTINS: [&str; 40] = [
     ":", ".", "[", "alias", "break", "cd", "command", "continue", "echo", "eval", "exec", "exit", "export", "false",
     "getopts", "hash", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "source", "test",
     "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset", "wait", "let", "kill", "jobs", "fg", "bg",
@@ -84,6 +86,7 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
                         2
                     }
                 },
+                None if name == "exit" => sh.trap_status.unwrap_or(sh.st.status),
                 None => sh.st.status,
             };
             Err(if name == "exit" { Ctl::Exit(n) } else { Ctl::Return(n) })
@@ -114,22 +117,7 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
             }
         }
         "read" => read(sh, args, fds),
-        "wait" => {
-            if args.is_empty() {
-                for pid in std::mem::take(&mut sh.jobs) {
-                    let _ = sh.wait_job(pid);
-                }
-                return Ok(0);
-            }
-            let mut s = 0;
-            for a in args {
-                s = match a.parse::<i32>() {
-                    Ok(pid) => sh.wait_job(pid),
-                    Err(_) => 127,
-                };
-            }
-            Ok(s)
-        }
+        "wait" => wait(sh, args, fds),
         "." | "source" => {
             let Some(file) = args.first() else { fail!("filename argument required".into()) };
             let path = if file.contains('/') { Some(sh.abs(file)) } else { find_in_path(sh, file).or_else(|| Some(sh.abs(file))) };
@@ -163,10 +151,14 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
                 run(sh, args, fds)?
             } else {
                 let env = sh.env_list(&[]);
+                // The program takes the shell's place: no EXIT trap after it, and signals
+                // sent to the shell go to it (`skiff stop` of `sh -c 'exec prog'`).
+                sh.st.traps.set(0, None);
+                sh.forward_signals();
                 match sh.spawn_with(args, &env, fds) {
                     Ok((pid, pumps)) => {
                         sh.run_pumps(pumps);
-                        sh.sys.wait(pid).unwrap_or(127)
+                        sh.wait_forwarding(pid)
                     }
                     Err(e) => {
                         let s = skiff_guest::spawn_error_status(&e);
@@ -221,7 +213,7 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
                         match sh.spawn_with(args, &env, fds) {
                             Ok((pid, pumps)) => {
                                 sh.run_pumps(pumps);
-                                Ok(sh.sys.wait(pid).unwrap_or(127))
+                                Ok(sh.wait_child(pid))
                             }
                             Err(e) => {
                                 let s = skiff_guest::spawn_error_status(&e);
@@ -233,16 +225,68 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
                 }
             }
         }
-        "trap" => {
-            if args.len() >= 2 {
-                let action = &args[0];
-                for sig in &args[1..] {
-                    if sig == "EXIT" || sig == "0" {
-                        sh.st.exit_trap = if action.is_empty() || action == "-" { None } else { Some(action.clone()) };
+        "trap" => match signals::parse_trap(args) {
+            TrapCmd::Print => {
+                fds.out(&sh.st.traps.listing());
+                Ok(0)
+            }
+            TrapCmd::List => {
+                fds.out(&signals::list());
+                Ok(0)
+            }
+            TrapCmd::Set(action, sigs, bad) => {
+                for n in sigs {
+                    sh.st.traps.set(n, action.clone());
+                }
+                sh.sync_signals();
+                for b in &bad {
+                    sh.err(fds, &format!("trap: {b}: invalid signal specification"));
+                }
+                Ok(!bad.is_empty() as i32)
+            }
+        },
+        "kill" => kill(sh, args, fds),
+        "jobs" => {
+            let states = sh.sys.proc_states().ok();
+            let mut out = String::new();
+            for job in sh.jobs.list.clone() {
+                let letter = states.as_ref().and_then(|v| v.iter().find(|p| p.0 == job.pid).map(|p| p.1));
+                let state = match jobs::state_of(letter) {
+                    Some(st) => st,
+                    None => {
+                        let s = sh.wait_child(job.pid);
+                        jobs::State::Done(s)
                     }
+                };
+                let line = sh.jobs.line(&job, state);
+                if matches!(state, jobs::State::Done(_)) {
+                    sh.jobs.remove(job.pid);
+                }
+                if args.first().map(|s| s.as_str()) == Some("-p") {
+                    out.push_str(&format!("{}\n", job.pid));
+                } else {
+                    out.push_str(&line);
                 }
             }
+            fds.out(&out);
             Ok(0)
+        }
+        "fg" | "bg" => {
+            let spec = args.first().map(|s| s.as_str()).unwrap_or("%%");
+            let spec = if spec.starts_with('%') { spec.to_string() } else { format!("%{spec}") };
+            let job = match sh.jobs.find(&spec) {
+                Ok(j) => j.clone(),
+                Err(_) if sh.jobs.list.is_empty() => fail!("no current job".into()),
+                Err(e) => fail!(e),
+            };
+            let _ = sh.sys.kill(job.pid, skiff_guest::proc::sig::CONT);
+            if name == "bg" {
+                fds.out(&format!("[{}] {} &\n", job.id, job.cmd));
+                return Ok(0);
+            }
+            fds.out(&format!("{}\n", job.cmd));
+            sh.jobs.remove(job.pid);
+            Ok(sh.wait_child(job.pid))
         }
         "umask" => {
             if args.is_empty() {
@@ -258,7 +302,6 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
             fds.out("0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n");
             Ok(0)
         }
-        "jobs" | "fg" | "bg" | "kill" => fail!("not supported".into()),
         "local" => {
             if sh.st.locals.is_empty() {
                 fail!("not in a function".into())
@@ -997,4 +1040,102 @@ fn getopts(sh: &mut Shell, args: &[String], _fds: &Fds) -> R {
     let _ = sh.set_var("OPTIND", next_ind.to_string());
     let _ = sh.set_var("_GETOPTS_SUB", next_sub.to_string());
     Ok(0)
+}
+
+/// `wait [PID|%N]…`: a caught signal with a trap ends it with 128+N (the trap runs next).
+fn wait(sh: &mut Shell, args: &[String], fds: &Fds) -> R {
+    if args.is_empty() {
+        for pid in sh.jobs.pids() {
+            let s = sh.wait_job(pid);
+            if sh.jobs.has(pid) {
+                return Ok(s);
+            }
+        }
+        return Ok(0);
+    }
+    let mut s = 127;
+    for a in args {
+        let pid = if a.starts_with('%') {
+            match sh.jobs.find(a) {
+                Ok(j) => j.pid,
+                Err(e) => {
+                    sh.err(fds, &format!("wait: {e}"));
+                    s = 127;
+                    continue;
+                }
+            }
+        } else {
+            match a.parse::<i32>() {
+                Ok(p) => p,
+                Err(_) => {
+                    sh.err(fds, &format!("wait: Illegal number: {a}"));
+                    return Ok(2);
+                }
+            }
+        };
+        if !sh.jobs.has(pid) {
+            s = 127;
+            continue;
+        }
+        s = sh.wait_job(pid);
+        if sh.jobs.has(pid) {
+            return Ok(s);
+        }
+    }
+    Ok(s)
+}
+
+/// `kill [-s SIG | -SIG] PID|%N…`, `kill -l [N|NAME]…`, with busybox's messages.
+fn kill(sh: &mut Shell, args: &[String], fds: &Fds) -> R {
+    let cmd = match signals::parse_kill(args) {
+        Ok(c) => c,
+        Err(e) => {
+            sh.err(fds, &e);
+            return Ok(1);
+        }
+    };
+    match cmd {
+        KillCmd::List(names) if names.is_empty() => {
+            fds.out(&signals::list());
+            Ok(0)
+        }
+        KillCmd::List(names) => {
+            let mut out = String::new();
+            for n in &names {
+                match signals::list_one(n) {
+                    Ok(s) => out.push_str(&format!("{s}\n")),
+                    Err(e) => {
+                        fds.out(&out);
+                        sh.err(fds, &e);
+                        return Ok(1);
+                    }
+                }
+            }
+            fds.out(&out);
+            Ok(0)
+        }
+        KillCmd::Send(signo, targets) => {
+            let mut errors = 0;
+            for t in &targets {
+                let pid = if t.starts_with('%') {
+                    sh.jobs.find(t).map(|j| j.pid).map_err(|e| format!("kill: {e}"))
+                } else {
+                    signals::parse_pid(t)
+                };
+                match pid {
+                    Ok(pid) => {
+                        if let Err(e) = sh.sys.kill(pid, signo) {
+                            sh.err(fds, &format!("can't kill pid {pid}: {}", signals::kill_error(&e)));
+                            errors += 1;
+                        }
+                    }
+                    Err(e) => {
+                        sh.err(fds, &e);
+                        errors += 1;
+                    }
+                }
+            }
+            Ok(errors.min(255))
+        }
+    }
 }

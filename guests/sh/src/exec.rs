@@ -5,17 +5,51 @@ use crate::builtins;
 use crate::expand::{self, Ctx};
 use crate::glob;
 use crate::io::{errstr, Fds, Io, MemBuf, PipeEnd};
+use crate::jobs::Jobs;
 use crate::parser::Parser;
+use crate::signals::{self, Traps, NSIG};
+use skiff_guest::proc::{self as hostproc, Action, TtyMode};
 use skiff_guest::Stdio;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// Processes and pipes (the host's `skiff` imports; a fake in tests).
+/// Processes, pipes, signals and the terminal (the host's `skiff` imports; a fake in tests).
+/// The signal and terminal calls default to the SDK, which off wasm answers `Unsupported`.
 pub trait Sys {
     fn spawn(&mut self, argv: &[String], env: &[String], cwd: &str, stdio: [Stdio; 3]) -> std::io::Result<i32>;
+    /// A child's status (128+N when signal N ended it); `Interrupted` when a caught signal
+    /// is pending (the child can be waited for again).
     fn wait(&mut self, pid: i32) -> std::io::Result<i32>;
     fn pipe(&mut self) -> std::io::Result<(i32, i32)>;
+    fn kill(&mut self, pid: i32, sig: i32) -> std::io::Result<()> {
+        hostproc::kill(pid, sig)
+    }
+    fn sig_action(&mut self, sig: i32, action: Action) -> std::io::Result<Action> {
+        hostproc::sig_action(sig, action)
+    }
+    fn sig_take(&mut self) -> Option<i32> {
+        hostproc::sig_take()
+    }
+    fn getpid(&mut self) -> i32 {
+        hostproc::getpid()
+    }
+    fn getppid(&mut self) -> i32 {
+        hostproc::getppid()
+    }
+    fn uid(&mut self) -> u32 {
+        hostproc::ids().uid
+    }
+    fn tty_mode(&mut self, fd: i32, mode: TtyMode) -> std::io::Result<TtyMode> {
+        hostproc::tty_mode(fd, mode)
+    }
+    fn tty_cols(&mut self, fd: i32) -> Option<usize> {
+        hostproc::tty_size(fd).ok().map(|(_, c)| c as usize).filter(|&c| c > 0)
+    }
+    /// The state letter of each process of the container (`proc_list`).
+    fn proc_states(&mut self) -> std::io::Result<Vec<(i32, char)>> {
+        hostproc::proc_list().map(|l| l.into_iter().map(|p| (p.pid, p.state)).collect())
+    }
 }
 
 pub struct Host;
@@ -39,6 +73,9 @@ pub enum Ctl {
     Continue(u32),
     Return(i32),
     Exit(i32),
+    /// An INT the shell caught and has no trap for: an interactive shell abandons the
+    /// command line, any other shell ends with 130.
+    Interrupt,
 }
 
 pub type R = Result<i32, Ctl>;
@@ -77,15 +114,32 @@ pub struct State {
     pub loops: u32,
     pub pid: i32,
     pub interactive: bool,
-    /// `trap '...' EXIT`: run when the shell ends.
-    pub exit_trap: Option<String>,
+    /// `trap`: commands per signal, index 0 is EXIT (run when the shell ends).
+    pub traps: Traps,
+}
+
+/// Signals as this shell process sees them (not copied into subshells: there is one process).
+#[derive(Default)]
+pub struct Signals {
+    /// Caught signals taken from the host (`sig_take`) whose traps have not run yet (bit N).
+    pub pending: u32,
+    /// An interrupt seen inside a subshell that must end the command line.
+    pub intr: bool,
+    /// What the host was told for each signal (`sig_action`), Default until told otherwise.
+    pub disp: [Option<Action>; NSIG],
+    /// Signals the host holds for us (disposition Catch), bit N.
+    pub catching: u32,
+    pub mode: signals::Mode,
 }
 
 pub struct Shell {
     pub st: State,
     pub sys: Box<dyn Sys>,
     /// Background children not yet waited for.
-    pub jobs: Vec<i32>,
+    pub jobs: Jobs,
+    pub sig: Signals,
+    /// While a trap runs: `$?` from before it (what `exit` with no number exits with).
+    pub trap_status: Option<i32>,
     /// The shell's own fds (`exec >file` changes them).
     pub base: Fds,
     /// Exit status of the last command substitution (for `x=$(false)`).
@@ -142,10 +196,9 @@ impl Shell {
             Some(v) if v.val.starts_with('/') && normalize(&v.val) == normalize(&cwd) => v.val.clone(),
             _ => cwd,
         };
-        let pid = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| (d.subsec_nanos() % 30000) as i32 + 100)
-            .unwrap_or(100);
+        let mut sys = sys;
+        let pid = sys.getpid();
+        let ppid = sys.getppid();
         let mut sh = Shell {
             st: State {
                 vars,
@@ -161,15 +214,19 @@ impl Shell {
                 loops: 0,
                 pid,
                 interactive: false,
-                exit_trap: None,
+                traps: Traps::default(),
             },
             sys,
-            jobs: Vec::new(),
+            jobs: Jobs::default(),
+            sig: Signals::default(),
+            trap_status: None,
             base: Fds::std(),
             subst_status: None,
         };
         let exported = sh.st.vars.contains_key("PWD");
         sh.st.vars.insert("PWD".into(), Var { val: cwd, exported, readonly: false });
+        let exported = sh.st.vars.get("PPID").is_some_and(|v| v.exported);
+        sh.st.vars.insert("PPID".into(), Var { val: ppid.to_string(), exported, readonly: false });
         for (k, v) in [("IFS", " \t\n"), ("PS2", "> "), ("PS4", "+ "), ("OPTIND", "1")] {
             sh.st.vars.entry(k.into()).or_insert(Var { val: v.into(), exported: false, readonly: false });
         }
@@ -239,9 +296,14 @@ impl Shell {
     /// Parse and run `src` command by command. A syntax error is status 2 (and ends a
     /// non-interactive shell when `fatal`).
     pub fn run_text(&mut self, src: &str, fds: &Fds, fatal: bool) -> R {
+        self.st.status = 0;
+        self.run_source(src, fds, fatal)
+    }
+
+    /// `run_text` that leaves `$?` as it is for the first command (traps).
+    pub fn run_source(&mut self, src: &str, fds: &Fds, fatal: bool) -> R {
         let mut p = Parser::new(src);
         let mut status = 0;
-        self.st.status = 0;
         loop {
             match p.next_command() {
                 Ok(Some(c)) => status = self.exec(&c, fds)?,
@@ -258,20 +320,190 @@ impl Shell {
         }
     }
 
-    /// Run `f` as a subshell: nothing it changes survives; `exit` ends only it.
+    /// Run `f` as a subshell: nothing it changes survives; `exit` ends only it. An EXIT trap
+    /// set inside runs when it ends; an interrupt inside ends the command line after it.
     pub fn subshell(&mut self, f: impl FnOnce(&mut Shell) -> R) -> i32 {
         let saved = self.st.clone();
         let r = f(self);
-        let s = match r {
+        let mut s = match r {
             Ok(s) | Err(Ctl::Exit(s)) | Err(Ctl::Return(s)) => s,
+            Err(Ctl::Interrupt) => {
+                self.sig.intr = true;
+                130
+            }
             Err(_) => self.st.status,
         };
+        if self.st.traps.0[0] != saved.traps.0[0] {
+            if let Some(t) = self.st.traps.0[0].take() {
+                self.st.status = s;
+                if let Err(Ctl::Exit(n)) = self.run_trap(&t) {
+                    s = n;
+                }
+            }
+        }
         if self.st.cwd != saved.cwd {
             let _ = std::env::set_current_dir(&saved.cwd);
         }
         self.st = saved;
         self.st.status = s;
+        self.sync_signals();
         s
+    }
+
+    // ---- signals and traps ----
+
+    /// Tell the host the disposition each signal should have now (after `trap`, at start).
+    pub fn sync_signals(&mut self) {
+        let mut catching = 0u32;
+        for n in 1..NSIG as i32 {
+            let want = signals::disposition(self.st.traps.get(n), n, self.sig.mode);
+            let had = self.sig.disp[n as usize].unwrap_or(Action::Default);
+            if want != had && n != hostproc::sig::KILL && n != hostproc::sig::STOP {
+                let _ = self.sys.sig_action(n, want);
+                self.sig.disp[n as usize] = Some(want);
+            }
+            if self.sig.disp[n as usize] == Some(Action::Catch) {
+                catching |= 1 << n;
+            }
+        }
+        self.sig.catching = catching;
+    }
+
+    /// Take every caught signal the host holds for us into `sig.pending`.
+    pub fn take_signals(&mut self) {
+        for _ in 0..NSIG {
+            match self.sys.sig_take() {
+                Some(n) if (1..NSIG as i32).contains(&n) => self.sig.pending |= 1 << n,
+                _ => break,
+            }
+        }
+    }
+
+    /// Whether a caught signal makes the shell do something: a trap, or INT's interrupt.
+    fn acts_on(&self, n: i32) -> bool {
+        self.st.traps.action(n).is_some()
+            || (n == hostproc::sig::INT && self.st.traps.get(n).is_none() && self.sig.mode.catch_int)
+    }
+
+    /// A safe point: run the traps of the signals that arrived (lowest number first), or
+    /// raise the interrupt of an untrapped INT.
+    pub fn run_traps(&mut self) -> Result<(), Ctl> {
+        if self.sig.catching == 0 && self.sig.pending == 0 && !self.sig.intr {
+            return Ok(());
+        }
+        if self.sig.catching != 0 {
+            self.take_signals();
+        }
+        while let Some(n) = signals::lowest(self.sig.pending) {
+            self.sig.pending &= !(1 << n);
+            if let Some(t) = self.st.traps.action(n).map(|t| t.to_string()) {
+                self.run_trap(&t)?;
+            } else if self.acts_on(n) {
+                self.sig.intr = true;
+            }
+        }
+        if std::mem::take(&mut self.sig.intr) {
+            return Err(Ctl::Interrupt);
+        }
+        Ok(())
+    }
+
+    /// The shell ends with `status`: run the EXIT trap (`exit N` in it changes the status).
+    pub fn exit_status(&mut self, status: i32) -> i32 {
+        if let Some(t) = self.st.traps.0[0].take() {
+            self.st.status = status;
+            if let Err(Ctl::Exit(n)) = self.run_trap(&t) {
+                return n;
+            }
+        }
+        status
+    }
+
+    /// Run trap commands: `$?` inside is the status before, and is put back after;
+    /// only `exit` gets out of a trap.
+    pub fn run_trap(&mut self, src: &str) -> Result<(), Ctl> {
+        let saved = self.st.status;
+        let outer = self.trap_status.replace(saved);
+        let fds = self.base.clone();
+        let r = self.run_source(src, &fds, false);
+        self.trap_status = outer;
+        self.st.status = saved;
+        match r {
+            Err(Ctl::Exit(n)) => Err(Ctl::Exit(n)),
+            Err(Ctl::Interrupt) => Err(Ctl::Interrupt),
+            _ => Ok(()),
+        }
+    }
+
+    /// Wait for a foreground child. A caught signal makes the host's `wait` return EINTR:
+    /// the signal is taken and the wait goes on; its trap runs at the next safe point, once
+    /// the child is done (as ash: "the trap will not be executed until the command completes").
+    pub fn wait_child(&mut self, pid: i32) -> i32 {
+        loop {
+            match self.sys.wait(pid) {
+                Ok(s) => return s,
+                Err(e) if hostproc::interrupted(&e) => self.take_signals(),
+                Err(_) => return 127,
+            }
+        }
+    }
+
+    /// `exec PROG`: the shell stays as PROG's parent, so it catches the signals one sends to
+    /// a process (not INT and QUIT when they come from our terminal, which sends them to
+    /// PROG itself) and passes them on ([`Shell::wait_forwarding`]).
+    pub fn forward_signals(&mut self) {
+        use hostproc::sig::*;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        for n in [HUP, INT, QUIT, USR1, USR2, ALRM, TERM] {
+            if !(tty && (n == INT || n == QUIT)) {
+                let _ = self.sys.sig_action(n, Action::Catch);
+                self.sig.disp[n as usize] = Some(Action::Catch);
+            }
+        }
+    }
+
+    /// Wait for the program of `exec`, sending it each signal the shell catches meanwhile.
+    pub fn wait_forwarding(&mut self, pid: i32) -> i32 {
+        loop {
+            match self.sys.wait(pid) {
+                Ok(s) => return s,
+                Err(e) if hostproc::interrupted(&e) => {
+                    for _ in 0..NSIG {
+                        let Some(n) = self.sys.sig_take() else { break };
+                        let _ = self.sys.kill(pid, n);
+                    }
+                }
+                Err(_) => return 127,
+            }
+        }
+    }
+
+    /// Wait for a background job (the `wait` builtin): a caught signal the shell acts on
+    /// ends the wait at once with 128+N (its trap runs right after, at the next safe
+    /// point); the job stays in the table.
+    pub fn wait_job(&mut self, pid: i32) -> i32 {
+        loop {
+            match self.sys.wait(pid) {
+                Ok(s) => {
+                    self.jobs.remove(pid);
+                    return s;
+                }
+                Err(e) if hostproc::interrupted(&e) => {
+                    self.take_signals();
+                    let mut set = self.sig.pending;
+                    while let Some(n) = signals::lowest(set) {
+                        if self.acts_on(n) {
+                            return 128 + n;
+                        }
+                        set &= !(1 << n);
+                    }
+                }
+                Err(_) => {
+                    self.jobs.remove(pid);
+                    return 127;
+                }
+            }
+        }
     }
 
     fn subst_run(&mut self, src: &str) -> String {
@@ -295,6 +527,7 @@ impl Shell {
         let r = self.exec_inner(cmd, fds);
         if let Ok(s) = r {
             self.st.status = s;
+            self.run_traps()?;
         }
         r
     }
@@ -586,7 +819,7 @@ impl Shell {
         match self.spawn_with(argv, &env, fds) {
             Ok((pid, pumps)) => {
                 self.run_pumps(pumps);
-                self.sys.wait(pid).unwrap_or(127)
+                self.wait_child(pid)
             }
             Err(e) => self.spawn_failed(&argv[0], &e, fds),
         }
@@ -709,6 +942,11 @@ impl Shell {
         }
         if self.st.opts.errexit {
             script.push_str("set -e\n");
+        }
+        for n in 1..NSIG as i32 {
+            if self.st.traps.get(n) == Some("") {
+                script.push_str(&format!("trap '' {}\n", signals::name(n)));
+            }
         }
         script.push_str(src);
         let mut argv = vec!["/bin/sh".to_string(), "-c".into(), script, self.st.arg0.clone()];
@@ -837,7 +1075,7 @@ impl Shell {
         for st in statuses {
             last = match st {
                 Ok(s) => s,
-                Err(pid) => self.sys.wait(pid).unwrap_or(127),
+                Err(pid) => self.wait_child(pid),
             };
             if last != 0 {
                 failed = last;
@@ -866,7 +1104,9 @@ impl Shell {
     /// `cmd &`: a program is spawned and not waited for; anything else runs in `/bin/sh -c`.
     fn background(&mut self, cmd: &Cmd, fds: &Fds) -> i32 {
         let mut f = fds.clone();
-        if matches!(f.0[0], Io::Std(0)) && !self.st.interactive {
+        // Not even an interactive shell gives a job the terminal: with no job control, this
+        // keeps Ctrl-C (sent to the processes attached to the terminal) away from it.
+        if matches!(f.0[0], Io::Std(0)) {
             f.0[0] = Io::Null;
         }
         let (argv, env, f) = match self.classify(cmd, &f) {
@@ -889,7 +1129,7 @@ impl Shell {
         match self.spawn_with(&argv, &env, &f) {
             Ok((pid, pumps)) => {
                 self.run_pumps(pumps);
-                self.jobs.push(pid);
+                self.jobs.add(pid, &to_source(cmd));
                 self.st.last_bg = Some(pid);
                 0
             }
@@ -897,9 +1137,22 @@ impl Shell {
         }
     }
 
-    pub fn wait_job(&mut self, pid: i32) -> i32 {
-        self.jobs.retain(|&p| p != pid);
-        self.sys.wait(pid).unwrap_or(127)
+    /// Before a prompt: report background jobs that ended (`[1]+  Done    sleep 1`) and
+    /// forget them. A job has ended when `proc_list` shows its process as `Z`.
+    pub fn notify_jobs(&mut self) {
+        if self.jobs.list.is_empty() {
+            return;
+        }
+        let Ok(states) = self.sys.proc_states() else { return };
+        let mut msg = String::new();
+        for job in self.jobs.list.clone() {
+            if states.iter().any(|&(p, st)| p == job.pid && st == 'Z') {
+                let s = self.wait_child(job.pid);
+                msg.push_str(&self.jobs.line(&job, crate::jobs::State::Done(s)));
+                self.jobs.remove(job.pid);
+            }
+        }
+        self.base.err(&msg);
     }
 
     // ---- redirections ----

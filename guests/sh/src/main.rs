@@ -6,15 +6,22 @@ mod builtins;
 mod exec;
 mod expand;
 mod glob;
+mod interactive;
 mod io;
+mod jobs;
+mod lineedit;
 mod parser;
+mod prompt;
+mod signals;
 mod testcmd;
 #[cfg(test)]
 mod tests;
 
 use exec::{Ctl, Host, Shell};
+use interactive::{Input, Term};
 use io::{errstr, Io};
 use parser::{ParseError, Parser};
+use skiff_guest::proc::sig;
 use std::io::IsTerminal;
 
 fn main() {
@@ -77,13 +84,13 @@ fn main() {
             sh.st.arg0 = a0.clone();
         }
         sh.st.params = rest.iter().skip(2).cloned().collect();
-        sh.st.interactive = force_i;
+        start(&mut sh, force_i, true);
         finish(sh.run_text(command.as_deref().unwrap(), &fds, true))
     } else if !from_stdin && !rest.is_empty() {
         let script = &rest[0];
         sh.st.arg0 = script.clone();
         sh.st.params = rest[1..].to_vec();
-        sh.st.interactive = force_i;
+        start(&mut sh, force_i, true);
         match std::fs::read_to_string(sh.abs(script)) {
             Ok(text) => {
                 let text = if text.starts_with("#!") { text } else { text };
@@ -96,7 +103,8 @@ fn main() {
         }
     } else {
         sh.st.params = rest.to_vec();
-        sh.st.interactive = force_i || std::io::stdin().is_terminal();
+        let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        start(&mut sh, force_i || tty, false);
         repl(&mut sh)
     };
     let _ = command;
@@ -106,76 +114,98 @@ fn main() {
 fn finish(r: Result<i32, Ctl>) -> i32 {
     match r {
         Ok(s) | Err(Ctl::Exit(s)) | Err(Ctl::Return(s)) => s,
+        Err(Ctl::Interrupt) => 130,
         Err(_) => 0,
     }
 }
 
 fn exit(sh: &mut Shell, status: i32) -> ! {
-    if let Some(trap) = sh.st.exit_trap.take() {
-        sh.st.status = status;
-        let fds = sh.base.clone();
-        let _ = sh.run_text(&trap, &fds, false);
-    }
+    let status = sh.exit_status(status);
     std::process::exit(status)
 }
 
-/// PS1 with busybox's backslash escapes (`\w`, `\W`, `\u`, `\h`, `\$`).
-fn prompt(sh: &Shell, ps: &str) -> String {
-    let root = sh.var("USER").is_none_or(|u| u == "root");
-    let mut out = String::new();
-    let mut cs = ps.chars();
-    while let Some(c) = cs.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match cs.next() {
-            Some('w') => out.push_str(&sh.st.cwd),
-            Some('W') => out.push_str(sh.st.cwd.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("/")),
-            Some('u') => out.push_str(&sh.var("USER").unwrap_or_else(|| "root".into())),
-            Some('h') => out.push_str(sh.var("HOSTNAME").as_deref().unwrap_or("localhost").split('.').next().unwrap_or("")),
-            Some('$') => out.push(if root { '#' } else { '$' }),
-            Some('n') => out.push('\n'),
-            Some('\\') => out.push('\\'),
-            Some(o) => {
-                out.push('\\');
-                out.push(o);
-            }
-            None => out.push('\\'),
-        }
+/// Set up the shell's signals (ash's `setsignal`): an interactive shell catches INT and
+/// ignores TERM; `-c` and scripts catch INT (to end with 130 after the foreground child);
+/// every shell ignores QUIT. An interactive shell gets busybox's `PS1`.
+fn start(sh: &mut Shell, interactive: bool, script: bool) {
+    sh.st.interactive = interactive;
+    sh.sig.mode = signals::Mode { interactive, catch_int: interactive || script };
+    if interactive && sh.var("PS1").is_none() {
+        let _ = sh.set_var("PS1", prompt::DEFAULT_PS1.into());
     }
-    out
+    sh.sync_signals();
 }
 
-/// Read commands from stdin a line at a time (with prompts when interactive).
+/// Read commands from stdin a line at a time: at a terminal with the line editor and
+/// prompts; between commands (and before each prompt) run the traps of signals that came.
 fn repl(sh: &mut Shell) -> i32 {
     let stdin = Io::Std(0);
+    let mut term = Term::new();
     let mut buf = String::new();
     loop {
+        if let Err(c) = sh.run_traps() {
+            if let Some(s) = stop(sh, c, &mut buf) {
+                return s;
+            }
+            continue;
+        }
+        let mut plain = !sh.st.interactive;
+        let mut text = String::new();
+        let mut eof = false;
         if sh.st.interactive {
+            sh.notify_jobs();
             let ps = if buf.is_empty() {
-                sh.var("PS1").unwrap_or_else(|| "\\w \\$ ".into())
+                sh.var("PS1").unwrap_or_default()
             } else {
                 sh.var("PS2").unwrap_or_else(|| "> ".into())
             };
-            eprint!("{}", prompt(sh, &ps));
-        }
-        let mut line = Vec::new();
-        let mut eof = true;
-        while let Some(b) = stdin.read_byte() {
-            line.push(b);
-            if b == b'\n' {
-                eof = false;
-                break;
+            match term.read(sh, &ps) {
+                Input::Line(l) => text = l,
+                Input::Eof => eof = true,
+                Input::Plain => plain = true,
+                Input::Signal => continue,
+                Input::Interrupt => {
+                    buf.clear();
+                    match sh.st.traps.action(sig::INT).map(|t| t.to_string()) {
+                        Some(t) => {
+                            if let Err(c) = sh.run_trap(&t) {
+                                if let Some(s) = stop(sh, c, &mut buf) {
+                                    return s;
+                                }
+                            }
+                        }
+                        None => sh.st.status = 130,
+                    }
+                    continue;
+                }
             }
         }
-        if eof && line.is_empty() && buf.is_empty() {
+        if plain {
+            let mut line = Vec::new();
+            eof = true;
+            while let Some(b) = stdin.read_byte() {
+                line.push(b);
+                if b == b'\n' {
+                    eof = false;
+                    break;
+                }
+            }
+            text = String::from_utf8_lossy(&line).into_owned();
+        }
+        if eof && text.is_empty() && buf.is_empty() {
             if sh.st.interactive {
                 eprintln!();
             }
             return sh.st.status;
         }
-        buf.push_str(&String::from_utf8_lossy(&line));
+        buf.push_str(&text);
+        // A signal that came while the line was typed acts before the line runs.
+        if let Err(c) = sh.run_traps() {
+            if let Some(s) = stop(sh, c, &mut buf) {
+                return s;
+            }
+            continue;
+        }
         loop {
             let mut p = Parser::new(&buf);
             p.complete = eof;
@@ -184,10 +214,13 @@ fn repl(sh: &mut Shell) -> i32 {
                     let used: usize = buf.chars().take(p.consumed()).map(|c| c.len_utf8()).sum();
                     buf.drain(..used);
                     let fds = sh.base.clone();
-                    match sh.exec(&cmd, &fds) {
-                        Err(Ctl::Exit(s)) => exit(sh, s),
-                        Err(Ctl::Return(_)) if !sh.st.interactive => return sh.st.status,
-                        _ => {}
+                    if let Err(c) = sh.exec(&cmd, &fds) {
+                        if let Some(s) = stop(sh, c, &mut buf) {
+                            return s;
+                        }
+                        if buf.is_empty() {
+                            break;
+                        }
                     }
                 }
                 Ok(None) => {
@@ -209,5 +242,23 @@ fn repl(sh: &mut Shell) -> i32 {
         if eof {
             return sh.st.status;
         }
+    }
+}
+
+/// Control that reached the top level: `exit` ends the shell (EXIT trap first); an
+/// interrupt abandons the command line of an interactive shell (newline, `$?` 130) and
+/// ends any other with 130. `Some(status)`: return from the REPL with it.
+fn stop(sh: &mut Shell, c: Ctl, buf: &mut String) -> Option<i32> {
+    match c {
+        Ctl::Exit(s) => exit(sh, s),
+        Ctl::Interrupt if sh.st.interactive => {
+            eprintln!();
+            sh.st.status = 130;
+            buf.clear();
+            None
+        }
+        Ctl::Interrupt => exit(sh, 130),
+        Ctl::Return(_) if !sh.st.interactive => Some(sh.st.status),
+        _ => None,
     }
 }

@@ -64,12 +64,15 @@ pub fn process(p: &ProcessSpec, user: &User, terminal: bool, nofile: u64) -> Val
         env.push(format!("HOME={}", user.home));
     }
     let caps: Vec<&str> = DEFAULT_CAPS.to_vec();
+    // As Docker: the primary group is among the supplementary ones (`id` lists it).
+    let mut groups = vec![user.gid];
+    groups.extend(user.groups.iter().filter(|g| **g != user.gid));
     // The caller's window size, so the program sees it from its first instruction.
     let (rows, cols) = super::sys::tty_size(1).or_else(|| super::sys::tty_size(0)).unwrap_or((24, 80));
     json!({
         "consoleSize": { "height": rows, "width": cols },
         "terminal": terminal,
-        "user": { "uid": user.uid, "gid": user.gid, "additionalGids": user.groups },
+        "user": { "uid": user.uid, "gid": user.gid, "additionalGids": groups },
         "args": p.argv,
         "env": env,
         "cwd": if p.cwd.is_empty() { "/" } else { &p.cwd },

@@ -7,16 +7,21 @@
 //!    the container's root at `containers/<id>/bundle/rootfs`;
 //! 2. skiff resolves the program in that root itself, so a missing or non-executable one
 //!    gets Docker's message and exit status (127/126), and writes `bundle/config.json`;
-//! 3. `<runtime> run --detach` starts the container; this process is a child subreaper, so
-//!    the container's init (whose parent, the runtime, has exited) becomes its child, and
-//!    `waitpid` gives its true status (128+N for a signal); stdio passes straight through
-//!    (or through a pseudo-terminal received on the console socket with `-t`);
+//! 3. `<runtime> create` makes the container, its init waiting before the program; this
+//!    process is a child subreaper, so the init (whose parent, the runtime, has exited)
+//!    becomes its child; `<runtime> start` lets it run, and `waitpid` gives its true status
+//!    (128+N for a signal). (`run --detach` in one step loses a program that ends before the
+//!    runtime does: the runtime reaps it.) Stdio passes straight through, or through a
+//!    pseudo-terminal received on the console socket with `-t`;
 //! 4. when init ends, the OOM killer's count is read from the cgroup, and the runtime's state
 //!    is deleted; dropping the task unmounts the root.
 
 mod bundle;
 mod cgroup;
 mod console;
+mod dns;
+mod net;
+mod proxy;
 mod snapshot;
 mod sys;
 
@@ -219,7 +224,9 @@ struct LinuxTask {
     net: bundle::Net,
     /// The container's init (host PID) while it runs.
     init: Mutex<Option<i32>>,
-    _published: Published,
+    /// Its embedded DNS server and published-port proxies (user and bridge networks).
+    _dns: Option<dns::Server>,
+    _proxies: Option<proxy::Proxies>,
 }
 
 impl LinuxTask {
@@ -242,7 +249,7 @@ impl Task for LinuxTask {
         let _ = std::fs::remove_file(&pid_file);
         let _ = std::fs::remove_file(&log);
         let mut cmd = self.backend.command()?;
-        cmd.arg("--log").arg(&log).args(["run", "--detach", "--pid-file"]).arg(&pid_file).arg("--bundle").arg(&bundle);
+        cmd.arg("--log").arg(&log).args(["create", "--pid-file"]).arg(&pid_file).arg("--bundle").arg(&bundle);
         let mut console = None;
         let pumps = if p.tty {
             let c = console::Console::listen()?;
@@ -276,6 +283,12 @@ impl Task for LinuxTask {
             .and_then(|s| s.trim().parse().ok())
             .ok_or_else(|| Error::Other("the OCI runtime wrote no PID for the container".into()))?;
         *self.init.lock().unwrap_or_else(|e| e.into_inner()) = Some(init);
+        if let Err(e) = self.backend.runtime_ok(&["start", id]) {
+            let _ = sys::kill(init, libc::SIGKILL);
+            let _ = sys::wait_pid(init);
+            self.backend.delete(id);
+            return Err(e);
+        }
         started();
         let proxy = pty.map(|pty| console::proxy(pty, &io));
         let code = sys::wait_pid(init).unwrap_or(137);
@@ -311,29 +324,25 @@ impl Task for LinuxTask {
 impl Drop for LinuxTask {
     fn drop(&mut self) {
         self.backend.delete(&self.spec.id);
+        if matches!(self.net, bundle::Net::Path(_)) {
+            net::detach(&self.spec.id, &self.spec.dir);
+        }
         snapshot::unmount_root(&self.spec);
     }
 }
 
-/// How `c` is networked natively, from its record: `host`, or its own namespace.
-fn net_mode(c: &ContainerSpec) -> bundle::Net {
-    let peer = c.network.as_ref().and_then(|n| n.directory.get(&c.id).ok());
-    match peer {
-        Some(p) if p.on_host_network() => bundle::Net::Host,
-        Some(p) if p.on_no_network() => bundle::Net::Isolated,
-        Some(_) => {
-            eprintln!("WARNING: native containers have no bridge networking yet: {} runs with --network none", c.name);
-            bundle::Net::Isolated
-        }
-        None => bundle::Net::Isolated,
-    }
+/// `c`'s record as the network rules see it (none for a bare root).
+fn peer_of(c: &ContainerSpec) -> Option<crate::network::Peer> {
+    c.network.as_ref().and_then(|n| n.directory.get(&c.id).ok())
 }
 
-/// The container's `/etc/resolv.conf`: the host's, without loopback name servers (they
-/// would be the container's own loopback), as Docker writes it.
-fn write_resolv_conf(c: &ContainerSpec, net: &bundle::Net) -> Result<()> {
+/// `/etc/resolv.conf` of a container: the embedded server on user networks (as Docker's);
+/// else the host's, without loopback name servers (they would be the container's own
+/// loopback).
+fn write_resolv_conf(c: &ContainerSpec, net: &bundle::Net, embedded: bool) -> Result<()> {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let text: String = match net {
+        _ if embedded => format!("nameserver {}\noptions ndots:0\n", dns::ADDRESS),
         bundle::Net::Host => host,
         _ => host
             .lines()
@@ -391,10 +400,38 @@ impl Backend for LinuxBackend {
         sys::become_subreaper().map_err(|e| Error::Other(format!("prctl(PR_SET_CHILD_SUBREAPER): {e}")))?;
         let lowers = snapshot::prepare_lowers(&self.store, c)?;
         let rootfs = snapshot::mount_root(&lowers, c)?;
-        let net = net_mode(c);
-        write_resolv_conf(c, &net)?;
+        let peer = peer_of(c);
+        // host: the host's namespace; none: a new one with `lo` only (the runtime makes it);
+        // bridge and user networks: a namespace of skiff's, with one interface per network.
+        let (net, embedded, dns, proxies) = match &peer {
+            Some(p) if p.on_host_network() => (bundle::Net::Host, false, None, None),
+            Some(p) if !p.on_no_network() && !p.networks.is_empty() => {
+                let netns = net::attach(&self.store, &c.id, &c.dir, p).inspect_err(|_| snapshot::unmount_root(c))?;
+                let embedded = net::uses_embedded_dns(p);
+                let dns = match (embedded, &c.network) {
+                    (true, Some(n)) => Some(dns::serve(&netns, n.directory.clone(), c.id.clone()).map_err(|e| {
+                        net::detach(&c.id, &c.dir);
+                        snapshot::unmount_root(c);
+                        Error::Other(format!("embedded DNS server: {e}"))
+                    })?),
+                    _ => None,
+                };
+                let proxies = net::first_address(p).map(|ip| proxy::start(published, ip));
+                (bundle::Net::Path(netns.to_string_lossy().into_owned()), embedded, dns, proxies)
+            }
+            _ => (bundle::Net::Isolated, false, None, None),
+        };
+        write_resolv_conf(c, &net, embedded)?;
         let backend = LinuxBackend { store: self.store.clone(), runtime: self.runtime.clone() };
-        Ok(Arc::new(LinuxTask { backend, spec: c.clone(), rootfs, net, init: Mutex::new(None), _published: published }))
+        Ok(Arc::new(LinuxTask {
+            backend,
+            spec: c.clone(),
+            rootfs,
+            net,
+            init: Mutex::new(None),
+            _dns: dns,
+            _proxies: proxies,
+        }))
     }
 
     fn exec(&self, c: &ContainerSpec, p: &ProcessSpec, io: Stdio) -> Result<Exit> {
@@ -476,14 +513,18 @@ impl Backend for LinuxBackend {
         })
     }
 
-    fn network_changed(&self, _c: &ContainerSpec) -> Result<()> {
-        Ok(())
+    fn network_changed(&self, c: &ContainerSpec) -> Result<()> {
+        match peer_of(c) {
+            Some(p) => net::sync(&self.store, &c.id, &c.dir, &p),
+            None => Ok(()),
+        }
     }
 
     fn cleanup(&self, c: &ContainerSpec) -> Result<()> {
         if self.runtime.is_some() {
             self.delete(&c.id);
         }
+        net::detach(&c.id, &c.dir);
         snapshot::unmount_root(c);
         cgroup::remove(&c.id);
         Ok(())

@@ -90,15 +90,6 @@ pub fn lsetxattr(p: &Path, name: &str, value: &[u8]) -> io::Result<()> {
     check(unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), value.as_ptr() as *const libc::c_void, value.len(), 0) })
 }
 
-/// An extended attribute of `p` itself, if set.
-pub fn lgetxattr(p: &Path, name: &str) -> Option<Vec<u8>> {
-    let (c, n) = (cstr(p).ok()?, CString::new(name).ok()?);
-    let mut buf = [0u8; 256];
-    // SAFETY: valid strings and a buffer of `buf.len()` bytes.
-    let n = unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
-    (n >= 0).then(|| buf[..n as usize].to_vec())
-}
-
 /// Set owner of `p` itself (not following a symlink).
 pub fn lchown(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
     std::os::unix::fs::lchown(p, Some(uid), Some(gid))
@@ -208,4 +199,45 @@ pub fn set_tty_size(fd: i32, rows: u16, cols: u16) {
     unsafe {
         libc::ioctl(fd, libc::TIOCSWINSZ, &ws);
     }
+}
+
+/// A new network namespace, kept by bind-mounting it on `path` (an empty file made here):
+/// a thread unshares its own network namespace and pins it, then ends.
+pub fn new_netns(path: &Path) -> io::Result<()> {
+    std::fs::File::create(path)?;
+    let p = path.to_path_buf();
+    let pinned = std::thread::spawn(move || -> io::Result<()> {
+        // SAFETY: unshare affects only this thread, which ends right after.
+        check(unsafe { libc::unshare(libc::CLONE_NEWNET) })?;
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        bind_mount(Path::new(&format!("/proc/self/task/{tid}/ns/net")), &p)
+    })
+    .join()
+    .map_err(|_| io::Error::other("the namespace thread panicked"))?;
+    if pinned.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    pinned
+}
+
+/// `mount --bind source target`.
+pub fn bind_mount(source: &Path, target: &Path) -> io::Result<()> {
+    let (s, t) = (cstr(source)?, cstr(target)?);
+    // SAFETY: valid NUL-terminated strings; no data argument for a bind mount.
+    check(unsafe { libc::mount(s.as_ptr(), t.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) })
+}
+
+/// Run `f` on a thread inside the network namespace pinned at `netns` (sockets it makes stay
+/// in that namespace).
+pub fn in_netns<T: Send + 'static>(netns: &Path, f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
+    let ns = std::fs::File::open(netns)?;
+    std::thread::spawn(move || -> io::Result<T> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns with an open namespace file affects only this thread.
+        check(unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) })?;
+        f()
+    })
+    .join()
+    .map_err(|_| io::Error::other("the namespace thread panicked"))?
 }

@@ -155,7 +155,8 @@ impl WasiDir for UnionDir {
             Opened::File(f, r) => {
                 let file = cap_std::fs::File::from_std(f);
                 let inner = wasi_common::sync::file::File::from_cap_std(file);
-                Ok(OpenResult::File(Box::new(UnionFile { inner, ino: unionfs::ino_of(&r.path) })))
+                let ino = unionfs::ino_of(&r.path);
+                Ok(OpenResult::File(Box::new(UnionFile { inner, ino, fs: self.fs.clone(), vpath: r.path })))
             }
         }
     }
@@ -251,6 +252,11 @@ fn set_time(t: Option<SystemTimeSpec>) -> Option<SetTime> {
 pub struct UnionFile {
     inner: wasi_common::sync::file::File,
     ino: u64,
+    /// The view and the file's virtual path: changing its times goes through the view (copy
+    /// up, `:ro` and permission checks), never to the host file the fd happens to hold — a
+    /// read-only fd may be a shared image layer's file.
+    fs: Arc<UnionFs>,
+    vpath: String,
 }
 
 #[async_trait::async_trait]
@@ -293,7 +299,7 @@ impl WasiFile for UnionFile {
         self.inner.advise(offset, len, advice).await
     }
     async fn set_times(&self, atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> Result<(), Error> {
-        self.inner.set_times(atime, mtime).await
+        self.fs.set_times(&self.vpath, set_time(atime), set_time(mtime), true).map_err(wasi_err)
     }
     async fn read_vectored<'a>(&self, bufs: &mut [io::IoSliceMut<'a>]) -> Result<u64, Error> {
         self.inner.read_vectored(bufs).await

@@ -16,7 +16,9 @@ pub fn list(dir: &Path, owner: u32) -> Vec<(u32, Vec<ProcEntry>)> {
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(pid) = name.strip_suffix(".json").and_then(|p| p.parse::<u32>().ok()) else { continue };
         if !crate::hostproc::alive(pid) {
-            let _ = std::fs::remove_file(e.path()); // its holder is gone
+            // Its holder is gone: its table and control port file go too.
+            let _ = std::fs::remove_file(e.path());
+            let _ = std::fs::remove_file(procs.join(format!("{pid}.ctl")));
             continue;
         }
         // Rewritten in place as processes come and go: a torn read is retried.

@@ -2,14 +2,20 @@
 //! view. The only place that knows wasmtime and wasi-common (`fs.rs` adapts the union view,
 //! `plane.rs` carries the container's sockets, `process.rs` holds the guest processes).
 
+mod control;
 pub mod fs;
 mod holders;
+mod identity;
 mod modules;
 mod net;
 pub mod plane;
+mod posix;
 pub mod process;
 pub mod program;
+mod signals;
 pub mod stdio;
+mod sysinfo;
+mod tty;
 
 pub use modules::ModuleCache;
 
@@ -24,7 +30,7 @@ use crate::store::{LayerMeta, Store};
 use crate::unionfs::UnionFs;
 use process::{Proc, Shared};
 use program::NotRunnable;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use stdio::Stream;
 use wasmtime::{Config, Engine, Linker};
@@ -52,8 +58,15 @@ impl WasiBackend {
     }
 
     /// What every process of container `c` held by this host process shares. `published`
-    /// goes to the network view (the supervisor's); `proc_table` names this holder's file.
-    fn shared(&self, c: &ContainerSpec, published: Published, with_net: bool) -> Result<Arc<Shared>> {
+    /// goes to the network view (the supervisor's); `init`: this holder runs PID 1 (the PID
+    /// count starts again); `tty`: the terminal of `-t`.
+    fn shared(
+        &self,
+        c: &ContainerSpec,
+        published: Published,
+        init: bool,
+        tty: Option<Arc<tty::Tty>>,
+    ) -> Result<Arc<Shared>> {
         let lowers = c.lowers.iter().map(|l| l.dir.clone()).collect();
         let mounts = c
             .mounts
@@ -62,27 +75,55 @@ impl WasiBackend {
             .collect();
         let fs = UnionFs::new(lowers, c.upper.clone()).at(&c.upper)?.with_mounts(mounts).at(&c.upper)?;
         let procs = c.dir.join("procs");
-        let _ = std::fs::create_dir_all(&procs);
-        let net = c
-            .network
-            .as_ref()
-            .filter(|_| with_net)
-            .map(|n| plane::ContainerNet::new(&self.store, &c.id, n.directory.clone(), published));
-        Ok(Arc::new(Shared {
+        let has_procs = std::fs::create_dir_all(&procs).is_ok() && c.network.is_some();
+        let net =
+            c.network.as_ref().map(|n| plane::ContainerNet::new(&self.store, &c.id, n.directory.clone(), published));
+        let pids_limit = match c.limits.pids {
+            0 => DEFAULT_PIDS_LIMIT,
+            n if n < 0 => usize::MAX,
+            n => n as usize,
+        };
+        let shared = Arc::new(Shared {
             engine: self.engine.clone(),
             linker: self.linker.clone(),
             modules: self.modules.clone(),
             fs: Arc::new(fs),
             lowers: c.lowers.clone(),
-            next_pid: AtomicI32::new(2), // the first process is 1
+            pids: control::Pids::new(has_procs.then_some(procs.as_path()), init),
+            pids_limit,
+            tty: tty.clone(),
+            procs_dir: has_procs.then(|| procs.clone()),
+            started: std::time::SystemTime::now(),
             procs: Default::default(),
-            proc_table: Some(procs.join(format!("{}.json", std::process::id()))),
-            stop: AtomicBool::new(false),
-            stop_status: AtomicI32::new(0),
+            proc_table: has_procs.then(|| procs.join(format!("{}.json", std::process::id()))),
             memory_limit: c.limits.memory,
             oom: Arc::new(AtomicBool::new(false)),
             net,
-        }))
+        });
+        if has_procs {
+            // The listener holds a weak reference: it ends with the container's processes.
+            let weak: std::sync::Weak<Shared> = Arc::downgrade(&shared);
+            let weak: std::sync::Weak<dyn control::Target> = weak;
+            let _ = control::listen(&procs, weak);
+        }
+        if let Some(t) = &tty {
+            let weak = Arc::downgrade(&shared);
+            let _ = t.on_signal.set(Box::new(move |sig| {
+                if let Some(sh) = weak.upgrade() {
+                    for st in sh.states().into_iter().filter(|s| s.on_tty()) {
+                        st.deliver(sig, &sh.engine);
+                    }
+                }
+            }));
+            let _ = t.interrupted.set(Box::new(|| {
+                signals::current().and_then(|st| match st.interrupted() {
+                    Some(signals::Wake::Killed(_)) => Some(tty::killed_error()),
+                    Some(_) => Some(tty::interrupted_error()),
+                    None => None,
+                })
+            }));
+        }
+        Ok(shared)
     }
 
     /// Compile every wasm module of a layer, so `run` never compiles. Returns how many
@@ -102,12 +143,17 @@ impl WasiBackend {
     }
 }
 
-/// Run `p` as the first process of `shared`'s guests, with `io`; `started` is called once the
-/// program was found and is about to run.
-fn run_first(shared: &Arc<Shared>, p: &ProcessSpec, io: &Stdio, started: &mut dyn FnMut()) -> Result<Exit> {
+/// At most this many guest processes per holder without `--pids-limit` (each is a host
+/// thread; a fork bomb of `sh -c` must end in `EAGAIN`, not in the host's thread limit).
+const DEFAULT_PIDS_LIMIT: usize = 1024;
+
+/// Run `p` in `shared`'s container on this thread: as its PID 1 (`init`), or as one more
+/// process (`exec`); `started` is called once the program was found and is about to run.
+fn run_first(shared: &Arc<Shared>, p: &ProcessSpec, io: &Stdio, init: bool, started: &mut dyn FnMut()) -> Result<Exit> {
     if shared.fs.metadata(&p.cwd, true).is_err() {
         shared.fs.create_dir_all(&p.cwd).map_err(|e| Error::Other(format!("workdir {}: {e}", p.cwd)))?;
     }
+    let id = identity::Identity::resolve(&shared.fs, &p.user).map_err(Error::Other)?;
     let name = p.argv.first().cloned().unwrap_or_default();
     let prog = process::find_program(shared, &p.argv, &p.env, &p.cwd).map_err(|e| match e {
         NotRunnable::NotFound if !name.contains('/') => Error::ExecNotFound(name.clone()),
@@ -116,15 +162,36 @@ fn run_first(shared: &Arc<Shared>, p: &ProcessSpec, io: &Stdio, started: &mut dy
         NotRunnable::Format => Error::ExecFormat(name.clone()),
     })?;
     shared.oom.store(false, Ordering::SeqCst);
+    let mut env = p.env.clone();
+    if let Some(t) = &shared.tty {
+        let (rows, cols) = t.size();
+        for (k, v) in [("COLUMNS", cols.to_string()), ("LINES", rows.to_string())] {
+            if !env.iter().any(|e| e.starts_with(&format!("{k}="))) {
+                env.push(format!("{k}={v}"));
+            }
+        }
+    }
+    if id.uid != 0 {
+        // HOME follows the user, as Docker sets it from passwd.
+        env.retain(|e| !e.starts_with("HOME=/root"));
+        if !env.iter().any(|e| e.starts_with("HOME=")) {
+            env.push(format!("HOME={}", id.home));
+        }
+    }
+    let pid = if init { 1 } else { shared.pids.next() };
+    let start = process::Start { pid, ppid: 0, init, id };
     started();
-    let code = process::run(shared, &prog, &p.env, &p.cwd, streams(io));
-    let stopped = shared.stop_status.load(Ordering::SeqCst);
-    let code = if shared.stop.load(Ordering::SeqCst) && stopped > 0 { stopped } else { code };
+    let streams = streams(io, shared.tty.as_ref());
+    let code = process::run(shared, start, &prog, &env, &p.cwd, streams);
     Ok(Exit { code, oom_killed: shared.oom.load(Ordering::SeqCst) })
 }
 
-/// The guest's three streams for `io`.
-fn streams(io: &Stdio) -> [Stream; 3] {
+/// The guest's three streams for `io` (all three the terminal with `-t`).
+fn streams(io: &Stdio, tty: Option<&Arc<tty::Tty>>) -> [Stream; 3] {
+    if let Some(t) = tty {
+        // Without -i the terminal is still stdin (as a pty is), it just gets no input.
+        return [Stream::Tty(t.clone()), Stream::Tty(t.clone()), Stream::Tty(t.clone())];
+    }
     let input = match &io.stdin {
         Input::Null => Stream::Null,
         Input::Inherit => Stream::HostStdin,
@@ -138,46 +205,90 @@ fn streams(io: &Stdio) -> [Stream; 3] {
     [input, output(&io.stdout, Stream::HostStdout), output(&io.stderr, Stream::HostStderr)]
 }
 
+/// The terminal for a `-t` process whose output goes to `io.stdout`: attached to this
+/// process's own terminal when stdin is inherited (raw mode; restored when the guard drops).
+fn terminal(p: &ProcessSpec, io: &Stdio) -> (Option<Arc<tty::Tty>>, Option<tty::HostTerminal>) {
+    if !p.tty {
+        return (None, None);
+    }
+    let out: Box<dyn std::io::Write + Send> = match &io.stdout {
+        Output::Writer(w) => Box::new(stdio::SharedWrite(w.clone())),
+        Output::Null => Box::new(std::io::sink()),
+        Output::Inherit => Box::new(std::io::stdout()),
+    };
+    let t = tty::Tty::new(out, tty::host_size().unwrap_or((24, 80)));
+    let host = matches!(io.stdin, Input::Inherit).then(|| tty::HostTerminal::attach(t.clone()));
+    (Some(t), host)
+}
+
 /// A WASI container prepared to run in this host process.
 struct WasiTask {
-    shared: Arc<Shared>,
+    backend_store: Store,
+    spec: ContainerSpec,
+    published: std::sync::Mutex<Option<Published>>,
+    /// The container's processes here while it runs (None between runs).
+    shared: std::sync::Mutex<Option<Arc<Shared>>>,
+}
+
+impl WasiTask {
+    fn running(&self) -> Option<Arc<Shared>> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 impl Task for WasiTask {
     fn run(&self, p: &ProcessSpec, io: Stdio, started: &mut dyn FnMut()) -> Result<Exit> {
-        self.shared.stop.store(false, Ordering::SeqCst);
-        self.shared.stop_status.store(0, Ordering::SeqCst);
-        if let Some(n) = &self.shared.net {
+        let backend = WasiBackend::new(&self.backend_store)?;
+        let (tty, _host) = terminal(p, &io);
+        let published = self.published.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
+        let shared = backend.shared(&self.spec, published, true, tty)?;
+        if let Some(n) = &shared.net {
             n.clear_listeners();
         }
-        let exit = run_first(&self.shared, p, &io, started);
+        if let Some(d) = &shared.procs_dir {
+            let _ = crate::store::atomic_write(
+                &sysinfo::boot_file(d),
+                chrono::Utc::now().timestamp_millis().to_string().as_bytes(),
+            );
+        }
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(shared.clone());
+        let exit = run_first(&shared, p, &io, true, started);
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
         // PID 1 ended: every process of the container ends with it, `exec`'d ones too.
-        if let Some(dir) = self.shared.proc_table.as_ref().and_then(|t| t.parent()).and_then(|d| d.parent()) {
-            for pid in holders::others(dir, std::process::id()) {
-                crate::hostproc::signal(pid, crate::hostproc::sig::KILL);
-            }
+        for pid in holders::others(&self.spec.dir, std::process::id()) {
+            crate::hostproc::signal(pid, crate::hostproc::sig::KILL);
+        }
+        if let Some(n) = &shared.net {
+            n.clear_listeners();
         }
         exit
     }
 
-    /// A guest cannot take signals yet: any signal ends every guest process with 128+N,
-    /// interrupted where it is (epoch interruption reaches code that makes no host call).
+    /// To PID 1, with init's rules: a signal it neither catches nor ignores is dropped
+    /// (except KILL), as in a Linux PID namespace.
     fn signal(&self, sig: i32) -> bool {
-        self.shared.stop_status.store(128 + sig, Ordering::SeqCst);
-        self.shared.stop.store(true, Ordering::SeqCst);
-        self.shared.engine.increment_epoch();
-        true
+        if let Some(sh) = self.running() {
+            let _ = sh.kill(1, sig);
+        }
+        false
     }
 
     fn kill_all(&self) -> bool {
-        self.signal(crate::hostproc::sig::KILL)
+        if let Some(sh) = self.running() {
+            sh.kill_all(128 + signals::SIGKILL);
+        }
+        for pid in holders::others(&self.spec.dir, std::process::id()) {
+            crate::hostproc::signal(pid, crate::hostproc::sig::KILL);
+        }
+        true // a guest blocked in a host call that cannot be woken is not waited for
     }
 }
 
-impl Drop for WasiTask {
-    fn drop(&mut self) {
-        if let Some(n) = &self.shared.net {
-            n.clear_listeners();
+impl control::Target for Shared {
+    fn deliver(&self, pid: i32, sig: i32) -> bool {
+        match self.state(pid) {
+            Some(st) => st.deliver(sig, &self.engine),
+            None => false,
         }
     }
 }
@@ -195,7 +306,14 @@ impl Backend for WasiBackend {
         ]
     }
 
+    /// As root, the union view keeps guests' owners on the host files themselves, so they go
+    /// into the layer as they are; otherwise every file is skiff's, and the layer says root.
     fn layer_owners(&self) -> crate::archive::create::Owners {
+        #[cfg(unix)]
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            return crate::archive::create::Owners::AsOnHost;
+        }
         crate::archive::create::Owners::Fixed(0, 0)
     }
 
@@ -204,11 +322,17 @@ impl Backend for WasiBackend {
     }
 
     fn create(&self, c: &ContainerSpec, published: Published) -> Result<Arc<dyn Task>> {
-        Ok(Arc::new(WasiTask { shared: self.shared(c, published, true)? }))
+        Ok(Arc::new(WasiTask {
+            backend_store: self.store.clone(),
+            spec: c.clone(),
+            published: std::sync::Mutex::new(Some(published)),
+            shared: Default::default(),
+        }))
     }
 
     fn exec(&self, c: &ContainerSpec, p: &ProcessSpec, io: Stdio) -> Result<Exit> {
-        let shared = self.shared(c, Published::new(), true)?;
+        let (tty, _host) = terminal(p, &io);
+        let shared = self.shared(c, Published::new(), false, tty)?;
         // The container's PID 1 is held by its supervisor: if that goes, so does this.
         let owner = c.owner;
         if owner != 0 && owner != std::process::id() {
@@ -219,7 +343,7 @@ impl Backend for WasiBackend {
                 }
             });
         }
-        run_first(&shared, p, &io, &mut || {})
+        run_first(&shared, p, &io, false, &mut || {})
     }
 
     fn pause(&self, c: &ContainerSpec) -> Result<()> {

@@ -257,10 +257,34 @@ fn imp_ping(caller: Caller<'_, Proc>, ip: i32) -> i32 {
 /// 0x2000, POLLNVAL 0x4000). wasi-common's `poll_oneoff` reports every socket ready and asks
 /// each for its pending bytes, which made a busy server spin; this is one real `poll`.
 /// `-EBADF` if an fd is not such a socket (the SDK then uses `poll_oneoff`).
-fn imp_poll(mut caller: Caller<'_, Proc>, ptr: i32, n: i32, timeout_ms: i32) -> i32 {
+/// `net_poll`: one real `poll(2)`, in slices of at most 50 ms so a signal to the process is
+/// seen (`-EINTR` for a caught one; a killed process traps).
+fn imp_poll(mut caller: Caller<'_, Proc>, ptr: i32, n: i32, timeout_ms: i32) -> wasmtime::Result<i32> {
+    let me = caller.data().me.clone();
+    let start = std::time::Instant::now();
+    loop {
+        let slice = if timeout_ms < 0 {
+            50
+        } else {
+            (timeout_ms as i64 - start.elapsed().as_millis() as i64).clamp(0, 50) as i32
+        };
+        let rc = poll_once(&mut caller, ptr, n, slice);
+        let done = rc != 0 || (timeout_ms >= 0 && start.elapsed().as_millis() as i64 >= timeout_ms as i64);
+        if done {
+            return Ok(rc);
+        }
+        match me.interrupted() {
+            Some(super::signals::Wake::Killed(_)) => return Err(wasmtime::Trap::Interrupt.into()),
+            Some(_) => return Ok(-27), // EINTR
+            None => {}
+        }
+    }
+}
+
+fn poll_once(caller: &mut Caller<'_, Proc>, ptr: i32, n: i32, timeout_ms: i32) -> i32 {
     super::process::result((|| {
         let n = usize::try_from(n).map_err(|_| EINVAL)?;
-        let raw = super::process::read_bytes(&mut caller, ptr, i32::try_from(n * 8).map_err(|_| EINVAL)?)?;
+        let raw = super::process::read_bytes(caller, ptr, i32::try_from(n * 8).map_err(|_| EINVAL)?)?;
         let mut fds = Vec::with_capacity(n);
         for c in raw.chunks(8) {
             fds.push((
@@ -273,7 +297,7 @@ fn imp_poll(mut caller: Caller<'_, Proc>, ptr: i32, n: i32, timeout_ms: i32) -> 
         for (i, revents) in ready.iter().enumerate() {
             out[i * 8 + 6..i * 8 + 8].copy_from_slice(&revents.to_le_bytes());
         }
-        super::process::write_bytes(&mut caller, ptr, &out)?;
+        super::process::write_bytes(caller, ptr, &out)?;
         Ok(ready.iter().filter(|r| **r != 0).count() as i32)
     })())
 }

@@ -4,11 +4,12 @@
 
 use super::modules::ModuleCache;
 use super::program::{self, NotRunnable, Program};
+use super::signals::{ProcState, Wake};
 use super::stdio::{Reader, Stream, Writer};
 use crate::runtime::Lower;
 use crate::unionfs::{Kind, OpenOpts, UnionFs};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use wasi_common::pipe::{ReadPipe, WritePipe};
 use wasi_common::WasiCtx;
@@ -16,6 +17,9 @@ use wasmtime::{Caller, Engine, Linker, Store, Trap, UpdateDeadline};
 
 // WASI errno values returned (negated) by the imports.
 const EACCES: i32 = 2;
+const EAGAIN: i32 = 6;
+const EINTR: i32 = 27;
+const ESRCH: i32 = 71;
 const EBADF: i32 = 8;
 const ECHILD: i32 = 12;
 const EFAULT: i32 = 21;
@@ -35,10 +39,16 @@ pub struct Shared {
     pub modules: Arc<ModuleCache>,
     pub fs: Arc<UnionFs>,
     pub lowers: Vec<Lower>,
-    pub next_pid: AtomicI32,
-    pub stop: AtomicBool,
-    /// The status the first process reports when a stop ended it (128+signal).
-    pub stop_status: AtomicI32,
+    /// Where PIDs come from (one count for the whole container).
+    pub pids: super::control::Pids,
+    /// At most this many guest processes in this holder (`--pids-limit`): each is a thread.
+    pub pids_limit: usize,
+    /// The terminal, with `-t`.
+    pub tty: Option<Arc<super::tty::Tty>>,
+    /// `containers/<id>/procs/` (none for a bare root).
+    pub procs_dir: Option<std::path::PathBuf>,
+    /// When the container's processes started here (`uptime`).
+    pub started: std::time::SystemTime,
     /// Linear-memory limit per process (0: none), and whether a process hit it.
     pub memory_limit: u64,
     pub oom: Arc<AtomicBool>,
@@ -49,7 +59,7 @@ pub struct Shared {
     pub net: Option<Arc<super::plane::ContainerNet>>,
 }
 
-/// One guest process as `top` lists it.
+/// One guest process as `top` and `ps` list it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProcEntry {
     pub pid: i32,
@@ -57,27 +67,84 @@ pub struct ProcEntry {
     pub argv: Vec<String>,
     /// RFC 3339.
     pub started: String,
+    #[serde(default)]
+    pub uid: u32,
+    /// Milliseconds since the Unix epoch.
+    #[serde(default)]
+    pub start_ms: i64,
 }
 
 /// The processes of one skiff process's guests, and the open file they are published in.
 #[derive(Default)]
 pub struct ProcTable {
     entries: std::collections::BTreeMap<i32, ProcEntry>,
+    states: std::collections::BTreeMap<i32, Arc<ProcState>>,
     file: Option<std::fs::File>,
 }
 
 impl Shared {
+    /// The signal state of local process `pid`.
+    pub fn state(&self, pid: i32) -> Option<Arc<ProcState>> {
+        self.procs.lock().unwrap_or_else(|p| p.into_inner()).states.get(&pid).cloned()
+    }
+
+    /// Every local process's state, by PID.
+    pub fn states(&self) -> Vec<Arc<ProcState>> {
+        self.procs.lock().unwrap_or_else(|p| p.into_inner()).states.values().cloned().collect()
+    }
+
+    /// The local processes as `ps` lists them.
+    pub fn entries(&self) -> Vec<ProcEntry> {
+        self.procs.lock().unwrap_or_else(|p| p.into_inner()).entries.values().cloned().collect()
+    }
+
+    /// Send `sig` to container process `pid`, here or in another holder. `Err(ESRCH)` if no
+    /// process of the container has that PID, `Err(EINVAL)` for a bad signal.
+    pub fn kill(&self, pid: i32, sig: i32) -> Result<(), i32> {
+        if !(0..32).contains(&sig) {
+            return Err(EINVAL);
+        }
+        if let Some(st) = self.state(pid) {
+            st.deliver(sig, &self.engine);
+            return Ok(());
+        }
+        let Some(dir) = &self.procs_dir else { return Err(ESRCH) };
+        let container = dir.parent().unwrap_or(dir);
+        for (holder, entries) in super::holders::list(container, 0) {
+            if holder != std::process::id()
+                && entries.iter().any(|e| e.pid == pid)
+                && super::control::send_kill(dir, holder, pid, sig)
+            {
+                return Ok(());
+            }
+        }
+        Err(ESRCH)
+    }
+
+    /// End every local process with `status` (its PID 1 ended, or the container is killed).
+    pub fn kill_all(&self, status: i32) {
+        for st in self.states() {
+            st.kill(status, &self.engine);
+        }
+    }
+
     /// Record a process start (`Some`) or end (`None`) and publish the table. It is live
     /// status, rewritten in place in a file kept open (a rename per process start cost
     /// 0.3 ms on the start path); `top` retries a read that catches it half-written.
-    fn track(&self, pid: i32, entry: Option<ProcEntry>) {
+    fn track(&self, pid: i32, entry: Option<(ProcEntry, Arc<ProcState>)>) {
         use std::io::{Seek, Write};
-        let Some(path) = &self.proc_table else { return };
         let mut t = self.procs.lock().unwrap_or_else(|p| p.into_inner());
         match entry {
-            Some(e) => t.entries.insert(pid, e),
-            None => t.entries.remove(&pid),
+            Some((e, st)) => {
+                t.entries.insert(pid, e);
+                t.states.insert(pid, st);
+            }
+            None => {
+                t.entries.remove(&pid);
+                t.states.remove(&pid);
+            }
         };
+        let Some(path) = &self.proc_table else { return };
         let data = serde_json::to_vec(&t.entries.values().collect::<Vec<_>>()).expect("entries serialise");
         if t.file.is_none() {
             t.file = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(path).ok();
@@ -94,6 +161,10 @@ pub struct Proc {
     pub(super) shared: Arc<Shared>,
     /// This process's number in its container (the first process is 1).
     pid: i32,
+    /// Its signal state (shared with whoever signals it).
+    pub(super) me: Arc<ProcState>,
+    /// Who it runs as.
+    pub(super) id: super::identity::Identity,
     /// The streams this process started with (what `inherit` gives its children).
     stdio: [Stream; 3],
     pipes: HashMap<i32, PipeEnd>,
@@ -109,6 +180,8 @@ pub struct Proc {
 struct MemoryLimiter {
     limit: u64,
     oom: Arc<AtomicBool>,
+    /// The linear memory's size now (what `ps` shows as RSS).
+    size: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
@@ -117,6 +190,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
             self.oom.store(true, Ordering::SeqCst);
             return Ok(false);
         }
+        self.size.store(desired as u64, Ordering::Relaxed);
         Ok(true)
     }
 
@@ -149,6 +223,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Proc>> {
     l.func_wrap("skiff", "stat", imp_stat)?;
     l.func_wrap("skiff", "chmod", imp_chmod)?;
     super::net::add_to_linker(&mut l)?;
+    super::posix::add_to_linker(&mut l)?;
     Ok(l)
 }
 
@@ -158,44 +233,68 @@ pub fn find_program(shared: &Shared, argv: &[String], env: &[String], cwd: &str)
     program::resolve(&shared.fs, &shared.lowers, argv, path, cwd)
 }
 
-/// Run `prog` as a process of the container on the current thread; returns its exit status.
-pub fn run(shared: &Arc<Shared>, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> i32 {
-    run_as(shared, 1, 0, prog, env, cwd, stdio)
+/// How a process is started: its place in the container and who it is.
+#[derive(Clone)]
+pub struct Start {
+    pub pid: i32,
+    pub ppid: i32,
+    /// The container's first process (init's signal rules; its end ends the others).
+    pub init: bool,
+    pub id: super::identity::Identity,
 }
 
-/// [`run`] as process `pid`, child of `ppid`.
+/// Run `prog` as a process of the container on the current thread; returns its exit status.
+pub fn run(shared: &Arc<Shared>, start: Start, prog: &Program, env: &[String], cwd: &str, stdio: [Stream; 3]) -> i32 {
+    let st = Arc::new(ProcState::new(start.pid, start.ppid, start.init));
+    run_as(shared, start, st, prog, env, cwd, stdio)
+}
+
+/// A process's line in the table, as it starts now.
+fn entry_for(start: &Start, prog: &Program) -> ProcEntry {
+    let now = chrono::Utc::now();
+    ProcEntry {
+        pid: start.pid,
+        ppid: start.ppid,
+        argv: prog.argv.clone(),
+        started: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        uid: start.id.uid,
+        start_ms: now.timestamp_millis(),
+    }
+}
+
+/// [`run`] with the process's signal state made by the caller (a parent's `spawn` records
+/// it before the child's thread starts, so a signal sent at once is not lost).
 fn run_as(
     shared: &Arc<Shared>,
-    pid: i32,
-    ppid: i32,
+    start: Start,
+    st: Arc<ProcState>,
     prog: &Program,
     env: &[String],
     cwd: &str,
     stdio: [Stream; 3],
 ) -> i32 {
-    shared.track(
-        pid,
-        Some(ProcEntry {
-            pid,
-            ppid,
-            argv: prog.argv.clone(),
-            started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        }),
-    );
-    let result = run_inner(shared, pid, prog, env, cwd, stdio);
-    shared.track(pid, None);
-    match result {
+    shared.track(start.pid, Some((entry_for(&start, prog), st.clone())));
+    st.set_thread();
+    super::signals::set_current(Some(st.clone()));
+    crate::unionfs::set_access(Some(start.id.as_access()));
+    let result = run_inner(shared, &start, st.clone(), prog, env, cwd, stdio);
+    shared.track(start.pid, None);
+    super::signals::set_current(None);
+    crate::unionfs::set_access(None);
+    let code = match result {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("skiff: {}: {msg}", prog.argv[0]);
             STATUS_TRAPPED
         }
-    }
+    };
+    st.killed().unwrap_or(code)
 }
 
 fn run_inner(
     shared: &Arc<Shared>,
-    pid: i32,
+    start: &Start,
+    me: Arc<ProcState>,
     prog: &Program,
     env: &[String],
     cwd: &str,
@@ -225,11 +324,15 @@ fn run_inner(
     let wasi = b.build();
     wasi.push_preopened_dir(super::fs::root_dir(fs), "/").map_err(|e| e.to_string())?;
 
-    let limiter = MemoryLimiter { limit: shared.memory_limit, oom: shared.oom.clone() };
+    let limiter = MemoryLimiter { limit: shared.memory_limit, oom: shared.oom.clone(), size: me.mem.clone() };
+    let on_tty = matches!(stdio[0], Stream::Tty(_));
+    me.set_on_tty(on_tty);
     let proc = Proc {
         wasi,
         shared: shared.clone(),
-        pid,
+        pid: start.pid,
+        me: me.clone(),
+        id: start.id.clone(),
         stdio,
         pipes: HashMap::new(),
         next_handle: 3,
@@ -239,24 +342,41 @@ fn run_inner(
     };
     let mut store = Store::new(&shared.engine, proc);
     store.limiter(|p| &mut p.limiter);
-    // Epoch interruption is how `stop` reaches a running guest: nothing advances the epoch
-    // until a stop is requested, so the callback costs nothing in normal runs.
+    // Epoch interruption is how a signal reaches a guest running wasm code: nothing
+    // advances the epoch until a signal is delivered, so the callback costs nothing in
+    // normal runs. Each store looks at its own process: killed ends it, stopped waits.
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|cx| {
-        if cx.data().shared.stop.load(Ordering::Relaxed) {
+        let me = &cx.data().me;
+        if me.is_stopped() {
+            me.wait_while_stopped();
+        }
+        if me.killed().is_some() {
             Err(Trap::Interrupt.into())
         } else {
             Ok(UpdateDeadline::Continue(1))
         }
     });
     let instance = shared.linker.instantiate(&mut store, &module).map_err(|e| e.to_string())?;
-    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(|e| e.to_string())?;
-    let result = start.call(&mut store, ());
+    let entry = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(|e| e.to_string())?;
+    let result = entry.call(&mut store, ());
+    if start.init {
+        // Init ended: every other process of the container ends with it, as in a PID
+        // namespace (the other holders are killed by the task).
+        for st in shared.states() {
+            if st.pid != start.pid {
+                st.kill(128 + super::signals::SIGKILL, &shared.engine);
+            }
+        }
+    }
     // Wait for children the guest did not wait for, so their output is complete.
     let orphans: Vec<_> = store.data_mut().children.drain().collect();
     drop(store);
     for (_, rx) in orphans {
         let _ = rx.recv();
+    }
+    if let Some(status) = me.killed() {
+        return Ok(status);
     }
     if shared.oom.load(Ordering::SeqCst) && result.is_err() {
         return Ok(STATUS_KILLED); // out of memory: killed, as the kernel's OOM killer would
@@ -317,20 +437,10 @@ pub(super) fn result(r: Result<i32, i32>) -> i32 {
     }
 }
 
-fn io_errno(e: &std::io::Error) -> i32 {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        NotFound => ENOENT,
-        PermissionDenied => EACCES,
-        InvalidInput => EINVAL,
-        _ => match e.raw_os_error() {
-            Some(20) => 54, // ENOTDIR
-            Some(21) => 31, // EISDIR
-            Some(30) => 69, // EROFS
-            Some(40) => 32, // ELOOP
-            _ => 29,        // EIO
-        },
-    }
+/// The WASI errno of a union-view or host error: the one mapping `fs.rs` uses for WASI's
+/// own calls, so an import and `path_open` give the same errno for the same failure.
+pub(super) fn io_errno(e: &std::io::Error) -> i32 {
+    super::fs::errno_of(e) as i32
 }
 
 // ---- imports ---------------------------------------------------------------------------
@@ -361,18 +471,27 @@ fn imp_spawn(
             NotRunnable::Permission => EACCES,
             NotRunnable::Format => ENOEXEC,
         })?;
+        // `--pids-limit`: every guest process is a host thread.
+        if shared.states().len() >= shared.pids_limit {
+            return Err(EAGAIN);
+        }
         let stdio = child_stdio(caller.data_mut(), &specs)?;
-        let pid = shared.next_pid.fetch_add(1, Ordering::SeqCst);
+        let pid = shared.pids.next();
         let (tx, rx) = mpsc::channel();
         let sh = shared.clone();
-        let ppid = caller.data().pid;
+        let start = Start { pid, ppid: caller.data().pid, init: false, id: caller.data().id.clone() };
+        let st = Arc::new(ProcState::new(pid, start.ppid, false));
+        // In the table before the child's thread runs: the parent may signal it at once
+        // (`sleep 9 & kill $!`).
+        shared.track(pid, Some((entry_for(&start, &prog), st.clone())));
         std::thread::Builder::new()
             .name(format!("pid-{pid}"))
+            .stack_size(4 << 20)
             .spawn(move || {
-                let code = run_as(&sh, pid, ppid, &prog, &env, &cwd, stdio);
+                let code = run_as(&sh, start, st, &prog, &env, &cwd, stdio);
                 let _ = tx.send(code);
             })
-            .map_err(|_| 6 /* EAGAIN */)?;
+            .map_err(|_| EAGAIN)?;
         caller.data_mut().children.insert(pid, rx);
         Ok(pid)
     })())
@@ -429,15 +548,34 @@ fn child_stdio(p: &mut Proc, specs: &[String]) -> Result<[Stream; 3], i32> {
     Ok([out.remove(0), out.remove(0), out.remove(0)])
 }
 
-fn imp_wait(mut caller: Caller<'_, Proc>, pid: i32, status_ptr: i32) -> i32 {
-    result((|| {
-        let rx = caller.data_mut().children.remove(&pid).ok_or(ECHILD)?;
-        // A child thread always sends its status before it ends; a closed channel means it
-        // panicked, which is reported like a trap.
-        let code = rx.recv().unwrap_or(STATUS_TRAPPED);
-        write_bytes(&mut caller, status_ptr, &code.to_le_bytes())?;
-        Ok(0)
-    })())
+/// `wait`: blocks until the child ends; `-EINTR` when a caught signal is pending (the child
+/// stays waitable); a process being killed stops waiting (it traps).
+fn imp_wait(mut caller: Caller<'_, Proc>, pid: i32, status_ptr: i32) -> wasmtime::Result<i32> {
+    let Some(rx) = caller.data_mut().children.remove(&pid) else { return Ok(-ECHILD) };
+    let me = caller.data().me.clone();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(code) => {
+                return Ok(result(write_bytes(&mut caller, status_ptr, &code.to_le_bytes()).map(|_| 0)));
+            }
+            // A child thread always sends its status before it ends; a closed channel means
+            // it panicked, which is reported like a trap.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Ok(result(write_bytes(&mut caller, status_ptr, &STATUS_TRAPPED.to_le_bytes()).map(|_| 0)));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => match me.interrupted() {
+                Some(Wake::Killed(_)) => {
+                    caller.data_mut().children.insert(pid, rx);
+                    return Err(Trap::Interrupt.into());
+                }
+                Some(_) => {
+                    caller.data_mut().children.insert(pid, rx);
+                    return Ok(-EINTR);
+                }
+                None => {}
+            },
+        }
+    }
 }
 
 fn imp_pipe(mut caller: Caller<'_, Proc>, out_ptr: i32) -> i32 {

@@ -105,7 +105,7 @@ fn check_executable(fs: &UnionFs, path: &str) -> Result<(), NotRunnable> {
     if meta.kind == Kind::Dir {
         return Err(NotRunnable::Permission);
     }
-    if cfg!(unix) && meta.mode & 0o111 == 0 {
+    if cfg!(unix) && !fs.may_execute(&meta) {
         return Err(NotRunnable::Permission);
     }
     Ok(())

@@ -19,6 +19,8 @@ pub enum Stream {
     Null,
     Read(Reader),
     Write(Writer),
+    /// The container's terminal (`-t`).
+    Tty(std::sync::Arc<super::tty::Tty>),
 }
 
 impl Stream {
@@ -32,12 +34,12 @@ impl Stream {
 
     /// Whether the stream can be written (a valid stdout/stderr).
     pub fn is_writable(&self) -> bool {
-        matches!(self, Stream::HostStdout | Stream::HostStderr | Stream::Null | Stream::Write(_))
+        matches!(self, Stream::HostStdout | Stream::HostStderr | Stream::Null | Stream::Write(_) | Stream::Tty(_))
     }
 
     /// Whether the stream can be read (a valid stdin).
     pub fn is_readable(&self) -> bool {
-        matches!(self, Stream::HostStdin | Stream::Null | Stream::Read(_))
+        matches!(self, Stream::HostStdin | Stream::Null | Stream::Read(_) | Stream::Tty(_))
     }
 
     /// A WASI file for a guest's fd table.
@@ -52,6 +54,7 @@ impl Stream {
             Stream::Null => Box::new(WritePipe::new(Box::new(std::io::sink()) as Box<dyn Write + Send + Sync>)),
             Stream::Read(r) => Box::new(r.clone()),
             Stream::Write(w) => Box::new(w.clone()),
+            Stream::Tty(t) => Box::new(super::tty::TtyFile(t.clone())),
         }
     }
 }

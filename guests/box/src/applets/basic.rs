@@ -1,5 +1,5 @@
-//! Small applets: echo, true, false, pwd, sleep, yes, basename, dirname, whoami, hostname,
-//! uname, id, env, printenv, which, seq, xargs.
+//! Small applets: echo, true, false, pwd, sleep, yes, basename, dirname, hostname,
+//! uname, env, printenv, which, seq, xargs.
 
 use crate::err;
 use crate::util::{self, done, errstr, getopt, out};
@@ -95,8 +95,22 @@ pub fn sleep(args: &[String]) -> i32 {
             }
         }
     }
-    std::thread::sleep(std::time::Duration::from_secs_f64(total));
-    0
+    // The host's sleep: a signal ends it (box does not catch signals, so the default action
+    // applies); an EINTR (a caught signal) just ends the sleep early.
+    match skiff_guest::proc::sleep(std::time::Duration::from_secs_f64(total.min(1e9))) {
+        Ok(()) => 0,
+        Err(e) if skiff_guest::proc::interrupted(&e) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported
+            || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) =>
+        {
+            std::thread::sleep(std::time::Duration::from_secs_f64(total));
+            0
+        }
+        Err(e) => {
+            err!("{}", errstr(&e));
+            1
+        }
+    }
 }
 
 pub fn yes(args: &[String]) -> i32 {
@@ -151,11 +165,6 @@ pub fn dirname(args: &[String]) -> i32 {
         let _ = writeln!(w, "{}", util::dir_name(p));
     }
     done(&mut w, 0)
-}
-
-pub fn whoami(_: &[String]) -> i32 {
-    println!("{}", util::user_or_id(0));
-    0
 }
 
 fn host_name() -> String {
@@ -233,93 +242,6 @@ pub fn uname(args: &[String]) -> i32 {
         parts.push("WASI");
     }
     println!("{}", parts.join(" "));
-    0
-}
-
-/// `id [-u|-g|-G] [-n] [USER]`
-pub fn id(args: &[String]) -> i32 {
-    let o = match getopt(args, "ugGnr") {
-        Ok(o) => o,
-        Err(c) => return c,
-    };
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let (user, uid, gid) = match o.args.first() {
-        None => (util::user_name(0), 0u32, 0u32),
-        Some(name) => {
-            let found = passwd.lines().find_map(|l| {
-                let f: Vec<&str> = l.split(':').collect();
-                (f.len() > 3 && f[0] == name)
-                    .then(|| (f[2].parse().unwrap_or(0), f[3].parse().unwrap_or(0)))
-            });
-            match found {
-                Some((u, g)) => (Some(name.clone()), u, g),
-                None => {
-                    err!("unknown user {name}");
-                    return 1;
-                }
-            }
-        }
-    };
-    let mut groups = vec![gid];
-    if let Some(u) = &user {
-        for l in std::fs::read_to_string("/etc/group")
-            .unwrap_or_default()
-            .lines()
-        {
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() > 3 && f[3].split(',').any(|m| m == u) {
-                if let Ok(g) = f[2].parse::<u32>() {
-                    if !groups.contains(&g) {
-                        groups.push(g);
-                    }
-                }
-            }
-        }
-    }
-    let n = o.has('n');
-    let show_g = |g: u32| {
-        if n {
-            util::group_or_id(g)
-        } else {
-            g.to_string()
-        }
-    };
-    if o.has('u') {
-        println!(
-            "{}",
-            if n {
-                util::user_or_id(uid)
-            } else {
-                uid.to_string()
-            }
-        );
-    } else if o.has('g') {
-        println!("{}", show_g(gid));
-    } else if o.has('G') {
-        println!(
-            "{}",
-            groups
-                .iter()
-                .map(|&g| show_g(g))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-    } else {
-        let name = |id: u32, n: Option<String>| match n {
-            Some(n) => format!("{id}({n})"),
-            None => id.to_string(),
-        };
-        let gl: Vec<String> = groups
-            .iter()
-            .map(|&g| name(g, util::group_name(g)))
-            .collect();
-        println!(
-            "uid={} gid={} groups={}",
-            name(uid, util::user_name(uid)),
-            name(gid, util::group_name(gid)),
-            gl.join(",")
-        );
-    }
     0
 }
 

@@ -252,7 +252,7 @@ struct CpOpts {
     verbose: bool,
 }
 
-fn set_mtime(p: &str, secs: i64) {
+pub fn set_mtime(p: &str, secs: i64) {
     let t = if secs >= 0 {
         UNIX_EPOCH + Duration::from_secs(secs as u64)
     } else {

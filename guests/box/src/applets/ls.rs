@@ -194,10 +194,8 @@ fn print_list(w: &mut util::Out, v: &[Entry], c: &Cfg) {
         })
         .collect();
     if c.columns {
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(80);
+        // The terminal's width (the host's tty_size), else $COLUMNS, else 80.
+        let width = crate::term::size().1;
         let _ = w.write_all(columns(&names, width).as_bytes());
     } else {
         for n in names {

@@ -1,13 +1,24 @@
 //! The applets, grouped by family.
+pub mod awk;
 pub mod basic;
+pub mod diff;
 pub mod find;
 pub mod fs;
 pub mod grep;
+pub mod gzip;
 pub mod ls;
 pub mod net;
+pub mod od;
+pub mod pager;
 pub mod printf;
+pub mod procs;
 pub mod sed;
 pub mod sort;
+pub mod sum;
+pub mod sys;
+pub mod tar;
 pub mod test;
 pub mod text;
 pub mod tr;
+pub mod users;
+pub mod vi;

@@ -76,17 +76,17 @@ pub fn unescape(s: &[u8], out: &mut Vec<u8>, echo: bool) -> bool {
 }
 
 #[derive(Default, Clone, Copy)]
-struct Spec {
-    left: bool,
-    zero: bool,
-    plus: bool,
-    space: bool,
-    alt: bool,
-    width: Option<usize>,
-    prec: Option<usize>,
+pub struct Spec {
+    pub left: bool,
+    pub zero: bool,
+    pub plus: bool,
+    pub space: bool,
+    pub alt: bool,
+    pub width: Option<usize>,
+    pub prec: Option<usize>,
 }
 
-fn pad(spec: &Spec, body: String, numeric: bool) -> String {
+pub fn pad(spec: &Spec, body: String, numeric: bool) -> String {
     let w = spec.width.unwrap_or(0);
     let len = body.chars().count();
     if len >= w {
@@ -176,7 +176,7 @@ fn parse_float(s: &str, bad: &mut bool) -> f64 {
 }
 
 /// C-style `%e`: `1.500000e+03`.
-fn fmt_e(v: f64, prec: usize, upper: bool) -> String {
+pub fn fmt_e(v: f64, prec: usize, upper: bool) -> String {
     let s = format!("{v:.prec$e}");
     let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
     let ev: i32 = e.parse().unwrap_or(0);
@@ -188,12 +188,14 @@ fn fmt_e(v: f64, prec: usize, upper: bool) -> String {
     }
 }
 
-fn fmt_g(v: f64, prec: usize, alt: bool, upper: bool) -> String {
+pub fn fmt_g(v: f64, prec: usize, alt: bool, upper: bool) -> String {
     let p = if prec == 0 { 1 } else { prec };
     if v == 0.0 {
         return "0".into();
     }
-    let x = v.abs().log10().floor() as i32;
+    // The exponent after rounding to `p` significant digits, as C's %g decides.
+    let e = format!("{:.*e}", p - 1, v);
+    let x: i32 = e.split_once('e').and_then(|(_, x)| x.parse().ok()).unwrap_or(0);
     let s = if x < -4 || x >= p as i32 {
         fmt_e(v, p - 1, upper)
     } else {

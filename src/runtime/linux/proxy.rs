@@ -1,0 +1,77 @@
+//! Published ports of a native container: the supervisor's userland proxy, as docker-proxy
+//! is. The host ports are bound before the container counts as started (so a port in use
+//! fails the start); each accepted connection is joined to the container's address on its
+//! first network, the bytes copied both ways. It works from the host's own `127.0.0.1`, and
+//! needs no firewall rule (the NAT path that would, is the one skiff does not take).
+
+use std::io;
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The running proxies of one container; dropping it stops them.
+pub struct Proxies {
+    stop: Arc<AtomicBool>,
+    wake: Vec<SocketAddr>,
+}
+
+impl Drop for Proxies {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for a in &self.wake {
+            // An accept blocked on the listener returns for this connection and sees `stop`.
+            let _ = TcpStream::connect_timeout(a, Duration::from_millis(200));
+        }
+    }
+}
+
+/// Forward every listener in `published` (by container port) to `to`:port.
+pub fn start(published: crate::runtime::Published, to: Ipv4Addr) -> Proxies {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut wake = Vec::new();
+    for (port, listeners) in published {
+        for l in listeners {
+            if let Ok(a) = l.local_addr() {
+                wake.push(match a.ip() {
+                    std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                        SocketAddr::from((Ipv4Addr::LOCALHOST, a.port()))
+                    }
+                    _ => a,
+                });
+            }
+            let stop = stop.clone();
+            let target = SocketAddr::from((to, port));
+            std::thread::spawn(move || accept_loop(l, target, stop));
+        }
+    }
+    Proxies { stop, wake }
+}
+
+fn accept_loop(l: TcpListener, target: SocketAddr, stop: Arc<AtomicBool>) {
+    for conn in l.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(inbound) = conn else { continue };
+        std::thread::spawn(move || {
+            let _ = join(inbound, target);
+        });
+    }
+}
+
+/// Copy between a client and the container until both sides are done.
+fn join(inbound: TcpStream, target: SocketAddr) -> io::Result<()> {
+    let outbound = TcpStream::connect_timeout(&target, Duration::from_secs(5))?;
+    let _ = inbound.set_nodelay(true);
+    let _ = outbound.set_nodelay(true);
+    let (mut ri, mut ro) = (inbound.try_clone()?, outbound.try_clone()?);
+    let up = std::thread::spawn(move || {
+        let _ = io::copy(&mut ri, &mut &outbound);
+        let _ = outbound.shutdown(Shutdown::Write);
+    });
+    let _ = io::copy(&mut ro, &mut &inbound);
+    let _ = inbound.shutdown(Shutdown::Write);
+    let _ = up.join();
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Native containers on real networks, by the same model as WASI containers: bridges, veth
+//! pairs and namespaces from the CNI plugins, names from the embedded DNS server on user
+//! networks only, `--link`, IP reuse, live connect/disconnect, `-p` from the host, `host` and
+//! `none`, isolation between networks, and nothing left behind. Traffic goes only to
+//! loopback and to container addresses skiff made.
+
+use crate::native::sandbox;
+use crate::util::{native_net_lock, require_tool, Sandbox};
+use std::time::{Duration, Instant};
+
+fn inspect(s: &Sandbox, c: &str, format: &str) -> String {
+    s.run(&["inspect", "-f", format, c]).ok().stdout.trim().to_string()
+}
+
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The skiff bridges and veths on the host now.
+fn host_links() -> Vec<String> {
+    std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            std::fs::read_to_string(format!("/sys/class/net/{n}/ifalias")).map(|a| a.trim() == "skiff").unwrap_or(false)
+        })
+        .collect()
+}
+
+fn plugins() -> bool {
+    require_tool("nft", "nftables").is_some()
+        && crate::util::require_file("/usr/lib/cni/bridge", "containernetworking-plugins").is_some()
+}
+
+#[test]
+fn names_on_user_networks_not_on_the_default_bridge() {
+    let Some(s) = sandbox() else { return };
+    if !plugins() {
+        return;
+    }
+    let _net = native_net_lock();
+    s.run(&["network", "create", "dev"]).ok();
+    s.run(&[
+        "run",
+        "-d",
+        "--name",
+        "api",
+        "--network",
+        "dev",
+        "--network-alias",
+        "backend",
+        "bb",
+        "httpd",
+        "-f",
+        "-p",
+        "3000",
+        "-h",
+        "/etc",
+    ])
+    .ok();
+    let ip = inspect(&s, "api", "{{.NetworkSettings.Networks.dev.IPAddress}}");
+    assert_eq!(ip, "172.18.0.2");
+    let out = s.run(&["run", "--rm", "--network", "dev", "bb", "sh", "-c", "wget -qO- api:3000/group; nslookup backend | grep Address: | tail -1; ping -c 1 -W 2 api >/dev/null && echo pong"]).ok();
+    assert_eq!(out.stdout, "root:x:0:\nnogroup:x:65534:\nAddress: 172.18.0.2\npong\n");
+    // The default bridge has no names (Docker's rule), and cannot reach another network.
+    let r = s.run(&["run", "--rm", "bb", "sh", "-c", "nslookup api; ping -c 1 -W 1 172.18.0.2"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stdout.contains("can't find api: NXDOMAIN"), "{}", r.stdout);
+    // --link gives the name on the default bridge.
+    s.run(&["run", "-d", "--name", "db", "bb", "httpd", "-f", "-p", "5000", "-h", "/etc"]).ok();
+    let out = s
+        .run(&[
+            "run",
+            "--rm",
+            "--name",
+            "client",
+            "--link",
+            "db:database",
+            "bb",
+            "sh",
+            "-c",
+            "echo $DATABASE_NAME; wget -qO- database:5000/group | head -1",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "/client/database\nroot:x:0:\n");
+    s.run(&["rm", "-f", "api", "db"]).ok();
+    s.run(&["network", "rm", "dev"]).ok();
+    assert!(host_links().is_empty(), "left behind: {:?}", host_links());
+}
+
+#[test]
+fn ip_reuse_live_connect_and_published_ports() {
+    let Some(s) = sandbox() else { return };
+    if !plugins() {
+        return;
+    }
+    let Some(curl) = require_tool("curl", "curl") else { return };
+    let _net = native_net_lock();
+    s.run(&["network", "create", "one"]).ok();
+    s.run(&["network", "create", "two"]).ok();
+    s.run(&["run", "-d", "--name", "aa", "--network", "one", "bb", "sleep", "1000"]).ok();
+    s.run(&["run", "-d", "--name", "bb1", "--network", "one", "bb", "sleep", "1000"]).ok();
+    assert_eq!(inspect(&s, "bb1", "{{.NetworkSettings.Networks.one.IPAddress}}"), "172.18.0.3");
+    s.run(&["rm", "-f", "aa"]).ok();
+    s.run(&["run", "-d", "--name", "cc", "--network", "one", "bb", "sleep", "1000"]).ok();
+    assert_eq!(
+        inspect(&s, "cc", "{{.NetworkSettings.Networks.one.IPAddress}}"),
+        "172.18.0.2",
+        "the lowest free address"
+    );
+    // Live connect: an eth1 appears with the address the model gave; disconnect removes it.
+    s.run(&["network", "connect", "two", "cc"]).ok();
+    let ip2 = inspect(&s, "cc", "{{.NetworkSettings.Networks.two.IPAddress}}");
+    let addrs = s.run(&["exec", "cc", "ip", "-4", "-o", "addr"]).ok().stdout;
+    assert!(addrs.contains(&format!("eth1    inet {ip2}/")), "{addrs}");
+    s.run(&["network", "disconnect", "two", "cc"]).ok();
+    let addrs = s.run(&["exec", "cc", "ip", "-4", "-o", "addr"]).ok().stdout;
+    assert!(!addrs.contains("eth1"), "{addrs}");
+    // -p from the host's own loopback, through the supervisor's proxy.
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    s.run(&["run", "-d", "--name", "web", "-p", &publish, "bb", "httpd", "-f", "-p", "80", "-h", "/etc"]).ok();
+    assert_eq!(s.run(&["port", "web", "80"]).ok().stdout, format!("127.0.0.1:{port}\n"));
+    let url = format!("http://127.0.0.1:{port}/group");
+    eventually("the published port", || {
+        std::process::Command::new(&curl)
+            .args(["-sf", &url])
+            .output()
+            .map(|o| o.stdout.starts_with(b"root:"))
+            .unwrap_or(false)
+    });
+    let again = format!("{port}:80");
+    let r = s.run(&["run", "-d", "--name", "web2", "-p", &again, "bb", "true"]).code(125);
+    assert!(r.stderr.contains("port is already allocated"), "{}", r.stderr);
+    assert!(
+        s.run(&["ps", "-a", "--format", "{{.Names}}"]).ok().stdout.lines().all(|n| n != "web2"),
+        "nothing half-made"
+    );
+    s.run(&["rm", "-f", "bb1", "cc", "web"]).ok();
+    s.run(&["network", "rm", "one", "two"]).ok();
+    assert!(host_links().is_empty(), "left behind: {:?}", host_links());
+}
+
+#[test]
+fn host_and_none_and_a_killed_supervisor_leave_nothing() {
+    let Some(s) = sandbox() else { return };
+    if !plugins() {
+        return;
+    }
+    let _net = native_net_lock();
+    let out = s.run(&["run", "--rm", "--network", "none", "bb", "ip", "-o", "link"]).ok().stdout;
+    assert_eq!(out.lines().count(), 1, "only lo: {out}");
+    let host_lo =
+        s.run(&["run", "--rm", "--network", "host", "bb", "sh", "-c", "ip -o link | grep -c ': lo:'"]).ok().stdout;
+    assert_eq!(host_lo, "1\n");
+    s.run(&["run", "-d", "--name", "victim", "bb", "sleep", "1000"]).ok();
+    let pid = inspect(&s, "victim", "{{.State.Pid}}");
+    assert!(!host_links().is_empty());
+    unsafe {
+        libc::kill(pid.parse().unwrap(), libc::SIGKILL);
+    }
+    eventually("the supervisor gone", || inspect(&s, "victim", "{{.State.Status}}") == "exited");
+    s.run(&["rm", "victim"]).ok();
+    assert!(host_links().is_empty(), "left behind: {:?}", host_links());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(s.root().to_str().unwrap()), "a mount is left");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

@@ -32,12 +32,10 @@ pub enum Error {
     CorruptBlob { digest: String, actual: String },
     #[error("invalid layer {layer}: {entry}: {reason}")]
     InvalidLayer { layer: String, entry: String, reason: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// (The io error is part of the message, not a `source`, so `Error: {e:#}`
+    /// does not print it twice.)
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{0}")]
     Other(String),
 }
@@ -47,7 +45,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Wrap an io error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), error: source }
     }
 }
 
@@ -60,4 +58,31 @@ impl<T> IoContext<T> for std::io::Result<T> {
     fn at(self, path: impl Into<PathBuf>) -> Result<T> {
         self.map_err(|e| Error::io(path, e))
     }
+}
+
+/// `s` made safe to print on a terminal: control characters (an escape sequence in a file
+/// name from an archive or a guest, a carriage return) are shown escaped (`\x1b`), so what
+/// reaches the terminal is only text. Newlines and tabs stay.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control() && c != '\n' && c != '\t' || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !bad(c) => out.push(c),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`printable`] for a file name that must also stay on one line (`diff`, `cp`): newlines
+/// and tabs are escaped too.
+pub fn printable_name(s: &str) -> String {
+    printable(s).replace('\n', "\\n").replace('\t', "\\t")
 }

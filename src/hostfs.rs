@@ -22,6 +22,26 @@ pub fn mode_of(md: &fs::Metadata) -> u32 {
     }
 }
 
+/// `mode` made safe for a host file skiff writes from untrusted content (a layer from an
+/// archive, a file copied out of a container): no setuid, setgid or world-write bit, since
+/// the file is the host's (and root's, when skiff runs as root). The layer's tar keeps the
+/// original bits; only the host copy loses them.
+pub fn safe_mode(mode: u32) -> u32 {
+    mode & 0o7777 & !0o6002
+}
+
+/// [`safe_mode`] for a directory: no setuid or setgid bit; no world-write bit either, except
+/// on a sticky directory (`/tmp`, 1777), which guests' permission checks need writable by all
+/// and where the sticky bit keeps one user from removing another's files.
+pub fn safe_dir_mode(mode: u32) -> u32 {
+    let mode = mode & 0o7777 & !0o6000;
+    if mode & 0o1000 != 0 {
+        mode
+    } else {
+        mode & !0o002
+    }
+}
+
 /// Set permission bits (a no-op where the host has none).
 pub fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
     #[cfg(unix)]

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod container;
 pub mod error;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod hostfs;
 pub mod hostproc;
 pub mod network;

@@ -64,13 +64,15 @@ impl Reference {
         {
             return Err(invalid(""));
         }
-        if domain.len() + 1 + path.len() > 255 {
-            return Err(Error::InvalidReference("repository name must not be more than 255 characters".to_string()));
-        }
         let digest = digest.map(parse_digest).transpose()?;
         let mut path = path.to_string();
         if domain == DEFAULT_DOMAIN && !path.contains('/') {
             path = format!("library/{path}");
+        }
+        // As Docker's `ParseNormalizedNamed`: the normalised name (`docker.io/library/…`) is
+        // what is limited, so that every parsed reference prints as one that parses again.
+        if domain.len() + 1 + path.len() > 255 {
+            return Err(Error::InvalidReference("repository name must not be more than 255 characters".to_string()));
         }
         Ok(Reference { domain: domain.to_string(), path, tag: tag.map(str::to_string), digest })
     }

@@ -4,6 +4,7 @@
 //! writing through a symlink that the layer itself planted, hard links that point outside the
 //! layer or through a symlink, and device nodes / FIFOs. Symlink *targets* may be anything: they
 //! are resolved later inside the container root by the union view, never on the host.
+//! Host files never get setuid, setgid or world-write bits ([`crate::hostfs::safe_mode`]).
 //! The caller extracts into a fresh temporary directory and renames it into place only on
 //! success, so a refused layer leaves nothing behind.
 
@@ -79,7 +80,7 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     }
                 }
                 fs::create_dir_all(&target).map_err(|e| io_err(&name, e))?;
-                set_mode(&target, mode | keep).map_err(|e| io_err(&name, e))?;
+                set_mode(&target, safe_dir_mode(mode) | keep).map_err(|e| io_err(&name, e))?;
                 set_owner(&target, owner);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
@@ -87,7 +88,7 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                 let mut f = fs::File::create(&target).map_err(|e| io_err(&name, e))?;
                 let (size, wasm) = copy_and_sniff(&mut entry, &mut f).map_err(|e| io_err(&name, e))?;
                 drop(f);
-                set_mode(&target, mode | (keep & 0o600)).map_err(|e| io_err(&name, e))?;
+                set_mode(&target, safe_mode(mode) | (keep & 0o600)).map_err(|e| io_err(&name, e))?;
                 set_owner(&target, owner);
                 out.size += size;
                 if let Some(d) = wasm {
@@ -213,7 +214,7 @@ fn remove_any(p: &Path) -> std::io::Result<()> {
     }
 }
 
-use crate::hostfs::set_mode;
+use crate::hostfs::{safe_dir_mode, safe_mode, set_mode};
 
 #[cfg(test)]
 mod tests {

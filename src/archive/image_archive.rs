@@ -129,56 +129,99 @@ pub struct Loaded {
 }
 
 /// Load every image of an archive (docker-archive or OCI layout, plain or gzip) into the store.
-/// The caller holds the store lock. Nothing is tagged unless every layer of that image loaded.
+/// The caller holds the store lock and undoes a failure ([`Store::all_or_nothing`]). Every
+/// image's tags are checked before anything is stored; nothing is tagged unless every image
+/// loaded.
 pub fn load(store: &Store, archive: &Path) -> Result<Vec<Loaded>> {
-    let dir = tempfile::tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
-    let name = archive.display().to_string();
+    let dir = tempfile::tempdir_in(store.scratch_dir()).at(store.scratch_dir())?;
+    let name = crate::error::printable_name(&archive.display().to_string());
     extract_layer(decompressed(fs::File::open(archive).at(archive)?)?, dir.path(), &name).map_err(|e| match e {
         Error::InvalidLayer { entry, reason, .. } => Error::Other(format!("invalid archive {name}: {entry}: {reason}")),
         other => other,
     })?;
     let root = dir.path();
-    if root.join("manifest.json").exists() {
-        let data = fs::read(root.join("manifest.json")).at(root.join("manifest.json"))?;
-        let entries: Vec<ArchiveEntry> =
-            serde_json::from_slice(&data).map_err(|e| Error::Other(format!("{name}: manifest.json: {e}")))?;
-        let mut out = Vec::new();
+    // (config, layer files, tags) of each image, all read and checked before any is stored.
+    let mut images: Vec<(Vec<u8>, Vec<std::path::PathBuf>, Vec<Reference>)> = Vec::new();
+    if fs::symlink_metadata(root.join("manifest.json")).is_ok() {
+        let data = read_inside(root, "manifest.json")?;
+        let entries: Vec<ArchiveEntry> = parse_json(&data, &format!("{name}: manifest.json"))?;
         for e in entries {
             let config = read_inside(root, &e.config)?;
             let layers: Vec<std::path::PathBuf> = e.layers.iter().map(|l| inside(root, l)).collect::<Result<_>>()?;
-            let tags = e.repo_tags.unwrap_or_default();
-            out.push(load_image(store, &config, &layers, &tags)?);
+            let tags = e.repo_tags.unwrap_or_default().iter().map(|t| parse_tag(t)).collect::<Result<_>>()?;
+            images.push((config, layers, tags));
         }
-        return Ok(out);
-    }
-    if root.join("index.json").exists() {
-        let idx: ImageIndex = serde_json::from_slice(&fs::read(root.join("index.json")).at(root.join("index.json"))?)
-            .map_err(|e| Error::Other(format!("{name}: index.json: {e}")))?;
+    } else if fs::symlink_metadata(root.join("index.json")).is_ok() {
+        let idx: ImageIndex = parse_json(&read_inside(root, "index.json")?, &format!("{name}: index.json"))?;
         let blob = |d: &Digest| inside(root, &format!("blobs/sha256/{}", d.hex()));
-        let mut out = Vec::new();
         for d in idx.manifests {
-            let m: Manifest = serde_json::from_slice(&verified(&blob(&d.digest)?, &d.digest)?)
-                .map_err(|e| Error::Other(format!("{name}: manifest {}: {e}", d.digest)))?;
+            let m: Manifest =
+                parse_json(&verified(&blob(&d.digest)?, &d.digest)?, &format!("{name}: manifest {}", d.digest))?;
             let config = verified(&blob(&m.config.digest)?, &m.config.digest)?;
             let layers: Vec<_> = m.layers.iter().map(|l| blob(&l.digest)).collect::<Result<_>>()?;
-            let tags: Vec<String> = d
+            let tags: Vec<Reference> = d
                 .annotations
                 .get(ANNOTATION_IMAGE_NAME)
                 .or(d.annotations.get(ANNOTATION_REF_NAME))
                 .filter(|n| Reference::parse(n).is_ok_and(|r| r.tag.is_some()))
-                .cloned()
+                .map(|t| parse_tag(t))
+                .transpose()?
                 .into_iter()
                 .collect();
-            out.push(load_image(store, &config, &layers, &tags)?);
+            images.push((config, layers, tags));
         }
-        return Ok(out);
+    } else {
+        return Err(Error::Other(format!(
+            "{name}: neither a docker-archive (manifest.json) nor an OCI layout (index.json)"
+        )));
     }
-    Err(Error::Other(format!("{name}: neither a docker-archive (manifest.json) nor an OCI layout (index.json)")))
+    let mut stored = Vec::new();
+    for (config, layers, _) in &images {
+        stored.push(store_image(store, config, layers)?);
+    }
+    let mut out = Vec::new();
+    for ((_, _, tags), (id, manifest, metas)) in images.into_iter().zip(stored) {
+        let mut loaded = Loaded { id, tags: vec![], renamed: vec![], layers: metas };
+        for r in tags {
+            if let Some(old) = store.tag_image(&manifest, &r)? {
+                let old_id: Manifest = store.read_json(&old)?;
+                loaded.renamed.push((r.clone(), old_id.config.digest));
+            }
+            loaded.tags.push(r);
+        }
+        out.push(loaded);
+    }
+    Ok(out)
 }
 
-fn load_image(store: &Store, config_bytes: &[u8], layers: &[std::path::PathBuf], tags: &[String]) -> Result<Loaded> {
-    let config: ImageConfig =
-        serde_json::from_slice(config_bytes).map_err(|e| Error::Other(format!("invalid image config: {e}")))?;
+/// A RepoTag, which must be a valid reference (checked before anything is stored).
+fn parse_tag(t: &str) -> Result<Reference> {
+    Reference::parse(t)
+        .map(Reference::with_default_tag)
+        .map_err(|e| Error::Other(format!("invalid tag {:?} in the archive: {e}", crate::error::printable_name(t))))
+}
+
+/// Parse archive JSON; the error says what and where, never quoting the content (it may be
+/// anything, a host file even, if the archive tried to make us read one).
+fn parse_json<T: serde::de::DeserializeOwned>(data: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(data).map_err(|e| {
+        Error::Other(format!(
+            "{what}: invalid JSON ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Store one image's layers (each checked against the diff ID its config names) and the
+/// image itself, untagged; returns (image ID, manifest digest, layers).
+fn store_image(
+    store: &Store,
+    config_bytes: &[u8],
+    layers: &[std::path::PathBuf],
+) -> Result<(Digest, Digest, Vec<LayerMeta>)> {
+    let config: ImageConfig = parse_json(config_bytes, "image config")?;
     if config.rootfs.diff_ids.len() != layers.len() {
         return Err(Error::Other(format!(
             "image config names {} layers but the archive has {}",
@@ -190,30 +233,23 @@ fn load_image(store: &Store, config_bytes: &[u8], layers: &[std::path::PathBuf],
     let mut descriptors = Vec::new();
     let mut metas = Vec::new();
     for (path, want) in layers.iter().zip(&config.rootfs.diff_ids) {
-        let (diff, size) = store.put_blob_reader(&mut decompressed(fs::File::open(path).at(path)?)?)?;
-        if &diff != want {
-            return Err(Error::InvalidLayer {
+        let mut reader = decompressed(fs::File::open(path).at(path)?)?;
+        let (diff, size) = store.put_blob_expecting(&mut reader, Some(want)).map_err(|e| match e {
+            Error::CorruptBlob { actual, .. } => Error::InvalidLayer {
                 layer: want.to_string(),
-                entry: path.file_name().unwrap_or_default().to_string_lossy().into_owned(),
-                reason: format!("content hashes to {diff}, not the diff ID the config names"),
-            });
-        }
+                entry: crate::error::printable_name(&path.file_name().unwrap_or_default().to_string_lossy()),
+                reason: format!("content hashes to {actual}, not the diff ID the config names"),
+            },
+            other => other,
+        })?;
         let meta = store.unpack_layer(&diff, parent.as_ref())?;
         parent = Some(meta.chain_id.clone());
         descriptors.push(Descriptor::new(MEDIA_TYPE_LAYER, diff, size));
         metas.push(meta);
     }
+    crate::store::crash::point("load-image");
     let (id, manifest) = store.put_image(config_bytes, descriptors)?;
-    let mut loaded = Loaded { id, tags: vec![], renamed: vec![], layers: metas };
-    for t in tags {
-        let r = Reference::parse(t)?.with_default_tag();
-        if let Some(old) = store.tag_image(&manifest, &r)? {
-            let old_id: Manifest = store.read_json(&old)?;
-            loaded.renamed.push((r.clone(), old_id.config.digest));
-        }
-        loaded.tags.push(r);
-    }
-    Ok(loaded)
+    Ok((id, manifest, metas))
 }
 
 fn decompressed(f: fs::File) -> Result<Box<dyn Read>> {
@@ -224,9 +260,11 @@ fn decompressed(f: fs::File) -> Result<Box<dyn Read>> {
 fn inside(root: &Path, rel: &str) -> Result<std::path::PathBuf> {
     let p = Path::new(rel);
     if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        let rel = crate::error::printable_name(rel);
         return Err(Error::Other(format!("invalid archive: {rel}: path leaves the archive")));
     }
     // Newer Docker links duplicate layers (`a/layer.tar -> ../b/layer.tar`): follow, but stay inside.
+    let rel = crate::error::printable_name(rel);
     let full = fs::canonicalize(root.join(p)).map_err(|_| Error::Other(format!("invalid archive: {rel}: missing")))?;
     let root = fs::canonicalize(root).at(root)?;
     if !full.starts_with(&root) {
@@ -239,13 +277,25 @@ fn inside(root: &Path, rel: &str) -> Result<std::path::PathBuf> {
     Ok(full)
 }
 
+/// The largest JSON document (manifest, index, config) an archive may hold: real ones are
+/// kilobytes; a huge one is refused before it is read into memory.
+const MAX_JSON: u64 = 16 << 20;
+
+fn read_json_file(p: &Path, what: &str) -> Result<Vec<u8>> {
+    let len = fs::metadata(p).at(p)?.len();
+    if len > MAX_JSON {
+        return Err(Error::Other(format!("invalid archive: {what}: {len} bytes of JSON is too large")));
+    }
+    fs::read(p).at(p)
+}
+
 fn read_inside(root: &Path, rel: &str) -> Result<Vec<u8>> {
     let p = inside(root, rel)?;
-    fs::read(&p).at(p)
+    read_json_file(&p, &crate::error::printable_name(rel))
 }
 
 fn verified(p: &Path, d: &Digest) -> Result<Vec<u8>> {
-    let data = fs::read(p).at(p)?;
+    let data = read_json_file(p, &d.to_string())?;
     let actual = Digest::of(&data);
     if &actual != d {
         return Err(Error::CorruptBlob { digest: d.to_string(), actual: actual.to_string() });

@@ -64,7 +64,13 @@ struct Lexer<'a> {
     raw_escapes: bool,
     /// Leave references to unset variables as written (BuildKit's `SkipUnsetEnv`).
     skip_unset: bool,
+    /// How many `${…}` enclose the current position (bounded: the recursion is on the stack).
+    depth: usize,
 }
+
+/// The deepest `${a:-${b:-…}}` nesting processed; deeper input is refused rather than allowed
+/// to overflow the stack (Docker accepts any depth; no real Dockerfile comes near this).
+const MAX_NESTING: usize = 64;
 
 /// Word splitting state (BuildKit's `wordsStruct`).
 #[derive(Default)]
@@ -105,6 +111,7 @@ impl<'a> Lexer<'a> {
             raw_quotes: false,
             raw_escapes: false,
             skip_unset: false,
+            depth: 0,
         }
     }
 
@@ -257,13 +264,14 @@ impl<'a> Lexer<'a> {
             None => return Err("syntax error: missing '}'".into()),
             _ => return Err(format!("unsupported modifier ({modifier}) in substitution")),
         }
-        let (word, _) = self.process_until(Some('}')).map_err(|e| {
-            if self.peek().is_none() {
-                "syntax error: missing '}'".to_string()
-            } else {
-                e
-            }
-        })?;
+        if self.depth >= MAX_NESTING {
+            return Err(format!("syntax error: substitutions nested more than {MAX_NESTING} deep"));
+        }
+        self.depth += 1;
+        let processed = self.process_until(Some('}'));
+        self.depth -= 1;
+        let (word, _) =
+            processed.map_err(|e| if self.peek().is_none() { "syntax error: missing '}'".to_string() } else { e })?;
         let value = self.get_env(&name);
         if value.is_none() && self.skip_unset {
             return Ok(format!("${{{name}{modifier}{word}}}"));

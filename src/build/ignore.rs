@@ -118,36 +118,38 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
 }
 
 /// Whether `tokens` match all of `path`; with `prefix`, whether they match `path` followed by
-/// some further text.
+/// some further text. Dynamic programming over (token, position), from the end: time is
+/// tokens × path length and there is no recursion, so a pattern like `**/**/**/…` cannot
+/// take exponential time or overflow the stack.
 fn matches(tokens: &[Token], path: &[char], prefix: bool) -> bool {
-    if prefix && path.is_empty() {
-        return true;
-    }
-    let Some((token, rest)) = tokens.split_first() else {
-        return path.is_empty();
-    };
-    let one = |ok: &dyn Fn(char) -> bool| path.first().is_some_and(|&c| ok(c)) && matches(rest, &path[1..], prefix);
-    match token {
-        Token::Char(want) => one(&|c| c == *want),
-        Token::Question => one(&|c| c != '/'),
-        Token::Class { negated, ranges } => one(&|c| ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated),
-        Token::Star => {
-            for k in 0..=path.len() {
-                if matches(rest, &path[k..], prefix) {
-                    return true;
+    let n = path.len();
+    // next[p]: whether tokens[t+1..] match path[p..]; start with t+1 == tokens.len().
+    let mut next: Vec<bool> = (0..=n).map(|p| p == n).collect();
+    for token in tokens.iter().rev() {
+        let mut cur = vec![false; n + 1];
+        let mut any_dir = false; // AnyDirs: some '/' at k >= p with next[k + 1]
+        for p in (0..=n).rev() {
+            let one = |ok: &dyn Fn(char) -> bool| p < n && ok(path[p]) && next[p + 1];
+            cur[p] = match token {
+                Token::Char(want) => one(&|c| c == *want),
+                Token::Question => one(&|c| c != '/'),
+                Token::Class { negated, ranges } => {
+                    one(&|c| ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated)
                 }
-                if path.get(k) == Some(&'/') {
-                    break;
+                Token::Star => next[p] || (p < n && path[p] != '/' && cur[p + 1]),
+                Token::AnyDirs => {
+                    any_dir = any_dir || (p < n && path[p] == '/' && next[p + 1]);
+                    next[p] || any_dir
                 }
-            }
-            false
+                Token::AnyRest => true,
+            };
         }
-        Token::AnyDirs => {
-            matches(rest, path, prefix)
-                || (0..path.len()).any(|k| path[k] == '/' && matches(rest, &path[k + 1..], prefix))
+        if prefix {
+            cur[n] = true;
         }
-        Token::AnyRest => true,
+        next = cur;
     }
+    next[0] || (prefix && n == 0)
 }
 
 /// Compiles a cleaned pattern; `None` where Go's `filepath.Match` reports a syntax error.

@@ -21,16 +21,55 @@ pub fn layer_from_dir_owned(
     parent: Option<&Digest>,
     owner: Owners,
 ) -> Result<(Descriptor, LayerMeta)> {
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(store.tmp_dir()).map_err(|e| crate::error::Error::io(store.tmp_dir(), e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(store.scratch_dir())
+        .map_err(|e| crate::error::Error::io(store.scratch_dir(), e))?;
     tar_dir_owned(dir, tmp.as_file_mut(), source_date_epoch(), owner)?;
     let mut f = std::fs::File::open(tmp.path()).map_err(|e| crate::error::Error::io(tmp.path(), e))?;
     let (diff_id, size) = store.put_blob_reader(&mut f)?;
     // Device nodes a native container made stay in the blob (the native backend makes them);
     // only skiff's own containers' layers come here, never an archive from elsewhere.
     let meta = store.unpack_layer_with(&diff_id, parent, crate::archive::extract::Specials::Skip)?;
-    crate::runtime::layer_added(store, &meta)?;
+    let meta = precompile(store, meta, &mut std::io::stderr())?;
     Ok((Descriptor::new(MEDIA_TYPE_LAYER, diff_id, size), meta))
+}
+
+/// Compile a new layer's wasm modules ([`crate::runtime::layer_added`]). A file that starts
+/// with `\0asm` but is not a valid module (a truncated download, a test fixture) is just a
+/// file: it is warned about on `warn`, dropped from the layer's module list (running it
+/// later fails as any non-program does) and the layer is kept. Returns the layer's meta as
+/// stored.
+pub fn precompile(store: &Store, mut meta: LayerMeta, warn: &mut dyn std::io::Write) -> Result<LayerMeta> {
+    let mut dropped = false;
+    loop {
+        let err = match crate::runtime::layer_added(store, &meta) {
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        // The compiler's error names the module by digest: find its file(s).
+        let text = err.to_string();
+        let bad: Vec<String> =
+            meta.wasm.iter().filter(|(_, d)| text.contains(&d.to_string())).map(|(p, _)| p.clone()).collect();
+        if bad.is_empty() {
+            return Err(crate::error::Error::Other(format!("layer {}: {text}", meta.chain_id)));
+        }
+        for p in bad {
+            meta.wasm.remove(&p);
+            let why = text.split_once(": ").map(|(_, w)| w).unwrap_or(&text);
+            let why = why.lines().next().unwrap_or(why);
+            let _ = writeln!(
+                warn,
+                "WARNING: /{} starts like a wasm module but is not one ({}): kept as a plain file",
+                crate::error::printable_name(&p),
+                crate::error::printable(why)
+            );
+        }
+        dropped = true;
+    }
+    if dropped {
+        let p = store.layer_dir(&meta.chain_id).join("meta.json");
+        crate::store::atomic_write(&p, &serde_json::to_vec_pretty(&meta).expect("meta serialises"))?;
+    }
+    Ok(meta)
 }
 
 /// Whether `dir` holds nothing (a step that changed no file makes no layer).

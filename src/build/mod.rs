@@ -9,6 +9,7 @@ mod copy;
 pub mod dockerfile;
 pub mod expand;
 pub mod ignore;
+pub mod interrupt;
 pub mod layer;
 mod steps;
 
@@ -188,6 +189,10 @@ pub struct Builder<'a> {
     stages: Vec<Stage>,
     /// The step being run, as `Dockerfile:N` (its cache records say where they came from).
     origin: String,
+    /// The image the last step committed, kept so the next step does not read (and verify)
+    /// its config again: configs grow with every step, so reading each one back made long
+    /// builds quadratic.
+    last_image: std::cell::RefCell<Option<Image>>,
 }
 
 /// Build as `opts` says, printing Docker's classic transcript to `out`; returns the image ID.
@@ -219,6 +224,7 @@ pub fn build(store: &Store, opts: &Options, out: &mut dyn Write) -> BResult<Dige
         global_args: BTreeMap::new(),
         stages: Vec::new(),
         origin: String::new(),
+        last_image: std::cell::RefCell::new(None),
     };
     b.say(&format!("Sending build context to skiff  {}", crate::units::human_size_precision(b.ctx.tar_size(), 4)));
     for w in &file.warnings {
@@ -388,7 +394,21 @@ impl Builder<'_> {
             layers.push(l.clone());
         }
         let _lock = self.store.lock()?;
-        let (id, manifest) = self.store.put_image(&to_json(&config), layers.clone())?;
+        let config_bytes = to_json(&config);
+        let (id, manifest) = self.store.put_image(&config_bytes, layers.clone())?;
+        *self.last_image.borrow_mut() = Some(Image {
+            id: id.clone(),
+            manifest_digest: manifest.clone(),
+            manifest: crate::spec::Manifest {
+                schema_version: 2,
+                media_type: Some(crate::spec::MEDIA_TYPE_MANIFEST.into()),
+                config: Descriptor::new(crate::spec::MEDIA_TYPE_CONFIG, id.clone(), config_bytes.len() as u64),
+                layers: layers.clone(),
+                annotations: BTreeMap::new(),
+            },
+            config: config.clone(),
+            tags: vec![],
+        });
         if let Some(parent) = &stage.id {
             if *parent != id {
                 self.store.set_parent(&id, parent)?;
@@ -456,11 +476,13 @@ impl Builder<'_> {
         let key = format!("{} #(nop)  {comment}", self.stage().shell().join(" "));
         self.cached_step(instruction, key, BTreeMap::new(), |b, stage| {
             let ctr = b.probe_container(stage, &comment)?;
+            let step = ctr.as_ref().map(|c| interrupt::Step::new(b.store, &c.id));
             change(stage);
             if let Some(c) = ctr {
                 b.say(&format!("Removing intermediate container {}", c.short_id()));
                 container::remove(b.store, &c, true)?;
             }
+            step.map(interrupt::Step::keep);
             Ok(None)
         })
     }
@@ -506,6 +528,7 @@ impl Builder<'_> {
             }
             let opts = CreateOptions { argv: Some(argv.clone()), env, skip_image_volumes: true, ..Default::default() };
             let mut c = container::create(b.store, &img, id.short(), &opts)?;
+            let step = interrupt::Step::new(b.store, &c.id);
             b.say(&format!(" ---> Running in {}", c.short_id()));
             let backend = c.backend(b.store)?;
             let spec = c.spec(b.store)?;
@@ -534,6 +557,7 @@ impl Builder<'_> {
             c.state.set_exited(code, container::now());
             if code != 0 {
                 c.save(b.store)?;
+                step.keep(); // as Docker: the failed step's container stays, to be looked at
                 return Err(BuildError::StepFailed { command: argv.join(" "), code, last_image: Some(id) });
             }
             let upper = c.upper(b.store);
@@ -541,16 +565,32 @@ impl Builder<'_> {
                 None
             } else {
                 let _lock = b.store.lock()?;
-                Some(layer::layer_from_dir_owned(b.store, &upper, img.chain_ids().last(), backend.layer_owners())?.0)
+                let made = layer::layer_from_dir_owned(b.store, &upper, img.chain_ids().last(), backend.layer_owners());
+                match made {
+                    Ok((desc, _)) => Some(desc),
+                    Err(e) => {
+                        // Not the command's failure but skiff's (a full disk): keep nothing.
+                        drop(_lock);
+                        container::remove(b.store, &c, true)?;
+                        step.keep();
+                        return Err(BuildError::Failed(format!("committing the step's changes: {e}")));
+                    }
+                }
             };
             b.say(&format!("Removing intermediate container {}", c.short_id()));
             container::remove(b.store, &c, true)?;
+            step.keep();
             Ok(layer)
         })
     }
 
     /// The image a stage has built so far, read by its manifest.
     fn image_of(&self, stage: &Stage) -> BResult<Image> {
+        if let (Some(img), Some(m)) = (&*self.last_image.borrow(), &stage.manifest) {
+            if img.manifest_digest == *m {
+                return Ok(img.clone());
+            }
+        }
         match &stage.manifest {
             Some(m) => Ok(self.store.image_by_manifest(m, vec![])?),
             None => Err(BuildError::Failed("the stage has no image yet".into())),
@@ -559,7 +599,7 @@ impl Builder<'_> {
 
     /// The union view of the stage's image (for what exists there).
     fn view(&self, stage: &Stage) -> BResult<(UnionFs, tempfile::TempDir)> {
-        let upper = tempfile::tempdir_in(self.store.tmp_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
+        let upper = tempfile::tempdir_in(self.store.scratch_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
         let chains = Digest::chain(&stage.config.rootfs.diff_ids);
         let lowers = chains.iter().rev().map(|c| self.store.layer_diff_dir(c)).collect();
         let view = UnionFs::new(lowers, upper.path().to_path_buf()).map_err(|e| BuildError::Failed(e.to_string()))?;

@@ -147,6 +147,9 @@ impl Builder<'_> {
             }
             Kind::Expose(words) => {
                 let ports = self.expand_words(words)?;
+                for p in &ports {
+                    check_expose(p).map_err(BuildError::Failed)?;
+                }
                 let comment = format!("EXPOSE {}", ports.join(" "));
                 self.metadata_step(text, comment, |s| {
                     let map = s.run_config().exposed_ports.get_or_insert_with(BTreeMap::new);
@@ -223,7 +226,7 @@ impl Builder<'_> {
             let layer = if exists {
                 None
             } else {
-                let tmp = tempfile::tempdir_in(b.store.tmp_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
+                let tmp = tempfile::tempdir_in(b.store.scratch_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
                 let made = tmp.path().join(dir.trim_start_matches('/'));
                 std::fs::create_dir_all(&made).map_err(|e| BuildError::Failed(e.to_string()))?;
                 copy::set_dir_modes(tmp.path(), &made)?;
@@ -287,7 +290,7 @@ impl Builder<'_> {
         let key = format!("{} #(nop) {what} {from}{} in {dest} ", stage.shell().join(" "), plan.summary);
         let files = plan.files.clone();
         self.cached_step(text, key, files, |b, stage| {
-            let tmp = tempfile::tempdir_in(b.store.tmp_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
+            let tmp = tempfile::tempdir_in(b.store.scratch_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
             plan.write(tmp.path(), chmod)?;
             let _lock = b.store.lock()?;
             let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();
@@ -329,5 +332,22 @@ impl Builder<'_> {
             None => user_gid,
         };
         Ok((uid, gid))
+    }
+}
+
+/// An `EXPOSE` value, checked as Docker's `nat.ParsePortSpecs` does: `port[-port][/proto]`.
+fn check_expose(p: &str) -> Result<(), String> {
+    let (ports, proto) = p.rsplit_once('/').unwrap_or((p, "tcp"));
+    if !matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp") {
+        return Err(format!("Invalid proto: {proto}"));
+    }
+    let valid = |s: &str| s.parse::<u16>().is_ok();
+    let ok = match ports.split_once('-') {
+        Some((a, b)) => valid(a) && valid(b) && a.parse::<u16>().ok() <= b.parse::<u16>().ok(),
+        None => valid(ports),
+    };
+    match ok {
+        true => Ok(()),
+        false => Err(format!("Invalid containerPort: {ports}")),
     }
 }

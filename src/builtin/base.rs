@@ -83,7 +83,7 @@ pub(super) fn hello_world() -> (Vec<Step>, ContainerConfig) {
 
 /// The applet names `box --list` prints: box itself is the one source of truth.
 fn applets(rt: &dyn Backend, store: &Store) -> Result<Vec<String>> {
-    let tmp = tempfile::tempdir_in(store.tmp_dir()).map_err(|e| Error::io(store.tmp_dir(), e))?;
+    let tmp = tempfile::tempdir_in(store.scratch_dir()).map_err(|e| Error::io(store.scratch_dir(), e))?;
     let upper = tmp.path().join("upper");
     std::fs::create_dir_all(upper.join("bin")).map_err(|e| Error::io(&upper, e))?;
     std::fs::write(upper.join("bin/box"), BOX_WASM).map_err(|e| Error::io(&upper, e))?;

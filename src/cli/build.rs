@@ -32,6 +32,7 @@ pub struct BuildArgs {
 }
 
 pub fn exec(a: BuildArgs) -> anyhow::Result<i32> {
+    build::interrupt::watch(); // Ctrl-C removes the running step's container
     let mut tags = Vec::new();
     for t in &a.tag {
         match Reference::parse(t) {

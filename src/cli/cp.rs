@@ -38,11 +38,14 @@ pub fn exec(a: CpArgs) -> anyhow::Result<i32> {
             let dest = PathBuf::from(&a.dest);
             let base = Path::new(&path).file_name().map(|b| b.to_os_string()).unwrap_or_default();
             let target = if dest.is_dir() && !base.is_empty() { dest.join(base) } else { dest };
-            if meta.kind == Kind::Dir {
-                copy_out_dir(&view, &path, &target)?;
-            } else {
-                fs::write(&target, view.read(&path)?).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
-                let _ = crate::hostfs::set_mode(&target, meta.mode);
+            match meta.kind {
+                Kind::Dir => copy_out_dir(&view, &path, &target)?,
+                Kind::File => {
+                    replace_special(&target)?;
+                    fs::write(&target, view.read(&path)?).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
+                    let _ = crate::hostfs::set_mode(&target, crate::hostfs::safe_mode(meta.mode));
+                }
+                _ => anyhow::bail!("{}: not a regular file or directory", crate::error::printable_name(&path)),
             }
         }
         (None, Some((name, path))) => {
@@ -60,6 +63,8 @@ pub fn exec(a: CpArgs) -> anyhow::Result<i32> {
             }
             if md.is_dir() {
                 copy_in_dir(&view, &src, &target)?;
+            } else if !md.is_file() {
+                anyhow::bail!("{}: not a regular file or directory", src.display());
             } else {
                 view.write(&target, &fs::read(&src)?).map_err(|e| anyhow::anyhow!("{target}: {e}"))?;
                 view.chmod(&target, mode_of(&md)).map_err(|e| anyhow::anyhow!("{target}: {e}"))?;
@@ -81,19 +86,44 @@ fn absolute(p: &str, workdir: &str) -> String {
     }
 }
 
+/// Make room for a file at `dst` on the host: what is there and is not a regular file or a
+/// directory (a symlink a container put there before, a FIFO) is removed, never written
+/// through — so copying out can neither write where a planted link points nor block on a
+/// FIFO.
+fn replace_special(dst: &Path) -> anyhow::Result<()> {
+    match fs::symlink_metadata(dst) {
+        Ok(md) if !md.is_dir() && !md.is_file() => {
+            fs::remove_file(dst).map_err(|e| anyhow::anyhow!("{}: {e}", dst.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn copy_out_dir(view: &UnionFs, from: &str, to: &Path) -> anyhow::Result<()> {
     fs::create_dir_all(to).map_err(|e| anyhow::anyhow!("{}: {e}", to.display()))?;
     for e in view.read_dir(from)? {
         let src = format!("{}/{}", from.trim_end_matches('/'), e.name);
         let dst = to.join(&e.name);
         match e.kind {
-            Kind::Dir => copy_out_dir(view, &src, &dst)?,
-            Kind::File => {
-                fs::write(&dst, view.read(&src)?)?;
-                let _ = crate::hostfs::set_mode(&dst, view.metadata(&src, false)?.mode);
+            Kind::Dir => {
+                if fs::symlink_metadata(&dst).is_ok_and(|m| !m.is_dir()) {
+                    fs::remove_file(&dst).map_err(|err| anyhow::anyhow!("{}: {err}", dst.display()))?;
+                }
+                copy_out_dir(view, &src, &dst)?
             }
-            Kind::Symlink => crate::hostfs::symlink(Path::new(&view.read_link(&src)?), &dst)?,
-            Kind::Other => {}
+            Kind::File => {
+                replace_special(&dst)?;
+                fs::write(&dst, view.read(&src)?)?;
+                let mode = crate::hostfs::safe_mode(view.metadata(&src, false)?.mode);
+                let _ = crate::hostfs::set_mode(&dst, mode);
+            }
+            Kind::Symlink => {
+                replace_special(&dst)?;
+                crate::hostfs::symlink(Path::new(&view.read_link(&src)?), &dst)?
+            }
+            Kind::Other => {
+                eprintln!("skipping {}: not a regular file, directory or symlink", crate::error::printable_name(&src))
+            }
         }
     }
     Ok(())
@@ -112,9 +142,12 @@ fn copy_in_dir(view: &UnionFs, from: &Path, to: &str) -> anyhow::Result<()> {
         } else if md.file_type().is_symlink() {
             view.symlink(&fs::read_link(e.path())?.to_string_lossy(), &dst)
                 .map_err(|err| anyhow::anyhow!("{dst}: {err}"))?;
-        } else {
+        } else if md.is_file() {
             view.write(&dst, &fs::read(e.path())?).map_err(|err| anyhow::anyhow!("{dst}: {err}"))?;
             view.chmod(&dst, mode_of(&md)).map_err(|err| anyhow::anyhow!("{dst}: {err}"))?;
+        } else {
+            // A FIFO, socket or device: opening it could block for ever or read a device.
+            eprintln!("skipping {}: not a regular file, directory or symlink", e.path().display());
         }
     }
     Ok(())

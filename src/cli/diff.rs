@@ -14,7 +14,7 @@ pub fn exec(a: DiffArgs) -> anyhow::Result<i32> {
     let store = super::open_store()?;
     let c = container::find(&store, &a.container)?;
     for change in unionfs::diff(&c.upper(&store), &c.lower_dirs(&store))? {
-        println!("{change}");
+        println!("{}", crate::error::printable_name(&change.to_string()));
     }
     Ok(0)
 }

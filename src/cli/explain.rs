@@ -66,7 +66,7 @@ pub fn layers(a: LayersArgs) -> anyhow::Result<i32> {
     println!("  ┌─ each container adds its own writable layer here (see `skiff diff`)");
     for r in rows.iter().rev() {
         println!("  ├─ layer {}  {}  {}", r.number, r.diff, human_size(r.size));
-        println!("  │    made by: {}", super::table::ellipsis(&r.created_by, 90));
+        println!("  │    made by: {}", crate::error::printable_name(&super::table::ellipsis(&r.created_by, 90)));
         // The compressed forms it travelled to registries as (its distribution digests).
         for src in store.distribution_sources(&r.diff) {
             let repos: Vec<String> = src
@@ -98,7 +98,7 @@ pub fn why(a: WhyArgs) -> anyhow::Result<i32> {
     store.image_layers(&img)?;
     let rows = layer_rows(&store, &img)?;
     let lowers = rows.iter().rev().map(|r| store.layer_diff_dir(&r.chain)).collect();
-    let empty = tempfile::tempdir_in(store.tmp_dir())?;
+    let empty = tempfile::tempdir_in(store.scratch_dir())?;
     let fs = UnionFs::new(lowers, empty.path().to_path_buf())?;
     let path = if a.path.starts_with('/') { a.path.clone() } else { format!("/{}", a.path) };
     let describe = |r: &LayerRow| {
@@ -119,10 +119,10 @@ pub fn why(a: WhyArgs) -> anyhow::Result<i32> {
                 anyhow::bail!("{path}: not provided by a layer");
             };
             let provider = &rows[rows.len() - 1 - top_index];
-            println!("{path} in {} comes from {}", name_of(&img), describe(provider));
+            println!("{} in {} comes from {}", crate::error::printable_name(&path), name_of(&img), describe(provider));
             let canonical = res.path.trim_start_matches('/').to_string();
             if canonical != rel {
-                println!("  (through symlinks, it is /{canonical})");
+                println!("  (through symlinks, it is /{})", crate::error::printable_name(&canonical));
             }
             for r in rows.iter().rev().filter(|r| r.number < provider.number && has(r, &canonical)) {
                 println!("  it shadows the version in {}", describe(r));

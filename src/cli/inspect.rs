@@ -180,6 +180,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "NetworkMode": crate::network::in_join_order(&c.networks).first().map(|(n, _)| if n.as_str() == "bridge" { "default" } else { n.as_str() }).unwrap_or("default"),
             "RestartPolicy": { "Name": if c.restart_policy.name.is_empty() { "no" } else { c.restart_policy.name.as_str() }, "MaximumRetryCount": c.restart_policy.maximum_retry_count },
             "Memory": c.memory,
+            "LogConfig": c.log_config,
             "PortBindings": c.port_bindings,
             "PublishAllPorts": c.publish_all,
             "Links": if c.links.is_empty() { Value::Null } else { json!(c.links.iter().map(|l| format!("/{}:/{}/{}", l.name, c.name, l.alias)).collect::<Vec<_>>()) },

@@ -3,6 +3,7 @@
 
 mod attach;
 mod build;
+mod check;
 mod commit;
 mod cp;
 mod diff;
@@ -11,6 +12,7 @@ mod events;
 mod exec;
 mod explain;
 mod export;
+mod guard;
 mod history;
 mod images;
 mod info;
@@ -33,7 +35,7 @@ mod search;
 mod system;
 pub mod table;
 mod tag;
-mod template;
+pub(crate) mod template;
 mod top;
 mod tutorial;
 mod volume;
@@ -246,7 +248,20 @@ fn grouped_help(cmd: &clap::Command) -> String {
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
+/// Never panics out: a panic becomes one `Error:` line (a broken pipe on stdout ends the
+/// process by SIGPIPE, silently, as Docker's Go CLI does), and this process's scratch space
+/// is removed when the command ends.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    guard::install_panic_hook();
+    let code = match std::panic::catch_unwind(move || run_args(args)) {
+        Ok(code) => code,
+        Err(_) => guard::PANIC_EXIT_CODE.load(std::sync::atomic::Ordering::Relaxed), // the hook printed why
+    };
+    crate::store::remove_own_tmp();
+    code
+}
+
+fn run_args(args: Vec<OsString>) -> i32 {
     let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
     let mut cmd = command();
     let parsed = cmd.try_get_matches_from_mut(args).and_then(|m| Cli::from_arg_matches(&m));
@@ -275,16 +290,22 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
         let _ = cmd.print_help();
         return 0;
     };
+    let is_run = matches!(
+        command,
+        Command::Containers(ContainerVerb::Run(_)) | Command::Container(ContainerCommand::Verb(ContainerVerb::Run(_)))
+    );
+    guard::set_failure_code(if is_run { 125 } else { 1 });
     let (result, failure_code) = dispatch(command);
     match result {
         Ok(code) => code,
         Err(e) => {
+            guard::exit_if_broken_pipe(&e);
             let code = match e.downcast_ref::<Error>() {
                 Some(Error::ExecNotFound(_) | Error::ExecNoSuchFile(_)) => 127,
                 Some(Error::ExecPermission(_)) => 126,
                 _ => failure_code,
             };
-            eprintln!("Error: {e:#}");
+            guard::print_error(&format!("{e:#}"));
             code
         }
     }

@@ -45,6 +45,8 @@ pub fn images(store: &Store, all: bool) -> anyhow::Result<Pruned> {
     let mut reclaimed = 0u64;
     // With `-a`, a tagged base whose last child went in one pass goes in the next.
     while prune_pass(store, all, &used_images, &in_use, &mut lines, &mut reclaimed)? && all {}
+    // What interrupted or refused commands left: blobs and layers nothing uses.
+    reclaimed += store.collect_garbage()?;
     Ok(Pruned { heading: "Deleted Images:", lines, reclaimed: Some(reclaimed) })
 }
 

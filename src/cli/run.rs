@@ -109,6 +109,9 @@ pub struct ContainerFlags {
     /// Set platform if server is multi-platform capable (wasip1/wasm, linux/amd64)
     #[arg(long, value_name = "string")]
     platform: Option<String>,
+    /// Log driver options (json-file: max-size, max-file)
+    #[arg(long = "log-opt", value_name = "list")]
+    log_opt: Vec<String>,
     /// The image to run
     image: String,
     /// The command and its arguments (default: the image's)
@@ -274,6 +277,7 @@ fn make(store: &crate::store::Store, a: ContainerFlags, foreground: bool) -> any
         read_only: a.read_only,
         cpus: a.cpus.unwrap_or(0.0),
         pids_limit: a.pids_limit.unwrap_or(0),
+        log_opts: a.log_opt,
         labels,
         init: a.init,
         health,
@@ -327,6 +331,11 @@ fn parse_bytes(s: &str) -> anyhow::Result<u64> {
     let n: f64 = num
         .parse()
         .map_err(|_| anyhow::anyhow!("invalid argument {s:?} for \"-m, --memory\" flag: invalid size: '{s}'"))?;
+    if !(n * mult as f64).is_finite() || n * mult as f64 >= i64::MAX as f64 {
+        anyhow::bail!(
+            "invalid argument {s:?} for \"-m, --memory\" flag: strconv.ParseFloat: parsing {num:?}: value out of range"
+        );
+    }
     let bytes = (n * mult as f64) as u64;
     if bytes < 6 << 20 {
         anyhow::bail!("Minimum memory limit allowed is 6MB");

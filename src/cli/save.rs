@@ -68,17 +68,25 @@ pub fn load(a: LoadArgs) -> anyhow::Result<i32> {
     let (path, _tmp) = match &a.input {
         Some(p) => (p.clone(), None),
         None => {
-            let mut tmp = tempfile::NamedTempFile::new_in(store.tmp_dir())?;
+            let mut tmp = tempfile::NamedTempFile::new_in(store.scratch_dir())?;
             std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut())?;
             (tmp.path().to_path_buf(), Some(tmp))
         }
     };
     let _lock = store.lock()?;
-    let loaded = image_archive::load(&store, &path)?;
-    for l in &loaded {
-        for meta in &l.layers {
-            crate::runtime::layer_added(&store, meta)?;
+    // All or nothing: a refused archive (a bad tag, a layer that does not match its diff ID)
+    // keeps no image and leaves no blob or layer behind.
+    let loaded = store.all_or_nothing(|| -> crate::error::Result<_> {
+        let loaded = image_archive::load(&store, &path)?;
+        for l in &loaded {
+            for meta in &l.layers {
+                crate::build::layer::precompile(&store, meta.clone(), &mut std::io::stderr())?;
+            }
         }
+        store.drop_leases();
+        Ok(loaded)
+    })?;
+    for l in &loaded {
         let name = l.tags.first().map(|t| t.familiar()).unwrap_or_else(|| l.id.to_string());
         crate::events::record(
             &store,

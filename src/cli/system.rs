@@ -19,6 +19,8 @@ pub enum SystemCommand {
     Info,
     /// Remove unused data
     Prune(PruneArgs),
+    /// Verify the state root: blobs, images, layers, containers, networks, volumes, leftovers
+    Check(super::check::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +49,7 @@ pub fn exec(cmd: SystemCommand) -> anyhow::Result<i32> {
         SystemCommand::Events(a) => super::events::exec(a),
         SystemCommand::Info => super::info::info(),
         SystemCommand::Prune(a) => prune(a),
+        SystemCommand::Check(a) => super::check::exec(a),
     }
 }
 

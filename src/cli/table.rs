@@ -2,7 +2,12 @@
 //! durations (`About a minute ago`); sizes are in `crate::units`.
 
 /// Render rows as Docker does: every column but the last padded to max(width + 3, 10).
+/// Control characters in cells (an image's `CREATED BY` from an archive, a command line) are
+/// shown escaped, so a table cannot drive the terminal.
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().map(|c| crate::error::printable_name(c)).collect()).collect();
+    let rows = rows.as_slice();
     let n = header.len();
     let mut widths = vec![0usize; n];
     for (i, h) in header.iter().enumerate() {

@@ -28,7 +28,7 @@ pub struct CommitOptions {
 /// Make an image of `c`'s changes on top of its image; its ID. Takes the store lock.
 pub fn commit(store: &Store, c: &Container, opts: &CommitOptions) -> Result<Digest> {
     let base = store.find_image(&c.image.to_string())?;
-    let mut config = base.config.clone();
+    let config = base.config.clone();
     let mut run = config.config.clone().unwrap_or_default();
     // As Docker: the new image runs what the container ran, with the container's environment.
     let image_env = run.env.clone().unwrap_or_default();
@@ -47,28 +47,12 @@ pub fn commit(store: &Store, c: &Container, opts: &CommitOptions) -> Result<Dige
     // The layer: the upper dir as a deterministic tar (OCI whiteouts are plain files there).
     let _lock = store.lock()?;
     let owners = c.backend(store)?.layer_owners();
-    let (desc, _) = crate::build::layer::layer_from_dir_owned(store, &c.upper(store), base.chain_ids().last(), owners)?;
-    let now = super::now();
-    config.created = Some(now.clone());
-    if let Some(author) = &opts.author {
-        config.author = Some(author.clone());
-    }
-    config.config = Some(run);
-    config.rootfs.diff_ids.push(desc.digest.clone());
-    config.history.push(History {
-        created: Some(now),
-        created_by: Some(c.argv().join(" ")),
-        author: opts.author.clone(),
-        comment: opts.message.clone(),
-        empty_layer: false,
-    });
-    let mut layers = base.manifest.layers.clone();
-    layers.push(desc);
-    let (id, manifest) = store.put_image(&to_json(&config), layers)?;
-    store.set_parent(&id, &base.id)?;
-    if let Some(t) = &opts.target {
-        store.tag_image(&manifest, t)?;
-    }
+    // All or nothing: a commit that fails keeps no blob, layer or image.
+    let id = store.all_or_nothing(|| -> Result<Digest> {
+        let upper = c.upper(store);
+        let (desc, _) = crate::build::layer::layer_from_dir_owned(store, &upper, base.chain_ids().last(), owners)?;
+        commit_image(store, c, &base, config, run, desc, opts)
+    })?;
     crate::events::record(
         store,
         crate::events::Event::new(
@@ -86,6 +70,43 @@ pub fn commit(store: &Store, c: &Container, opts: &CommitOptions) -> Result<Dige
     if let Some(t) = &opts.target {
         tagged(store, &id, t);
     }
+    Ok(id)
+}
+
+/// Store the committed image: its config (history, author, run settings) over `base`, the
+/// new layer, the parent link and the tag. Caller holds the lock.
+fn commit_image(
+    store: &Store,
+    c: &Container,
+    base: &crate::store::Image,
+    mut config: ImageConfig,
+    run: ContainerConfig,
+    desc: Descriptor,
+    opts: &CommitOptions,
+) -> Result<Digest> {
+    let now = super::now();
+    config.created = Some(now.clone());
+    if let Some(author) = &opts.author {
+        config.author = Some(author.clone());
+    }
+    config.config = Some(run);
+    config.rootfs.diff_ids.push(desc.digest.clone());
+    config.history.push(History {
+        created: Some(now),
+        created_by: Some(c.argv().join(" ")),
+        author: opts.author.clone(),
+        comment: opts.message.clone(),
+        empty_layer: false,
+    });
+    let mut layers = base.manifest.layers.clone();
+    layers.push(desc);
+    crate::store::crash::point("commit-image");
+    let (id, manifest) = store.put_image(&to_json(&config), layers)?;
+    store.set_parent(&id, &base.id)?;
+    if let Some(t) = &opts.target {
+        store.tag_image(&manifest, t)?;
+    }
+    store.drop_leases();
     Ok(id)
 }
 
@@ -109,9 +130,21 @@ pub fn import(store: &Store, r: Box<dyn Read>, opts: &ImportOptions) -> Result<D
     apply_changes(&mut run, &opts.changes)?;
     let mut reader = crate::archive::maybe_gunzip(r).map_err(|e| Error::Other(format!("{}: {e}", opts.source)))?;
     let _lock = store.lock()?;
-    let (diff, size) = store.put_blob_reader(&mut reader)?;
+    // All or nothing: a refused tarball keeps no blob, layer or image.
+    let id = store.all_or_nothing(|| import_locked(store, &mut reader, run, opts))?;
+    let name = opts.target.as_ref().map(|t| t.familiar()).unwrap_or_else(|| id.to_string());
+    crate::events::record(store, crate::events::Event::new("image", "import", &id.to_string(), &[("name", &name)]));
+    if let Some(t) = &opts.target {
+        tagged(store, &id, t);
+    }
+    Ok(id)
+}
+
+/// `import` under the lock: the layer, the image, its tag.
+fn import_locked(store: &Store, reader: &mut dyn Read, run: ContainerConfig, opts: &ImportOptions) -> Result<Digest> {
+    let (diff, size) = store.put_blob_reader(reader)?;
     let meta = store.unpack_layer(&diff, None)?;
-    crate::runtime::layer_added(store, &meta)?;
+    let meta = crate::build::layer::precompile(store, meta, &mut std::io::stderr())?;
     let (os, architecture) = match &opts.platform {
         Some(p) => p.clone(),
         None => platform_of_layer(store, &meta),
@@ -136,11 +169,7 @@ pub fn import(store: &Store, r: Box<dyn Read>, opts: &ImportOptions) -> Result<D
     if let Some(t) = &opts.target {
         store.tag_image(&manifest, t)?;
     }
-    let name = opts.target.as_ref().map(|t| t.familiar()).unwrap_or_else(|| id.to_string());
-    crate::events::record(store, crate::events::Event::new("image", "import", &id.to_string(), &[("name", &name)]));
-    if let Some(t) = &opts.target {
-        tagged(store, &id, t);
-    }
+    store.drop_leases();
     Ok(id)
 }
 

@@ -108,6 +108,9 @@ pub struct Container {
     pub cpus: f64,
     #[serde(default)]
     pub pids_limit: i64,
+    /// `--log-opt`: the json-file log's rotation (records from before it get the default).
+    #[serde(default)]
+    pub log_config: logs::LogConfig,
     /// `--init`: the supervisor is the container's init (it forwards signals and reaps).
     #[serde(default)]
     pub init: bool,
@@ -195,6 +198,8 @@ pub struct CreateOptions {
     pub read_only: bool,
     pub cpus: f64,
     pub pids_limit: i64,
+    /// `--log-opt key=value` (json-file's `max-size`, `max-file`).
+    pub log_opts: Vec<String>,
     /// `--label`, `--init`.
     pub labels: BTreeMap<String, String>,
     pub init: bool,
@@ -360,6 +365,15 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     if argv.is_empty() {
         return Err(Error::Other("no command specified".into()));
     }
+    // Refused as Docker refuses them, before anything is made.
+    for e in &opts.env {
+        if e.starts_with('=') || e.is_empty() {
+            return Err(Error::Other(format!(
+                "invalid argument \"{e}\" for \"-e, --env\" flag: invalid environment variable: {e}"
+            )));
+        }
+    }
+    let log_config = logs::LogConfig::from_opts(&opts.log_opts)?;
     let backend = match opts.runtime {
         Some(k) => k,
         None => runtime::Kind::for_platform(&image.config.os, &image.config.architecture)?,
@@ -381,6 +395,13 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     } else {
         cfg.volumes.as_ref().map(|v| v.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
     };
+    let mut targets = std::collections::BTreeSet::new();
+    for m in &mounts {
+        let t = m.destination.trim_end_matches('/');
+        if !targets.insert(if t.is_empty() { "/" } else { t }) {
+            return Err(Error::Other(format!("Duplicate mount point: {}", m.destination)));
+        }
+    }
     for path in image_volumes {
         if !mounts.iter().any(|m| m.destination == path) {
             mounts.push(crate::volume::parse_volume_flag(store, &path)?);
@@ -484,6 +505,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         read_only: opts.read_only,
         cpus: opts.cpus,
         pids_limit: opts.pids_limit,
+        log_config,
         init: opts.init,
     };
     let mut c = c;
@@ -491,7 +513,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
         c.state.set_running(std::process::id(), now());
     }
     // Build the container's directory aside and rename it in: it appears whole or not at all.
-    let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
+    let tmp = tempfile::Builder::new().prefix("ctr-").tempdir_in(store.scratch_dir()).at(store.scratch_dir())?;
     fs::create_dir(tmp.path().join("upper")).at(tmp.path())?;
     fs::create_dir(tmp.path().join("procs")).at(tmp.path())?;
     atomic_write(&tmp.path().join("hostname"), format!("{}\n", c.config.hostname).as_bytes())?;
@@ -499,6 +521,7 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     atomic_write(&tmp.path().join("resolv.conf"), resolv_conf(&network.name).as_bytes())?;
     atomic_write(&tmp.path().join("container.json"), &serde_json::to_vec_pretty(&c).unwrap())?;
     let tmp_path = tmp.keep();
+    crate::store::crash::point("container-create");
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
     crate::events::container(store, &c, "create", &[]);
     Ok(c)
@@ -528,11 +551,17 @@ fn resolv_conf(network: &str) -> String {
 /// Image env, then `-e` values (`KEY=V` sets, bare `KEY` takes the caller's value), then the
 /// variables Docker always sets.
 fn merge_env(image_env: Vec<String>, user: &[String], hostname: &str, tty: bool) -> Vec<String> {
-    let mut env: Vec<String> = Vec::new();
+    // Later values replace earlier ones in place; keys are found through an index, so an
+    // image with thousands of ENV entries (a long build) costs linear time, not quadratic.
+    let mut env: Vec<Option<String>> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut set = |kv: String| {
         let key = kv.split('=').next().unwrap_or("").to_string();
-        env.retain(|e| e.split('=').next() != Some(key.as_str()));
-        env.push(kv);
+        if let Some(i) = at.remove(&key) {
+            env[i] = None; // as before: a replaced variable moves to the end
+        }
+        at.insert(key, env.len());
+        env.push(Some(kv));
     };
     if !image_env.iter().any(|e| e.starts_with("PATH=")) {
         set(format!("PATH={}", runtime::DEFAULT_PATH));
@@ -547,6 +576,7 @@ fn merge_env(image_env: Vec<String>, user: &[String], hostname: &str, tty: bool)
             set(format!("{e}={v}"));
         }
     }
+    let env: Vec<String> = env.into_iter().flatten().collect();
     let mut out = vec![format!("HOSTNAME={hostname}")];
     out.extend(env);
     if tty && !out.iter().any(|e| e.starts_with("TERM=")) {
@@ -669,8 +699,9 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     signal::cleanup(store, c);
     let _lock = store.lock()?;
     let dir = c.dir(store);
-    let trash = store.tmp_dir().join(format!("rm-{}", c.id));
+    let trash = store.scratch_dir().join(format!("rm-{}", c.id));
     fs::rename(&dir, &trash).at(&dir)?;
+    crate::store::crash::point("container-trash");
     crate::store::make_writable(&trash);
     fs::remove_dir_all(&trash).at(&trash)?;
     crate::events::container(store, c, "destroy", &[]);

@@ -61,7 +61,8 @@ pub fn supervise(
         Ok(t) => t,
         Err(e) => return fail(started, e),
     };
-    let (out, err) = logs::writers(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached)
+    let rotation = c.log_config.rotation().unwrap_or(logs::Rotation { max_size: 10 << 20, max_file: 3 });
+    let (out, err) = logs::writers_rotating(&logs::path(&c.dir(store), &c.id), attach != Attach::Detached, rotation)
         .map_err(|e| Error::io(c.dir(store), e))?;
     // `-i` on a detached container: its stdin stays open, fed by whoever attaches.
     let feed = (attach == Attach::Detached && c.config.open_stdin).then(attach::StdinFeed::default);

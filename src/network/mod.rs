@@ -148,7 +148,12 @@ pub fn list(store: &Store) -> Result<Vec<Network>> {
     for e in fs::read_dir(&dir).at(&dir)? {
         let p = e.at(&dir)?.path();
         if p.extension().is_some_and(|x| x == "json") {
-            let data = fs::read(&p).at(&p)?;
+            // Removed by another command since the directory was read: not there any more.
+            let data = match fs::read(&p) {
+                Ok(d) => d,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&p, e)),
+            };
             out.push(
                 serde_json::from_slice::<Network>(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))?,
             );
@@ -180,6 +185,10 @@ pub fn create(
     gateway: Option<&str>,
     internal: bool,
 ) -> Result<Network> {
+    list(store)?; // makes the built-in networks (under the lock) the first time
+                  // The name and subnet checks and the write are one step under the lock: parallel creates
+                  // of one name cannot all succeed, nor different networks take the same subnet.
+    let _lock = store.lock()?;
     let all = list(store)?;
     if all.iter().any(|n| n.name == name) {
         return Err(Error::Other(format!("network with name {name} already exists")));
@@ -210,7 +219,7 @@ pub fn create(
         None => Ipv4Addr::from(u32::from(addr) + 1),
     };
     let n = new_network(name, "bridge", Some((addr, len, gw)), internal);
-    let _lock = store.lock()?;
+    crate::store::crash::point("network-create");
     atomic_write(&path(store, name), &serde_json::to_vec_pretty(&n).expect("network serialises"))?;
     event(store, &n, "create");
     Ok(n)
@@ -230,6 +239,7 @@ pub fn remove(store: &Store, n: &Network) -> Result<()> {
     }
     let _lock = store.lock()?;
     let p = path(store, &n.name);
+    crate::store::crash::point("network-remove");
     fs::remove_file(&p).at(&p)?;
     event(store, n, "destroy");
     Ok(())

@@ -1,6 +1,6 @@
 //! Content-addressed blobs under `oci/blobs/sha256/`, verified against their digest on read.
 
-use super::{atomic_write, Store};
+use super::{atomic_write, crash, Store};
 use crate::error::{Error, IoContext, Result};
 use crate::spec::Digest;
 use sha2::{Digest as _, Sha256};
@@ -29,22 +29,36 @@ impl Store {
 
     /// Stream `r` into a blob while hashing it; returns (digest, size). Idempotent.
     pub fn put_blob_reader(&self, r: &mut dyn Read) -> Result<(Digest, u64)> {
-        let dir = self.root.join("oci/blobs/sha256");
+        self.put_blob_expecting(r, None)
+    }
+
+    /// [`Store::put_blob_reader`], storing nothing unless the content hashes to `want` (when
+    /// given): a refused layer leaves no blob behind.
+    pub fn put_blob_expecting(&self, r: &mut dyn Read, want: Option<&Digest>) -> Result<(Digest, u64)> {
+        // Ingest in this process's scratch directory: a killed or failed ingest leaves
+        // nothing among the blobs, and the scratch space is reclaimed.
+        let dir = self.scratch_dir();
         let mut tmp = tempfile::Builder::new().prefix(".ingest-").tempfile_in(&dir).at(&dir)?;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
         let mut size = 0u64;
         loop {
-            let n = r.read(&mut buf).at(tmp.path())?;
+            // A read error is the input's (a truncated or corrupt archive), not the temp file's.
+            let n = r.read(&mut buf).map_err(|e| Error::Other(format!("reading the archive: {e}")))?;
             if n == 0 {
                 break;
             }
             h.update(&buf[..n]);
             tmp.write_all(&buf[..n]).at(tmp.path())?;
             size += n as u64;
+            crash::point("ingest");
         }
         let d = Digest::from_hasher(h);
+        if let Some(want) = want.filter(|w| **w != d) {
+            return Err(Error::CorruptBlob { digest: want.to_string(), actual: d.to_string() });
+        }
         let p = self.blob_path(&d);
+        self.lease(&d); // nothing references it yet: garbage collection must wait
         if !p.exists() {
             tmp.persist(&p).map_err(|e| Error::io(&p, e.error))?;
         }

@@ -25,6 +25,7 @@ impl Store {
         let Some(pos) = idx.manifests.iter().position(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&name)) else {
             return Ok(false);
         };
+        super::crash::point("untag");
         let removed = idx.manifests.remove(pos);
         if !idx.manifests.iter().any(|d| d.digest == removed.digest) {
             let mut bare = removed.clone();
@@ -41,6 +42,7 @@ impl Store {
         let mut idx = self.index()?;
         idx.manifests.retain(|d| d.digest != img.manifest_digest);
         self.write_index(&idx)?;
+        super::crash::point("delete-image");
         self.forget_image_meta(&img.id)?;
         // What the remaining images still need.
         let mut keep_chains = in_use.clone();
@@ -56,6 +58,7 @@ impl Store {
         let mut deleted = Deleted { image: Some(img.id.clone()), layers: vec![] };
         for blob in [&img.manifest_digest, &img.id] {
             if !keep_blobs.contains(blob) {
+                super::crash::point("delete-blob");
                 remove_file_if_exists(&self.blob_path(blob))?;
             }
         }
@@ -64,6 +67,7 @@ impl Store {
             if keep_chains.contains(chain) {
                 continue;
             }
+            super::crash::point("delete-layer");
             self.remove_layer(chain)?;
             deleted.layers.push(chain.clone());
             if !keep_blobs.contains(&desc.digest) {

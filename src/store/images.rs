@@ -68,6 +68,7 @@ impl Store {
         };
         let mbytes = to_json(&manifest);
         let mdigest = self.put_blob(&mbytes)?;
+        super::crash::point("put-image");
         let mut idx = self.index()?;
         if !idx.manifests.iter().any(|d| d.digest == mdigest) {
             idx.manifests.push(Descriptor::new(MEDIA_TYPE_MANIFEST, mdigest.clone(), mbytes.len() as u64));
@@ -93,6 +94,7 @@ impl Store {
         idx.manifests.retain(|d| d.annotations.get(ANNOTATION_REF_NAME) != Some(&name));
         // The tagged image needs no untagged placeholder any more.
         idx.manifests.retain(|d| !(d.digest == *m && d.annotations.is_empty()));
+        super::crash::point("tag");
         let mut desc = Descriptor::new(MEDIA_TYPE_MANIFEST, m.clone(), size);
         desc.annotations.insert(ANNOTATION_REF_NAME.into(), name.clone());
         desc.annotations.insert(ANNOTATION_IMAGE_NAME.into(), name);
@@ -169,7 +171,10 @@ impl Store {
         let hex = name.strip_prefix("sha256:").unwrap_or(name);
         if !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             for (m, tags) in &all {
-                let img = self.image_by_manifest(m, tags.clone())?;
+                let img = match self.image_by_manifest(m, tags.clone()) {
+                    Err(e) if vanished(&e) => continue,
+                    other => other?,
+                };
                 if img.id.hex().starts_with(hex) {
                     return Ok(img);
                 }
@@ -184,7 +189,10 @@ impl Store {
     pub fn image_ids(&self) -> Result<std::collections::BTreeSet<Digest>> {
         let mut out = std::collections::BTreeSet::new();
         for (m, _) in self.tags_by_manifest()? {
-            let manifest: Manifest = self.read_json(&m)?;
+            let manifest: Manifest = match self.read_json(&m) {
+                Err(e) if vanished(&e) => continue,
+                other => other?,
+            };
             out.insert(manifest.config.digest);
         }
         Ok(out)
@@ -194,7 +202,10 @@ impl Store {
     pub fn list_images(&self) -> Result<Vec<ImageSummary>> {
         let mut out = Vec::new();
         for (m, tags) in self.tags_by_manifest()? {
-            let img = self.image_by_manifest(&m, tags)?;
+            let img = match self.image_by_manifest(&m, tags) {
+                Err(e) if vanished(&e) => continue,
+                other => other?,
+            };
             let mut size = 0;
             for chain in img.chain_ids() {
                 size += self.layer_meta(&chain).map(|l| l.size).unwrap_or(0);
@@ -222,4 +233,10 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Whether reading an image failed because a command removed it since the index was read
+/// (readers take no lock: the index they read may name an image deleted a moment later).
+fn vanished(e: &Error) -> bool {
+    matches!(e, Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound)
 }

@@ -70,7 +70,7 @@ impl Store {
         }
         let blob = self.blob_path(diff_id);
         let file = fs::File::open(&blob).at(&blob)?;
-        let tmp = tempfile::Builder::new().prefix("layer-").tempdir_in(self.tmp_dir()).at(self.tmp_dir())?;
+        let tmp = tempfile::Builder::new().prefix("layer-").tempdir_in(self.scratch_dir()).at(self.scratch_dir())?;
         let diff = tmp.path().join("diff");
         fs::create_dir(&diff).at(&diff)?;
         let mut reader = HashingReader { inner: file, hasher: Sha256::new() };
@@ -89,6 +89,8 @@ impl Store {
         };
         atomic_write(&tmp.path().join("meta.json"), &serde_json::to_vec_pretty(&meta).unwrap())?;
         let dest = self.layer_dir(&chain);
+        self.lease(&chain);
+        crate::store::crash::point("layer-rename");
         let tmp_path = tmp.keep();
         if let Err(e) = fs::rename(&tmp_path, &dest) {
             let _ = fs::remove_dir_all(&tmp_path);
@@ -106,8 +108,9 @@ impl Store {
             return Ok(());
         }
         // Rename first so a half-deleted layer is never visible under its chain ID.
-        let trash = self.tmp_dir().join(format!("rm-{}", chain.hex()));
+        let trash = self.scratch_dir().join(format!("rm-{}", chain.hex()));
         fs::rename(&dir, &trash).at(&dir)?;
+        crate::store::crash::point("layer-trash");
         make_writable(&trash);
         fs::remove_dir_all(&trash).at(&trash)
     }

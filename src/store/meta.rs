@@ -29,6 +29,7 @@ impl Store {
         fs::create_dir_all(&kids).at(&kids)?;
         // The index first: a child listed whose parent file is missing is ignored.
         atomic_write(&kids.join(child.hex()), b"")?;
+        super::crash::point("set-parent");
         atomic_write(&dir.join(child.hex()), parent.to_string().as_bytes())
     }
 

@@ -7,8 +7,14 @@
 //! * Writers that change what exists (import, tag, remove) hold the store lock
 //!   ([`Store::lock`]); readers take no lock and rely on the renames.
 //! * Putting a blob or a layer that already exists is a no-op: content is addressed by hash.
+//! * Scratch space is per process: `tmp/<pid>-<start time>/` ([`Store::scratch_dir`]). A process
+//!   removes its own when its command ends; whoever next takes the lock removes those of
+//!   processes that are gone (killed, crashed), so an interrupted command leaks nothing for
+//!   long.
 
 mod blobs;
+pub mod check;
+pub mod crash;
 mod distribution;
 mod gc;
 mod images;
@@ -77,17 +83,138 @@ impl Store {
         &self.root
     }
 
-    /// A scratch directory inside the store (same filesystem, so renames are atomic).
+    /// A temporary directory shared by every process (`tmp/`): for what must outlive the
+    /// process that made it (a pull's partial download, resumed by the next pull). Nothing
+    /// removes its entries for their owners; `system check` reports old ones.
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }
 
-    /// Take the exclusive writer lock (blocks until free).
+    /// This process's scratch directory inside the store (same filesystem, so renames are
+    /// atomic): `tmp/<pid>-<start time>/`, created on first use. What a killed process leaves
+    /// there is removed by the next process that takes the lock ([`Store::reclaim_tmp`]).
+    pub fn scratch_dir(&self) -> PathBuf {
+        let dir = self.root.join("tmp").join(process_tag());
+        if !dir.is_dir() && fs::create_dir_all(&dir).is_ok() {
+            let mut made = MADE_TMP.lock().unwrap_or_else(|p| p.into_inner());
+            if !made.contains(&dir) {
+                made.push(dir.clone());
+            }
+        }
+        dir
+    }
+
+    /// Take the exclusive writer lock (blocks until free). The holder also clears the
+    /// scratch directories of processes that died.
     pub fn lock(&self) -> Result<Lock> {
+        let lock = self.lock_quiet()?;
+        self.reclaim_tmp();
+        Ok(lock)
+    }
+
+    /// Run `f`, a change to the store made under the lock the caller holds, all or nothing: if
+    /// it fails, the image index is put back as it was and whatever `f` stored that nothing
+    /// references any more (blobs, extracted layers) is removed, so a refused `load`,
+    /// `import` or `commit` keeps no image and leaks no disk.
+    pub fn all_or_nothing<T, E>(&self, f: impl FnOnce() -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        let index = self.root.join("oci/index.json");
+        let before = fs::read(&index).ok();
+        let out = f();
+        if out.is_err() {
+            let _ = match &before {
+                Some(data) => atomic_write(&index, data),
+                None => fs::remove_file(&index).or(Ok(())),
+            };
+            self.drop_leases();
+            let _ = self.collect_garbage();
+        }
+        out
+    }
+
+    /// Forget this process's leases (what it stored is about to be referenced, or abandoned).
+    pub fn drop_leases(&self) {
+        let _ = fs::remove_file(self.scratch_dir().join("leases"));
+    }
+
+    /// The writer lock, without the housekeeping (`system check` reports what it finds).
+    pub fn lock_quiet(&self) -> Result<Lock> {
         let p = self.root.join("lock");
         let f = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&p).at(&p)?;
         f.lock().at(&p)?;
         Ok(Lock { _file: f })
+    }
+
+    /// Remove the scratch directories (`tmp/<pid>-<start>/`) of processes that are gone
+    /// (killed, crashed). Returns the entries removed. Errors are ignored: this is
+    /// housekeeping. Other entries of `tmp/` are shared ([`Store::tmp_dir`]) and left alone.
+    pub fn reclaim_tmp(&self) -> Vec<PathBuf> {
+        let dir = self.root.join("tmp");
+        let mut removed = Vec::new();
+        for e in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !is_scratch_name(&name) || tmp_owner_alive(&name) {
+                continue;
+            }
+            let p = e.path();
+            make_writable(&p);
+            if fs::remove_dir_all(&p).is_ok() {
+                removed.push(p);
+            }
+        }
+        removed
+    }
+}
+
+/// Scratch directories this process made (removed by [`remove_own_tmp`] when it is done).
+static MADE_TMP: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Remove this process's scratch directories (the CLI calls it when a command ends).
+pub fn remove_own_tmp() {
+    let made = std::mem::take(&mut *MADE_TMP.lock().unwrap_or_else(|p| p.into_inner()));
+    for dir in made {
+        make_writable(&dir);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
+
+/// `<pid>-<start time>` of this process: a PID alone can be reused by another process.
+fn process_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let pid = std::process::id();
+        format!("{pid}-{}", process_start(pid).unwrap_or(0))
+    })
+}
+
+/// When process `pid` started (clock ticks since boot, Linux's `/proc/<pid>/stat` field 22);
+/// `None` where that cannot be read.
+pub(crate) fn process_start(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether `name` is a process's scratch directory (`<pid>-<start>`).
+pub(crate) fn is_scratch_name(name: &str) -> bool {
+    name.split_once('-').is_some_and(|(p, s)| {
+        !p.is_empty() && !s.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && s.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// Whether the scratch entry `name` (`<pid>-<start>`) belongs to a process still running.
+pub(crate) fn tmp_owner_alive(name: &str) -> bool {
+    let Some((pid, start)) = name.split_once('-') else { return false };
+    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else { return false };
+    if pid == std::process::id() {
+        return name == process_tag();
+    }
+    if !crate::hostproc::alive(pid) {
+        return false;
+    }
+    match process_start(pid) {
+        Some(s) => s == start,
+        None => true, // no /proc: trust the PID
     }
 }
 
@@ -99,6 +226,7 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).at(dir)?;
     tmp.write_all(data).at(tmp.path())?;
+    crash::point("atomic-write");
     tmp.persist(path).map_err(|e| crate::error::Error::io(path, e.error))?;
     Ok(())
 }

@@ -76,7 +76,7 @@ pub fn create(store: &Store, name: Option<&str>, anonymous: bool) -> Result<Volu
         return Ok(v);
     }
     let d = dir(store, &name);
-    let tmp = tempfile::Builder::new().prefix("vol-").tempdir_in(store.tmp_dir()).at(store.tmp_dir())?;
+    let tmp = tempfile::Builder::new().prefix("vol-").tempdir_in(store.scratch_dir()).at(store.scratch_dir())?;
     fs::create_dir(tmp.path().join("_data")).at(tmp.path())?;
     let v = Volume {
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -90,6 +90,7 @@ pub fn create(store: &Store, name: Option<&str>, anonymous: bool) -> Result<Volu
     };
     atomic_write(&tmp.path().join("volume.json"), &serde_json::to_vec_pretty(&v).expect("volume serialises"))?;
     fs::create_dir_all(d.parent().expect("volumes/")).at(&d)?;
+    crate::store::crash::point("volume-create");
     fs::rename(tmp.keep(), &d).at(&d)?;
     crate::events::record(store, crate::events::Event::new("volume", "create", &v.name, &[("driver", "local")]));
     Ok(v)
@@ -97,6 +98,10 @@ pub fn create(store: &Store, name: Option<&str>, anonymous: bool) -> Result<Volu
 
 /// Volume `name`.
 pub fn get(store: &Store, name: &str) -> Result<Volume> {
+    // A name is a directory under volumes/: `..` or `a/b` must not reach outside it.
+    if !valid_name(name) {
+        return Err(Error::Other(format!("No such volume: {name}")));
+    }
     let p = dir(store, name).join("volume.json");
     let data = fs::read(&p).map_err(|_| Error::Other(format!("No such volume: {name}")))?;
     serde_json::from_slice(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))
@@ -122,8 +127,9 @@ pub fn remove(store: &Store, name: &str) -> Result<()> {
     get(store, name)?;
     let _lock = store.lock()?;
     let d = dir(store, name);
-    let trash = store.tmp_dir().join(format!("rmvol-{name}"));
+    let trash = store.scratch_dir().join(format!("rmvol-{name}"));
     fs::rename(&d, &trash).at(&d)?;
+    crate::store::crash::point("volume-trash");
     crate::store::make_writable(&trash);
     fs::remove_dir_all(&trash).at(&trash)?;
     crate::events::record(store, crate::events::Event::new("volume", "destroy", name, &[("driver", "local")]));

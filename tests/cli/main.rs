@@ -6,6 +6,8 @@ mod classroom_tty;
 mod everyday;
 mod fidelity;
 mod guests;
+#[path = "../hostile/mod.rs"]
+mod hostile;
 mod images;
 mod interop;
 mod lifecycle;

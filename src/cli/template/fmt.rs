@@ -231,11 +231,16 @@ fn scalar(v: &Value, s: &Spec) -> Option<String> {
 /// %v is 'g' shortest, which uses exponent form when exp < -4 || exp >= 6 (6, not the number
 /// of digits, for shortest output): 1.5, 123456, 1.234567e+06, 1e-05, 1e+21.
 pub fn go_float(f: f64, verb: char, prec: Option<usize>) -> String {
+    // Rust's formatter refuses a precision over 65535, and no f64 has more than 1100
+    // significant decimals: beyond that, the digits are zeros, appended here.
+    const MAX_PREC: usize = 1100;
+    let zeros = "0".repeat(prec.unwrap_or(0).saturating_sub(MAX_PREC));
+    let prec = prec.map(|p| p.min(MAX_PREC));
     // Go's exponent has a sign and at least two digits.
     let go_exp = |mant: &str, e: i32| format!("{mant}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
     let sci = match (verb, prec) {
         _ if !f.is_finite() => return format!("{f}").replace("inf", "+Inf").replace("++", "+"),
-        ('f', p) => return format!("{:.*}", p.unwrap_or(6), f),
+        ('f', p) => return format!("{:.*}{zeros}", p.unwrap_or(6), f),
         ('e', p) => format!("{:.*e}", p.unwrap_or(6), f),
         (_, None) => format!("{f:e}"),
         (_, Some(p)) => format!("{:.*e}", p.max(1) - 1, f), // `p` significant digits
@@ -243,7 +248,7 @@ pub fn go_float(f: f64, verb: char, prec: Option<usize>) -> String {
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     if verb == 'e' {
-        return go_exp(mant, exp);
+        return go_exp(&format!("{mant}{zeros}"), exp);
     }
     // %g: trailing zeros don't count as digits.
     let mant = if mant.contains('.') { mant.trim_end_matches('0').trim_end_matches('.') } else { mant };

@@ -236,9 +236,15 @@ fn printf(format: &str, args: &[Val]) -> String {
             };
             *flag = true;
         }
-        s.width = digits(&mut chars);
-        if chars.next_if_eq(&'.').is_some() {
-            s.prec = Some(digits(&mut chars).unwrap_or(0));
+        let mut too_large = false;
+        s.width = digits(&mut chars, &mut too_large);
+        if !too_large && chars.next_if_eq(&'.').is_some() {
+            s.prec = Some(digits(&mut chars, &mut too_large).unwrap_or(0));
+        }
+        if too_large {
+            // Go's parsenum gives up on a number over 1e6 and skips the rest of the format.
+            out.push_str("%!(NOVERB)");
+            break;
         }
         match chars.next() {
             None => out.push_str("%!(NOVERB)"),
@@ -262,10 +268,17 @@ fn printf(format: &str, args: &[Val]) -> String {
     out
 }
 
-/// Reads a decimal number (a printf width or precision), if there is one.
-fn digits(chars: &mut std::iter::Peekable<std::str::Chars>) -> Option<usize> {
+/// Reads a decimal number (a printf width or precision), if there is one. As Go's
+/// `parsenum`, a number that grows past 1e6 sets `too_large` and consumes the whole format
+/// (so `%0999999999d` cannot ask for a gigabyte of padding).
+fn digits(chars: &mut std::iter::Peekable<std::str::Chars>, too_large: &mut bool) -> Option<usize> {
     let mut n = None;
     while let Some(d) = chars.next_if(char::is_ascii_digit) {
+        if n.unwrap_or(0) > 1_000_000 {
+            *too_large = true;
+            chars.for_each(drop);
+            return None;
+        }
         n = Some(n.unwrap_or(0) * 10 + d as usize - '0' as usize);
     }
     n

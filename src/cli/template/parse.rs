@@ -77,7 +77,14 @@ pub struct Parser<'s> {
     /// Variables in scope, innermost last (Go rejects undefined variables at parse time).
     vars: Vec<String>,
     range_depth: usize,
+    /// Nesting of parentheses and control structures: parsing (and later executing and
+    /// dropping) the tree recurses, so it is bounded, as Go's parser bounds it.
+    depth: usize,
 }
+
+/// Go stops at 10000 ("max expression depth exceeded"); skiff's recursion is on a smaller
+/// stack, and no real template nests more than a few levels.
+const MAX_DEPTH: usize = 200;
 
 type PResult<T> = Result<T, LexError>;
 
@@ -88,7 +95,7 @@ fn err<T>(pos: usize, msg: impl Into<String>) -> PResult<T> {
 impl<'s> Parser<'s> {
     pub fn new(src: &'s str) -> Self {
         let (buf, vars) = (VecDeque::new(), vec!["$".into()]);
-        Parser { src, lx: Lexer::new(src), buf, last_end: 0, vars, range_depth: 0 }
+        Parser { src, lx: Lexer::new(src), buf, last_end: 0, vars, range_depth: 0, depth: 0 }
     }
 
     fn peek_n(&mut self, n: usize) -> PResult<&Token> {
@@ -112,6 +119,15 @@ impl<'s> Parser<'s> {
 
     fn text_from(&self, start: usize) -> String {
         self.src[start..self.last_end.max(start)].to_string()
+    }
+
+    /// Enter one more level of nesting at `pos`, or fail like Go when there are too many.
+    fn deeper(&mut self, pos: usize) -> PResult<()> {
+        self.depth += 1;
+        match self.depth > MAX_DEPTH {
+            true => err(pos, "max expression depth exceeded"),
+            false => Ok(()),
+        }
     }
 
     fn expect_close(&mut self, context: &str) -> PResult<()> {
@@ -155,7 +171,9 @@ impl<'s> Parser<'s> {
                         }
                         "if" | "with" | "range" => {
                             self.next()?;
+                            self.deeper(pos)?;
                             nodes.push(self.control(&kw)?);
+                            self.depth -= 1;
                         }
                         "break" | "continue" => {
                             self.next()?;
@@ -187,9 +205,12 @@ impl<'s> Parser<'s> {
         self.range_depth -= usize::from(kw == "range");
         let else_list = match end {
             Stop::End(_) => Vec::new(),
-            Stop::Else(_) if kw != "range" && self.peek()?.tok == Tok::Ident(kw.into()) => {
+            Stop::Else(pos) if kw != "range" && self.peek()?.tok == Tok::Ident(kw.into()) => {
                 self.next()?;
-                vec![self.control(kw)?]
+                self.deeper(pos)?;
+                let nested = vec![self.control(kw)?];
+                self.depth -= 1;
+                nested
             }
             Stop::Else(_) => {
                 self.expect_close("else")?;
@@ -348,7 +369,9 @@ impl<'s> Parser<'s> {
             Tok::Num => ArgKind::Const(parse_number(&t.text).map_err(|m| (t.pos, m))?),
             Tok::LParen => {
                 self.next()?;
+                self.deeper(t.pos)?;
                 let pipe = self.pipeline("parenthesized pipeline", Tok::RParen)?;
+                self.depth -= 1;
                 let kind = ArgKind::Paren(Box::new(pipe), Vec::new());
                 return Ok(Some(Arg { pos: t.pos, text: self.text_from(t.pos), kind }));
             }

@@ -1,0 +1,6 @@
+//! libFuzzer target: `skiff::fuzz::reference` (see src/fuzz.rs for what it checks).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    skiff::fuzz::run("reference", data);
+});

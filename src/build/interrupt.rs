@@ -1,0 +1,78 @@
+//! A build interrupted (Ctrl-C, `kill`) or failing inside skiff leaves no step container
+//! behind: each step's container is registered while it exists ([`Step`]); a step that ends
+//! early by an error removes it when its guard drops, and [`watch`] removes the registered
+//! ones when a stop signal arrives, then exits with 128 + the signal. (A failed RUN command
+//! keeps its container, as Docker's does: the step calls [`Step::keep`].)
+
+use crate::store::Store;
+use std::sync::Mutex;
+
+/// The step containers that exist now: (store, container ID).
+static STEPS: Mutex<Vec<(Store, String)>> = Mutex::new(Vec::new());
+
+/// A step's container, removed unless [`Step::keep`] is called.
+pub struct Step {
+    id: String,
+    store: Store,
+    armed: bool,
+}
+
+impl Step {
+    pub fn new(store: &Store, id: &str) -> Step {
+        STEPS.lock().unwrap_or_else(|p| p.into_inner()).push((store.clone(), id.to_string()));
+        Step { id: id.to_string(), store: store.clone(), armed: true }
+    }
+
+    /// The step dealt with its container itself (removed it, or keeps a failed one).
+    pub fn keep(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        STEPS.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, id)| *id != self.id);
+        if self.armed {
+            remove(&self.store, &self.id);
+        }
+    }
+}
+
+fn remove(store: &Store, id: &str) {
+    if let Ok(c) = crate::container::load(store, id) {
+        let _ = crate::container::remove(store, &c, true);
+    }
+}
+
+/// Take SIGINT, SIGTERM and SIGHUP on a thread of their own for the rest of this process:
+/// remove the step containers, then exit as the signal would have. Call before any other
+/// thread starts.
+#[cfg(unix)]
+pub fn watch() {
+    // SAFETY: plain libc calls on a local, fully initialised sigset.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    std::thread::spawn(move || {
+        let mut sig: libc::c_int = 0;
+        // SAFETY: `set` is a valid sigset and `sig` a valid out pointer.
+        if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+            return;
+        }
+        let steps = std::mem::take(&mut *STEPS.lock().unwrap_or_else(|p| p.into_inner()));
+        for (store, id) in steps {
+            remove(&store, &id);
+        }
+        crate::store::remove_own_tmp();
+        std::process::exit(128 + sig);
+    });
+}
+
+#[cfg(not(unix))]
+pub fn watch() {}

@@ -115,10 +115,9 @@ fn layer_fingerprint(sb: &Sandbox) -> Vec<(String, u64, u32)> {
         .collect()
 }
 
-/// Known open bug (runtime, being fixed elsewhere): a guest can set the times of a file in a
-/// shared layer or behind `:ro` with futimens (`touch -d` on an opened file).
+/// A guest cannot set the times of a file in a shared layer or behind `:ro` with futimens
+/// (`touch -d` on an opened file): the times go to the container's copy-up or are refused.
 #[test]
-#[ignore = "open bug in runtime/: futimens reaches shared layers and :ro mounts; enable when fixed"]
 fn guest_cannot_change_times_in_shared_layers() {
     let sb = Sandbox::new();
     let ro = tempfile::tempdir().unwrap();

@@ -64,11 +64,17 @@ pub struct Parser {
     heredocs: Vec<(String, bool, Rc<RefCell<String>>)>,
     /// All the input is here: an unterminated here-document simply ends at the end.
     pub complete: bool,
+    /// Compound lists open around the cursor (`(`, `{`, `$(`, `if`, loops, `case`).
+    depth: usize,
 }
+
+/// How deep compound commands may nest: the parser and the evaluator recurse per level, and
+/// a guest's stack is small; busybox ash allows far less in practice.
+const MAX_DEPTH: usize = 200;
 
 impl Parser {
     pub fn new(src: &str) -> Self {
-        Parser { s: src.chars().collect(), pos: 0, peeked: None, heredocs: Vec::new(), complete: true }
+        Parser { s: src.chars().collect(), pos: 0, peeked: None, heredocs: Vec::new(), complete: true, depth: 0 }
     }
 
     /// Chars of the input used so far.
@@ -364,6 +370,16 @@ impl Parser {
     }
 
     fn compound_list(&mut self, terms: &[&str]) -> PResult<Cmd> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::Syntax(format!("commands nested deeper than {MAX_DEPTH} levels")));
+        }
+        self.depth += 1;
+        let list = self.compound_list_inner(terms);
+        self.depth -= 1;
+        list
+    }
+
+    fn compound_list_inner(&mut self, terms: &[&str]) -> PResult<Cmd> {
         let mut items = Vec::new();
         self.skip_newlines()?;
         loop {
@@ -653,7 +669,7 @@ fn single(mut items: Vec<(Cmd, bool)>) -> Cmd {
 /// Length of the command substitution body at the start of `s` (just after `$(`),
 /// including the closing `)`.
 pub fn subst_len(s: &[char]) -> Option<usize> {
-    let mut p = Parser { s: s.to_vec(), pos: 0, peeked: None, heredocs: Vec::new(), complete: true };
+    let mut p = Parser { s: s.to_vec(), pos: 0, peeked: None, heredocs: Vec::new(), complete: true, depth: 0 };
     p.compound_list(&[")"]).ok()?;
     match p.next().ok()? {
         Tok::Op(")") => Some(p.pos),

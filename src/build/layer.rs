@@ -76,3 +76,38 @@ pub fn precompile(store: &Store, mut meta: LayerMeta, warn: &mut dyn std::io::Wr
 pub fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(true)
 }
+
+/// Forget what a `RUN` changed under the image's `VOLUME`s, as Docker does (its step
+/// container mounts an anonymous volume there, thrown away with the container): the entries
+/// for those paths in the writable layer `upper` go, whiteouts of them too, so the image
+/// keeps what it had there before the `VOLUME`.
+pub fn discard_volume_changes(upper: &Path, volumes: &[String]) -> std::io::Result<()> {
+    for v in volumes {
+        let rel: Vec<&str> = v.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+        if rel.is_empty() || rel.contains(&"..") {
+            continue;
+        }
+        // Only through real directories of the layer: a parent the step made a symlink
+        // points anywhere (the host's own files too), and then the volume is not in it.
+        let parent = rel[..rel.len() - 1].iter().fold(upper.to_path_buf(), |p, c| p.join(c));
+        let mut walk = upper.to_path_buf();
+        let mut through_dirs = true;
+        for c in &rel[..rel.len() - 1] {
+            walk.push(c);
+            through_dirs &= std::fs::symlink_metadata(&walk).map(|m| m.is_dir()).unwrap_or(false);
+        }
+        if !through_dirs {
+            continue;
+        }
+        let path = parent.join(rel[rel.len() - 1]);
+        let whiteout = path.with_file_name(format!(".wh.{}", rel[rel.len() - 1]));
+        for p in [path, whiteout] {
+            match std::fs::symlink_metadata(&p) {
+                Ok(md) if md.is_dir() => std::fs::remove_dir_all(&p)?,
+                Ok(_) => std::fs::remove_file(&p)?,
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(())
+}

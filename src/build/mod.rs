@@ -561,6 +561,14 @@ impl Builder<'_> {
                 return Err(BuildError::StepFailed { command: argv.join(" "), code, last_image: Some(id) });
             }
             let upper = c.upper(b.store);
+            let volumes: Vec<String> = stage
+                .config
+                .config
+                .as_ref()
+                .and_then(|c| c.volumes.as_ref())
+                .map(|v| v.keys().cloned().collect())
+                .unwrap_or_default();
+            layer::discard_volume_changes(&upper, &volumes).map_err(|e| BuildError::Failed(e.to_string()))?;
             let layer = if layer::is_empty_dir(&upper) {
                 None
             } else {

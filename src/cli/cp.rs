@@ -3,6 +3,7 @@
 //! writable layer (or in a volume mounted there).
 
 use crate::container;
+use crate::container::copy_out::{copy_out_dir, replace_special};
 use crate::hostfs::mode_of;
 use crate::unionfs::{Kind, UnionFs};
 use clap::Args;
@@ -84,49 +85,6 @@ fn absolute(p: &str, workdir: &str) -> String {
     } else {
         format!("{}/{p}", workdir.trim_end_matches('/'))
     }
-}
-
-/// Make room for a file at `dst` on the host: what is there and is not a regular file or a
-/// directory (a symlink a container put there before, a FIFO) is removed, never written
-/// through — so copying out can neither write where a planted link points nor block on a
-/// FIFO.
-fn replace_special(dst: &Path) -> anyhow::Result<()> {
-    match fs::symlink_metadata(dst) {
-        Ok(md) if !md.is_dir() && !md.is_file() => {
-            fs::remove_file(dst).map_err(|e| anyhow::anyhow!("{}: {e}", dst.display()))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn copy_out_dir(view: &UnionFs, from: &str, to: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(to).map_err(|e| anyhow::anyhow!("{}: {e}", to.display()))?;
-    for e in view.read_dir(from)? {
-        let src = format!("{}/{}", from.trim_end_matches('/'), e.name);
-        let dst = to.join(&e.name);
-        match e.kind {
-            Kind::Dir => {
-                if fs::symlink_metadata(&dst).is_ok_and(|m| !m.is_dir()) {
-                    fs::remove_file(&dst).map_err(|err| anyhow::anyhow!("{}: {err}", dst.display()))?;
-                }
-                copy_out_dir(view, &src, &dst)?
-            }
-            Kind::File => {
-                replace_special(&dst)?;
-                fs::write(&dst, view.read(&src)?)?;
-                let mode = crate::hostfs::safe_mode(view.metadata(&src, false)?.mode);
-                let _ = crate::hostfs::set_mode(&dst, mode);
-            }
-            Kind::Symlink => {
-                replace_special(&dst)?;
-                crate::hostfs::symlink(Path::new(&view.read_link(&src)?), &dst)?
-            }
-            Kind::Other => {
-                eprintln!("skipping {}: not a regular file, directory or symlink", crate::error::printable_name(&src))
-            }
-        }
-    }
-    Ok(())
 }
 
 fn copy_in_dir(view: &UnionFs, from: &Path, to: &str) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 
 pub mod attach;
 pub mod commit;
+pub mod copy_out;
 pub mod health;
 mod links;
 pub mod logs;
@@ -523,6 +524,14 @@ pub fn create(store: &Store, image: &Image, image_name: &str, opts: &CreateOptio
     let tmp_path = tmp.keep();
     crate::store::crash::point("container-create");
     fs::rename(&tmp_path, c.dir(store)).at(c.dir(store))?;
+    // A volume that is still empty gets the image's files at its mount point, as Docker's.
+    let image_view = || crate::unionfs::UnionFs::new(c.lower_dirs(store), c.upper(store));
+    for m in c.mounts.iter().filter(|m| m.kind == "volume") {
+        if let Err(e) = image_view().at(c.upper(store)).and_then(|v| crate::volume::populate(store, m, &v)) {
+            let _ = remove(store, &c, true);
+            return Err(e);
+        }
+    }
     crate::events::container(store, &c, "create", &[]);
     Ok(c)
 }

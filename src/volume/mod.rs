@@ -240,3 +240,19 @@ fn bind_mount(src: &str, dst: &str, rw: bool, create_missing: bool) -> Result<Mo
         propagation: "rprivate".into(),
     })
 }
+
+/// Give the volume of mount `m` the files at its mount point in `image` (a container's
+/// image, seen without mounts) when the volume is empty, as Docker does for a new volume:
+/// copied aside, then renamed over the empty `_data`, so it is filled whole or not at all.
+pub fn populate(store: &Store, m: &MountPoint, image: &crate::unionfs::UnionFs) -> Result<()> {
+    let data = dir(store, &m.name).join("_data");
+    let empty = fs::read_dir(&data).map(|mut d| d.next().is_none()).unwrap_or(false);
+    let is_dir = image.metadata(&m.destination, true).map(|md| md.kind == crate::unionfs::Kind::Dir).unwrap_or(false);
+    if !empty || !is_dir || image.read_dir(&m.destination).map(|d| d.is_empty()).unwrap_or(true) {
+        return Ok(());
+    }
+    let tmp = tempfile::Builder::new().prefix(".copy-").tempdir_in(dir(store, &m.name)).at(&data)?;
+    crate::container::copy_out::copy_out_dir(image, &m.destination, tmp.path()).at(&data)?;
+    fs::rename(tmp.path(), &data).at(&data)?;
+    Ok(())
+}

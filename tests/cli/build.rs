@@ -482,3 +482,20 @@ fn copy_chown_is_recorded_in_the_layer() {
     let r = s.run(&["build", "."]).code(1);
     assert!(r.stderr.contains("can't find user \"nosuchuser\" in /etc/passwd"), "{}", r.stderr);
 }
+
+#[test]
+fn run_after_volume_discards_changes_there() {
+    let s = Sandbox::new();
+    write(
+        s.work.path(),
+        "Dockerfile",
+        "FROM busybox
+RUN mkdir -p /data/sub && echo before > /data/a && echo gone > /data/sub/b
+VOLUME /data
+RUN echo after > /data/a && echo new > /data/c && rm /data/sub/b && echo outside > /outside
+",
+    );
+    s.run(&["build", "-q", "-t", "vol", "."]).ok();
+    let seen = s.run(&["run", "--rm", "vol", "sh", "-c", "cat /data/a /data/sub/b /outside; ls /data"]).ok().stdout;
+    assert_eq!(seen, "before\ngone\noutside\na\nsub\n", "changes under the VOLUME are dropped, others kept");
+}

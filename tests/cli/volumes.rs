@@ -148,3 +148,24 @@ fn an_images_volume_gets_an_anonymous_volume() {
     s.run(&["run", "--rm", "withvol"]).ok();
     assert_eq!(s.run(&["volume", "ls", "-q"]).ok().stdout, left, "--rm removes the anonymous volume too");
 }
+
+#[test]
+fn a_new_volume_starts_with_the_images_files_there() {
+    let s = Sandbox::new();
+    // busybox has /etc: a new named volume mounted there starts with its files, as in Docker.
+    let ls =
+        s.run(&["run", "--rm", "-v", "etcvol:/etc", "busybox", "sh", "-c", "cat /etc/hostname >/dev/null; ls /etc"]);
+    assert!(ls.ok().stdout.contains("passwd\n"), "the image's /etc was copied in");
+    let data = s.run(&["volume", "inspect", "-f", "{{.Mountpoint}}", "etcvol"]).ok().stdout;
+    assert!(std::path::Path::new(data.trim()).join("passwd").is_file());
+    // Once it holds something, it is the volume's own: nothing is copied over it again.
+    s.run(&["run", "--rm", "-v", "etcvol:/etc", "busybox", "sh", "-c", "rm /etc/passwd && echo mine > /etc/motd"]).ok();
+    let after =
+        s.run(&["run", "--rm", "-v", "etcvol:/etc", "busybox", "sh", "-c", "ls /etc; cat /etc/motd"]).ok().stdout;
+    assert!(!after.contains("passwd\n") && after.ends_with("mine\n"), "{after}");
+    // A bind mount is never filled from the image.
+    let dir = tempfile::tempdir().unwrap();
+    let bind = format!("{}:/etc", dir.path().display());
+    s.run(&["run", "--rm", "-v", &bind, "busybox", "true"]).ok();
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

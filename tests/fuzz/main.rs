@@ -7,7 +7,8 @@
 //!
 //! Every regression input is replayed on every run. Then each target is fuzzed for
 //! `SKIFF_FUZZ_SECS` seconds (default 2, so CI pays ~10 s); a panic saves the input under
-//! `$CARGO_TARGET_TMPDIR/fuzz-crashes/` and fails, and so does an input that takes over 10 s. With `SKIFF_FUZZ_SECS` set, each input is
+//! `$CARGO_TARGET_TMPDIR/fuzz-crashes/` and fails, and so does an input that takes over 10 s
+//! of CPU. With `SKIFF_FUZZ_SECS` set, each input is
 //! also written to `$CARGO_TARGET_TMPDIR/fuzz-current-<target>` before it runs, so an input
 //! that aborts the process (a stack overflow) is not lost. The executions per target are
 //! printed (`--nocapture`).
@@ -279,6 +280,15 @@ fn mutate(rng: &mut Rng, input: &[u8], dict: &[&[u8]], corpus: &[Vec<u8>], max: 
     v
 }
 
+/// CPU time this thread has used: what an input costs, whatever else the machine is doing
+/// (wall time on a loaded 2-core machine made fast inputs look slow).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 fn tmpdir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
@@ -343,9 +353,9 @@ fn fuzz(target: &str) {
             f.write_all(&input).unwrap();
             f.set_len(input.len() as u64).unwrap();
         }
-        let t = Instant::now();
+        let t = thread_cpu();
         let outcome = exec(target, &input);
-        let took = t.elapsed();
+        let took = thread_cpu().saturating_sub(t);
         slowest = slowest.max(took);
         if took > Duration::from_secs(10) {
             let dir = tmpdir().join("fuzz-crashes").join(target);

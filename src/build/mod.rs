@@ -346,7 +346,7 @@ impl Builder<'_> {
             Reference::parse(&image)?;
             let mut sink = std::io::sink();
             let pull_out: &mut dyn Write = if self.opts.quiet { &mut sink } else { &mut *self.out };
-            let img = crate::builtin::get_or_pull(self.store, &image, pull_out)?;
+            let img = crate::builtin::find_or_pull(self.store, &image, pull_out, false)?;
             Stage::from_image(&img, name)
         };
         let id = stage.id.as_ref().map(|i| i.short().to_string()).unwrap_or_default();
@@ -543,7 +543,10 @@ impl Builder<'_> {
             let io = if b.opts.quiet {
                 Stdio { stdout: Output::writer(Buffer::default()), stderr: Output::Inherit, ..Default::default() }
             } else {
-                Stdio { stdout: Output::Inherit, stderr: Output::Inherit, ..Default::default() }
+                // As the classic builder's stream: the step's stderr comes out with its stdout,
+                // in the order written, on the build's stdout.
+                let transcript = Output::writer(std::io::stdout());
+                Stdio { stdout: transcript.clone(), stderr: transcript, ..Default::default() }
             };
             let code = backend.create(&spec, Default::default()).and_then(|t| t.run(&process, io, &mut || {}));
             let code = match code.map(|e| e.code) {

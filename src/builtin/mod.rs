@@ -155,11 +155,19 @@ pub fn with_hint(r: &Reference, e: anyhow::Error) -> anyhow::Error {
 /// The image `name`, pulling it on first use (`Unable to find image … locally`): a built-in
 /// image offline, anything else from its registry.
 pub fn get_or_pull(store: &Store, name: &str, out: &mut dyn Write) -> anyhow::Result<Image> {
+    find_or_pull(store, name, out, true)
+}
+
+/// As [`get_or_pull`], but the pull's progress comes without `Unable to find image`: what
+/// `build`'s `FROM` prints (the classic builder goes straight to `latest: Pulling from …`).
+pub fn find_or_pull(store: &Store, name: &str, out: &mut dyn Write, announce: bool) -> anyhow::Result<Image> {
     match store.find_image(name) {
         Ok(img) => Ok(img),
         Err(Error::NoSuchImage(_)) => {
             let r = Reference::parse(name)?.with_default_tag();
-            let _ = writeln!(out, "Unable to find image '{}' locally", r.familiar());
+            if announce {
+                let _ = writeln!(out, "Unable to find image '{}' locally", r.familiar());
+            }
             pull(store, &r, out, false)
         }
         Err(e) => Err(e.into()),

@@ -92,8 +92,18 @@ fn mutate(rng: &mut Rng, input: &str, corpus: &[String]) -> String {
 }
 
 /// How deeply `s` nests openers (a bound on the parser's recursion).
+/// Runs `f` on a thread with a stack like the guest's in release: a debug build's frames are
+/// several times larger, and 200 levels of them do not fit a test thread's 2 MiB.
+fn on_big_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().stack_size(64 << 20).spawn(f).unwrap().join().unwrap();
+}
+
 #[test]
 fn parser_never_panics() {
+    on_big_stack(fuzz_parser);
+}
+
+fn fuzz_parser() {
     let secs: f64 = std::env::var("SH_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
     let mut rng = Rng(0x5eed);
     let mut corpus: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
@@ -123,6 +133,10 @@ fn parser_never_panics() {
 /// stack overflow.
 #[test]
 fn deep_nesting_is_refused() {
+    on_big_stack(refuse_deep_nesting);
+}
+
+fn refuse_deep_nesting() {
     for open in ["$(", "(", "{ ", "if ", "while "] {
         let deep = open.repeat(100_000);
         let err = parser::parse_all(&deep).unwrap_err();

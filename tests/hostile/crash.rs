@@ -5,13 +5,44 @@
 //! next command or `--repair` reclaims), the next command must work, and after
 //! `system check --repair` the store must be clean.
 //!
-//! `pull` and `push` are not here yet (they are being written elsewhere): add a `Scenario`
-//! for each, with a registry on loopback, once they exist.
+//! `pull` and `push` talk to skiff's own `registry:2`, run in a second state root and
+//! published on a loopback port.
 
 use super::*;
 use crate::util::Sandbox;
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
+use std::sync::OnceLock;
+
+/// The loopback port of the registry `pull` and `push` use.
+static REGISTRY_PORT: OnceLock<u16> = OnceLock::new();
+
+/// `127.0.0.1:PORT/crash/NAME:TAG` on that registry.
+fn remote(name: &str, i: usize) -> String {
+    format!("127.0.0.1:{}/crash/{name}:{i}", REGISTRY_PORT.get().expect("registry started"))
+}
+
+/// A `registry:2` in its own sandbox, published on a free loopback port, answering `/v2/`.
+fn start_registry() -> Sandbox {
+    let reg = Sandbox::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    reg.run(&["run", "-d", "--name", "crashreg", "-p", &format!("127.0.0.1:{port}:5000"), "registry:2"]).ok();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the registry never listened");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    REGISTRY_PORT.set(port).ok();
+    reg
+}
+
+/// A small image of its own (one RUN layer) named `tag`.
+fn unique_image(sb: &Sandbox, what: &str, i: usize, tag: &str) {
+    let ctx = sb.work.path().join(format!("{what}{i}"));
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), format!("FROM busybox\nRUN echo {what} {i} > /{what}\n")).unwrap();
+    sb.run(&["build", "-q", "-t", tag, ctx.to_str().unwrap()]).ok();
+}
 
 /// One command to kill: its arguments for iteration `i` (fresh names, so a retry after the
 /// crash is a new command, not a conflict), and what to prepare before it.
@@ -129,6 +160,22 @@ fn scenarios() -> Vec<Scenario> {
             budget: 4,
         },
         Scenario {
+            name: "push",
+            prepare: |sb, i| unique_image(sb, "push", i, &remote("push", i)),
+            args: |_, i| s(&["push", &remote("push", i)]),
+            budget: 10,
+        },
+        Scenario {
+            name: "pull",
+            prepare: |sb, i| {
+                unique_image(sb, "pull", i, &remote("pull", i));
+                sb.run(&["push", &remote("pull", i)]).ok();
+                sb.run(&["rmi", &remote("pull", i)]).ok();
+            },
+            args: |_, i| s(&["pull", &remote("pull", i)]),
+            budget: 16,
+        },
+        Scenario {
             name: "tag",
             prepare: |_, _| {},
             args: |_, i| s(&["tag", "busybox", &format!("crash-tag:{i}")]),
@@ -154,6 +201,7 @@ fn points_of(sb: &Sandbox, args: &[String]) -> BTreeMap<String, usize> {
 #[test]
 fn kill_points_leave_no_damage() {
     let sb = Sandbox::new();
+    let _registry = start_registry();
     sb.run(&["pull", "busybox"]).ok();
     sb.run(&["network", "ls"]).ok();
     let mut total = 0;

@@ -19,15 +19,7 @@ pub struct Tm {
     pub secs: i64,
 }
 
-const WDAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+const WDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -124,11 +116,7 @@ pub fn strftime(fmt: &str, t: &Tm) -> String {
                 _ => format!("{v:0w$}"),
             }
         };
-        let h12 = if t.hour.is_multiple_of(12) {
-            12
-        } else {
-            t.hour % 12
-        };
+        let h12 = if t.hour.is_multiple_of(12) { 12 } else { t.hour % 12 };
         match c {
             'Y' => s.push_str(&t.year.to_string()),
             'C' => s.push_str(&num(t.year.div_euclid(100), 2, '0')),
@@ -268,36 +256,14 @@ mod tests {
 
     #[test]
     fn calendar() {
-        assert_eq!(
-            gmtime(0),
-            Tm {
-                year: 1970,
-                mon: 1,
-                day: 1,
-                hour: 0,
-                min: 0,
-                sec: 0,
-                wday: 4,
-                yday: 0,
-                secs: 0
-            }
-        );
+        assert_eq!(gmtime(0), Tm { year: 1970, mon: 1, day: 1, hour: 0, min: 0, sec: 0, wday: 4, yday: 0, secs: 0 });
         let t = gmtime(951782400); // 2000-02-29
         assert_eq!((t.year, t.mon, t.day, t.wday, t.yday), (2000, 2, 29, 2, 59));
         let t = gmtime(1795435200); // 2026-11-23 12:00:00 (Monday)
-        assert_eq!(
-            (t.year, t.mon, t.day, t.hour, t.wday),
-            (2026, 11, 23, 12, 1)
-        );
-        assert_eq!(
-            days_from_civil(2026, 11, 23) * 86400 + 12 * 3600,
-            1795435200
-        );
+        assert_eq!((t.year, t.mon, t.day, t.hour, t.wday), (2026, 11, 23, 12, 1));
+        assert_eq!(days_from_civil(2026, 11, 23) * 86400 + 12 * 3600, 1795435200);
         let t = gmtime(-1);
-        assert_eq!(
-            (t.year, t.mon, t.day, t.hour, t.min, t.sec),
-            (1969, 12, 31, 23, 59, 59)
-        );
+        assert_eq!((t.year, t.mon, t.day, t.hour, t.min, t.sec), (1969, 12, 31, 23, 59, 59));
         for d in [-800000i64, -1, 0, 59, 60, 365, 11016, 20000, 2932896] {
             let (y, m, dd) = civil(d);
             assert_eq!(days_from_civil(y, m, dd), d);
@@ -307,22 +273,10 @@ mod tests {
     #[test]
     fn formats() {
         let t = gmtime(1795435200);
-        assert_eq!(
-            strftime("%a %b %e %H:%M:%S %Z %Y", &t),
-            "Mon Nov 23 12:00:00 UTC 2026"
-        );
-        assert_eq!(
-            strftime("%F %T %s %j %%", &t),
-            "2026-11-23 12:00:00 1795435200 327 %"
-        );
-        assert_eq!(
-            strftime("%Y%m%d-%H%M%S", &gmtime(3 * 86400 + 3661)),
-            "19700104-010101"
-        );
-        assert_eq!(
-            strftime("%e|%-d|%I%p", &gmtime(3 * 86400 + 13 * 3600)),
-            " 4|4|01PM"
-        );
+        assert_eq!(strftime("%a %b %e %H:%M:%S %Z %Y", &t), "Mon Nov 23 12:00:00 UTC 2026");
+        assert_eq!(strftime("%F %T %s %j %%", &t), "2026-11-23 12:00:00 1795435200 327 %");
+        assert_eq!(strftime("%Y%m%d-%H%M%S", &gmtime(3 * 86400 + 3661)), "19700104-010101");
+        assert_eq!(strftime("%e|%-d|%I%p", &gmtime(3 * 86400 + 13 * 3600)), " 4|4|01PM");
         assert_eq!(strftime("%A %B", &t), "Monday November");
     }
 

@@ -138,9 +138,7 @@ fn run(argv: &[String]) -> i32 {
 
 fn main() {
     skiff_guest::init();
-    let argv: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let code = run(&argv);
     std::process::exit(code);
 }

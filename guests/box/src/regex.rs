@@ -27,8 +27,7 @@ impl Class {
         })
     }
     fn matches(&self, c: char, icase: bool) -> bool {
-        let hit = self.matches_one(c)
-            || (icase && (self.matches_one(lower(c)) || self.matches_one(upper(c))));
+        let hit = self.matches_one(c) || (icase && (self.matches_one(lower(c)) || self.matches_one(upper(c))));
         hit != self.neg
     }
 }
@@ -136,11 +135,7 @@ impl Parser {
     }
     fn at_close(&self, depth: usize) -> bool {
         depth > 0
-            && if self.ere {
-                self.peek() == Some(')')
-            } else {
-                self.peek() == Some('\\') && self.peek2() == Some(')')
-            }
+            && if self.ere { self.peek() == Some(')') } else { self.peek() == Some('\\') && self.peek2() == Some(')') }
     }
 
     fn alt(&mut self, depth: usize) -> Result<Node, String> {
@@ -149,27 +144,19 @@ impl Parser {
             self.i += if self.ere { 1 } else { 2 };
             branches.push(self.concat(depth)?);
         }
-        Ok(if branches.len() == 1 {
-            branches.pop().unwrap()
-        } else {
-            Node::Alt(branches)
-        })
+        Ok(if branches.len() == 1 { branches.pop().unwrap() } else { Node::Alt(branches) })
     }
 
     fn concat(&mut self, depth: usize) -> Result<Node, String> {
         let mut items: Vec<Node> = Vec::new();
         while self.i < self.p.len() && !self.at_alt() && !self.at_close(depth) {
-            let first = items.is_empty()
-                || matches!(items.last(), Some(Node::Assert(Assert::Start)) if items.len() == 1);
+            let first =
+                items.is_empty() || matches!(items.last(), Some(Node::Assert(Assert::Start)) if items.len() == 1);
             let atom = self.atom(depth, first)?;
             let atom = self.quantifiers(atom)?;
             items.push(atom);
         }
-        Ok(if items.len() == 1 {
-            items.pop().unwrap()
-        } else {
-            Node::Concat(items)
-        })
+        Ok(if items.len() == 1 { items.pop().unwrap() } else { Node::Concat(items) })
     }
 
     /// Parse `{n}`, `{n,}`, `{n,m}` after the opening brace; None (position restored) if malformed.
@@ -207,9 +194,7 @@ impl Parser {
             false
         };
         match (closed, lo) {
-            (true, Some(lo)) if hi.is_none_or(|h| h >= lo && h <= 1000) && lo <= 1000 => {
-                Some((lo, hi))
-            }
+            (true, Some(lo)) if hi.is_none_or(|h| h >= lo && h <= 1000) && lo <= 1000 => Some((lo, hi)),
             (true, None) if hi.is_some_and(|h| h <= 1000) => Some((0, hi)),
             _ => {
                 self.i = save;
@@ -271,11 +256,7 @@ impl Parser {
             '.' => Node::Any,
             '[' => Node::Class(self.class()?),
             '^' if self.ere || first => Node::Assert(Assert::Start),
-            '$' if self.ere
-                || self.i == self.p.len()
-                || self.at_close(depth + 1)
-                || self.at_alt() =>
-            {
+            '$' if self.ere || self.i == self.p.len() || self.at_close(depth + 1) || self.at_alt() => {
                 Node::Assert(Assert::End)
             }
             '*' if first => Node::Char('*'),
@@ -288,22 +269,10 @@ impl Parser {
                 self.i += 1;
                 match e {
                     '(' if !self.ere => self.group(depth)?,
-                    'w' => Node::Class(Class {
-                        neg: false,
-                        items: vec![ClassItem::Named(is_word)],
-                    }),
-                    'W' => Node::Class(Class {
-                        neg: true,
-                        items: vec![ClassItem::Named(is_word)],
-                    }),
-                    's' => Node::Class(Class {
-                        neg: false,
-                        items: vec![ClassItem::Named(is_space)],
-                    }),
-                    'S' => Node::Class(Class {
-                        neg: true,
-                        items: vec![ClassItem::Named(is_space)],
-                    }),
+                    'w' => Node::Class(Class { neg: false, items: vec![ClassItem::Named(is_word)] }),
+                    'W' => Node::Class(Class { neg: true, items: vec![ClassItem::Named(is_word)] }),
+                    's' => Node::Class(Class { neg: false, items: vec![ClassItem::Named(is_space)] }),
+                    'S' => Node::Class(Class { neg: true, items: vec![ClassItem::Named(is_space)] }),
                     'b' => Node::Assert(Assert::Word),
                     'B' => Node::Assert(Assert::NotWord),
                     '<' => Node::Assert(Assert::WordStart),
@@ -329,10 +298,7 @@ impl Parser {
     }
 
     fn class(&mut self) -> Result<Class, String> {
-        let mut cl = Class {
-            neg: false,
-            items: Vec::new(),
-        };
+        let mut cl = Class { neg: false, items: Vec::new() };
         if self.peek() == Some('^') {
             cl.neg = true;
             self.i += 1;
@@ -490,31 +456,16 @@ impl Regex {
     }
 
     fn build(pat: &str, extended: bool, icase: bool, longest: bool, class_escapes: bool) -> Result<Regex, String> {
-        let mut p = Parser {
-            p: pat.chars().collect(),
-            i: 0,
-            ere: extended,
-            groups: 0,
-            class_escapes,
-        };
+        let mut p = Parser { p: pat.chars().collect(), i: 0, ere: extended, groups: 0, class_escapes };
         let node = p.alt(0)?;
         if p.i < p.p.len() {
             return Err("Unmatched ) or \\)".into());
         }
-        let mut c = Compiler {
-            prog: vec![Inst::Save(0)],
-            classes: Vec::new(),
-        };
+        let mut c = Compiler { prog: vec![Inst::Save(0)], classes: Vec::new() };
         c.emit(&node);
         c.prog.push(Inst::Save(1));
         c.prog.push(Inst::Match);
-        Ok(Regex {
-            prog: c.prog,
-            classes: c.classes,
-            ngroups: p.groups,
-            icase,
-            longest,
-        })
+        Ok(Regex { prog: c.prog, classes: c.classes, ngroups: p.groups, icase, longest })
     }
 
     fn assert_ok(a: Assert, t: &[char], i: usize) -> bool {
@@ -530,15 +481,7 @@ impl Regex {
         }
     }
 
-    fn add(
-        &self,
-        th: &mut Threads,
-        gen: usize,
-        pc: usize,
-        caps: &mut Vec<usize>,
-        t: &[char],
-        i: usize,
-    ) {
+    fn add(&self, th: &mut Threads, gen: usize, pc: usize, caps: &mut Vec<usize>, t: &[char], i: usize) {
         if th.mark[pc] == gen {
             return;
         }
@@ -568,14 +511,8 @@ impl Regex {
     pub fn find_at(&self, t: &[char], start: usize) -> Option<Caps> {
         let ncap = 2 * (self.ngroups + 1);
         let n = self.prog.len();
-        let mut cur = Threads {
-            list: Vec::new(),
-            mark: vec![usize::MAX; n],
-        };
-        let mut next = Threads {
-            list: Vec::new(),
-            mark: vec![usize::MAX; n],
-        };
+        let mut cur = Threads { list: Vec::new(), mark: vec![usize::MAX; n] };
+        let mut next = Threads { list: Vec::new(), mark: vec![usize::MAX; n] };
         let mut matched: Option<Vec<usize>> = None;
         let mut gen = 0;
         let mut i = start;
@@ -606,9 +543,7 @@ impl Regex {
                         }
                         continue;
                     }
-                    Inst::Char(c) => {
-                        i < t.len() && (t[i] == c || (self.icase && lower(t[i]) == lower(c)))
-                    }
+                    Inst::Char(c) => i < t.len() && (t[i] == c || (self.icase && lower(t[i]) == lower(c))),
                     // awk's `.` matches a newline too (records may hold several lines).
                     Inst::Any => i < t.len() && (t[i] != '\n' || self.longest),
                     Inst::Class(k) => i < t.len() && self.classes[k].matches(t[i], self.icase),
@@ -625,11 +560,7 @@ impl Regex {
             }
             i += 1;
         }
-        matched.map(|c| {
-            c.into_iter()
-                .map(|x| (x != usize::MAX).then_some(x))
-                .collect()
-        })
+        matched.map(|c| c.into_iter().map(|x| (x != usize::MAX).then_some(x)).collect())
     }
 
     /// Does `s` contain a match?
@@ -646,8 +577,7 @@ mod tests {
     fn m(p: &str, ere: bool, s: &str) -> Option<String> {
         let r = Regex::new(p, ere, false).unwrap();
         let t: Vec<char> = s.chars().collect();
-        r.find_at(&t, 0)
-            .map(|c| t[c[0].unwrap()..c[1].unwrap()].iter().collect())
+        r.find_at(&t, 0).map(|c| t[c[0].unwrap()..c[1].unwrap()].iter().collect())
     }
 
     #[test]
@@ -668,10 +598,7 @@ mod tests {
         assert_eq!(m("\\(ab\\)*c", false, "xababc").as_deref(), Some("ababc"));
         assert_eq!(m("[0-9]+", true, "abc 123 x").as_deref(), Some("123"));
         assert_eq!(m("[^a-z ]+", true, "abc 12X x").as_deref(), Some("12X"));
-        assert_eq!(
-            m("[[:digit:]]\\{2,3\\}", false, "1 12345").as_deref(),
-            Some("123")
-        );
+        assert_eq!(m("[[:digit:]]\\{2,3\\}", false, "1 12345").as_deref(), Some("123"));
         assert_eq!(m("x{2}", true, "xxxx").as_deref(), Some("xx"));
         assert_eq!(m("a{,2}b", true, "aaab").as_deref(), Some("aab"));
         assert_eq!(m("a{", true, "a{").as_deref(), Some("a{"));
@@ -696,10 +623,7 @@ mod tests {
         let r = Regex::new("he(l+)o", true, true).unwrap();
         let t: Vec<char> = "say HELLO".chars().collect();
         let c = r.find_at(&t, 0).unwrap();
-        assert_eq!(
-            (c[0], c[1], c[2], c[3]),
-            (Some(4), Some(9), Some(6), Some(8))
-        );
+        assert_eq!((c[0], c[1], c[2], c[3]), (Some(4), Some(9), Some(6), Some(8)));
         assert!(Regex::new("[a-c]x", false, true).unwrap().is_match("BX"));
         let r = Regex::new("o", false, false).unwrap();
         let t: Vec<char> = "foo".chars().collect();

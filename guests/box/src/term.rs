@@ -18,11 +18,7 @@ pub fn stdin_is_tty() -> bool {
 /// `(rows, cols)` from `$LINES`/`$COLUMNS`, else 24x80.
 fn env_size() -> (usize, usize) {
     let get = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or(d)
+        std::env::var(k).ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n > 0).unwrap_or(d)
     };
     (get("LINES", 24), get("COLUMNS", 80))
 }
@@ -62,9 +58,7 @@ impl Drop for Raw {
 
 /// Why raw mode is missing, for an applet's message.
 pub fn raw_error(e: &io::Error) -> String {
-    if e.kind() == io::ErrorKind::Unsupported
-        || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS)
-    {
+    if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) {
         "terminal control is not supported by this host".into()
     } else if e.raw_os_error() == Some(proc::errno::ENOTTY) {
         "standard input is not a terminal".into()
@@ -122,11 +116,8 @@ pub fn decode(b: &[u8]) -> (Key, usize) {
                         i += 1;
                     }
                     if i < b.len() && i > 2 {
-                        let num: String = b[2..i]
-                            .iter()
-                            .take_while(|c| c.is_ascii_digit())
-                            .map(|&c| c as char)
-                            .collect();
+                        let num: String =
+                            b[2..i].iter().take_while(|c| c.is_ascii_digit()).map(|&c| c as char).collect();
                         let k = if b[i] == b'~' {
                             match num.as_str() {
                                 "1" | "7" => Key::Home,

@@ -79,18 +79,10 @@ impl Opts {
     }
     /// The last value given for option `c`.
     pub fn val(&self, c: char) -> Option<&str> {
-        self.set
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == c)
-            .and_then(|(_, v)| v.as_deref())
+        self.set.iter().rev().find(|(k, _)| *k == c).and_then(|(_, v)| v.as_deref())
     }
     pub fn vals(&self, c: char) -> Vec<&str> {
-        self.set
-            .iter()
-            .filter(|(k, _)| *k == c)
-            .filter_map(|(_, v)| v.as_deref())
-            .collect()
+        self.set.iter().filter(|(k, _)| *k == c).filter_map(|(_, v)| v.as_deref()).collect()
     }
     /// How many times option `c` was given (`-vv` is 2).
     pub fn count(&self, c: char) -> usize {
@@ -98,11 +90,7 @@ impl Opts {
     }
     /// Which of `cs` came last on the command line (for -a/-A style overrides).
     pub fn last_of(&self, cs: &str) -> Option<char> {
-        self.set
-            .iter()
-            .rev()
-            .find(|(k, _)| cs.contains(*k))
-            .map(|(k, _)| *k)
+        self.set.iter().rev().find(|(k, _)| cs.contains(*k)).map(|(k, _)| *k)
     }
 }
 
@@ -240,10 +228,7 @@ pub fn join(dir: &str, name: &str) -> String {
 /// stat/lstat through the host import; falls back to std metadata where it is unsupported.
 pub fn meta(path: &str, follow: bool) -> io::Result<Stat> {
     match skiff_guest::stat(path, follow) {
-        Err(e)
-            if e.kind() == io::ErrorKind::Unsupported
-                || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) =>
-        {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) => {
             std_meta(path, follow)
         }
         r => r,
@@ -251,11 +236,7 @@ pub fn meta(path: &str, follow: bool) -> io::Result<Stat> {
 }
 
 fn std_meta(path: &str, follow: bool) -> io::Result<Stat> {
-    let m = if follow {
-        fs::metadata(path)?
-    } else {
-        fs::symlink_metadata(path)?
-    };
+    let m = if follow { fs::metadata(path)? } else { fs::symlink_metadata(path)? };
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -284,14 +265,7 @@ fn std_meta(path: &str, follow: bool) -> io::Result<Stat> {
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        Ok(Stat {
-            mode,
-            uid: 0,
-            gid: 0,
-            nlink: 1,
-            size: m.len(),
-            mtime,
-        })
+        Ok(Stat { mode, uid: 0, gid: 0, nlink: 1, size: m.len(), mtime })
     }
 }
 
@@ -411,19 +385,11 @@ pub fn groups_db() -> &'static [DbEntry] {
 
 /// User name of `uid` (None when unknown; uid 0 is always `root`).
 pub fn user_name(uid: u32) -> Option<String> {
-    passwd()
-        .iter()
-        .find(|e| e.id == uid)
-        .map(|e| e.name.clone())
-        .or_else(|| (uid == 0).then(|| "root".into()))
+    passwd().iter().find(|e| e.id == uid).map(|e| e.name.clone()).or_else(|| (uid == 0).then(|| "root".into()))
 }
 
 pub fn group_name(gid: u32) -> Option<String> {
-    groups_db()
-        .iter()
-        .find(|e| e.id == gid)
-        .map(|e| e.name.clone())
-        .or_else(|| (gid == 0).then(|| "root".into()))
+    groups_db().iter().find(|e| e.id == gid).map(|e| e.name.clone()).or_else(|| (gid == 0).then(|| "root".into()))
 }
 
 /// A user by name, or a number: `(uid, primary gid)`.
@@ -527,8 +493,7 @@ pub mod testutil {
     /// A fresh empty directory under the system temp dir.
     pub fn tempdir() -> String {
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let p: PathBuf =
-            std::env::temp_dir().join(format!("box-test-{}-{}", std::process::id(), n));
+        let p: PathBuf = std::env::temp_dir().join(format!("box-test-{}-{}", std::process::id(), n));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         p.to_string_lossy().into_owned()
@@ -589,9 +554,7 @@ mod tests {
 
 /// The current environment as `KEY=VALUE` items.
 pub fn environ() -> Vec<String> {
-    std::env::vars_os()
-        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
-        .collect()
+    std::env::vars_os().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).collect()
 }
 
 /// Run `argv` with `env` (None: ours) and inherited stdio; wait and return its exit status.
@@ -605,9 +568,7 @@ pub fn run_cmd(argv: &[String], env: Option<&[String]>) -> io::Result<i32> {
             &own
         }
     };
-    let cwd = std::env::current_dir()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| "/".into());
+    let cwd = std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into());
     use skiff_guest::Stdio::Inherit;
     match skiff_guest::spawn(argv, env, &cwd, [Inherit, Inherit, Inherit]) {
         Ok(pid) => skiff_guest::wait(pid),
@@ -653,12 +614,7 @@ pub fn realpath(path: &str, allow_missing: bool) -> io::Result<String> {
         let cwd = std::env::current_dir()?.to_string_lossy().into_owned();
         join(&cwd, path)
     };
-    let mut todo: Vec<String> = start
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .rev()
-        .map(String::from)
-        .collect();
+    let mut todo: Vec<String> = start.split('/').filter(|s| !s.is_empty()).rev().map(String::from).collect();
     let mut parts: Vec<String> = Vec::new();
     let mut hops = 0;
     while let Some(c) = todo.pop() {
@@ -670,15 +626,7 @@ pub fn realpath(path: &str, allow_missing: bool) -> io::Result<String> {
             }
             _ => {}
         }
-        let cur = format!(
-            "/{}",
-            parts
-                .iter()
-                .chain(std::iter::once(&c))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("/")
-        );
+        let cur = format!("/{}", parts.iter().chain(std::iter::once(&c)).cloned().collect::<Vec<_>>().join("/"));
         match fs::symlink_metadata(&cur) {
             Ok(m) if m.file_type().is_symlink() => {
                 hops += 1;

@@ -109,21 +109,11 @@ fn base64(input: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for c in input.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
+        out.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
+        out.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
     }
     out
 }
@@ -232,11 +222,7 @@ pub fn parse_url(url: &str) -> Result<Url, Option<String>> {
     };
     Ok(Url {
         host: host.to_string(),
-        host_field: if v6 {
-            format!("[{host}]")
-        } else {
-            host.to_string()
-        },
+        host_field: if v6 { format!("[{host}]") } else { host.to_string() },
         port,
         path: path.to_string(),
     })
@@ -258,16 +244,8 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
     let argv0 = argv.first().cloned().unwrap_or_else(|| "ab".into());
     let prog = argv0.rsplit('/').next().unwrap_or(&argv0).to_string();
     let args = argv.get(1..).unwrap_or(&[]);
-    let usage_exit = |err: String| Exit {
-        out: String::new(),
-        err: err + &usage(&argv0),
-        code: 22,
-    };
-    let fail = |msg: &str| Exit {
-        out: String::new(),
-        err: format!("{msg}\n"),
-        code: 1,
-    };
+    let usage_exit = |err: String| Exit { out: String::new(), err: err + &usage(&argv0), code: 22 };
+    let fail = |msg: &str| Exit { out: String::new(), err: format!("{msg}\n"), code: 1 };
 
     let mut requests: Option<u64> = None;
     let mut concurrency: i64 = 1;
@@ -357,11 +335,7 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
                 'S' => confidence = false,
                 's' => timeout_s = atoi(v),
                 'p' | 'u' => {
-                    let (name, what) = if ch == 'p' {
-                        ("POST", "POST")
-                    } else {
-                        ("PUT", "PUT")
-                    };
+                    let (name, what) = if ch == 'p' { ("POST", "POST") } else { ("PUT", "PUT") };
                     if method.is_some() {
                         return Err(fail(&format!("Cannot mix {what} with other methods\n")));
                     }
@@ -370,10 +344,7 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
                         Err(e) => {
                             return Err(Exit {
                                 out: String::new(),
-                                err: format!(
-                                    "ab: Could not open POST data file ({v}): {}\n",
-                                    strerror(&e)
-                                ),
+                                err: format!("ab: Could not open POST data file ({v}): {}\n", strerror(&e)),
                                 code: 1,
                             })
                         }
@@ -398,11 +369,7 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
                             "Proxy credentials too long\n"
                         }));
                     }
-                    let name = if ch == 'A' {
-                        "Authorization"
-                    } else {
-                        "Proxy-Authorization"
-                    };
+                    let name = if ch == 'A' { "Authorization" } else { "Proxy-Authorization" };
                     auth.push_str(&format!("{name}: Basic {}\r\n", base64(cred.as_bytes())));
                 }
                 'H' => {
@@ -425,13 +392,7 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
                     proxy = Some((h.to_string(), p as u16));
                 }
                 'h' => return Err(usage_exit(err)),
-                'V' => {
-                    return Err(Exit {
-                        out: copyright(),
-                        err,
-                        code: 0,
-                    })
-                }
+                'V' => return Err(Exit { out: copyright(), err, code: 0 }),
                 'm' => method = Some(v.to_string()),
                 // -w -x -y -z (HTML), -b (window size), -B (local address), -I: accepted.
                 _ => {}
@@ -449,13 +410,7 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
     }
     let url = match parse_url(&args[i]) {
         Ok(u) => u,
-        Err(Some(msg)) => {
-            return Err(Exit {
-                out: String::new(),
-                err: err + &msg,
-                code: 1,
-            })
-        }
+        Err(Some(msg)) => return Err(Exit { out: String::new(), err: err + &msg, code: 1 }),
         Err(None) => {
             err.push_str(&format!("{argv0}: invalid URL\n"));
             return Err(usage_exit(err));
@@ -463,33 +418,21 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
     };
     // ab accepts 0 here and then crashes; refuse it with the same message.
     if concurrency <= 0 || concurrency > MAX_CONCURRENCY {
-        err.push_str(&format!(
-            "{argv0}: Invalid Concurrency [Range 0..{MAX_CONCURRENCY}]\n"
-        ));
+        err.push_str(&format!("{argv0}: Invalid Concurrency [Range 0..{MAX_CONCURRENCY}]\n"));
         return Err(usage_exit(err));
     }
     let requests = requests.unwrap_or(if timed { MAX_REQUESTS } else { 1 });
     if concurrency as u64 > requests {
-        err.push_str(&format!(
-            "{argv0}: Cannot use concurrency level greater than total number of requests\n"
-        ));
+        err.push_str(&format!("{argv0}: Cannot use concurrency level greater than total number of requests\n"));
         return Err(usage_exit(err));
     }
-    let heartbeat = if !quiet && requests > 150 {
-        (requests / 10).max(100)
-    } else {
-        0
-    };
+    let heartbeat = if !quiet && requests > 150 { (requests / 10).max(100) } else { 0 };
 
     let method = method.unwrap_or_else(|| "GET".into());
     if !opt_useragent || !opt_accept || opt_host.is_none() {
         let mut defaults = String::new();
         if opt_host.is_none() {
-            let colonhost = if url.port != 80 {
-                format!(":{}", url.port)
-            } else {
-                String::new()
-            };
+            let colonhost = if url.port != 80 { format!(":{}", url.port) } else { String::new() };
             defaults.push_str(&format!("Host: {}{colonhost}\r\n", url.host_field));
         }
         if !opt_useragent {
@@ -500,11 +443,7 @@ pub fn parse_args(argv: &[String]) -> Result<Config, Exit> {
         }
         hdrs.push_str(&defaults);
     }
-    let target = if proxy.is_some() {
-        args[i].as_str()
-    } else {
-        url.path.as_str()
-    };
+    let target = if proxy.is_some() { args[i].as_str() } else { url.path.as_str() };
     let mut head = format!("{method} {target} HTTP/1.0\r\n");
     if keepalive {
         head.push_str("Connection: Keep-Alive\r\n");
@@ -593,9 +532,8 @@ fn starts_ci(line: &[u8], name: &[u8]) -> bool {
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     let first = needle[0];
     hay.len() >= needle.len()
-        && (0..=hay.len() - needle.len()).any(|i| {
-            hay[i] | 0x20 == first && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
-        })
+        && (0..=hay.len() - needle.len())
+            .any(|i| hay[i] | 0x20 == first && hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 /// What ab looks at in a response head.
@@ -627,13 +565,7 @@ impl Head {
 /// `\r\n` or, for servers that break the spec, `\n` (as ab allows). `want_server`: extract
 /// `Server:` (ab only looks at the first response).
 pub fn scan_head(buf: &[u8], want_server: bool) -> Option<(Head, usize)> {
-    let mut head = Head {
-        code: *b"500",
-        server: None,
-        keep_alive: false,
-        length: None,
-        chunked: false,
-    };
+    let mut head = Head { code: *b"500", server: None, keep_alive: false, length: None, chunked: false };
     let mut pos = 0;
     loop {
         let nl = pos + find_nl(&buf[pos..])?;
@@ -659,18 +591,12 @@ pub fn scan_head(buf: &[u8], want_server: bool) -> Option<(Head, usize)> {
                     head.length = Some(
                         v.iter()
                             .take_while(|b| b.is_ascii_digit())
-                            .fold(0u64, |n, &b| {
-                                n.saturating_mul(10).saturating_add((b - b'0') as u64)
-                            }),
+                            .fold(0u64, |n, &b| n.saturating_mul(10).saturating_add((b - b'0') as u64)),
                     );
                 }
-                b'c' if starts_ci(line, b"connection:") => {
-                    head.keep_alive |= contains_ci(value(11), b"keep-alive")
-                }
+                b'c' if starts_ci(line, b"connection:") => head.keep_alive |= contains_ci(value(11), b"keep-alive"),
                 b'k' if starts_ci(line, b"keep-alive:") => head.keep_alive = true,
-                b't' if starts_ci(line, b"transfer-encoding:") => {
-                    head.chunked = contains_ci(value(18), b"chunked")
-                }
+                b't' if starts_ci(line, b"transfer-encoding:") => head.chunked = contains_ci(value(18), b"chunked"),
                 b's' if want_server && head.server.is_none() && starts_ci(line, b"server:") => {
                     let v = value(7);
                     let n = v.iter().take_while(|&&b| b > 32).count().min(1023);
@@ -709,10 +635,7 @@ pub struct Chunked {
 
 impl Default for Chunked {
     fn default() -> Self {
-        Chunked {
-            state: ChunkState::Size(0),
-            bad: false,
-        }
+        Chunked { state: ChunkState::Size(0), bad: false }
     }
 }
 
@@ -728,11 +651,7 @@ impl Chunked {
             if let Data(n) = self.state {
                 let take = (n.min(data.len() as u64)) as usize;
                 data = &data[take..];
-                self.state = if take as u64 == n {
-                    DataEnd
-                } else {
-                    Data(n - take as u64)
-                };
+                self.state = if take as u64 == n { DataEnd } else { Data(n - take as u64) };
                 continue;
             }
             data = &data[1..];
@@ -962,11 +881,7 @@ impl Bench<'_> {
 
     fn apr_err(&self, what: &str, e: &io::Error) -> Fatal {
         let (n, text) = os_error(e);
-        Fatal {
-            msg: format!("{what}: {text} ({n})\n"),
-            code: n,
-            done: self.r.done,
-        }
+        Fatal { msg: format!("{what}: {text} ({n})\n"), code: n, done: self.r.done }
     }
 
     fn aborted(&self, what: &str, e: &io::Error) -> Fatal {
@@ -1217,11 +1132,7 @@ impl Bench<'_> {
             };
             if self.cfg.verbosity >= 2 {
                 let shown = &buf[..buf.len().min(MAX_HEADER)];
-                let _ = writeln!(
-                    self.out,
-                    "LOG: header received:\n{}",
-                    String::from_utf8_lossy(shown)
-                );
+                let _ = writeln!(self.out, "LOG: header received:\n{}", String::from_utf8_lossy(shown));
             }
             let Some((head, body_at)) = scan_head(buf, self.good == 0) else {
                 if hb.is_empty() {
@@ -1250,18 +1161,11 @@ impl Bench<'_> {
             if !head.ok() {
                 self.r.err_response += 1;
                 if self.cfg.verbosity >= 2 {
-                    let _ = writeln!(
-                        self.out,
-                        "WARNING: Response code not 2xx ({})",
-                        String::from_utf8_lossy(&head.code)
-                    );
+                    let _ =
+                        writeln!(self.out, "WARNING: Response code not 2xx ({})", String::from_utf8_lossy(&head.code));
                 }
             } else if self.cfg.verbosity >= 3 {
-                let _ = writeln!(
-                    self.out,
-                    "LOG: Response code = {}",
-                    String::from_utf8_lossy(&head.code)
-                );
+                let _ = writeln!(self.out, "LOG: Response code = {}", String::from_utf8_lossy(&head.code));
             }
             let c = &mut self.conns[i];
             c.got_header = true;
@@ -1321,11 +1225,7 @@ impl Bench<'_> {
     }
 
     fn run(&mut self) -> Result<(), Fatal> {
-        let stop: i64 = if self.cfg.tlimit > 0 {
-            (self.cfg.tlimit as i64).saturating_mul(1_000_000)
-        } else {
-            i64::MAX
-        };
+        let stop: i64 = if self.cfg.tlimit > 0 { (self.cfg.tlimit as i64).saturating_mul(1_000_000) } else { i64::MAX };
         self.start_connect(0)?;
         let mut fds: Vec<PollFd> = Vec::with_capacity(self.conns.len());
         let mut map: Vec<usize> = Vec::with_capacity(self.conns.len());
@@ -1346,11 +1246,7 @@ impl Bench<'_> {
                     State::Reading => POLLIN,
                     _ => continue,
                 };
-                fds.push(PollFd {
-                    fd: c.fd,
-                    events,
-                    revents: 0,
-                });
+                fds.push(PollFd { fd: c.fd, events, revents: 0 });
                 map.push(i);
             }
             if fds.is_empty() {
@@ -1364,11 +1260,7 @@ impl Bench<'_> {
                 // From the clock of the last wake (no extra call per wake): at most the time
                 // that wake's work took off.
                 let left_ms = (stop - self.now + 999) / 1000;
-                timeout = if timeout < 0 {
-                    left_ms
-                } else {
-                    timeout.min(left_ms)
-                };
+                timeout = if timeout < 0 { left_ms } else { timeout.min(left_ms) };
             }
             let n = match sys::poll(&mut fds, timeout.clamp(-1, i32::MAX as i64) as i32) {
                 Ok(n) => n,
@@ -1394,9 +1286,7 @@ impl Bench<'_> {
                     continue;
                 }
                 match self.conns[i].state {
-                    State::Writing if rev & (POLLOUT | POLLERR | POLLHUP | POLLNVAL) != 0 => {
-                        self.write_request(i)?
-                    }
+                    State::Writing if rev & (POLLOUT | POLLERR | POLLHUP | POLLNVAL) != 0 => self.write_request(i)?,
                     State::Reading if rev & (POLLIN | POLLHUP | POLLERR | POLLNVAL) != 0 => {
                         self.read_connection(i, rev)?
                     }
@@ -1411,25 +1301,15 @@ impl Bench<'_> {
 /// Run the benchmark `cfg` describes. Progress lines go to `err`, `-v` logs to `out`.
 pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<Results, Fatal> {
     let ip = sys::resolve(&cfg.connecthost).map_err(|_| Fatal {
-        msg: format!(
-            "apr_sockaddr_info_get() for {}: Name or service not known (670002)\n",
-            cfg.connecthost
-        ),
+        msg: format!("apr_sockaddr_info_get() for {}: Name or service not known (670002)\n", cfg.connecthost),
         code: 670002,
         done: 0,
     })?;
     if cfg.verbosity >= 2 {
-        let _ = write!(
-            out,
-            "INFO: {} header == \n---\n{}\n---\n",
-            cfg.method,
-            String::from_utf8_lossy(&cfg.request)
-        );
+        let _ = write!(out, "INFO: {} header == \n---\n{}\n---\n", cfg.method, String::from_utf8_lossy(&cfg.request));
     }
-    let wall_start_us = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0);
+    let wall_start_us =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0);
     let mut b = Bench {
         cfg,
         out,
@@ -1444,10 +1324,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<Res
         started: 0,
         good: 0,
         scratch: vec![0u8; READ_CHUNK],
-        r: Results {
-            wall_start_us,
-            ..Results::default()
-        },
+        r: Results { wall_start_us, ..Results::default() },
     };
     b.run()?;
     b.r.timetaken_us = b.lasttime.max(0) as u64;
@@ -1516,27 +1393,12 @@ pub fn report(cfg: &Config, r: &mut Results) -> String {
     if r.timetaken_us > 0 && r.done > 0 {
         let done = r.done as f64;
         let _ = writeln!(o, "Requests per second:    {:.2} [#/sec] (mean)", done / t);
-        let _ = writeln!(
-            o,
-            "Time per request:       {:.3} [ms] (mean)",
-            cfg.concurrency as f64 * t * 1000.0 / done
-        );
-        let _ = writeln!(
-            o,
-            "Time per request:       {:.3} [ms] (mean, across all concurrent requests)",
-            t * 1000.0 / done
-        );
-        let _ = writeln!(
-            o,
-            "Transfer rate:          {:.2} [Kbytes/sec] received",
-            r.totalread as f64 / 1024.0 / t
-        );
+        let _ = writeln!(o, "Time per request:       {:.3} [ms] (mean)", cfg.concurrency as f64 * t * 1000.0 / done);
+        let _ =
+            writeln!(o, "Time per request:       {:.3} [ms] (mean, across all concurrent requests)", t * 1000.0 / done);
+        let _ = writeln!(o, "Transfer rate:          {:.2} [Kbytes/sec] received", r.totalread as f64 / 1024.0 / t);
         if cfg.send_body {
-            let _ = writeln!(
-                o,
-                "                        {:.2} kb/s sent",
-                r.totalposted as f64 / 1024.0 / t
-            );
+            let _ = writeln!(o, "                        {:.2} kb/s sent", r.totalposted as f64 / 1024.0 / t);
             let _ = writeln!(
                 o,
                 "                        {:.2} kb/s total",
@@ -1597,50 +1459,17 @@ pub fn report(cfg: &Config, r: &mut Results) -> String {
 
     o.push_str("\nConnection Times (ms)\n");
     let rows = [
-        (
-            "Connect:    ",
-            round_ms(mincon),
-            round_ms(meancon),
-            sdcon,
-            round_ms(mediancon),
-            round_ms(maxcon),
-        ),
-        (
-            "Processing: ",
-            round_ms(mind),
-            round_ms(meand),
-            sdd,
-            round_ms(mediand),
-            round_ms(maxd),
-        ),
-        (
-            "Waiting:    ",
-            round_ms(minwait),
-            round_ms(meanwait),
-            sdwait,
-            round_ms(medianwait),
-            round_ms(maxwait),
-        ),
-        (
-            "Total:      ",
-            round_ms(mintot),
-            round_ms(meantot),
-            sdtot,
-            round_ms(mediantot),
-            round_ms(maxtot),
-        ),
+        ("Connect:    ", round_ms(mincon), round_ms(meancon), sdcon, round_ms(mediancon), round_ms(maxcon)),
+        ("Processing: ", round_ms(mind), round_ms(meand), sdd, round_ms(mediand), round_ms(maxd)),
+        ("Waiting:    ", round_ms(minwait), round_ms(meanwait), sdwait, round_ms(medianwait), round_ms(maxwait)),
+        ("Total:      ", round_ms(mintot), round_ms(meantot), sdtot, round_ms(mediantot), round_ms(maxtot)),
     ];
     if cfg.confidence {
         o.push_str("              min  mean[+/-sd] median   max\n");
         for (name, min, mean, sd, med, max) in rows {
             let _ = writeln!(o, "{name}{min:5} {mean:4} {sd:5.1} {med:6} {max:7}");
         }
-        let what = [
-            "the initial connection time",
-            "the processing time",
-            "the waiting time",
-            "the total time",
-        ];
+        let what = ["the initial connection time", "the processing time", "the waiting time", "the total time"];
         for (w, (_, _, mean, sd, med, _)) in what.iter().zip(rows) {
             let d = (mean as f64 - med as f64).abs();
             if d > 2.0 * sd {
@@ -1664,17 +1493,9 @@ pub fn report(cfg: &Config, r: &mut Results) -> String {
     if cfg.percentile && s.len() > 1 {
         o.push_str("\nPercentage of the requests served within a certain time (ms)\n");
         for p in [50u64, 66, 75, 80, 90, 95, 98, 99] {
-            let _ = writeln!(
-                o,
-                "  {p}%  {:5}",
-                round_ms(s[(s.len() as u64 * p / 100) as usize].time)
-            );
+            let _ = writeln!(o, "  {p}%  {:5}", round_ms(s[(s.len() as u64 * p / 100) as usize].time));
         }
-        let _ = writeln!(
-            o,
-            " 100%  {:5} (longest request)",
-            round_ms(s[s.len() - 1].time)
-        );
+        let _ = writeln!(o, " 100%  {:5} (longest request)", round_ms(s[s.len() - 1].time));
     }
     o
 }
@@ -1698,9 +1519,7 @@ pub fn csv_text(r: &Results) -> String {
 /// apr_ctime: `Wed Jun 30 21:49:08 1993` (UTC).
 fn ctime(us: u64) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let c = Civil::from_ms(us / 1000);
     format!(
         "{} {} {:02} {:02}:{:02}:{:02} {}",
@@ -1757,11 +1576,7 @@ pub fn main(argv: &[String]) -> i32 {
     if cfg.proxy {
         let _ = write!(out, "[through {}:{}] ", cfg.connecthost, cfg.connectport);
     }
-    let _ = write!(
-        out,
-        "(be patient){}",
-        if cfg.heartbeat > 0 { "\n" } else { "..." }
-    );
+    let _ = write!(out, "(be patient){}", if cfg.heartbeat > 0 { "\n" } else { "..." });
     let _ = out.flush();
     match run(&cfg, &mut out, &mut err) {
         Ok(mut r) => {
@@ -1774,14 +1589,12 @@ pub fn main(argv: &[String]) -> i32 {
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
             if r.done > 0 {
-                for (path, what, text) in [
-                    (&cfg.csv, "CSV", csv_text as fn(&Results) -> String),
-                    (&cfg.gnuplot, "gnuplot", gnuplot_text),
-                ] {
+                for (path, what, text) in
+                    [(&cfg.csv, "CSV", csv_text as fn(&Results) -> String), (&cfg.gnuplot, "gnuplot", gnuplot_text)]
+                {
                     if let Some(p) = path {
                         if let Err(e) = std::fs::write(p, text(&r)) {
-                            let _ =
-                                writeln!(err, "Cannot open {what} output file: {}", strerror(&e));
+                            let _ = writeln!(err, "Cannot open {what} output file: {}", strerror(&e));
                             return 1;
                         }
                     }
@@ -1809,10 +1622,7 @@ mod tests {
     use std::sync::Arc;
 
     fn argv(s: &[&str]) -> Vec<String> {
-        std::iter::once("ab")
-            .chain(s.iter().copied())
-            .map(String::from)
-            .collect()
+        std::iter::once("ab").chain(s.iter().copied()).map(String::from).collect()
     }
 
     fn cfg(s: &[&str]) -> Config {
@@ -1826,97 +1636,40 @@ mod tests {
     #[test]
     fn urls() {
         let u = parse_url("http://web/").unwrap();
-        assert_eq!(
-            (
-                u.host.as_str(),
-                u.port,
-                u.path.as_str(),
-                u.host_field.as_str()
-            ),
-            ("web", 80, "/", "web")
-        );
+        assert_eq!((u.host.as_str(), u.port, u.path.as_str(), u.host_field.as_str()), ("web", 80, "/", "web"));
         let u = parse_url("http://web").unwrap();
         assert_eq!(u.path, "/");
         let u = parse_url("127.0.0.1:8088/a/b?x=1").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.path.as_str()),
-            ("127.0.0.1", 8088, "/a/b?x=1")
-        );
+        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("127.0.0.1", 8088, "/a/b?x=1"));
         let u = parse_url("http://[::1]:81/").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.host_field.as_str()),
-            ("::1", 81, "[::1]")
-        );
+        assert_eq!((u.host.as_str(), u.port, u.host_field.as_str()), ("::1", 81, "[::1]"));
         assert_eq!(parse_url("http://:80/"), Err(None));
         assert_eq!(parse_url("http://web:x/"), Err(None));
         assert_eq!(parse_url("http://web:0/"), Err(None));
         assert_eq!(parse_url("http://web:70000/"), Err(None));
-        assert_eq!(
-            parse_url("https://web/"),
-            Err(Some("SSL not compiled in; no https support\n".into()))
-        );
+        assert_eq!(parse_url("https://web/"), Err(Some("SSL not compiled in; no https support\n".into())));
     }
 
     #[test]
     fn command_line() {
         let c = cfg(&["-k", "-c", "16", "-t", "5", "http://web/"]);
-        assert_eq!(
-            (
-                c.requests,
-                c.concurrency,
-                c.tlimit,
-                c.keepalive,
-                c.heartbeat
-            ),
-            (50000, 16, 5, true, 5000)
-        );
+        assert_eq!((c.requests, c.concurrency, c.tlimit, c.keepalive, c.heartbeat), (50000, 16, 5, true, 5000));
         assert_eq!(
             String::from_utf8(c.request).unwrap(),
             "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: web\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n"
         );
         // -n wins over -t's 50000 in either order.
-        assert_eq!(
-            cfg(&["-n", "10000000", "-t", "5", "http://web/"]).requests,
-            10000000
-        );
+        assert_eq!(cfg(&["-n", "10000000", "-t", "5", "http://web/"]).requests, 10000000);
         assert_eq!(cfg(&["-t", "5", "-n", "7", "http://web/"]).requests, 7);
         // Clustered flags, attached values, -q, default port in Host, custom headers first.
-        let c = cfg(&[
-            "-kq",
-            "-n100",
-            "-c4",
-            "-H",
-            "X-A: 1",
-            "-H",
-            "Accept: text/html",
-            "-m",
-            "PUT",
-            "http://h:8080/p",
-        ]);
-        assert_eq!(
-            (
-                c.requests,
-                c.concurrency,
-                c.heartbeat,
-                c.port,
-                c.path.as_str()
-            ),
-            (100, 4, 0, 8080, "/p")
-        );
+        let c =
+            cfg(&["-kq", "-n100", "-c4", "-H", "X-A: 1", "-H", "Accept: text/html", "-m", "PUT", "http://h:8080/p"]);
+        assert_eq!((c.requests, c.concurrency, c.heartbeat, c.port, c.path.as_str()), (100, 4, 0, 8080, "/p"));
         assert_eq!(
             String::from_utf8(c.request).unwrap(),
             "PUT /p HTTP/1.0\r\nConnection: Keep-Alive\r\nX-A: 1\r\nAccept: text/html\r\nHost: h:8080\r\nUser-Agent: ApacheBench/2.3\r\n\r\n"
         );
-        let c = cfg(&[
-            "-i",
-            "-A",
-            "user:pass",
-            "-C",
-            "a=1",
-            "-H",
-            "Host: other",
-            "http://h/",
-        ]);
+        let c = cfg(&["-i", "-A", "user:pass", "-C", "a=1", "-H", "Host: other", "http://h/"]);
         assert!(c.head);
         assert_eq!(
             String::from_utf8(c.request).unwrap(),
@@ -1928,10 +1681,7 @@ mod tests {
         assert_eq!(cfg(&["-n", "5000", "http://h/"]).heartbeat, 500);
         // A proxy gets the whole URL.
         let c = cfg(&["-X", "px:3128", "http://h/x"]);
-        assert_eq!(
-            (c.connecthost.as_str(), c.connectport, c.proxy),
-            ("px", 3128, true)
-        );
+        assert_eq!((c.connecthost.as_str(), c.connectport, c.proxy), ("px", 3128, true));
         assert!(c.request.starts_with(b"GET http://h/x HTTP/1.0\r\n"));
     }
 
@@ -1941,13 +1691,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("body");
         std::fs::write(&f, b"a=1&b=2").unwrap();
-        let c = cfg(&[
-            "-p",
-            f.to_str().unwrap(),
-            "-T",
-            "application/x-www-form-urlencoded",
-            "http://h/",
-        ]);
+        let c = cfg(&["-p", f.to_str().unwrap(), "-T", "application/x-www-form-urlencoded", "http://h/"]);
         assert!(c.send_body);
         assert_eq!(
             String::from_utf8(c.request).unwrap(),
@@ -1956,16 +1700,10 @@ mod tests {
         let e = exit(&["-p", "/nonexistent/x", "http://h/"]);
         assert_eq!(
             (e.err.as_str(), e.code),
-            (
-                "ab: Could not open POST data file (/nonexistent/x): No such file or directory\n",
-                1
-            )
+            ("ab: Could not open POST data file (/nonexistent/x): No such file or directory\n", 1)
         );
         let e = exit(&["-i", "-p", f.to_str().unwrap(), "http://h/"]);
-        assert_eq!(
-            (e.err.as_str(), e.code),
-            ("Cannot mix POST with other methods\n\n", 1)
-        );
+        assert_eq!((e.err.as_str(), e.code), ("Cannot mix POST with other methods\n\n", 1));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -1973,48 +1711,36 @@ mod tests {
     fn command_line_errors() {
         let e = exit(&[]);
         assert_eq!(e.code, 22);
-        assert!(e.err.starts_with("ab: wrong number of arguments\nUsage: ab [options] [http://]hostname[:port]/path\nOptions are:\n"));
-        let e = exit(&["-n"]);
         assert!(e.err.starts_with(
-            "ab: option requires an argument -- n\nab: wrong number of arguments\nUsage: "
+            "ab: wrong number of arguments\nUsage: ab [options] [http://]hostname[:port]/path\nOptions are:\n"
         ));
+        let e = exit(&["-n"]);
+        assert!(e.err.starts_with("ab: option requires an argument -- n\nab: wrong number of arguments\nUsage: "));
         assert_eq!(e.code, 22);
         let e = exit(&["-n", "x", "http://h/"]);
-        assert_eq!(
-            (e.err.as_str(), e.code),
-            ("Invalid number of requests\n\n", 1)
-        );
+        assert_eq!((e.err.as_str(), e.code), ("Invalid number of requests\n\n", 1));
         let e = exit(&["-c", "5", "-n", "2", "http://h/"]);
-        assert!(e.err.starts_with(
-            "ab: Cannot use concurrency level greater than total number of requests\nUsage: "
-        ));
+        assert!(e.err.starts_with("ab: Cannot use concurrency level greater than total number of requests\nUsage: "));
         let e = exit(&["-c", "20001", "-n", "30000", "http://h/"]);
-        assert!(e
-            .err
-            .starts_with("ab: Invalid Concurrency [Range 0..20000]\n"));
+        assert!(e.err.starts_with("ab: Invalid Concurrency [Range 0..20000]\n"));
         let e = exit(&["http://h:x/"]);
         assert!(e.err.starts_with("ab: invalid URL\nUsage: "));
         let e = exit(&["https://h/"]);
-        assert_eq!(
-            (e.err.as_str(), e.code),
-            ("SSL not compiled in; no https support\n", 1)
-        );
+        assert_eq!((e.err.as_str(), e.code), ("SSL not compiled in; no https support\n", 1));
         let e = exit(&["-h"]);
         assert!(e.err.starts_with("Usage: ab [options]"));
         assert_eq!(e.code, 22);
         let e = exit(&["-V", "http://h/"]);
         assert_eq!((e.out.as_str(), e.code), (copyright().as_str(), 0));
-        assert!(e
-            .out
-            .starts_with("This is ApacheBench, Version 2.3 <$Revision: 1903618 $>\n"));
+        assert!(e.out.starts_with("This is ApacheBench, Version 2.3 <$Revision: 1903618 $>\n"));
         // An illegal option in the middle of a word leaves it as an extra argument.
         let e = exit(&["-Qk", "http://h/"]);
-        assert!(e
-            .err
-            .starts_with("ab: illegal option -- Q\nab: wrong number of arguments\n"));
+        assert!(e.err.starts_with("ab: illegal option -- Q\nab: wrong number of arguments\n"));
         // The full argv[0] in ab's own messages, the base name in getopt's.
         let e = parse_args(&["/usr/bin/ab".to_string(), "-n".into()]).unwrap_err();
-        assert!(e.err.starts_with("ab: option requires an argument -- n\n/usr/bin/ab: wrong number of arguments\nUsage: /usr/bin/ab "));
+        assert!(e.err.starts_with(
+            "ab: option requires an argument -- n\n/usr/bin/ab: wrong number of arguments\nUsage: /usr/bin/ab "
+        ));
     }
 
     #[test]
@@ -2041,28 +1767,15 @@ mod tests {
         let r = b"HTTP/1.0 404 Not Found\nserver:x y\ncontent-length:12\nTransfer-Encoding: gzip, chunked\nKeep-Alive: timeout=5\n\n";
         let (h, at) = scan_head(r, true).unwrap();
         assert_eq!(
-            (
-                h.code,
-                h.server.as_deref(),
-                h.keep_alive,
-                h.length,
-                h.chunked
-            ),
+            (h.code, h.server.as_deref(), h.keep_alive, h.length, h.chunked),
             (*b"404", Some("x"), true, Some(12), true)
         );
         assert_eq!(at, r.len());
         assert!(!h.ok());
-        let (h, _) = scan_head(
-            b"HTTP/1.1 200 OK\r\nConnection: close\r\nX-Keep-Alive: 1\r\n\r\n",
-            true,
-        )
-        .unwrap();
+        let (h, _) = scan_head(b"HTTP/1.1 200 OK\r\nConnection: close\r\nX-Keep-Alive: 1\r\n\r\n", true).unwrap();
         assert!(!h.keep_alive && h.length.is_none() && h.server.is_none());
         assert_eq!(scan_head(b"garbage\r\n\r\n", true).unwrap().0.code, *b"500");
-        assert!(scan_head(b"HTTP/1.1 304 Not Modified\r\n\r\n", true)
-            .unwrap()
-            .0
-            .bodiless());
+        assert!(scan_head(b"HTTP/1.1 304 Not Modified\r\n\r\n", true).unwrap().0.bodiless());
         assert!(contains_ci(b"Keep-Alive", b"keep-alive") && !contains_ci(b"keep", b"keep-alive"));
         let mut hay = [b'a'; 40];
         for at in 0..hay.len() {
@@ -2110,15 +1823,7 @@ mod tests {
             doneka: times_ms.len() as u64,
             totalread: 853 * times_ms.len() as u64,
             totalbread: 615 * times_ms.len() as u64,
-            stats: times_ms
-                .iter()
-                .map(|&t| Stat {
-                    start: 0,
-                    ctime: 0,
-                    time: t * 1000,
-                    wait: t * 1000,
-                })
-                .collect(),
+            stats: times_ms.iter().map(|&t| Stat { start: 0, ctime: 0, time: t * 1000, wait: t * 1000 }).collect(),
             ..Results::default()
         }
     }
@@ -2182,40 +1887,26 @@ Percentage of the requests served within a certain time (ms)
         assert!(text.contains("Server Port:            8080\n"));
         assert!(text.contains("Failed requests:        2\n   (Connect: 0, Receive: 0, Length: 1, Exceptions: 1)\nNon-2xx responses:      3\nTotal transferred:"));
         assert!(!text.contains("Keep-Alive requests"));
-        assert!(text.contains("              min   avg   max\nConnect:        0     0    0\nProcessing:     1    17   40\n"));
+        assert!(text
+            .contains("              min   avg   max\nConnect:        0     0    0\nProcessing:     1    17   40\n"));
         assert!(!text.contains("Percentage"));
         // With the estimators. ab's median of an odd count averages the two entries above
         // the middle: (10 + 40) / 2 = 25.
         let c = cfg(&["-n", "3", "http://web/"]);
         let mut r = sample_results(&[1, 10, 40]);
         let text = report(&c, &mut r);
-        assert!(
-            text.contains("Total:          1   17  20.4     25      40\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("  50%     10\n  66%     10\n  75%     40\n"),
-            "{text}"
-        );
+        assert!(text.contains("Total:          1   17  20.4     25      40\n"), "{text}");
+        assert!(text.contains("  50%     10\n  66%     10\n  75%     40\n"), "{text}");
         assert!(!text.contains("ERROR") && !text.contains("WARNING"));
         let mut r = sample_results(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 100]);
         let text = report(&c, &mut r);
-        assert!(
-            text.contains("Total:          0   10  31.6      0     100\n"),
-            "{text}"
-        );
+        assert!(text.contains("Total:          0   10  31.6      0     100\n"), "{text}");
         // Mean and median are rounded to whole ms, the deviation is not: small times trip
         // ab's estimators.
         let us = |t: &[i64]| Results {
             done: t.len() as u64,
             timetaken_us: 1000,
-            stats: t
-                .iter()
-                .map(|&t| Stat {
-                    time: t,
-                    ..Stat::default()
-                })
-                .collect(),
+            stats: t.iter().map(|&t| Stat { time: t, ..Stat::default() }).collect(),
             ..Results::default()
         };
         let text = report(&c, &mut us(&[400, 400, 600]));
@@ -2240,10 +1931,7 @@ Percentage of the requests served within a certain time (ms)
         let lines: Vec<&str> = g.lines().collect();
         assert_eq!(lines[0], "starttime\tseconds\tctime\tdtime\tttime\twait");
         assert_eq!(lines[2], "Wed Jun 30 00:00:01 1993\t741398401\t0\t2\t2\t2");
-        assert_eq!(
-            base64(b"Aladdin:open sesame"),
-            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
-        );
+        assert_eq!(base64(b"Aladdin:open sesame"), "QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
         assert_eq!(base64(b"ab"), "YWI=");
     }
 
@@ -2293,25 +1981,15 @@ Percentage of the requests served within a certain time (ms)
                             Mode::Chunked => {
                                 resp.extend_from_slice(b"HTTP/1.1 200 OK\r\nServer: test/1\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n");
                                 for part in BODY.chunks(10) {
-                                    resp.extend_from_slice(
-                                        format!("{:x}\r\n", part.len()).as_bytes(),
-                                    );
+                                    resp.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
                                     resp.extend_from_slice(part);
                                     resp.extend_from_slice(b"\r\n");
                                 }
                                 resp.extend_from_slice(b"0\r\n\r\n");
                             }
                             _ => {
-                                let status = if matches!(mode, Mode::NotFound) {
-                                    "404 Not Found"
-                                } else {
-                                    "200 OK"
-                                };
-                                let conn = if ka && !matches!(mode, Mode::Close) {
-                                    "keep-alive"
-                                } else {
-                                    "close"
-                                };
+                                let status = if matches!(mode, Mode::NotFound) { "404 Not Found" } else { "200 OK" };
+                                let conn = if ka && !matches!(mode, Mode::Close) { "keep-alive" } else { "close" };
                                 resp.extend_from_slice(
                                     format!("HTTP/1.1 {status}\r\nServer: test/1\r\nContent-Length: {}\r\nConnection: {conn}\r\n\r\n", BODY.len())
                                         .as_bytes(),
@@ -2355,10 +2033,7 @@ Percentage of the requests served within a certain time (ms)
         let (port, conns) = server(Mode::KeepAlive(usize::MAX));
         let url = format!("http://127.0.0.1:{port}/");
         let r = bench(&["-k", "-n", "500", "-c", "8", &url]).unwrap();
-        assert_eq!(
-            (r.done, r.doneka, r.bad, r.err_response, r.doclen),
-            (500, 500, 0, 0, BODY.len() as u64)
-        );
+        assert_eq!((r.done, r.doneka, r.bad, r.err_response, r.doclen), (500, 500, 0, 0, BODY.len() as u64));
         assert_eq!(r.totalbread, 500 * BODY.len() as u64);
         assert_eq!(r.servername, "test/1");
         assert_eq!(r.stats.len(), 500);
@@ -2382,10 +2057,7 @@ Percentage of the requests served within a certain time (ms)
         let (port, conns) = server(Mode::Close);
         let url = format!("http://127.0.0.1:{port}/");
         let r = bench(&["-n", "200", "-c", "10", &url]).unwrap();
-        assert_eq!(
-            (r.done, r.doneka, r.bad, r.doclen),
-            (200, 0, 0, BODY.len() as u64)
-        );
+        assert_eq!((r.done, r.doneka, r.bad, r.doclen), (200, 0, 0, BODY.len() as u64));
         assert_eq!(conns.load(Ordering::SeqCst), 200);
         // -k against a server that closes: still one request per connection.
         let r = bench(&["-k", "-n", "50", "-c", "5", &url]).unwrap();
@@ -2415,11 +2087,7 @@ Percentage of the requests served within a certain time (ms)
         let took = t0.elapsed().as_secs_f64();
         assert!((0.9..3.0).contains(&took), "took {took}s");
         assert!(r.done > 0 && r.bad == 0);
-        assert!(
-            r.timetaken_us >= 1_000_000 && r.timetaken_us < 2_000_000,
-            "{}",
-            r.timetaken_us
-        );
+        assert!(r.timetaken_us >= 1_000_000 && r.timetaken_us < 2_000_000, "{}", r.timetaken_us);
     }
 
     #[test]
@@ -2430,14 +2098,7 @@ Percentage of the requests served within a certain time (ms)
             l.local_addr().unwrap().port()
         };
         let e = bench(&["-n", "5", &format!("http://127.0.0.1:{port}/")]).unwrap_err();
-        assert_eq!(
-            e,
-            Fatal {
-                msg: "apr_socket_recv: Connection refused (111)\n".into(),
-                code: 111,
-                done: 0
-            }
-        );
+        assert_eq!(e, Fatal { msg: "apr_socket_recv: Connection refused (111)\n".into(), code: 111, done: 0 });
         let e = bench(&["http://no-such-host.invalid/"]).unwrap_err();
         assert_eq!(
             e,

@@ -98,10 +98,7 @@ impl Files {
         if url.ends_with('/') {
             self.path.push_str("index.html");
             if self.checked_in(wake) {
-                return Found::File {
-                    entry: &self.cache[&self.path],
-                    path: &self.path,
-                };
+                return Found::File { entry: &self.cache[&self.path], path: &self.path };
             }
             match fs::metadata(&self.path) {
                 Ok(m) if m.is_file() => {}
@@ -119,10 +116,7 @@ impl Files {
             }
         }
         if self.checked_in(wake) {
-            return Found::File {
-                entry: &self.cache[&self.path],
-                path: &self.path,
-            };
+            return Found::File { entry: &self.cache[&self.path], path: &self.path };
         }
         let meta = match fs::metadata(&self.path) {
             Ok(m) => m,
@@ -135,21 +129,15 @@ impl Files {
         if !meta.is_file() {
             return Found::Forbidden;
         }
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let mtime_ns =
+            meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
         let len = meta.len();
         match self.cache.get_mut(&self.path) {
             Some(e) if e.mtime_ns == mtime_ns && e.len == len => e.checked = wake,
             _ => {
                 let entry = match self.load(len, mtime_ns, wake) {
                     Ok(e) => e,
-                    Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                        return Found::Forbidden
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Found::Forbidden,
                     Err(_) => return Found::NotFound,
                 };
                 let size = entry.body.as_ref().map_or(0, Vec::len);
@@ -163,10 +151,7 @@ impl Files {
                 }
             }
         }
-        Found::File {
-            entry: &self.cache[&self.path],
-            path: &self.path,
-        }
+        Found::File { entry: &self.cache[&self.path], path: &self.path }
     }
 
     fn load(&self, len: u64, mtime_ns: u128, wake: u64) -> io::Result<Entry> {
@@ -182,15 +167,7 @@ impl Files {
         let mtime = (mtime_ns / 1_000_000_000) as u64;
         let mut last_modified = Vec::new();
         Civil::from_ms(mtime * 1000).push_http(&mut last_modified);
-        Ok(Entry {
-            len,
-            mtime,
-            mtime_ns,
-            content_type: content_type(&self.path),
-            checked: wake,
-            last_modified,
-            body,
-        })
+        Ok(Entry { len, mtime, mtime_ns, content_type: content_type(&self.path), checked: wake, last_modified, body })
     }
 
     /// The names in the directory `url` (directories with a final `/`), sorted; hidden

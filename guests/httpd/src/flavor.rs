@@ -210,32 +210,17 @@ pub fn url_escape(s: &str) -> String {
 /// Apache's `Index of` page for directory `url` (ends with `/`) holding `names`
 /// (directories with a final `/`), sorted.
 pub fn listing(url: &str, names: &[String]) -> String {
-    let title = if url == "/" {
-        "/"
-    } else {
-        url.trim_end_matches('/')
-    };
+    let title = if url == "/" { "/" } else { url.trim_end_matches('/') };
     let title = html_escape(title);
     let mut s = format!(
         "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html>\n <head>\n  <title>Index of {title}</title>\n </head>\n <body>\n<h1>Index of {title}</h1>\n<ul>"
     );
     if url != "/" {
-        let parent = &url[..url
-            .trim_end_matches('/')
-            .rfind('/')
-            .map(|i| i + 1)
-            .unwrap_or(1)];
-        s.push_str(&format!(
-            "<li><a href=\"{}\"> Parent Directory</a></li>\n",
-            url_escape(parent)
-        ));
+        let parent = &url[..url.trim_end_matches('/').rfind('/').map(|i| i + 1).unwrap_or(1)];
+        s.push_str(&format!("<li><a href=\"{}\"> Parent Directory</a></li>\n", url_escape(parent)));
     }
     for n in names {
-        s.push_str(&format!(
-            "<li><a href=\"{}\"> {}</a></li>\n",
-            html_escape(&url_escape(n)),
-            html_escape(n)
-        ));
+        s.push_str(&format!("<li><a href=\"{}\"> {}</a></li>\n", html_escape(&url_escape(n)), html_escape(n)));
     }
     s.push_str("</ul>\n</body></html>\n");
     s
@@ -248,10 +233,7 @@ mod tests {
     #[test]
     fn kinds() {
         assert_eq!(Kind::from_argv0("/usr/sbin/nginx"), Kind::Nginx);
-        assert_eq!(
-            Kind::from_argv0("/usr/local/bin/httpd-foreground"),
-            Kind::Apache
-        );
+        assert_eq!(Kind::from_argv0("/usr/local/bin/httpd-foreground"), Kind::Apache);
         assert_eq!(Kind::from_argv0("httpd"), Kind::Apache);
         assert_eq!(Kind::from_argv0("/x/httpd.wasm"), Kind::Apache);
         assert_eq!(Kind::from_argv0("whatever"), Kind::Nginx);
@@ -263,9 +245,7 @@ mod tests {
             Kind::Nginx.error_page(404, "GET", ""),
             "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.23.1</center>\r\n</body>\r\n</html>\r\n"
         );
-        assert!(Kind::Nginx
-            .error_page(405, "POST", "")
-            .contains("<title>405 Not Allowed</title>"));
+        assert!(Kind::Nginx.error_page(405, "POST", "").contains("<title>405 Not Allowed</title>"));
     }
 
     #[test]
@@ -274,55 +254,17 @@ mod tests {
             Kind::Apache.error_page(404, "GET", ""),
             "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n"
         );
-        assert!(Kind::Apache
-            .error_page(405, "POST", "")
-            .contains("method POST is not allowed"));
+        assert!(Kind::Apache.error_page(405, "POST", "").contains("method POST is not allowed"));
     }
 
     #[test]
     fn log_lines() {
         let mut log = Vec::new();
         let t = b"24/Nov/2026:10:00:00 +0000";
-        Kind::Nginx.push_log(
-            &mut log,
-            b"172.17.0.1",
-            t,
-            "GET / HTTP/1.1",
-            200,
-            615,
-            None,
-            Some("curl/7.88.1"),
-        );
-        Kind::Apache.push_log(
-            &mut log,
-            b"172.17.0.1",
-            t,
-            "GET / HTTP/1.1",
-            200,
-            45,
-            None,
-            Some("curl/7.88.1"),
-        );
-        Kind::Apache.push_log(
-            &mut log,
-            b"172.17.0.1",
-            t,
-            "HEAD / HTTP/1.1",
-            200,
-            0,
-            None,
-            None,
-        );
-        Kind::Nginx.push_log(
-            &mut log,
-            b"1.2.3.4",
-            t,
-            "GET /\"x HTTP/1.1",
-            404,
-            153,
-            Some("http://a/"),
-            Some(""),
-        );
+        Kind::Nginx.push_log(&mut log, b"172.17.0.1", t, "GET / HTTP/1.1", 200, 615, None, Some("curl/7.88.1"));
+        Kind::Apache.push_log(&mut log, b"172.17.0.1", t, "GET / HTTP/1.1", 200, 45, None, Some("curl/7.88.1"));
+        Kind::Apache.push_log(&mut log, b"172.17.0.1", t, "HEAD / HTTP/1.1", 200, 0, None, None);
+        Kind::Nginx.push_log(&mut log, b"1.2.3.4", t, "GET /\"x HTTP/1.1", 404, 153, Some("http://a/"), Some(""));
         assert_eq!(
             String::from_utf8(log).unwrap(),
             "172.17.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 615 \"-\" \"curl/7.88.1\" \"-\"\n\

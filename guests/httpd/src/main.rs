@@ -129,10 +129,8 @@ fn main() {
         }
     };
     // `$DOCROOT` overrides the image's document root (for running the server elsewhere).
-    let root = std::env::var("DOCROOT")
-        .ok()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| kind.default_root().to_string());
+    let root =
+        std::env::var("DOCROOT").ok().filter(|r| !r.is_empty()).unwrap_or_else(|| kind.default_root().to_string());
     let mut stamp = Vec::new();
     let listener = match serve::listen(port) {
         Ok(l) => l,
@@ -170,17 +168,7 @@ fn main() {
     say("", &notice);
     let mut site = site::Site::new(kind, &root);
     if let Err(e) = serve::run(listener, &mut site) {
-        say(
-            "",
-            &format!(
-                "{}: {e}\n",
-                if kind == Kind::Nginx {
-                    "nginx"
-                } else {
-                    "httpd"
-                }
-            ),
-        );
+        say("", &format!("{}: {e}\n", if kind == Kind::Nginx { "nginx" } else { "httpd" }));
         std::process::exit(1);
     }
 }
@@ -197,14 +185,9 @@ mod tests {
     fn nginx_command_line() {
         assert_eq!(nginx_args(&v(&["-g", "daemon off;"])), Action::Serve);
         assert_eq!(nginx_args(&v(&[])), Action::Serve);
-        assert_eq!(
-            nginx_args(&v(&["-v"])),
-            Action::Say(String::new(), "nginx version: nginx/1.23.1\n".into(), 0)
-        );
+        assert_eq!(nginx_args(&v(&["-v"])), Action::Say(String::new(), "nginx version: nginx/1.23.1\n".into(), 0));
         assert!(matches!(nginx_args(&v(&["-g"])), Action::Say(_, _, 1)));
-        assert!(
-            matches!(nginx_args(&v(&["-x"])), Action::Say(_, e, 1) if e == "nginx: invalid option: \"x\"\n")
-        );
+        assert!(matches!(nginx_args(&v(&["-x"])), Action::Say(_, e, 1) if e == "nginx: invalid option: \"x\"\n"));
     }
 
     #[test]

@@ -39,14 +39,7 @@ impl Site {
     }
 
     /// Append the answer to `req` to `out`; returns the status and body bytes sent.
-    fn answer(
-        &mut self,
-        req: &Request,
-        keep: bool,
-        now_ms: u64,
-        wake: u64,
-        out: &mut Vec<u8>,
-    ) -> (u16, u64) {
+    fn answer(&mut self, req: &Request, keep: bool, now_ms: u64, wake: u64, out: &mut Vec<u8>) -> (u16, u64) {
         let kind = self.kind;
         let head_only = req.method == "HEAD";
         if req.method != "GET" && !head_only {
@@ -65,14 +58,11 @@ impl Site {
                 self.etag.clear();
                 kind.push_etag(&mut self.etag, entry.mtime, entry.len);
                 let etag = self.etag.as_slice();
-                let not_modified =
-                    match (req.header("If-None-Match"), req.header("If-Modified-Since")) {
-                        (Some(inm), _) => inm
-                            .split(',')
-                            .any(|t| t.trim().as_bytes() == etag || t.trim() == "*"),
-                        (None, Some(ims)) => ims.as_bytes() == entry.last_modified.as_slice(),
-                        _ => false,
-                    };
+                let not_modified = match (req.header("If-None-Match"), req.header("If-Modified-Since")) {
+                    (Some(inm), _) => inm.split(',').any(|t| t.trim().as_bytes() == etag || t.trim() == "*"),
+                    (None, Some(ims)) => ims.as_bytes() == entry.last_modified.as_slice(),
+                    _ => false,
+                };
                 let status = if not_modified { 304 } else { 200 };
                 kind.push_head(out, status, date);
                 if !not_modified {
@@ -118,9 +108,7 @@ impl Site {
                 }
                 Err(_) => self.error(403, req.method, "", keep, now_ms, out, head_only),
             },
-            Found::Directory | Found::Forbidden => {
-                self.error(403, req.method, "", keep, now_ms, out, head_only)
-            }
+            Found::Directory | Found::Forbidden => self.error(403, req.method, "", keep, now_ms, out, head_only),
             Found::NotFound => self.error(404, req.method, "", keep, now_ms, out, head_only),
         }
     }
@@ -172,8 +160,7 @@ impl Site {
             Some(r) if self.kind == Kind::Nginx => (r.header("Referer"), r.header("User-Agent")),
             _ => (None, None),
         };
-        self.kind
-            .push_log(log, &conn.peer, time, line, status, bytes, referer, agent);
+        self.kind.push_log(log, &conn.peer, time, line, status, bytes, referer, agent);
     }
 }
 
@@ -181,9 +168,7 @@ impl Service for Site {
     type Conn = Conn;
 
     fn open(&mut self, peer: SocketAddrV4) -> Conn {
-        Conn {
-            peer: peer.ip().to_string().into_bytes(),
-        }
+        Conn { peer: peer.ip().to_string().into_bytes() }
     }
 
     fn step(&mut self, conn: &mut Conn, input: &[u8], cx: &mut Ctx) -> Step {
@@ -225,12 +210,7 @@ mod tests {
         let mut steps = Vec::new();
         let mut pos = 0;
         while pos < input.len() {
-            let mut cx = Ctx {
-                out: &mut out,
-                log: &mut log,
-                now_ms: NOW,
-                wake: 1,
-            };
+            let mut cx = Ctx { out: &mut out, log: &mut log, now_ms: NOW, wake: 1 };
             let s = site.step(&mut conn, &input.as_bytes()[pos..], &mut cx);
             steps.push(s);
             match s {
@@ -239,11 +219,7 @@ mod tests {
                 Step::Close(_) => break,
             }
         }
-        (
-            String::from_utf8_lossy(&out).into_owned(),
-            String::from_utf8(log).unwrap(),
-            steps,
-        )
+        (String::from_utf8_lossy(&out).into_owned(), String::from_utf8(log).unwrap(), steps)
     }
 
     fn root(tag: &str) -> String {
@@ -260,14 +236,14 @@ mod tests {
     fn nginx_get_index() {
         let r = root("ng1");
         let mut s = Site::new(Kind::Nginx, &r);
-        let (out, log, steps) = talk(
-            &mut s,
-            "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/7.88.1\r\n\r\n",
-        );
+        let (out, log, steps) = talk(&mut s, "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/7.88.1\r\n\r\n");
         assert!(out.starts_with("HTTP/1.1 200 OK\r\nServer: nginx/1.23.1\r\nDate: Tue, 24 Nov 2026 10:00:00 GMT\r\nContent-Type: text/html\r\nContent-Length: 19\r\nLast-Modified: "), "{out}");
         assert!(out.contains("\r\nConnection: keep-alive\r\nETag: \""));
         assert!(out.ends_with("\r\n\r\n<h1>It works!</h1>\n"));
-        assert_eq!(log, "172.17.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 19 \"-\" \"curl/7.88.1\" \"-\"\n");
+        assert_eq!(
+            log,
+            "172.17.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 19 \"-\" \"curl/7.88.1\" \"-\"\n"
+        );
         assert_eq!(steps, vec![Step::Used(60)]);
         let _ = fs::remove_dir_all(&r);
     }
@@ -312,29 +288,13 @@ mod tests {
         assert!(out.contains("Content-Type: text/css\r\nContent-Length: 6\r\n"));
         assert!(out.ends_with("\r\n\r\n"));
         assert!(log.contains("\" 200 0 "));
-        let etag = out
-            .split("ETag: ")
-            .nth(1)
-            .unwrap()
-            .split("\r\n")
-            .next()
-            .unwrap()
-            .to_string();
-        let (out, _, _) = talk(
-            &mut s,
-            &format!("GET /style.css HTTP/1.1\r\nIf-None-Match: {etag}\r\n\r\n"),
-        );
-        assert!(
-            out.starts_with("HTTP/1.1 304 Not Modified\r\n") && out.ends_with("\r\n\r\n"),
-            "{out}"
-        );
+        let etag = out.split("ETag: ").nth(1).unwrap().split("\r\n").next().unwrap().to_string();
+        let (out, _, _) = talk(&mut s, &format!("GET /style.css HTTP/1.1\r\nIf-None-Match: {etag}\r\n\r\n"));
+        assert!(out.starts_with("HTTP/1.1 304 Not Modified\r\n") && out.ends_with("\r\n\r\n"), "{out}");
         let (out, _, steps) = talk(&mut s, "GET /../../etc/passwd HTTP/1.1\r\n\r\n");
         assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(matches!(steps[0], Step::Close(_)));
-        let (out, _, _) = talk(
-            &mut s,
-            "GET /empty/../index.html HTTP/1.1\r\nConnection: close\r\n\r\n",
-        );
+        let (out, _, _) = talk(&mut s, "GET /empty/../index.html HTTP/1.1\r\nConnection: close\r\n\r\n");
         assert!(out.starts_with("HTTP/1.1 200 OK\r\n") && out.contains("Connection: close\r\n"));
         let _ = fs::remove_dir_all(&r);
     }
@@ -343,15 +303,12 @@ mod tests {
     fn apache_flavour() {
         let r = root("ap1");
         let mut s = Site::new(Kind::Apache, &r);
-        let (out, log, _) = talk(
-            &mut s,
-            "GET / HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\nGET /empty/ HTTP/1.1\r\n\r\n",
-        );
-        assert!(out.starts_with("HTTP/1.1 200 OK\r\nDate: Tue, 24 Nov 2026 10:00:00 GMT\r\nServer: Apache/2.4.54 (Unix)\r\n"));
+        let (out, log, _) =
+            talk(&mut s, "GET / HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\nGET /empty/ HTTP/1.1\r\n\r\n");
+        assert!(out
+            .starts_with("HTTP/1.1 200 OK\r\nDate: Tue, 24 Nov 2026 10:00:00 GMT\r\nServer: Apache/2.4.54 (Unix)\r\n"));
         assert!(out.contains("Keep-Alive: timeout=5, max=100\r\nConnection: Keep-Alive\r\n"));
-        assert!(out.contains(
-            "<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>"
-        ));
+        assert!(out.contains("<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>"));
         assert!(out.contains("<title>Index of /empty</title>"));
         assert_eq!(
             log.lines().collect::<Vec<_>>(),
@@ -369,10 +326,7 @@ mod tests {
         let r = root("ng4");
         let mut s = Site::new(Kind::Nginx, &r);
         let (out, log, steps) = talk(&mut s, "HELLO\r\n\r\n");
-        assert!(
-            out.starts_with("HTTP/1.1 400 Bad Request\r\n")
-                && out.contains("Connection: close\r\n")
-        );
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n") && out.contains("Connection: close\r\n"));
         assert!(log.contains("\"HELLO\" 400 157"), "{log}");
         assert_eq!(steps, vec![Step::Close(9)]);
         let _ = fs::remove_dir_all(&r);

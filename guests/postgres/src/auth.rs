@@ -131,30 +131,20 @@ pub struct ScramServer {
 
 impl ScramServer {
     /// Take the client-first-message; returns the server-first-message.
-    pub fn start(
-        secret: Option<&str>,
-        client_first: &str,
-    ) -> Result<(ScramServer, String), String> {
+    pub fn start(secret: Option<&str>, client_first: &str) -> Result<(ScramServer, String), String> {
         let (secret, mock) = match secret.and_then(Secret::parse) {
             Some(s) => (s, false),
             None => {
                 let mut salt = [0u8; 16];
                 random_bytes(&mut salt);
                 (
-                    Secret {
-                        iterations: 4096,
-                        salt: salt.to_vec(),
-                        stored_key: vec![0; 32],
-                        server_key: vec![0; 32],
-                    },
+                    Secret { iterations: 4096, salt: salt.to_vec(), stored_key: vec![0; 32], server_key: vec![0; 32] },
                     true,
                 )
             }
         };
         // gs2-header: "n,," (no channel binding) or "y,," (client could, server did not offer).
-        let (cb, rest) = client_first
-            .split_once(',')
-            .ok_or("malformed SCRAM message")?;
+        let (cb, rest) = client_first.split_once(',').ok_or("malformed SCRAM message")?;
         if cb != "n" && cb != "y" {
             return Err("unsupported SCRAM channel-binding type".into());
         }
@@ -163,16 +153,9 @@ impl ScramServer {
             return Err("client uses authorization identity, but it is not supported".into());
         }
         let gs2 = format!("{cb},{authzid},");
-        let cnonce = bare
-            .split(',')
-            .find_map(|a| a.strip_prefix("r="))
-            .ok_or("malformed SCRAM message")?;
+        let cnonce = bare.split(',').find_map(|a| a.strip_prefix("r=")).ok_or("malformed SCRAM message")?;
         let nonce = format!("{cnonce}{}", self::nonce());
-        let server_first = format!(
-            "r={nonce},s={},i={}",
-            B64.encode(&secret.salt),
-            secret.iterations
-        );
+        let server_first = format!("r={nonce},s={},i={}", B64.encode(&secret.salt), secret.iterations);
         Ok((
             ScramServer {
                 secret,
@@ -188,9 +171,7 @@ impl ScramServer {
 
     /// Take the client-final-message; the server-final-message when the proof is right.
     pub fn finish(&self, client_final: &str) -> Result<String, String> {
-        let (without_proof, proof) = client_final
-            .rsplit_once(",p=")
-            .ok_or("malformed SCRAM message")?;
+        let (without_proof, proof) = client_final.rsplit_once(",p=").ok_or("malformed SCRAM message")?;
         let mut channel = None;
         let mut nonce = None;
         for a in without_proof.split(',') {
@@ -204,19 +185,12 @@ impl ScramServer {
             return Err("malformed SCRAM message".into());
         }
         let proof = B64.decode(proof).map_err(|_| "malformed SCRAM message")?;
-        let auth_message = format!(
-            "{},{},{}",
-            self.client_first_bare, self.server_first, without_proof
-        );
+        let auth_message = format!("{},{},{}", self.client_first_bare, self.server_first, without_proof);
         let client_signature = hmac(&self.secret.stored_key, auth_message.as_bytes());
         if proof.len() != 32 || self.mock {
             return Err("password".into());
         }
-        let client_key: Vec<u8> = proof
-            .iter()
-            .zip(client_signature)
-            .map(|(a, b)| a ^ b)
-            .collect();
+        let client_key: Vec<u8> = proof.iter().zip(client_signature).map(|(a, b)| a ^ b).collect();
         if Sha256::digest(&client_key).as_slice() != self.secret.stored_key.as_slice() {
             return Err("password".into());
         }
@@ -234,11 +208,7 @@ pub struct ScramClient {
 
 impl ScramClient {
     pub fn new(password: &str) -> ScramClient {
-        ScramClient {
-            password: password.into(),
-            cnonce: nonce(),
-            server_signature: vec![],
-        }
+        ScramClient { password: password.into(), cnonce: nonce(), server_signature: vec![] }
     }
 
     pub fn client_first(&self) -> String {
@@ -276,10 +246,7 @@ impl ScramClient {
     }
 
     pub fn verify(&self, server_final: &str) -> bool {
-        server_final
-            .strip_prefix("v=")
-            .and_then(|v| B64.decode(v).ok())
-            .is_some_and(|v| v == self.server_signature)
+        server_final.strip_prefix("v=").and_then(|v| B64.decode(v).ok()).is_some_and(|v| v == self.server_signature)
     }
 }
 
@@ -313,15 +280,11 @@ pub fn hba_method(conf: &str, peer: Option<Ipv4Addr>, user: &str, db: &str) -> O
         let line = line.split('#').next().unwrap_or("").trim();
         let f: Vec<&str> = line.split_whitespace().collect();
         let is_local = f.first() == Some(&"local");
-        if f.len() < 4
-            || !(is_local || matches!(f[0], "host" | "hostnossl"))
-            || is_local != peer.is_none()
-        {
+        if f.len() < 4 || !(is_local || matches!(f[0], "host" | "hostnossl")) || is_local != peer.is_none() {
             continue;
         }
         let list_has = |list: &str, name: &str, same: &str| {
-            list.split(',')
-                .any(|x| x == "all" || x == name || (x == same && user == db))
+            list.split(',').any(|x| x == "all" || x == name || (x == same && user == db))
         };
         if !list_has(f[1], db, "sameuser") || !list_has(f[2], user, "\u{0}") {
             continue;
@@ -334,24 +297,14 @@ pub fn hba_method(conf: &str, peer: Option<Ipv4Addr>, user: &str, db: &str) -> O
                 let (ip, bits) = a.split_once('/').unwrap_or((a, "32"));
                 match (ip.parse::<Ipv4Addr>(), bits.parse::<u32>()) {
                     (Ok(ip), Ok(bits)) if bits <= 32 => {
-                        let mask = if bits == 0 {
-                            0
-                        } else {
-                            u32::MAX << (32 - bits)
-                        };
+                        let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
                         ((u32::from(ip) & mask) == (u32::from(peer) & mask), 4)
                     }
                     _ => (false, 4),
                 }
             }
-            a => match (
-                a.parse::<Ipv4Addr>(),
-                f.get(4).and_then(|m| m.parse::<Ipv4Addr>().ok()),
-            ) {
-                (Ok(ip), Some(mask)) => (
-                    (u32::from(ip) & u32::from(mask)) == (u32::from(peer) & u32::from(mask)),
-                    5,
-                ),
+            a => match (a.parse::<Ipv4Addr>(), f.get(4).and_then(|m| m.parse::<Ipv4Addr>().ok())) {
+                (Ok(ip), Some(mask)) => ((u32::from(ip) & u32::from(mask)) == (u32::from(peer) & u32::from(mask)), 5),
                 _ => (false, 4),
             },
         };
@@ -407,11 +360,8 @@ mod tests {
         // RFC 7677's example: user "user", password "pencil".
         let salt = B64.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
         let secret = Secret::new("pencil", &salt, 4096);
-        let mut client = ScramClient {
-            password: "pencil".into(),
-            cnonce: "rOprNGfwEbeRWgbNEkqO".into(),
-            server_signature: vec![],
-        };
+        let mut client =
+            ScramClient { password: "pencil".into(), cnonce: "rOprNGfwEbeRWgbNEkqO".into(), server_signature: vec![] };
         let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         let fin = client.client_final(server_first).unwrap();
         // The RFC's client-first names the user (n=user); PostgreSQL's leaves it empty, so
@@ -432,10 +382,7 @@ mod tests {
         let auth = "n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
         let sig = hmac(&Sha256::digest(ck), auth.as_bytes());
         let proof: Vec<u8> = ck.iter().zip(sig).map(|(a, b)| a ^ b).collect();
-        assert_eq!(
-            B64.encode(proof),
-            "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
-        );
+        assert_eq!(B64.encode(proof), "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
         assert_eq!(
             B64.encode(hmac(&hmac(&sp, b"Server Key"), auth.as_bytes())),
             "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
@@ -477,39 +424,13 @@ mod tests {
     #[test]
     fn hba_rules() {
         let conf = default_hba("scram-sha-256");
-        assert_eq!(
-            hba_method(&conf, Some(Ipv4Addr::LOCALHOST), "postgres", "postgres"),
-            Some(Method::Trust)
-        );
-        assert_eq!(
-            hba_method(
-                &conf,
-                Some(Ipv4Addr::new(172, 17, 0, 1)),
-                "postgres",
-                "postgres"
-            ),
-            Some(Method::Scram)
-        );
+        assert_eq!(hba_method(&conf, Some(Ipv4Addr::LOCALHOST), "postgres", "postgres"), Some(Method::Trust));
+        assert_eq!(hba_method(&conf, Some(Ipv4Addr::new(172, 17, 0, 1)), "postgres", "postgres"), Some(Method::Scram));
         let conf = "host mydb bob 10.0.0.0/8 md5\nhost all all 0.0.0.0 0.0.0.0 reject\n";
-        assert_eq!(
-            hba_method(conf, Some(Ipv4Addr::new(10, 1, 2, 3)), "bob", "mydb"),
-            Some(Method::Md5)
-        );
-        assert_eq!(
-            hba_method(conf, Some(Ipv4Addr::new(10, 1, 2, 3)), "bob", "other"),
-            Some(Method::Reject)
-        );
-        assert_eq!(
-            hba_method("local all all trust\n", Some(Ipv4Addr::LOCALHOST), "a", "b"),
-            None
-        );
-        assert_eq!(
-            hba_method("local all all trust\n", None, "a", "b"),
-            Some(Method::Trust)
-        );
-        assert_eq!(
-            hba_method(&default_hba("scram-sha-256"), None, "a", "b"),
-            Some(Method::Trust)
-        );
+        assert_eq!(hba_method(conf, Some(Ipv4Addr::new(10, 1, 2, 3)), "bob", "mydb"), Some(Method::Md5));
+        assert_eq!(hba_method(conf, Some(Ipv4Addr::new(10, 1, 2, 3)), "bob", "other"), Some(Method::Reject));
+        assert_eq!(hba_method("local all all trust\n", Some(Ipv4Addr::LOCALHOST), "a", "b"), None);
+        assert_eq!(hba_method("local all all trust\n", None, "a", "b"), Some(Method::Trust));
+        assert_eq!(hba_method(&default_hba("scram-sha-256"), None, "a", "b"), Some(Method::Trust));
     }
 }

@@ -28,10 +28,7 @@ fn env(k: &str) -> String {
 
 fn postgres(args: &[String]) -> i32 {
     let version = server_version();
-    let mut port: u16 = std::env::var("PGPORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(5432);
+    let mut port: u16 = std::env::var("PGPORT").ok().and_then(|p| p.parse().ok()).unwrap_or(5432);
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -49,11 +46,9 @@ fn postgres(args: &[String]) -> i32 {
                 match name.as_str() {
                     "password_encryption" => println!("scram-sha-256"),
                     "port" => println!("{port}"),
-                    "data_directory" => println!(
-                        "{}",
-                        std::env::var("PGDATA")
-                            .unwrap_or_else(|_| "/var/lib/postgresql/data".into())
-                    ),
+                    "data_directory" => {
+                        println!("{}", std::env::var("PGDATA").unwrap_or_else(|_| "/var/lib/postgresql/data".into()))
+                    }
                     "server_version" => println!("{version}"),
                     _ => {
                         eprintln!("postgres: could not access the server configuration file \"/var/lib/postgresql/data/postgresql.conf\": No such file or directory");
@@ -78,18 +73,12 @@ fn postgres(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let user = Some(env("POSTGRES_USER"))
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "postgres".into());
+    let user = Some(env("POSTGRES_USER")).filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres".into());
     let cfg = server::Config {
         pgdata: PathBuf::from(
-            Some(env("PGDATA"))
-                .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| "/var/lib/postgresql/data".into()),
+            Some(env("PGDATA")).filter(|d| !d.is_empty()).unwrap_or_else(|| "/var/lib/postgresql/data".into()),
         ),
-        db: Some(env("POSTGRES_DB"))
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| user.clone()),
+        db: Some(env("POSTGRES_DB")).filter(|d| !d.is_empty()).unwrap_or_else(|| user.clone()),
         user,
         password: env("POSTGRES_PASSWORD"),
         host_auth: env("POSTGRES_HOST_AUTH_METHOD"),
@@ -107,27 +96,18 @@ fn postgres(args: &[String]) -> i32 {
         if cfg.host_auth == "trust" {
             eprint!("{}", server::TRUST_WARNING);
         }
-        let _ = write!(
-            out,
-            "{}",
-            server::INITDB_TEXT.replace("{PGDATA}", &cfg.pgdata.display().to_string())
-        );
+        let _ = write!(out, "{}", server::INITDB_TEXT.replace("{PGDATA}", &cfg.pgdata.display().to_string()));
         let _ = out.flush();
         if let Err(e) = server::initdb(&cfg, now) {
-            eprintln!(
-                "initdb: error: could not create directory \"{}\": {e}",
-                cfg.pgdata.display()
-            );
+            eprintln!("initdb: error: could not create directory \"{}\": {e}", cfg.pgdata.display());
             return 1;
         }
         eprint!("initdb: warning: enabling \"trust\" authentication for local connections\ninitdb: hint: You can change this by editing pg_hba.conf or using the option -A, or --auth-local and --auth-host, the next time you run initdb.\n");
-        let _ = write!(
-            out,
-            "\nPostgreSQL init process complete; ready for start up.\n\n"
-        );
+        let _ = write!(out, "\nPostgreSQL init process complete; ready for start up.\n\n");
         last_up = Some(now);
     } else {
-        let _ = write!(out, "\nPostgreSQL Database directory appears to contain a database; Skipping initialization\n\n");
+        let _ =
+            write!(out, "\nPostgreSQL Database directory appears to contain a database; Skipping initialization\n\n");
         last_up = std::fs::read_to_string(cfg.pgdata.join("global/pg_control"))
             .ok()
             .and_then(|s| s.split_whitespace().nth(2).and_then(|x| x.parse().ok()));
@@ -143,24 +123,10 @@ fn postgres(args: &[String]) -> i32 {
     let listener = match serve::listen(cfg.port) {
         Ok(l) => l,
         Err(e) => {
-            let why = if e.kind() == std::io::ErrorKind::AddrInUse {
-                "Address in use".to_string()
-            } else {
-                e.to_string()
-            };
-            print!(
-                "{}",
-                server::log_line(
-                    now,
-                    1,
-                    "LOG",
-                    &format!("could not bind IPv4 address \"0.0.0.0\": {why}")
-                )
-            );
-            print!(
-                "{}",
-                server::log_line(now, 1, "FATAL", "could not create any TCP/IP sockets")
-            );
+            let why =
+                if e.kind() == std::io::ErrorKind::AddrInUse { "Address in use".to_string() } else { e.to_string() };
+            print!("{}", server::log_line(now, 1, "LOG", &format!("could not bind IPv4 address \"0.0.0.0\": {why}")));
+            print!("{}", server::log_line(now, 1, "FATAL", "could not create any TCP/IP sockets"));
             return 1;
         }
     };
@@ -170,23 +136,14 @@ fn postgres(args: &[String]) -> i32 {
     let local_token = sql::eval::hex(&token);
     let _ = std::fs::create_dir_all("/var/run/postgresql");
     let socket = server::socket_path(cfg.port);
-    let _ = sql::storage::write_atomic(
-        std::path::Path::new(&socket),
-        format!("{local_token}\n").as_bytes(),
-    );
+    let _ = sql::storage::write_atomic(std::path::Path::new(&socket), format!("{local_token}\n").as_bytes());
     print!("{}", server::start_log(&cfg, now, last_up));
     let _ = out.flush();
     // Until a clean shutdown is recorded (there is none: a stop ends the process), the next
     // start says the system was interrupted, as PostgreSQL's does after a kill.
-    let _ = sql::storage::write_atomic(
-        &cfg.pgdata.join("global/pg_control"),
-        format!("in production {now}\n").as_bytes(),
-    );
-    let mut srv = server::Server {
-        engine,
-        hba_default: auth::default_hba("scram-sha-256"),
-        local_token,
-    };
+    let _ =
+        sql::storage::write_atomic(&cfg.pgdata.join("global/pg_control"), format!("in production {now}\n").as_bytes());
+    let mut srv = server::Server { engine, hba_default: auth::default_hba("scram-sha-256"), local_token };
     match serve::run(listener, &mut srv) {
         Ok(()) => 0,
         Err(e) => {
@@ -198,10 +155,7 @@ fn postgres(args: &[String]) -> i32 {
 
 fn pg_isready(args: &[String]) -> i32 {
     let mut host = std::env::var("PGHOST").unwrap_or_default();
-    let mut port: u16 = std::env::var("PGPORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(5432);
+    let mut port: u16 = std::env::var("PGPORT").ok().and_then(|p| p.parse().ok()).unwrap_or(5432);
     let mut quiet = false;
     let mut i = 0;
     while i < args.len() {
@@ -224,16 +178,8 @@ fn pg_isready(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let shown = if host.is_empty() {
-        "/var/run/postgresql".to_string()
-    } else {
-        host.clone()
-    };
-    let target = if host.is_empty() {
-        "127.0.0.1".to_string()
-    } else {
-        host
-    };
+    let shown = if host.is_empty() { "/var/run/postgresql".to_string() } else { host.clone() };
+    let target = if host.is_empty() { "127.0.0.1".to_string() } else { host };
     // A start-up packet with no user: a running server answers with an error, which is
     // all "accepting connections" needs.
     let ok = psql::probe(&target, port);
@@ -250,10 +196,7 @@ fn pg_isready(args: &[String]) -> i32 {
 fn main() {
     skiff_guest::init();
     let argv: Vec<String> = std::env::args().collect();
-    let name = argv
-        .first()
-        .map(|a| a.rsplit('/').next().unwrap_or(a))
-        .unwrap_or("postgres");
+    let name = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("postgres");
     let name = name.strip_suffix(".wasm").unwrap_or(name);
     let args = argv.get(1..).unwrap_or(&[]);
     let code = match name {

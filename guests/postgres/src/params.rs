@@ -12,42 +12,19 @@ use crate::sql::value::{Type, Value};
 pub fn infer(e: &Engine, s: &Session, stmt: Option<&Stmt>, n: usize) -> Vec<Type> {
     let mut found: BTreeMap<usize, Type> = BTreeMap::new();
     let params = vec![Value::Null; n];
-    let env = Env {
-        now: 0,
-        database: String::new(),
-        user: String::new(),
-        version: String::new(),
-        pid: 0,
-        start_time: 0,
-    };
-    let cols_of = |table: &str, alias: Option<&str>| {
-        e.table(s, table)
-            .map(|t| t.col_infos(alias))
-            .unwrap_or_default()
-    };
+    let env =
+        Env { now: 0, database: String::new(), user: String::new(), version: String::new(), pid: 0, start_time: 0 };
+    let cols_of = |table: &str, alias: Option<&str>| e.table(s, table).map(|t| t.col_infos(alias)).unwrap_or_default();
     match stmt {
         Some(Stmt::Select(sel)) => {
-            let cols = sel
-                .from
-                .as_ref()
-                .map(|(t, a)| cols_of(t, a.as_deref()))
-                .unwrap_or_default();
-            let ctx = Ctx {
-                cols: &cols,
-                params: &params,
-                env: &env,
-            };
+            let cols = sel.from.as_ref().map(|(t, a)| cols_of(t, a.as_deref())).unwrap_or_default();
+            let ctx = Ctx { cols: &cols, params: &params, env: &env };
             for it in &sel.items {
                 if let SelectItem::Expr(x, _) = it {
                     walk(x, &ctx, None, &mut found);
                 }
             }
-            for x in sel
-                .where_
-                .iter()
-                .chain(sel.having.iter())
-                .chain(sel.group_by.iter())
-            {
+            for x in sel.where_.iter().chain(sel.having.iter()).chain(sel.group_by.iter()) {
                 walk(x, &ctx, None, &mut found);
             }
             for x in sel.limit.iter().chain(sel.offset.iter()) {
@@ -59,21 +36,12 @@ pub fn infer(e: &Engine, s: &Session, stmt: Option<&Stmt>, n: usize) -> Vec<Type
             let targets: Vec<Type> = match &ins.columns {
                 Some(names) => names
                     .iter()
-                    .map(|n| {
-                        cols.iter()
-                            .find(|c| &c.name == n)
-                            .map(|c| c.ty)
-                            .unwrap_or(Type::Text)
-                    })
+                    .map(|n| cols.iter().find(|c| &c.name == n).map(|c| c.ty).unwrap_or(Type::Text))
                     .collect(),
                 None => cols.iter().map(|c| c.ty).collect(),
             };
             let none: Vec<ColInfo> = vec![];
-            let ctx = Ctx {
-                cols: &none,
-                params: &params,
-                env: &env,
-            };
+            let ctx = Ctx { cols: &none, params: &params, env: &env };
             if let InsertSource::Values(rows) = &ins.source {
                 for r in rows {
                     for (i, x) in r.iter().enumerate() {
@@ -86,19 +54,10 @@ pub fn infer(e: &Engine, s: &Session, stmt: Option<&Stmt>, n: usize) -> Vec<Type
         }
         Some(Stmt::Update(up)) => {
             let cols = cols_of(&up.table, up.alias.as_deref());
-            let ctx = Ctx {
-                cols: &cols,
-                params: &params,
-                env: &env,
-            };
+            let ctx = Ctx { cols: &cols, params: &params, env: &env };
             for (name, x) in &up.sets {
                 if let Some(x) = x {
-                    walk(
-                        x,
-                        &ctx,
-                        cols.iter().find(|c| &c.name == name).map(|c| c.ty),
-                        &mut found,
-                    );
+                    walk(x, &ctx, cols.iter().find(|c| &c.name == name).map(|c| c.ty), &mut found);
                 }
             }
             if let Some(w) = &up.where_ {
@@ -107,11 +66,7 @@ pub fn infer(e: &Engine, s: &Session, stmt: Option<&Stmt>, n: usize) -> Vec<Type
         }
         Some(Stmt::Delete(del)) => {
             let cols = cols_of(&del.table, del.alias.as_deref());
-            let ctx = Ctx {
-                cols: &cols,
-                params: &params,
-                env: &env,
-            };
+            let ctx = Ctx { cols: &cols, params: &params, env: &env };
             if let Some(w) = &del.where_ {
                 walk(w, &ctx, None, &mut found);
             }
@@ -158,19 +113,13 @@ fn walk(x: &Expr, ctx: &Ctx, hint: Option<Type>, found: &mut BTreeMap<usize, Typ
             walk(pattern, ctx, Some(Type::Text), found);
         }
         Expr::Cast(inner, t) => walk(inner, ctx, Some(*t), found),
-        Expr::Neg(a) | Expr::Not(a) | Expr::IsNull(a, _) | Expr::IsBool(a, _, _) => {
-            walk(a, ctx, hint, found)
-        }
+        Expr::Neg(a) | Expr::Not(a) | Expr::IsNull(a, _) | Expr::IsBool(a, _, _) => walk(a, ctx, hint, found),
         Expr::Func { args, .. } => {
             for a in args {
                 walk(a, ctx, None, found);
             }
         }
-        Expr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        Expr::Case { operand, whens, else_ } => {
             if let Some(o) = operand {
                 walk(o, ctx, None, found);
             }

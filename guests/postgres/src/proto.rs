@@ -204,11 +204,7 @@ pub fn empty_query(out: &mut Vec<u8>) {
 
 /// ErrorResponse, or NoticeResponse for a WARNING/NOTICE.
 pub fn error(out: &mut Vec<u8>, e: &Error) {
-    let tag = if matches!(e.severity, "ERROR" | "FATAL" | "PANIC") {
-        b'E'
-    } else {
-        b'N'
-    };
+    let tag = if matches!(e.severity, "ERROR" | "FATAL" | "PANIC") { b'E' } else { b'N' };
     put(out, tag, |b| {
         b.push(b'S');
         cstr(b, e.severity);
@@ -300,29 +296,16 @@ mod tests {
     #[test]
     fn rows_and_errors() {
         let mut out = Vec::new();
-        row_description(
-            &mut out,
-            &[OutCol {
-                name: "id".into(),
-                ty: Type::Int4,
-            }],
-            &[],
-        );
+        row_description(&mut out, &[OutCol { name: "id".into(), ty: Type::Int4 }], &[]);
         assert_eq!(&out[..7], b"T\0\0\0\x1b\0\x01");
         assert_eq!(&out[7..10], b"id\0");
         // table oid 0, attnum 0, type 23, len 4, typmod -1, text
-        assert_eq!(
-            &out[10..],
-            b"\0\0\0\0\0\0\0\0\0\x17\0\x04\xff\xff\xff\xff\0\0"
-        );
+        assert_eq!(&out[10..], b"\0\0\0\0\0\0\0\0\0\x17\0\x04\xff\xff\xff\xff\0\0");
         out.clear();
         data_row(&mut out, &[Some(b"1".to_vec()), None]);
         assert_eq!(out, b"D\0\0\0\x0f\0\x02\0\0\0\x011\xff\xff\xff\xff");
         out.clear();
-        error(
-            &mut out,
-            &Error::new("42601", "syntax error at or near \"x\"").at(0),
-        );
+        error(&mut out, &Error::new("42601", "syntax error at or near \"x\"").at(0));
         let (tag, body, _) = message(&out).unwrap().unwrap();
         assert_eq!(tag, b'E');
         let f = error_fields(body);

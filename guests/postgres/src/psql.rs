@@ -70,9 +70,7 @@ pub fn parse_args(args: &[String]) -> Parsed {
         // Empty (or a directory): the server's Unix socket, as psql's default.
         host: envv("PGHOST").unwrap_or_default(),
         port: envv("PGPORT").and_then(|p| p.parse().ok()).unwrap_or(5432),
-        user: envv("PGUSER")
-            .or_else(|| envv("USER"))
-            .unwrap_or_else(|| "root".into()),
+        user: envv("PGUSER").or_else(|| envv("USER")).unwrap_or_else(|| "root".into()),
         db: String::new(),
         password: envv("PGPASSWORD"),
         commands: vec![],
@@ -99,10 +97,7 @@ pub fn parse_args(args: &[String]) -> Parsed {
             }
         } else if a.len() > 2 && a.starts_with('-') && "hpUdcfvF".contains(&a[1..2]) {
             (a[..2].to_string(), Some(a[2..].to_string()))
-        } else if a.len() > 2
-            && a.starts_with('-')
-            && a[1..].chars().all(|c| "AtqXwWlenaxs".contains(c))
-        {
+        } else if a.len() > 2 && a.starts_with('-') && a[1..].chars().all(|c| "AtqXwWlenaxs".contains(c)) {
             // bundled flags: -At
             for c in a[1..].chars() {
                 match c {
@@ -153,9 +148,7 @@ pub fn parse_args(args: &[String]) -> Parsed {
             "-h" | "--host" => o.host = value,
             "-p" | "--port" => match value.parse() {
                 Ok(p) => o.port = p,
-                Err(_) => {
-                    return Parsed::Fail(format!("psql: error: invalid port number: \"{value}\"\n"))
-                }
+                Err(_) => return Parsed::Fail(format!("psql: error: invalid port number: \"{value}\"\n")),
             },
             "-U" | "--username" => {
                 o.user = value;
@@ -176,24 +169,21 @@ pub fn parse_args(args: &[String]) -> Parsed {
             "-q" | "--quiet" => o.quiet = true,
             "-l" | "--list" => o.list = true,
             "-w" | "--no-password" => o.no_password = true,
-            "-W" | "--password" | "-X" | "--no-psqlrc" | "-e" | "-a" | "-n" | "--echo-queries"
-            | "--echo-all" | "--no-readline" => {}
-            "-V" | "--version" => {
-                return Parsed::Print(format!("psql (PostgreSQL) {}\n", crate::server_version()))
-            }
+            "-W" | "--password" | "-X" | "--no-psqlrc" | "-e" | "-a" | "-n" | "--echo-queries" | "--echo-all"
+            | "--no-readline" => {}
+            "-V" | "--version" => return Parsed::Print(format!("psql (PostgreSQL) {}\n", crate::server_version())),
             "-?" | "--help" => return Parsed::Print(HELP.into()),
             s if s.starts_with('-') && s.len() > 1 => {
-                return Parsed::Fail(format!("psql: error: unrecognized option '{s}'\npsql: hint: Try \"psql --help\" for more information.\n"));
+                return Parsed::Fail(format!(
+                    "psql: error: unrecognized option '{s}'\npsql: hint: Try \"psql --help\" for more information.\n"
+                ));
             }
             _ => positional.push(value_or(a)),
         }
         i += 1;
     }
     if let Some(p) = positional.first() {
-        if let Some(uri) = p
-            .strip_prefix("postgresql://")
-            .or_else(|| p.strip_prefix("postgres://"))
-        {
+        if let Some(uri) = p.strip_prefix("postgresql://").or_else(|| p.strip_prefix("postgres://")) {
             apply_uri(&mut o, uri, &mut db, &mut user_given);
         } else {
             db = Some(p.clone());
@@ -220,10 +210,7 @@ fn apply_uri(o: &mut Options, uri: &str, db: &mut Option<String>, user_given: &m
         None => (None, uri),
     };
     if let Some(a) = auth {
-        let (u, p) = a
-            .split_once(':')
-            .map(|(u, p)| (u, Some(p)))
-            .unwrap_or((a, None));
+        let (u, p) = a.split_once(':').map(|(u, p)| (u, Some(p))).unwrap_or((a, None));
         if !u.is_empty() {
             o.user = u.to_string();
             *user_given = true;
@@ -274,21 +261,13 @@ pub struct Conn {
 }
 
 fn resolve(host: &str) -> Result<Ipv4Addr, String> {
-    let h = if host == "localhost" {
-        "127.0.0.1"
-    } else {
-        host
-    };
-    serve::sys::resolve(h).map_err(|_| {
-        format!("could not translate host name \"{host}\" to address: Name or service not known")
-    })
+    let h = if host == "localhost" { "127.0.0.1" } else { host };
+    serve::sys::resolve(h)
+        .map_err(|_| format!("could not translate host name \"{host}\" to address: Name or service not known"))
 }
 
 fn field(fields: &[(u8, String)], code: u8) -> Option<&str> {
-    fields
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, v)| v.as_str())
+    fields.iter().find(|(c, _)| *c == code).map(|(_, v)| v.as_str())
 }
 
 impl Conn {
@@ -296,15 +275,9 @@ impl Conn {
         // The socket: WASI has none, so it is TCP to 127.0.0.1 showing the token the server
         // left in the socket file (which only this container can read).
         let socket = o.host.is_empty() || o.host.starts_with('/');
-        let dir = if o.host.starts_with('/') {
-            o.host.trim_end_matches('/')
-        } else {
-            "/var/run/postgresql"
-        };
+        let dir = if o.host.starts_with('/') { o.host.trim_end_matches('/') } else { "/var/run/postgresql" };
         let path = format!("{dir}/.s.PGSQL.{}", o.port);
-        let token = std::fs::read_to_string(&path)
-            .ok()
-            .map(|t| t.trim().to_string());
+        let token = std::fs::read_to_string(&path).ok().map(|t| t.trim().to_string());
         let (ip, at) = if socket {
             let at = format!("connection to server on socket \"{path}\" failed");
             if token.is_none() {
@@ -314,15 +287,9 @@ impl Conn {
         } else {
             let ip = resolve(&o.host)?;
             let at = if o.host.parse::<Ipv4Addr>().is_ok() {
-                format!(
-                    "connection to server at \"{}\", port {} failed",
-                    o.host, o.port
-                )
+                format!("connection to server at \"{}\", port {} failed", o.host, o.port)
             } else {
-                format!(
-                    "connection to server at \"{}\" ({ip}), port {} failed",
-                    o.host, o.port
-                )
+                format!("connection to server at \"{}\" ({ip}), port {} failed", o.host, o.port)
             };
             (ip, at)
         };
@@ -353,20 +320,12 @@ impl Conn {
         let mut m = Vec::new();
         proto::startup_message(
             &mut m,
-            &[
-                ("user", &o.user),
-                ("database", &o.db),
-                ("application_name", "psql"),
-                ("client_encoding", "UTF8"),
-            ],
+            &[("user", &o.user), ("database", &o.db), ("application_name", "psql"), ("client_encoding", "UTF8")],
         );
         if let Some(t) = token.filter(|_| socket || ip.is_loopback()) {
             // (appended to the start-up packet before its final NUL)
             m.pop();
-            for (k, v) in [("skiff_local", t.as_str())]
-                .into_iter()
-                .chain(socket.then_some(("skiff_socket", "1")))
-            {
+            for (k, v) in [("skiff_local", t.as_str())].into_iter().chain(socket.then_some(("skiff_socket", "1"))) {
                 proto::cstr(&mut m, k);
                 proto::cstr(&mut m, v);
             }
@@ -390,9 +349,8 @@ impl Conn {
             Err(format!("{at}: fe_sendauth: no password supplied"))
         };
         loop {
-            let (tag, body) = c
-                .read_msg()
-                .map_err(|e| format!("{at}: server closed the connection unexpectedly ({e})"))?;
+            let (tag, body) =
+                c.read_msg().map_err(|e| format!("{at}: server closed the connection unexpectedly ({e})"))?;
             match tag {
                 b'R' => {
                     let mut r = Reader::new(&body);
@@ -437,7 +395,11 @@ impl Conn {
                                 return Err(format!("{at}: invalid SCRAM server signature"));
                             }
                         }
-                        n => return Err(format!("{at}: authentication method requested by the server is not supported ({n})")),
+                        n => {
+                            return Err(format!(
+                                "{at}: authentication method requested by the server is not supported ({n})"
+                            ))
+                        }
                     }
                 }
                 b'S' => {
@@ -523,10 +485,7 @@ impl Conn {
                         row.push(if len < 0 {
                             None
                         } else {
-                            Some(
-                                String::from_utf8_lossy(r.bytes(len as usize).unwrap_or_default())
-                                    .into_owned(),
-                            )
+                            Some(String::from_utf8_lossy(r.bytes(len as usize).unwrap_or_default()).into_owned())
                         });
                     }
                     if let Some((_, rows)) = cur.as_mut() {
@@ -590,30 +549,17 @@ pub struct Format {
 }
 
 /// A result table as psql prints it (with `title` centered above, for `\dt` and `\l`).
-pub fn table(
-    cols: &[(String, u32)],
-    rows: &[Vec<Option<String>>],
-    f: &Format,
-    title: Option<&str>,
-) -> String {
+pub fn table(cols: &[(String, u32)], rows: &[Vec<Option<String>>], f: &Format, title: Option<&str>) -> String {
     let mut s = String::new();
     let cell = |v: &Option<String>| v.clone().unwrap_or_default();
-    let footer = if rows.len() == 1 {
-        "(1 row)\n".to_string()
-    } else {
-        format!("({} rows)\n", rows.len())
-    };
+    let footer = if rows.len() == 1 { "(1 row)\n".to_string() } else { format!("({} rows)\n", rows.len()) };
     if f.unaligned {
         if !f.tuples_only {
             if let Some(t) = title {
                 s += t;
                 s.push('\n');
             }
-            s += &cols
-                .iter()
-                .map(|c| c.0.clone())
-                .collect::<Vec<_>>()
-                .join(&f.field_sep);
+            s += &cols.iter().map(|c| c.0.clone()).collect::<Vec<_>>().join(&f.field_sep);
             s.push('\n');
         }
         for r in rows {
@@ -625,10 +571,7 @@ pub fn table(
         }
         return s;
     }
-    let mut w: Vec<usize> = cols
-        .iter()
-        .map(|c| if f.tuples_only { 0 } else { width(&c.0) })
-        .collect();
+    let mut w: Vec<usize> = cols.iter().map(|c| if f.tuples_only { 0 } else { width(&c.0) }).collect();
     for r in rows {
         for (i, v) in r.iter().enumerate() {
             if i < w.len() {
@@ -658,28 +601,17 @@ pub fn table(
         line.push(' ');
         s += &line;
         s.push('\n');
-        s += &w
-            .iter()
-            .map(|n| "-".repeat(n + 2))
-            .collect::<Vec<_>>()
-            .join("+");
+        s += &w.iter().map(|n| "-".repeat(n + 2)).collect::<Vec<_>>().join("+");
         s.push('\n');
     }
     for r in rows {
         // A multi-line value: one printed line per line of text.
-        let lines: Vec<Vec<String>> = r
-            .iter()
-            .map(|v| cell(v).split('\n').map(str::to_string).collect())
-            .collect();
+        let lines: Vec<Vec<String>> = r.iter().map(|v| cell(v).split('\n').map(str::to_string).collect()).collect();
         let height = lines.iter().map(Vec::len).max().unwrap_or(1);
         for k in 0..height {
             let mut line = String::new();
             for (i, col) in cols.iter().enumerate() {
-                let text = lines
-                    .get(i)
-                    .and_then(|l| l.get(k))
-                    .cloned()
-                    .unwrap_or_default();
+                let text = lines.get(i).and_then(|l| l.get(k)).cloned().unwrap_or_default();
                 let more = lines.get(i).is_some_and(|l| k + 1 < l.len());
                 line += if i == 0 { " " } else { " | " };
                 let pad = w[i] - width(&text);
@@ -715,16 +647,8 @@ pub fn error_text(fields: &[(u8, String)], sql: &str) -> String {
     if let Some(p) = field(fields, b'P').and_then(|p| p.parse::<usize>().ok()) {
         let chars: Vec<char> = sql.chars().collect();
         let p = p.saturating_sub(1).min(chars.len());
-        let line_start = chars[..p]
-            .iter()
-            .rposition(|&c| c == '\n')
-            .map(|i| i + 1)
-            .unwrap_or(0);
-        let line_end = chars[p..]
-            .iter()
-            .position(|&c| c == '\n')
-            .map(|i| p + i)
-            .unwrap_or(chars.len());
+        let line_start = chars[..p].iter().rposition(|&c| c == '\n').map(|i| i + 1).unwrap_or(0);
+        let line_end = chars[p..].iter().position(|&c| c == '\n').map(|i| p + i).unwrap_or(chars.len());
         let line_no = chars[..p].iter().filter(|&&c| c == '\n').count() + 1;
         let prefix = format!("LINE {line_no}: ");
         let text: String = chars[line_start..line_end].iter().collect();
@@ -885,28 +809,16 @@ impl Client {
                     get(0),
                     get(1),
                     Some(get(4).unwrap_or_default()),
-                    Some(if get(3).as_deref() == Some("t") {
-                        "not null".into()
-                    } else {
-                        String::new()
-                    }),
+                    Some(if get(3).as_deref() == Some("t") { "not null".into() } else { String::new() }),
                     Some(get(2).unwrap_or_default()),
                 ]
             })
             .collect();
         let shown = name.rsplit('.').next().unwrap_or(name).trim_matches('"');
-        let text = table(
-            &cols,
-            &body,
-            &self.fmt,
-            Some(&format!("Table \"public.{shown}\"")),
-        );
+        let text = table(&cols, &body, &self.fmt, Some(&format!("Table \"public.{shown}\"")));
         // \d prints no row count; its footers list the indexes.
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-        while lines
-            .last()
-            .is_some_and(|l| l.is_empty() || (l.starts_with('(') && l.ends_with(')')))
-        {
+        while lines.last().is_some_and(|l| l.is_empty() || (l.starts_with('(') && l.ends_with(')'))) {
             lines.pop();
         }
         let idx = self.conn.query(&catalog::psql_describe_indexes(name))?;
@@ -916,11 +828,7 @@ impl Client {
                 for r in rows {
                     let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
                     let using = get(5).split(" USING ").nth(1).unwrap_or("").to_string();
-                    let kind = if get(7) == "p" {
-                        "PRIMARY KEY"
-                    } else {
-                        "UNIQUE CONSTRAINT"
-                    };
+                    let kind = if get(7) == "p" { "PRIMARY KEY" } else { "UNIQUE CONSTRAINT" };
                     lines.push(format!("    \"{}\" {kind}, {using}", get(0)));
                 }
             }
@@ -996,17 +904,8 @@ pub fn main(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let fmt = Format {
-        tuples_only: opts.tuples_only,
-        unaligned: opts.unaligned,
-        field_sep: opts.field_sep.clone(),
-    };
-    let mut cl = Client {
-        conn,
-        opts: opts.clone(),
-        fmt,
-        failed: false,
-    };
+    let fmt = Format { tuples_only: opts.tuples_only, unaligned: opts.unaligned, field_sep: opts.field_sep.clone() };
+    let mut cl = Client { conn, opts: opts.clone(), fmt, failed: false };
     let code = run(&mut cl, &opts).unwrap_or_else(|e| {
         eprintln!("psql: error: {e}");
         2
@@ -1042,10 +941,7 @@ fn run(cl: &mut Client, opts: &Options) -> io::Result<i32> {
             Ok(file) => Box::new(io::BufReader::new(file)),
             Err(e) => {
                 let why = e.to_string();
-                eprintln!(
-                    "psql: error: {f}: {}",
-                    why.split(" (os error").next().unwrap_or(&why)
-                );
+                eprintln!("psql: error: {f}: {}", why.split(" (os error").next().unwrap_or(&why));
                 return Ok(1);
             }
         },
@@ -1053,10 +949,7 @@ fn run(cl: &mut Client, opts: &Options) -> io::Result<i32> {
     };
     let interactive = opts.file.is_none() && io::stdin().is_terminal();
     if interactive {
-        println!(
-            "psql ({})\nType \"help\" for help.\n",
-            cl.conn.server_version
-        );
+        println!("psql ({})\nType \"help\" for help.\n", cl.conn.server_version);
     }
     let mut buf = String::new();
     let mut lines = input.lines();
@@ -1070,10 +963,7 @@ fn run(cl: &mut Client, opts: &Options) -> io::Result<i32> {
         let Some(line) = lines.next() else { break };
         let line = line?;
         let trimmed = line.trim();
-        if buf.trim().is_empty()
-            && interactive
-            && (trimmed == "help" || trimmed == "quit" || trimmed == "exit")
-        {
+        if buf.trim().is_empty() && interactive && (trimmed == "help" || trimmed == "quit" || trimmed == "exit") {
             if trimmed == "help" {
                 println!("You are using psql, the command-line interface to PostgreSQL.\nType:  \\? for help with psql commands\n       \\q to quit\n");
             } else {
@@ -1115,44 +1005,23 @@ mod tests {
     use super::*;
 
     fn fmt() -> Format {
-        Format {
-            tuples_only: false,
-            unaligned: false,
-            field_sep: "|".into(),
-        }
+        Format { tuples_only: false, unaligned: false, field_sep: "|".into() }
     }
 
     #[test]
     fn aligned_tables() {
         let cols = vec![("id".to_string(), 23), ("name".to_string(), 25)];
-        let rows = vec![
-            vec![Some("1".into()), Some("ann".into())],
-            vec![Some("10".into()), None],
-        ];
-        assert_eq!(
-            table(&cols, &rows, &fmt(), None),
-            " id | name \n----+------\n  1 | ann\n 10 | \n(2 rows)\n\n"
-        );
+        let rows = vec![vec![Some("1".into()), Some("ann".into())], vec![Some("10".into()), None]];
+        assert_eq!(table(&cols, &rows, &fmt(), None), " id | name \n----+------\n  1 | ann\n 10 | \n(2 rows)\n\n");
         let one = vec![("?column?".to_string(), 23)];
         assert_eq!(
             table(&one, &[vec![Some("1".into())]], &fmt(), None),
             " ?column? \n----------\n        1\n(1 row)\n\n"
         );
-        let f = Format {
-            tuples_only: true,
-            unaligned: true,
-            field_sep: "|".into(),
-        };
+        let f = Format { tuples_only: true, unaligned: true, field_sep: "|".into() };
         assert_eq!(table(&cols, &rows, &f, None), "1|ann\n10|\n");
-        let f = Format {
-            tuples_only: false,
-            unaligned: true,
-            field_sep: "|".into(),
-        };
-        assert_eq!(
-            table(&cols, &rows[..1], &f, None),
-            "id|name\n1|ann\n(1 row)\n"
-        );
+        let f = Format { tuples_only: false, unaligned: true, field_sep: "|".into() };
+        assert_eq!(table(&cols, &rows[..1], &f, None), "id|name\n1|ann\n(1 row)\n");
     }
 
     #[test]
@@ -1171,43 +1040,23 @@ mod tests {
     #[test]
     fn statements_split_at_semicolons() {
         let (v, rest) = split_statements("select 1; select ';' as x;\nselect (1;");
-        assert_eq!(
-            v,
-            vec!["select 1;".to_string(), "select ';' as x;".to_string()]
-        );
+        assert_eq!(v, vec!["select 1;".to_string(), "select ';' as x;".to_string()]);
         assert_eq!(rest, "\nselect (1;");
     }
 
     #[test]
     fn arguments() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let Parsed::Run(o) =
-            parse_args(&v(&["-h", "db", "-U", "postgres", "-c", "select 1", "-At"]))
-        else {
-            panic!()
-        };
-        assert_eq!(
-            (o.host.as_str(), o.user.as_str(), o.db.as_str()),
-            ("db", "postgres", "postgres")
-        );
+        let Parsed::Run(o) = parse_args(&v(&["-h", "db", "-U", "postgres", "-c", "select 1", "-At"])) else { panic!() };
+        assert_eq!((o.host.as_str(), o.user.as_str(), o.db.as_str()), ("db", "postgres", "postgres"));
         assert!(o.tuples_only && o.unaligned);
         assert_eq!(o.commands, vec!["select 1".to_string()]);
-        let Parsed::Run(o) = parse_args(&v(&["postgresql://bob:pw@h:6000/shop"])) else {
-            panic!()
-        };
+        let Parsed::Run(o) = parse_args(&v(&["postgresql://bob:pw@h:6000/shop"])) else { panic!() };
         assert_eq!(
-            (
-                o.user.as_str(),
-                o.password.as_deref(),
-                o.host.as_str(),
-                o.port,
-                o.db.as_str()
-            ),
+            (o.user.as_str(), o.password.as_deref(), o.host.as_str(), o.port, o.db.as_str()),
             ("bob", Some("pw"), "h", 6000, "shop")
         );
-        let Parsed::Run(o) = parse_args(&v(&["--username=x", "mydb"])) else {
-            panic!()
-        };
+        let Parsed::Run(o) = parse_args(&v(&["--username=x", "mydb"])) else { panic!() };
         assert_eq!((o.user.as_str(), o.db.as_str()), ("x", "mydb"));
     }
 }

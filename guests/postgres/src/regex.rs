@@ -20,11 +20,7 @@ pub struct Regex {
 
 impl Regex {
     pub fn new(p: &str, ci: bool) -> Result<Regex, String> {
-        let chars: Vec<char> = if ci {
-            p.to_lowercase().chars().collect()
-        } else {
-            p.chars().collect()
-        };
+        let chars: Vec<char> = if ci { p.to_lowercase().chars().collect() } else { p.chars().collect() };
         let mut i = 0;
         let alts = parse_alts(&chars, &mut i)?;
         if i < chars.len() {
@@ -34,11 +30,7 @@ impl Regex {
     }
 
     pub fn is_match(&self, s: &str) -> bool {
-        let s: Vec<char> = if self.ci {
-            s.to_lowercase().chars().collect()
-        } else {
-            s.chars().collect()
-        };
+        let s: Vec<char> = if self.ci { s.to_lowercase().chars().collect() } else { s.chars().collect() };
         let g = [Node::Group(self.alts.clone())];
         (0..=s.len()).any(|start| match_seq(&g, &s, start, &mut |_| true))
     }
@@ -148,16 +140,10 @@ fn parse_alts(p: &[char], i: &mut usize) -> Result<Vec<Vec<Node>>, String> {
                 Some('+') => (1, usize::MAX),
                 Some('?') => (0, 1),
                 Some('{') => {
-                    let close = p[*i..]
-                        .iter()
-                        .position(|&c| c == '}')
-                        .ok_or("braces {} not balanced")?;
+                    let close = p[*i..].iter().position(|&c| c == '}').ok_or("braces {} not balanced")?;
                     let body: String = p[*i + 1..*i + close].iter().collect();
                     let (a, b) = match body.split_once(',') {
-                        Some((a, "")) => (
-                            a.parse().map_err(|_| "invalid repetition count(s)")?,
-                            usize::MAX,
-                        ),
+                        Some((a, "")) => (a.parse().map_err(|_| "invalid repetition count(s)")?, usize::MAX),
                         Some((a, b)) => (
                             a.parse().map_err(|_| "invalid repetition count(s)")?,
                             b.parse().map_err(|_| "invalid repetition count(s)")?,
@@ -188,13 +174,7 @@ fn class_escape(c: char) -> Option<Vec<(char, char)>> {
     Some(match c {
         'd' => vec![('0', '9')],
         'w' => vec![('a', 'z'), ('A', 'Z'), ('0', '9'), ('_', '_')],
-        's' => vec![
-            (' ', ' '),
-            ('\t', '\t'),
-            ('\n', '\n'),
-            ('\r', '\r'),
-            ('\x0b', '\x0c'),
-        ],
+        's' => vec![(' ', ' '), ('\t', '\t'), ('\n', '\n'), ('\r', '\r'), ('\x0b', '\x0c')],
         _ => return None,
     })
 }
@@ -217,9 +197,7 @@ fn match_seq(nodes: &[Node], s: &[char], i: usize, k: &mut dyn FnMut(usize) -> b
     match first {
         Node::Start => i == 0 && match_seq(rest, s, i, k),
         Node::End => i == s.len() && match_seq(rest, s, i, k),
-        Node::Group(alts) => alts
-            .iter()
-            .any(|alt| match_seq(alt, s, i, &mut |j| match_seq(rest, s, j, k))),
+        Node::Group(alts) => alts.iter().any(|alt| match_seq(alt, s, i, &mut |j| match_seq(rest, s, j, k))),
         Node::Repeat(inner, min, max) => repeat(inner, *min, *max, rest, s, i, k, 0),
         n => i < s.len() && one(n, s[i]) && match_seq(rest, s, i + 1, k),
     }

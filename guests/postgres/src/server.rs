@@ -86,8 +86,7 @@ pub struct Conn {
 impl Server {
     fn hba(&self) -> String {
         match &self.engine.dir {
-            Some(d) => std::fs::read_to_string(d.join("pg_hba.conf"))
-                .unwrap_or_else(|_| self.hba_default.clone()),
+            Some(d) => std::fs::read_to_string(d.join("pg_hba.conf")).unwrap_or_else(|_| self.hba_default.clone()),
             None => self.hba_default.clone(),
         }
     }
@@ -96,17 +95,11 @@ impl Server {
         let e = e.fatal();
         proto::error(cx.out, &e);
         let pid = c.session.as_ref().map(|s| s.pid).unwrap_or(0);
-        cx.log
-            .extend_from_slice(log_line(cx.now_ms, pid, "FATAL", &e.message).as_bytes());
+        cx.log.extend_from_slice(log_line(cx.now_ms, pid, "FATAL", &e.message).as_bytes());
         if e.code == "28P01" && !c.hba_line.is_empty() {
             cx.log.extend_from_slice(
-                log_line(
-                    cx.now_ms,
-                    pid,
-                    "DETAIL",
-                    &format!("Connection matched pg_hba.conf line: \"{}\"", c.hba_line),
-                )
-                .as_bytes(),
+                log_line(cx.now_ms, pid, "DETAIL", &format!("Connection matched pg_hba.conf line: \"{}\"", c.hba_line))
+                    .as_bytes(),
             );
         }
     }
@@ -116,8 +109,7 @@ impl Server {
             Ok(Some(x)) => x,
             Ok(None) => return Step::Need,
             Err(e) => {
-                cx.log
-                    .extend_from_slice(log_line(cx.now_ms, 0, "LOG", &e).as_bytes());
+                cx.log.extend_from_slice(log_line(cx.now_ms, 0, "LOG", &e).as_bytes());
                 return Step::Close(input.len());
             }
         };
@@ -153,32 +145,17 @@ impl Server {
             let v = r.cstr().unwrap_or_default();
             c.startup.push((k, v));
         }
-        let get = |k: &str| {
-            c.startup
-                .iter()
-                .find(|(x, _)| x == k)
-                .map(|(_, v)| v.clone())
-        };
+        let get = |k: &str| c.startup.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
         let Some(user) = get("user").filter(|u| !u.is_empty()) else {
             // What pg_isready sends: answered, not logged.
-            proto::error(
-                cx.out,
-                &Error::new(
-                    "28000",
-                    "no PostgreSQL user name specified in startup packet",
-                )
-                .fatal(),
-            );
+            proto::error(cx.out, &Error::new("28000", "no PostgreSQL user name specified in startup packet").fatal());
             return Step::Close(used);
         };
-        c.db = get("database")
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| user.clone());
+        c.db = get("database").filter(|d| !d.is_empty()).unwrap_or_else(|| user.clone());
         c.user = user;
         let hba = self.hba();
         // A client inside the container: over the "socket" (local lines), or to 127.0.0.1.
-        let inside = !self.local_token.is_empty()
-            && get("skiff_local").is_some_and(|t| t == self.local_token);
+        let inside = !self.local_token.is_empty() && get("skiff_local").is_some_and(|t| t == self.local_token);
         let peer = match (inside, get("skiff_socket").is_some()) {
             (true, true) => None,
             (true, false) => Some(Ipv4Addr::LOCALHOST),
@@ -191,15 +168,22 @@ impl Server {
         c.hba_line = hba
             .lines()
             .map(str::trim)
-            .find(|l| {
-                auth::hba_method(&format!("{l}\n"), peer, &c.user, &c.db) == method
-                    && method.is_some()
-            })
+            .find(|l| auth::hba_method(&format!("{l}\n"), peer, &c.user, &c.db) == method && method.is_some())
             .unwrap_or("")
             .to_string();
         match method {
             None => {
-                self.fatal(c, cx, Error::new("28000", format!("no pg_hba.conf entry for host \"{}\", user \"{}\", database \"{}\", no encryption", c.peer, c.user, c.db)));
+                self.fatal(
+                    c,
+                    cx,
+                    Error::new(
+                        "28000",
+                        format!(
+                            "no pg_hba.conf entry for host \"{}\", user \"{}\", database \"{}\", no encryption",
+                            c.peer, c.user, c.db
+                        ),
+                    ),
+                );
                 Step::Close(used)
             }
             Some(Method::Reject) => {
@@ -208,11 +192,7 @@ impl Server {
             }
             Some(Method::Trust) => {
                 if !self.engine.users.contains_key(&c.user) {
-                    self.fatal(
-                        c,
-                        cx,
-                        Error::new("28000", format!("role \"{}\" does not exist", c.user)),
-                    );
+                    self.fatal(c, cx, Error::new("28000", format!("role \"{}\" does not exist", c.user)));
                     return Step::Close(used);
                 }
                 self.login(c, cx, used)
@@ -233,22 +213,11 @@ impl Server {
     /// Authenticated: check the database, then AuthenticationOk and the session's settings.
     fn login(&mut self, c: &mut Conn, cx: &mut Ctx, used: usize) -> Step {
         if !self.engine.dbs.contains_key(&c.db) {
-            self.fatal(
-                c,
-                cx,
-                Error::new("3D000", format!("database \"{}\" does not exist", c.db)),
-            );
+            self.fatal(c, cx, Error::new("3D000", format!("database \"{}\" does not exist", c.db)));
             return Step::Close(used);
         }
         if c.db == "template0" {
-            self.fatal(
-                c,
-                cx,
-                Error::new(
-                    "55000",
-                    "database \"template0\" is not currently accepting connections",
-                ),
-            );
+            self.fatal(c, cx, Error::new("55000", "database \"template0\" is not currently accepting connections"));
             return Step::Close(used);
         }
         let mut s = self.engine.session(&c.db, &c.user);
@@ -265,9 +234,7 @@ impl Server {
                             i += 1;
                             words.get(i).copied()
                         } else {
-                            words[i]
-                                .strip_prefix("--")
-                                .or_else(|| words[i].strip_prefix("-c"))
+                            words[i].strip_prefix("--").or_else(|| words[i].strip_prefix("-c"))
                         };
                         if let Some((a, b)) = kv.and_then(|x| x.split_once('=')) {
                             pairs.push((a.replace('-', "_"), b.to_string()));
@@ -281,11 +248,7 @@ impl Server {
         for (k, v) in pairs {
             let _ = self.engine.query(
                 &mut s,
-                &format!(
-                    "SET {} = '{}'",
-                    k.replace(['"', ';'], ""),
-                    v.replace('\'', "''")
-                ),
+                &format!("SET {} = '{}'", k.replace(['"', ';'], ""), v.replace('\'', "''")),
                 cx.now_ms,
             );
         }
@@ -301,25 +264,11 @@ impl Server {
     }
 
     fn auth_failed(&self, c: &Conn, cx: &mut Ctx, used: usize) -> Step {
-        self.fatal(
-            c,
-            cx,
-            Error::new(
-                "28P01",
-                format!("password authentication failed for user \"{}\"", c.user),
-            ),
-        );
+        self.fatal(c, cx, Error::new("28P01", format!("password authentication failed for user \"{}\"", c.user)));
         Step::Close(used)
     }
 
-    fn send_outcomes(
-        &self,
-        c: &mut Conn,
-        outs: Vec<Outcome>,
-        sql: &str,
-        cx: &mut Ctx,
-        describe: bool,
-    ) {
+    fn send_outcomes(&self, c: &mut Conn, outs: Vec<Outcome>, sql: &str, cx: &mut Ctx, describe: bool) {
         for o in outs {
             match o {
                 Outcome::Rows { cols, rows, tag } => {
@@ -327,8 +276,7 @@ impl Server {
                         proto::row_description(cx.out, &cols, &[]);
                     }
                     for r in rows {
-                        let fields: Vec<Option<Vec<u8>>> =
-                            r.into_iter().map(|f| f.map(String::into_bytes)).collect();
+                        let fields: Vec<Option<Vec<u8>>> = r.into_iter().map(|f| f.map(String::into_bytes)).collect();
                         proto::data_row(cx.out, &fields);
                     }
                     proto::command_complete(cx.out, &tag);
@@ -350,25 +298,16 @@ impl Server {
         if let Some(p) = e.position {
             msg.push_str(&format!(" at character {p}"));
         }
-        cx.log
-            .extend_from_slice(log_line(cx.now_ms, pid, "ERROR", &msg).as_bytes());
+        cx.log.extend_from_slice(log_line(cx.now_ms, pid, "ERROR", &msg).as_bytes());
         if let Some(d) = &e.detail {
-            cx.log
-                .extend_from_slice(log_line(cx.now_ms, pid, "DETAIL", d).as_bytes());
+            cx.log.extend_from_slice(log_line(cx.now_ms, pid, "DETAIL", d).as_bytes());
         }
         if !sql.is_empty() {
-            cx.log
-                .extend_from_slice(log_line(cx.now_ms, pid, "STATEMENT", sql).as_bytes());
+            cx.log.extend_from_slice(log_line(cx.now_ms, pid, "STATEMENT", sql).as_bytes());
         }
     }
 
-    fn ready_message(
-        &mut self,
-        c: &mut Conn,
-        tag: u8,
-        body: &[u8],
-        cx: &mut Ctx,
-    ) -> Result<bool, String> {
+    fn ready_message(&mut self, c: &mut Conn, tag: u8, body: &[u8], cx: &mut Ctx) -> Result<bool, String> {
         let mut r = Reader::new(body);
         if c.skipping && !matches!(tag, b'S' | b'X') {
             return Ok(true);
@@ -379,10 +318,7 @@ impl Server {
                 let s = c.session.as_mut().expect("ready");
                 let outs = self.engine.query(s, &sql, cx.now_ms);
                 self.send_outcomes(c, outs, &sql, cx, true);
-                proto::ready(
-                    cx.out,
-                    c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'),
-                );
+                proto::ready(cx.out, c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'));
             }
             b'X' => return Ok(false),
             b'P' => {
@@ -413,11 +349,7 @@ impl Server {
                 let mut raw = Vec::new();
                 for _ in 0..np {
                     let len = r.i32()?;
-                    raw.push(if len < 0 {
-                        None
-                    } else {
-                        Some(r.bytes(len as usize)?.to_vec())
-                    });
+                    raw.push(if len < 0 { None } else { Some(r.bytes(len as usize)?.to_vec()) });
                 }
                 let nr = r.i16()?.max(0) as usize;
                 let mut formats = Vec::new();
@@ -427,17 +359,21 @@ impl Server {
                 let Some(p) = c.stmts.get(&name) else {
                     self.ext_error(
                         c,
-                        Error::new(
-                            "26000",
-                            format!("prepared statement \"{name}\" does not exist"),
-                        ),
+                        Error::new("26000", format!("prepared statement \"{name}\" does not exist")),
                         "",
                         cx,
                     );
                     return Ok(true);
                 };
                 if raw.len() != p.param_types.len() {
-                    let e = Error::new("08P01", format!("bind message supplies {} parameters, but prepared statement \"{name}\" requires {}", raw.len(), p.param_types.len()));
+                    let e = Error::new(
+                        "08P01",
+                        format!(
+                            "bind message supplies {} parameters, but prepared statement \"{name}\" requires {}",
+                            raw.len(),
+                            p.param_types.len()
+                        ),
+                    );
                     self.ext_error(c, e, "", cx);
                     return Ok(true);
                 }
@@ -477,10 +413,7 @@ impl Server {
                     let Some(p) = c.stmts.get(&name) else {
                         self.ext_error(
                             c,
-                            Error::new(
-                                "26000",
-                                format!("prepared statement \"{name}\" does not exist"),
-                            ),
+                            Error::new("26000", format!("prepared statement \"{name}\" does not exist")),
                             "",
                             cx,
                         );
@@ -501,24 +434,13 @@ impl Server {
                     }
                 } else {
                     if !c.portals.contains_key(&name) {
-                        self.ext_error(
-                            c,
-                            Error::new("34000", format!("portal \"{name}\" does not exist")),
-                            "",
-                            cx,
-                        );
+                        self.ext_error(c, Error::new("34000", format!("portal \"{name}\" does not exist")), "", cx);
                         return Ok(true);
                     }
                     self.run_portal(c, &name, cx);
                     let p = c.portals.get(&name).expect("present");
-                    match p
-                        .result
-                        .as_ref()
-                        .and_then(|v| v.iter().find(|o| matches!(o, Outcome::Rows { .. })))
-                    {
-                        Some(Outcome::Rows { cols, .. }) => {
-                            proto::row_description(cx.out, cols, &p.formats)
-                        }
+                    match p.result.as_ref().and_then(|v| v.iter().find(|o| matches!(o, Outcome::Rows { .. }))) {
+                        Some(Outcome::Rows { cols, .. }) => proto::row_description(cx.out, cols, &p.formats),
                         _ => proto::simple(cx.out, b'n'),
                     }
                 }
@@ -527,12 +449,7 @@ impl Server {
                 let name = r.cstr()?;
                 let max = r.i32()?;
                 if !c.portals.contains_key(&name) {
-                    self.ext_error(
-                        c,
-                        Error::new("34000", format!("portal \"{name}\" does not exist")),
-                        "",
-                        cx,
-                    );
+                    self.ext_error(c, Error::new("34000", format!("portal \"{name}\" does not exist")), "", cx);
                     return Ok(true);
                 }
                 self.run_portal(c, &name, cx);
@@ -545,10 +462,7 @@ impl Server {
                     self.send_outcomes(c, outs, "", cx, true);
                 }
                 c.portals.remove("");
-                proto::ready(
-                    cx.out,
-                    c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'),
-                );
+                proto::ready(cx.out, c.session.as_ref().map(|s| s.status()).unwrap_or(b'I'));
             }
             b'H' => {}
             b'C' => {
@@ -574,35 +488,16 @@ impl Server {
 
     fn prepare(&mut self, c: &Conn, sql: &str, declared: &[u32]) -> Result<Prepared, Error> {
         let nparams = lex(sql)
-            .map(|t| {
-                t.iter()
-                    .filter_map(|t| {
-                        if let Tok::Param(n) = t.tok {
-                            Some(n)
-                        } else {
-                            None
-                        }
-                    })
-                    .max()
-                    .unwrap_or(0)
-            })
+            .map(|t| t.iter().filter_map(|t| if let Tok::Param(n) = t.tok { Some(n) } else { None }).max().unwrap_or(0))
             .unwrap_or(0)
             .max(declared.len());
         let s = c.session.as_ref().expect("ready");
         if catalog::answer(&self.engine, s, sql).is_some() {
-            return Ok(Prepared {
-                sql: sql.into(),
-                stmt: None,
-                catalog: true,
-                param_types: vec![Type::Text; nparams],
-            });
+            return Ok(Prepared { sql: sql.into(), stmt: None, catalog: true, param_types: vec![Type::Text; nparams] });
         }
         let mut stmts = parser::parse(sql)?;
         if stmts.len() > 1 {
-            return Err(Error::new(
-                "42601",
-                "cannot insert multiple commands into a prepared statement",
-            ));
+            return Err(Error::new("42601", "cannot insert multiple commands into a prepared statement"));
         }
         let stmt = stmts.pop();
         let mut types = crate::params::infer(&self.engine, s, stmt.as_ref(), nparams);
@@ -611,12 +506,7 @@ impl Server {
                 types[i] = t;
             }
         }
-        Ok(Prepared {
-            sql: sql.into(),
-            stmt,
-            catalog: false,
-            param_types: types,
-        })
+        Ok(Prepared { sql: sql.into(), stmt, catalog: false, param_types: types })
     }
 
     fn describe(
@@ -670,11 +560,7 @@ impl Server {
             match o {
                 Outcome::Rows { cols, rows, tag } => {
                     let start = p.sent;
-                    let end = if max > 0 {
-                        (start + max as usize).min(rows.len())
-                    } else {
-                        rows.len()
-                    };
+                    let end = if max > 0 { (start + max as usize).min(rows.len()) } else { rows.len() };
                     for r in &rows[start..end] {
                         let mut fields = Vec::with_capacity(r.len());
                         for (i, f) in r.iter().enumerate() {
@@ -734,23 +620,11 @@ fn type_from_oid(oid: u32) -> Option<Type> {
 fn decode_param(v: Option<Vec<u8>>, ty: Type, format: i16) -> Result<Value, Error> {
     let Some(v) = v else { return Ok(Value::Null) };
     if format == 0 {
-        let s = String::from_utf8(v)
-            .map_err(|_| Error::new("22021", "invalid byte sequence for encoding \"UTF8\""))?;
-        return if ty.is_text() {
-            Ok(Value::Text(s))
-        } else {
-            Value::parse(&s, ty)
-        };
+        let s = String::from_utf8(v).map_err(|_| Error::new("22021", "invalid byte sequence for encoding \"UTF8\""))?;
+        return if ty.is_text() { Ok(Value::Text(s)) } else { Value::parse(&s, ty) };
     }
-    let bad = || {
-        Error::new(
-            "22P03",
-            format!(
-                "incorrect binary data format in bind parameter of type {}",
-                ty.short_name()
-            ),
-        )
-    };
+    let bad =
+        || Error::new("22P03", format!("incorrect binary data format in bind parameter of type {}", ty.short_name()));
     let int = |n: usize| -> Result<i64, Error> {
         if v.len() != n {
             return Err(bad());
@@ -906,22 +780,13 @@ impl Service for Server {
                 let parsed = (|| -> Result<(String, Vec<u8>), String> {
                     let mech = r.cstr()?;
                     let n = r.i32()?;
-                    let data = if n < 0 {
-                        vec![]
-                    } else {
-                        r.bytes(n as usize)?.to_vec()
-                    };
+                    let data = if n < 0 { vec![] } else { r.bytes(n as usize)?.to_vec() };
                     Ok((mech, data))
                 })();
                 match (tag, parsed) {
                     (b'p', Ok((mech, data))) if mech == "SCRAM-SHA-256" => {
-                        let secret = self
-                            .engine
-                            .users
-                            .get(&c.user)
-                            .and_then(|u| u.secret.clone());
-                        match ScramServer::start(secret.as_deref(), &String::from_utf8_lossy(&data))
-                        {
+                        let secret = self.engine.users.get(&c.user).and_then(|u| u.secret.clone());
+                        match ScramServer::start(secret.as_deref(), &String::from_utf8_lossy(&data)) {
                             Ok((srv, first)) => {
                                 proto::auth(cx.out, 11, first.as_bytes());
                                 c.phase = Phase::Scram(Box::new(srv));
@@ -937,10 +802,7 @@ impl Service for Server {
                         self.fatal(
                             c,
                             cx,
-                            Error::new(
-                                "08P01",
-                                "client selected an invalid SASL authentication mechanism",
-                            ),
+                            Error::new("08P01", "client selected an invalid SASL authentication mechanism"),
                         );
                         Step::Close(used)
                     }
@@ -1002,8 +864,7 @@ pub struct Config {
     pub version: String,
 }
 
-pub const INITDB_TEXT: &str =
-    "The files belonging to this database system will be owned by user \"postgres\".
+pub const INITDB_TEXT: &str = "The files belonging to this database system will be owned by user \"postgres\".
 This user must also own the server process.
 
 The database cluster will be initialized with locale \"en_US.utf8\".
@@ -1030,8 +891,7 @@ Success. You can now start the database server using:
 
 ";
 
-pub const NO_PASSWORD: &str =
-    "Error: Database is uninitialized and superuser password is not specified.
+pub const NO_PASSWORD: &str = "Error: Database is uninitialized and superuser password is not specified.
        You must specify POSTGRES_PASSWORD to a non-empty value for the
        superuser. For example, \"-e POSTGRES_PASSWORD=password\" on \"docker run\".
 
@@ -1042,8 +902,7 @@ pub const NO_PASSWORD: &str =
        https://www.postgresql.org/docs/current/auth-trust.html
 ";
 
-pub const TRUST_WARNING: &str =
-    "********************************************************************************
+pub const TRUST_WARNING: &str = "********************************************************************************
 WARNING: POSTGRES_HOST_AUTH_METHOD has been set to \"trust\". This will allow
          anyone with access to the Postgres port to access your database without
          a password, even if POSTGRES_PASSWORD is set. See PostgreSQL
@@ -1071,42 +930,21 @@ pub fn initdb(cfg: &Config, now_ms: u64) -> std::io::Result<()> {
     let major = cfg.version.split('.').next().unwrap_or("15");
     let mut e = Engine::new(Some(d.clone()), &cfg.version, now_ms);
     for db in ["postgres", "template0", "template1"] {
-        e.create_database(db, true)
-            .map_err(|x| std::io::Error::other(x.message))?;
+        e.create_database(db, true).map_err(|x| std::io::Error::other(x.message))?;
     }
     if !e.dbs.contains_key(&cfg.db) {
-        e.create_database(&cfg.db, true)
-            .map_err(|x| std::io::Error::other(x.message))?;
+        e.create_database(&cfg.db, true).map_err(|x| std::io::Error::other(x.message))?;
     }
-    let secret = if cfg.password.is_empty() {
-        None
-    } else {
-        Some(auth::scram_secret(&cfg.password, 4096))
-    };
-    e.users.insert(
-        cfg.user.clone(),
-        User {
-            name: cfg.user.clone(),
-            oid: 10,
-            secret,
-            superuser: true,
-        },
-    );
+    let secret = if cfg.password.is_empty() { None } else { Some(auth::scram_secret(&cfg.password, 4096)) };
+    e.users.insert(cfg.user.clone(), User { name: cfg.user.clone(), oid: 10, secret, superuser: true });
     e.save_users();
-    let auth = if cfg.host_auth.is_empty() {
-        "scram-sha-256"
-    } else {
-        &cfg.host_auth
-    };
+    let auth = if cfg.host_auth.is_empty() { "scram-sha-256" } else { &cfg.host_auth };
     storage::write_atomic(&d.join("pg_hba.conf"), auth::default_hba(auth).as_bytes())?;
     storage::write_atomic(
         &d.join("postgresql.conf"),
         b"# skiff teaching image: the server reads no settings from here; it listens on\n# port 5432 (PGPORT overrides) and authenticates as pg_hba.conf says.\nlisten_addresses = '*'\n",
     )?;
-    storage::write_atomic(
-        &d.join("global/pg_control"),
-        format!("shut down {now_ms}\n").as_bytes(),
-    )?;
+    storage::write_atomic(&d.join("global/pg_control"), format!("shut down {now_ms}\n").as_bytes())?;
     // PG_VERSION last: its presence says the directory is a database.
     storage::write_atomic(&d.join("PG_VERSION"), format!("{major}\n").as_bytes())
 }
@@ -1142,14 +980,8 @@ pub fn load(cfg: &Config, now_ms: u64) -> Result<Engine, String> {
         let dbname = decode_file_name(&ent.file_name().to_string_lossy());
         let oid = e.next_oid + 1;
         e.next_oid += 1;
-        let mut db = Database {
-            name: dbname.clone(),
-            oid,
-            tables: Default::default(),
-        };
-        let mut files: Vec<_> = std::fs::read_dir(ent.path())
-            .map(|r| r.flatten().collect())
-            .unwrap_or_default();
+        let mut db = Database { name: dbname.clone(), oid, tables: Default::default() };
+        let mut files: Vec<_> = std::fs::read_dir(ent.path()).map(|r| r.flatten().collect()).unwrap_or_default();
         files.sort_by_key(|x| x.file_name());
         for f in files {
             let p = f.path();
@@ -1160,8 +992,8 @@ pub fn load(cfg: &Config, now_ms: u64) -> Result<Engine, String> {
             if p.extension().is_none_or(|x| x != "tbl") {
                 continue;
             }
-            let text = std::fs::read_to_string(&p)
-                .map_err(|err| format!("could not read file \"{}\": {err}", p.display()))?;
+            let text =
+                std::fs::read_to_string(&p).map_err(|err| format!("could not read file \"{}\": {err}", p.display()))?;
             let t = storage::decode(&text)
                 .map_err(|err| format!("could not read table file \"{}\": {err}", p.display()))?;
             e.next_oid = e.next_oid.max(t.oid);
@@ -1197,23 +1029,10 @@ pub fn start_log(cfg: &Config, now_ms: u64, last_up: Option<u64>) -> String {
         now_ms,
         1,
         "LOG",
-        &format!(
-            "starting PostgreSQL {} on wasm32-unknown-wasip1, compiled by rustc, 32-bit",
-            cfg.version
-        ),
+        &format!("starting PostgreSQL {} on wasm32-unknown-wasip1, compiled by rustc, 32-bit", cfg.version),
     );
-    s += &log_line(
-        now_ms,
-        1,
-        "LOG",
-        &format!("listening on IPv4 address \"0.0.0.0\", port {}", cfg.port),
-    );
-    s += &log_line(
-        now_ms,
-        1,
-        "LOG",
-        &format!("listening on Unix socket \"{}\"", socket_path(cfg.port)),
-    );
+    s += &log_line(now_ms, 1, "LOG", &format!("listening on IPv4 address \"0.0.0.0\", port {}", cfg.port));
+    s += &log_line(now_ms, 1, "LOG", &format!("listening on Unix socket \"{}\"", socket_path(cfg.port)));
     match last_up {
         Some(ms) => {
             let us = from_unix_ms(ms);
@@ -1221,27 +1040,12 @@ pub fn start_log(cfg: &Config, now_ms: u64, last_up: Option<u64>) -> String {
                 now_ms,
                 28,
                 "LOG",
-                &format!(
-                    "database system was shut down at {} UTC",
-                    format_timestamp(us - us.rem_euclid(1_000_000))
-                ),
+                &format!("database system was shut down at {} UTC", format_timestamp(us - us.rem_euclid(1_000_000))),
             );
         }
-        None => {
-            s += &log_line(
-                now_ms,
-                28,
-                "LOG",
-                "database system was interrupted; last known up at an unknown time",
-            )
-        }
+        None => s += &log_line(now_ms, 28, "LOG", "database system was interrupted; last known up at an unknown time"),
     }
-    s += &log_line(
-        now_ms,
-        1,
-        "LOG",
-        "database system is ready to accept connections",
-    );
+    s += &log_line(now_ms, 1, "LOG", "database system is ready to accept connections");
     s
 }
 
@@ -1262,11 +1066,7 @@ mod tests {
                 superuser: true,
             },
         );
-        Server {
-            engine: e,
-            hba_default: auth::default_hba("scram-sha-256"),
-            local_token: String::new(),
-        }
+        Server { engine: e, hba_default: auth::default_hba("scram-sha-256"), local_token: String::new() }
     }
 
     /// Feed bytes to a connection as the event loop would; returns the output.
@@ -1275,12 +1075,7 @@ mod tests {
         let mut pos = 0;
         let mut closed = false;
         while pos < input.len() {
-            let mut cx = Ctx {
-                out: &mut out,
-                log: &mut log,
-                now_ms: 0,
-                wake: 1,
-            };
+            let mut cx = Ctx { out: &mut out, log: &mut log, now_ms: 0, wake: 1 };
             match srv.step(c, &input[pos..], &mut cx) {
                 Step::Need => break,
                 Step::Used(n) => pos += n,
@@ -1308,14 +1103,7 @@ mod tests {
         let (out, _) = feed(srv, &mut c, &[0, 0, 0, 8, 4, 210, 22, 47]);
         assert_eq!(out, b"N");
         let mut m = Vec::new();
-        proto::startup_message(
-            &mut m,
-            &[
-                ("user", "postgres"),
-                ("database", "postgres"),
-                ("application_name", "psql"),
-            ],
-        );
+        proto::startup_message(&mut m, &[("user", "postgres"), ("database", "postgres"), ("application_name", "psql")]);
         let (out, _) = feed(srv, &mut c, &m);
         let msgs = messages(&out);
         if msgs[0].1[..4] == [0, 0, 0, 0] {
@@ -1350,15 +1138,9 @@ mod tests {
         assert_eq!(&msgs[1].1, &[0, 0, 0, 0]); // AuthenticationOk
         assert!(tags.contains(&b'S') && tags.contains(&b'K'));
         assert_eq!(msgs.last().unwrap(), &(b'Z', vec![b'I']));
-        let params: Vec<String> = msgs
-            .iter()
-            .filter(|m| m.0 == b'S')
-            .map(|m| String::from_utf8_lossy(&m.1).replace('\0', "="))
-            .collect();
-        assert!(
-            params.contains(&"server_version=15.0 (skiff)=".to_string()),
-            "{params:?}"
-        );
+        let params: Vec<String> =
+            msgs.iter().filter(|m| m.0 == b'S').map(|m| String::from_utf8_lossy(&m.1).replace('\0', "=")).collect();
+        assert!(params.contains(&"server_version=15.0 (skiff)=".to_string()), "{params:?}");
         assert!(params.contains(&"application_name=psql=".to_string()));
         let mut q = Vec::new();
         proto::query(&mut q, "SELECT 1 AS one; SELECT 1/0");
@@ -1374,10 +1156,7 @@ mod tests {
         let e = msgs.iter().find(|m| m.0 == b'E').unwrap();
         let f = proto::error_fields(&e.1);
         assert!(f.contains(&(b'C', "28P01".into())));
-        assert!(f.contains(&(
-            b'M',
-            "password authentication failed for user \"postgres\"".into()
-        )));
+        assert!(f.contains(&(b'M', "password authentication failed for user \"postgres\"".into())));
         assert!(f.contains(&(b'S', "FATAL".into())));
         let (_, msgs) = connect(&mut srv, [127, 0, 0, 1], "");
         assert_eq!(msgs[0], (b'R', vec![0, 0, 0, 0]));
@@ -1451,9 +1230,6 @@ mod tests {
 
     #[test]
     fn numeric_binary_form() {
-        assert_eq!(
-            numeric_binary("12345.678"),
-            vec![0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 0x09, 0x29, 0x1a, 0x7c]
-        );
+        assert_eq!(numeric_binary("12345.678"), vec![0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 0x09, 0x29, 0x1a, 0x7c]);
     }
 }

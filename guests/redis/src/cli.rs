@@ -29,21 +29,14 @@ const USAGE: &str = "Usage: redis-cli [OPTIONS] [cmd [arg [arg ...]]]\n  -h <hos
 
 /// Parse `redis-cli`'s arguments: options up to the first word that is not one.
 pub fn parse_args(args: &[String]) -> Command {
-    let mut o = Options {
-        host: "127.0.0.1".into(),
-        port: 6379,
-        db: 0,
-        password: None,
-        raw: false,
-        command: Vec::new(),
-    };
+    let mut o =
+        Options { host: "127.0.0.1".into(), port: 6379, db: 0, password: None, raw: false, command: Vec::new() };
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
         let value = args.get(i + 1);
         let needs = |v: Option<&String>| {
-            v.cloned()
-                .ok_or_else(|| format!("Unrecognized option or bad number of args for: '{a}'\n"))
+            v.cloned().ok_or_else(|| format!("Unrecognized option or bad number of args for: '{a}'\n"))
         };
         match a {
             "-h" | "-p" | "-n" | "-a" | "--pass" | "--user" | "-r" | "-i" | "-s" | "-u" | "-d" => {
@@ -63,10 +56,7 @@ pub fn parse_args(args: &[String]) -> Command {
                         // redis://[user:pass@]host[:port][/db]
                         let rest = v.strip_prefix("redis://").unwrap_or(&v);
                         let rest = rest.rsplit_once('@').map(|(auth, r)| {
-                            o.password = auth
-                                .rsplit_once(':')
-                                .map(|(_, p)| p.to_string())
-                                .or(Some(auth.to_string()));
+                            o.password = auth.rsplit_once(':').map(|(_, p)| p.to_string()).or(Some(auth.to_string()));
                             r
                         });
                         let rest = rest.unwrap_or(v.strip_prefix("redis://").unwrap_or(&v));
@@ -94,9 +84,7 @@ pub fn parse_args(args: &[String]) -> Command {
             "-v" | "--version" => return Command::Print(format!("redis-cli {VERSION}\n")),
             "--help" => return Command::Print(USAGE.into()),
             s if s.starts_with('-') && s.len() > 1 && o.command.is_empty() => {
-                return Command::Fail(format!(
-                    "Unrecognized option or bad number of args for: '{s}'\n"
-                ))
+                return Command::Fail(format!("Unrecognized option or bad number of args for: '{s}'\n"))
             }
             _ => {
                 o.command = args[i..].to_vec();
@@ -230,15 +218,9 @@ impl<S: Read + Write> Client<S> {
 
 /// Commands whose text replies redis-cli prints bare even on a terminal (`INFO`).
 fn raw_strings(args: &[Vec<u8>]) -> bool {
-    let word = |i: usize| {
-        args.get(i)
-            .map(|a| a.to_ascii_lowercase())
-            .unwrap_or_default()
-    };
+    let word = |i: usize| args.get(i).map(|a| a.to_ascii_lowercase()).unwrap_or_default();
     let cmd = word(0);
-    cmd == b"info"
-        || cmd == b"lolwut"
-        || (cmd == b"client" && matches!(&word(1)[..], b"list" | b"info"))
+    cmd == b"info" || cmd == b"lolwut" || (cmd == b"client" && matches!(&word(1)[..], b"list" | b"info"))
 }
 
 fn print_reply(out: &mut impl Write, r: &Reply, raw: bool) {
@@ -268,19 +250,11 @@ pub fn main(args: &[String]) -> i32 {
     let stream = match connect(&o.host, o.port) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "Could not connect to Redis at {}:{}: {}",
-                o.host,
-                o.port,
-                connect_error(&e)
-            );
+            eprintln!("Could not connect to Redis at {}:{}: {}", o.host, o.port, connect_error(&e));
             return 1;
         }
     };
-    let mut c = Client {
-        stream,
-        buf: Vec::new(),
-    };
+    let mut c = Client { stream, buf: Vec::new() };
     let stdout = io::stdout();
     let mut out = stdout.lock();
     if let Some(p) = &o.password {
@@ -321,11 +295,7 @@ pub fn main(args: &[String]) -> i32 {
     let mut lines = stdin.lock();
     loop {
         if tty {
-            let dbs = if db != 0 {
-                format!("[{db}]")
-            } else {
-                String::new()
-            };
+            let dbs = if db != 0 { format!("[{db}]") } else { String::new() };
             let _ = write!(out, "{}:{}{}> ", o.host, o.port, dbs);
             let _ = out.flush();
         }
@@ -392,16 +362,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse_args(&v(&["-u", "redis://:pw@cache:6380/2", "ping"])) {
-            Command::Run(o) => assert_eq!(
-                (o.host.as_str(), o.port, o.db, o.password.as_deref()),
-                ("cache", 6380, 2, Some("pw"))
-            ),
+            Command::Run(o) => {
+                assert_eq!((o.host.as_str(), o.port, o.db, o.password.as_deref()), ("cache", 6380, 2, Some("pw")))
+            }
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            parse_args(&v(&["-v"])),
-            Command::Print("redis-cli 7.0.4\n".into())
-        );
+        assert_eq!(parse_args(&v(&["-v"])), Command::Print("redis-cli 7.0.4\n".into()));
         assert!(matches!(parse_args(&v(&["-p"])), Command::Fail(_)));
         assert!(matches!(parse_args(&v(&["-p", "x"])), Command::Fail(_)));
     }
@@ -414,33 +380,14 @@ mod tests {
         assert_eq!(format_tty(&bulk("a\"b\n\x01"), ""), "\"a\\\"b\\n\\x01\"\n");
         assert_eq!(format_tty(&Reply::Bulk(None), ""), "(nil)\n");
         assert_eq!(format_tty(&Reply::Int(3), ""), "(integer) 3\n");
-        assert_eq!(
-            format_tty(&Reply::Error(b"ERR x".to_vec()), ""),
-            "(error) ERR x\n"
-        );
-        assert_eq!(
-            format_tty(&Reply::Array(Some(vec![])), ""),
-            "(empty array)\n"
-        );
-        assert_eq!(
-            format_tty(&Reply::Array(Some(vec![bulk("a"), bulk("b")])), ""),
-            "1) \"a\"\n2) \"b\"\n"
-        );
+        assert_eq!(format_tty(&Reply::Error(b"ERR x".to_vec()), ""), "(error) ERR x\n");
+        assert_eq!(format_tty(&Reply::Array(Some(vec![])), ""), "(empty array)\n");
+        assert_eq!(format_tty(&Reply::Array(Some(vec![bulk("a"), bulk("b")])), ""), "1) \"a\"\n2) \"b\"\n");
         let ten: Vec<Reply> = (1..=10).map(|i| Reply::Int(i)).collect();
         let t = format_tty(&Reply::Array(Some(ten)), "");
-        assert!(
-            t.starts_with(" 1) (integer) 1\n 2) (integer) 2\n")
-                && t.ends_with("10) (integer) 10\n"),
-            "{t}"
-        );
-        let nested = Reply::Array(Some(vec![
-            bulk("x"),
-            Reply::Array(Some(vec![bulk("a"), Reply::Bulk(None)])),
-        ]));
-        assert_eq!(
-            format_tty(&nested, ""),
-            "1) \"x\"\n2) 1) \"a\"\n   2) (nil)\n"
-        );
+        assert!(t.starts_with(" 1) (integer) 1\n 2) (integer) 2\n") && t.ends_with("10) (integer) 10\n"), "{t}");
+        let nested = Reply::Array(Some(vec![bulk("x"), Reply::Array(Some(vec![bulk("a"), Reply::Bulk(None)]))]));
+        assert_eq!(format_tty(&nested, ""), "1) \"x\"\n2) 1) \"a\"\n   2) (nil)\n");
     }
 
     #[test]
@@ -454,10 +401,7 @@ mod tests {
     fn raw_formatting() {
         assert_eq!(format_raw(&bulk("v")), b"v");
         assert_eq!(format_raw(&Reply::Int(3)), b"3");
-        assert_eq!(
-            format_raw(&Reply::Array(Some(vec![bulk("a"), bulk("b")]))),
-            b"a\nb"
-        );
+        assert_eq!(format_raw(&Reply::Array(Some(vec![bulk("a"), bulk("b")]))), b"a\nb");
         assert_eq!(format_raw(&Reply::Bulk(None)), b"");
     }
 
@@ -487,19 +431,12 @@ mod tests {
             }
         }
         let mut c = Client {
-            stream: Fake {
-                reply: b"*2\r\n$5\r\nhello\r\n:7\r\n+OK\r\n".to_vec(),
-                pos: 0,
-                sent: Vec::new(),
-            },
+            stream: Fake { reply: b"*2\r\n$5\r\nhello\r\n:7\r\n+OK\r\n".to_vec(), pos: 0, sent: Vec::new() },
             buf: Vec::new(),
         };
         let r = c.call(&[b"X".to_vec()]).unwrap();
         assert_eq!(r, Reply::Array(Some(vec![bulk("hello"), Reply::Int(7)])));
-        assert_eq!(
-            c.call(&[b"Y".to_vec()]).unwrap(),
-            Reply::Status(b"OK".to_vec())
-        );
+        assert_eq!(c.call(&[b"Y".to_vec()]).unwrap(), Reply::Status(b"OK".to_vec()));
         assert_eq!(c.stream.sent, b"*1\r\n$1\r\nX\r\n*1\r\n$1\r\nY\r\n");
         assert!(c.call(&[b"Z".to_vec()]).is_err());
     }

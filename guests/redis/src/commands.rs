@@ -131,11 +131,7 @@ impl Server {
         self.clients += 1;
         self.connections += 1;
         self.next_id += 1;
-        Session {
-            id: self.next_id + 2,
-            db: 0,
-            name: None,
-        }
+        Session { id: self.next_id + 2, db: 0, name: None }
     }
 
     pub fn disconnect(&mut self) {
@@ -151,8 +147,7 @@ impl Server {
             }
         }
         let mut buf = [0u8; 24];
-        let name =
-            lower(a.get(0), &mut buf).and_then(|n| COMMANDS.iter().find(|(c, _)| *c == n).copied());
+        let name = lower(a.get(0), &mut buf).and_then(|n| COMMANDS.iter().find(|(c, _)| *c == n).copied());
         let Some((name, arity)) = name else {
             let mut args = String::new();
             for i in 1..a.len() {
@@ -164,22 +159,13 @@ impl Server {
                 let cut: String = text.chars().take(room).collect();
                 args.push_str(&format!("'{cut}' "));
             }
-            let cmd: String = String::from_utf8_lossy(a.get(0))
-                .chars()
-                .take(128)
-                .collect();
-            resp::error(
-                out,
-                &format!("ERR unknown command '{cmd}', with args beginning with: {args}"),
-            );
+            let cmd: String = String::from_utf8_lossy(a.get(0)).chars().take(128).collect();
+            resp::error(out, &format!("ERR unknown command '{cmd}', with args beginning with: {args}"));
             return After::Continue;
         };
         let n = a.len() as i32;
         if (arity > 0 && n != arity) || (arity < 0 && n < -arity) {
-            resp::error(
-                out,
-                &format!("ERR wrong number of arguments for '{name}' command"),
-            );
+            resp::error(out, &format!("ERR wrong number of arguments for '{name}' command"));
             return After::Continue;
         }
         let db = s.db;
@@ -445,9 +431,7 @@ impl Server {
         }
         let d = &mut self.dbs[db];
         let key = a.get(1);
-        let old = d
-            .get(key, now)
-            .map(|v| (get.then(|| v.data.clone()), v.expire_at));
+        let old = d.get(key, now).map(|v| (get.then(|| v.data.clone()), v.expire_at));
         let apply = !(nx && old.is_some()) && !(xx && old.is_none());
         if apply {
             if keepttl {
@@ -494,28 +478,14 @@ impl Server {
                 b"XX" => xx = true,
                 b"GT" => gt = true,
                 b"LT" => lt = true,
-                _ => {
-                    return resp::error(
-                        out,
-                        &format!(
-                            "ERR Unsupported option {}",
-                            String::from_utf8_lossy(a.get(i))
-                        ),
-                    )
-                }
+                _ => return resp::error(out, &format!("ERR Unsupported option {}", String::from_utf8_lossy(a.get(i)))),
             }
         }
         if nx && (xx || gt || lt) {
-            return resp::error(
-                out,
-                "ERR NX and XX, GT or LT options at the same time are not compatible",
-            );
+            return resp::error(out, "ERR NX and XX, GT or LT options at the same time are not compatible");
         }
         if gt && lt {
-            return resp::error(
-                out,
-                "ERR GT and LT options at the same time are not compatible",
-            );
+            return resp::error(out, "ERR GT and LT options at the same time are not compatible");
         }
         let secs = name == "expire" || name == "expireat";
         let absolute = name.ends_with("at");
@@ -551,10 +521,7 @@ impl Server {
             (b"SETNAME", 3) => {
                 let n = a.get(2);
                 if n.iter().any(|&c| c <= b' ' || c > b'~') {
-                    return resp::error(
-                        out,
-                        "ERR Client names cannot contain spaces, newlines or special characters.",
-                    );
+                    return resp::error(out, "ERR Client names cannot contain spaces, newlines or special characters.");
                 }
                 s.name = if n.is_empty() { None } else { Some(n.to_vec()) };
                 resp::ok(out);
@@ -566,11 +533,7 @@ impl Server {
             (b"ID", 2) => resp::int(out, s.id as i64),
             (b"SETINFO", 4) => resp::ok(out),
             (b"INFO", 2) | (b"LIST", _) => {
-                let name = s
-                    .name
-                    .as_deref()
-                    .map(String::from_utf8_lossy)
-                    .unwrap_or_default();
+                let name = s.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
                 let line = format!(
                     "id={} addr=? laddr=? fd=8 name={} db={} cmd=client|{}\n",
                     s.id,
@@ -582,17 +545,11 @@ impl Server {
             }
             (b"SETNAME" | b"GETNAME" | b"ID" | b"INFO" | b"SETINFO", _) => {
                 let full = format!("client|{}", String::from_utf8_lossy(&sub).to_lowercase());
-                resp::error(
-                    out,
-                    &format!("ERR wrong number of arguments for '{full}' command"),
-                );
+                resp::error(out, &format!("ERR wrong number of arguments for '{full}' command"));
             }
             _ => resp::error(
                 out,
-                &format!(
-                    "ERR unknown subcommand '{}'. Try CLIENT HELP.",
-                    String::from_utf8_lossy(a.get(1))
-                ),
+                &format!("ERR unknown subcommand '{}'. Try CLIENT HELP.", String::from_utf8_lossy(a.get(1))),
             ),
         }
     }
@@ -601,18 +558,10 @@ impl Server {
         match &upper(a.get(1))[..] {
             b"GET" if a.len() == 3 => {
                 let port = self.port.to_string();
-                let known: [(&str, &str); 5] = [
-                    ("port", &port),
-                    ("save", ""),
-                    ("appendonly", "no"),
-                    ("databases", "16"),
-                    ("maxmemory", "0"),
-                ];
+                let known: [(&str, &str); 5] =
+                    [("port", &port), ("save", ""), ("appendonly", "no"), ("databases", "16"), ("maxmemory", "0")];
                 let pat = a.get(2).to_ascii_lowercase();
-                let hits: Vec<_> = known
-                    .iter()
-                    .filter(|(k, _)| glob::matches(&pat, k.as_bytes()))
-                    .collect();
+                let hits: Vec<_> = known.iter().filter(|(k, _)| glob::matches(&pat, k.as_bytes())).collect();
                 resp::array(out, hits.len() * 2);
                 for (k, v) in hits {
                     resp::bulk(out, k.as_bytes());
@@ -622,34 +571,20 @@ impl Server {
             b"SET" if a.len() >= 4 => resp::ok(out),
             b"RESETSTAT" | b"REWRITE" if a.len() == 2 => resp::ok(out),
             b"GET" | b"SET" => {
-                let full = format!(
-                    "config|{}",
-                    String::from_utf8_lossy(a.get(1)).to_lowercase()
-                );
-                resp::error(
-                    out,
-                    &format!("ERR wrong number of arguments for '{full}' command"),
-                );
+                let full = format!("config|{}", String::from_utf8_lossy(a.get(1)).to_lowercase());
+                resp::error(out, &format!("ERR wrong number of arguments for '{full}' command"));
             }
             _ => resp::error(
                 out,
-                &format!(
-                    "ERR unknown subcommand '{}'. Try CONFIG HELP.",
-                    String::from_utf8_lossy(a.get(1))
-                ),
+                &format!("ERR unknown subcommand '{}'. Try CONFIG HELP.", String::from_utf8_lossy(a.get(1))),
             ),
         }
     }
 
     /// `INFO [section ...]`.
     pub fn info(&mut self, a: &Args, now: u64) -> String {
-        let want: Vec<String> = (1..a.len())
-            .map(|i| String::from_utf8_lossy(a.get(i)).to_lowercase())
-            .collect();
-        let all = want.is_empty()
-            || want
-                .iter()
-                .any(|w| w == "all" || w == "everything" || w == "default");
+        let want: Vec<String> = (1..a.len()).map(|i| String::from_utf8_lossy(a.get(i)).to_lowercase()).collect();
+        let all = want.is_empty() || want.iter().any(|w| w == "all" || w == "everything" || w == "default");
         let show = |s: &str| all || want.iter().any(|w| w == s);
         let up = now.saturating_sub(self.started_ms) / 1000;
         let memory: usize = self.dbs.iter().map(Db::memory).sum::<usize>() + 900_000;
@@ -663,10 +598,7 @@ impl Server {
             ));
         }
         if show("clients") {
-            sections.push(format!(
-                "# Clients\r\nconnected_clients:{}\r\nblocked_clients:0\r\n",
-                self.clients
-            ));
+            sections.push(format!("# Clients\r\nconnected_clients:{}\r\nblocked_clients:0\r\n", self.clients));
         }
         if show("memory") {
             sections.push(format!(
@@ -691,9 +623,7 @@ impl Server {
             for (i, db) in self.dbs.iter_mut().enumerate() {
                 let (keys, expires) = db.counts(now);
                 if keys > 0 {
-                    k.push_str(&format!(
-                        "db{i}:keys={keys},expires={expires},avg_ttl=0\r\n"
-                    ));
+                    k.push_str(&format!("db{i}:keys={keys},expires={expires},avg_ttl=0\r\n"));
                 }
             }
             sections.push(k);
@@ -710,9 +640,7 @@ fn expire_at(t: i64, secs: bool, now: u64, absolute: bool) -> Option<u64> {
         return u64::try_from(ms).ok();
     }
     let w = (now as i64).checked_add(ms)?;
-    u64::try_from(w)
-        .ok()
-        .or(if ms < 0 { Some(0) } else { None })
+    u64::try_from(w).ok().or(if ms < 0 { Some(0) } else { None })
 }
 
 #[cfg(test)]
@@ -892,12 +820,7 @@ mod tests {
         );
         assert_eq!(run(&mut srv, &mut s, t + 4_400, &["TTL p"]), vec![":1\r\n"]);
         assert_eq!(
-            run(
-                &mut srv,
-                &mut s,
-                t + 5_000,
-                &["GET p", "EXISTS e", "DBSIZE"]
-            ),
+            run(&mut srv, &mut s, t + 5_000, &["GET p", "EXISTS e", "DBSIZE"]),
             vec!["$-1\r\n", ":0\r\n", ":1\r\n"]
         );
         let r = run(
@@ -941,14 +864,7 @@ mod tests {
             &mut srv,
             &mut s,
             0,
-            &[
-                "MSET user:1 a user:2 b other c",
-                "KEYS user:*",
-                "KEYS *",
-                "KEYS nothing",
-                "FLUSHALL",
-                "DBSIZE",
-            ],
+            &["MSET user:1 a user:2 b other c", "KEYS user:*", "KEYS *", "KEYS nothing", "FLUSHALL", "DBSIZE"],
         );
         assert_eq!(
             r,
@@ -970,18 +886,7 @@ mod tests {
             &mut srv,
             &mut s,
             0,
-            &[
-                "FOO x y",
-                "foo",
-                "GET",
-                "GET a b",
-                "SELECT 0",
-                "SELECT 16",
-                "SELECT x",
-                "MSET a",
-                "PING a b",
-                "QUIT",
-            ],
+            &["FOO x y", "foo", "GET", "GET a b", "SELECT 0", "SELECT 16", "SELECT x", "MSET a", "PING a b", "QUIT"],
         );
         assert_eq!(
             r,
@@ -1037,9 +942,7 @@ mod tests {
         );
         let info = run(&mut srv, &mut s, 0, &["INFO"]).remove(0);
         assert!(info.contains("redis_version:7.0.4\r\n"));
-        assert!(
-            info.contains("db0:keys=1,expires=0,avg_ttl=0\r\ndb1:keys=1,expires=0,avg_ttl=0\r\n")
-        );
+        assert!(info.contains("db0:keys=1,expires=0,avg_ttl=0\r\ndb1:keys=1,expires=0,avg_ttl=0\r\n"));
         let server = run(&mut srv, &mut s, 0, &["INFO server"]).remove(0);
         assert!(server.contains("tcp_port:6379") && !server.contains("# Clients"));
     }

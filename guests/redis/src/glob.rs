@@ -83,9 +83,7 @@ fn class(pat: &[u8], mut p: usize, c: u8) -> Option<(bool, usize)> {
                 hit |= pat[p + 1] == c;
                 p += 2;
             }
-            Some(&lo)
-                if pat.get(p + 1) == Some(&b'-') && p + 2 < pat.len() && pat[p + 2] != b']' =>
-            {
+            Some(&lo) if pat.get(p + 1) == Some(&b'-') && p + 2 < pat.len() && pat[p + 2] != b']' => {
                 let hi = pat[p + 2];
                 let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
                 hit |= (lo..=hi).contains(&c);

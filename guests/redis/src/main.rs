@@ -51,12 +51,8 @@ fn redis_server(args: &[String]) -> i32 {
                 ),
                 now,
             );
-            log += &server::log_line(
-                'M',
-                '#',
-                &format!("Failed listening on port {} (TCP), aborting.", opts.port),
-                now,
-            );
+            log +=
+                &server::log_line('M', '#', &format!("Failed listening on port {} (TCP), aborting.", opts.port), now);
             print!("{log}");
             let _ = io::stdout().flush();
             return 1;
@@ -79,10 +75,7 @@ fn redis_server(args: &[String]) -> i32 {
 fn main() {
     skiff_guest::init();
     let argv: Vec<String> = std::env::args().collect();
-    let name = argv
-        .first()
-        .map(|a| a.rsplit('/').next().unwrap_or(a))
-        .unwrap_or("redis-server");
+    let name = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("redis-server");
     let name = name.strip_suffix(".wasm").unwrap_or(name);
     let args = argv.get(1..).unwrap_or(&[]);
     let code = match name {

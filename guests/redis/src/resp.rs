@@ -86,10 +86,7 @@ pub fn parse_request(buf: &[u8], args: &mut Vec<Range<usize>>, inline: &mut Vec<
             inline.extend_from_slice(&w);
             args.push(start..inline.len());
         }
-        return Request::Command {
-            used: nl + 1,
-            inline: true,
-        };
+        return Request::Command { used: nl + 1, inline: true };
     }
     let Some(eol) = find_crlf(buf) else {
         return if buf.len() > MAX_INLINE {
@@ -132,10 +129,7 @@ pub fn parse_request(buf: &[u8], args: &mut Vec<Range<usize>>, inline: &mut Vec<
         args.push(start..start + len);
         pos = start + len + 2;
     }
-    Request::Command {
-        used: pos,
-        inline: false,
-    }
+    Request::Command { used: pos, inline: false }
 }
 
 /// A whole decimal integer the way redis reads one (`string2ll`): an optional `-`, digits,
@@ -183,11 +177,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         while !done {
             let c = at(p);
             if inq {
-                if c == b'\\'
-                    && at(p + 1) == b'x'
-                    && at(p + 2).is_ascii_hexdigit()
-                    && at(p + 3).is_ascii_hexdigit()
-                {
+                if c == b'\\' && at(p + 1) == b'x' && at(p + 2).is_ascii_hexdigit() && at(p + 3).is_ascii_hexdigit() {
                     let h = |b: u8| (b as char).to_digit(16).unwrap() as u8;
                     cur.push(h(at(p + 2)) * 16 + h(at(p + 3)));
                     p += 3;
@@ -258,10 +248,7 @@ pub fn ok(out: &mut Vec<u8>) {
 /// `-<msg>\r\n`; `msg` starts with the error code (`ERR ...`). Line ends become spaces.
 pub fn error(out: &mut Vec<u8>, msg: &str) {
     out.push(b'-');
-    out.extend(
-        msg.bytes()
-            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
-    );
+    out.extend(msg.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
     out.extend_from_slice(b"\r\n");
 }
 
@@ -316,10 +303,7 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, String> {
     };
     let line = &buf[1..eol];
     let next = eol + 2;
-    let num = || {
-        parse_int(line)
-            .ok_or_else(|| format!("bad number in reply: {}", String::from_utf8_lossy(line)))
-    };
+    let num = || parse_int(line).ok_or_else(|| format!("bad number in reply: {}", String::from_utf8_lossy(line)));
     match buf[0] {
         b'+' => Ok(Some((Reply::Status(line.to_vec()), next))),
         b'-' => Ok(Some((Reply::Error(line.to_vec()), next))),
@@ -333,10 +317,7 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, String> {
             if buf.len() < next + n + 2 {
                 return Ok(None);
             }
-            Ok(Some((
-                Reply::Bulk(Some(buf[next..next + n].to_vec())),
-                next + n + 2,
-            )))
+            Ok(Some((Reply::Bulk(Some(buf[next..next + n].to_vec())), next + n + 2)))
         }
         b'*' => {
             let n = num()?;
@@ -356,10 +337,7 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, String> {
             }
             Ok(Some((Reply::Array(Some(items)), pos)))
         }
-        c => Err(format!(
-            "Protocol error, got \"{}\" as reply type byte",
-            (c as char).escape_default()
-        )),
+        c => Err(format!("Protocol error, got \"{}\" as reply type byte", (c as char).escape_default())),
     }
 }
 
@@ -387,63 +365,27 @@ mod tests {
     fn multibulk() {
         let req = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhe\r\no\r\n*1\r\n";
         let (r, a) = cmd(req);
-        assert_eq!(
-            r,
-            Request::Command {
-                used: 31,
-                inline: false
-            }
-        );
+        assert_eq!(r, Request::Command { used: 31, inline: false });
         assert_eq!(a, v(&["SET", "k", "he\r\no"]));
         for cut in 1..31 {
             assert_eq!(cmd(&req[..cut]).0, Request::Need, "cut at {cut}");
         }
         assert_eq!(cmd(b"*0\r\n").0, Request::Empty { used: 4 });
         assert_eq!(cmd(b"*-1\r\n").0, Request::Empty { used: 5 });
-        assert_eq!(
-            cmd(b"*x\r\n").0,
-            Request::Error("invalid multibulk length".into())
-        );
-        assert_eq!(
-            cmd(b"*1\r\n:3\r\n").0,
-            Request::Error("expected '$', got ':'".into())
-        );
-        assert_eq!(
-            cmd(b"*1\r\n$-3\r\n").0,
-            Request::Error("invalid bulk length".into())
-        );
+        assert_eq!(cmd(b"*x\r\n").0, Request::Error("invalid multibulk length".into()));
+        assert_eq!(cmd(b"*1\r\n:3\r\n").0, Request::Error("expected '$', got ':'".into()));
+        assert_eq!(cmd(b"*1\r\n$-3\r\n").0, Request::Error("invalid bulk length".into()));
     }
 
     #[test]
     fn inline() {
         let (r, a) = cmd(b"PING\r\n");
-        assert_eq!(
-            (r, a),
-            (
-                Request::Command {
-                    used: 6,
-                    inline: true
-                },
-                v(&["PING"])
-            )
-        );
+        assert_eq!((r, a), (Request::Command { used: 6, inline: true }, v(&["PING"])));
         let (r, a) = cmd(b"set  k \"a b\\n\"\nGET");
-        assert_eq!(
-            (r, a),
-            (
-                Request::Command {
-                    used: 15,
-                    inline: true
-                },
-                v(&["set", "k", "a b\n"])
-            )
-        );
+        assert_eq!((r, a), (Request::Command { used: 15, inline: true }, v(&["set", "k", "a b\n"])));
         assert_eq!(cmd(b"\r\n").0, Request::Empty { used: 2 });
         assert_eq!(cmd(b"PIN").0, Request::Need);
-        assert_eq!(
-            cmd(b"set \"a\n").0,
-            Request::Error("unbalanced quotes in request".into())
-        );
+        assert_eq!(cmd(b"set \"a\n").0, Request::Error("unbalanced quotes in request".into()));
     }
 
     #[test]
@@ -465,17 +407,7 @@ mod tests {
         assert_eq!(parse_int(b"-12"), Some(-12));
         assert_eq!(parse_int(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b"9223372036854775808"[..],
-            b"+1",
-            b" 1",
-            b"01",
-            b"-0",
-            b"",
-            b"-",
-            b"1.5",
-            b"1a",
-        ] {
+        for bad in [&b"9223372036854775808"[..], b"+1", b" 1", b"01", b"-0", b"", b"-", b"1.5", b"1a"] {
             assert_eq!(parse_int(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
@@ -491,10 +423,7 @@ mod tests {
         array(&mut o, 2);
         bulk(&mut o, b"a");
         int(&mut o, 1);
-        assert_eq!(
-            o,
-            b"+OK\r\n-ERR a  b\r\n:-3\r\n$2\r\nhi\r\n$-1\r\n*2\r\n$1\r\na\r\n:1\r\n"
-        );
+        assert_eq!(o, b"+OK\r\n-ERR a  b\r\n:-3\r\n$2\r\nhi\r\n$-1\r\n*2\r\n$1\r\na\r\n:1\r\n");
         let mut pos = 0;
         let mut got = Vec::new();
         while let Some((r, n)) = parse_reply(&o[pos..]).unwrap() {
@@ -513,9 +442,6 @@ mod tests {
             ]
         );
         assert_eq!(parse_reply(b"*2\r\n$1\r\na\r\n").unwrap(), None);
-        assert_eq!(
-            command(&v(&["GET", "k"])),
-            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
-        );
+        assert_eq!(command(&v(&["GET", "k"])), b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
     }
 }

@@ -30,10 +30,7 @@ pub enum Command {
 
 /// `redis-server [/path/redis.conf] [--port N] [--name value ...]...`
 pub fn parse_args(args: &[String], read: impl Fn(&str) -> std::io::Result<String>) -> Command {
-    let mut opts = Options {
-        port: 6379,
-        config_file: None,
-    };
+    let mut opts = Options { port: 6379, config_file: None };
     let mut rest = args;
     match args.first().map(String::as_str) {
         Some("-v" | "--version") => {
@@ -101,18 +98,11 @@ pub fn log_line(role: char, level: char, text: &str, ms: u64) -> String {
 
 /// The lines redis 7 logs when it starts.
 pub fn startup_log(opts: &Options, had_args: bool, ms: u64) -> String {
-    let mut s = log_line(
-        'C',
-        '#',
-        "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
-        ms,
-    );
+    let mut s = log_line('C', '#', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo", ms);
     s += &log_line(
         'C',
         '#',
-        &format!(
-            "Redis version={VERSION}, bits=32, commit=00000000, modified=0, pid=1, just started"
-        ),
+        &format!("Redis version={VERSION}, bits=32, commit=00000000, modified=0, pid=1, just started"),
         ms,
     );
     if had_args {
@@ -126,12 +116,7 @@ pub fn startup_log(opts: &Options, had_args: bool, ms: u64) -> String {
         );
     }
     s += &log_line('M', '*', "monotonic clock: POSIX clock_gettime", ms);
-    s += &log_line(
-        'M',
-        '*',
-        &format!("Running mode=standalone, port={}.", opts.port),
-        ms,
-    );
+    s += &log_line('M', '*', &format!("Running mode=standalone, port={}.", opts.port), ms);
     s += &log_line('M', '#', "Server initialized", ms);
     s += &log_line('M', '*', "Ready to accept connections", ms);
     s
@@ -146,11 +131,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn new(server: Server) -> Resp {
-        Resp {
-            server,
-            ranges: Vec::new(),
-            inline: Vec::new(),
-        }
+        Resp { server, ranges: Vec::new(), inline: Vec::new() }
     }
 }
 
@@ -160,7 +141,9 @@ impl Service for Resp {
     fn stopping(&mut self, sig: i32, log: &mut Vec<u8>) {
         let ms = serve::time::now_ms();
         let name = skiff_guest::proc::sig::name(sig);
-        log.extend_from_slice(format!("1:signal-handler ({}) Received SIG{name} scheduling shutdown...\n", ms / 1000).as_bytes());
+        log.extend_from_slice(
+            format!("1:signal-handler ({}) Received SIG{name} scheduling shutdown...\n", ms / 1000).as_bytes(),
+        );
         log.extend_from_slice(log_line('M', '#', "User requested shutdown...", ms).as_bytes());
         log.extend_from_slice(log_line('M', '#', "Redis is now ready to exit, bye bye...", ms).as_bytes());
     }
@@ -197,12 +180,7 @@ impl Service for Resp {
                         let _ = o.write_all(cx.log);
                         let _ = o.write_all(
                             (log_line('M', '#', "User requested shutdown...", ms)
-                                + &log_line(
-                                    'M',
-                                    '#',
-                                    "Redis is now ready to exit, bye bye...",
-                                    ms,
-                                ))
+                                + &log_line('M', '#', "Redis is now ready to exit, bye bye...", ms))
                                 .as_bytes(),
                         );
                         let _ = o.flush();
@@ -228,44 +206,23 @@ mod tests {
 
     #[test]
     fn command_lines() {
-        assert_eq!(
-            parse_args(&v(&[]), no_file),
-            Command::Serve(Options {
-                port: 6379,
-                config_file: None
-            })
-        );
+        assert_eq!(parse_args(&v(&[]), no_file), Command::Serve(Options { port: 6379, config_file: None }));
         assert_eq!(
             parse_args(&v(&["--port", "7000"]), no_file),
-            Command::Serve(Options {
-                port: 7000,
-                config_file: None
-            })
+            Command::Serve(Options { port: 7000, config_file: None })
         );
         assert_eq!(
-            parse_args(
-                &v(&["--save", "60", "1", "--appendonly", "yes", "--port", "7001"]),
-                no_file
-            ),
-            Command::Serve(Options {
-                port: 7001,
-                config_file: None
-            })
+            parse_args(&v(&["--save", "60", "1", "--appendonly", "yes", "--port", "7001"]), no_file),
+            Command::Serve(Options { port: 7001, config_file: None })
         );
-        assert!(matches!(
-            parse_args(&v(&["--port", "x"]), no_file),
-            Command::Fail(_)
-        ));
+        assert!(matches!(parse_args(&v(&["--port", "x"]), no_file), Command::Fail(_)));
         assert!(
             matches!(parse_args(&v(&["/etc/redis.conf"]), no_file), Command::Fail(e) if e.starts_with("Fatal error, can't open config file '/etc/redis.conf'"))
         );
         let conf = |_: &str| Ok("# comment\nport 6380\nsave 60 1\n".to_string());
         assert_eq!(
             parse_args(&v(&["/r.conf", "--loglevel", "debug"]), conf),
-            Command::Serve(Options {
-                port: 6380,
-                config_file: Some("/r.conf".into())
-            })
+            Command::Serve(Options { port: 6380, config_file: Some("/r.conf".into()) })
         );
         assert!(
             matches!(parse_args(&v(&["-v"]), no_file), Command::Print(p) if p.starts_with("Redis server v=7.0.4 "))
@@ -274,24 +231,11 @@ mod tests {
 
     #[test]
     fn startup_lines() {
-        let log = startup_log(
-            &Options {
-                port: 6379,
-                config_file: None,
-            },
-            false,
-            1_795_514_400_000,
-        );
+        let log = startup_log(&Options { port: 6379, config_file: None }, false, 1_795_514_400_000);
         let lines: Vec<&str> = log.lines().collect();
-        assert_eq!(
-            lines[0],
-            "1:C 24 Nov 2026 10:00:00.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo"
-        );
+        assert_eq!(lines[0], "1:C 24 Nov 2026 10:00:00.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
         assert_eq!(lines[1], "1:C 24 Nov 2026 10:00:00.000 # Redis version=7.0.4, bits=32, commit=00000000, modified=0, pid=1, just started");
-        assert_eq!(
-            *lines.last().unwrap(),
-            "1:M 24 Nov 2026 10:00:00.000 * Ready to accept connections"
-        );
+        assert_eq!(*lines.last().unwrap(), "1:M 24 Nov 2026 10:00:00.000 * Ready to accept connections");
     }
 
     /// Feed `input` through the service as one connection.
@@ -301,12 +245,7 @@ mod tests {
         let mut pos = 0;
         let mut steps = Vec::new();
         while pos < input.len() {
-            let mut cx = Ctx {
-                out: &mut out,
-                log: &mut log,
-                now_ms: 0,
-                wake: 1,
-            };
+            let mut cx = Ctx { out: &mut out, log: &mut log, now_ms: 0, wake: 1 };
             let st = r.step(&mut s, &input[pos..], &mut cx);
             steps.push(st);
             match st {
@@ -321,7 +260,10 @@ mod tests {
     #[test]
     fn service_pipelines_mixed_requests() {
         let mut r = Resp::new(Server::new(6379, 0));
-        let (out, steps) = talk(&mut r, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nQUIT\r\nPING\r\n");
+        let (out, steps) = talk(
+            &mut r,
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nQUIT\r\nPING\r\n",
+        );
         assert_eq!(out, "+OK\r\n$1\r\nv\r\n$1\r\nv\r\n+OK\r\n");
         assert_eq!(steps.last(), Some(&Step::Close(6)));
         let (out, steps) = talk(&mut r, b"*1\r\n+PING\r\n");

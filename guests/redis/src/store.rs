@@ -49,8 +49,7 @@ impl Db {
 
     /// Drop every expired key.
     pub fn sweep(&mut self, now: u64) {
-        self.map
-            .retain(|_, v| !v.expire_at.is_some_and(|t| t <= now));
+        self.map.retain(|_, v| !v.expire_at.is_some_and(|t| t <= now));
     }
 
     /// Live keys, sorted.
@@ -64,10 +63,7 @@ impl Db {
     /// (live keys, of which with an expiry).
     pub fn counts(&mut self, now: u64) -> (usize, usize) {
         self.sweep(now);
-        (
-            self.map.len(),
-            self.map.values().filter(|v| v.expire_at.is_some()).count(),
-        )
+        (self.map.len(), self.map.values().filter(|v| v.expire_at.is_some()).count())
     }
 
     /// Any live key.
@@ -82,10 +78,7 @@ impl Db {
 
     /// Bytes held (roughly).
     pub fn memory(&self) -> usize {
-        self.map
-            .iter()
-            .map(|(k, v)| k.len() + v.data.len() + 64)
-            .sum()
+        self.map.iter().map(|(k, v)| k.len() + v.data.len() + 64).sum()
     }
 }
 
@@ -98,10 +91,7 @@ mod tests {
         let mut db = Db::default();
         db.set(b"a", b"1".to_vec(), Some(100));
         db.set(b"b", b"2".to_vec(), None);
-        assert_eq!(
-            db.get(b"a", 99).map(|v| v.data.clone()),
-            Some(b"1".to_vec())
-        );
+        assert_eq!(db.get(b"a", 99).map(|v| v.data.clone()), Some(b"1".to_vec()));
         assert_eq!(db.counts(99), (2, 1));
         assert!(db.get(b"a", 100).is_none());
         db.set(b"c", b"3".to_vec(), Some(50));

@@ -216,7 +216,9 @@ impl Registry {
             name: v["Name"].as_str()?.to_string(),
             uuid: v["UUID"].as_str()?.to_string(),
             offset: v["Offset"].as_u64()?,
-            started_ms: util::parse_rfc3339(started).map(|s| s + started.get(20..23).and_then(|m| m.parse::<u64>().ok()).unwrap_or(0)).unwrap_or(0),
+            started_ms: util::parse_rfc3339(started)
+                .map(|s| s + started.get(20..23).and_then(|m| m.parse::<u64>().ok()).unwrap_or(0))
+                .unwrap_or(0),
         })
     }
 
@@ -267,7 +269,11 @@ impl Registry {
         let m = req.method();
         let writes = !self.cfg.read_only;
         if path == "/v2" {
-            return Action::Respond(Resp::new(301).header("Location", "/v2/").body("text/html; charset=utf-8", b"<a href=\"/v2/\">Moved Permanently</a>.\n\n".to_vec()));
+            return Action::Respond(
+                Resp::new(301)
+                    .header("Location", "/v2/")
+                    .body("text/html; charset=utf-8", b"<a href=\"/v2/\">Moved Permanently</a>.\n\n".to_vec()),
+            );
         }
         if path == "/v2/" {
             return Action::Respond(Resp::new(200).body(JSON_UTF8, b"{}".to_vec()));
@@ -278,17 +284,22 @@ impl Registry {
                 _ => not_allowed(&["GET"]),
             });
         }
-        let Some(rest) = path.strip_prefix("/v2/") else { return Action::Respond(Resp::text(404, "404 page not found")) };
+        let Some(rest) = path.strip_prefix("/v2/") else {
+            return Action::Respond(Resp::text(404, "404 page not found"));
+        };
         // (name, what, argument) by the route's shape, as gorilla/mux matches them in order.
         let (name, kind, arg) = if let Some(name) = rest.strip_suffix("/tags/list") {
             (name, "tags", "")
-        } else if let Some((name, r)) = rest.rsplit_once("/manifests/").filter(|(_, r)| !r.is_empty() && !r.contains('/')) {
+        } else if let Some((name, r)) =
+            rest.rsplit_once("/manifests/").filter(|(_, r)| !r.is_empty() && !r.contains('/'))
+        {
             (name, "manifests", r)
         } else if let Some(name) = rest.strip_suffix("/blobs/uploads/").or(rest.strip_suffix("/blobs/uploads")) {
             (name, "uploads", "")
         } else if let Some((name, u)) = rest.rsplit_once("/blobs/uploads/").filter(|(_, u)| !u.contains('/')) {
             (name, "upload", u)
-        } else if let Some((name, d)) = rest.rsplit_once("/blobs/").filter(|(_, d)| d.contains(':') && !d.contains('/')) {
+        } else if let Some((name, d)) = rest.rsplit_once("/blobs/").filter(|(_, d)| d.contains(':') && !d.contains('/'))
+        {
             (name, "blob", d)
         } else {
             return Action::Respond(Resp::text(404, "404 page not found"));
@@ -305,7 +316,10 @@ impl Registry {
             return Action::Respond(not_allowed(allowed));
         }
         if let Err(reason) = check_name(&name) {
-            return Action::Respond(Resp::error(ApiError::detail(Code::NameInvalid, json!({"Name": name, "Reason": reason}))));
+            return Action::Respond(Resp::error(ApiError::detail(
+                Code::NameInvalid,
+                json!({"Name": name, "Reason": reason}),
+            )));
         }
         match kind {
             "tags" => Action::Respond(self.tags(req, &name)),
@@ -359,7 +373,8 @@ impl Registry {
                     (start, len) = (a, b - a + 1);
                 }
                 Some(None) => {
-                    return Resp::text(416, "invalid range: failed to overlap").header("Content-Range", format!("bytes */{size}"));
+                    return Resp::text(416, "invalid range: failed to overlap")
+                        .header("Content-Range", format!("bytes */{size}"));
                 }
                 None => {}
             }
@@ -380,7 +395,10 @@ impl Registry {
     fn create_upload(&mut self, name: &str, now_ms: u64) -> io::Result<String> {
         let uuid = util::uuid();
         let file = self.store.new_upload(name, &uuid, now_ms)?;
-        self.uploads.insert(uuid.clone(), Upload { repo: name.to_string(), file, hasher: Sha256::new(), size: 0, started_ms: now_ms });
+        self.uploads.insert(
+            uuid.clone(),
+            Upload { repo: name.to_string(), file, hasher: Sha256::new(), size: 0, started_ms: now_ms },
+        );
         Ok(uuid)
     }
 
@@ -488,7 +506,9 @@ impl Registry {
                 }
                 match parse_digest(req.target.get("digest")) {
                     Ok(hex) => Action::Body(Then::Commit { repo: name, uuid, hex: hex.to_string() }),
-                    Err(_) => Action::Respond(Resp::error(ApiError::detail(Code::DigestInvalid, "digest parsing failed"))),
+                    Err(_) => {
+                        Action::Respond(Resp::error(ApiError::detail(Code::DigestInvalid, "digest parsing failed")))
+                    }
                 }
             }
             // POST is routed to `start_upload`.
@@ -502,7 +522,10 @@ impl Registry {
         let got = util::hex(&up.hasher.clone().finalize());
         if got != hex {
             self.cancel(name, uuid);
-            return Resp::error(ApiError::detail(Code::DigestInvalid, json!({"Digest": digest(hex), "Reason": "content does not match digest"})));
+            return Resp::error(ApiError::detail(
+                Code::DigestInvalid,
+                json!({"Digest": digest(hex), "Reason": "content does not match digest"}),
+            ));
         }
         if let Some(up) = self.uploads.remove(uuid) {
             let _ = up.file.sync_data();
@@ -525,7 +548,12 @@ impl Registry {
             return Action::Respond(Resp::error(ApiError::detail(Code::TagInvalid, json!({"Tag": reference}))));
         }
         match req.method() {
-            "PUT" => Action::Body(Then::Manifest { repo: name.to_string(), reference: reference.to_string(), buf: Vec::new(), too_big: false }),
+            "PUT" => Action::Body(Then::Manifest {
+                repo: name.to_string(),
+                reference: reference.to_string(),
+                buf: Vec::new(),
+                too_big: false,
+            }),
             "DELETE" => Action::Respond(self.delete_manifest(name, reference)),
             _ => Action::Respond(self.get_manifest(req, name, reference)),
         }
@@ -548,13 +576,22 @@ impl Registry {
         };
         let mt = stored_media_type(&bytes);
         let accepts = |want: &str| {
-            req.head.headers_named("Accept").flat_map(|v| v.split(',')).any(|t| t.split(';').next().unwrap_or("").trim() == want)
+            req.head
+                .headers_named("Accept")
+                .flat_map(|v| v.split(','))
+                .any(|t| t.split(';').next().unwrap_or("").trim() == want)
         };
         if mt == MT_OCI_MANIFEST && !accepts(MT_OCI_MANIFEST) {
-            return Resp::error(ApiError::new(Code::ManifestUnknown).with_message("OCI manifest found, but accept header does not support OCI manifests"));
+            return Resp::error(
+                ApiError::new(Code::ManifestUnknown)
+                    .with_message("OCI manifest found, but accept header does not support OCI manifests"),
+            );
         }
         if mt == MT_OCI_INDEX && !accepts(MT_OCI_INDEX) {
-            return Resp::error(ApiError::new(Code::ManifestUnknown).with_message("OCI index found, but accept header does not support OCI indexes"));
+            return Resp::error(
+                ApiError::new(Code::ManifestUnknown)
+                    .with_message("OCI index found, but accept header does not support OCI indexes"),
+            );
         }
         Resp::new(200)
             .header("Content-Type", mt)
@@ -632,7 +669,8 @@ impl Registry {
             }
             for l in layers {
                 let mt = l["mediaType"].as_str().unwrap_or("");
-                let foreign = mt == MT_FOREIGN_LAYER || mt.starts_with("application/vnd.oci.image.layer.nondistributable.");
+                let foreign =
+                    mt == MT_FOREIGN_LAYER || mt.starts_with("application/vnd.oci.image.layer.nondistributable.");
                 if foreign && l["urls"].as_array().is_some_and(|u| !u.is_empty()) {
                     continue;
                 }
@@ -689,7 +727,10 @@ impl Registry {
             if tags.len() > n {
                 tags.truncate(n);
                 if let Some(l) = tags.last() {
-                    r = r.header("Link", format!("</v2/{name}/tags/list?last={}&n={n}>; rel=\"next\"", http::query_escape(l)));
+                    r = r.header(
+                        "Link",
+                        format!("</v2/{name}/tags/list?last={}&n={n}>; rel=\"next\"", http::query_escape(l)),
+                    );
                 }
             }
         }
@@ -715,13 +756,19 @@ impl Registry {
             }
         }
         let last = req.target.get("last");
-        let all: Vec<String> = self.store.repositories().into_iter().filter(|r| last.is_empty() || crate::store::path_order(r, last).is_gt()).collect();
+        let all: Vec<String> = self
+            .store
+            .repositories()
+            .into_iter()
+            .filter(|r| last.is_empty() || crate::store::path_order(r, last).is_gt())
+            .collect();
         let more = all.len() > entries;
         let page: Vec<String> = all.into_iter().take(entries).collect();
         let mut r = Resp::new(200);
         if more {
             if let Some(l) = page.last() {
-                r = r.header("Link", format!("</v2/_catalog?last={}&n={entries}>; rel=\"next\"", http::query_escape(l)));
+                r = r
+                    .header("Link", format!("</v2/_catalog?last={}&n={entries}>; rel=\"next\"", http::query_escape(l)));
             }
         }
         let mut body = serde_json::to_vec(&json!({ "repositories": page })).unwrap_or_default();
@@ -841,7 +888,13 @@ impl Registry {
                 let d = match d {
                     Value::String(s) => s.clone(),
                     // {"Tag":"latest"} → `Tag=latest`.
-                    Value::Object(m) => m.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect::<Vec<_>>().join(" "),
+                    Value::Object(m) => m
+                        .iter()
+                        .map(|(k, v)| {
+                            format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     other => other.to_string(),
                 };
                 extra += &format!(" err.detail={}", logfmt_value(&d));
@@ -853,7 +906,9 @@ impl Registry {
                 logfmt_value(&req.head.target),
                 resp.status
             );
-            cx.log.extend_from_slice(self.log_line(cx.now_ms, "error", "response completed with error", &extra).as_bytes());
+            cx.log.extend_from_slice(
+                self.log_line(cx.now_ms, "error", "response completed with error", &extra).as_bytes(),
+            );
         }
         if !self.cfg.access_log {
             return;
@@ -880,7 +935,10 @@ impl Registry {
     /// server answers these itself: they reach no handler and no log).
     fn bad_request(&mut self, status: u16, cx: &mut Ctx) {
         let text = format!("{status} {}", http::reason(status));
-        cx.out.extend_from_slice(format!("HTTP/1.1 {text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n{text}").as_bytes());
+        cx.out.extend_from_slice(
+            format!("HTTP/1.1 {text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n{text}")
+                .as_bytes(),
+        );
     }
 
     /// Handle a request head.
@@ -999,7 +1057,8 @@ fn byte_range(h: &str, size: u64) -> Option<Option<(u64, u64)>> {
         (size.saturating_sub(n), size - 1)
     } else {
         let a: u64 = a.parse().ok()?;
-        let b: u64 = if b.is_empty() { size.saturating_sub(1) } else { b.parse::<u64>().ok()?.min(size.saturating_sub(1)) };
+        let b: u64 =
+            if b.is_empty() { size.saturating_sub(1) } else { b.parse::<u64>().ok()?.min(size.saturating_sub(1)) };
         if a >= size || b < a {
             return Some(None);
         }

@@ -75,7 +75,11 @@ impl Code {
             Code::Denied => 403,
             Code::DigestInvalid | Code::SizeInvalid | Code::NameInvalid | Code::TagInvalid => 400,
             Code::ManifestInvalid | Code::ManifestBlobUnknown | Code::PaginationNumberInvalid => 400,
-            Code::NameUnknown | Code::ManifestUnknown | Code::BlobUnknown | Code::BlobUploadUnknown | Code::BlobUploadInvalid => 404,
+            Code::NameUnknown
+            | Code::ManifestUnknown
+            | Code::BlobUnknown
+            | Code::BlobUploadUnknown
+            | Code::BlobUploadInvalid => 404,
         }
     }
 
@@ -151,7 +155,10 @@ mod tests {
             "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\",\"detail\":{\"Tag\":\"latest\"}}]}\n"
         );
         let b = body(&[ApiError::new(Code::Unsupported)]);
-        assert_eq!(String::from_utf8(b).unwrap(), "{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"The operation is unsupported.\"}]}\n");
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            "{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"The operation is unsupported.\"}]}\n"
+        );
         assert_eq!(Code::BlobUploadInvalid.status(), 404);
         assert_eq!(Code::ManifestBlobUnknown.log_name(), "manifest blob unknown");
     }

@@ -124,7 +124,8 @@ pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()>
         let mut i = 0;
         while i < conns.len() {
             let revents = fds[i + 1].revents;
-            let alive = revents == 0 || serve_conn(&mut conns[i], revents, service, &mut log, &mut scratch, now_ms, wake);
+            let alive =
+                revents == 0 || serve_conn(&mut conns[i], revents, service, &mut log, &mut scratch, now_ms, wake);
             if alive {
                 i += 1;
             } else {
@@ -145,7 +146,13 @@ pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()>
 }
 
 /// Take every waiting connection. An error (out of fds) is reported at most once a second.
-fn accept_all<S: Service>(listener: &TcpListener, service: &mut S, conns: &mut Vec<Conn<S::Conn>>, last_error_ms: &mut u64, now_ms: u64) {
+fn accept_all<S: Service>(
+    listener: &TcpListener,
+    service: &mut S,
+    conns: &mut Vec<Conn<S::Conn>>,
+    last_error_ms: &mut u64,
+    now_ms: u64,
+) {
     loop {
         match sys::accept(listener) {
             Ok((stream, peer)) => {
@@ -155,10 +162,22 @@ fn accept_all<S: Service>(listener: &TcpListener, service: &mut S, conns: &mut V
                 let _ = stream.set_nodelay(true);
                 let fd = stream.as_raw_fd();
                 let state = service.open(peer);
-                conns.push(Conn { stream, fd, input: Vec::new(), pos: 0, out: Vec::new(), sent: 0, closing: false, stopped: false, state: Some(state) });
+                conns.push(Conn {
+                    stream,
+                    fd,
+                    input: Vec::new(),
+                    pos: 0,
+                    out: Vec::new(),
+                    sent: 0,
+                    closing: false,
+                    stopped: false,
+                    state: Some(state),
+                });
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted || e.kind() == io::ErrorKind::ConnectionAborted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted || e.kind() == io::ErrorKind::ConnectionAborted => {
+                continue
+            }
             Err(e) => {
                 if now_ms >= *last_error_ms + 1000 {
                     eprintln!("accept: {e}");
@@ -171,7 +190,15 @@ fn accept_all<S: Service>(listener: &TcpListener, service: &mut S, conns: &mut V
 }
 
 /// Handle one connection's readiness; false when it is to be closed.
-fn serve_conn<S: Service>(c: &mut Conn<S::Conn>, revents: i16, service: &mut S, log: &mut Vec<u8>, scratch: &mut [u8], now_ms: u64, wake: u64) -> bool {
+fn serve_conn<S: Service>(
+    c: &mut Conn<S::Conn>,
+    revents: i16,
+    service: &mut S,
+    log: &mut Vec<u8>,
+    scratch: &mut [u8],
+    now_ms: u64,
+    wake: u64,
+) -> bool {
     let streaming = c.state.as_ref().is_some_and(|s| service.streaming(s));
     if c.pending() == 0 && !streaming && !c.stopped && revents & (POLLIN | POLLHUP | POLLERR) != 0 {
         // Read what is there, up to a batch.

@@ -33,7 +33,8 @@ pub fn run(store: &Store, dry_run: bool, delete_untagged: bool, out: &mut dyn Wr
     let mut untagged = Vec::new();
     for repo in store.repositories() {
         writeln!(out, "{repo}")?;
-        let tagged: BTreeSet<String> = store.tags(&repo).unwrap_or_default().iter().filter_map(|t| store.tag(&repo, t)).collect();
+        let tagged: BTreeSet<String> =
+            store.tags(&repo).unwrap_or_default().iter().filter_map(|t| store.tag(&repo, t)).collect();
         for hex in store.manifests(&repo) {
             if delete_untagged && !tagged.contains(&hex) {
                 writeln!(out, "manifest eligible for deletion: {}", digest(&hex))?;
@@ -49,7 +50,13 @@ pub fn run(store: &Store, dry_run: bool, delete_untagged: bool, out: &mut dyn Wr
         }
     }
     let sweep: Vec<String> = store.blobs().into_iter().filter(|b| !marked.contains(b)).collect();
-    writeln!(out, "\n{} blobs marked, {} blobs and {} manifests eligible for deletion", marked.len(), sweep.len(), untagged.len())?;
+    writeln!(
+        out,
+        "\n{} blobs marked, {} blobs and {} manifests eligible for deletion",
+        marked.len(),
+        sweep.len(),
+        untagged.len()
+    )?;
     if !dry_run {
         for (repo, hex) in &untagged {
             store.delete_manifest(repo, hex)?;

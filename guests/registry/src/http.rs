@@ -86,7 +86,8 @@ pub fn parse_head(buf: &[u8]) -> Parsed {
     // A request starts with a method (a token) and a space: anything else, such as the TLS
     // handshake of a client that tries https first, is refused at once, not waited on.
     let method_len = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
-    if method_len > 32 || !b[..method_len].iter().all(|&c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)) {
+    if method_len > 32 || !b[..method_len].iter().all(|&c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+    {
         return Parsed::Bad(400);
     }
     let Some(end) = head_end(b) else {
@@ -99,7 +100,8 @@ pub fn parse_head(buf: &[u8]) -> Parsed {
     let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let line = lines.next().unwrap_or("");
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Parsed::Bad(400);
     };
     if !is_token(method) || target.bytes().any(|c| c <= b' ' || c == 0x7f) {
@@ -135,7 +137,9 @@ pub fn parse_head(buf: &[u8]) -> Parsed {
         let value = value.trim_matches([' ', '\t']);
         if name.eq_ignore_ascii_case("content-length") {
             match value.parse::<u64>() {
-                Ok(n) if value.bytes().all(|c| c.is_ascii_digit()) && (!length_seen || n == h.content_length) => h.content_length = n,
+                Ok(n) if value.bytes().all(|c| c.is_ascii_digit()) && (!length_seen || n == h.content_length) => {
+                    h.content_length = n
+                }
                 _ => return Parsed::Bad(400),
             }
             length_seen = true;

@@ -59,7 +59,13 @@ fn load_config(args: &[String]) -> Result<Config, String> {
         format!("configuration error: open {path}: {why}")
     })?;
     let env: Vec<(String, String)> = std::env::vars().collect();
-    Config::load(&text, &env).map_err(|e| if e.starts_with("configuration error") { e } else { format!("configuration error: {e}") })
+    Config::load(&text, &env).map_err(|e| {
+        if e.starts_with("configuration error") {
+            e
+        } else {
+            format!("configuration error: {e}")
+        }
+    })
 }
 
 fn serve(args: &[String]) -> i32 {
@@ -136,7 +142,10 @@ fn main() {
             }
         },
         Some("-v" | "--version" | "version") => {
-            println!("{} github.com/docker/distribution {VERSION} (skiff teaching image)", argv.first().map(String::as_str).unwrap_or("registry"));
+            println!(
+                "{} github.com/docker/distribution {VERSION} (skiff teaching image)",
+                argv.first().map(String::as_str).unwrap_or("registry")
+            );
             0
         }
         None | Some("help" | "-h" | "--help") => {

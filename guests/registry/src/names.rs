@@ -86,7 +86,9 @@ impl DigestError {
 pub fn parse_digest(d: &str) -> Result<&str, DigestError> {
     let Some((alg, hex)) = d.split_once(':') else { return Err(DigestError::Format) };
     let alg_ok = !alg.is_empty()
-        && alg.split(['.', '+', '_', '-']).all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        && alg
+            .split(['.', '+', '_', '-'])
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     if !alg_ok || hex.is_empty() || !hex.bytes().all(|c| c.is_ascii_alphanumeric() || b"=_-".contains(&c)) {
         return Err(DigestError::Format);
     }

@@ -57,7 +57,9 @@ fn remove_tree(p: &Path) -> io::Result<()> {
 fn subdirs(dir: &Path) -> io::Result<Vec<String>> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
-        Err(e) if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::NotADirectory => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::NotADirectory => {
+            return Ok(Vec::new())
+        }
         Err(e) => return Err(e),
     };
     let mut v = Vec::new();
@@ -352,14 +354,20 @@ pub mod tests {
         s.commit_upload("yeeechen/nginx", "u1", &hex).unwrap();
         let v2 = root.join("docker/registry/v2");
         assert_eq!(fs::read(v2.join(format!("blobs/sha256/{}/{hex}/data", &hex[..2]))).unwrap(), b"hello");
-        assert_eq!(fs::read_to_string(v2.join(format!("repositories/yeeechen/nginx/_layers/sha256/{hex}/link"))).unwrap(), format!("sha256:{hex}"));
+        assert_eq!(
+            fs::read_to_string(v2.join(format!("repositories/yeeechen/nginx/_layers/sha256/{hex}/link"))).unwrap(),
+            format!("sha256:{hex}")
+        );
         assert!(!v2.join("repositories/yeeechen/nginx/_uploads/u1").exists());
         assert_eq!(s.repo_blob("yeeechen/nginx", &hex), Some(5));
         assert_eq!(s.repo_blob("other", &hex), None);
 
         let m = s.put_manifest("yeeechen/nginx", b"{}").unwrap();
         s.set_tag("yeeechen/nginx", "latest", &m).unwrap();
-        assert_eq!(fs::read_to_string(v2.join("repositories/yeeechen/nginx/_manifests/tags/latest/current/link")).unwrap(), format!("sha256:{m}"));
+        assert_eq!(
+            fs::read_to_string(v2.join("repositories/yeeechen/nginx/_manifests/tags/latest/current/link")).unwrap(),
+            format!("sha256:{m}")
+        );
         assert!(v2.join(format!("repositories/yeeechen/nginx/_manifests/tags/latest/index/sha256/{m}/link")).is_file());
         assert!(v2.join(format!("repositories/yeeechen/nginx/_manifests/revisions/sha256/{m}/link")).is_file());
         assert_eq!(s.tag("yeeechen/nginx", "latest"), Some(m.clone()));
@@ -367,7 +375,8 @@ pub mod tests {
         assert_eq!(s.tags("yeeechen/nginx"), Some(vec!["latest".to_string()]));
         assert_eq!(s.tags("nope"), None);
         // No temporary files are left behind.
-        let leftovers = fs::read_dir(v2.join("repositories/yeeechen/nginx/_manifests/tags/latest/current")).unwrap().count();
+        let leftovers =
+            fs::read_dir(v2.join("repositories/yeeechen/nginx/_manifests/tags/latest/current")).unwrap().count();
         assert_eq!(leftovers, 1);
 
         assert!(s.delete_manifest("yeeechen/nginx", &m).unwrap());

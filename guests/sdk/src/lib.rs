@@ -29,9 +29,7 @@ impl Stdio {
             Stdio::Inherit => out.extend_from_slice(b"inherit"),
             Stdio::Null => out.extend_from_slice(b"null"),
             Stdio::Pipe(h) => out.extend_from_slice(format!("pipe:{h}").as_bytes()),
-            Stdio::File { mode, path } => {
-                out.extend_from_slice(format!("file:{mode}:{path}").as_bytes())
-            }
+            Stdio::File { mode, path } => out.extend_from_slice(format!("file:{mode}:{path}").as_bytes()),
             Stdio::Dup(n) => out.extend_from_slice(format!("dup:{n}").as_bytes()),
         }
         out.push(0);
@@ -118,9 +116,7 @@ pub fn absolute(path: &str) -> String {
     if path.starts_with('/') {
         return path.to_string();
     }
-    let cwd = std::env::current_dir()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| "/".to_string());
+    let cwd = std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".to_string());
     if cwd.ends_with('/') {
         format!("{cwd}{path}")
     } else {

@@ -197,7 +197,8 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> io::Result<usize> {
     let _ = (&fds, timeout_ms);
     #[cfg(target_arch = "wasm32")]
     {
-        let mut raw: Vec<sys::PollFd> = fds.iter().map(|p| sys::PollFd { fd: p.fd, events: p.events, revents: 0 }).collect();
+        let mut raw: Vec<sys::PollFd> =
+            fds.iter().map(|p| sys::PollFd { fd: p.fd, events: p.events, revents: 0 }).collect();
         // The host's poll over sockets from this module; anything else (stdin, a file) goes
         // through WASI's poll_oneoff, which reports sockets ready whether they are or not.
         let mut n = unsafe { sys::net_poll(raw.as_mut_ptr(), raw.len(), timeout_ms) };

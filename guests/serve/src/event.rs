@@ -120,25 +120,13 @@ pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()>
     let mut accept_error_ms = 0u64;
     loop {
         fds.clear();
-        fds.push(PollFd {
-            fd: lfd,
-            events: POLLIN,
-            revents: 0,
-        });
+        fds.push(PollFd { fd: lfd, events: POLLIN, revents: 0 });
         for c in &conns {
             let events = if c.pending() > 0 { POLLOUT } else { POLLIN };
-            fds.push(PollFd {
-                fd: c.fd,
-                events,
-                revents: 0,
-            });
+            fds.push(PollFd { fd: c.fd, events, revents: 0 });
         }
         // Flush the log only when there is nothing else to do.
-        let (mut ready, mut sig) = if log.is_empty() {
-            (0, 0)
-        } else {
-            poll_or_stop(&mut fds, 0)?
-        };
+        let (mut ready, mut sig) = if log.is_empty() { (0, 0) } else { poll_or_stop(&mut fds, 0)? };
         if ready == 0 && sig == 0 {
             flush_log(&mut log);
             (ready, sig) = poll_or_stop(&mut fds, -1)?;
@@ -152,22 +140,11 @@ pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()>
             continue;
         }
         wake += 1;
-        let tick = Tick {
-            now_ms: crate::time::now_ms(),
-            wake,
-        };
+        let tick = Tick { now_ms: crate::time::now_ms(), wake };
         let mut i = 0;
         while i < conns.len() {
             let revents = fds[i + 1].revents;
-            let alive = revents == 0
-                || serve_conn(
-                    &mut conns[i],
-                    revents,
-                    service,
-                    &mut log,
-                    &mut scratch,
-                    tick,
-                );
+            let alive = revents == 0 || serve_conn(&mut conns[i], revents, service, &mut log, &mut scratch, tick);
             if alive {
                 i += 1;
             } else {
@@ -182,13 +159,7 @@ pub fn run<S: Service>(listener: TcpListener, service: &mut S) -> io::Result<()>
             }
         }
         if fds[0].revents != 0 {
-            accept_all(
-                &listener,
-                service,
-                &mut conns,
-                &mut accept_error_ms,
-                tick.now_ms,
-            );
+            accept_all(&listener, service, &mut conns, &mut accept_error_ms, tick.now_ms);
         }
     }
 }
@@ -268,12 +239,7 @@ fn serve_conn<S: Service>(
 }
 
 /// Handle buffered requests and send their output, as far as the socket takes it.
-fn drive<S: Service>(
-    c: &mut Conn<S::Conn>,
-    service: &mut S,
-    log: &mut Vec<u8>,
-    tick: Tick,
-) -> bool {
+fn drive<S: Service>(c: &mut Conn<S::Conn>, service: &mut S, log: &mut Vec<u8>, tick: Tick) -> bool {
     let state = match c.state.as_mut() {
         Some(s) => s,
         None => return false,
@@ -286,12 +252,7 @@ fn drive<S: Service>(
                 stopped_full = true;
                 break;
             }
-            let mut cx = Ctx {
-                out: &mut c.out,
-                log,
-                now_ms: tick.now_ms,
-                wake: tick.wake,
-            };
+            let mut cx = Ctx { out: &mut c.out, log, now_ms: tick.now_ms, wake: tick.wake };
             match service.step(state, &c.input[c.pos..], &mut cx) {
                 Step::Need => {
                     if c.input.len() - c.pos > service.max_input() {
@@ -404,24 +365,15 @@ mod tests {
     fn start() -> u16 {
         let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = l.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            run(
-                l,
-                &mut Echo {
-                    opened: 0,
-                    closed: 0,
-                },
-            )
-        });
+        std::thread::spawn(move || run(l, &mut Echo { opened: 0, closed: 0 }));
         port
     }
 
     #[test]
     fn many_connections_pipelining_and_close() {
         let port = start();
-        let mut clients: Vec<TcpStream> = (0..50)
-            .map(|_| TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap())
-            .collect();
+        let mut clients: Vec<TcpStream> =
+            (0..50).map(|_| TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap()).collect();
         for c in clients.iter_mut() {
             // Split a request over two writes and pipeline two more.
             c.write_all(b"hel").unwrap();

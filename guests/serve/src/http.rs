@@ -56,19 +56,17 @@ impl<'a> Request<'a> {
     pub fn header(&self, name: &str) -> Option<&'a str> {
         let n = name.len();
         // Only a line with `name:` at its start is decoded.
-        let line = self.head.split(|&b| b == b'\n').find(|l| {
-            l.len() > n && l[n] == b':' && l[..n].eq_ignore_ascii_case(name.as_bytes())
-        })?;
+        let line = self
+            .head
+            .split(|&b| b == b'\n')
+            .find(|l| l.len() > n && l[n] == b':' && l[..n].eq_ignore_ascii_case(name.as_bytes()))?;
         let v = std::str::from_utf8(&line[n + 1..]).ok()?;
         Some(v.trim_matches(|c| c == ' ' || c == '\t' || c == '\r'))
     }
 
     /// The header lines as received, one `Key: Value` string each (without line ends).
     pub fn header_lines(&self) -> impl Iterator<Item = &'a [u8]> {
-        self.head
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .filter(|l| !l.is_empty())
+        self.head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).filter(|l| !l.is_empty())
     }
 
     /// `HTTP/1.0`?
@@ -93,47 +91,32 @@ fn head_end(buf: &[u8]) -> Option<usize> {
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Parse one request at the front of `buf`.
 pub fn parse(buf: &[u8]) -> Parsed<'_> {
     // Blank lines before a request are ignored (RFC 9112 2.2).
-    let skip = buf
-        .iter()
-        .take_while(|&&b| b == b'\r' || b == b'\n')
-        .count();
+    let skip = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
     let b = &buf[skip..];
     let Some(end) = head_end(b) else {
         if b.len() > MAX_HEAD {
-            return Parsed::Bad {
-                status: 400,
-                line: first_line(b),
-            };
+            return Parsed::Bad { status: 400, line: first_line(b) };
         }
         // A request line alone may already be known bad.
         return Parsed::Partial;
     };
     if end > MAX_HEAD {
-        return Parsed::Bad {
-            status: 400,
-            line: first_line(b),
-        };
+        return Parsed::Bad { status: 400, line: first_line(b) };
     }
     let line_end = b.iter().position(|&c| c == b'\n').unwrap_or(0);
     let Ok(line) = std::str::from_utf8(&b[..line_end]) else {
-        return Parsed::Bad {
-            status: 400,
-            line: "",
-        };
+        return Parsed::Bad { status: 400, line: "" };
     };
     let line = line.strip_suffix('\r').unwrap_or(line);
     let bad = |status| Parsed::Bad { status, line };
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return bad(400);
     };
@@ -184,11 +167,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         return bad(413);
     }
     let head_len = skip + end;
-    let len = if chunked {
-        head_len
-    } else {
-        head_len + content_length
-    };
+    let len = if chunked { head_len } else { head_len + content_length };
     if buf.len() < len {
         return Parsed::Partial;
     }
@@ -209,11 +188,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
 }
 
 fn first_line(b: &[u8]) -> &str {
-    let end = b
-        .iter()
-        .position(|&c| c == b'\n')
-        .unwrap_or(b.len())
-        .min(1024);
+    let end = b.iter().position(|&c| c == b'\n').unwrap_or(b.len()).min(1024);
     let l = std::str::from_utf8(&b[..end]).unwrap_or("");
     l.strip_suffix('\r').unwrap_or(l)
 }
@@ -293,10 +268,7 @@ pub enum PathError {
 pub fn decode_path(target: &str, out: &mut String) -> Result<(), PathError> {
     out.clear();
     let mut t = target;
-    if let Some(rest) = t
-        .strip_prefix("http://")
-        .or_else(|| t.strip_prefix("https://"))
-    {
+    if let Some(rest) = t.strip_prefix("http://").or_else(|| t.strip_prefix("https://")) {
         t = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
     }
     let t = t.split(['?', '#']).next().unwrap_or("");
@@ -314,10 +286,7 @@ pub fn decode_path(target: &str, out: &mut String) -> Result<(), PathError> {
     while i < raw.len() {
         if raw[i] == b'%' {
             let h = |c: u8| (c as char).to_digit(16);
-            match (
-                raw.get(i + 1).and_then(|&c| h(c)),
-                raw.get(i + 2).and_then(|&c| h(c)),
-            ) {
+            match (raw.get(i + 1).and_then(|&c| h(c)), raw.get(i + 2).and_then(|&c| h(c))) {
                 (Some(a), Some(b)) => bytes.push((a * 16 + b) as u8),
                 _ => return Err(PathError::Bad),
             }
@@ -387,34 +356,21 @@ mod tests {
     #[test]
     fn simple_get() {
         let r = req("GET /index.html?x=1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\nGET / HTTP/1.1\r\n");
-        assert_eq!(
-            (r.method, r.target, r.version),
-            ("GET", "/index.html?x=1", "HTTP/1.1")
-        );
+        assert_eq!((r.method, r.target, r.version), ("GET", "/index.html?x=1", "HTTP/1.1"));
         assert_eq!(r.line, "GET /index.html?x=1 HTTP/1.1");
         assert_eq!(r.header("user-agent"), Some("curl/7.88.1"));
         assert_eq!(r.header("Referer"), None);
         assert!(r.keep_alive);
         assert_eq!(r.len, 92);
         let lines: Vec<&[u8]> = r.header_lines().collect();
-        assert_eq!(
-            lines,
-            vec![
-                &b"Host: localhost:8080"[..],
-                b"User-Agent: curl/7.88.1",
-                b"Accept: */*"
-            ]
-        );
+        assert_eq!(lines, vec![&b"Host: localhost:8080"[..], b"User-Agent: curl/7.88.1", b"Accept: */*"]);
     }
 
     #[test]
     fn partial_and_body() {
         assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: x\r\n"), Parsed::Partial);
         assert_eq!(parse(b""), Parsed::Partial);
-        assert_eq!(
-            parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab"),
-            Parsed::Partial
-        );
+        assert_eq!(parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab"), Parsed::Partial);
         let r = req("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcdeGET");
         assert_eq!((r.len, r.content_length), (43, 5));
     }
@@ -448,10 +404,7 @@ mod tests {
         assert_eq!(bad("GET / HTTP/1.1\r\nno colon\r\n\r\n"), 400);
         assert_eq!(bad("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"), 400);
         assert_eq!(bad("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
-        assert_eq!(
-            bad("POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"),
-            413
-        );
+        assert_eq!(bad("POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"), 413);
         let huge = format!("GET /{} HTTP/1.1\r\n", "a".repeat(MAX_HEAD));
         assert_eq!(bad(&huge), 400);
         match parse(b"GET / HTTP/2.0\r\n\r\n") {
@@ -466,10 +419,7 @@ mod tests {
         push_status(&mut v, 404);
         push_header(&mut v, "Server", b"nginx/1.23.1");
         push_header_num(&mut v, "Content-Length", 153);
-        assert_eq!(
-            v,
-            b"HTTP/1.1 404 Not Found\r\nServer: nginx/1.23.1\r\nContent-Length: 153\r\n"
-        );
+        assert_eq!(v, b"HTTP/1.1 404 Not Found\r\nServer: nginx/1.23.1\r\nContent-Length: 153\r\n");
     }
 
     #[test]

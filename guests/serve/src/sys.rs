@@ -51,7 +51,10 @@ mod imp {
     pub const POLLNVAL: i16 = 0x20;
 
     pub fn resolve(host: &str) -> io::Result<Vec<Ipv4Addr>> {
-        Ok((host, 0).to_socket_addrs()?.filter_map(|a| if let SocketAddr::V4(a) = a { Some(*a.ip()) } else { None }).collect())
+        Ok((host, 0)
+            .to_socket_addrs()?
+            .filter_map(|a| if let SocketAddr::V4(a) = a { Some(*a.ip()) } else { None })
+            .collect())
     }
 
     pub fn connect(addr: SocketAddrV4) -> io::Result<TcpStream> {
@@ -71,9 +74,7 @@ mod imp {
         let (s, a) = l.accept()?;
         let a = match a {
             SocketAddr::V4(a) => a,
-            SocketAddr::V6(a) => {
-                SocketAddrV4::new(a.ip().to_ipv4().unwrap_or(Ipv4Addr::UNSPECIFIED), a.port())
-            }
+            SocketAddr::V6(a) => SocketAddrV4::new(a.ip().to_ipv4().unwrap_or(Ipv4Addr::UNSPECIFIED), a.port()),
         };
         Ok((s, a))
     }

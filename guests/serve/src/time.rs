@@ -4,9 +4,7 @@
 use crate::num::push_padded;
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// A UTC calendar time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,10 +135,7 @@ impl Civil {
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// A formatted date remembered for the second it names (servers stamp every response).
@@ -185,27 +180,15 @@ mod tests {
         assert_eq!(s(T, Civil::push_apache), "Tue Nov 24 10:00:00.123000 2026");
         assert_eq!(s(0, Civil::push_http), "Thu, 01 Jan 1970 00:00:00 GMT");
         // 2000-02-29 (leap day), 2022-07-19 14:05:27 (nginx's index.html).
-        assert_eq!(
-            s(951_782_400_000, Civil::push_http),
-            "Tue, 29 Feb 2000 00:00:00 GMT"
-        );
-        assert_eq!(
-            s(1_658_239_527_000, Civil::push_http),
-            "Tue, 19 Jul 2022 14:05:27 GMT"
-        );
+        assert_eq!(s(951_782_400_000, Civil::push_http), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(s(1_658_239_527_000, Civil::push_http), "Tue, 19 Jul 2022 14:05:27 GMT");
     }
 
     #[test]
     fn cached_per_second() {
         let mut c = Cached::default();
         assert_eq!(c.get(T, Civil::push_http), b"Tue, 24 Nov 2026 10:00:00 GMT");
-        assert_eq!(
-            c.get(T + 800, Civil::push_http),
-            b"Tue, 24 Nov 2026 10:00:00 GMT"
-        );
-        assert_eq!(
-            c.get(T + 1000, Civil::push_http),
-            b"Tue, 24 Nov 2026 10:00:01 GMT"
-        );
+        assert_eq!(c.get(T + 800, Civil::push_http), b"Tue, 24 Nov 2026 10:00:00 GMT");
+        assert_eq!(c.get(T + 1000, Civil::push_http), b"Tue, 24 Nov 2026 10:00:01 GMT");
     }
 }

@@ -27,8 +27,8 @@ enum T {
 }
 
 const OPS: [&str; 40] = [
-    "<<=", ">>=", "**", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=",
-    "^=", "++", "--", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", "(", ")", ",", " ",
+    "<<=", ">>=", "**", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+    "++", "--", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", "(", ")", ",", " ",
 ];
 
 fn lex(s: &str) -> Result<Vec<T>, String> {
@@ -125,7 +125,9 @@ impl Arith<'_> {
     }
 
     fn assign(&mut self) -> Result<i64, String> {
-        if let (Some(T::Name(n)), Some(T::Op(op))) = (self.toks.get(self.pos).cloned(), self.toks.get(self.pos + 1).cloned()) {
+        if let (Some(T::Name(n)), Some(T::Op(op))) =
+            (self.toks.get(self.pos).cloned(), self.toks.get(self.pos + 1).cloned())
+        {
             if op.ends_with('=') && !matches!(op, "==" | "!=" | "<=" | ">=") {
                 self.pos += 2;
                 let rhs = self.assign()?;

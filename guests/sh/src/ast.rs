@@ -15,7 +15,9 @@ pub enum RedirOp {
     /// `>&N`, `<&N`, `>&-`.
     Dup,
     /// `<<` / `<<-`: `quoted` when the delimiter had quotes (no expansion of the body).
-    Heredoc { quoted: bool },
+    Heredoc {
+        quoted: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,19 +32,43 @@ pub struct Redir {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
-    Simple { assigns: Vec<(String, Word)>, words: Vec<Word>, redirs: Vec<Redir> },
-    Pipeline { neg: bool, cmds: Vec<Cmd> },
+    Simple {
+        assigns: Vec<(String, Word)>,
+        words: Vec<Word>,
+        redirs: Vec<Redir>,
+    },
+    Pipeline {
+        neg: bool,
+        cmds: Vec<Cmd>,
+    },
     And(Box<Cmd>, Box<Cmd>),
     Or(Box<Cmd>, Box<Cmd>),
     /// Commands in sequence; `true` marks one started in the background (`&`).
     List(Vec<(Cmd, bool)>),
-    If { arms: Vec<(Cmd, Cmd)>, els: Option<Box<Cmd>> },
-    For { var: String, items: Option<Vec<Word>>, body: Box<Cmd> },
-    While { until: bool, cond: Box<Cmd>, body: Box<Cmd> },
-    Case { word: Word, arms: Vec<(Vec<Word>, Cmd)> },
+    If {
+        arms: Vec<(Cmd, Cmd)>,
+        els: Option<Box<Cmd>>,
+    },
+    For {
+        var: String,
+        items: Option<Vec<Word>>,
+        body: Box<Cmd>,
+    },
+    While {
+        until: bool,
+        cond: Box<Cmd>,
+        body: Box<Cmd>,
+    },
+    Case {
+        word: Word,
+        arms: Vec<(Vec<Word>, Cmd)>,
+    },
     Group(Box<Cmd>),
     Subshell(Box<Cmd>),
-    Func { name: String, body: Rc<Cmd> },
+    Func {
+        name: String,
+        body: Rc<Cmd>,
+    },
     Redirected(Box<Cmd>, Vec<Redir>),
 }
 

@@ -2,8 +2,8 @@
 
 use crate::exec::{normalize, Ctl, Shell, Var, R};
 use crate::io::{errstr, Fds};
-use crate::parser::is_name;
 use crate::jobs;
+use crate::parser::is_name;
 use crate::signals::{self, KillCmd, TrapCmd};
 use crate::testcmd;
 
@@ -12,8 +12,10 @@ pub const BUILTINS: [&str; 40] = [
     "getopts", "hash", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "source", "test",
     "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset", "wait", "let", "kill", "jobs", "fg", "bg",
 ];
-const SPECIAL: [&str; 15] =
-    [":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift", "source", "trap", "unset"];
+const SPECIAL: [&str; 15] = [
+    ":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift", "source",
+    "trap", "unset",
+];
 pub const KEYWORDS: [&str; 16] =
     ["if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in", "{", "}", "!"];
 
@@ -120,7 +122,11 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
         "wait" => wait(sh, args, fds),
         "." | "source" => {
             let Some(file) = args.first() else { fail!("filename argument required".into()) };
-            let path = if file.contains('/') { Some(sh.abs(file)) } else { find_in_path(sh, file).or_else(|| Some(sh.abs(file))) };
+            let path = if file.contains('/') {
+                Some(sh.abs(file))
+            } else {
+                find_in_path(sh, file).or_else(|| Some(sh.abs(file)))
+            };
             let text = match std::fs::read_to_string(path.unwrap()) {
                 Ok(t) => t,
                 Err(e) => {
@@ -162,9 +168,17 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
                     }
                     Err(e) => {
                         let s = skiff_guest::spawn_error_status(&e);
-                        let what = if s == 127 || e.kind() == std::io::ErrorKind::Unsupported { "not found" } else { "Permission denied" };
+                        let what = if s == 127 || e.kind() == std::io::ErrorKind::Unsupported {
+                            "not found"
+                        } else {
+                            "Permission denied"
+                        };
                         sh.err(fds, &format!("exec: {}: {what}", args[0]));
-                        if s == 127 { 127 } else { s }
+                        if s == 127 {
+                            127
+                        } else {
+                            s
+                        }
                     }
                 }
             };
@@ -183,48 +197,49 @@ pub fn run(sh: &mut Shell, argv: &[String], fds: &Fds) -> R {
             }
             Ok(s)
         }
-        "command" => {
-            match args.first().map(|s| s.as_str()) {
-                Some("-v") | Some("-V") => {
-                    let verbose = args[0] == "-V";
-                    let mut s = 0;
-                    for a in &args[1..] {
-                        if verbose {
-                            match describe(sh, a) {
-                                Some(d) => fds.out(&format!("{a} {d}\n")),
-                                None => s = 127,
-                            }
-                        } else if is_builtin(a) || KEYWORDS.contains(&a.as_str()) || sh.st.funcs.contains_key(a) {
-                            fds.out(&format!("{a}\n"));
-                        } else if let Some(p) = find_in_path(sh, a) {
-                            fds.out(&format!("{p}\n"));
-                        } else {
-                            s = 1;
+        "command" => match args.first().map(|s| s.as_str()) {
+            Some("-v") | Some("-V") => {
+                let verbose = args[0] == "-V";
+                let mut s = 0;
+                for a in &args[1..] {
+                    if verbose {
+                        match describe(sh, a) {
+                            Some(d) => fds.out(&format!("{a} {d}\n")),
+                            None => s = 127,
                         }
-                    }
-                    Ok(s)
-                }
-                None => Ok(0),
-                Some(_) => {
-                    if is_builtin(&args[0]) {
-                        run(sh, args, fds)
+                    } else if is_builtin(a) || KEYWORDS.contains(&a.as_str()) || sh.st.funcs.contains_key(a) {
+                        fds.out(&format!("{a}\n"));
+                    } else if let Some(p) = find_in_path(sh, a) {
+                        fds.out(&format!("{p}\n"));
                     } else {
-                        let env = sh.env_list(&[]);
-                        match sh.spawn_with(args, &env, fds) {
-                            Ok((pid, pumps)) => {
-                                sh.run_pumps(pumps);
-                                Ok(sh.wait_child(pid))
-                            }
-                            Err(e) => {
-                                let s = skiff_guest::spawn_error_status(&e);
-                                sh.err(fds, &format!("{}: {}", args[0], if s == 127 { "not found" } else { "Permission denied" }));
-                                Ok(s)
-                            }
+                        s = 1;
+                    }
+                }
+                Ok(s)
+            }
+            None => Ok(0),
+            Some(_) => {
+                if is_builtin(&args[0]) {
+                    run(sh, args, fds)
+                } else {
+                    let env = sh.env_list(&[]);
+                    match sh.spawn_with(args, &env, fds) {
+                        Ok((pid, pumps)) => {
+                            sh.run_pumps(pumps);
+                            Ok(sh.wait_child(pid))
+                        }
+                        Err(e) => {
+                            let s = skiff_guest::spawn_error_status(&e);
+                            sh.err(
+                                fds,
+                                &format!("{}: {}", args[0], if s == 127 { "not found" } else { "Permission denied" }),
+                            );
+                            Ok(s)
                         }
                     }
                 }
             }
-        }
+        },
         "trap" => match signals::parse_trap(args) {
             TrapCmd::Print => {
                 fds.out(&sh.st.traps.listing());
@@ -447,7 +462,13 @@ fn unescape(s: &str, echo: bool) -> (String, bool) {
             'v' => out.push('\x0b'),
             '\\' => out.push('\\'),
             '0'..='7' => {
-                let max = if echo && c == '0' { 3 } else if c == '0' { 3 } else { 2 };
+                let max = if echo && c == '0' {
+                    3
+                } else if c == '0' {
+                    3
+                } else {
+                    2
+                };
                 let mut v = if echo && c == '0' { 0 } else { c.to_digit(8).unwrap() };
                 let mut k = 0;
                 while k < max && i < cs.len() && cs[i].is_digit(8) {
@@ -634,7 +655,8 @@ fn printf(sh: &mut Shell, args: &[String], fds: &Fds) -> R {
                     format!("{prefix}{digits}")
                 }
                 'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
-                    let mut s = fixed(arg, if matches!(conv, 'f' | 'F') { prec_n.unwrap_or(6) } else { prec_n.unwrap_or(0) });
+                    let mut s =
+                        fixed(arg, if matches!(conv, 'f' | 'F') { prec_n.unwrap_or(6) } else { prec_n.unwrap_or(0) });
                     if flags.contains('+') && !s.starts_with('-') {
                         s.insert(0, '+');
                     }
@@ -679,7 +701,8 @@ fn fixed(a: &str, prec: usize) -> String {
     let (ip, fp) = t.split_once('.').unwrap_or((t, ""));
     let ip: String = ip.chars().take_while(|c| c.is_ascii_digit()).collect();
     let fp: String = fp.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let mut digits: Vec<u8> = format!("{}{}", if ip.is_empty() { "0" } else { &ip }, fp).bytes().map(|b| b - b'0').collect();
+    let mut digits: Vec<u8> =
+        format!("{}{}", if ip.is_empty() { "0" } else { &ip }, fp).bytes().map(|b| b - b'0').collect();
     let int_len = digits.len() - fp.len();
     let keep = int_len + prec;
     let round_up = digits.get(keep).is_some_and(|&d| d >= 5);
@@ -766,8 +789,13 @@ fn export(sh: &mut Shell, name: &str, args: &[String], fds: &Fds) -> R {
     let readonly = name == "readonly";
     let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     if names.is_empty() {
-        let mut ks: Vec<String> =
-            sh.st.vars.iter().filter(|(_, v)| if readonly { v.readonly } else { v.exported }).map(|(k, _)| k.clone()).collect();
+        let mut ks: Vec<String> = sh
+            .st
+            .vars
+            .iter()
+            .filter(|(_, v)| if readonly { v.readonly } else { v.exported })
+            .map(|(k, _)| k.clone())
+            .collect();
         crate::exec::sort(&mut ks);
         let mut out = String::new();
         for k in ks {
@@ -794,7 +822,8 @@ fn export(sh: &mut Shell, name: &str, args: &[String], fds: &Fds) -> R {
                 continue;
             }
         }
-        let var = sh.st.vars.entry(n.to_string()).or_insert(Var { val: String::new(), exported: false, readonly: false });
+        let var =
+            sh.st.vars.entry(n.to_string()).or_insert(Var { val: String::new(), exported: false, readonly: false });
         if readonly {
             var.readonly = true;
         } else {
@@ -840,7 +869,13 @@ fn set(sh: &mut Shell, args: &[String], fds: &Fds) -> R {
                 let Some(opt) = args.get(i) else {
                     let o = &sh.st.opts;
                     let mut out = String::new();
-                    for (n, v) in [("errexit", o.errexit), ("noglob", o.noglob), ("nounset", o.nounset), ("xtrace", o.xtrace), ("pipefail", o.pipefail)] {
+                    for (n, v) in [
+                        ("errexit", o.errexit),
+                        ("noglob", o.noglob),
+                        ("nounset", o.nounset),
+                        ("xtrace", o.xtrace),
+                        ("pipefail", o.pipefail),
+                    ] {
                         out.push_str(&format!("{n:<16}{}\n", if v { "on" } else { "off" }));
                     }
                     fds.out(&out);

@@ -883,7 +883,8 @@ impl Shell {
     /// Spawn with our fds; returns the PID and the output pumps still to run.
     pub fn spawn_with(&mut self, argv: &[String], env: &[String], fds: &Fds) -> std::io::Result<(i32, Pumps)> {
         let (stdio, ins, pumps) = self.child_stdio(fds)?;
-        let mine: Vec<i32> = stdio.iter().filter_map(|s| if let Stdio::Pipe(h) = s { Some(*h) } else { None }).collect();
+        let mine: Vec<i32> =
+            stdio.iter().filter_map(|s| if let Stdio::Pipe(h) = s { Some(*h) } else { None }).collect();
         let cwd = self.st.cwd.clone();
         match self.sys.spawn(argv, env, &cwd, stdio) {
             Ok(pid) => {
@@ -1036,7 +1037,11 @@ impl Shell {
                 }
                 Stage::External(argv, vals) => (argv, self.env_list(&vals)),
                 Stage::Internal(Some(argv)) => {
-                    let src = Cmd::Simple { assigns: Vec::new(), words: argv.iter().map(|a| quote(a)).collect(), redirs: redirs.to_vec() };
+                    let src = Cmd::Simple {
+                        assigns: Vec::new(),
+                        words: argv.iter().map(|a| quote(a)).collect(),
+                        redirs: redirs.to_vec(),
+                    };
                     (self.subshell_argv(&to_source(&src)), self.env_list(&[]))
                 }
                 Stage::Internal(None) => (self.subshell_argv(&to_source(&cmds[i])), self.env_list(&[])),
@@ -1205,9 +1210,12 @@ impl Shell {
         let mut oo = std::fs::OpenOptions::new();
         let res = match op {
             RedirOp::In => oo.read(true).open(&path).map(|x| Io::In(Rc::new(RefCell::new(x)), path.clone())),
-            RedirOp::ReadWrite => {
-                oo.read(true).write(true).create(true).open(&path).map(|x| Io::In(Rc::new(RefCell::new(x)), path.clone()))
-            }
+            RedirOp::ReadWrite => oo
+                .read(true)
+                .write(true)
+                .create(true)
+                .open(&path)
+                .map(|x| Io::In(Rc::new(RefCell::new(x)), path.clone())),
             RedirOp::Out => std::fs::File::create(&path)
                 .and_then(|_| std::fs::OpenOptions::new().append(true).open(&path))
                 .map(|x| Io::Out(Rc::new(RefCell::new(x)), path.clone())),
@@ -1231,7 +1239,9 @@ impl Ctx for Shell {
             "-" => {
                 let o = &self.st.opts;
                 let mut s = String::new();
-                for (on, c) in [(o.errexit, 'e'), (o.noglob, 'f'), (o.nounset, 'u'), (o.xtrace, 'x'), (self.st.interactive, 'i')] {
+                for (on, c) in
+                    [(o.errexit, 'e'), (o.noglob, 'f'), (o.nounset, 'u'), (o.xtrace, 'x'), (self.st.interactive, 'i')]
+                {
                     if on {
                         s.push(c);
                     }

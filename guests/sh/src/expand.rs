@@ -470,7 +470,14 @@ impl Ex<'_> {
         Ok(())
     }
 
-    fn substring(&mut self, _name: &str, val: Option<String>, spec: &[char], acc: &mut Acc, q: Q) -> Result<(), String> {
+    fn substring(
+        &mut self,
+        _name: &str,
+        val: Option<String>,
+        spec: &[char],
+        acc: &mut Acc,
+        q: Q,
+    ) -> Result<(), String> {
         let spec: String = spec.iter().collect();
         let (off, len) = match spec.split_once(':') {
             Some((o, l)) => (o.to_string(), Some(l.to_string())),
@@ -512,7 +519,9 @@ fn replace(v: &[char], pat: &[PChar], rep: &str, all: bool, anchor: Option<char>
     while i <= v.len() {
         let may = !(replaced && !all) && (anchor != Some('#') || i == 0);
         let found = if may {
-            (i..=v.len()).rev().find(|&e| (anchor != Some('%') || e == v.len()) && glob::matches(pat, &v[i..e]) && (e > i || pat.is_empty()))
+            (i..=v.len()).rev().find(|&e| {
+                (anchor != Some('%') || e == v.len()) && glob::matches(pat, &v[i..e]) && (e > i || pat.is_empty())
+            })
         } else {
             None
         };
@@ -579,8 +588,18 @@ pub mod tests {
     }
 
     fn fake() -> Fake {
-        let vars = [("A", "hello"), ("SP", " a  b "), ("E", ""), ("HOME", "/root"), ("F", "x.tar.gz"), ("P", "/usr/local/bin")];
-        Fake { vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), params: vec!["p 1".into(), "p2".into()] }
+        let vars = [
+            ("A", "hello"),
+            ("SP", " a  b "),
+            ("E", ""),
+            ("HOME", "/root"),
+            ("F", "x.tar.gz"),
+            ("P", "/usr/local/bin"),
+        ];
+        Fake {
+            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            params: vec!["p 1".into(), "p2".into()],
+        }
     }
 
     #[test]

@@ -128,7 +128,8 @@ pub fn expand(pat: &[PChar]) -> Vec<String> {
             }
             let dir = if base.is_empty() { "." } else { base.as_str() };
             let Ok(rd) = std::fs::read_dir(dir) else { continue };
-            let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+            let mut names: Vec<String> =
+                rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
             crate::exec::sort(&mut names);
             for name in names {
                 if name.starts_with('.') && part[0] != ('.', false) && part[0] != ('.', true) {

@@ -91,10 +91,9 @@ impl Term {
 
     /// busybox: `$HISTFILE`, else `$HOME/.ash_history`; the last 255 lines.
     fn load_history(&mut self, sh: &Shell) {
-        let file = sh
-            .var("HISTFILE")
-            .filter(|f| !f.is_empty())
-            .or_else(|| sh.var("HOME").filter(|h| !h.is_empty()).map(|h| format!("{}/.ash_history", h.trim_end_matches('/'))));
+        let file = sh.var("HISTFILE").filter(|f| !f.is_empty()).or_else(|| {
+            sh.var("HOME").filter(|h| !h.is_empty()).map(|h| format!("{}/.ash_history", h.trim_end_matches('/')))
+        });
         let Some(file) = file else { return };
         if let Ok(text) = std::fs::read_to_string(&file) {
             let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -186,7 +185,9 @@ impl Complete for Names<'_> {
                 None => ("", word),
             };
             let real = match dir.strip_prefix('~') {
-                Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{}{rest}", sh.var("HOME").unwrap_or_default()),
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                    format!("{}{rest}", sh.var("HOME").unwrap_or_default())
+                }
                 _ => dir.to_string(),
             };
             let real = if real.is_empty() { sh.st.cwd.clone() } else { sh.abs(&real) };
@@ -196,7 +197,8 @@ impl Complete for Names<'_> {
                     if !name.starts_with(base) || (name.starts_with('.') && !base.starts_with('.')) {
                         continue;
                     }
-                    let is_dir = std::fs::metadata(format!("{}/{name}", real.trim_end_matches('/'))).is_ok_and(|m| m.is_dir());
+                    let is_dir =
+                        std::fs::metadata(format!("{}/{name}", real.trim_end_matches('/'))).is_ok_and(|m| m.is_dir());
                     v.push(format!("{dir}{name}{}", if is_dir { "/" } else { "" }));
                 }
             }

@@ -581,9 +581,18 @@ mod tests {
         use Key::*;
         assert_eq!(keys(b"a\r\n\x7f\x08\t"), vec![Char('a'), Enter, Enter, Backspace, Backspace, Tab]);
         assert_eq!(keys(b"\x1b[A\x1b[B\x1b[C\x1b[D"), vec![Up, Down, Right, Left]);
-        assert_eq!(keys(b"\x1b[H\x1b[F\x1bOH\x1bOF\x1b[1~\x1b[4~\x1b[7~\x1b[8~"), vec![Home, End, Home, End, Home, End, Home, End]);
-        assert_eq!(keys(b"\x1b[3~\x1bOA\x1b[1;5C\x1b[1;5D\x1bb\x1bf"), vec![Delete, Up, WordRight, WordLeft, WordLeft, WordRight]);
-        assert_eq!(keys(b"\x01\x05\x03\x04\x15\x0b\x17\x0c"), vec![Ctrl(b'a'), Ctrl(b'e'), Ctrl(b'c'), Ctrl(b'd'), Ctrl(b'u'), Ctrl(b'k'), Ctrl(b'w'), Ctrl(b'l')]);
+        assert_eq!(
+            keys(b"\x1b[H\x1b[F\x1bOH\x1bOF\x1b[1~\x1b[4~\x1b[7~\x1b[8~"),
+            vec![Home, End, Home, End, Home, End, Home, End]
+        );
+        assert_eq!(
+            keys(b"\x1b[3~\x1bOA\x1b[1;5C\x1b[1;5D\x1bb\x1bf"),
+            vec![Delete, Up, WordRight, WordLeft, WordLeft, WordRight]
+        );
+        assert_eq!(
+            keys(b"\x01\x05\x03\x04\x15\x0b\x17\x0c"),
+            vec![Ctrl(b'a'), Ctrl(b'e'), Ctrl(b'c'), Ctrl(b'd'), Ctrl(b'u'), Ctrl(b'k'), Ctrl(b'w'), Ctrl(b'l')]
+        );
         assert_eq!(keys("é€x".as_bytes()), vec![Char('é'), Char('€'), Char('x')]);
         assert_eq!(keys(b"\x1b[5~\x1bx\x1b[200~"), vec![Other, Other, Other]);
     }

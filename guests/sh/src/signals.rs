@@ -32,12 +32,38 @@ pub fn name(n: i32) -> String {
 /// What the C library's `strsignal` says (job notifications: `Terminated`, `Killed`).
 pub fn describe(n: i32) -> String {
     const D: [&str; NSIG] = [
-        "", "Hangup", "Interrupt", "Quit", "Illegal instruction", "Trace/breakpoint trap", "Aborted", "Bus error",
-        "Floating point exception", "Killed", "User defined signal 1", "Segmentation fault", "User defined signal 2",
-        "Broken pipe", "Alarm clock", "Terminated", "Stack fault", "Child exited", "Continued", "Stopped (signal)",
-        "Stopped", "Stopped (tty input)", "Stopped (tty output)", "Urgent I/O condition", "CPU time limit exceeded",
-        "File size limit exceeded", "Virtual timer expired", "Profiling timer expired", "Window changed",
-        "I/O possible", "Power failure", "Bad system call",
+        "",
+        "Hangup",
+        "Interrupt",
+        "Quit",
+        "Illegal instruction",
+        "Trace/breakpoint trap",
+        "Aborted",
+        "Bus error",
+        "Floating point exception",
+        "Killed",
+        "User defined signal 1",
+        "Segmentation fault",
+        "User defined signal 2",
+        "Broken pipe",
+        "Alarm clock",
+        "Terminated",
+        "Stack fault",
+        "Child exited",
+        "Continued",
+        "Stopped (signal)",
+        "Stopped",
+        "Stopped (tty input)",
+        "Stopped (tty output)",
+        "Urgent I/O condition",
+        "CPU time limit exceeded",
+        "File size limit exceeded",
+        "Virtual timer expired",
+        "Profiling timer expired",
+        "Window changed",
+        "I/O possible",
+        "Power failure",
+        "Bad system call",
     ];
     match D.get(n as usize) {
         Some(d) if n > 0 => d.to_string(),
@@ -253,17 +279,39 @@ mod tests {
 
     #[test]
     fn names() {
-        for (s, n) in [("TERM", 15), ("SIGTERM", 15), ("term", 15), ("sigint", 2), ("15", 15), ("0", 0), ("EXIT", 0),
-            ("SIGEXIT", 0), ("exit", 0), ("USR1", 10), ("USR2", 12), ("CHLD", 17), ("ALRM", 14), ("WINCH", 28),
-            ("PIPE", 13), ("HUP", 1), ("QUIT", 3), ("31", 31)]
-        {
+        for (s, n) in [
+            ("TERM", 15),
+            ("SIGTERM", 15),
+            ("term", 15),
+            ("sigint", 2),
+            ("15", 15),
+            ("0", 0),
+            ("EXIT", 0),
+            ("SIGEXIT", 0),
+            ("exit", 0),
+            ("USR1", 10),
+            ("USR2", 12),
+            ("CHLD", 17),
+            ("ALRM", 14),
+            ("WINCH", 28),
+            ("PIPE", 13),
+            ("HUP", 1),
+            ("QUIT", 3),
+            ("31", 31),
+        ] {
             assert_eq!(parse(s), Some(n), "{s}");
         }
         for s in ["", "NOPE", "32", "64", "-1", "+5", "SIG", "1x"] {
             assert_eq!(parse(s), None, "{s}");
         }
-        assert_eq!((name(0), name(15), name(28), name(40)), ("EXIT".into(), "TERM".into(), "WINCH".into(), "40".into()));
-        assert_eq!((describe(15), describe(9), describe(2)), ("Terminated".into(), "Killed".into(), "Interrupt".into()));
+        assert_eq!(
+            (name(0), name(15), name(28), name(40)),
+            ("EXIT".into(), "TERM".into(), "WINCH".into(), "40".into())
+        );
+        assert_eq!(
+            (describe(15), describe(9), describe(2)),
+            ("Terminated".into(), "Killed".into(), "Interrupt".into())
+        );
     }
 
     #[test]
@@ -305,13 +353,19 @@ mod tests {
     fn trap_args() {
         assert_eq!(parse_trap(&[]), TrapCmd::Print);
         assert_eq!(parse_trap(&v(&["-l"])), TrapCmd::List);
-        assert_eq!(parse_trap(&v(&["echo x", "INT", "SIGTERM", "0"])), TrapCmd::Set(Some("echo x".into()), vec![2, 15, 0], vec![]));
+        assert_eq!(
+            parse_trap(&v(&["echo x", "INT", "SIGTERM", "0"])),
+            TrapCmd::Set(Some("echo x".into()), vec![2, 15, 0], vec![])
+        );
         assert_eq!(parse_trap(&v(&["", "QUIT"])), TrapCmd::Set(Some(String::new()), vec![3], vec![]));
         assert_eq!(parse_trap(&v(&["-", "INT", "HUP"])), TrapCmd::Set(None, vec![2, 1], vec![]));
         // A number first: these are signals to reset (ash, POSIX).
         assert_eq!(parse_trap(&v(&["1", "2"])), TrapCmd::Set(None, vec![1, 2], vec![]));
         assert_eq!(parse_trap(&v(&["INT"])), TrapCmd::Set(None, vec![2], vec![]));
-        assert_eq!(parse_trap(&v(&["--", "x", "BOGUS", "USR1"])), TrapCmd::Set(Some("x".into()), vec![10], vec!["BOGUS".into()]));
+        assert_eq!(
+            parse_trap(&v(&["--", "x", "BOGUS", "USR1"])),
+            TrapCmd::Set(Some("x".into()), vec![10], vec!["BOGUS".into()])
+        );
     }
 
     #[test]

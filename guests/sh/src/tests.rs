@@ -357,7 +357,11 @@ fn traps() {
         ("trap 'echo no' USR1; trap - USR1; kill -USR1 $$; echo ok", "ok\n", 0),
         ("trap 'echo no' USR1; trap 10; kill -USR1 $$; echo ok", "ok\n", 0),
         // Listing.
-        ("trap 'echo a' INT; trap '' QUIT; trap \"echo it's\" EXIT; trap", "trap -- 'echo it'\"'\"'s' EXIT\ntrap -- 'echo a' INT\ntrap -- '' QUIT\n", 0),
+        (
+            "trap 'echo a' INT; trap '' QUIT; trap \"echo it's\" EXIT; trap",
+            "trap -- 'echo it'\"'\"'s' EXIT\ntrap -- 'echo a' INT\ntrap -- '' QUIT\n",
+            0,
+        ),
         ("trap 'echo hi' USR1; x=$(trap); echo \"$x\"", "trap -- 'echo hi' USR1\n", 0),
         ("trap 'echo hi' WINCH; trap -p", "trap -- 'echo hi' WINCH\n", 0),
         // A subshell's EXIT trap runs when it ends; the parent's does not run there.
@@ -366,7 +370,11 @@ fn traps() {
         // A trap in a function, a loop, a trap during a trap.
         ("f() { kill -USR1 $$; echo f; }; trap 'echo t' USR1; f", "t\nf\n", 0),
         ("trap 'echo t' USR1; for i in 1 2; do kill -USR1 $$; done; echo end", "t\nt\nend\n", 0),
-        ("trap 'echo outer; kill -USR2 $$; echo outer2' USR1; trap 'echo inner' USR2; kill -USR1 $$", "outer\ninner\nouter2\n", 0),
+        (
+            "trap 'echo outer; kill -USR2 $$; echo outer2' USR1; trap 'echo inner' USR2; kill -USR1 $$",
+            "outer\ninner\nouter2\n",
+            0,
+        ),
         // `exec` replaces the shell: no EXIT trap after it, no traps.
         ("trap 'echo no' EXIT; exec status 5", "", 5),
         ("trap 'echo no' TERM; exec recv TERM 143", "", 143),
@@ -400,7 +408,8 @@ fn wait_builtin() {
 
 #[test]
 fn kill_builtin() {
-    let r = run_as("kill 12; kill -9 13 14; kill -s HUP 15; kill -SIGUSR1 16; kill -0 17; kill -- -18", Mode::default());
+    let r =
+        run_as("kill 12; kill -9 13 14; kill -s HUP 15; kill -SIGUSR1 16; kill -0 17; kill -- -18", Mode::default());
     assert_eq!(r.sim.borrow().kills, vec![(12, 15), (13, 9), (14, 9), (15, 1), (16, 10), (17, 0), (-18, 15)]);
     let r = run_as("sleep 1 >/dev/null 2>&1 & sleep 2 >&- 2>&- & kill %1; kill -INT %%", Mode::default());
     assert_eq!(r.sim.borrow().kills, vec![(101, 15), (102, 2)]);
@@ -440,14 +449,20 @@ fn dispositions() {
     // What the host is told: catch for a trap, ignore for '', default after `trap -`.
     let r = run_as("trap 'echo' TERM; trap '' HUP; trap 'echo' USR1; trap - USR1", Mode::default());
     let d = r.sim.borrow().disp.clone();
-    assert_eq!((d.get(&15), d.get(&1), d.get(&10)), (Some(&Action::Catch), Some(&Action::Ignore), Some(&Action::Default)));
+    assert_eq!(
+        (d.get(&15), d.get(&1), d.get(&10)),
+        (Some(&Action::Catch), Some(&Action::Ignore), Some(&Action::Default))
+    );
     // Every shell ignores QUIT; a script catches INT; an interactive shell also ignores TERM.
     let r = run_as("true", Mode { interactive: false, catch_int: true });
     let d = r.sim.borrow().disp.clone();
     assert_eq!((d.get(&2), d.get(&3), d.get(&15)), (Some(&Action::Catch), Some(&Action::Ignore), None));
     let r = run_as("trap - TERM INT", Mode { interactive: true, catch_int: true });
     let d = r.sim.borrow().disp.clone();
-    assert_eq!((d.get(&2), d.get(&3), d.get(&15)), (Some(&Action::Catch), Some(&Action::Ignore), Some(&Action::Ignore)));
+    assert_eq!(
+        (d.get(&2), d.get(&3), d.get(&15)),
+        (Some(&Action::Catch), Some(&Action::Ignore), Some(&Action::Ignore))
+    );
     // A trap set in a subshell is undone on the host when it ends.
     let r = run_as("(trap 'echo' USR1); trap 'echo' USR2", Mode::default());
     let d = r.sim.borrow().disp.clone();
@@ -510,7 +525,10 @@ fn ids_and_jobs() {
     sh.notify_jobs();
     assert_eq!(String::from_utf8_lossy(&eb.borrow().data), "[1]   Terminated                 sleep 10\n");
     let _ = sh.run_text("jobs", &fds, true);
-    assert_eq!(String::from_utf8_lossy(&ob.borrow().data), "[2]-  Running                    sleep 20\n[3]+  Running                    cat\n");
+    assert_eq!(
+        String::from_utf8_lossy(&ob.borrow().data),
+        "[2]-  Running                    sleep 20\n[3]+  Running                    cat\n"
+    );
     let _ = sh.run_text("fg %2; echo $?", &fds, true);
     assert!(String::from_utf8_lossy(&ob.borrow().data).ends_with("sleep 20\n0\n"));
     assert_eq!(sh.jobs.pids(), vec![p[2]]);

@@ -46,9 +46,55 @@ const SEEDS: &[&str] = &[
 ];
 
 const TOKENS: &[&str] = &[
-    "(", ")", "$(", "`", "{ ", " }", "${", "}", "$((", "))", "'", "\"", "\\", "\n", ";", ";;", "&", "&&", "||", "|",
-    "<", ">", ">>", "<<", "<<-", "<&", ">&", "2>", "if ", " then ", " else ", " fi", "for ", " in ", " do ",
-    " done", "case ", " esac", "while ", "function ", "=", "$", "#", "*", "?", "[", "]", "!", " EOF\n",
+    "(",
+    ")",
+    "$(",
+    "`",
+    "{ ",
+    " }",
+    "${",
+    "}",
+    "$((",
+    "))",
+    "'",
+    "\"",
+    "\\",
+    "\n",
+    ";",
+    ";;",
+    "&",
+    "&&",
+    "||",
+    "|",
+    "<",
+    ">",
+    ">>",
+    "<<",
+    "<<-",
+    "<&",
+    ">&",
+    "2>",
+    "if ",
+    " then ",
+    " else ",
+    " fi",
+    "for ",
+    " in ",
+    " do ",
+    " done",
+    "case ",
+    " esac",
+    "while ",
+    "function ",
+    "=",
+    "$",
+    "#",
+    "*",
+    "?",
+    "[",
+    "]",
+    "!",
+    " EOF\n",
 ];
 
 fn mutate(rng: &mut Rng, input: &str, corpus: &[String]) -> String {
@@ -115,7 +161,9 @@ fn fuzz_parser() {
         execs += 1;
         let r = std::panic::catch_unwind(|| match parser::parse_all(&input) {
             Ok(cmds) => format!("ok {}", cmds.len().min(4)),
-            Err(e) => format!("err {}", format!("{e:?}").chars().filter(|c| !c.is_ascii_digit()).take(40).collect::<String>()),
+            Err(e) => {
+                format!("err {}", format!("{e:?}").chars().filter(|c| !c.is_ascii_digit()).take(40).collect::<String>())
+            }
         });
         match r {
             Ok(sig) => {
@@ -126,7 +174,11 @@ fn fuzz_parser() {
             Err(_) => panic!("the parser panics on {input:?}"),
         }
     }
-    println!("fuzz sh parser: {execs} executions in {:.0} s, {} outcomes", start.elapsed().as_secs_f64(), outcomes.len());
+    println!(
+        "fuzz sh parser: {execs} executions in {:.0} s, {} outcomes",
+        start.elapsed().as_secs_f64(),
+        outcomes.len()
+    );
 }
 
 /// The parser recurses per nesting level: past its bound, deep input is a syntax error, not a

@@ -9,9 +9,7 @@ use page::Page;
 
 /// The port from `--port N`, else `$PORT`, else 3000.
 fn port(args: &[String], env_port: Option<String>) -> Result<u16, String> {
-    let mut port = env_port
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "3000".into());
+    let mut port = env_port.filter(|p| !p.is_empty()).unwrap_or_else(|| "3000".into());
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--port" || a == "-port" || a == "-p" {
@@ -29,19 +27,12 @@ fn hostname() -> String {
             return h;
         }
     }
-    std::fs::read_to_string("/etc/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
 /// Addresses of the container's interfaces other than `lo`, in the order the host lists them.
 fn interfaces() -> Vec<std::net::Ipv4Addr> {
-    skiff_guest::net::interfaces()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|i| i.name != "lo")
-        .map(|i| i.ip)
-        .collect()
+    skiff_guest::net::interfaces().unwrap_or_default().into_iter().filter(|i| i.name != "lo").map(|i| i.ip).collect()
 }
 
 fn main() {
@@ -54,10 +45,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let author = std::env::var("AUTHOR")
-        .ok()
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "unknown".into());
+    let author = std::env::var("AUTHOR").ok().filter(|a| !a.is_empty()).unwrap_or_else(|| "unknown".into());
     let listener = match serve::listen(port) {
         Ok(l) => l,
         Err(e) => {

@@ -123,12 +123,7 @@ mod tests {
         let mut steps = Vec::new();
         let mut pos = 0;
         while pos < input.len() {
-            let mut cx = Ctx {
-                out: &mut out,
-                log: &mut log,
-                now_ms: 1_795_514_400_000,
-                wake: 1,
-            };
+            let mut cx = Ctx { out: &mut out, log: &mut log, now_ms: 1_795_514_400_000, wake: 1 };
             let s = page.step(&mut peer, &input.as_bytes()[pos..], &mut cx);
             steps.push(s);
             match s {
@@ -143,7 +138,8 @@ mod tests {
     #[test]
     fn page() {
         let mut p = Page::new("abc123", "unknown", || vec![Ipv4Addr::new(172, 17, 0, 2)]);
-        let (out, steps) = run(&mut p, "GET / HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
+        let (out, steps) =
+            run(&mut p, "GET / HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
         let body = "Hostname: abc123\nIP: 172.17.0.2\nIP: 127.0.0.1\nAuthor: unknown\nRemoteAddr: 172.17.0.1:53042\nGET / HTTP/1.1\nHost: localhost:3000\nUser-Agent: curl/7.88.1\nAccept: */*\n";
         let want = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nDate: Tue, 24 Nov 2026 10:00:00 GMT\r\nContent-Length: {}\r\n\r\n{body}",
@@ -156,10 +152,7 @@ mod tests {
     #[test]
     fn pipelined_close_and_head() {
         let mut p = Page::new("h", "me", Vec::new);
-        let (out, steps) = run(
-            &mut p,
-            "HEAD /x HTTP/1.1\r\n\r\nGET /y HTTP/1.0\r\n\r\nGET /z HTTP/1.1\r\n\r\n",
-        );
+        let (out, steps) = run(&mut p, "HEAD /x HTTP/1.1\r\n\r\nGET /y HTTP/1.0\r\n\r\nGET /z HTTP/1.1\r\n\r\n");
         assert_eq!(steps, vec![Step::Used(20), Step::Close(19)]);
         assert_eq!(out.matches("HTTP/1.1 200 OK").count(), 2);
         assert!(out.contains("Connection: close\r\n\r\nHostname: h\nIP: 127.0.0.1\nAuthor: me\n"));
@@ -186,12 +179,7 @@ mod tests {
         let mut peer = p.open(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1));
         let (mut out, mut log) = (Vec::new(), Vec::new());
         for wake in [1, 1, 2] {
-            let mut cx = Ctx {
-                out: &mut out,
-                log: &mut log,
-                now_ms: 0,
-                wake,
-            };
+            let mut cx = Ctx { out: &mut out, log: &mut log, now_ms: 0, wake };
             p.step(&mut peer, b"GET / HTTP/1.1\r\n\r\n", &mut cx);
         }
         let out = String::from_utf8(out).unwrap();

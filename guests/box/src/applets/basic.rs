@@ -100,8 +100,8 @@ pub fn sleep(args: &[String]) -> i32 {
     match skiff_guest::proc::sleep(std::time::Duration::from_secs_f64(total.min(1e9))) {
         Ok(()) => 0,
         Err(e) if skiff_guest::proc::interrupted(&e) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::Unsupported
-            || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) =>
+        Err(e)
+            if e.kind() == std::io::ErrorKind::Unsupported || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) =>
         {
             std::thread::sleep(std::time::Duration::from_secs_f64(total));
             0
@@ -114,11 +114,7 @@ pub fn sleep(args: &[String]) -> i32 {
 }
 
 pub fn yes(args: &[String]) -> i32 {
-    let line = if args.len() > 1 {
-        args[1..].join(" ")
-    } else {
-        "y".into()
-    };
+    let line = if args.len() > 1 { args[1..].join(" ") } else { "y".into() };
     let mut block = String::new();
     while block.len() < 4096 {
         block.push_str(&line);
@@ -229,11 +225,7 @@ pub fn uname(args: &[String]) -> i32 {
     let all = o.has('a');
     let mut parts = Vec::new();
     for (c, v) in &fields {
-        let want = if all {
-            !matches!(c, 'p' | 'i')
-        } else {
-            o.has(*c)
-        };
+        let want = if all { !matches!(c, 'p' | 'i') } else { o.has(*c) };
         if want {
             parts.push(v.as_str());
         }
@@ -321,9 +313,7 @@ pub fn printenv(args: &[String]) -> i32 {
 
 /// Is `p` an executable regular file?
 pub fn is_exec(p: &str) -> bool {
-    util::meta(p, true)
-        .map(|s| util::is_reg(s.mode) && s.mode & 0o111 != 0)
-        .unwrap_or(false)
+    util::meta(p, true).map(|s| util::is_reg(s.mode) && s.mode & 0o111 != 0).unwrap_or(false)
 }
 
 /// Search `$PATH` for `name`.
@@ -331,11 +321,9 @@ pub fn find_in_path(name: &str) -> Option<String> {
     if name.contains('/') {
         return is_exec(name).then(|| name.to_string());
     }
-    let path = std::env::var("PATH")
-        .unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
-    path.split(':')
-        .map(|d| util::join(if d.is_empty() { "." } else { d }, name))
-        .find(|p| is_exec(p))
+    let path =
+        std::env::var("PATH").unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    path.split(':').map(|d| util::join(if d.is_empty() { "." } else { d }, name)).find(|p| is_exec(p))
 }
 
 pub fn which(args: &[String]) -> i32 {
@@ -415,11 +403,7 @@ pub fn seq(args: &[String]) -> i32 {
         _ => decimals(&nums[0]).max(decimals(&nums[1])),
     };
     let fmt = |x: f64| format!("{x:.prec$}");
-    let width = if wide {
-        fmt(first).len().max(fmt(last).len())
-    } else {
-        0
-    };
+    let width = if wide { fmt(first).len().max(fmt(last).len()) } else { 0 };
     let mut w = out();
     let mut k = 0u64;
     loop {
@@ -434,12 +418,7 @@ pub fn seq(args: &[String]) -> i32 {
         if wide && s.len() < width {
             let neg = s.starts_with('-');
             let digits = s.trim_start_matches('-');
-            s = format!(
-                "{}{}{}",
-                if neg { "-" } else { "" },
-                "0".repeat(width - s.len()),
-                digits
-            );
+            s = format!("{}{}{}", if neg { "-" } else { "" }, "0".repeat(width - s.len()), digits);
         }
         if k > 0 && w.write_all(sep.as_bytes()).is_err() {
             return 1;
@@ -469,12 +448,7 @@ pub fn xargs_split(s: &str) -> Result<Vec<String>, String> {
                     match it.next() {
                         Some(q) if q == c => break,
                         Some(x) => cur.push(x),
-                        None => {
-                            return Err(format!(
-                                "unmatched {} quote",
-                                if c == '"' { "double" } else { "single" }
-                            ))
-                        }
+                        None => return Err(format!("unmatched {} quote", if c == '"' { "double" } else { "single" })),
                     }
                 }
             }
@@ -508,28 +482,16 @@ pub fn xargs(args: &[String]) -> i32 {
         Ok(o) => o,
         Err(c) => return c,
     };
-    let cmd: Vec<String> = if o.args.is_empty() {
-        vec!["echo".into()]
-    } else {
-        o.args.clone()
-    };
+    let cmd: Vec<String> = if o.args.is_empty() { vec!["echo".into()] } else { o.args.clone() };
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
         err!("{}", errstr(&e));
         return 1;
     }
     let items: Vec<String> = if o.has('0') {
-        input
-            .split('\0')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect()
+        input.split('\0').filter(|s| !s.is_empty()).map(String::from).collect()
     } else if o.has('I') {
-        input
-            .lines()
-            .map(|l| l.trim_start().to_string())
-            .filter(|l| !l.is_empty())
-            .collect()
+        input.lines().map(|l| l.trim_start().to_string()).filter(|l| !l.is_empty()).collect()
     } else {
         match xargs_split(&input) {
             Ok(v) => v,
@@ -601,10 +563,7 @@ mod tests {
 
     #[test]
     fn xargs_words() {
-        assert_eq!(
-            xargs_split("a b\n 'c d' \"e\"f g\\ h").unwrap(),
-            vec!["a", "b", "c d", "ef", "g h"]
-        );
+        assert_eq!(xargs_split("a b\n 'c d' \"e\"f g\\ h").unwrap(), vec!["a", "b", "c d", "ef", "g h"]);
         assert!(xargs_split("'x").is_err());
         assert_eq!(xargs_split("''").unwrap(), vec![""]);
     }

@@ -84,11 +84,7 @@ impl Differ<'_> {
             let mut k1 = -d + k1s;
             while k1 <= d - k1e {
                 let ko = (off + k1) as usize;
-                let mut x1 = if k1 == -d || (k1 != d && v1[ko - 1] < v1[ko + 1]) {
-                    v1[ko + 1]
-                } else {
-                    v1[ko - 1] + 1
-                };
+                let mut x1 = if k1 == -d || (k1 != d && v1[ko - 1] < v1[ko + 1]) { v1[ko + 1] } else { v1[ko - 1] + 1 };
                 let mut y1 = x1 - k1;
                 while x1 < n && y1 < m && a[x1 as usize] == b[y1 as usize] {
                     x1 += 1;
@@ -113,11 +109,7 @@ impl Differ<'_> {
             let mut k2 = -d + k2s;
             while k2 <= d - k2e {
                 let ko = (off + k2) as usize;
-                let mut x2 = if k2 == -d || (k2 != d && v2[ko - 1] < v2[ko + 1]) {
-                    v2[ko + 1]
-                } else {
-                    v2[ko - 1] + 1
-                };
+                let mut x2 = if k2 == -d || (k2 != d && v2[ko - 1] < v2[ko + 1]) { v2[ko + 1] } else { v2[ko - 1] + 1 };
                 let mut y2 = x2 - k2;
                 while x2 < n && y2 < m && a[(n - x2 - 1) as usize] == b[(m - y2 - 1) as usize] {
                     x2 += 1;
@@ -285,7 +277,8 @@ pub fn unified(a: &Text, b: &Text, ch: &[Change], ctx: usize) -> Vec<u8> {
         let a_end = (ch[j].a1 + ctx).min(a.lines.len());
         let b_end = ch[j].b1 + (a_end - ch[j].a1);
         s.extend_from_slice(
-            format!("@@ -{} +{} @@\n", uni_range(a_start, a_end - a_start), uni_range(b_start, b_end - b_start)).as_bytes(),
+            format!("@@ -{} +{} @@\n", uni_range(a_start, a_end - a_start), uni_range(b_start, b_end - b_start))
+                .as_bytes(),
         );
         let mut ai = a_start;
         for c in &ch[i..=j] {
@@ -628,7 +621,10 @@ mod tests {
         assert_eq!(normal_of("", "x\ny\n"), "0a1,2\n> x\n> y\n");
         assert_eq!(normal_of("a\n", "a"), "");
         assert_eq!(normal_of("a\nb\n", "a\nb"), "");
-        assert_eq!(normal_of("a\nb", "a\nc"), "2c2\n< b\n\\ No newline at end of file\n---\n> c\n\\ No newline at end of file\n");
+        assert_eq!(
+            normal_of("a\nb", "a\nc"),
+            "2c2\n< b\n\\ No newline at end of file\n---\n> c\n\\ No newline at end of file\n"
+        );
     }
 
     #[test]

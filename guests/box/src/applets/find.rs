@@ -142,10 +142,7 @@ impl<'a> Parser<'a> {
     }
     fn arg(&mut self, opt: &str) -> Result<&'a str, String> {
         self.i += 1;
-        self.t
-            .get(self.i - 1)
-            .map(String::as_str)
-            .ok_or_else(|| format!("missing argument to '{opt}'"))
+        self.t.get(self.i - 1).map(String::as_str).ok_or_else(|| format!("missing argument to '{opt}'"))
     }
     fn or(&mut self) -> Result<E, String> {
         let mut l = self.and()?;
@@ -229,9 +226,7 @@ impl<'a> Parser<'a> {
                     Some('G') => (&body[..body.len() - 1], 1024 * 1024 * 1024),
                     _ => (body, 512),
                 };
-                let n = num
-                    .parse()
-                    .map_err(|_| format!("invalid argument '{a}' to '-size'"))?;
+                let n = num.parse().map_err(|_| format!("invalid argument '{a}' to '-size'"))?;
                 E::Size(cmp, n, unit)
             }
             "-newer" => {
@@ -300,11 +295,8 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
         E::Or(a, b) => eval(a, path, name, st, ctx) || eval(b, path, name, st, ctx),
         E::Not(a) => !eval(a, path, name, st, ctx),
         E::Name(p, icase) => {
-            let n: Vec<char> = if *icase {
-                name.to_ascii_lowercase().chars().collect()
-            } else {
-                name.chars().collect()
-            };
+            let n: Vec<char> =
+                if *icase { name.to_ascii_lowercase().chars().collect() } else { name.chars().collect() };
             glob_match(p, &n)
         }
         E::Path(p) => glob_match(p, &path.chars().collect::<Vec<_>>()),
@@ -331,9 +323,7 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
         E::Newer(t) => st.mtime > *t,
         E::Empty => {
             if util::is_dir(st.mode) {
-                std::fs::read_dir(path)
-                    .map(|mut r| r.next().is_none())
-                    .unwrap_or(false)
+                std::fs::read_dir(path).map(|mut r| r.next().is_none()).unwrap_or(false)
             } else {
                 util::is_reg(st.mode) && st.size == 0
             }
@@ -356,11 +346,7 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
             }
         }
         E::Delete => {
-            let r = if util::is_dir(st.mode) {
-                std::fs::remove_dir(path)
-            } else {
-                std::fs::remove_file(path)
-            };
+            let r = if util::is_dir(st.mode) { std::fs::remove_dir(path) } else { std::fs::remove_file(path) };
             if let Err(e) = r {
                 err!("{path}: {}", errstr(&e));
                 ctx.rc = 1;
@@ -395,10 +381,8 @@ fn walk(path: &str, name: &str, depth: usize, e: &E, p: &Parser, ctx: &mut Ctx, 
     if util::is_dir(st.mode) && !pruned && p.maxdepth.is_none_or(|m| depth < m) {
         match std::fs::read_dir(path) {
             Ok(rd) => {
-                let mut names: Vec<String> = rd
-                    .flatten()
-                    .map(|d| d.file_name().to_string_lossy().into_owned())
-                    .collect();
+                let mut names: Vec<String> =
+                    rd.flatten().map(|d| d.file_name().to_string_lossy().into_owned()).collect();
                 names.sort();
                 for n in names {
                     walk(&join(path, &n), &n, depth + 1, e, p, ctx, false);
@@ -431,24 +415,11 @@ pub fn find(args: &[String]) -> i32 {
         paths.push(".".into());
     }
     let rest = &args[i..];
-    let mut p = Parser {
-        t: rest,
-        i: 0,
-        maxdepth: None,
-        mindepth: 0,
-        action: false,
-        depth_first: false,
-    };
+    let mut p = Parser { t: rest, i: 0, maxdepth: None, mindepth: 0, action: false, depth_first: false };
     let expr = if rest.is_empty() {
         Ok(E::Const(true))
     } else {
-        p.or().and_then(|e| {
-            if p.i < rest.len() {
-                Err(format!("unexpected '{}'", rest[p.i]))
-            } else {
-                Ok(e)
-            }
-        })
+        p.or().and_then(|e| if p.i < rest.len() { Err(format!("unexpected '{}'", rest[p.i])) } else { Ok(e) })
     };
     let mut expr = match expr {
         Ok(e) => e,
@@ -460,12 +431,7 @@ pub fn find(args: &[String]) -> i32 {
     if !p.action {
         expr = E::And(Box::new(expr), Box::new(E::Print(false)));
     }
-    let mut ctx = Ctx {
-        out: out(),
-        batch: Vec::new(),
-        rc: 0,
-        prune: false,
-    };
+    let mut ctx = Ctx { out: out(), batch: Vec::new(), rc: 0, prune: false };
     for path in &paths {
         let name = util::base_name(path).to_string();
         walk(path, &name, 0, &expr, &p, &mut ctx, follow);
@@ -486,10 +452,7 @@ mod tests {
     use super::*;
 
     fn g(p: &str, s: &str) -> bool {
-        glob_match(
-            &p.chars().collect::<Vec<_>>(),
-            &s.chars().collect::<Vec<_>>(),
-        )
+        glob_match(&p.chars().collect::<Vec<_>>(), &s.chars().collect::<Vec<_>>())
     }
 
     #[test]
@@ -508,48 +471,17 @@ mod tests {
 
     #[test]
     fn expressions() {
-        let t: Vec<String> = [
-            "!",
-            "-name",
-            "*.o",
-            "-a",
-            "(",
-            "-type",
-            "f",
-            "-o",
-            "-type",
-            "d",
-            ")",
-            "-maxdepth",
-            "2",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let mut p = Parser {
-            t: &t,
-            i: 0,
-            maxdepth: None,
-            mindepth: 0,
-            action: false,
-            depth_first: false,
-        };
+        let t: Vec<String> = ["!", "-name", "*.o", "-a", "(", "-type", "f", "-o", "-type", "d", ")", "-maxdepth", "2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut p = Parser { t: &t, i: 0, maxdepth: None, mindepth: 0, action: false, depth_first: false };
         let e = p.or().unwrap();
         assert_eq!(p.i, t.len());
         assert_eq!(p.maxdepth, Some(2));
         assert!(matches!(e, E::And(..)));
-        let t: Vec<String> = ["-exec", "echo", "{}"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let mut p = Parser {
-            t: &t,
-            i: 0,
-            maxdepth: None,
-            mindepth: 0,
-            action: false,
-            depth_first: false,
-        };
+        let t: Vec<String> = ["-exec", "echo", "{}"].iter().map(|s| s.to_string()).collect();
+        let mut p = Parser { t: &t, i: 0, maxdepth: None, mindepth: 0, action: false, depth_first: false };
         assert!(p.or().is_err());
     }
 }

@@ -253,11 +253,7 @@ struct CpOpts {
 }
 
 pub fn set_mtime(p: &str, secs: i64) {
-    let t = if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs as u64)
-    } else {
-        UNIX_EPOCH
-    };
+    let t = if secs >= 0 { UNIX_EPOCH + Duration::from_secs(secs as u64) } else { UNIX_EPOCH };
     if let Ok(f) = fs::File::open(p) {
         let _ = f.set_modified(t);
     }
@@ -287,11 +283,7 @@ fn copy_file(src: &str, dst: &str, o: &CpOpts, src_mode: u32, mtime: i64) -> io:
 
 /// Copy `src` to `dst` (both exact paths); prints its own errors; returns success.
 fn copy_any(src: &str, dst: &str, o: &CpOpts, top: bool) -> bool {
-    let st = match if o.no_deref {
-        meta(src, false)
-    } else {
-        meta(src, true)
-    } {
+    let st = match if o.no_deref { meta(src, false) } else { meta(src, true) } {
         Ok(s) => s,
         Err(e) => {
             err!("can't stat '{src}': {}", errstr(&e));
@@ -333,10 +325,8 @@ fn copy_any(src: &str, dst: &str, o: &CpOpts, top: bool) -> bool {
         let mut ok = true;
         match fs::read_dir(src) {
             Ok(rd) => {
-                let mut names: Vec<String> = rd
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect();
+                let mut names: Vec<String> =
+                    rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
                 names.sort();
                 for n in names {
                     ok &= copy_any(&join(src, &n), &join(dst, &n), o, false);
@@ -347,11 +337,7 @@ fn copy_any(src: &str, dst: &str, o: &CpOpts, top: bool) -> bool {
                 ok = false;
             }
         }
-        let m = if o.preserve {
-            st.mode & 0o7777
-        } else {
-            st.mode & 0o777 & !UMASK
-        };
+        let m = if o.preserve { st.mode & 0o7777 } else { st.mode & 0o777 & !UMASK };
         let _ = util::set_mode(dst, m);
         if o.preserve {
             set_mtime(dst, st.mtime);
@@ -384,11 +370,7 @@ fn copy_any(src: &str, dst: &str, o: &CpOpts, top: bool) -> bool {
     match copy_file(src, dst, o, st.mode, st.mtime) {
         Ok(()) => true,
         Err(e) => {
-            let who = if fs::File::open(src).is_err() {
-                src
-            } else {
-                dst
-            };
+            let who = if fs::File::open(src).is_err() { src } else { dst };
             err!("can't open '{who}': {}", errstr(&e));
             false
         }
@@ -427,11 +409,7 @@ pub fn cp(args: &[String]) -> i32 {
     }
     let mut rc = 0;
     for s in srcs {
-        let d = if into {
-            join(dest, base_name(s))
-        } else {
-            dest.clone()
-        };
+        let d = if into { join(dest, base_name(s)) } else { dest.clone() };
         if !copy_any(s, &d, &co, true) {
             rc = 1;
         }
@@ -458,11 +436,7 @@ pub fn mv(args: &[String]) -> i32 {
     }
     let mut rc = 0;
     for s in srcs {
-        let d = if into {
-            join(dest, base_name(s))
-        } else {
-            dest.clone()
-        };
+        let d = if into { join(dest, base_name(s)) } else { dest.clone() };
         if let Err(e) = fs::symlink_metadata(s) {
             err!("can't rename '{s}': {}", errstr(&e));
             rc = 1;
@@ -491,17 +465,8 @@ pub fn mv(args: &[String]) -> i32 {
             }
             Err(_) => {
                 // e.g. EXDEV: copy, then delete the source
-                let co = CpOpts {
-                    recursive: true,
-                    preserve: true,
-                    no_deref: true,
-                    force: true,
-                    ..Default::default()
-                };
-                if fs::symlink_metadata(&d)
-                    .map(|m| !m.is_dir())
-                    .unwrap_or(false)
-                {
+                let co = CpOpts { recursive: true, preserve: true, no_deref: true, force: true, ..Default::default() };
+                if fs::symlink_metadata(&d).map(|m| !m.is_dir()).unwrap_or(false) {
                     let _ = fs::remove_file(&d);
                 }
                 if copy_any(s, &d, &co, true) {
@@ -586,12 +551,7 @@ pub fn touch(args: &[String]) -> i32 {
         };
         let r = fs::File::open(p)
             .and_then(|f| f.set_modified(t))
-            .or_else(|_| {
-                fs::OpenOptions::new()
-                    .write(true)
-                    .open(p)
-                    .and_then(|f| f.set_modified(t))
-            });
+            .or_else(|_| fs::OpenOptions::new().write(true).open(p).and_then(|f| f.set_modified(t)));
         if let Err(e) = r {
             err!("{p}: {}", errstr(&e));
             rc = 1;
@@ -613,18 +573,10 @@ pub fn ln(args: &[String]) -> i32 {
     let (targets, dest): (&[String], String) = if o.args.len() == 1 {
         (&o.args[..], ".".to_string())
     } else {
-        (
-            &o.args[..o.args.len() - 1],
-            o.args[o.args.len() - 1].clone(),
-        )
+        (&o.args[..o.args.len() - 1], o.args[o.args.len() - 1].clone())
     };
-    let dest_dir = if o.has('n') {
-        fs::symlink_metadata(&dest)
-            .map(|m| m.is_dir())
-            .unwrap_or(false)
-    } else {
-        is_dir_path(&dest)
-    };
+    let dest_dir =
+        if o.has('n') { fs::symlink_metadata(&dest).map(|m| m.is_dir()).unwrap_or(false) } else { is_dir_path(&dest) };
     let into = (o.args.len() == 1 || dest_dir) && !o.has('T');
     if targets.len() > 1 && !into {
         err!("'{dest}' is not a directory");
@@ -632,11 +584,7 @@ pub fn ln(args: &[String]) -> i32 {
     }
     let mut rc = 0;
     for t in targets {
-        let link = if into {
-            join(&dest, base_name(t))
-        } else {
-            dest.clone()
-        };
+        let link = if into { join(&dest, base_name(t)) } else { dest.clone() };
         if fs::symlink_metadata(&link).is_ok() {
             if o.has('f') {
                 let _ = fs::remove_file(&link);
@@ -661,10 +609,7 @@ pub fn ln(args: &[String]) -> i32 {
                     if e.kind() == io::ErrorKind::AlreadyExists {
                         return Err(e);
                     }
-                    let co = CpOpts {
-                        preserve: true,
-                        ..Default::default()
-                    };
+                    let co = CpOpts { preserve: true, ..Default::default() };
                     let st = meta(t, true)?;
                     copy_file(t, &link, &co, st.mode, st.mtime)
                 }),
@@ -702,18 +647,12 @@ fn chmod_one(p: &str, spec: &str, recursive: bool, o: &util::Opts) -> bool {
             }
             ok = false;
         } else if o.has('v') || (o.has('c') && m != st.mode & 0o7777) {
-            println!(
-                "mode of '{p}' changed to {m:04o} ({})",
-                &util::mode_string(m | (st.mode & util::S_IFMT))[1..]
-            );
+            println!("mode of '{p}' changed to {m:04o} ({})", &util::mode_string(m | (st.mode & util::S_IFMT))[1..]);
         }
     }
     if recursive && util::is_dir(st.mode) {
         if let Ok(rd) = fs::read_dir(p) {
-            let mut names: Vec<String> = rd
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
+            let mut names: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
             names.sort();
             for n in names {
                 ok &= chmod_one(&join(p, &n), spec, true, o);
@@ -847,13 +786,8 @@ pub fn stat_format(fmt: &str, name: &str, st: &util::Stat, link: Option<&str>) -
         } else {
             let left = spec.starts_with('-');
             let zero = spec.trim_start_matches('-').starts_with('0');
-            let w: usize = spec
-                .trim_start_matches(['-', '#', '0'])
-                .split('.')
-                .next()
-                .unwrap_or("")
-                .parse()
-                .unwrap_or(0);
+            let w: usize =
+                spec.trim_start_matches(['-', '#', '0']).split('.').next().unwrap_or("").parse().unwrap_or(0);
             if left {
                 s.push_str(&format!("{v:<w$}"));
             } else if zero {
@@ -887,22 +821,12 @@ pub fn stat(args: &[String]) -> i32 {
                 continue;
             }
         };
-        let link = if util::is_lnk(st.mode) {
-            fs::read_link(f)
-                .ok()
-                .map(|p| p.to_string_lossy().into_owned())
-        } else {
-            None
-        };
+        let link =
+            if util::is_lnk(st.mode) { fs::read_link(f).ok().map(|p| p.to_string_lossy().into_owned()) } else { None };
         let text = if let Some(c) = o.val('c') {
             format!("{}\n", stat_format(c, f, &st, link.as_deref()))
         } else if o.has('t') {
-            stat_format(
-                "%n %s %b %f %u %g %D %i %h %t %T %X %Y %Z %o\n",
-                f,
-                &st,
-                None,
-            )
+            stat_format("%n %s %b %f %u %g %D %i %h %t %T %X %Y %Z %o\n", f, &st, None)
         } else {
             let file = match &link {
                 Some(t) => format!("{f} -> {t}"),
@@ -926,14 +850,7 @@ pub fn stat(args: &[String]) -> i32 {
     done(&mut w, rc)
 }
 
-fn du_walk(
-    p: &str,
-    depth: usize,
-    o: &util::Opts,
-    maxd: Option<usize>,
-    w: &mut util::Out,
-    rc: &mut i32,
-) -> u64 {
+fn du_walk(p: &str, depth: usize, o: &util::Opts, maxd: Option<usize>, w: &mut util::Out, rc: &mut i32) -> u64 {
     let md = match fs::symlink_metadata(p) {
         Ok(m) => m,
         Err(e) => {
@@ -946,10 +863,7 @@ fn du_walk(
     if md.is_dir() {
         total = 4;
         if let Ok(rd) = fs::read_dir(p) {
-            let mut names: Vec<String> = rd
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
+            let mut names: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
             names.sort();
             for n in names {
                 total += du_walk(&join(p, &n), depth + 1, o, maxd, w, rc);
@@ -983,11 +897,7 @@ pub fn du(args: &[String]) -> i32 {
         Err(c) => return c,
     };
     let maxd = o.val('d').and_then(|v| v.parse().ok());
-    let paths = if o.args.is_empty() {
-        vec![".".to_string()]
-    } else {
-        o.args.clone()
-    };
+    let paths = if o.args.is_empty() { vec![".".to_string()] } else { o.args.clone() };
     let mut w = out();
     let mut rc = 0;
     let mut grand = 0;
@@ -995,11 +905,7 @@ pub fn du(args: &[String]) -> i32 {
         grand += du_walk(p, 0, &o, maxd, &mut w, &mut rc);
     }
     if o.has('c') {
-        let size = if o.has('h') {
-            util::human(grand * 1024)
-        } else {
-            grand.to_string()
-        };
+        let size = if o.has('h') { util::human(grand * 1024) } else { grand.to_string() };
         let _ = writeln!(w, "{size}\ttotal");
     }
     done(&mut w, rc)
@@ -1078,26 +984,10 @@ mod tests {
 
     #[test]
     fn stat_formats() {
-        let st = util::Stat {
-            mode: util::S_IFREG | 0o644,
-            uid: 0,
-            gid: 0,
-            nlink: 1,
-            size: 12,
-            mtime: 0,
-        };
-        assert_eq!(
-            stat_format("%a %A %s %n %U %F %h", "f", &st, None),
-            "644 -rw-r--r-- 12 f root regular file 1"
-        );
-        assert_eq!(
-            stat_format("%04a|%-4s|%5u", "f", &st, None),
-            "0644|12  |    0"
-        );
-        assert_eq!(
-            stat_format("%y", "f", &st, None),
-            "1970-01-01 00:00:00.000000000 +0000"
-        );
+        let st = util::Stat { mode: util::S_IFREG | 0o644, uid: 0, gid: 0, nlink: 1, size: 12, mtime: 0 };
+        assert_eq!(stat_format("%a %A %s %n %U %F %h", "f", &st, None), "644 -rw-r--r-- 12 f root regular file 1");
+        assert_eq!(stat_format("%04a|%-4s|%5u", "f", &st, None), "0644|12  |    0");
+        assert_eq!(stat_format("%y", "f", &st, None), "1970-01-01 00:00:00.000000000 +0000");
     }
 
     #[test]
@@ -1144,10 +1034,7 @@ mod tests {
         assert_eq!(mv(&argv(&["mv", &p("h"), &p("x")])), 0);
         assert!(fs::metadata(p("x/h")).is_ok() && fs::metadata(p("h")).is_err());
         assert_eq!(mv(&argv(&["mv", &p("nope"), &p("x")])), 1);
-        assert_eq!(
-            util::realpath(&p("l"), false).unwrap(),
-            util::realpath(&p("g2"), false).unwrap()
-        );
+        assert_eq!(util::realpath(&p("l"), false).unwrap(), util::realpath(&p("g2"), false).unwrap());
         // rm, rmdir
         assert_eq!(rm(&argv(&["rm", &p("x")])), 1);
         assert_eq!(rm(&argv(&["rm", "-f", &p("nope")])), 0);

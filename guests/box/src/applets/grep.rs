@@ -41,13 +41,7 @@ impl Matcher {
                     // whole-line fixed match: anchor via a regex of escaped chars
                     let esc: String = p
                         .chars()
-                        .flat_map(|c| {
-                            if "\\.[]*^$+?{}()|".contains(c) {
-                                vec!['\\', c]
-                            } else {
-                                vec![c]
-                            }
-                        })
+                        .flat_map(|c| if "\\.[]*^$+?{}()|".contains(c) { vec!['\\', c] } else { vec![c] })
                         .collect();
                     pats.push(Pat::Re(Regex::new(&format!("^({esc})$"), true, icase)?));
                 } else {
@@ -69,13 +63,7 @@ impl Matcher {
         Ok(Matcher { pats, icase, word })
     }
 
-    fn find_one(
-        &self,
-        p: &Pat,
-        t: &[char],
-        folded: &[char],
-        start: usize,
-    ) -> Option<(usize, usize)> {
+    fn find_one(&self, p: &Pat, t: &[char], folded: &[char], start: usize) -> Option<(usize, usize)> {
         match p {
             Pat::Fixed(f) => {
                 let hay = if self.icase { folded } else { t };
@@ -92,11 +80,7 @@ impl Matcher {
 
     /// The leftmost match at or after `start` (longest among ties).
     pub fn find(&self, t: &[char], start: usize) -> Option<(usize, usize)> {
-        let folded: Vec<char> = if self.icase {
-            t.iter().map(|&c| fold(c)).collect()
-        } else {
-            Vec::new()
-        };
+        let folded: Vec<char> = if self.icase { t.iter().map(|&c| fold(c)).collect() } else { Vec::new() };
         let mut best: Option<(usize, usize)> = None;
         for p in &self.pats {
             let mut pos = start;
@@ -104,10 +88,7 @@ impl Matcher {
                 let Some((s, e)) = self.find_one(p, t, &folded, pos) else {
                     break;
                 };
-                let ok = !self.word
-                    || ((s == 0 || !is_word(t[s - 1]))
-                        && (e == t.len() || !is_word(t[e]))
-                        && e > s);
+                let ok = !self.word || ((s == 0 || !is_word(t[s - 1])) && (e == t.len() || !is_word(t[e])) && e > s);
                 if ok {
                     if best.is_none_or(|(bs, be)| s < bs || (s == bs && e > be)) {
                         best = Some((s, e));
@@ -136,12 +117,7 @@ struct G {
     max: Option<usize>,
 }
 
-fn grep_reader(
-    g: &G,
-    r: Box<dyn std::io::Read>,
-    name: &str,
-    w: &mut util::Out,
-) -> std::io::Result<bool> {
+fn grep_reader(g: &G, r: Box<dyn std::io::Read>, name: &str, w: &mut util::Out) -> std::io::Result<bool> {
     let mut r = BufReader::new(r);
     let mut buf = Vec::new();
     let mut n = 0usize;
@@ -249,10 +225,8 @@ fn walk(path: &str, out_files: &mut Vec<String>) {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => {
             if let Ok(rd) = std::fs::read_dir(path) {
-                let mut names: Vec<String> = rd
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect();
+                let mut names: Vec<String> =
+                    rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
                 names.sort();
                 for n in names {
                     walk(&join(path, &n), out_files);
@@ -282,11 +256,8 @@ pub fn grep(args: &[String]) -> i32 {
         Err(_) => return 2,
     };
     let mut operands = o.args.clone();
-    let mut patterns: Vec<String> = o
-        .vals('e')
-        .iter()
-        .flat_map(|p| p.split('\n').map(String::from).collect::<Vec<_>>())
-        .collect();
+    let mut patterns: Vec<String> =
+        o.vals('e').iter().flat_map(|p| p.split('\n').map(String::from).collect::<Vec<_>>()).collect();
     for f in o.vals('f') {
         match std::fs::read_to_string(f) {
             Ok(t) => patterns.extend(t.lines().map(String::from)),
@@ -305,14 +276,7 @@ pub fn grep(args: &[String]) -> i32 {
     }
     let ere = o.has('E') || applet == "egrep";
     let fixed = o.has('F') || applet == "fgrep";
-    let m = match Matcher::new(
-        &patterns,
-        fixed,
-        ere,
-        o.has('i') || o.has('y'),
-        o.has('w'),
-        o.has('x'),
-    ) {
+    let m = match Matcher::new(&patterns, fixed, ere, o.has('i') || o.has('y'), o.has('w'), o.has('x')) {
         Ok(m) => m,
         Err(e) => {
             err!("bad regex '{}': {e}", patterns.join("\n"));
@@ -331,12 +295,7 @@ pub fn grep(args: &[String]) -> i32 {
             files.push(p.clone());
         }
     }
-    let ctx = |c: char| {
-        o.val(c)
-            .or(o.val('C'))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
+    let ctx = |c: char| o.val(c).or(o.val('C')).and_then(|v| v.parse().ok()).unwrap_or(0);
     let g = G {
         m,
         invert: o.has('v'),

@@ -327,7 +327,8 @@ fn gz_err(e: &io::Error) -> String {
 
 /// The name gunzip gives the output of `name`, if it has a known suffix.
 pub fn unzipped_name(name: &str) -> Option<String> {
-    for (suf, rep) in [(".gz", ""), (".tgz", ".tar"), (".taz", ".tar"), ("-gz", ""), (".z", ""), ("-z", ""), ("_z", "")] {
+    for (suf, rep) in [(".gz", ""), (".tgz", ".tar"), (".taz", ".tar"), ("-gz", ""), (".z", ""), ("-z", ""), ("_z", "")]
+    {
         if let Some(stem) = name.strip_suffix(suf) {
             if !stem.is_empty() && !stem.ends_with('/') {
                 return Some(format!("{stem}{rep}"));
@@ -449,7 +450,15 @@ fn gz_main(args: &[String], decompress: bool, to_stdout: bool) -> i32 {
     let o = match util::getopt_long(
         args,
         "cdfkntvq123456789",
-        &[("stdout", 'c'), ("decompress", 'd'), ("force", 'f'), ("keep", 'k'), ("test", 't'), ("best", '9'), ("fast", '1')],
+        &[
+            ("stdout", 'c'),
+            ("decompress", 'd'),
+            ("force", 'f'),
+            ("keep", 'k'),
+            ("test", 't'),
+            ("best", '9'),
+            ("fast", '1'),
+        ],
     ) {
         Ok(o) => o,
         Err(c) => return c,
@@ -534,8 +543,8 @@ mod tests {
     fn known_stream() {
         // `printf 'hello\n' | gzip -n` from GNU gzip.
         let z = [
-            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9,
-            0xc9, 0xe7, 0x02, 0x00, 0x20, 0x30, 0x3a, 0x36, 0x06, 0x00, 0x00, 0x00,
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0xe7, 0x02, 0x00,
+            0x20, 0x30, 0x3a, 0x36, 0x06, 0x00, 0x00, 0x00,
         ];
         assert_eq!(decompress(&z).unwrap(), b"hello\n");
     }

@@ -34,17 +34,10 @@ struct Cfg {
 fn entry(name: String, path: String, c: &Cfg) -> Entry {
     let st = meta(&path, c.deref).ok();
     let link = match st {
-        Some(s) if is_lnk(s.mode) && c.long => std::fs::read_link(&path)
-            .ok()
-            .map(|p| p.to_string_lossy().into_owned()),
+        Some(s) if is_lnk(s.mode) && c.long => std::fs::read_link(&path).ok().map(|p| p.to_string_lossy().into_owned()),
         _ => None,
     };
-    Entry {
-        name,
-        path,
-        st,
-        link,
-    }
+    Entry { name, path, st, link }
 }
 
 fn indicator(st: &Stat, c: &Cfg) -> &'static str {
@@ -77,21 +70,9 @@ fn long_line(e: &Entry, c: &Cfg) -> String {
     let Some(st) = e.st else {
         return format!("?????????? ? ? ? ? ? {}", e.name);
     };
-    let user = if c.numeric {
-        st.uid.to_string()
-    } else {
-        util::user_or_id(st.uid)
-    };
-    let group = if c.numeric {
-        st.gid.to_string()
-    } else {
-        util::group_or_id(st.gid)
-    };
-    let size = if c.human {
-        util::human(st.size)
-    } else {
-        st.size.to_string()
-    };
+    let user = if c.numeric { st.uid.to_string() } else { util::user_or_id(st.uid) };
+    let group = if c.numeric { st.gid.to_string() } else { util::group_or_id(st.gid) };
+    let size = if c.human { util::human(st.size) } else { st.size.to_string() };
     let mut s = format!("{} {:>4} ", util::mode_string(st.mode), st.nlink);
     if !c.no_owner {
         s.push_str(&format!("{user:<8} "));
@@ -99,11 +80,7 @@ fn long_line(e: &Entry, c: &Cfg) -> String {
     if !c.no_group {
         s.push_str(&format!("{group:<8} "));
     }
-    s.push_str(&format!(
-        "{size:>9} {} {}",
-        ls_time(st.mtime, c.now),
-        e.name
-    ));
+    s.push_str(&format!("{size:>9} {} {}", ls_time(st.mtime, c.now), e.name));
     if let Some(t) = &e.link {
         s.push_str(" -> ");
         s.push_str(t);
@@ -141,15 +118,8 @@ pub fn columns(names: &[String], width: usize) -> String {
     let mut rows = 1;
     let (cols, widths) = loop {
         let cols = n.div_ceil(rows);
-        let widths: Vec<usize> = (0..cols)
-            .map(|ci| {
-                (ci * rows..((ci + 1) * rows).min(n))
-                    .map(|i| lens[i])
-                    .max()
-                    .unwrap_or(0)
-                    + 2
-            })
-            .collect();
+        let widths: Vec<usize> =
+            (0..cols).map(|ci| (ci * rows..((ci + 1) * rows).min(n)).map(|i| lens[i]).max().unwrap_or(0) + 2).collect();
         let total: usize = widths.iter().sum::<usize>() - 2;
         if total <= width || rows >= n {
             break (cols, widths);
@@ -233,11 +203,7 @@ fn list_dir(w: &mut util::Out, dir: &str, c: &Cfg, header: bool, first: &mut boo
     }
     sort_entries(&mut v, c);
     if c.long {
-        let blocks: u64 = v
-            .iter()
-            .filter_map(|e| e.st)
-            .map(|s| s.size.div_ceil(4096) * 4)
-            .sum();
+        let blocks: u64 = v.iter().filter_map(|e| e.st).map(|s| s.size.div_ceil(4096) * 4).sum();
         let _ = writeln!(w, "total {blocks}");
     }
     print_list(w, &v, c);
@@ -259,12 +225,7 @@ pub fn ls(args: &[String]) -> i32 {
     let o = match util::getopt_long(
         args,
         "laA1dRhFprtSnLCgoiesuc",
-        &[
-            ("all", 'a'),
-            ("almost-all", 'A'),
-            ("human-readable", 'h'),
-            ("color", 'z'),
-        ],
+        &[("all", 'a'), ("almost-all", 'A'), ("human-readable", 'h'), ("color", 'z')],
     ) {
         Ok(o) => o,
         Err(c) => return c,
@@ -289,13 +250,8 @@ pub fn ls(args: &[String]) -> i32 {
         no_group: o.has('o'),
         now: crate::date::now(),
     };
-    c.columns =
-        !long && (o.has('C') || (o.last_of("1C") != Some('1') && std::io::stdout().is_terminal()));
-    let ops = if o.args.is_empty() {
-        vec![".".to_string()]
-    } else {
-        o.args.clone()
-    };
+    c.columns = !long && (o.has('C') || (o.last_of("1C") != Some('1') && std::io::stdout().is_terminal()));
+    let ops = if o.args.is_empty() { vec![".".to_string()] } else { o.args.clone() };
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     let mut rc = 0;
@@ -338,10 +294,7 @@ mod tests {
 
     #[test]
     fn layout() {
-        let v: Vec<String> = ["a", "bb", "ccc", "d", "eeeee"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let v: Vec<String> = ["a", "bb", "ccc", "d", "eeeee"].iter().map(|s| s.to_string()).collect();
         assert_eq!(columns(&v, 80), "a  bb  ccc  d  eeeee\n");
         assert_eq!(columns(&v, 12), "a    d\nbb   eeeee\nccc\n");
         assert_eq!(ls_time(1795435200, 1795435200 + 60), "Nov 23 12:00");
@@ -372,31 +325,14 @@ mod tests {
         let e = Entry {
             name: "name".into(),
             path: "name".into(),
-            st: Some(Stat {
-                mode: util::S_IFDIR | 0o755,
-                uid: 0,
-                gid: 0,
-                nlink: 2,
-                size: 4096,
-                mtime: 1795435200,
-            }),
+            st: Some(Stat { mode: util::S_IFDIR | 0o755, uid: 0, gid: 0, nlink: 2, size: 4096, mtime: 1795435200 }),
             link: None,
         };
-        assert_eq!(
-            long_line(&e, &c),
-            "drwxr-xr-x    2 root     root          4096 Nov 23 12:00 name"
-        );
+        assert_eq!(long_line(&e, &c), "drwxr-xr-x    2 root     root          4096 Nov 23 12:00 name");
         let e = Entry {
             name: "sh".into(),
             path: "sh".into(),
-            st: Some(Stat {
-                mode: util::S_IFLNK | 0o777,
-                uid: 0,
-                gid: 0,
-                nlink: 1,
-                size: 3,
-                mtime: 1795435200,
-            }),
+            st: Some(Stat { mode: util::S_IFLNK | 0o777, uid: 0, gid: 0, nlink: 1, size: 3, mtime: 1795435200 }),
             link: Some("box".into()),
         };
         assert!(long_line(&e, &c).ends_with("12:00 sh -> box"));

@@ -72,9 +72,8 @@ pub fn od_char(b: u8) -> String {
 /// `-a`'s rendering (named characters, high bit ignored).
 fn od_named(b: u8) -> String {
     const N: [&str; 33] = [
-        "nul", "soh", "stx", "etx", "eot", "enq", "ack", "bel", "bs", "ht", "nl", "vt", "ff", "cr",
-        "so", "si", "dle", "dc1", "dc2", "dc3", "dc4", "nak", "syn", "etb", "can", "em", "sub",
-        "esc", "fs", "gs", "rs", "us", "sp",
+        "nul", "soh", "stx", "etx", "eot", "enq", "ack", "bel", "bs", "ht", "nl", "vt", "ff", "cr", "so", "si", "dle",
+        "dc1", "dc2", "dc3", "dc4", "nak", "syn", "etb", "can", "em", "sub", "esc", "fs", "gs", "rs", "us", "sp",
     ];
     let b = b & 0x7f;
     match b {
@@ -132,11 +131,7 @@ fn addr(radix: char, n: u64) -> String {
 /// type on its own line, columns aligned across types, `*` for repeated lines (unless `all`).
 pub fn od_dump(data: &[u8], start: u64, types: &[OdType], radix: char, all: bool) -> String {
     const BLOCK: usize = 16;
-    let wpb = types
-        .iter()
-        .map(|t| (t.width() + 1) * (BLOCK / t.size))
-        .max()
-        .unwrap_or(0);
+    let wpb = types.iter().map(|t| (t.width() + 1) * (BLOCK / t.size)).max().unwrap_or(0);
     let mut s = String::new();
     let mut prev: Option<&[u8]> = None;
     let mut starred = false;
@@ -236,7 +231,17 @@ pub fn od(args: &[String]) -> i32 {
     let mut types = Vec::new();
     // Type options in command-line order would need the parser's order; these letters map to
     // fixed types, -t specs come after them.
-    for (c, t) in [('a', "a"), ('b', "o1"), ('c', "c"), ('d', "u2"), ('i', "d4"), ('l', "d8"), ('o', "o2"), ('s', "d2"), ('x', "x2")] {
+    for (c, t) in [
+        ('a', "a"),
+        ('b', "o1"),
+        ('c', "c"),
+        ('d', "u2"),
+        ('i', "d4"),
+        ('l', "d8"),
+        ('o', "o2"),
+        ('s', "d2"),
+        ('x', "x2"),
+    ] {
         if o.has(c) {
             types.extend(parse_type(t).unwrap());
         }
@@ -445,10 +450,7 @@ pub fn xxd_text(data: &[u8], start: u64, cols: usize, group: usize, upper: bool,
 
 /// `xxd -r -p`: hex digits back to bytes (anything else is skipped).
 pub fn xxd_unplain(text: &str) -> Vec<u8> {
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter_map(|c| (c as char).to_digit(16).map(|d| d as u8))
-        .collect();
+    let digits: Vec<u8> = text.bytes().filter_map(|c| (c as char).to_digit(16).map(|d| d as u8)).collect();
     digits.chunks(2).filter(|c| c.len() == 2).map(|c| c[0] << 4 | c[1]).collect()
 }
 
@@ -545,7 +547,13 @@ mod tests {
              \x20        s       i   s\n000014\n"
         );
         assert_eq!(
-            od_dump(b"abc", 0, &parse_type("o2").unwrap().into_iter().chain(parse_type("x1").unwrap()).collect::<Vec<_>>(), 'o', false),
+            od_dump(
+                b"abc",
+                0,
+                &parse_type("o2").unwrap().into_iter().chain(parse_type("x1").unwrap()).collect::<Vec<_>>(),
+                'o',
+                false
+            ),
             "0000000 061141 000143\n         61 62  63\n0000003\n"
         );
         assert_eq!(
@@ -553,7 +561,10 @@ mod tests {
             "0000000  25960  27756   8303  28535  27762  11364  29728  26984\n0000020\n"
         );
         assert_eq!(od_dump(&[0xff, 0xff], 0, &parse_type("d2").unwrap(), 'n', false), "     -1\n");
-        assert_eq!(od_dump(&[0u8; 64], 0, &o2, 'o', false), "0000000 000000 000000 000000 000000 000000 000000 000000 000000\n*\n0000100\n");
+        assert_eq!(
+            od_dump(&[0u8; 64], 0, &o2, 'o', false),
+            "0000000 000000 000000 000000 000000 000000 000000 000000 000000\n*\n0000100\n"
+        );
         assert_eq!(od_dump(b"", 0, &o2, 'o', false), "0000000\n");
         assert_eq!(parse_type("a").unwrap()[0], OdType { kind: 'a', size: 1 });
         assert!(parse_type("q").is_err());

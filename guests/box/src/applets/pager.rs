@@ -181,7 +181,9 @@ impl Pager {
             }
             Key::Char(' ') | Key::Char('f') | Key::PageDown | Key::Ctrl('f') | Key::Ctrl('v') => self.scroll(h),
             Key::Char('b') | Key::PageUp | Key::Ctrl('b') => self.scroll(-h),
-            Key::Char('j') | Key::Char('e') | Key::Enter | Key::Down | Key::Ctrl('n') | Key::Ctrl('e') => self.scroll(1),
+            Key::Char('j') | Key::Char('e') | Key::Enter | Key::Down | Key::Ctrl('n') | Key::Ctrl('e') => {
+                self.scroll(1)
+            }
             Key::Char('k') | Key::Char('y') | Key::Up | Key::Ctrl('p') | Key::Ctrl('y') => self.scroll(-1),
             Key::Char('d') | Key::Ctrl('d') => self.scroll(h / 2),
             Key::Char('u') | Key::Ctrl('u') => self.scroll(-h / 2),

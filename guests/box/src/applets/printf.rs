@@ -96,23 +96,13 @@ pub fn pad(spec: &Spec, body: String, numeric: bool) -> String {
     if spec.left {
         format!("{body}{}", " ".repeat(fill))
     } else if spec.zero && numeric {
-        let sign_len = if body.starts_with(['-', '+', ' ']) {
-            1
-        } else {
-            0
-        };
-        let prefix_len = if body[sign_len..].starts_with("0x") || body[sign_len..].starts_with("0X")
-        {
+        let sign_len = if body.starts_with(['-', '+', ' ']) { 1 } else { 0 };
+        let prefix_len = if body[sign_len..].starts_with("0x") || body[sign_len..].starts_with("0X") {
             sign_len + 2
         } else {
             sign_len
         };
-        format!(
-            "{}{}{}",
-            &body[..prefix_len],
-            "0".repeat(fill),
-            &body[prefix_len..]
-        )
+        format!("{}{}{}", &body[..prefix_len], "0".repeat(fill), &body[prefix_len..])
     } else {
         format!("{}{body}", " ".repeat(fill))
     }
@@ -131,17 +121,14 @@ fn parse_int(s: &str, bad: &mut bool) -> i128 {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let (radix, digits) =
-        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (16, h)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (8, &body[1..])
-        } else {
-            (10, body)
-        };
-    let end = digits
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(digits.len());
+    let (radix, digits) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (16, h)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    let end = digits.find(|c: char| !c.is_digit(radix)).unwrap_or(digits.len());
     if end != digits.len() || (end == 0 && radix != 8) {
         *bad = true;
         err!("invalid number '{s}'");
@@ -209,11 +196,7 @@ pub fn fmt_g(v: f64, prec: usize, alt: bool, upper: bool) -> String {
         Some(i) => (&s[..i], &s[i..]),
         None => (&s[..], ""),
     };
-    let m = if m.contains('.') {
-        m.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        m
-    };
+    let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
     format!("{m}{e}")
 }
 
@@ -298,12 +281,7 @@ pub fn format(fmt: &str, args: &[String]) -> (Vec<u8>, bool) {
                 while *i < f.len() && f[*i].is_ascii_digit() {
                     *i += 1;
                 }
-                (st != *i).then(|| {
-                    std::str::from_utf8(&f[st..*i])
-                        .unwrap()
-                        .parse()
-                        .unwrap_or(0)
-                })
+                (st != *i).then(|| std::str::from_utf8(&f[st..*i]).unwrap().parse().unwrap_or(0))
             };
             if let Some(w) = num(&mut i, &mut ai, &mut ok) {
                 if w < 0 {
@@ -349,11 +327,7 @@ pub fn format(fmt: &str, args: &[String]) -> (Vec<u8>, bool) {
                     }
                     continue;
                 }
-                b'c' => pad(
-                    &sp,
-                    a.chars().next().map(String::from).unwrap_or_default(),
-                    false,
-                ),
+                b'c' => pad(&sp, a.chars().next().map(String::from).unwrap_or_default(), false),
                 b'd' | b'i' => {
                     let v = parse_int(&a, &mut bad);
                     let mut digits = v.unsigned_abs().to_string();
@@ -469,18 +443,9 @@ mod tests {
     #[test]
     fn conversions() {
         assert_eq!(p("%s-%s\\n", &["a", "b"]), "a-b\n");
-        assert_eq!(
-            p("%d %i %x %X %o %u", &["10", "-3", "255", "255", "8", "7"]),
-            "10 -3 ff FF 10 7"
-        );
-        assert_eq!(
-            p("[%5s][%-5s][%.2s]", &["ab", "cd", "xyz"]),
-            "[   ab][cd   ][xy]"
-        );
-        assert_eq!(
-            p("[%05d][%-4d][%+d][%3d]", &["42", "7", "5", "-1"]),
-            "[00042][7   ][+5][ -1]"
-        );
+        assert_eq!(p("%d %i %x %X %o %u", &["10", "-3", "255", "255", "8", "7"]), "10 -3 ff FF 10 7");
+        assert_eq!(p("[%5s][%-5s][%.2s]", &["ab", "cd", "xyz"]), "[   ab][cd   ][xy]");
+        assert_eq!(p("[%05d][%-4d][%+d][%3d]", &["42", "7", "5", "-1"]), "[00042][7   ][+5][ -1]");
         assert_eq!(p("%c%c", &["hello", "w"]), "hw");
         assert_eq!(p("%s\\n", &["a", "b", "c"]), "a\nb\nc\n");
         assert_eq!(p("%s %s\\n", &["a", "b", "c"]), "a b\nc \n");
@@ -489,14 +454,8 @@ mod tests {
         assert_eq!(p("a\\101\\x42\\c", &[]), "aAB");
         assert_eq!(p("%d", &["'A"]), "65");
         assert_eq!(p("%#x %#o", &["255", "8"]), "0xff 010");
-        assert_eq!(
-            p("%.2f %5.1f %e", &["3.14159", "2.25", "1500"]),
-            "3.14   2.2 1.500000e+03"
-        );
-        assert_eq!(
-            p("%g %g %g", &["100000", "1000000", "0.0001"]),
-            "100000 1e+06 0.0001"
-        );
+        assert_eq!(p("%.2f %5.1f %e", &["3.14159", "2.25", "1500"]), "3.14   2.2 1.500000e+03");
+        assert_eq!(p("%g %g %g", &["100000", "1000000", "0.0001"]), "100000 1e+06 0.0001");
         assert_eq!(p("%*d|%-*d|", &["4", "1", "3", "2"]), "   1|2  |");
         assert_eq!(p("%d", &[]), "0");
         assert_eq!(p("%05.1f", &["-1.25"]), "-01.2");

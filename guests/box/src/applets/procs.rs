@@ -9,9 +9,7 @@ use std::io::{self, Write};
 
 /// Why an ABI-v2 import failed, for an applet's message.
 pub fn host_err(e: &io::Error, what: &str) -> String {
-    if e.kind() == io::ErrorKind::Unsupported
-        || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS)
-    {
+    if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) {
         format!("{what} is not supported by this host")
     } else {
         errstr(e)
@@ -126,16 +124,8 @@ pub fn parse_cols(specs: &[&str]) -> Result<Vec<Col>, String> {
                 None => (item, None),
             };
             let key = alias(&k.to_ascii_lowercase()).to_string();
-            let &(key, h, w, r) = COLS
-                .iter()
-                .find(|c| c.0 == key)
-                .ok_or_else(|| format!("bad -o argument '{k}'"))?;
-            v.push(Col {
-                key,
-                header: hdr.unwrap_or(h).to_string(),
-                width: w,
-                right: r,
-            });
+            let &(key, h, w, r) = COLS.iter().find(|c| c.0 == key).ok_or_else(|| format!("bad -o argument '{k}'"))?;
+            v.push(Col { key, header: hdr.unwrap_or(h).to_string(), width: w, right: r });
         }
     }
     Ok(v)
@@ -221,10 +211,7 @@ pub fn ps_table(
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// `ps [-o COL,...] [-ef] [aux] [-w] [-T] [-p PID,...]`: busybox's default columns
@@ -281,16 +268,9 @@ pub fn ps(args: &[String]) -> i32 {
             }
         }
     }
-    let default = if long {
-        "pid,user,time,stat,rss,args"
-    } else {
-        "pid,user,time,args"
-    };
-    let spec_refs: Vec<&str> = if specs.is_empty() {
-        vec![default]
-    } else {
-        specs.iter().map(String::as_str).collect()
-    };
+    let default = if long { "pid,user,time,stat,rss,args" } else { "pid,user,time,args" };
+    let spec_refs: Vec<&str> =
+        if specs.is_empty() { vec![default] } else { specs.iter().map(String::as_str).collect() };
     let cols = match parse_cols(&spec_refs) {
         Ok(c) => c,
         Err(m) => {
@@ -305,11 +285,7 @@ pub fn ps(args: &[String]) -> i32 {
     if !pids.is_empty() {
         list.retain(|p| pids.contains(&p.pid));
     }
-    let width = if term::stdout_is_tty() && !wide {
-        Some(term::size().1)
-    } else {
-        None
-    };
+    let width = if term::stdout_is_tty() && !wide { Some(term::size().1) } else { None };
     let text = ps_table(&list, &cols, &util::user_or_id, now_ms(), width);
     let mut w = out();
     let _ = w.write_all(text.as_bytes());
@@ -529,11 +505,7 @@ pub struct SysInfo(pub Vec<(String, String)>);
 
 impl SysInfo {
     pub fn get(&self, k: &str) -> f64 {
-        self.0
-            .iter()
-            .find(|(key, _)| key == k)
-            .and_then(|(_, v)| v.trim().parse().ok())
-            .unwrap_or(0.0)
+        self.0.iter().find(|(key, _)| key == k).and_then(|(_, v)| v.trim().parse().ok()).unwrap_or(0.0)
     }
     pub fn int(&self, k: &str) -> u64 {
         self.get(k).max(0.0) as u64
@@ -611,11 +583,7 @@ pub fn top_screen(
     }
     for (p, c) in v {
         let pmem = p.rss_kb as f64 * 100.0 / total;
-        let vsz = if p.rss_kb >= 100_000 {
-            format!("{}m", p.rss_kb / 1024)
-        } else {
-            p.rss_kb.to_string()
-        };
+        let vsz = if p.rss_kb >= 100_000 { format!("{}m", p.rss_kb / 1024) } else { p.rss_kb.to_string() };
         lines.push(format!(
             "{:>5}{:>6} {:<8.8} {:<4}{:>6}{:>4.0}% {:>3}{:>4.0}% {}",
             p.pid,
@@ -725,16 +693,7 @@ pub fn top(args: &[String]) -> i32 {
         } else {
             (None, 512)
         };
-        let screen = top_screen(
-            &si,
-            &list,
-            &|p| meter.percent(p, now),
-            &util::user_or_id,
-            sort,
-            reverse,
-            rows,
-            cols,
-        );
+        let screen = top_screen(&si, &list, &|p| meter.percent(p, now), &util::user_or_id, sort, reverse, rows, cols);
         meter.record(&list, now);
         let mut text = String::new();
         if tty {
@@ -886,16 +845,7 @@ mod tests {
     use crate::util::testutil::argv;
 
     fn p(pid: i32, ppid: i32, uid: u32, state: char, cpu: i64, rss: u64, args: &str) -> ProcInfo {
-        ProcInfo {
-            pid,
-            ppid,
-            uid,
-            state,
-            start_ms: 1_000_000,
-            cpu_ms: cpu,
-            rss_kb: rss,
-            args: args.into(),
-        }
+        ProcInfo { pid, ppid, uid, state, start_ms: 1_000_000, cpu_ms: cpu, rss_kb: rss, args: args.into() }
     }
 
     fn names(u: u32) -> String {
@@ -1007,10 +957,7 @@ mod tests {
 
     #[test]
     fn watch_head() {
-        assert_eq!(
-            watch_header(2.0, "date", "2026-01-02 03:04:05", 40),
-            "Every 2.0s: date     2026-01-02 03:04:05"
-        );
+        assert_eq!(watch_header(2.0, "date", "2026-01-02 03:04:05", 40), "Every 2.0s: date     2026-01-02 03:04:05");
         assert_eq!(watch_header(1.0, "a-very-long-command", "2026-01-02 03:04:05", 20), "Every 1.0s: a-very-l");
     }
 }

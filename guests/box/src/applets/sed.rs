@@ -23,13 +23,7 @@ pub enum Repl {
 enum Kind {
     Block(usize),
     End,
-    Subst {
-        re: usize,
-        repl: Vec<Repl>,
-        global: bool,
-        nth: usize,
-        print: bool,
-    },
+    Subst { re: usize, repl: Vec<Repl>, global: bool, nth: usize, print: bool },
     Print,
     Delete,
     Quit(bool, i32),
@@ -210,12 +204,7 @@ fn parse_repl(s: &str) -> Vec<Repl> {
 /// Compile a script.
 pub fn compile(src: &str, ere: bool) -> Result<Script, String> {
     let chars: Vec<char> = src.chars().collect();
-    let mut p = P {
-        s: &chars,
-        i: 0,
-        ere,
-        res: Vec::new(),
-    };
+    let mut p = P { s: &chars, i: 0, ere, res: Vec::new() };
     let mut cmds: Vec<Cmd> = Vec::new();
     let mut open: Vec<usize> = Vec::new();
     loop {
@@ -278,12 +267,7 @@ pub fn compile(src: &str, ere: bool) -> Result<Script, String> {
                             while p.peek().is_some_and(|c| c.is_ascii_digit()) {
                                 p.i += 1;
                             }
-                            nth = chars[st..p.i]
-                                .iter()
-                                .collect::<String>()
-                                .parse()
-                                .unwrap_or(1)
-                                .max(1);
+                            nth = chars[st..p.i].iter().collect::<String>().parse().unwrap_or(1).max(1);
                             continue;
                         }
                         _ => break,
@@ -291,29 +275,15 @@ pub fn compile(src: &str, ere: bool) -> Result<Script, String> {
                     p.i += 1;
                 }
                 let re = p.regex(&pat, icase)?;
-                Kind::Subst {
-                    re,
-                    repl: parse_repl(&rep),
-                    global,
-                    nth,
-                    print,
-                }
+                Kind::Subst { re, repl: parse_repl(&rep), global, nth, print }
             }
             'y' => {
                 let delim = p.peek().ok_or("unterminated 'y' command")?;
                 p.i += 1;
-                let a: Vec<char> = p
-                    .delimited(delim, false)?
-                    .replace("\\n", "\n")
-                    .replace("\\\\", "\\")
-                    .chars()
-                    .collect();
-                let b: Vec<char> = p
-                    .delimited(delim, false)?
-                    .replace("\\n", "\n")
-                    .replace("\\\\", "\\")
-                    .chars()
-                    .collect();
+                let a: Vec<char> =
+                    p.delimited(delim, false)?.replace("\\n", "\n").replace("\\\\", "\\").chars().collect();
+                let b: Vec<char> =
+                    p.delimited(delim, false)?.replace("\\n", "\n").replace("\\\\", "\\").chars().collect();
                 if a.len() != b.len() {
                     return Err("strings for 'y' command are different lengths".into());
                 }
@@ -327,11 +297,7 @@ pub fn compile(src: &str, ere: bool) -> Result<Script, String> {
                 while p.peek().is_some_and(|c| c.is_ascii_digit()) {
                     p.i += 1;
                 }
-                let code = chars[st..p.i]
-                    .iter()
-                    .collect::<String>()
-                    .parse()
-                    .unwrap_or(0);
+                let code = chars[st..p.i].iter().collect::<String>().parse().unwrap_or(0);
                 Kind::Quit(c == 'q', code)
             }
             '=' => Kind::LineNo,
@@ -343,13 +309,7 @@ pub fn compile(src: &str, ere: bool) -> Result<Script, String> {
             'h' | 'H' | 'g' | 'G' | 'x' => Kind::Hold(c),
             other => return Err(format!("unsupported command {other}")),
         };
-        cmds.push(Cmd {
-            a1,
-            a2,
-            neg,
-            kind,
-            active: false,
-        });
+        cmds.push(Cmd { a1, a2, neg, kind, active: false });
     }
     if !open.is_empty() {
         return Err("unmatched '{'".into());
@@ -467,13 +427,7 @@ impl Script {
                 }
                 match &self.cmds[pc].kind {
                     Kind::Block(_) | Kind::End => {}
-                    Kind::Subst {
-                        re,
-                        repl,
-                        global,
-                        nth,
-                        print,
-                    } => {
+                    Kind::Subst { re, repl, global, nth, print } => {
                         if let Some(r) = substitute(&self.res[*re], &ps, repl, *global, *nth) {
                             ps = r;
                             if *print {
@@ -497,10 +451,7 @@ impl Script {
                     }
                     Kind::LineNo => out.push_str(&format!("{idx}\n")),
                     Kind::Trans(map) => {
-                        ps = ps
-                            .chars()
-                            .map(|c| map.iter().find(|(a, _)| *a == c).map(|x| x.1).unwrap_or(c))
-                            .collect();
+                        ps = ps.chars().map(|c| map.iter().find(|(a, _)| *a == c).map(|x| x.1).unwrap_or(c)).collect();
                     }
                     Kind::Append(t) => {
                         append.push_str(t);
@@ -569,10 +520,7 @@ impl Script {
 }
 
 fn split_lines(data: &[u8]) -> Vec<String> {
-    util::lines(data)
-        .iter()
-        .map(|l| String::from_utf8_lossy(l).into_owned())
-        .collect()
+    util::lines(data).iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect()
 }
 
 /// `sed [-nEr] [-i[SUF]] (-e SCRIPT | -f FILE | SCRIPT) [FILE]...`
@@ -700,10 +648,7 @@ mod tests {
         assert_eq!(run("s/a/b/", "aaa\nxa\n", false, false), "baa\nxb\n");
         assert_eq!(run("s/a/b/g", "aaa\n", false, false), "bbb\n");
         assert_eq!(run("s/a/b/2", "aaa\n", false, false), "aba\n");
-        assert_eq!(
-            run("s/\\(h\\)\\(i\\)/\\2\\1[&]/", "hi\n", false, false),
-            "ih[hi]\n"
-        );
+        assert_eq!(run("s/\\(h\\)\\(i\\)/\\2\\1[&]/", "hi\n", false, false), "ih[hi]\n");
         assert_eq!(run("s/(x+)/<\\1>/g", "axxbx\n", false, true), "a<xx>b<x>\n");
         assert_eq!(run("s/x*/-/g", "abc\n", false, false), "-a-b-c-\n");
         assert_eq!(run("s|/|_|g", "/a/b\n", false, false), "_a_b\n");
@@ -714,14 +659,8 @@ mod tests {
         assert_eq!(run("2q", "1\n2\n3\n", false, false), "1\n2\n");
         assert_eq!(run("=", "a\nb\n", false, false), "1\na\n2\nb\n");
         assert_eq!(run("y/abc/xyz/", "aabbcc\n", false, false), "xxyyzz\n");
-        assert_eq!(
-            run("1i\\\nhead\n$a tail", "x\ny\n", false, false),
-            "head\nx\ny\ntail\n"
-        );
-        assert_eq!(
-            run("/x/c\\\nchanged", "x\ny\n", false, false),
-            "changed\ny\n"
-        );
+        assert_eq!(run("1i\\\nhead\n$a tail", "x\ny\n", false, false), "head\nx\ny\ntail\n");
+        assert_eq!(run("/x/c\\\nchanged", "x\ny\n", false, false), "changed\ny\n");
         assert_eq!(run("/a/{s/a/b/;p}", "a\nc\n", true, false), "b\n");
         assert_eq!(run("N;s/\\n/ /", "1\n2\n3\n", false, false), "1 2\n3\n");
         assert_eq!(run("1!G;h;$!d", "1\n2\n3\n", false, false), "3\n2\n1\n");

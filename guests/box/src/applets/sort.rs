@@ -42,32 +42,19 @@ fn parse_flags(s: &str, f: &mut Flags) -> Option<bool> {
 
 /// Parse a `-k` key definition.
 pub fn parse_key(s: &str) -> Option<Key> {
-    let mut k = Key {
-        f1: 0,
-        c1: 0,
-        f2: None,
-        c2: 0,
-        flags: Flags::default(),
-        own: false,
-    };
+    let mut k = Key { f1: 0, c1: 0, f2: None, c2: 0, flags: Flags::default(), own: false };
     let (a, b) = match s.split_once(',') {
         Some((a, b)) => (a, Some(b)),
         None => (s, None),
     };
     let split_num = |p: &str| -> (String, String) {
-        let i = p
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(p.len());
+        let i = p.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(p.len());
         (p[..i].to_string(), p[i..].to_string())
     };
     let (pos, fl) = split_num(a);
     let (f, c) = pos.split_once('.').unwrap_or((&pos, ""));
     k.f1 = f.parse().ok().filter(|&n| n > 0)?;
-    k.c1 = if c.is_empty() {
-        1
-    } else {
-        c.parse().ok().filter(|&n| n > 0)?
-    };
+    k.c1 = if c.is_empty() { 1 } else { c.parse().ok().filter(|&n| n > 0)? };
     k.own |= parse_flags(&fl, &mut k.flags)?;
     if let Some(b) = b {
         let (pos, fl) = split_num(b);
@@ -176,13 +163,9 @@ fn cmp_with(a: &[u8], b: &[u8], f: &Flags) -> Ordering {
         (a, b)
     };
     let o = if f.numeric {
-        num_prefix(a)
-            .partial_cmp(&num_prefix(b))
-            .unwrap_or(Ordering::Equal)
+        num_prefix(a).partial_cmp(&num_prefix(b)).unwrap_or(Ordering::Equal)
     } else if f.fold {
-        a.iter()
-            .map(|c| c.to_ascii_uppercase())
-            .cmp(b.iter().map(|c| c.to_ascii_uppercase()))
+        a.iter().map(|c| c.to_ascii_uppercase()).cmp(b.iter().map(|c| c.to_ascii_uppercase()))
     } else {
         a.cmp(b)
     };
@@ -207,19 +190,8 @@ impl Sorter {
             return cmp_with(a, b, &self.global);
         }
         for k in &self.keys {
-            let f = if k.own {
-                k.flags
-            } else {
-                Flags {
-                    blanks: self.global.blanks || k.flags.blanks,
-                    ..self.global
-                }
-            };
-            let o = cmp_with(
-                key_slice(a, k, self.sep, f.blanks),
-                key_slice(b, k, self.sep, f.blanks),
-                &f,
-            );
+            let f = if k.own { k.flags } else { Flags { blanks: self.global.blanks || k.flags.blanks, ..self.global } };
+            let o = cmp_with(key_slice(a, k, self.sep, f.blanks), key_slice(b, k, self.sep, f.blanks), &f);
             if o != Ordering::Equal {
                 return o;
             }
@@ -277,17 +249,8 @@ pub fn sort(args: &[String]) -> i32 {
             }
         }
     }
-    let s = Sorter {
-        keys,
-        global,
-        sep,
-        stable: o.has('s'),
-    };
-    let files = if o.args.is_empty() {
-        vec!["-".to_string()]
-    } else {
-        o.args.clone()
-    };
+    let s = Sorter { keys, global, sep, stable: o.has('s') };
+    let files = if o.args.is_empty() { vec!["-".to_string()] } else { o.args.clone() };
     let mut data = Vec::new();
     for f in &files {
         match util::read_all(f) {
@@ -340,32 +303,17 @@ mod tests {
     use super::*;
 
     fn run(input: &str, keys: &[&str], global: Flags, sep: Option<u8>, unique: bool) -> String {
-        let s = Sorter {
-            keys: keys.iter().map(|k| parse_key(k).unwrap()).collect(),
-            global,
-            sep,
-            stable: false,
-        };
+        let s = Sorter { keys: keys.iter().map(|k| parse_key(k).unwrap()).collect(), global, sep, stable: false };
         let mut v = lines(input.as_bytes());
         s.sort(&mut v, unique);
-        v.iter()
-            .map(|l| String::from_utf8_lossy(l).into_owned() + "\n")
-            .collect()
+        v.iter().map(|l| String::from_utf8_lossy(l).into_owned() + "\n").collect()
     }
 
     #[test]
     fn keys() {
         let k = parse_key("2,3nr").unwrap();
         assert_eq!(
-            (
-                k.f1,
-                k.c1,
-                k.f2,
-                k.c2,
-                k.flags.numeric,
-                k.flags.reverse,
-                k.own
-            ),
+            (k.f1, k.c1, k.f2, k.c2, k.flags.numeric, k.flags.reverse, k.own),
             (2, 1, Some(3), 0, true, true, true)
         );
         let k = parse_key("1.2").unwrap();
@@ -375,56 +323,23 @@ mod tests {
         let k2 = parse_key("2,2").unwrap();
         assert_eq!(key_slice(b"a  bb c", &k2, None, false), b"  bb");
         assert_eq!(key_slice(b"a  bb c", &k2, None, true), b"bb");
-        assert_eq!(
-            key_slice(b"a:b:c", &parse_key("2").unwrap(), Some(b':'), false),
-            b"b:c"
-        );
-        assert_eq!(
-            key_slice(b"a:b:c", &parse_key("5").unwrap(), Some(b':'), false),
-            b""
-        );
-        assert_eq!(
-            key_slice(b"hello world", &parse_key("1.2,1.3").unwrap(), None, false),
-            b"el"
-        );
+        assert_eq!(key_slice(b"a:b:c", &parse_key("2").unwrap(), Some(b':'), false), b"b:c");
+        assert_eq!(key_slice(b"a:b:c", &parse_key("5").unwrap(), Some(b':'), false), b"");
+        assert_eq!(key_slice(b"hello world", &parse_key("1.2,1.3").unwrap(), None, false), b"el");
     }
 
     #[test]
     fn sorting() {
         let g = Flags::default();
         assert_eq!(run("b\na\nc\n", &[], g, None, false), "a\nb\nc\n");
+        assert_eq!(run("10\n9\n100\n-1\n", &[], Flags { numeric: true, ..g }, None, false), "-1\n9\n10\n100\n");
+        assert_eq!(run("b\na\nb\n", &[], Flags { reverse: true, ..g }, None, true), "b\na\n");
+        assert_eq!(run("x 3\ny 1\nz 2\n", &["2n"], g, None, false), "y 1\nz 2\nx 3\n");
         assert_eq!(
-            run(
-                "10\n9\n100\n-1\n",
-                &[],
-                Flags { numeric: true, ..g },
-                None,
-                false
-            ),
-            "-1\n9\n10\n100\n"
-        );
-        assert_eq!(
-            run("b\na\nb\n", &[], Flags { reverse: true, ..g }, None, true),
-            "b\na\n"
-        );
-        assert_eq!(
-            run("x 3\ny 1\nz 2\n", &["2n"], g, None, false),
-            "y 1\nz 2\nx 3\n"
-        );
-        assert_eq!(
-            run(
-                "a:3\nb:1\nc:2\n",
-                &["2,2"],
-                Flags { reverse: true, ..g },
-                Some(b':'),
-                false
-            ),
+            run("a:3\nb:1\nc:2\n", &["2,2"], Flags { reverse: true, ..g }, Some(b':'), false),
             "a:3\nc:2\nb:1\n"
         );
-        assert_eq!(
-            run("B\na\nA\n", &[], Flags { fold: true, ..g }, None, false),
-            "A\na\nB\n"
-        );
+        assert_eq!(run("B\na\nA\n", &[], Flags { fold: true, ..g }, None, false), "A\na\nB\n");
         assert_eq!(run("a 1\nb 1\n", &["2,2"], g, None, true), "a 1\n");
     }
 }

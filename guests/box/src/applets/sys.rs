@@ -44,15 +44,10 @@ fn show(kb: u64, u: Unit) -> String {
 pub fn free_table(si: &SysInfo, u: Unit) -> String {
     let total = si.int("mem_total_kb");
     let used = si.int("mem_used_kb");
-    let free = if si.0.iter().any(|(k, _)| k == "mem_free_kb") {
-        si.int("mem_free_kb")
-    } else {
-        total.saturating_sub(used)
-    };
-    let mut s = format!(
-        "{:>19}{:>12}{:>12}{:>12}{:>12}{:>12}\n",
-        "total", "used", "free", "shared", "buff/cache", "available"
-    );
+    let free =
+        if si.0.iter().any(|(k, _)| k == "mem_free_kb") { si.int("mem_free_kb") } else { total.saturating_sub(used) };
+    let mut s =
+        format!("{:>19}{:>12}{:>12}{:>12}{:>12}{:>12}\n", "total", "used", "free", "shared", "buff/cache", "available");
     s.push_str(&format!(
         "Mem:{:>15}{:>12}{:>12}{:>12}{:>12}{:>12}\n",
         show(total, u),
@@ -92,16 +87,9 @@ pub fn free(args: &[String]) -> i32 {
 pub fn df_table(si: &SysInfo, unit: Unit, posix: bool) -> String {
     let total = si.int("fs_total_kb");
     let used = si.int("fs_used_kb");
-    let avail = if si.0.iter().any(|(k, _)| k == "fs_free_kb") {
-        si.int("fs_free_kb")
-    } else {
-        total.saturating_sub(used)
-    };
-    let pct = if used + avail == 0 {
-        0
-    } else {
-        (used * 100 + (used + avail) / 2) / (used + avail)
-    };
+    let avail =
+        if si.0.iter().any(|(k, _)| k == "fs_free_kb") { si.int("fs_free_kb") } else { total.saturating_sub(used) };
+    let pct = if used + avail == 0 { 0 } else { (used * 100 + (used + avail) / 2) / (used + avail) };
     let (hdr, cap) = match (unit, posix) {
         (_, true) => ("1024-blocks", "Capacity"),
         (Unit::Human, _) => ("     Size", "Use%"),
@@ -111,14 +99,7 @@ pub fn df_table(si: &SysInfo, unit: Unit, posix: bool) -> String {
     };
     let mut s = format!("Filesystem           {hdr:<15}Used Available {cap} Mounted on\n");
     let v = |kb: u64| show(kb, if posix { Unit::Kilo } else { unit });
-    s.push_str(&format!(
-        "{:<20} {:>9} {:>9} {:>9} {:>3}% /\n",
-        "overlay",
-        v(total),
-        v(used),
-        v(avail),
-        pct
-    ));
+    s.push_str(&format!("{:<20} {:>9} {:>9} {:>9} {:>3}% /\n", "overlay", v(total), v(used), v(avail), pct));
     s
 }
 
@@ -164,12 +145,7 @@ pub fn uptime_line(now: i64, si: &SysInfo) -> String {
     } else {
         s.push_str(&format!("{mins} min"));
     }
-    s.push_str(&format!(
-        ",  load average: {:.2}, {:.2}, {:.2}",
-        si.get("load1"),
-        si.get("load5"),
-        si.get("load15")
-    ));
+    s.push_str(&format!(",  load average: {:.2}, {:.2}, {:.2}", si.get("load1"), si.get("load5"), si.get("load15")));
     s
 }
 
@@ -226,7 +202,9 @@ mod tests {
         let h = df_table(&s, Unit::Human, false);
         assert!(h.starts_with("Filesystem                Size      Used Available Use% Mounted on\n"));
         assert!(h.contains("overlay                  58.4G     17.5G     38.0G  32% /"));
-        assert!(df_table(&s, Unit::Kilo, true).starts_with("Filesystem           1024-blocks    Used Available Capacity"));
+        assert!(
+            df_table(&s, Unit::Kilo, true).starts_with("Filesystem           1024-blocks    Used Available Capacity")
+        );
     }
 
     #[test]

@@ -69,11 +69,7 @@ fn get_num(b: &[u8]) -> u64 {
         }
         return v;
     }
-    let s: String = b
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as char)
-        .collect();
+    let s: String = b.iter().take_while(|&&c| c != 0).map(|&c| c as char).collect();
     u64::from_str_radix(s.trim(), 8).unwrap_or(0)
 }
 
@@ -83,10 +79,7 @@ fn get_str(b: &[u8]) -> String {
 }
 
 fn checksum(b: &[u8]) -> u64 {
-    b.iter()
-        .enumerate()
-        .map(|(i, &c)| if (148..156).contains(&i) { b' ' as u64 } else { c as u64 })
-        .sum()
+    b.iter().enumerate().map(|(i, &c)| if (148..156).contains(&i) { b' ' as u64 } else { c as u64 }).sum()
 }
 
 /// Split a long name into ustar's `prefix` and `name` (at a `/`), if it fits.
@@ -178,11 +171,8 @@ pub fn parse_block(b: &[u8; BLOCK]) -> Result<Option<(Header, u8)>, String> {
         return Ok(None);
     }
     let want = get_num(&b[148..156]);
-    let signed: i64 = b
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| if (148..156).contains(&i) { 32 } else { c as i8 as i64 })
-        .sum();
+    let signed: i64 =
+        b.iter().enumerate().map(|(i, &c)| if (148..156).contains(&i) { 32 } else { c as i8 as i64 }).sum();
     if want != checksum(b) && want as i64 != signed {
         return Err("invalid tar header checksum".into());
     }
@@ -361,7 +351,8 @@ impl<R: Read> Reader<R> {
             if h.kind == Kind::Dir && !h.name.ends_with('/') {
                 // keep names as given; directories are recognised by kind
             }
-            let has_data = matches!(h.kind, Kind::File | Kind::Other(_)) && !matches!(h.kind, Kind::Other(b'3' | b'4' | b'6'));
+            let has_data =
+                matches!(h.kind, Kind::File | Kind::Other(_)) && !matches!(h.kind, Kind::Other(b'3' | b'4' | b'6'));
             self.left = if has_data { h.size } else { 0 };
             self.pad = (BLOCK as u64 - self.left % BLOCK as u64) % BLOCK as u64;
             return Ok(Some(h));
@@ -690,11 +681,7 @@ pub fn selected(name: &str, wanted: &[String]) -> Option<usize> {
 }
 
 fn open_archive_in(file: &str, gzip: bool) -> io::Result<Box<dyn Read>> {
-    let mut raw: Box<dyn Read> = if file == "-" {
-        Box::new(io::stdin())
-    } else {
-        Box::new(fs::File::open(file)?)
-    };
+    let mut raw: Box<dyn Read> = if file == "-" { Box::new(io::stdin()) } else { Box::new(fs::File::open(file)?) };
     // Seamless gzip: look at the first two bytes.
     let mut head = [0u8; 2];
     let n = read_full(&mut raw, &mut head)?;
@@ -941,11 +928,8 @@ pub fn tar(args: &[String]) -> i32 {
         }
     }
     let creating = o.has('c');
-    let vout: Box<dyn Write> = if creating && file == "-" || o.has('O') {
-        Box::new(io::stderr())
-    } else {
-        Box::new(io::stdout())
-    };
+    let vout: Box<dyn Write> =
+        if creating && file == "-" || o.has('O') { Box::new(io::stderr()) } else { Box::new(io::stdout()) };
     let mut opts = Opts {
         verbose: o.has('v'),
         gzip: o.has('z'),
@@ -1062,7 +1046,10 @@ mod tests {
 
     #[test]
     fn old_style_args() {
-        assert_eq!(normalize_args(&argv(&["tar", "czvf", "x.tgz", "d"])), argv(&["tar", "-c", "-z", "-v", "-f", "x.tgz", "d"]));
+        assert_eq!(
+            normalize_args(&argv(&["tar", "czvf", "x.tgz", "d"])),
+            argv(&["tar", "-c", "-z", "-v", "-f", "x.tgz", "d"])
+        );
         assert_eq!(normalize_args(&argv(&["tar", "-xf", "a"])), argv(&["tar", "-xf", "a"]));
         assert_eq!(normalize_args(&argv(&["tar", "xfC", "a", "/d"])), argv(&["tar", "-x", "-f", "a", "-C", "/d"]));
     }

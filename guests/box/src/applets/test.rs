@@ -32,28 +32,11 @@ fn unary_op(op: &str) -> bool {
 }
 
 fn binary_op(op: &str) -> bool {
-    matches!(
-        op,
-        "=" | "=="
-            | "!="
-            | "-eq"
-            | "-ne"
-            | "-lt"
-            | "-le"
-            | "-gt"
-            | "-ge"
-            | "<"
-            | ">"
-            | "-nt"
-            | "-ot"
-            | "-ef"
-    )
+    matches!(op, "=" | "==" | "!=" | "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "<" | ">" | "-nt" | "-ot" | "-ef")
 }
 
 fn int(s: &str) -> Result<i64, String> {
-    s.trim()
-        .parse::<i64>()
-        .map_err(|_| format!("invalid number '{s}'"))
+    s.trim().parse::<i64>().map_err(|_| format!("invalid number '{s}'"))
 }
 
 fn unary(op: &str, a: &str) -> R {
@@ -281,10 +264,7 @@ mod tests {
         assert_eq!(t(&["(", "x", ")"]), Ok(true));
         assert_eq!(t(&["a", "=", "a", "-a", "b", "=", "c"]), Ok(false));
         assert_eq!(t(&["a", "=", "a", "-o", "b", "=", "c"]), Ok(true));
-        assert_eq!(
-            t(&["(", "1", "-eq", "1", ")", "-a", "!", "(", "1", "-eq", "2", ")"]),
-            Ok(true)
-        );
+        assert_eq!(t(&["(", "1", "-eq", "1", ")", "-a", "!", "(", "1", "-eq", "2", ")"]), Ok(true));
         assert_eq!(t(&["", "-o", "x", "-a", ""]), Ok(false));
         assert!(t(&["a", "b"]).is_err());
         assert!(t(&["(", "a", "=", "a"]).is_err());
@@ -301,10 +281,7 @@ mod tests {
         assert_eq!(t(&["-d", &f]), Ok(false));
         assert_eq!(t(&["-d", &d]), Ok(true));
         assert_eq!(t(&["-e", &format!("{d}/nope")]), Ok(false));
-        assert_eq!(
-            t(&["!", "-e", &format!("{d}/nope"), "-a", "-f", &f]),
-            Ok(true)
-        );
+        assert_eq!(t(&["!", "-e", &format!("{d}/nope"), "-a", "-f", &f]), Ok(true));
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -174,11 +174,7 @@ pub fn wc(args: &[String]) -> i32 {
         let res = open_input(f).and_then(|mut r| count(&mut r));
         match res {
             Ok(c) => {
-                show(
-                    &mut w,
-                    &c,
-                    if f == "-" && files.len() == 1 { "-" } else { f },
-                );
+                show(&mut w, &c, if f == "-" && files.len() == 1 { "-" } else { f });
                 total.lines += c.lines;
                 total.words += c.words;
                 total.bytes += c.bytes;
@@ -202,17 +198,9 @@ fn legacy_count(args: &[String]) -> Vec<String> {
     let mut v = vec![args[0].clone()];
     for (i, a) in args.iter().enumerate().skip(1) {
         let b = a.as_bytes();
-        if i == 1
-            && b.len() > 1
-            && (b[0] == b'-' || b[0] == b'+')
-            && b[1..].iter().all(u8::is_ascii_digit)
-        {
+        if i == 1 && b.len() > 1 && (b[0] == b'-' || b[0] == b'+') && b[1..].iter().all(u8::is_ascii_digit) {
             v.push("-n".into());
-            v.push(if b[0] == b'+' {
-                a.clone()
-            } else {
-                a[1..].to_string()
-            });
+            v.push(if b[0] == b'+' { a.clone() } else { a[1..].to_string() });
         } else {
             v.push(a.clone());
         }
@@ -480,9 +468,7 @@ pub fn uniq(args: &[String]) -> i32 {
         let show = (!o.has('d') || n > 1) && (!o.has('u') || n == 1);
         if show {
             let r = if o.has('c') {
-                write!(dest, "{n:7} ")
-                    .and_then(|_| dest.write_all(ls[i]))
-                    .and_then(|_| dest.write_all(b"\n"))
+                write!(dest, "{n:7} ").and_then(|_| dest.write_all(ls[i])).and_then(|_| dest.write_all(b"\n"))
             } else {
                 dest.write_all(ls[i]).and_then(|_| dest.write_all(b"\n"))
             };
@@ -502,11 +488,7 @@ pub fn parse_list(s: &str) -> Option<Vec<(usize, usize)>> {
         let (a, b) = match part.split_once('-') {
             Some((a, b)) => (
                 if a.is_empty() { 1 } else { a.parse().ok()? },
-                if b.is_empty() {
-                    usize::MAX
-                } else {
-                    b.parse().ok()?
-                },
+                if b.is_empty() { usize::MAX } else { b.parse().ok()? },
             ),
             None => {
                 let n = part.parse().ok()?;
@@ -538,21 +520,11 @@ pub fn cut_line(
             if !line.contains(d) {
                 return (!only_delim).then(|| line.to_string());
             }
-            let parts: Vec<&str> = line
-                .split(d)
-                .enumerate()
-                .filter(|(i, _)| in_list(list, i + 1))
-                .map(|(_, p)| p)
-                .collect();
+            let parts: Vec<&str> =
+                line.split(d).enumerate().filter(|(i, _)| in_list(list, i + 1)).map(|(_, p)| p).collect();
             Some(parts.join(out_delim))
         }
-        None => Some(
-            line.chars()
-                .enumerate()
-                .filter(|(i, _)| in_list(list, i + 1))
-                .map(|(_, c)| c)
-                .collect(),
-        ),
+        None => Some(line.chars().enumerate().filter(|(i, _)| in_list(list, i + 1)).map(|(_, c)| c).collect()),
     }
 }
 
@@ -617,10 +589,7 @@ pub fn tee(args: &[String]) -> i32 {
     let mut files: Vec<(String, std::fs::File)> = Vec::new();
     for p in &o.args {
         let r = if o.has('a') {
-            std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(p)
+            std::fs::OpenOptions::new().append(true).create(true).open(p)
         } else {
             std::fs::File::create(p)
         };
@@ -646,12 +615,7 @@ pub fn tee(args: &[String]) -> i32 {
                 return 1;
             }
         };
-        if stdout_ok
-            && stdout
-                .write_all(&buf[..n])
-                .and_then(|_| stdout.flush())
-                .is_err()
-        {
+        if stdout_ok && stdout.write_all(&buf[..n]).and_then(|_| stdout.flush()).is_err() {
             stdout_ok = false;
             rc = 1;
         }
@@ -694,16 +658,10 @@ mod tests {
     #[test]
     fn cutting() {
         let l = parse_list("1,3-4,6-").unwrap();
-        assert_eq!(
-            cut_line("a:b:c:d:e:f:g", &l, Some(":"), false, ":").unwrap(),
-            "a:c:d:f:g"
-        );
+        assert_eq!(cut_line("a:b:c:d:e:f:g", &l, Some(":"), false, ":").unwrap(), "a:c:d:f:g");
         assert_eq!(cut_line("abcdefg", &l, None, false, "").unwrap(), "acdfg");
         assert_eq!(cut_line("nodelim", &l, Some(":"), true, ":"), None);
-        assert_eq!(
-            cut_line("nodelim", &l, Some(":"), false, ":").unwrap(),
-            "nodelim"
-        );
+        assert_eq!(cut_line("nodelim", &l, Some(":"), false, ":").unwrap(), "nodelim");
         assert!(parse_list("0").is_none());
         assert_eq!(parse_list("-2").unwrap(), vec![(1, 2)]);
     }
@@ -716,10 +674,7 @@ mod tests {
         let o = format!("{d}/out");
         let a = crate::util::testutil::argv;
         assert_eq!(uniq(&a(&["uniq", "-c", &f, &o])), 0);
-        assert_eq!(
-            std::fs::read_to_string(&o).unwrap(),
-            "      2 a\n      1 b\n      3 c\n"
-        );
+        assert_eq!(std::fs::read_to_string(&o).unwrap(), "      2 a\n      1 b\n      3 c\n");
         assert_eq!(uniq(&a(&["uniq", "-d", &f, &o])), 0);
         assert_eq!(std::fs::read_to_string(&o).unwrap(), "a\nc\n");
         assert_eq!(uniq(&a(&["uniq", "-u", &f, &o])), 0);

@@ -79,10 +79,7 @@ pub fn expand_set(s: &str) -> Result<Vec<u8>, String> {
             }
             if rest.len() >= 2 && rest[1] == b'*' {
                 if let Some(end) = rest.iter().position(|&x| x == b']') {
-                    let n: usize = std::str::from_utf8(&rest[2..end])
-                        .ok()
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or(0);
+                    let n: usize = std::str::from_utf8(&rest[2..end]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
                     // n == 0: fill to SET1's length, handled by padding with the last byte
                     out.extend(std::iter::repeat_n(rest[0], n.max(1)));
                     k += end + 2;
@@ -121,16 +118,8 @@ impl Tr {
         for &c in set1 {
             in1[c as usize] = true;
         }
-        let s1: Vec<u8> = if complement {
-            (0u8..=255).filter(|&c| !in1[c as usize]).collect()
-        } else {
-            set1.to_vec()
-        };
-        let mut t = Tr {
-            map: [0; 256],
-            delete: [false; 256],
-            squeeze: [false; 256],
-        };
+        let s1: Vec<u8> = if complement { (0u8..=255).filter(|&c| !in1[c as usize]).collect() } else { set1.to_vec() };
+        let mut t = Tr { map: [0; 256], delete: [false; 256], squeeze: [false; 256] };
         for i in 0..256 {
             t.map[i] = i as u8;
         }
@@ -192,11 +181,7 @@ pub fn tr(args: &[String]) -> i32 {
     };
     let del = o.has('d');
     let sq = o.has('s');
-    let need = if del && !sq || (sq && !del && o.args.len() == 1) {
-        1
-    } else {
-        2
-    };
+    let need = if del && !sq || (sq && !del && o.args.len() == 1) { 1 } else { 2 };
     if o.args.len() < need {
         err!("missing operand");
         return 1;
@@ -215,13 +200,7 @@ pub fn tr(args: &[String]) -> i32 {
             s1.truncate(s2.len());
         }
     }
-    let t = Tr::new(
-        &s1,
-        sets.get(1).map(|v| v.as_slice()),
-        o.has('c') || o.has('C'),
-        del,
-        sq,
-    );
+    let t = Tr::new(&s1, sets.get(1).map(|v| v.as_slice()), o.has('c') || o.has('C'), del, sq);
     let mut w = out();
     let mut stdin = io::stdin().lock();
     let mut buf = vec![0u8; 16 * 1024];
@@ -263,24 +242,12 @@ mod tests {
 
     #[test]
     fn translate() {
-        assert_eq!(
-            run("a-z", Some("A-Z"), false, false, false, "Hello, World"),
-            "HELLO, WORLD"
-        );
-        assert_eq!(
-            run("[:lower:]", Some("[:upper:]"), false, false, false, "abc"),
-            "ABC"
-        );
-        assert_eq!(
-            run("abc", Some("x"), false, false, false, "aabbcd"),
-            "xxxxxd"
-        );
+        assert_eq!(run("a-z", Some("A-Z"), false, false, false, "Hello, World"), "HELLO, WORLD");
+        assert_eq!(run("[:lower:]", Some("[:upper:]"), false, false, false, "abc"), "ABC");
+        assert_eq!(run("abc", Some("x"), false, false, false, "aabbcd"), "xxxxxd");
         assert_eq!(run("aeiou", None, false, true, false, "education"), "dctn");
         assert_eq!(run(" ", None, false, false, true, "a   b  c"), "a b c");
-        assert_eq!(
-            run("a-z", Some("\\n"), true, false, true, "ab12cd!!e"),
-            "ab\ncd\ne"
-        );
+        assert_eq!(run("a-z", Some("\\n"), true, false, true, "ab12cd!!e"), "ab\ncd\ne");
         assert_eq!(run("0-9", None, true, true, false, "a1b2\n"), "12");
         assert_eq!(run("a", Some("b"), false, true, true, "aaxbbb"), "xb");
     }

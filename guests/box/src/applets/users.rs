@@ -27,10 +27,7 @@ pub fn group_list(gid: u32, extra: &[u32]) -> Vec<u32> {
 
 /// Groups whose member list names `user` (the supplementary groups of a passwd user).
 pub fn member_groups(db: &[util::DbEntry], user: &str) -> Vec<u32> {
-    db.iter()
-        .filter(|g| g.members.iter().any(|m| m == user))
-        .map(|g| g.id)
-        .collect()
+    db.iter().filter(|g| g.members.iter().any(|m| m == user)).map(|g| g.id).collect()
 }
 
 /// `id [-u|-g|-G] [-n] [-r] [USER]`: this process's ids (the host's `ids`) or a user's from
@@ -132,9 +129,7 @@ pub fn parse_owner(
 }
 
 fn chown_err(e: &io::Error) -> String {
-    if e.kind() == io::ErrorKind::Unsupported
-        || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS)
-    {
+    if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(skiff_guest::errno::ENOSYS) {
         "changing owners is not supported by this host".into()
     } else if e.raw_os_error() == Some(skiff_guest::errno::EPERM) {
         "Operation not permitted".into()
@@ -162,9 +157,8 @@ impl Chown<'_> {
                 false
             }
         };
-        let changed = before.is_some_and(|b| {
-            self.uid.is_some_and(|u| u != b.uid) || self.gid.is_some_and(|g| g != b.gid)
-        });
+        let changed =
+            before.is_some_and(|b| self.uid.is_some_and(|u| u != b.uid) || self.gid.is_some_and(|g| g != b.gid));
         if ok && (self.o.has('v') || (self.o.has('c') && changed)) {
             let _ = writeln!(
                 self.w,
@@ -221,9 +215,7 @@ fn chown_main(args: &[String], group_only: bool) -> i32 {
     }
     let spec = &o.args[0];
     let parsed = if group_only {
-        util::group_lookup(spec)
-            .map(|g| (None, Some(g)))
-            .ok_or_else(|| format!("unknown group {spec}"))
+        util::group_lookup(spec).map(|g| (None, Some(g))).ok_or_else(|| format!("unknown group {spec}"))
     } else {
         parse_owner(spec, util::user_lookup, util::group_lookup)
     };

@@ -457,7 +457,9 @@ impl Editor {
         match k {
             Key::Char('h') | Key::Left | Key::Backspace => self.cx = self.cx.saturating_sub(n),
             Key::Char('l') | Key::Right | Key::Char(' ') => self.cx += n,
-            Key::Char('j') | Key::Down | Key::Ctrl('n') | Key::Ctrl('j') => self.cy = (self.cy + n).min(self.lines.len() - 1),
+            Key::Char('j') | Key::Down | Key::Ctrl('n') | Key::Ctrl('j') => {
+                self.cy = (self.cy + n).min(self.lines.len() - 1)
+            }
             Key::Char('k') | Key::Up | Key::Ctrl('p') => self.cy = self.cy.saturating_sub(n),
             Key::Char('0') | Key::Home => self.cx = 0,
             Key::Char('^') => self.cx = self.first_nonblank(self.cy),

@@ -232,33 +232,19 @@ pub enum Expr {
 impl Expr {
     pub fn contains_aggregate(&self) -> bool {
         match self {
-            Expr::Func { name, args, .. } => {
-                is_aggregate(name) || args.iter().any(Expr::contains_aggregate)
+            Expr::Func { name, args, .. } => is_aggregate(name) || args.iter().any(Expr::contains_aggregate),
+            Expr::Neg(e) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::Cast(e, _) | Expr::IsBool(e, _, _) => {
+                e.contains_aggregate()
             }
-            Expr::Neg(e)
-            | Expr::Not(e)
-            | Expr::IsNull(e, _)
-            | Expr::Cast(e, _)
-            | Expr::IsBool(e, _, _) => e.contains_aggregate(),
             Expr::Binary(_, a, b) => a.contains_aggregate() || b.contains_aggregate(),
-            Expr::InList { expr, list, .. } => {
-                expr.contains_aggregate() || list.iter().any(Expr::contains_aggregate)
-            }
+            Expr::InList { expr, list, .. } => expr.contains_aggregate() || list.iter().any(Expr::contains_aggregate),
             Expr::Between { expr, lo, hi, .. } => {
                 expr.contains_aggregate() || lo.contains_aggregate() || hi.contains_aggregate()
             }
-            Expr::Like { expr, pattern, .. } => {
-                expr.contains_aggregate() || pattern.contains_aggregate()
-            }
-            Expr::Case {
-                operand,
-                whens,
-                else_,
-            } => {
+            Expr::Like { expr, pattern, .. } => expr.contains_aggregate() || pattern.contains_aggregate(),
+            Expr::Case { operand, whens, else_ } => {
                 operand.as_ref().is_some_and(|e| e.contains_aggregate())
-                    || whens
-                        .iter()
-                        .any(|(a, b)| a.contains_aggregate() || b.contains_aggregate())
+                    || whens.iter().any(|(a, b)| a.contains_aggregate() || b.contains_aggregate())
                     || else_.as_ref().is_some_and(|e| e.contains_aggregate())
             }
             _ => false,
@@ -293,16 +279,12 @@ impl Expr {
 }
 
 pub fn is_aggregate(name: &str) -> bool {
-    matches!(
-        name,
-        "count" | "sum" | "avg" | "min" | "max" | "bool_and" | "bool_or" | "string_agg" | "every"
-    )
+    matches!(name, "count" | "sum" | "avg" | "min" | "max" | "bool_and" | "bool_or" | "string_agg" | "every")
 }
 
 fn quote_ident(s: &str) -> String {
     if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && !s.as_bytes()[0].is_ascii_digit()
     {
         s.to_string()
@@ -326,28 +308,17 @@ impl fmt::Display for Expr {
                     t => write!(f, "'{s}'::{}", t.sql_name()),
                 }
             }
-            Expr::Column {
-                table: Some(t),
-                name,
-                ..
-            } => write!(f, "{}.{}", quote_ident(t), quote_ident(name)),
+            Expr::Column { table: Some(t), name, .. } => write!(f, "{}.{}", quote_ident(t), quote_ident(name)),
             Expr::Column { name, .. } => write!(f, "{}", quote_ident(name)),
             Expr::Param(n) => write!(f, "${n}"),
             Expr::Neg(e) => write!(f, "(- {e})"),
             Expr::Not(e) => write!(f, "(NOT {e})"),
             Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
             Expr::IsNull(e, neg) => write!(f, "({e} IS {}NULL)", if *neg { "NOT " } else { "" }),
-            Expr::IsBool(e, neg, v) => write!(
-                f,
-                "({e} IS {}{})",
-                if *neg { "NOT " } else { "" },
-                if *v { "TRUE" } else { "FALSE" }
-            ),
-            Expr::InList {
-                expr,
-                list,
-                negated,
-            } => {
+            Expr::IsBool(e, neg, v) => {
+                write!(f, "({e} IS {}{})", if *neg { "NOT " } else { "" }, if *v { "TRUE" } else { "FALSE" })
+            }
+            Expr::InList { expr, list, negated } => {
                 write!(f, "({expr} {}IN (", if *negated { "NOT " } else { "" })?;
                 for (i, e) in list.iter().enumerate() {
                     if i > 0 {
@@ -357,22 +328,10 @@ impl fmt::Display for Expr {
                 }
                 write!(f, "))")
             }
-            Expr::Between {
-                expr,
-                lo,
-                hi,
-                negated,
-            } => write!(
-                f,
-                "({expr} {}BETWEEN {lo} AND {hi})",
-                if *negated { "NOT " } else { "" }
-            ),
-            Expr::Like {
-                expr,
-                pattern,
-                negated,
-                ci,
-            } => {
+            Expr::Between { expr, lo, hi, negated } => {
+                write!(f, "({expr} {}BETWEEN {lo} AND {hi})", if *negated { "NOT " } else { "" })
+            }
+            Expr::Like { expr, pattern, negated, ci } => {
                 write!(
                     f,
                     "({expr} {}{} {pattern})",
@@ -380,19 +339,11 @@ impl fmt::Display for Expr {
                     if *ci { "ILIKE" } else { "LIKE" }
                 )
             }
-            Expr::Func {
-                name,
-                args,
-                star,
-                distinct,
-                ..
-            } => {
+            Expr::Func { name, args, star, distinct, .. } => {
                 if name == "current_timestamp" && args.is_empty() {
                     return write!(f, "CURRENT_TIMESTAMP");
                 }
-                if (name == "current_date" || name == "current_user" || name == "localtimestamp")
-                    && args.is_empty()
-                {
+                if (name == "current_date" || name == "current_user" || name == "localtimestamp") && args.is_empty() {
                     return write!(f, "{}", name.to_ascii_uppercase());
                 }
                 write!(f, "{name}(")?;
@@ -412,11 +363,7 @@ impl fmt::Display for Expr {
                             a => a,
                         };
                         if let Expr::Lit(v, _) = lit {
-                            write!(
-                                f,
-                                "'{}'::regclass",
-                                v.to_text(Type::Text).unwrap_or_default()
-                            )?;
+                            write!(f, "'{}'::regclass", v.to_text(Type::Text).unwrap_or_default())?;
                             continue;
                         }
                     }
@@ -425,21 +372,12 @@ impl fmt::Display for Expr {
                 write!(f, ")")
             }
             Expr::Cast(e, ty) => match e.as_ref() {
-                Expr::Lit(v, Type::Unknown) if !v.is_null() => write!(
-                    f,
-                    "'{}'::{}",
-                    v.to_text(Type::Text)
-                        .unwrap_or_default()
-                        .replace('\'', "''"),
-                    ty.sql_name()
-                ),
+                Expr::Lit(v, Type::Unknown) if !v.is_null() => {
+                    write!(f, "'{}'::{}", v.to_text(Type::Text).unwrap_or_default().replace('\'', "''"), ty.sql_name())
+                }
                 e => write!(f, "({e})::{}", ty.sql_name()),
             },
-            Expr::Case {
-                operand,
-                whens,
-                else_,
-            } => {
+            Expr::Case { operand, whens, else_ } => {
                 write!(f, "CASE")?;
                 if let Some(o) = operand {
                     write!(f, " {o}")?;

@@ -91,19 +91,12 @@ pub fn psql_describe_indexes(name: &str) -> String {
 }
 
 fn col(name: &str, ty: Type) -> OutCol {
-    OutCol {
-        name: name.into(),
-        ty,
-    }
+    OutCol { name: name.into(), ty }
 }
 
 fn rows(cols: Vec<OutCol>, rows: Vec<Vec<Option<String>>>) -> Outcome {
     let n = rows.len();
-    Outcome::Rows {
-        cols,
-        rows,
-        tag: format!("SELECT {n}"),
-    }
+    Outcome::Rows { cols, rows, tag: format!("SELECT {n}") }
 }
 
 fn st(x: &str) -> Option<String> {
@@ -142,20 +135,14 @@ fn table_by_ref<'a>(e: &'a Engine, s: &'a Session, r: &str) -> Option<&'a Table>
         Ok(oid) => tables.into_iter().find(|t| t.oid == oid),
         Err(_) => {
             let name = r.rsplit('.').next().unwrap_or(r).trim_matches('"');
-            tables
-                .into_iter()
-                .find(|t| t.name == name || t.name == name.to_lowercase())
+            tables.into_iter().find(|t| t.name == name || t.name == name.to_lowercase())
         }
     }
 }
 
 /// The sequences behind serial columns: (sequence name, owner).
 fn sequences(t: &Table) -> Vec<String> {
-    t.columns
-        .iter()
-        .filter(|c| c.seq.is_some())
-        .map(|c| format!("{}_{}_seq", t.name, c.name))
-        .collect()
+    t.columns.iter().filter(|c| c.seq.is_some()).map(|c| format!("{}_{}_seq", t.name, c.name)).collect()
 }
 
 pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
@@ -168,20 +155,12 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
         return None;
     }
     // \dt, \d, \dt PATTERN
-    if sql.contains("as \"Schema\"")
-        && sql.contains("FROM pg_catalog.pg_class c")
-        && sql.contains("c.relkind IN (")
-    {
+    if sql.contains("as \"Schema\"") && sql.contains("FROM pg_catalog.pg_class c") && sql.contains("c.relkind IN (") {
         let kinds = literal_after(sql, "c.relkind IN (").unwrap_or_default();
-        let kinds_all = sql
-            .split("c.relkind IN (")
-            .nth(1)
-            .and_then(|r| r.split(')').next())
-            .unwrap_or("");
+        let kinds_all = sql.split("c.relkind IN (").nth(1).and_then(|r| r.split(')').next()).unwrap_or("");
         let want_tables = kinds == "r" || kinds_all.contains("'r'");
         let want_seqs = kinds_all.contains("'S'");
-        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)")
-            .and_then(|p| Regex::new(&p, false).ok());
+        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)").and_then(|p| Regex::new(&p, false).ok());
         let mut out: Vec<(String, &str, String)> = Vec::new();
         for t in e.visible_tables(s) {
             if want_tables {
@@ -196,37 +175,18 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
         out.retain(|(n, _, _)| re.as_ref().is_none_or(|r| r.is_match(n)));
         out.sort();
         return Some(rows(
-            vec![
-                col("Schema", Type::Name),
-                col("Name", Type::Name),
-                col("Type", Type::Text),
-                col("Owner", Type::Name),
-            ],
-            out.into_iter()
-                .map(|(n, k, o)| vec![st("public"), Some(n), st(k), Some(o)])
-                .collect(),
+            vec![col("Schema", Type::Name), col("Name", Type::Name), col("Type", Type::Text), col("Owner", Type::Name)],
+            out.into_iter().map(|(n, k, o)| vec![st("public"), Some(n), st(k), Some(o)]).collect(),
         ));
     }
     // \d NAME, first step: which relations match.
     if sql.contains("SELECT c.oid,") && sql.contains("c.relname OPERATOR(pg_catalog.~)") {
-        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)")
-            .and_then(|p| Regex::new(&p, false).ok())?;
-        let mut found: Vec<&Table> = e
-            .visible_tables(s)
-            .into_iter()
-            .filter(|t| re.is_match(&t.name))
-            .collect();
+        let re = literal_after(sql, "c.relname OPERATOR(pg_catalog.~)").and_then(|p| Regex::new(&p, false).ok())?;
+        let mut found: Vec<&Table> = e.visible_tables(s).into_iter().filter(|t| re.is_match(&t.name)).collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
         return Some(rows(
-            vec![
-                col("oid", Type::Oid),
-                col("nspname", Type::Name),
-                col("relname", Type::Name),
-            ],
-            found
-                .into_iter()
-                .map(|t| vec![Some(t.oid.to_string()), st("public"), Some(t.name.clone())])
-                .collect(),
+            vec![col("oid", Type::Oid), col("nspname", Type::Name), col("relname", Type::Name)],
+            found.into_iter().map(|t| vec![Some(t.oid.to_string()), st("public"), Some(t.name.clone())]).collect(),
         ));
     }
     // \d NAME: the table's kind and flags.
@@ -274,8 +234,7 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
         return Some(rows(cols, vec![row]));
     }
     // \d NAME: columns.
-    if sql.contains("a.attname") && sql.contains("pg_catalog.format_type(a.atttypid, a.atttypmod)")
-    {
+    if sql.contains("a.attname") && sql.contains("pg_catalog.format_type(a.atttypid, a.atttypmod)") {
         let r = literal_after(sql, "a.attrelid =")?;
         let cols = vec![
             col("attname", Type::Name),
@@ -345,14 +304,8 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
                 b(true),
                 b(false),
                 b(true),
-                Some(format!(
-                    "CREATE UNIQUE INDEX {name} ON public.{} USING btree ({list})",
-                    t.name
-                )),
-                Some(format!(
-                    "{} ({list})",
-                    if pk { "PRIMARY KEY" } else { "UNIQUE" }
-                )),
+                Some(format!("CREATE UNIQUE INDEX {name} ON public.{} USING btree ({list})", t.name)),
+                Some(format!("{} ({list})", if pk { "PRIMARY KEY" } else { "UNIQUE" })),
                 st(if pk { "p" } else { "u" }),
                 b(false),
                 b(false),
@@ -364,16 +317,8 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
     }
     // \l
     if sql.contains("FROM pg_catalog.pg_database d") && sql.contains("\"Name\"") {
-        let names = [
-            "Name",
-            "Owner",
-            "Encoding",
-            "Collate",
-            "Ctype",
-            "ICU Locale",
-            "Locale Provider",
-            "Access privileges",
-        ];
+        let names =
+            ["Name", "Owner", "Encoding", "Collate", "Ctype", "ICU Locale", "Locale Provider", "Access privileges"];
         let cols = names
             .iter()
             .map(|n| {
@@ -387,12 +332,7 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
                 )
             })
             .collect();
-        let owner = e
-            .users
-            .values()
-            .find(|u| u.oid == 10)
-            .map(|u| u.name.clone())
-            .unwrap_or_else(|| "postgres".into());
+        let owner = e.users.values().find(|u| u.oid == 10).map(|u| u.name.clone()).unwrap_or_else(|| "postgres".into());
         let body = e
             .dbs
             .keys()
@@ -427,11 +367,7 @@ pub fn answer(e: &Engine, s: &Session, sql: &str) -> Option<Outcome> {
     if sql.contains("FROM pg_catalog.pg_roles r") {
         if sql.contains("\"Role name\"") {
             return Some(rows(
-                vec![
-                    col("Role name", Type::Name),
-                    col("Attributes", Type::Text),
-                    col("Member of", Type::Text),
-                ],
+                vec![col("Role name", Type::Name), col("Attributes", Type::Text), col("Member of", Type::Text)],
                 e.users
                     .values()
                     .map(|u| {
@@ -527,10 +463,7 @@ mod tests {
         let (e, s) = setup();
         let r = table_rows(answer(&e, &s, &psql_list_tables(None)));
         assert_eq!(r.len(), 2);
-        assert_eq!(
-            r[0],
-            vec![s_("public"), s_("orders"), s_("table"), s_("postgres")]
-        );
+        assert_eq!(r[0], vec![s_("public"), s_("orders"), s_("table"), s_("postgres")]);
         let r = table_rows(answer(&e, &s, &psql_list_tables(Some("us*"))));
         assert_eq!(r.len(), 1);
         let r = table_rows(answer(&e, &s, &psql_list_relations()));
@@ -550,15 +483,7 @@ mod tests {
         let r = table_rows(answer(&e, &s, &psql_describe_columns("users")));
         assert_eq!(
             r[0],
-            vec![
-                s_("id"),
-                s_("integer"),
-                s_("nextval('users_id_seq'::regclass)"),
-                s_("t"),
-                None,
-                s_(""),
-                s_("")
-            ]
+            vec![s_("id"), s_("integer"), s_("nextval('users_id_seq'::regclass)"), s_("t"), None, s_(""), s_("")]
         );
         assert_eq!(r[2][1], s_("character varying(50)"));
         assert_eq!(r[3][2], s_("now()"));
@@ -574,12 +499,8 @@ mod tests {
         assert_eq!(info[0][2], s_("t"));
         assert!(answer(&e, &s, "SELECT 1").is_none());
         assert_eq!(
-            table_rows(answer(
-                &e,
-                &s,
-                "SELECT pol.polname FROM pg_catalog.pg_policy pol WHERE pol.polrelid = '1'"
-            ))
-            .len(),
+            table_rows(answer(&e, &s, "SELECT pol.polname FROM pg_catalog.pg_policy pol WHERE pol.polrelid = '1'"))
+                .len(),
             0
         );
     }

@@ -44,38 +44,19 @@ impl Table {
         if pk {
             return format!("{}_pkey", self.name);
         }
-        let names: Vec<&str> = cols
-            .iter()
-            .map(|&i| self.columns[i].name.as_str())
-            .collect();
+        let names: Vec<&str> = cols.iter().map(|&i| self.columns[i].name.as_str()).collect();
         format!("{}_{}_key", self.name, names.join("_"))
     }
 
     pub fn col_infos(&self, alias: Option<&str>) -> Vec<ColInfo> {
         let q = alias.unwrap_or(&self.name).to_string();
-        self.columns
-            .iter()
-            .map(|c| ColInfo {
-                table: Some(q.clone()),
-                name: c.name.clone(),
-                ty: c.ty,
-            })
-            .collect()
+        self.columns.iter().map(|c| ColInfo { table: Some(q.clone()), name: c.name.clone(), ty: c.ty }).collect()
     }
 
     fn column_index(&self, name: &str) -> Result<usize, Error> {
-        self.columns
-            .iter()
-            .position(|c| c.name == name)
-            .ok_or_else(|| {
-                Error::new(
-                    "42703",
-                    format!(
-                        "column \"{name}\" of relation \"{}\" does not exist",
-                        self.name
-                    ),
-                )
-            })
+        self.columns.iter().position(|c| c.name == name).ok_or_else(|| {
+            Error::new("42703", format!("column \"{name}\" of relation \"{}\" does not exist", self.name))
+        })
     }
 }
 
@@ -219,10 +200,7 @@ impl Engine {
     }
 
     pub fn version_string(&self) -> String {
-        format!(
-            "PostgreSQL {} on wasm32-unknown-wasip1, compiled by rustc, 32-bit",
-            self.server_version
-        )
+        format!("PostgreSQL {} on wasm32-unknown-wasip1, compiled by rustc, 32-bit", self.server_version)
     }
 
     fn oid(&mut self) -> u32 {
@@ -240,20 +218,9 @@ impl Engine {
         settings.insert("server_version".into(), self.server_version.clone());
         settings.insert("server_version_num".into(), self.version_num().to_string());
         settings.insert("session_authorization".into(), user.into());
-        settings.insert(
-            "data_directory".into(),
-            self.dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_default(),
-        );
-        Session {
-            db: db.into(),
-            user: user.into(),
-            pid: self.next_pid,
-            settings,
-            txn: None,
-        }
+        settings
+            .insert("data_directory".into(), self.dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default());
+        Session { db: db.into(), user: user.into(), pid: self.next_pid, settings, txn: None }
     }
 
     pub fn version_num(&self) -> u32 {
@@ -268,45 +235,23 @@ impl Engine {
         SETTINGS
             .iter()
             .filter(|(_, _, r)| *r)
-            .map(|(k, _, _)| {
-                (
-                    k.to_string(),
-                    s.settings
-                        .get(&k.to_ascii_lowercase())
-                        .cloned()
-                        .unwrap_or_default(),
-                )
-            })
+            .map(|(k, _, _)| (k.to_string(), s.settings.get(&k.to_ascii_lowercase()).cloned().unwrap_or_default()))
             .collect()
     }
 
     pub fn create_database(&mut self, name: &str, save: bool) -> R<()> {
         if self.dbs.contains_key(name) {
-            return Err(Error::new(
-                "42P04",
-                format!("database \"{name}\" already exists"),
-            ));
+            return Err(Error::new("42P04", format!("database \"{name}\" already exists")));
         }
         if save {
             if let Some(dir) = &self.dir {
                 let p = dir.join("base").join(storage::file_name(name));
-                std::fs::create_dir_all(&p).map_err(|e| {
-                    Error::new(
-                        "58030",
-                        format!("could not create directory \"{}\": {e}", p.display()),
-                    )
-                })?;
+                std::fs::create_dir_all(&p)
+                    .map_err(|e| Error::new("58030", format!("could not create directory \"{}\": {e}", p.display())))?;
             }
         }
         let oid = self.oid();
-        self.dbs.insert(
-            name.into(),
-            Database {
-                name: name.into(),
-                oid,
-                tables: BTreeMap::new(),
-            },
-        );
+        self.dbs.insert(name.into(), Database { name: name.into(), oid, tables: BTreeMap::new() });
         Ok(())
     }
 
@@ -350,13 +295,7 @@ impl Engine {
     }
 
     /// Run one statement of the extended protocol (its implicit transaction ends at Sync).
-    pub fn execute(
-        &mut self,
-        s: &mut Session,
-        stmt: &Stmt,
-        params: &[Value],
-        now_ms: u64,
-    ) -> Vec<Outcome> {
+    pub fn execute(&mut self, s: &mut Session, stmt: &Stmt, params: &[Value], now_ms: u64) -> Vec<Outcome> {
         match self.statement(s, stmt, params, now_ms) {
             Ok(v) => v,
             Err(e) => {
@@ -405,32 +344,19 @@ impl Engine {
         for (name, (_, base)) in &txn.overlay.tables {
             let now = db.tables.get(name).map(|t| t.version);
             if now != *base {
-                return Err(Error::new(
-                    "40001",
-                    "could not serialize access due to concurrent update",
-                )
-                .detail(format!(
-                    "Table \"{name}\" was changed by another transaction."
-                )));
+                return Err(Error::new("40001", "could not serialize access due to concurrent update")
+                    .detail(format!("Table \"{name}\" was changed by another transaction.")));
             }
         }
-        let dbdir = self
-            .dir
-            .as_ref()
-            .map(|d| d.join("base").join(storage::file_name(&s.db)));
+        let dbdir = self.dir.as_ref().map(|d| d.join("base").join(storage::file_name(&s.db)));
         let db = self.dbs.get_mut(&s.db).expect("checked");
         for (name, (table, _)) in txn.overlay.tables {
-            let path = dbdir
-                .as_ref()
-                .map(|d| d.join(format!("{}.tbl", storage::file_name(&name))));
+            let path = dbdir.as_ref().map(|d| d.join(format!("{}.tbl", storage::file_name(&name))));
             match table {
                 Some(mut t) => {
                     if let Some(p) = &path {
                         storage::write_atomic(p, storage::encode(&t).as_bytes()).map_err(|e| {
-                            Error::new(
-                                "58030",
-                                format!("could not write file \"{}\": {e}", p.display()),
-                            )
+                            Error::new("58030", format!("could not write file \"{}\": {e}", p.display()))
                         })?;
                     }
                     t.version = db.tables.get(&name).map(|o| o.version).unwrap_or(0) + 1;
@@ -449,12 +375,8 @@ impl Engine {
 
     fn begin_implicit(&mut self, s: &mut Session, now_ms: u64) {
         if s.txn.is_none() {
-            s.txn = Some(Txn {
-                explicit: false,
-                failed: false,
-                start: from_unix_ms(now_ms),
-                overlay: Overlay::default(),
-            });
+            s.txn =
+                Some(Txn { explicit: false, failed: false, start: from_unix_ms(now_ms), overlay: Overlay::default() });
         }
     }
 
@@ -510,16 +432,8 @@ impl Engine {
 
     // ---- statements ----
 
-    fn statement(
-        &mut self,
-        s: &mut Session,
-        stmt: &Stmt,
-        params: &[Value],
-        now_ms: u64,
-    ) -> R<Vec<Outcome>> {
-        if s.txn.as_ref().is_some_and(|t| t.failed)
-            && !matches!(stmt, Stmt::Commit | Stmt::Rollback)
-        {
+    fn statement(&mut self, s: &mut Session, stmt: &Stmt, params: &[Value], now_ms: u64) -> R<Vec<Outcome>> {
+        if s.txn.as_ref().is_some_and(|t| t.failed) && !matches!(stmt, Stmt::Commit | Stmt::Rollback) {
             return Err(aborted());
         }
         let cmd = |t: &str| Ok(vec![Outcome::Command(t.into())]);
@@ -527,10 +441,7 @@ impl Engine {
             Stmt::Begin => {
                 if s.txn.as_ref().is_some_and(|t| t.explicit) {
                     return Ok(vec![
-                        Outcome::Notice(warning(
-                            "25001",
-                            "there is already a transaction in progress",
-                        )),
+                        Outcome::Notice(warning("25001", "there is already a transaction in progress")),
                         Outcome::Command("BEGIN".into()),
                     ]);
                 }
@@ -568,29 +479,17 @@ impl Engine {
                 if !self.dbs.contains_key(name) {
                     if *if_exists {
                         return Ok(vec![
-                            Outcome::Notice(notice(
-                                "00000",
-                                format!("database \"{name}\" does not exist, skipping"),
-                            )),
+                            Outcome::Notice(notice("00000", format!("database \"{name}\" does not exist, skipping"))),
                             Outcome::Command("DROP DATABASE".into()),
                         ]);
                     }
-                    return Err(Error::new(
-                        "3D000",
-                        format!("database \"{name}\" does not exist"),
-                    ));
+                    return Err(Error::new("3D000", format!("database \"{name}\" does not exist")));
                 }
                 if *name == s.db {
-                    return Err(Error::new(
-                        "55006",
-                        "cannot drop the currently open database",
-                    ));
+                    return Err(Error::new("55006", "cannot drop the currently open database"));
                 }
                 if name == "template0" || name == "template1" {
-                    return Err(Error::new(
-                        "55006",
-                        format!("cannot drop a template database \"{name}\""),
-                    ));
+                    return Err(Error::new("55006", format!("cannot drop a template database \"{name}\"")));
                 }
                 if let Some(dir) = &self.dir {
                     let p = dir.join("base").join(storage::file_name(name));
@@ -599,31 +498,15 @@ impl Engine {
                 self.dbs.remove(name);
                 cmd("DROP DATABASE")
             }
-            Stmt::UserPassword {
-                user,
-                password,
-                create,
-            } => {
+            Stmt::UserPassword { user, password, create } => {
                 if *create && self.users.contains_key(user) {
-                    return Err(Error::new(
-                        "42710",
-                        format!("role \"{user}\" already exists"),
-                    ));
+                    return Err(Error::new("42710", format!("role \"{user}\" already exists")));
                 }
                 if !*create && !self.users.contains_key(user) {
-                    return Err(Error::new(
-                        "42704",
-                        format!("role \"{user}\" does not exist"),
-                    ));
+                    return Err(Error::new("42704", format!("role \"{user}\" does not exist")));
                 }
-                let secret = password
-                    .as_ref()
-                    .map(|p| crate::auth::scram_secret(p, 4096));
-                let oid = if *create {
-                    self.oid()
-                } else {
-                    self.users[user].oid
-                };
+                let secret = password.as_ref().map(|p| crate::auth::scram_secret(p, 4096));
+                let oid = if *create { self.oid() } else { self.users[user].oid };
                 let u = self.users.entry(user.clone()).or_insert(User {
                     name: user.clone(),
                     oid,
@@ -648,10 +531,7 @@ impl Engine {
 
     fn no_block(&self, s: &Session, what: &str) -> R<()> {
         if s.txn.as_ref().is_some_and(|t| t.explicit) {
-            return Err(Error::new(
-                "25001",
-                format!("{what} cannot run inside a transaction block"),
-            ));
+            return Err(Error::new("25001", format!("{what} cannot run inside a transaction block")));
         }
         Ok(())
     }
@@ -674,19 +554,13 @@ impl Engine {
     }
 
     fn set(&mut self, s: &mut Session, name: &str, value: Option<&str>) -> R<Vec<Outcome>> {
-        let canon = SETTINGS
-            .iter()
-            .find(|(k, _, _)| k.eq_ignore_ascii_case(name));
+        let canon = SETTINGS.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(name));
         let Some((key, default, reported)) = canon else {
             if name.contains('.') {
-                s.settings
-                    .insert(name.to_string(), value.unwrap_or("").to_string());
+                s.settings.insert(name.to_string(), value.unwrap_or("").to_string());
                 return Ok(vec![Outcome::Command("SET".into())]);
             }
-            return Err(Error::new(
-                "42704",
-                format!("unrecognized configuration parameter \"{name}\""),
-            ));
+            return Err(Error::new("42704", format!("unrecognized configuration parameter \"{name}\"")));
         };
         let lower = key.to_ascii_lowercase();
         if matches!(
@@ -708,9 +582,7 @@ impl Engine {
                 format!("parameter \"{lower}\" cannot be changed without restarting the server"),
             ));
         }
-        let mut v = value
-            .map(str::to_string)
-            .unwrap_or_else(|| default.to_string());
+        let mut v = value.map(str::to_string).unwrap_or_else(|| default.to_string());
         match lower.as_str() {
             "client_encoding" => {
                 let u = v.to_ascii_uppercase().replace('-', "");
@@ -723,14 +595,9 @@ impl Engine {
                 v = "UTF8".into();
             }
             "timezone" => {
-                if !["utc", "etc/utc", "gmt", "z", "zulu", "0"]
-                    .contains(&v.to_ascii_lowercase().as_str())
-                {
-                    return Err(Error::new(
-                        "22023",
-                        format!("invalid value for parameter \"TimeZone\": \"{v}\""),
-                    )
-                    .hint("This server only keeps time in UTC."));
+                if !["utc", "etc/utc", "gmt", "z", "zulu", "0"].contains(&v.to_ascii_lowercase().as_str()) {
+                    return Err(Error::new("22023", format!("invalid value for parameter \"TimeZone\": \"{v}\""))
+                        .hint("This server only keeps time in UTC."));
                 }
                 v = "UTC".into();
             }
@@ -751,79 +618,40 @@ impl Engine {
             let rows = SETTINGS
                 .iter()
                 .map(|(k, _, _)| {
-                    vec![
-                        Some(k.to_string()),
-                        s.settings.get(&k.to_ascii_lowercase()).cloned(),
-                        Some(String::new()),
-                    ]
+                    vec![Some(k.to_string()), s.settings.get(&k.to_ascii_lowercase()).cloned(), Some(String::new())]
                 })
                 .collect();
             return Ok(vec![Outcome::Rows {
                 cols: vec![
-                    OutCol {
-                        name: "name".into(),
-                        ty: Type::Text,
-                    },
-                    OutCol {
-                        name: "setting".into(),
-                        ty: Type::Text,
-                    },
-                    OutCol {
-                        name: "description".into(),
-                        ty: Type::Text,
-                    },
+                    OutCol { name: "name".into(), ty: Type::Text },
+                    OutCol { name: "setting".into(), ty: Type::Text },
+                    OutCol { name: "description".into(), ty: Type::Text },
                 ],
                 rows,
                 tag: "SHOW".into(),
             }]);
         }
-        let (key, value) = match SETTINGS
-            .iter()
-            .find(|(k, _, _)| k.eq_ignore_ascii_case(name))
-        {
-            Some((k, _, _)) => (
-                k.to_string(),
-                s.settings
-                    .get(&k.to_ascii_lowercase())
-                    .cloned()
-                    .unwrap_or_default(),
-            ),
+        let (key, value) = match SETTINGS.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(name)) {
+            Some((k, _, _)) => (k.to_string(), s.settings.get(&k.to_ascii_lowercase()).cloned().unwrap_or_default()),
             None => match s.settings.get(name) {
                 Some(v) if name.contains('.') => (name.to_string(), v.clone()),
-                _ => {
-                    return Err(Error::new(
-                        "42704",
-                        format!("unrecognized configuration parameter \"{name}\""),
-                    ))
-                }
+                _ => return Err(Error::new("42704", format!("unrecognized configuration parameter \"{name}\""))),
             },
         };
         Ok(vec![Outcome::Rows {
-            cols: vec![OutCol {
-                name: key,
-                ty: Type::Text,
-            }],
+            cols: vec![OutCol { name: key, ty: Type::Text }],
             rows: vec![vec![Some(value)]],
             tag: "SHOW".into(),
         }])
     }
 
-    fn data_statement(
-        &mut self,
-        s: &mut Session,
-        stmt: &Stmt,
-        params: &[Value],
-    ) -> R<Vec<Outcome>> {
+    fn data_statement(&mut self, s: &mut Session, stmt: &Stmt, params: &[Value]) -> R<Vec<Outcome>> {
         let env = self.env(s);
         match stmt {
             Stmt::Select(sel) => {
                 let (cols, rows) = self.select(s, sel, params, &env)?;
                 let n = rows.len();
-                Ok(vec![Outcome::Rows {
-                    cols: cols.clone(),
-                    rows: render(&cols, rows),
-                    tag: format!("SELECT {n}"),
-                }])
+                Ok(vec![Outcome::Rows { cols: cols.clone(), rows: render(&cols, rows), tag: format!("SELECT {n}") }])
             }
             Stmt::Insert(ins) => self.insert(s, ins, params, &env),
             Stmt::Update(up) => self.update(s, up, params, &env),
@@ -845,17 +673,9 @@ impl Engine {
                 }
                 for n in names {
                     if self.table(s, n).is_some() {
-                        let committed = self
-                            .dbs
-                            .get(&s.db)
-                            .and_then(|d| d.tables.get(n))
-                            .map(|t| t.version);
+                        let committed = self.dbs.get(&s.db).and_then(|d| d.tables.get(n)).map(|t| t.version);
                         let txn = s.txn.as_mut().expect("open");
-                        let e = txn
-                            .overlay
-                            .tables
-                            .entry(n.clone())
-                            .or_insert((None, committed));
+                        let e = txn.overlay.tables.entry(n.clone()).or_insert((None, committed));
                         e.0 = None;
                     }
                 }
@@ -877,17 +697,11 @@ impl Engine {
         if self.table(s, &ct.name).is_some() {
             if ct.if_not_exists {
                 return Ok(vec![
-                    Outcome::Notice(notice(
-                        "42P07",
-                        format!("relation \"{}\" already exists, skipping", ct.name),
-                    )),
+                    Outcome::Notice(notice("42P07", format!("relation \"{}\" already exists, skipping", ct.name))),
                     Outcome::Command("CREATE TABLE".into()),
                 ]);
             }
-            return Err(Error::new(
-                "42P07",
-                format!("relation \"{}\" already exists", ct.name),
-            ));
+            return Err(Error::new("42P07", format!("relation \"{}\" already exists", ct.name)));
         }
         let mut t = Table {
             name: ct.name.clone(),
@@ -902,10 +716,7 @@ impl Engine {
         let mut seen = HashSet::new();
         for c in &ct.columns {
             if !seen.insert(c.name.clone()) {
-                return Err(Error::new(
-                    "42701",
-                    format!("column \"{}\" specified more than once", c.name),
-                ));
+                return Err(Error::new("42701", format!("column \"{}\" specified more than once", c.name)));
             }
             t.columns.push(column_from_def(&ct.name, c, env)?);
         }
@@ -915,10 +726,7 @@ impl Engine {
                 if pk.is_some() {
                     return Err(Error::new(
                         "42P16",
-                        format!(
-                            "multiple primary keys for table \"{}\" are not allowed",
-                            ct.name
-                        ),
+                        format!("multiple primary keys for table \"{}\" are not allowed", ct.name),
                     ));
                 }
                 pk = Some(vec![i]);
@@ -931,12 +739,10 @@ impl Engine {
             names
                 .iter()
                 .map(|n| {
-                    t.columns.iter().position(|c| &c.name == n).ok_or_else(|| {
-                        Error::new(
-                            "42703",
-                            format!("column \"{n}\" named in key does not exist"),
-                        )
-                    })
+                    t.columns
+                        .iter()
+                        .position(|c| &c.name == n)
+                        .ok_or_else(|| Error::new("42703", format!("column \"{n}\" named in key does not exist")))
                 })
                 .collect()
         };
@@ -944,10 +750,7 @@ impl Engine {
             if pk.is_some() {
                 return Err(Error::new(
                     "42P16",
-                    format!(
-                        "multiple primary keys for table \"{}\" are not allowed",
-                        ct.name
-                    ),
+                    format!("multiple primary keys for table \"{}\" are not allowed", ct.name),
                 ));
             }
             pk = Some(key_cols(names, &t)?);
@@ -964,23 +767,12 @@ impl Engine {
         t.pk = pk;
         t.oid = self.oid();
         let txn = s.txn.as_mut().expect("open");
-        let base = txn
-            .overlay
-            .tables
-            .get(&ct.name)
-            .map(|e| e.1)
-            .unwrap_or(None);
+        let base = txn.overlay.tables.get(&ct.name).map(|e| e.1).unwrap_or(None);
         txn.overlay.tables.insert(ct.name.clone(), (Some(t), base));
         Ok(vec![Outcome::Command("CREATE TABLE".into())])
     }
 
-    fn alter(
-        &mut self,
-        s: &mut Session,
-        table: &str,
-        action: &AlterAction,
-        env: &Env,
-    ) -> R<Vec<Outcome>> {
+    fn alter(&mut self, s: &mut Session, table: &str, action: &AlterAction, env: &Env) -> R<Vec<Outcome>> {
         if self.table(s, table).is_none() {
             return Err(relation_missing(table));
         }
@@ -990,10 +782,7 @@ impl Engine {
                 if t.columns.iter().any(|c| c.name == def.name) {
                     return Err(Error::new(
                         "42701",
-                        format!(
-                            "column \"{}\" of relation \"{table}\" already exists",
-                            def.name
-                        ),
+                        format!("column \"{}\" of relation \"{table}\" already exists", def.name),
                     ));
                 }
                 let mut col = column_from_def(table, def, env)?;
@@ -1006,10 +795,7 @@ impl Engine {
                 if col.not_null && fill.iter().any(Value::is_null) {
                     return Err(Error::new(
                         "23502",
-                        format!(
-                            "column \"{}\" of relation \"{table}\" contains null values",
-                            def.name
-                        ),
+                        format!("column \"{}\" of relation \"{table}\" contains null values", def.name),
                     ));
                 }
                 for (r, v) in t.rows.iter_mut().zip(fill) {
@@ -1058,27 +844,17 @@ impl Engine {
                 let t = self.table_mut(s, table)?;
                 let i = t.column_index(from)?;
                 if t.columns.iter().any(|c| &c.name == to) {
-                    return Err(Error::new(
-                        "42701",
-                        format!("column \"{to}\" of relation \"{table}\" already exists"),
-                    ));
+                    return Err(Error::new("42701", format!("column \"{to}\" of relation \"{table}\" already exists")));
                 }
                 t.columns[i].name = to.clone();
             }
             AlterAction::RenameTo(to) => {
                 if self.table(s, to).is_some() {
-                    return Err(Error::new(
-                        "42P07",
-                        format!("relation \"{to}\" already exists"),
-                    ));
+                    return Err(Error::new("42P07", format!("relation \"{to}\" already exists")));
                 }
                 let mut t = self.table_mut(s, table)?.clone();
                 t.name = to.clone();
-                let committed = self
-                    .dbs
-                    .get(&s.db)
-                    .and_then(|d| d.tables.get(to))
-                    .map(|t| t.version);
+                let committed = self.dbs.get(&s.db).and_then(|d| d.tables.get(to)).map(|t| t.version);
                 let txn = s.txn.as_mut().expect("open");
                 if let Some(e) = txn.overlay.tables.get_mut(table) {
                     e.0 = None;
@@ -1099,53 +875,30 @@ impl Engine {
             None => Ok((vec![], vec![&[]])),
             Some((name, alias)) => {
                 let t = self.table(s, name).ok_or_else(|| relation_missing(name))?;
-                Ok((
-                    t.col_infos(alias.as_deref()),
-                    t.rows.iter().map(|r| r.as_slice()).collect(),
-                ))
+                Ok((t.col_infos(alias.as_deref()), t.rows.iter().map(|r| r.as_slice()).collect()))
             }
         }
     }
 
-    pub fn select(
-        &self,
-        s: &Session,
-        sel: &Select,
-        params: &[Value],
-        env: &Env,
-    ) -> R<(Vec<OutCol>, Vec<Vec<Value>>)> {
+    pub fn select(&self, s: &Session, sel: &Select, params: &[Value], env: &Env) -> R<(Vec<OutCol>, Vec<Vec<Value>>)> {
         let (cols, rows) = self.source(s, &sel.from)?;
-        let ctx = Ctx {
-            cols: &cols,
-            params,
-            env,
-        };
+        let ctx = Ctx { cols: &cols, params, env };
         // The output expressions.
         let mut items: Vec<(Expr, String)> = Vec::new();
         for it in &sel.items {
             match it {
                 SelectItem::Star(q) => {
                     if sel.from.is_none() {
-                        return Err(Error::new(
-                            "42601",
-                            "SELECT * with no tables specified is not valid",
-                        ));
+                        return Err(Error::new("42601", "SELECT * with no tables specified is not valid"));
                     }
                     if let Some(q) = q {
                         if !cols.iter().any(|c| c.table.as_deref() == Some(q)) {
-                            return Err(Error::new(
-                                "42P01",
-                                format!("missing FROM-clause entry for table \"{q}\""),
-                            ));
+                            return Err(Error::new("42P01", format!("missing FROM-clause entry for table \"{q}\"")));
                         }
                     }
                     for c in &cols {
                         items.push((
-                            Expr::Column {
-                                table: c.table.clone(),
-                                name: c.name.clone(),
-                                pos: 0,
-                            },
+                            Expr::Column { table: c.table.clone(), name: c.name.clone(), pos: 0 },
                             c.name.clone(),
                         ));
                     }
@@ -1158,26 +911,17 @@ impl Engine {
         let mut out_cols = Vec::new();
         for (e, name) in &items {
             let ty = type_of(e, &ctx)?;
-            out_cols.push(OutCol {
-                name: name.clone(),
-                ty: if ty == Type::Unknown { Type::Text } else { ty },
-            });
+            out_cols.push(OutCol { name: name.clone(), ty: if ty == Type::Unknown { Type::Text } else { ty } });
         }
         if let Some(w) = &sel.where_ {
             if w.contains_aggregate() {
-                return Err(Error::new(
-                    "42803",
-                    "aggregate functions are not allowed in WHERE",
-                ));
+                return Err(Error::new("42803", "aggregate functions are not allowed in WHERE"));
             }
             let t = type_of(w, &ctx)?;
             if t != Type::Bool && t != Type::Unknown {
                 return Err(Error::new(
                     "42804",
-                    format!(
-                        "argument of WHERE must be type boolean, not type {}",
-                        t.short_name()
-                    ),
+                    format!("argument of WHERE must be type boolean, not type {}", t.short_name()),
                 ));
             }
         }
@@ -1191,9 +935,8 @@ impl Engine {
             }
             kept.push(r);
         }
-        let aggregating = !sel.group_by.is_empty()
-            || items.iter().any(|(e, _)| e.contains_aggregate())
-            || sel.having.is_some();
+        let aggregating =
+            !sel.group_by.is_empty() || items.iter().any(|(e, _)| e.contains_aggregate()) || sel.having.is_some();
         // ORDER BY items: an output column (by position or name) or an expression.
         enum Key {
             Out(usize),
@@ -1204,16 +947,11 @@ impl Engine {
             let k = match &o.expr {
                 Expr::Lit(Value::Int(n), _) => {
                     if *n < 1 || *n as usize > items.len() {
-                        return Err(Error::new(
-                            "42P10",
-                            format!("ORDER BY position {n} is not in select list"),
-                        ));
+                        return Err(Error::new("42P10", format!("ORDER BY position {n} is not in select list")));
                     }
                     Key::Out(*n as usize - 1)
                 }
-                Expr::Column {
-                    table: None, name, ..
-                } if items.iter().any(|(_, n)| n == name) => {
+                Expr::Column { table: None, name, .. } if items.iter().any(|(_, n)| n == name) => {
                     Key::Out(items.iter().position(|(_, n)| n == name).unwrap_or(0))
                 }
                 e => {
@@ -1239,10 +977,7 @@ impl Engine {
             }
             for g in &sel.group_by {
                 if g.contains_aggregate() {
-                    return Err(Error::new(
-                        "42803",
-                        "aggregate functions are not allowed in GROUP BY",
-                    ));
+                    return Err(Error::new("42803", "aggregate functions are not allowed in GROUP BY"));
                 }
             }
             let mut groups: Vec<Vec<Vec<Value>>> = Vec::new();
@@ -1255,9 +990,7 @@ impl Engine {
                     for g in &sel.group_by {
                         // GROUP BY 1: the first output column.
                         let v = match g {
-                            Expr::Lit(Value::Int(n), _)
-                                if *n >= 1 && (*n as usize) <= items.len() =>
-                            {
+                            Expr::Lit(Value::Int(n), _) if *n >= 1 && (*n as usize) <= items.len() => {
                                 eval::eval(&items[*n as usize - 1].0, &ctx, r, None)?
                             }
                             g => eval::eval(g, &ctx, r, None)?,
@@ -1361,28 +1094,18 @@ impl Engine {
         }
         let count = |e: &Option<Expr>, what: &str| -> R<Option<usize>> {
             let Some(e) = e else { return Ok(None) };
-            let none = Ctx {
-                cols: &[],
-                params,
-                env,
-            };
+            let none = Ctx { cols: &[], params, env };
             match eval::eval(e, &none, &[], None)?.cast(Type::Int8)? {
                 Value::Null => Ok(None),
-                Value::Int(n) if n < 0 => {
-                    Err(Error::new("2201W", format!("{what} must not be negative")))
-                }
+                Value::Int(n) if n < 0 => Err(Error::new("2201W", format!("{what} must not be negative"))),
                 Value::Int(n) => Ok(Some(n as usize)),
                 _ => Ok(None),
             }
         };
         let offset = count(&sel.offset, "OFFSET")?.unwrap_or(0);
         let limit = count(&sel.limit, "LIMIT")?;
-        let rows: Vec<Vec<Value>> = result
-            .into_iter()
-            .skip(offset)
-            .take(limit.unwrap_or(usize::MAX))
-            .map(|(o, _)| o)
-            .collect();
+        let rows: Vec<Vec<Value>> =
+            result.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).map(|(o, _)| o).collect();
         Ok((out_cols, rows))
     }
 
@@ -1399,10 +1122,7 @@ impl Engine {
                 dry.offset = None;
                 Ok(Some(self.select(s, &dry, &params, &env)?.0))
             }
-            Stmt::Show(_) => Ok(Some(vec![OutCol {
-                name: "setting".into(),
-                ty: Type::Text,
-            }])),
+            Stmt::Show(_) => Ok(Some(vec![OutCol { name: "setting".into(), ty: Type::Text }])),
             Stmt::Insert(i) if !i.returning.is_empty() => {
                 self.returning_cols(s, &i.table, None, &i.returning, &params, &env)
             }
@@ -1425,13 +1145,8 @@ impl Engine {
         params: &[Value],
         env: &Env,
     ) -> R<Option<Vec<OutCol>>> {
-        let t = self
-            .table(s, table)
-            .ok_or_else(|| relation_missing(table))?;
-        Ok(Some(
-            self.returning(&t.col_infos(alias), items, &[], params, env)?
-                .0,
-        ))
+        let t = self.table(s, table).ok_or_else(|| relation_missing(table))?;
+        Ok(Some(self.returning(&t.col_infos(alias), items, &[], params, env)?.0))
     }
 
     fn returning(
@@ -1448,34 +1163,19 @@ impl Engine {
             match it {
                 SelectItem::Star(_) => {
                     for c in cols {
-                        exprs.push((
-                            Expr::Column {
-                                table: None,
-                                name: c.name.clone(),
-                                pos: 0,
-                            },
-                            c.name.clone(),
-                        ));
+                        exprs.push((Expr::Column { table: None, name: c.name.clone(), pos: 0 }, c.name.clone()));
                     }
                 }
-                SelectItem::Expr(e, a) => {
-                    exprs.push((e.clone(), a.clone().unwrap_or_else(|| e.default_name())))
-                }
+                SelectItem::Expr(e, a) => exprs.push((e.clone(), a.clone().unwrap_or_else(|| e.default_name()))),
             }
         }
         let mut oc = Vec::new();
         for (e, n) in &exprs {
             if e.contains_aggregate() {
-                return Err(Error::new(
-                    "42803",
-                    "aggregate functions are not allowed in RETURNING",
-                ));
+                return Err(Error::new("42803", "aggregate functions are not allowed in RETURNING"));
             }
             let t = type_of(e, &ctx)?;
-            oc.push(OutCol {
-                name: n.clone(),
-                ty: if t == Type::Unknown { Type::Text } else { t },
-            });
+            oc.push(OutCol { name: n.clone(), ty: if t == Type::Unknown { Type::Text } else { t } });
         }
         let mut out = Vec::new();
         for r in rows {
@@ -1488,16 +1188,8 @@ impl Engine {
         Ok((oc, out))
     }
 
-    fn insert(
-        &mut self,
-        s: &mut Session,
-        ins: &Insert,
-        params: &[Value],
-        env: &Env,
-    ) -> R<Vec<Outcome>> {
-        let t = self
-            .table(s, &ins.table)
-            .ok_or_else(|| relation_missing(&ins.table))?;
+    fn insert(&mut self, s: &mut Session, ins: &Insert, params: &[Value], env: &Env) -> R<Vec<Outcome>> {
+        let t = self.table(s, &ins.table).ok_or_else(|| relation_missing(&ins.table))?;
         let ncols = t.columns.len();
         let targets: Vec<usize> = match &ins.columns {
             Some(names) => {
@@ -1505,10 +1197,7 @@ impl Engine {
                 for n in names {
                     let i = t.column_index(n)?;
                     if v.contains(&i) {
-                        return Err(Error::new(
-                            "42701",
-                            format!("column \"{n}\" specified more than once"),
-                        ));
+                        return Err(Error::new("42701", format!("column \"{n}\" specified more than once")));
                     }
                     v.push(i);
                 }
@@ -1518,27 +1207,17 @@ impl Engine {
         };
         // The rows of values to insert (None: the column's default).
         let empty: Vec<ColInfo> = vec![];
-        let ctx = Ctx {
-            cols: &empty,
-            params,
-            env,
-        };
+        let ctx = Ctx { cols: &empty, params, env };
         let mut sources: Vec<Vec<Option<(Value, Type)>>> = Vec::new();
         match &ins.source {
             InsertSource::Defaults => sources.push(vec![]),
             InsertSource::Values(rows) => {
                 for row in rows {
                     if row.len() > targets.len() {
-                        return Err(Error::new(
-                            "42601",
-                            "INSERT has more expressions than target columns",
-                        ));
+                        return Err(Error::new("42601", "INSERT has more expressions than target columns"));
                     }
                     if ins.columns.is_some() && row.len() < targets.len() {
-                        return Err(Error::new(
-                            "42601",
-                            "INSERT has more target columns than expressions",
-                        ));
+                        return Err(Error::new("42601", "INSERT has more target columns than expressions"));
                     }
                     let mut vals = Vec::new();
                     for e in row {
@@ -1556,18 +1235,10 @@ impl Engine {
             InsertSource::Select(sel) => {
                 let (oc, rows) = self.select(s, sel, params, env)?;
                 if oc.len() > targets.len() {
-                    return Err(Error::new(
-                        "42601",
-                        "INSERT has more expressions than target columns",
-                    ));
+                    return Err(Error::new("42601", "INSERT has more expressions than target columns"));
                 }
                 for r in rows {
-                    sources.push(
-                        r.into_iter()
-                            .zip(&oc)
-                            .map(|(v, c)| Some((v, c.ty)))
-                            .collect(),
-                    );
+                    sources.push(r.into_iter().zip(&oc).map(|(v, c)| Some((v, c.ty))).collect());
                 }
             }
         }
@@ -1595,10 +1266,8 @@ impl Engine {
         // Unique keys: against what is there and what this statement adds.
         let mut inserted = Vec::new();
         let constraints = constraints(t);
-        let mut sets: Vec<HashSet<Vec<String>>> = constraints
-            .iter()
-            .map(|(cols, _)| t.rows.iter().filter_map(|r| key_of(r, cols)).collect())
-            .collect();
+        let mut sets: Vec<HashSet<Vec<String>>> =
+            constraints.iter().map(|(cols, _)| t.rows.iter().filter_map(|r| key_of(r, cols)).collect()).collect();
         'rows: for row in new_rows {
             for (k, (cols, pk)) in constraints.iter().enumerate() {
                 if let Some(key) = key_of(&row, cols) {
@@ -1623,43 +1292,21 @@ impl Engine {
         if ins.returning.is_empty() {
             return Ok(vec![Outcome::Command(tag)]);
         }
-        let cols = self
-            .table(s, &table_name)
-            .map(|t| t.col_infos(None))
-            .unwrap_or_default();
+        let cols = self.table(s, &table_name).map(|t| t.col_infos(None)).unwrap_or_default();
         let (oc, rows) = self.returning(&cols, &ins.returning, &inserted, params, env)?;
-        Ok(vec![Outcome::Rows {
-            rows: render(&oc, rows),
-            cols: oc,
-            tag,
-        }])
+        Ok(vec![Outcome::Rows { rows: render(&oc, rows), cols: oc, tag }])
     }
 
-    fn update(
-        &mut self,
-        s: &mut Session,
-        up: &Update,
-        params: &[Value],
-        env: &Env,
-    ) -> R<Vec<Outcome>> {
-        let t = self
-            .table(s, &up.table)
-            .ok_or_else(|| relation_missing(&up.table))?;
+    fn update(&mut self, s: &mut Session, up: &Update, params: &[Value], env: &Env) -> R<Vec<Outcome>> {
+        let t = self.table(s, &up.table).ok_or_else(|| relation_missing(&up.table))?;
         let cols = t.col_infos(up.alias.as_deref());
-        let ctx = Ctx {
-            cols: &cols,
-            params,
-            env,
-        };
+        let ctx = Ctx { cols: &cols, params, env };
         let mut sets = Vec::new();
         for (name, e) in &up.sets {
             let i = t.column_index(name)?;
             if let Some(e) = e {
                 if e.contains_aggregate() {
-                    return Err(Error::new(
-                        "42803",
-                        "aggregate functions are not allowed in UPDATE",
-                    ));
+                    return Err(Error::new("42803", "aggregate functions are not allowed in UPDATE"));
                 }
                 let ty = type_of(e, &ctx)?;
                 sets.push((i, Some((e, ty))));
@@ -1672,10 +1319,7 @@ impl Engine {
             if ty != Type::Bool && ty != Type::Unknown {
                 return Err(Error::new(
                     "42804",
-                    format!(
-                        "argument of WHERE must be type boolean, not type {}",
-                        ty.short_name()
-                    ),
+                    format!("argument of WHERE must be type boolean, not type {}", ty.short_name()),
                 ));
             }
         }
@@ -1739,39 +1383,20 @@ impl Engine {
         }
         let rows: Vec<Vec<Value>> = updated.into_iter().map(|(_, r)| r).collect();
         let (oc, rows) = self.returning(&cols, &up.returning, &rows, params, env)?;
-        Ok(vec![Outcome::Rows {
-            rows: render(&oc, rows),
-            cols: oc,
-            tag,
-        }])
+        Ok(vec![Outcome::Rows { rows: render(&oc, rows), cols: oc, tag }])
     }
 
-    fn delete(
-        &mut self,
-        s: &mut Session,
-        del: &Delete,
-        params: &[Value],
-        env: &Env,
-    ) -> R<Vec<Outcome>> {
-        let t = self
-            .table(s, &del.table)
-            .ok_or_else(|| relation_missing(&del.table))?;
+    fn delete(&mut self, s: &mut Session, del: &Delete, params: &[Value], env: &Env) -> R<Vec<Outcome>> {
+        let t = self.table(s, &del.table).ok_or_else(|| relation_missing(&del.table))?;
         let cols = t.col_infos(del.alias.as_deref());
-        let ctx = Ctx {
-            cols: &cols,
-            params,
-            env,
-        };
+        let ctx = Ctx { cols: &cols, params, env };
         let mut doomed = Vec::new();
         if let Some(w) = &del.where_ {
             let ty = type_of(w, &ctx)?;
             if ty != Type::Bool && ty != Type::Unknown {
                 return Err(Error::new(
                     "42804",
-                    format!(
-                        "argument of WHERE must be type boolean, not type {}",
-                        ty.short_name()
-                    ),
+                    format!("argument of WHERE must be type boolean, not type {}", ty.short_name()),
                 ));
             }
         }
@@ -1802,19 +1427,12 @@ impl Engine {
             return Ok(vec![Outcome::Command(tag)]);
         }
         let (oc, rows) = self.returning(&cols, &del.returning, &removed, params, env)?;
-        Ok(vec![Outcome::Rows {
-            rows: render(&oc, rows),
-            cols: oc,
-            tag,
-        }])
+        Ok(vec![Outcome::Rows { rows: render(&oc, rows), cols: oc, tag }])
     }
 }
 
 fn aborted() -> Error {
-    Error::new(
-        "25P02",
-        "current transaction is aborted, commands ignored until end of transaction block",
-    )
+    Error::new("25P02", "current transaction is aborted, commands ignored until end of transaction block")
 }
 
 pub fn warning(code: &'static str, msg: impl Into<String>) -> Error {
@@ -1831,9 +1449,7 @@ pub fn notice(code: &'static str, msg: impl Into<String>) -> Error {
 
 /// Values to the wire's text format.
 pub fn render(cols: &[OutCol], rows: Vec<Vec<Value>>) -> Vec<Vec<Option<String>>> {
-    rows.into_iter()
-        .map(|r| r.iter().zip(cols).map(|(v, c)| v.to_text(c.ty)).collect())
-        .collect()
+    rows.into_iter().map(|r| r.iter().zip(cols).map(|(v, c)| v.to_text(c.ty)).collect()).collect()
 }
 
 fn column_from_def(table: &str, c: &ColumnDef, env: &Env) -> R<Column> {
@@ -1842,10 +1458,7 @@ fn column_from_def(table: &str, c: &ColumnDef, env: &Env) -> R<Column> {
     if c.serial {
         default = Some(Expr::Func {
             name: "nextval".into(),
-            args: vec![Expr::Lit(
-                Value::Text(format!("{table}_{}_seq", c.name)),
-                Type::Unknown,
-            )],
+            args: vec![Expr::Lit(Value::Text(format!("{table}_{}_seq", c.name)), Type::Unknown)],
             star: false,
             distinct: false,
             pos: 0,
@@ -1854,11 +1467,7 @@ fn column_from_def(table: &str, c: &ColumnDef, env: &Env) -> R<Column> {
     }
     if let Some(d) = &default {
         let none: Vec<ColInfo> = vec![];
-        let ctx = Ctx {
-            cols: &none,
-            params: &[],
-            env,
-        };
+        let ctx = Ctx { cols: &none, params: &[], env };
         if !c.serial {
             if let Err(mut e) = type_of(d, &ctx) {
                 if e.code == "42703" {
@@ -1867,20 +1476,11 @@ fn column_from_def(table: &str, c: &ColumnDef, env: &Env) -> R<Column> {
                 return Err(e);
             }
             if d.contains_aggregate() {
-                return Err(Error::new(
-                    "42803",
-                    "aggregate functions are not allowed in DEFAULT expressions",
-                ));
+                return Err(Error::new("42803", "aggregate functions are not allowed in DEFAULT expressions"));
             }
         }
     }
-    Ok(Column {
-        name: c.name.clone(),
-        ty: c.ty,
-        not_null: c.not_null,
-        default,
-        seq,
-    })
+    Ok(Column { name: c.name.clone(), ty: c.ty, not_null: c.not_null, default, seq })
 }
 
 /// A column's default for a new row (a serial column takes its sequence's next value).
@@ -1895,11 +1495,7 @@ fn default_value(c: &mut Column, env: &Env) -> R<Value> {
         None => Ok(Value::Null),
         Some(e) => {
             let none: Vec<ColInfo> = vec![];
-            let ctx = Ctx {
-                cols: &none,
-                params: &[],
-                env,
-            };
+            let ctx = Ctx { cols: &none, params: &[], env };
             let ty = type_of(e, &ctx)?;
             let v = eval::eval(e, &ctx, &[], None)?;
             assign(v, ty, c)
@@ -1938,10 +1534,7 @@ fn check_not_null(t: &Table, row: &[Value]) -> R<()> {
         if c.not_null && v.is_null() {
             return Err(Error::new(
                 "23502",
-                format!(
-                    "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
-                    c.name, t.name
-                ),
+                format!("null value in column \"{}\" of relation \"{}\" violates not-null constraint", c.name, t.name),
             )
             .detail(format!("Failing row contains {}.", failing_row(t, row))));
         }
@@ -1950,11 +1543,8 @@ fn check_not_null(t: &Table, row: &[Value]) -> R<()> {
 }
 
 fn failing_row(t: &Table, row: &[Value]) -> String {
-    let parts: Vec<String> = row
-        .iter()
-        .zip(&t.columns)
-        .map(|(v, c)| v.to_text(c.ty).unwrap_or_else(|| "null".into()))
-        .collect();
+    let parts: Vec<String> =
+        row.iter().zip(&t.columns).map(|(v, c)| v.to_text(c.ty).unwrap_or_else(|| "null".into())).collect();
     format!("({})", parts.join(", "))
 }
 
@@ -1983,22 +1573,9 @@ fn key_of(row: &[Value], cols: &[usize]) -> Option<Vec<String>> {
 
 fn duplicate(t: &Table, cols: &[usize], pk: bool, row: &[Value]) -> Error {
     let names: Vec<&str> = cols.iter().map(|&i| t.columns[i].name.as_str()).collect();
-    let vals: Vec<String> = cols
-        .iter()
-        .map(|&i| row[i].to_text(t.columns[i].ty).unwrap_or_default())
-        .collect();
-    Error::new(
-        "23505",
-        format!(
-            "duplicate key value violates unique constraint \"{}\"",
-            t.constraint_name(cols, pk)
-        ),
-    )
-    .detail(format!(
-        "Key ({})=({}) already exists.",
-        names.join(", "),
-        vals.join(", ")
-    ))
+    let vals: Vec<String> = cols.iter().map(|&i| row[i].to_text(t.columns[i].ty).unwrap_or_default()).collect();
+    Error::new("23505", format!("duplicate key value violates unique constraint \"{}\"", t.constraint_name(cols, pk)))
+        .detail(format!("Key ({})=({}) already exists.", names.join(", "), vals.join(", ")))
 }
 
 /// In a grouped query, a column outside an aggregate must be grouped by.
@@ -2009,25 +1586,23 @@ fn check_grouped(e: &Expr, group_by: &[Expr], cols: &[ColInfo]) -> R<()> {
     match e {
         Expr::Func { name, .. } if is_aggregate(name) => Ok(()),
         Expr::Column { table, name, .. } => {
-            let c = cols
-                .iter()
-                .find(|c| &c.name == name && (table.is_none() || &c.table == table));
+            let c = cols.iter().find(|c| &c.name == name && (table.is_none() || &c.table == table));
             let q = c.and_then(|c| c.table.clone()).unwrap_or_default();
-            Err(Error::new("42803", format!("column \"{q}.{name}\" must appear in the GROUP BY clause or be used in an aggregate function")))
+            Err(Error::new(
+                "42803",
+                format!("column \"{q}.{name}\" must appear in the GROUP BY clause or be used in an aggregate function"),
+            ))
         }
-        Expr::Neg(x)
-        | Expr::Not(x)
-        | Expr::IsNull(x, _)
-        | Expr::Cast(x, _)
-        | Expr::IsBool(x, _, _) => check_grouped(x, group_by, cols),
+        Expr::Neg(x) | Expr::Not(x) | Expr::IsNull(x, _) | Expr::Cast(x, _) | Expr::IsBool(x, _, _) => {
+            check_grouped(x, group_by, cols)
+        }
         Expr::Binary(_, a, b) => {
             check_grouped(a, group_by, cols)?;
             check_grouped(b, group_by, cols)
         }
         Expr::InList { expr, list, .. } => {
             check_grouped(expr, group_by, cols)?;
-            list.iter()
-                .try_for_each(|x| check_grouped(x, group_by, cols))
+            list.iter().try_for_each(|x| check_grouped(x, group_by, cols))
         }
         Expr::Between { expr, lo, hi, .. } => {
             check_grouped(expr, group_by, cols)?;
@@ -2038,14 +1613,8 @@ fn check_grouped(e: &Expr, group_by: &[Expr], cols: &[ColInfo]) -> R<()> {
             check_grouped(expr, group_by, cols)?;
             check_grouped(pattern, group_by, cols)
         }
-        Expr::Func { args, .. } => args
-            .iter()
-            .try_for_each(|x| check_grouped(x, group_by, cols)),
-        Expr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        Expr::Func { args, .. } => args.iter().try_for_each(|x| check_grouped(x, group_by, cols)),
+        Expr::Case { operand, whens, else_ } => {
             if let Some(o) = operand {
                 check_grouped(o, group_by, cols)?;
             }
@@ -2065,18 +1634,9 @@ fn check_grouped(e: &Expr, group_by: &[Expr], cols: &[ColInfo]) -> R<()> {
 /// Structural equality ignoring source positions.
 fn same_expr(a: &Expr, b: &Expr) -> bool {
     match (a, b) {
-        (
-            Expr::Column {
-                table: t1,
-                name: n1,
-                ..
-            },
-            Expr::Column {
-                table: t2,
-                name: n2,
-                ..
-            },
-        ) => n1 == n2 && (t1 == t2 || t1.is_none() || t2.is_none()),
+        (Expr::Column { table: t1, name: n1, .. }, Expr::Column { table: t2, name: n2, .. }) => {
+            n1 == n2 && (t1 == t2 || t1.is_none() || t2.is_none())
+        }
         _ => a.to_string() == b.to_string(),
     }
 }
@@ -2101,10 +1661,7 @@ mod tests {
                     let mut v: Vec<String> = rows
                         .into_iter()
                         .map(|r| {
-                            r.into_iter()
-                                .map(|f| f.unwrap_or_else(|| "NULL".into()))
-                                .collect::<Vec<_>>()
-                                .join("|")
+                            r.into_iter().map(|f| f.unwrap_or_else(|| "NULL".into())).collect::<Vec<_>>().join("|")
                         })
                         .collect();
                     v.push(tag);
@@ -2124,11 +1681,7 @@ mod tests {
         let (mut e, mut s) = engine();
         assert_eq!(q(&mut e, &mut s, "CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, age integer, active boolean DEFAULT true)"), vec!["CREATE TABLE"]);
         assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "INSERT INTO users (name, age) VALUES ('ann', 31), ('bob', 25), ('cy', NULL)"
-            ),
+            q(&mut e, &mut s, "INSERT INTO users (name, age) VALUES ('ann', 31), ('bob', 25), ('cy', NULL)"),
             vec!["INSERT 0 3"]
         );
         assert_eq!(
@@ -2136,107 +1689,46 @@ mod tests {
             vec!["1|ann|31|t", "2|bob|25|t", "3|cy|NULL|t", "SELECT 3"]
         );
         assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "SELECT name FROM users WHERE age > 26 OR age IS NULL ORDER BY name DESC"
-            ),
+            q(&mut e, &mut s, "SELECT name FROM users WHERE age > 26 OR age IS NULL ORDER BY name DESC"),
             vec!["cy", "ann", "SELECT 2"]
         );
         assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "SELECT name, age FROM users ORDER BY age DESC LIMIT 2"
-            ),
+            q(&mut e, &mut s, "SELECT name, age FROM users ORDER BY age DESC LIMIT 2"),
             vec!["cy|NULL", "ann|31", "SELECT 2"]
         );
+        assert_eq!(q(&mut e, &mut s, "SELECT name FROM users ORDER BY age LIMIT 1 OFFSET 1"), vec!["ann", "SELECT 1"]);
         assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "SELECT name FROM users ORDER BY age LIMIT 1 OFFSET 1"
-            ),
-            vec!["ann", "SELECT 1"]
-        );
-        assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "SELECT count(*), sum(age), avg(age), min(name), max(age) FROM users"
-            ),
+            q(&mut e, &mut s, "SELECT count(*), sum(age), avg(age), min(name), max(age) FROM users"),
             vec!["3|56|28.0000000000000000|ann|31", "SELECT 1"]
         );
         assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "SELECT name FROM users WHERE name LIKE 'b%' OR id IN (3)"
-            ),
+            q(&mut e, &mut s, "SELECT name FROM users WHERE name LIKE 'b%' OR id IN (3)"),
             vec!["bob", "cy", "SELECT 2"]
         );
         assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "INSERT INTO users (name) VALUES ('dee') RETURNING id, name"
-            ),
+            q(&mut e, &mut s, "INSERT INTO users (name) VALUES ('dee') RETURNING id, name"),
             vec!["4|dee", "INSERT 0 1"]
         );
-        assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "UPDATE users SET age = age + 1 WHERE age IS NOT NULL"
-            ),
-            vec!["UPDATE 2"]
-        );
-        assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "DELETE FROM users WHERE NOT active OR name = 'dee'"
-            ),
-            vec!["DELETE 1"]
-        );
+        assert_eq!(q(&mut e, &mut s, "UPDATE users SET age = age + 1 WHERE age IS NOT NULL"), vec!["UPDATE 2"]);
+        assert_eq!(q(&mut e, &mut s, "DELETE FROM users WHERE NOT active OR name = 'dee'"), vec!["DELETE 1"]);
         assert_eq!(
             q(&mut e, &mut s, "SELECT id, age FROM users ORDER BY 1"),
             vec!["1|32", "2|26", "3|NULL", "SELECT 3"]
         );
         assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "SELECT active, count(*) AS n FROM users GROUP BY active"
-            ),
+            q(&mut e, &mut s, "SELECT active, count(*) AS n FROM users GROUP BY active"),
             vec!["t|3", "SELECT 1"]
         );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT 1, 'a' || 'b' AS ab, 2.5 * 2"),
-            vec!["1|ab|5.0", "SELECT 1"]
-        );
+        assert_eq!(q(&mut e, &mut s, "SELECT 1, 'a' || 'b' AS ab, 2.5 * 2"), vec!["1|ab|5.0", "SELECT 1"]);
     }
 
     #[test]
     fn errors_are_postgres_shaped() {
         let (mut e, mut s) = engine();
-        q(
-            &mut e,
-            &mut s,
-            "CREATE TABLE t (id int PRIMARY KEY, v varchar(3))",
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT * FROM nope"),
-            vec!["ERROR 42P01: relation \"nope\" does not exist"]
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT y FROM t"),
-            vec!["ERROR 42703: column \"y\" does not exist"]
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "INSERT INTO t VALUES (1, 'a')"),
-            vec!["INSERT 0 1"]
-        );
+        q(&mut e, &mut s, "CREATE TABLE t (id int PRIMARY KEY, v varchar(3))");
+        assert_eq!(q(&mut e, &mut s, "SELECT * FROM nope"), vec!["ERROR 42P01: relation \"nope\" does not exist"]);
+        assert_eq!(q(&mut e, &mut s, "SELECT y FROM t"), vec!["ERROR 42703: column \"y\" does not exist"]);
+        assert_eq!(q(&mut e, &mut s, "INSERT INTO t VALUES (1, 'a')"), vec!["INSERT 0 1"]);
         assert_eq!(
             q(&mut e, &mut s, "INSERT INTO t VALUES (1, 'b')"),
             vec!["ERROR 23505: duplicate key value violates unique constraint \"t_pkey\""]
@@ -2245,37 +1737,28 @@ mod tests {
             q(&mut e, &mut s, "INSERT INTO t VALUES (2, 'long')"),
             vec!["ERROR 22001: value too long for type character varying(3)"]
         );
-        assert_eq!(q(&mut e, &mut s, "INSERT INTO t VALUES (NULL, 'x')"), vec!["ERROR 23502: null value in column \"id\" of relation \"t\" violates not-null constraint"]);
+        assert_eq!(
+            q(&mut e, &mut s, "INSERT INTO t VALUES (NULL, 'x')"),
+            vec!["ERROR 23502: null value in column \"id\" of relation \"t\" violates not-null constraint"]
+        );
         assert_eq!(
             q(&mut e, &mut s, "INSERT INTO t VALUES ('x', 'x')"),
             vec!["ERROR 22P02: invalid input syntax for type integer: \"x\""]
         );
-        assert_eq!(
-            q(&mut e, &mut s, "SELEC 1"),
-            vec!["ERROR 42601: syntax error at or near \"SELEC\""]
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "CREATE TABLE t (a int)"),
-            vec!["ERROR 42P07: relation \"t\" already exists"]
-        );
+        assert_eq!(q(&mut e, &mut s, "SELEC 1"), vec!["ERROR 42601: syntax error at or near \"SELEC\""]);
+        assert_eq!(q(&mut e, &mut s, "CREATE TABLE t (a int)"), vec!["ERROR 42P07: relation \"t\" already exists"]);
         assert_eq!(
             q(&mut e, &mut s, "CREATE TABLE IF NOT EXISTS t (a int)"),
-            vec![
-                "NOTICE relation \"t\" already exists, skipping",
-                "CREATE TABLE"
-            ]
+            vec!["NOTICE relation \"t\" already exists, skipping", "CREATE TABLE"]
         );
-        assert_eq!(q(&mut e, &mut s, "SELECT id, count(*) FROM t"), vec!["ERROR 42803: column \"t.id\" must appear in the GROUP BY clause or be used in an aggregate function"]);
         assert_eq!(
-            q(&mut e, &mut s, "DROP TABLE nope"),
-            vec!["ERROR 42P01: table \"nope\" does not exist"]
+            q(&mut e, &mut s, "SELECT id, count(*) FROM t"),
+            vec!["ERROR 42803: column \"t.id\" must appear in the GROUP BY clause or be used in an aggregate function"]
         );
+        assert_eq!(q(&mut e, &mut s, "DROP TABLE nope"), vec!["ERROR 42P01: table \"nope\" does not exist"]);
         assert_eq!(q(&mut e, &mut s, ""), vec!["EMPTY"]);
         // the session is still usable
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT count(*) FROM t"),
-            vec!["1", "SELECT 1"]
-        );
+        assert_eq!(q(&mut e, &mut s, "SELECT count(*) FROM t"), vec!["1", "SELECT 1"]);
     }
 
     #[test]
@@ -2286,53 +1769,31 @@ mod tests {
         assert_eq!(q(&mut e, &mut s, "BEGIN"), vec!["BEGIN"]);
         assert_eq!(s.status(), b'T');
         q(&mut e, &mut s, "INSERT INTO t VALUES (1)");
-        assert_eq!(
-            q(&mut e, &mut other, "SELECT count(*) FROM t"),
-            vec!["0", "SELECT 1"],
-            "not committed yet"
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT count(*) FROM t"),
-            vec!["1", "SELECT 1"]
-        );
+        assert_eq!(q(&mut e, &mut other, "SELECT count(*) FROM t"), vec!["0", "SELECT 1"], "not committed yet");
+        assert_eq!(q(&mut e, &mut s, "SELECT count(*) FROM t"), vec!["1", "SELECT 1"]);
         q(&mut e, &mut s, "ROLLBACK");
         assert_eq!(s.status(), b'I');
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT count(*) FROM t"),
-            vec!["0", "SELECT 1"]
-        );
+        assert_eq!(q(&mut e, &mut s, "SELECT count(*) FROM t"), vec!["0", "SELECT 1"]);
         // an error fails the block until ROLLBACK/COMMIT
         q(&mut e, &mut s, "BEGIN; INSERT INTO t VALUES (2)");
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT nope FROM t"),
-            vec!["ERROR 42703: column \"nope\" does not exist"]
-        );
+        assert_eq!(q(&mut e, &mut s, "SELECT nope FROM t"), vec!["ERROR 42703: column \"nope\" does not exist"]);
         assert_eq!(s.status(), b'E');
-        assert_eq!(q(&mut e, &mut s, "SELECT 1"), vec!["ERROR 25P02: current transaction is aborted, commands ignored until end of transaction block"]);
-        assert_eq!(q(&mut e, &mut s, "COMMIT"), vec!["ROLLBACK"]);
         assert_eq!(
-            q(&mut e, &mut s, "SELECT count(*) FROM t"),
-            vec!["0", "SELECT 1"]
+            q(&mut e, &mut s, "SELECT 1"),
+            vec!["ERROR 25P02: current transaction is aborted, commands ignored until end of transaction block"]
         );
+        assert_eq!(q(&mut e, &mut s, "COMMIT"), vec!["ROLLBACK"]);
+        assert_eq!(q(&mut e, &mut s, "SELECT count(*) FROM t"), vec!["0", "SELECT 1"]);
         // commit
         q(&mut e, &mut s, "BEGIN; INSERT INTO t VALUES (3); COMMIT");
-        assert_eq!(
-            q(&mut e, &mut other, "SELECT n FROM t"),
-            vec!["3", "SELECT 1"]
-        );
+        assert_eq!(q(&mut e, &mut other, "SELECT n FROM t"), vec!["3", "SELECT 1"]);
         // a multi-statement query is one transaction
         assert_eq!(
             q(&mut e, &mut s, "INSERT INTO t VALUES (4); SELECT 1/0"),
             vec!["INSERT 0 1", "ERROR 22012: division by zero"]
         );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT count(*) FROM t"),
-            vec!["1", "SELECT 1"]
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "COMMIT"),
-            vec!["WARNING there is no transaction in progress", "COMMIT"]
-        );
+        assert_eq!(q(&mut e, &mut s, "SELECT count(*) FROM t"), vec!["1", "SELECT 1"]);
+        assert_eq!(q(&mut e, &mut s, "COMMIT"), vec!["WARNING there is no transaction in progress", "COMMIT"]);
         // two writers of one table: the second commit fails
         q(&mut e, &mut s, "BEGIN; INSERT INTO t VALUES (5)");
         q(&mut e, &mut other, "INSERT INTO t VALUES (6)");
@@ -2345,67 +1806,24 @@ mod tests {
     #[test]
     fn settings_and_functions() {
         let (mut e, mut s) = engine();
-        assert_eq!(
-            q(&mut e, &mut s, "SHOW server_version"),
-            vec!["15.0 (skiff)", "SHOW"]
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SET application_name = 'x'"),
-            vec!["PARAM application_name=x", "SET"]
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SHOW nope"),
-            vec!["ERROR 42704: unrecognized configuration parameter \"nope\""]
-        );
-        let v = q(
-            &mut e,
-            &mut s,
-            "SELECT version(), current_database(), current_user",
-        );
-        assert!(
-            v[0].starts_with("PostgreSQL 15.0 (skiff) on wasm32"),
-            "{v:?}"
-        );
+        assert_eq!(q(&mut e, &mut s, "SHOW server_version"), vec!["15.0 (skiff)", "SHOW"]);
+        assert_eq!(q(&mut e, &mut s, "SET application_name = 'x'"), vec!["PARAM application_name=x", "SET"]);
+        assert_eq!(q(&mut e, &mut s, "SHOW nope"), vec!["ERROR 42704: unrecognized configuration parameter \"nope\""]);
+        let v = q(&mut e, &mut s, "SELECT version(), current_database(), current_user");
+        assert!(v[0].starts_with("PostgreSQL 15.0 (skiff) on wasm32"), "{v:?}");
         assert!(v[0].ends_with("|postgres|postgres"));
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT now()"),
-            vec!["2023-11-14 22:13:20+00", "SELECT 1"]
-        );
+        assert_eq!(q(&mut e, &mut s, "SELECT now()"), vec!["2023-11-14 22:13:20+00", "SELECT 1"]);
     }
 
     #[test]
     fn types_and_defaults() {
         let (mut e, mut s) = engine();
         q(&mut e, &mut s, "CREATE TABLE ev (id bigserial, at timestamp DEFAULT now(), x real, d double precision, n numeric, c varchar(5), b boolean)");
-        q(
-            &mut e,
-            &mut s,
-            "INSERT INTO ev (x, d, n, c, b) VALUES (1.5, 2.25, 3.10, 'hi', 'yes')",
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT * FROM ev"),
-            vec!["1|2023-11-14 22:13:20|1.5|2.25|3.10|hi|t", "SELECT 1"]
-        );
-        q(
-            &mut e,
-            &mut s,
-            "INSERT INTO ev (at) VALUES ('2024-03-01 10:00:00')",
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT id FROM ev WHERE at > '2024-01-01'"),
-            vec!["2", "SELECT 1"]
-        );
-        assert_eq!(
-            q(
-                &mut e,
-                &mut s,
-                "ALTER TABLE ev ADD COLUMN note text DEFAULT 'none'"
-            ),
-            vec!["ALTER TABLE"]
-        );
-        assert_eq!(
-            q(&mut e, &mut s, "SELECT note FROM ev WHERE id = 1"),
-            vec!["none", "SELECT 1"]
-        );
+        q(&mut e, &mut s, "INSERT INTO ev (x, d, n, c, b) VALUES (1.5, 2.25, 3.10, 'hi', 'yes')");
+        assert_eq!(q(&mut e, &mut s, "SELECT * FROM ev"), vec!["1|2023-11-14 22:13:20|1.5|2.25|3.10|hi|t", "SELECT 1"]);
+        q(&mut e, &mut s, "INSERT INTO ev (at) VALUES ('2024-03-01 10:00:00')");
+        assert_eq!(q(&mut e, &mut s, "SELECT id FROM ev WHERE at > '2024-01-01'"), vec!["2", "SELECT 1"]);
+        assert_eq!(q(&mut e, &mut s, "ALTER TABLE ev ADD COLUMN note text DEFAULT 'none'"), vec!["ALTER TABLE"]);
+        assert_eq!(q(&mut e, &mut s, "SELECT note FROM ev WHERE id = 1"), vec!["none", "SELECT 1"]);
     }
 }

@@ -39,25 +39,16 @@ type R<T> = Result<T, Error>;
 impl Ctx<'_> {
     fn column(&self, table: &Option<String>, name: &str, pos: usize) -> R<usize> {
         if let Some(t) = table {
-            if !self
-                .cols
-                .iter()
-                .any(|c| c.table.as_deref() == Some(t.as_str()))
-            {
-                return Err(Error::new(
-                    "42P01",
-                    format!("missing FROM-clause entry for table \"{t}\""),
-                )
-                .at(pos));
+            if !self.cols.iter().any(|c| c.table.as_deref() == Some(t.as_str())) {
+                return Err(Error::new("42P01", format!("missing FROM-clause entry for table \"{t}\"")).at(pos));
             }
         }
-        self.cols
-            .iter()
-            .position(|c| c.name == name && (table.is_none() || c.table == *table))
-            .ok_or_else(|| match table {
+        self.cols.iter().position(|c| c.name == name && (table.is_none() || c.table == *table)).ok_or_else(|| {
+            match table {
                 Some(t) => Error::new("42703", format!("column {t}.{name} does not exist")).at(pos),
                 None => Error::new("42703", format!("column \"{name}\" does not exist")).at(pos),
-            })
+            }
+        })
     }
 
     fn param(&self, n: usize) -> R<&Value> {
@@ -99,10 +90,7 @@ pub fn type_of(e: &Expr, ctx: &Ctx) -> R<Type> {
         Expr::Neg(x) => {
             let t = type_of(x, ctx)?;
             if !t.is_numeric() && t != Type::Unknown {
-                return Err(Error::new(
-                    "42883",
-                    format!("operator does not exist: - {}", t.short_name()),
-                ));
+                return Err(Error::new("42883", format!("operator does not exist: - {}", t.short_name())));
             }
             if t == Type::Unknown {
                 Type::Int4
@@ -170,17 +158,11 @@ pub fn type_of(e: &Expr, ctx: &Ctx) -> R<Type> {
             type_of(hi, ctx)?;
             Type::Bool
         }
-        Expr::Like {
-            expr, pattern, ci, ..
-        } => {
+        Expr::Like { expr, pattern, ci, .. } => {
             let t = type_of(expr, ctx)?;
             type_of(pattern, ctx)?;
             if !t.is_text() {
-                return Err(no_operator(
-                    if *ci { "~~*" } else { "~~" },
-                    t,
-                    Type::Unknown,
-                ));
+                return Err(no_operator(if *ci { "~~*" } else { "~~" }, t, Type::Unknown));
             }
             Type::Bool
         }
@@ -188,11 +170,7 @@ pub fn type_of(e: &Expr, ctx: &Ctx) -> R<Type> {
             type_of(x, ctx)?;
             *t
         }
-        Expr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        Expr::Case { operand, whens, else_ } => {
             if let Some(o) = operand {
                 type_of(o, ctx)?;
             }
@@ -218,13 +196,7 @@ pub fn type_of(e: &Expr, ctx: &Ctx) -> R<Type> {
                 ty
             }
         }
-        Expr::Func {
-            name,
-            args,
-            star,
-            pos,
-            ..
-        } => func_type(name, args, *star, *pos, ctx)?,
+        Expr::Func { name, args, star, pos, .. } => func_type(name, args, *star, *pos, ctx)?,
     })
 }
 
@@ -232,10 +204,7 @@ fn bool_arg(t: Type, what: &str) -> R<()> {
     if t != Type::Bool && t != Type::Unknown {
         return Err(Error::new(
             "42804",
-            format!(
-                "argument of {what} must be type boolean, not type {}",
-                t.short_name()
-            ),
+            format!("argument of {what} must be type boolean, not type {}", t.short_name()),
         ));
     }
     Ok(())
@@ -299,13 +268,13 @@ fn func_type(name: &str, args: &[Expr], star: bool, pos: usize, ctx: &Ctx) -> R<
         | "pg_postmaster_start_time" => Type::TimestampTz,
         "localtimestamp" => Type::Timestamp,
         "current_date" => Type::Date,
-        "version" | "current_database" | "current_user" | "current_schema" | "current_catalog"
-        | "lower" | "upper" | "concat" | "concat_ws" | "substr" | "substring" | "trim"
-        | "btrim" | "ltrim" | "rtrim" | "replace" | "md5" | "repeat" | "left" | "right"
-        | "reverse" | "initcap" | "lpad" | "rpad" | "gen_random_uuid" | "split_part"
-        | "format_type" | "pg_get_userbyid" | "to_char" => Type::Text,
-        "length" | "char_length" | "character_length" | "octet_length" | "position" | "strpos"
-        | "pg_backend_pid" => Type::Int4,
+        "version" | "current_database" | "current_user" | "current_schema" | "current_catalog" | "lower" | "upper"
+        | "concat" | "concat_ws" | "substr" | "substring" | "trim" | "btrim" | "ltrim" | "rtrim" | "replace"
+        | "md5" | "repeat" | "left" | "right" | "reverse" | "initcap" | "lpad" | "rpad" | "gen_random_uuid"
+        | "split_part" | "format_type" | "pg_get_userbyid" | "to_char" => Type::Text,
+        "length" | "char_length" | "character_length" | "octet_length" | "position" | "strpos" | "pg_backend_pid" => {
+            Type::Int4
+        }
         "nextval" | "currval" => Type::Int8,
         "random" => Type::Float8,
         "abs" | "ceil" | "ceiling" | "floor" | "sign" => {
@@ -328,27 +297,17 @@ fn func_type(name: &str, args: &[Expr], star: bool, pos: usize, ctx: &Ctx) -> R<
         }
         "sqrt" | "power" | "pow" | "exp" | "ln" | "log" => Type::Float8,
         "mod" => Type::arith(first, types.get(1).copied().unwrap_or(Type::Int4)),
-        "coalesce" | "nullif" | "greatest" | "least" => types
-            .iter()
-            .copied()
-            .find(|t| *t != Type::Unknown)
-            .unwrap_or(Type::Text),
+        "coalesce" | "nullif" | "greatest" | "least" => {
+            types.iter().copied().find(|t| *t != Type::Unknown).unwrap_or(Type::Text)
+        }
         "regexp_ci" | "pg_table_is_visible" | "starts_with" => Type::Bool,
         _ => return Err(no_function(name, &types, pos)),
     })
 }
 
 fn no_function(name: &str, types: &[Type], pos: usize) -> Error {
-    let args: Vec<String> = types
-        .iter()
-        .map(|t| {
-            if *t == Type::Unknown {
-                "unknown".into()
-            } else {
-                t.short_name()
-            }
-        })
-        .collect();
+    let args: Vec<String> =
+        types.iter().map(|t| if *t == Type::Unknown { "unknown".into() } else { t.short_name() }).collect();
     Error::new("42883", format!("function {name}({}) does not exist", args.join(", ")))
         .hint("No function matches the given name and argument types. You might need to add explicit type casts.")
         .at(pos)
@@ -358,29 +317,18 @@ fn no_function(name: &str, types: &[Type], pos: usize) -> Error {
 pub fn eval(e: &Expr, ctx: &Ctx, row: &[Value], group: Option<&[Vec<Value>]>) -> R<Value> {
     Ok(match e {
         Expr::Lit(v, _) => v.clone(),
-        Expr::Column { table, name, pos } => row
-            .get(ctx.column(table, name, *pos)?)
-            .cloned()
-            .unwrap_or(Value::Null),
+        Expr::Column { table, name, pos } => row.get(ctx.column(table, name, *pos)?).cloned().unwrap_or(Value::Null),
         Expr::Param(n) => ctx.param(*n)?.clone(),
         Expr::Neg(x) => match eval(x, ctx, row, group)? {
             Value::Null => Value::Null,
-            Value::Int(i) => Value::Int(
-                i.checked_neg()
-                    .ok_or_else(|| Error::new("22003", "integer out of range"))?,
-            ),
+            Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| Error::new("22003", "integer out of range"))?),
             Value::Float(f) => Value::Float(-f),
             Value::Numeric(d) => Value::Numeric(d.neg()),
             Value::Text(s) => match Value::parse(&s, Type::Numeric)? {
                 Value::Numeric(d) => Value::Numeric(d.neg()),
                 v => v,
             },
-            v => {
-                return Err(Error::new(
-                    "42883",
-                    format!("operator does not exist: - {v:?}"),
-                ))
-            }
+            v => return Err(Error::new("42883", format!("operator does not exist: - {v:?}"))),
         },
         Expr::Not(x) => match truth(&eval(x, ctx, row, group)?)? {
             None => Value::Null,
@@ -422,11 +370,7 @@ pub fn eval(e: &Expr, ctx: &Ctx, row: &[Value], group: Option<&[Vec<Value>]>) ->
             let v = truth(&eval(x, ctx, row, group)?)?;
             Value::Bool((v == Some(*want)) != *neg)
         }
-        Expr::InList {
-            expr,
-            list,
-            negated,
-        } => {
+        Expr::InList { expr, list, negated } => {
             let x = eval(expr, ctx, row, group)?;
             if x.is_null() {
                 return Ok(Value::Null);
@@ -446,28 +390,16 @@ pub fn eval(e: &Expr, ctx: &Ctx, row: &[Value], group: Option<&[Vec<Value>]>) ->
                 Value::Bool(*negated)
             }
         }
-        Expr::Between {
-            expr,
-            lo,
-            hi,
-            negated,
-        } => {
+        Expr::Between { expr, lo, hi, negated } => {
             let x = eval(expr, ctx, row, group)?;
             let l = eval(lo, ctx, row, group)?;
             let h = eval(hi, ctx, row, group)?;
             match (compare(&x, &l)?, compare(&x, &h)?) {
-                (Some(a), Some(b)) => {
-                    Value::Bool((a != Ordering::Less && b != Ordering::Greater) != *negated)
-                }
+                (Some(a), Some(b)) => Value::Bool((a != Ordering::Less && b != Ordering::Greater) != *negated),
                 _ => Value::Null,
             }
         }
-        Expr::Like {
-            expr,
-            pattern,
-            negated,
-            ci,
-        } => {
+        Expr::Like { expr, pattern, negated, ci } => {
             let x = eval(expr, ctx, row, group)?;
             let p = eval(pattern, ctx, row, group)?;
             match (x, p) {
@@ -479,12 +411,7 @@ pub fn eval(e: &Expr, ctx: &Ctx, row: &[Value], group: Option<&[Vec<Value>]>) ->
                         s = s.to_lowercase();
                         p = p.to_lowercase();
                     }
-                    Value::Bool(
-                        like(
-                            &s.chars().collect::<Vec<_>>(),
-                            &p.chars().collect::<Vec<_>>(),
-                        ) != *negated,
-                    )
+                    Value::Bool(like(&s.chars().collect::<Vec<_>>(), &p.chars().collect::<Vec<_>>()) != *negated)
                 }
             }
         }
@@ -498,11 +425,7 @@ pub fn eval(e: &Expr, ctx: &Ctx, row: &[Value], group: Option<&[Vec<Value>]>) ->
                 (v, t) => v.cast(t)?,
             }
         }
-        Expr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        Expr::Case { operand, whens, else_ } => {
             let op = match operand {
                 Some(o) => Some(eval(o, ctx, row, group)?),
                 None => None,
@@ -521,23 +444,13 @@ pub fn eval(e: &Expr, ctx: &Ctx, row: &[Value], group: Option<&[Vec<Value>]>) ->
                 None => Value::Null,
             }
         }
-        Expr::Func {
-            name,
-            args,
-            star,
-            distinct,
-            pos,
-        } if is_aggregate(name) => {
+        Expr::Func { name, args, star, distinct, pos } if is_aggregate(name) => {
             let Some(group) = group else {
-                return Err(
-                    Error::new("42803", "aggregate functions are not allowed in WHERE").at(*pos),
-                );
+                return Err(Error::new("42803", "aggregate functions are not allowed in WHERE").at(*pos));
             };
             aggregate(name, args, *star, *distinct, ctx, group)?
         }
-        Expr::Func {
-            name, args, pos, ..
-        } => {
+        Expr::Func { name, args, pos, .. } => {
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
                 vals.push(eval(a, ctx, row, group)?);
@@ -581,12 +494,7 @@ pub fn compare(a: &Value, b: &Value) -> R<Option<Ordering>> {
     let (a2, b2) = match (a, b) {
         (Value::Text(s), other) => (coerce_like(s, other)?, b.clone()),
         (other, Value::Text(s)) => (a.clone(), coerce_like(s, other)?),
-        _ => {
-            return Err(Error::new(
-                "42883",
-                "operator does not exist for these types",
-            ))
-        }
+        _ => return Err(Error::new("42883", "operator does not exist for these types")),
     };
     Ok(a2.compare(&b2))
 }
@@ -643,8 +551,7 @@ fn num_operand(v: Value, t: Type, other: Type) -> R<Value> {
     match v {
         Value::Text(s) => {
             let want = if other == Type::Unknown
-                || other.is_numeric()
-                    && !matches!(other, Type::Float4 | Type::Float8 | Type::Numeric)
+                || other.is_numeric() && !matches!(other, Type::Float4 | Type::Float8 | Type::Numeric)
             {
                 if s.contains(['.', 'e', 'E']) {
                     Type::Numeric
@@ -664,11 +571,7 @@ fn num_operand(v: Value, t: Type, other: Type) -> R<Value> {
 }
 
 fn arith(op: BinOp, x: Value, tx: Type, y: Value, ty: Type) -> R<Value> {
-    let result = if op == BinOp::Pow {
-        Type::Float8
-    } else {
-        Type::arith(tx, ty)
-    };
+    let result = if op == BinOp::Pow { Type::Float8 } else { Type::arith(tx, ty) };
     let x = num_operand(x, tx, ty)?;
     let y = num_operand(y, ty, tx)?;
     let overflow = || {
@@ -715,13 +618,10 @@ fn arith(op: BinOp, x: Value, tx: Type, y: Value, ty: Type) -> R<Value> {
         }
         (a, b)
             if result == Type::Numeric
-                || (matches!(a, Value::Numeric(_))
-                    && matches!(b, Value::Numeric(_) | Value::Int(_)))
+                || (matches!(a, Value::Numeric(_)) && matches!(b, Value::Numeric(_) | Value::Int(_)))
                 || (matches!(b, Value::Numeric(_)) && matches!(a, Value::Int(_))) =>
         {
-            let (Value::Numeric(a), Value::Numeric(b)) =
-                (a.cast(Type::Numeric)?, b.cast(Type::Numeric)?)
-            else {
+            let (Value::Numeric(a), Value::Numeric(b)) = (a.cast(Type::Numeric)?, b.cast(Type::Numeric)?) else {
                 return Err(overflow());
             };
             let r = match op {
@@ -741,10 +641,7 @@ fn arith(op: BinOp, x: Value, tx: Type, y: Value, ty: Type) -> R<Value> {
                     // a - trunc(a / b) * b
                     let s = a.scale.max(b.scale);
                     let (x, y) = (a.round(s), b.round(s));
-                    Some(Decimal {
-                        mant: x.mant % y.mant,
-                        scale: s,
-                    })
+                    Some(Decimal { mant: x.mant % y.mant, scale: s })
                 }
                 BinOp::Pow => return Ok(Value::Float(a.to_f64().powf(b.to_f64()))),
                 _ => None,
@@ -816,14 +713,7 @@ pub fn like(s: &[char], p: &[char]) -> bool {
     pi == p.len()
 }
 
-fn aggregate(
-    name: &str,
-    args: &[Expr],
-    star: bool,
-    distinct: bool,
-    ctx: &Ctx,
-    group: &[Vec<Value>],
-) -> R<Value> {
+fn aggregate(name: &str, args: &[Expr], star: bool, distinct: bool, ctx: &Ctx, group: &[Vec<Value>]) -> R<Value> {
     if star {
         return Ok(Value::Int(group.len() as i64));
     }
@@ -856,9 +746,7 @@ fn aggregate(
                     let Value::Numeric(d) = v.clone().cast(Type::Numeric)? else {
                         continue;
                     };
-                    acc = acc
-                        .add(d)
-                        .ok_or_else(|| Error::new("22003", "value overflows numeric format"))?;
+                    acc = acc.add(d).ok_or_else(|| Error::new("22003", "value overflows numeric format"))?;
                 }
                 if name == "avg" {
                     Value::Numeric(
@@ -887,9 +775,7 @@ fn aggregate(
             let mut best = vals[0].clone();
             for v in &vals[1..] {
                 let o = compare(v, &best)?.unwrap_or(Ordering::Equal);
-                if (name == "min" && o == Ordering::Less)
-                    || (name == "max" && o == Ordering::Greater)
-                {
+                if (name == "min" && o == Ordering::Less) || (name == "max" && o == Ordering::Greater) {
                     best = v.clone();
                 }
             }
@@ -899,17 +785,10 @@ fn aggregate(
         "bool_or" => Value::Bool(vals.iter().any(|v| matches!(v, Value::Bool(true)))),
         "string_agg" => {
             let sep = match args.get(1) {
-                Some(e) => eval(e, ctx, &[], None)?
-                    .to_text(Type::Text)
-                    .unwrap_or_default(),
+                Some(e) => eval(e, ctx, &[], None)?.to_text(Type::Text).unwrap_or_default(),
                 None => String::new(),
             };
-            Value::Text(
-                vals.iter()
-                    .map(|v| v.to_text(ty).unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(&sep),
-            )
+            Value::Text(vals.iter().map(|v| v.to_text(ty).unwrap_or_default()).collect::<Vec<_>>().join(&sep))
         }
         _ => Value::Null,
     })
@@ -932,19 +811,14 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
         }
     };
     // Functions that are strict return NULL for a NULL argument.
-    let strict = !matches!(
-        name,
-        "coalesce" | "concat" | "concat_ws" | "greatest" | "least" | "nullif"
-    );
+    let strict = !matches!(name, "coalesce" | "concat" | "concat_ws" | "greatest" | "least" | "nullif");
     if strict && vals.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
     Ok(match name {
-        "now"
-        | "current_timestamp"
-        | "transaction_timestamp"
-        | "statement_timestamp"
-        | "localtimestamp" => Value::Timestamp(env.now),
+        "now" | "current_timestamp" | "transaction_timestamp" | "statement_timestamp" | "localtimestamp" => {
+            Value::Timestamp(env.now)
+        }
         "clock_timestamp" => Value::Timestamp(super::value::from_unix_ms(serve::time::now_ms())),
         "pg_postmaster_start_time" => Value::Timestamp(env.start_time),
         "current_date" => Value::Date(env.now.div_euclid(86_400_000_000) as i32),
@@ -960,48 +834,31 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
             let mut out = String::new();
             let mut start = true;
             for c in s0().unwrap_or_default().chars() {
-                out.extend(if start {
-                    c.to_uppercase().collect::<Vec<_>>()
-                } else {
-                    c.to_lowercase().collect()
-                });
+                out.extend(if start { c.to_uppercase().collect::<Vec<_>>() } else { c.to_lowercase().collect() });
                 start = !c.is_alphanumeric();
             }
             Value::Text(out)
         }
         "reverse" => Value::Text(s0().unwrap_or_default().chars().rev().collect()),
-        "length" | "char_length" | "character_length" => {
-            Value::Int(s0().unwrap_or_default().chars().count() as i64)
-        }
+        "length" | "char_length" | "character_length" => Value::Int(s0().unwrap_or_default().chars().count() as i64),
         "octet_length" => Value::Int(s0().unwrap_or_default().len() as i64),
         "md5" => {
             use md5::{Digest, Md5};
             Value::Text(hex(&Md5::digest(s0().unwrap_or_default().as_bytes())))
         }
-        "repeat" => Value::Text(
-            s0().unwrap_or_default()
-                .repeat(int_arg(1)?.unwrap_or(0).clamp(0, 1 << 20) as usize),
-        ),
+        "repeat" => Value::Text(s0().unwrap_or_default().repeat(int_arg(1)?.unwrap_or(0).clamp(0, 1 << 20) as usize)),
         "left" | "right" => {
             let s: Vec<char> = s0().unwrap_or_default().chars().collect();
             let n = int_arg(1)?.unwrap_or(0);
             let len = s.len() as i64;
             let k = if n < 0 { (len + n).max(0) } else { n.min(len) } as usize;
-            Value::Text(if name == "left" {
-                s[..k].iter().collect()
-            } else {
-                s[s.len() - k..].iter().collect()
-            })
+            Value::Text(if name == "left" { s[..k].iter().collect() } else { s[s.len() - k..].iter().collect() })
         }
         "lpad" | "rpad" => {
             let s: Vec<char> = s0().unwrap_or_default().chars().collect();
             let n = int_arg(1)?.unwrap_or(0).max(0) as usize;
-            let fill: Vec<char> = vals
-                .get(2)
-                .and_then(|v| v.to_text(Type::Text))
-                .unwrap_or_else(|| " ".into())
-                .chars()
-                .collect();
+            let fill: Vec<char> =
+                vals.get(2).and_then(|v| v.to_text(Type::Text)).unwrap_or_else(|| " ".into()).chars().collect();
             if s.len() >= n || fill.is_empty() {
                 return Ok(Value::Text(s[..n.min(s.len())].iter().collect()));
             }
@@ -1013,69 +870,34 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
             let s: Vec<char> = s0().unwrap_or_default().chars().collect();
             let from = int_arg(1)?.unwrap_or(1);
             let end = match int_arg(2)? {
-                Some(l) if l < 0 => {
-                    return Err(Error::new("22011", "negative substring length not allowed"))
-                }
+                Some(l) if l < 0 => return Err(Error::new("22011", "negative substring length not allowed")),
                 Some(l) => from.saturating_add(l),
                 None => i64::MAX,
             };
             let a = (from.max(1) - 1) as usize;
             let b = (end.max(1) - 1).min(s.len() as i64) as usize;
-            Value::Text(if a < b {
-                s[a..b].iter().collect()
-            } else {
-                String::new()
-            })
+            Value::Text(if a < b { s[a..b].iter().collect() } else { String::new() })
         }
         "position" | "strpos" => {
             let s = s0().unwrap_or_default();
-            let sub = vals
-                .get(1)
-                .and_then(|v| v.to_text(Type::Text))
-                .unwrap_or_default();
-            Value::Int(
-                s.find(&sub)
-                    .map(|i| s[..i].chars().count() as i64 + 1)
-                    .unwrap_or(0),
-            )
+            let sub = vals.get(1).and_then(|v| v.to_text(Type::Text)).unwrap_or_default();
+            Value::Int(s.find(&sub).map(|i| s[..i].chars().count() as i64 + 1).unwrap_or(0))
         }
         "starts_with" => Value::Bool(
-            s0().unwrap_or_default().starts_with(
-                &vals
-                    .get(1)
-                    .and_then(|v| v.to_text(Type::Text))
-                    .unwrap_or_default(),
-            ),
+            s0().unwrap_or_default().starts_with(&vals.get(1).and_then(|v| v.to_text(Type::Text)).unwrap_or_default()),
         ),
         "split_part" => {
             let s = s0().unwrap_or_default();
-            let d = vals
-                .get(1)
-                .and_then(|v| v.to_text(Type::Text))
-                .unwrap_or_default();
+            let d = vals.get(1).and_then(|v| v.to_text(Type::Text)).unwrap_or_default();
             let n = int_arg(2)?.unwrap_or(1);
-            let parts: Vec<&str> = if d.is_empty() {
-                vec![s.as_str()]
-            } else {
-                s.split(d.as_str()).collect()
-            };
+            let parts: Vec<&str> = if d.is_empty() { vec![s.as_str()] } else { s.split(d.as_str()).collect() };
             let idx = if n > 0 { n - 1 } else { parts.len() as i64 + n };
-            Value::Text(
-                parts
-                    .get(idx.max(0) as usize)
-                    .filter(|_| idx >= 0)
-                    .map(|p| p.to_string())
-                    .unwrap_or_default(),
-            )
+            Value::Text(parts.get(idx.max(0) as usize).filter(|_| idx >= 0).map(|p| p.to_string()).unwrap_or_default())
         }
         "trim" | "btrim" | "ltrim" | "rtrim" => {
             let s = s0().unwrap_or_default();
-            let chars: Vec<char> = vals
-                .get(1)
-                .and_then(|v| v.to_text(Type::Text))
-                .unwrap_or_else(|| " ".into())
-                .chars()
-                .collect();
+            let chars: Vec<char> =
+                vals.get(1).and_then(|v| v.to_text(Type::Text)).unwrap_or_else(|| " ".into()).chars().collect();
             Value::Text(match name {
                 "ltrim" => s.trim_start_matches(chars.as_slice()).to_string(),
                 "rtrim" => s.trim_end_matches(chars.as_slice()).to_string(),
@@ -1084,41 +906,18 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
         }
         "replace" => {
             let s = s0().unwrap_or_default();
-            let from = vals
-                .get(1)
-                .and_then(|v| v.to_text(Type::Text))
-                .unwrap_or_default();
-            let to = vals
-                .get(2)
-                .and_then(|v| v.to_text(Type::Text))
-                .unwrap_or_default();
-            Value::Text(if from.is_empty() {
-                s
-            } else {
-                s.replace(&from, &to)
-            })
+            let from = vals.get(1).and_then(|v| v.to_text(Type::Text)).unwrap_or_default();
+            let to = vals.get(2).and_then(|v| v.to_text(Type::Text)).unwrap_or_default();
+            Value::Text(if from.is_empty() { s } else { s.replace(&from, &to) })
         }
-        "concat" => Value::Text(
-            vals.iter()
-                .zip(types)
-                .filter_map(|(v, t)| v.to_text(*t))
-                .collect(),
-        ),
+        "concat" => Value::Text(vals.iter().zip(types).filter_map(|(v, t)| v.to_text(*t)).collect()),
         "concat_ws" => {
             let sep = s0().unwrap_or_default();
             Value::Text(
-                vals.iter()
-                    .zip(types)
-                    .skip(1)
-                    .filter_map(|(v, t)| v.to_text(*t))
-                    .collect::<Vec<_>>()
-                    .join(&sep),
+                vals.iter().zip(types).skip(1).filter_map(|(v, t)| v.to_text(*t)).collect::<Vec<_>>().join(&sep),
             )
         }
-        "coalesce" => vals
-            .into_iter()
-            .find(|v| !v.is_null())
-            .unwrap_or(Value::Null),
+        "coalesce" => vals.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null),
         "nullif" => {
             let mut it = vals.into_iter();
             let a = it.next().unwrap_or(Value::Null);
@@ -1137,8 +936,7 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
                 }
                 let better = best.is_null() || {
                     let o = compare(&v, &best)?.unwrap_or(Ordering::Equal);
-                    (name == "greatest" && o == Ordering::Greater)
-                        || (name == "least" && o == Ordering::Less)
+                    (name == "greatest" && o == Ordering::Greater) || (name == "least" && o == Ordering::Less)
                 };
                 if better {
                     best = v;
@@ -1147,10 +945,7 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
             best
         }
         "abs" => match &vals[0] {
-            Value::Int(i) => Value::Int(
-                i.checked_abs()
-                    .ok_or_else(|| Error::new("22003", "integer out of range"))?,
-            ),
+            Value::Int(i) => Value::Int(i.checked_abs().ok_or_else(|| Error::new("22003", "integer out of range"))?),
             Value::Float(f) => Value::Float(f.abs()),
             Value::Numeric(d) => Value::Numeric(if d.mant < 0 { d.neg() } else { *d }),
             v => v.clone().cast(Type::Float8)?,
@@ -1180,11 +975,7 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
         "round" | "trunc" => {
             let places = int_arg(1)?.unwrap_or(0);
             match vals[0].clone() {
-                Value::Float(f) => Value::Float(if name == "round" {
-                    f.round()
-                } else {
-                    f.trunc()
-                }),
+                Value::Float(f) => Value::Float(if name == "round" { f.round() } else { f.trunc() }),
                 v => {
                     let Value::Numeric(d) = v.cast(Type::Numeric)? else {
                         return Ok(Value::Null);
@@ -1194,25 +985,12 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
                         Value::Numeric(d.round(places))
                     } else {
                         let div = 10i128.pow(d.scale.saturating_sub(places));
-                        Value::Numeric(if d.scale > places {
-                            Decimal {
-                                mant: d.mant / div,
-                                scale: places,
-                            }
-                        } else {
-                            d
-                        })
+                        Value::Numeric(if d.scale > places { Decimal { mant: d.mant / div, scale: places } } else { d })
                     }
                 }
             }
         }
-        "mod" => arith(
-            BinOp::Mod,
-            vals[0].clone(),
-            types[0],
-            vals[1].clone(),
-            types[1],
-        )?,
+        "mod" => arith(BinOp::Mod, vals[0].clone(), types[0], vals[1].clone(), types[1])?,
         "sqrt" | "exp" | "ln" | "log" | "power" | "pow" => {
             let f = |v: &Value| -> R<f64> {
                 match v.clone().cast(Type::Float8)? {
@@ -1224,10 +1002,7 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
             Value::Float(match name {
                 "sqrt" => {
                     if a < 0.0 {
-                        return Err(Error::new(
-                            "2201F",
-                            "cannot take square root of a negative number",
-                        ));
+                        return Err(Error::new("2201F", "cannot take square root of a negative number"));
                     }
                     a.sqrt()
                 }
@@ -1244,14 +1019,7 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
             b[6] = (b[6] & 0x0f) | 0x40;
             b[8] = (b[8] & 0x3f) | 0x80;
             let h = hex(&b);
-            Value::Text(format!(
-                "{}-{}-{}-{}-{}",
-                &h[..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..]
-            ))
+            Value::Text(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
         }
         "to_char" => Value::Text(match &vals[0] {
             Value::Timestamp(t) => format_timestamp(*t),
@@ -1259,10 +1027,7 @@ fn function(name: &str, vals: Vec<Value>, types: &[Type], ctx: &Ctx, pos: usize)
         }),
         "regexp_ci" => {
             let s = s0().unwrap_or_default();
-            let p = vals
-                .get(1)
-                .and_then(|v| v.to_text(Type::Text))
-                .unwrap_or_default();
+            let p = vals.get(1).and_then(|v| v.to_text(Type::Text)).unwrap_or_default();
             let re = crate::regex::Regex::new(&p, true)
                 .map_err(|e| Error::new("2201B", format!("invalid regular expression: {e}")))?;
             Value::Bool(re.is_match(&s))
@@ -1294,40 +1059,20 @@ mod tests {
     fn ev(src: &str) -> Result<Value, Error> {
         let env = env();
         let cols = vec![
-            ColInfo {
-                table: Some("t".into()),
-                name: "n".into(),
-                ty: Type::Int4,
-            },
-            ColInfo {
-                table: Some("t".into()),
-                name: "s".into(),
-                ty: Type::Text,
-            },
+            ColInfo { table: Some("t".into()), name: "n".into(), ty: Type::Int4 },
+            ColInfo { table: Some("t".into()), name: "s".into(), ty: Type::Text },
         ];
-        let ctx = Ctx {
-            cols: &cols,
-            params: &[],
-            env: &env,
-        };
+        let ctx = Ctx { cols: &cols, params: &[], env: &env };
         let e = parse_expr(src)?;
         type_of(&e, &ctx)?;
-        eval(
-            &e,
-            &ctx,
-            &[Value::Int(5), Value::Text("hello".into())],
-            None,
-        )
+        eval(&e, &ctx, &[Value::Int(5), Value::Text("hello".into())], None)
     }
 
     #[test]
     fn expressions() {
         assert_eq!(ev("1 + 2 * 3").unwrap(), Value::Int(7));
         assert_eq!(ev("7 / 2").unwrap(), Value::Int(3));
-        assert_eq!(
-            ev("7 / 2.0").unwrap().to_text(Type::Numeric).unwrap(),
-            "3.5000000000000000"
-        );
+        assert_eq!(ev("7 / 2.0").unwrap().to_text(Type::Numeric).unwrap(), "3.5000000000000000");
         assert_eq!(ev("n > 3 AND s LIKE 'h%'").unwrap(), Value::Bool(true));
         assert_eq!(ev("n = '5'").unwrap(), Value::Bool(true));
         assert_eq!(ev("NULL = 1").unwrap(), Value::Null);
@@ -1338,49 +1083,20 @@ mod tests {
         assert_eq!(ev("s || '!' || n").unwrap(), Value::Text("hello!5".into()));
         assert_eq!(ev("upper(s)").unwrap(), Value::Text("HELLO".into()));
         assert_eq!(ev("coalesce(NULL, 'x')").unwrap(), Value::Text("x".into()));
-        assert_eq!(
-            ev("CASE WHEN n > 4 THEN 'big' ELSE 'small' END").unwrap(),
-            Value::Text("big".into())
-        );
-        assert_eq!(
-            ev("'2024-01-02'::timestamp")
-                .unwrap()
-                .to_text(Type::Timestamp)
-                .unwrap(),
-            "2024-01-02 00:00:00"
-        );
+        assert_eq!(ev("CASE WHEN n > 4 THEN 'big' ELSE 'small' END").unwrap(), Value::Text("big".into()));
+        assert_eq!(ev("'2024-01-02'::timestamp").unwrap().to_text(Type::Timestamp).unwrap(), "2024-01-02 00:00:00");
         assert_eq!(ev("s ~ '^h.*o$'").unwrap(), Value::Bool(true));
         assert_eq!(ev("1 / 0").unwrap_err().message, "division by zero");
-        assert_eq!(
-            ev("2147483647 + 1").unwrap_err().message,
-            "integer out of range"
-        );
+        assert_eq!(ev("2147483647 + 1").unwrap_err().message, "integer out of range");
         assert_eq!(ev("y").unwrap_err().message, "column \"y\" does not exist");
-        assert_eq!(
-            ev("s = 1").unwrap_err().message,
-            "operator does not exist: text = integer"
-        );
-        assert_eq!(
-            ev("nope(1)").unwrap_err().message,
-            "function nope(integer) does not exist"
-        );
-        assert_eq!(
-            ev("round(2.567, 2)")
-                .unwrap()
-                .to_text(Type::Numeric)
-                .unwrap(),
-            "2.57"
-        );
+        assert_eq!(ev("s = 1").unwrap_err().message, "operator does not exist: text = integer");
+        assert_eq!(ev("nope(1)").unwrap_err().message, "function nope(integer) does not exist");
+        assert_eq!(ev("round(2.567, 2)").unwrap().to_text(Type::Numeric).unwrap(), "2.57");
     }
 
     #[test]
     fn like_patterns() {
-        let l = |s: &str, p: &str| {
-            like(
-                &s.chars().collect::<Vec<_>>(),
-                &p.chars().collect::<Vec<_>>(),
-            )
-        };
+        let l = |s: &str, p: &str| like(&s.chars().collect::<Vec<_>>(), &p.chars().collect::<Vec<_>>());
         assert!(l("hello", "h%"));
         assert!(l("hello", "%llo"));
         assert!(l("hello", "h_llo"));

@@ -121,11 +121,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Error> {
                 i += 1;
                 loop {
                     match src[i..].find('"') {
-                        None => {
-                            return Err(
-                                Error::new("42601", "unterminated quoted identifier").at(start)
-                            )
-                        }
+                        None => return Err(Error::new("42601", "unterminated quoted identifier").at(start)),
                         Some(k) => {
                             s.push_str(&src[i..i + k]);
                             i += k + 1;
@@ -154,11 +150,8 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Error> {
             b'$' => {
                 // $tag$ ... $tag$
                 let rest = &src[i + 1..];
-                let tag_len = rest.find('$').filter(|&k| {
-                    rest[..k]
-                        .bytes()
-                        .all(|c| c.is_ascii_alphanumeric() || c == b'_')
-                });
+                let tag_len =
+                    rest.find('$').filter(|&k| rest[..k].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'));
                 let Some(k) = tag_len else {
                     return Err(Error::new("42601", "syntax error at or near \"$\"").at(start));
                 };
@@ -195,12 +188,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Error> {
                 Tok::Num(src[start..i].to_string())
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                while i < b.len()
-                    && (b[i].is_ascii_alphanumeric()
-                        || b[i] == b'_'
-                        || b[i] == b'$'
-                        || b[i] >= 0x80)
-                {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
                     i += 1;
                 }
                 Tok::Word(src[start..i].to_ascii_lowercase())
@@ -208,9 +196,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Error> {
             c if OP_CHARS.as_bytes().contains(&c) => {
                 while i < b.len() && OP_CHARS.as_bytes().contains(&b[i]) {
                     // `--` or `/*` ends an operator.
-                    if (b[i] == b'-' && b.get(i + 1) == Some(&b'-'))
-                        || (b[i] == b'/' && b.get(i + 1) == Some(&b'*'))
-                    {
+                    if (b[i] == b'-' && b.get(i + 1) == Some(&b'-')) || (b[i] == b'/' && b.get(i + 1) == Some(&b'*')) {
                         break;
                     }
                     i += 1;
@@ -228,22 +214,12 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Error> {
             }
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('?');
-                return Err(
-                    Error::new("42601", format!("syntax error at or near \"{ch}\"")).at(start),
-                );
+                return Err(Error::new("42601", format!("syntax error at or near \"{ch}\"")).at(start));
             }
         };
-        out.push(Token {
-            tok,
-            pos: start,
-            text: src[start..i].to_string(),
-        });
+        out.push(Token { tok, pos: start, text: src[start..i].to_string() });
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        pos: src.len(),
-        text: String::new(),
-    });
+    out.push(Token { tok: Tok::Eof, pos: src.len(), text: String::new() });
     Ok(out)
 }
 
@@ -255,11 +231,9 @@ fn quoted(src: &str, i: usize, escapes: bool) -> Result<(String, usize), Error> 
     let mut j = i + 1;
     loop {
         if j >= b.len() {
-            return Err(Error::new(
-                "42601",
-                "unterminated quoted string at or near \"".to_string() + &src[i..] + "\"",
-            )
-            .at(i));
+            return Err(
+                Error::new("42601", "unterminated quoted string at or near \"".to_string() + &src[i..] + "\"").at(i)
+            );
         }
         let c = b[j];
         if c == b'\'' {
@@ -345,15 +319,7 @@ mod tests {
         assert_eq!(toks("E'a\\nb'")[0], Tok::Str("a\nb".into()));
         assert_eq!(toks("$$x'y$$")[0], Tok::Str("x'y".into()));
         assert_eq!(toks("$1")[0], Tok::Param(1));
-        assert_eq!(
-            toks("1-2"),
-            vec![
-                Tok::Num("1".into()),
-                Tok::Op("-".into()),
-                Tok::Num("2".into()),
-                Tok::Eof
-            ]
-        );
+        assert_eq!(toks("1-2"), vec![Tok::Num("1".into()), Tok::Op("-".into()), Tok::Num("2".into()), Tok::Eof]);
         assert_eq!(toks("a<-1")[1], Tok::Op("<".into()));
         assert!(lex("'open").is_err());
     }

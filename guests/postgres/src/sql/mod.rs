@@ -24,14 +24,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: &'static str, message: impl Into<String>) -> Error {
-        Error {
-            severity: "ERROR",
-            code,
-            message: message.into(),
-            detail: None,
-            hint: None,
-            position: None,
-        }
+        Error { severity: "ERROR", code, message: message.into(), detail: None, hint: None, position: None }
     }
 
     /// At byte offset `pos` (0-based) of the query.

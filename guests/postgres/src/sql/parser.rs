@@ -27,10 +27,7 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, Error> {
 
 /// Parse one expression (a stored column default).
 pub fn parse_expr(src: &str) -> Result<Expr, Error> {
-    let mut p = Parser {
-        toks: lex(src)?,
-        i: 0,
-    };
+    let mut p = Parser { toks: lex(src)?, i: 0 };
     let e = p.expr()?;
     if p.peek() != &Tok::Eof {
         return Err(p.unexpected());
@@ -310,10 +307,7 @@ impl Parser {
                 let _ = self.eat_word("session") || self.eat_word("local");
                 if self.eat_words(&["time", "zone"]) {
                     let v = self.set_value()?;
-                    return Ok(Stmt::Set {
-                        name: "timezone".into(),
-                        value: v,
-                    });
+                    return Ok(Stmt::Set { name: "timezone".into(), value: v });
                 }
                 let mut name = self.any_name()?;
                 while self.eat(&Tok::Dot) {
@@ -341,8 +335,8 @@ impl Parser {
                 }
                 Ok(Stmt::Show(name))
             }
-            "vacuum" | "analyze" | "checkpoint" | "discard" | "listen" | "unlisten" | "notify"
-            | "comment" | "grant" | "revoke" => {
+            "vacuum" | "analyze" | "checkpoint" | "discard" | "listen" | "unlisten" | "notify" | "comment"
+            | "grant" | "revoke" => {
                 // Accepted: nothing to do here. Skip to the end of the statement.
                 self.next();
                 self.skip_statement();
@@ -403,13 +397,7 @@ impl Parser {
                         parts.push(format!("-{n}"));
                     }
                 }
-                _ => {
-                    return Err(Error::new(
-                        "42601",
-                        format!("syntax error at or near \"{}\"", t.text),
-                    )
-                    .at(t.pos))
-                }
+                _ => return Err(Error::new("42601", format!("syntax error at or near \"{}\"", t.text)).at(t.pos)),
             }
             if !self.eat(&Tok::Comma) {
                 break;
@@ -435,11 +423,7 @@ impl Parser {
         if self.eat_word("user") || self.eat_word("role") {
             let user = self.ident()?;
             let password = self.role_options()?;
-            return Ok(Stmt::UserPassword {
-                user,
-                password,
-                create: true,
-            });
+            return Ok(Stmt::UserPassword { user, password, create: true });
         }
         if self.is_word("unique") || self.is_word("index") {
             self.skip_statement();
@@ -479,13 +463,7 @@ impl Parser {
         let if_not_exists = self.eat_words(&["if", "not", "exists"]);
         let name = self.table_name()?;
         self.expect(&Tok::LParen)?;
-        let mut ct = CreateTable {
-            name,
-            if_not_exists,
-            columns: vec![],
-            primary_key: None,
-            uniques: vec![],
-        };
+        let mut ct = CreateTable { name, if_not_exists, columns: vec![], primary_key: None, uniques: vec![] };
         loop {
             if self.eat_word("constraint") {
                 self.ident()?;
@@ -594,19 +572,13 @@ impl Parser {
         }
         // arrays are not supported: int[]
         if self.peek() == &Tok::LBracket {
-            return Err(
-                Error::new("0A000", "arrays are not supported by this server").at(self.pos()),
-            );
+            return Err(Error::new("0A000", "arrays are not supported by this server").at(self.pos()));
         }
         match Type::parse(&words, &args) {
             Some(t) => Ok((t, Type::is_serial_name(&words))),
             None => {
                 let pos = self.toks[start].pos;
-                Err(Error::new(
-                    "42704",
-                    format!("type \"{}\" does not exist", words.join(" ")),
-                )
-                .at(pos))
+                Err(Error::new("42704", format!("type \"{}\" does not exist", words.join(" "))).at(pos))
             }
         }
     }
@@ -614,15 +586,7 @@ impl Parser {
     fn column_def(&mut self) -> R<ColumnDef> {
         let name = self.ident()?;
         let (ty, serial) = self.type_name()?;
-        let mut c = ColumnDef {
-            name,
-            ty,
-            serial,
-            not_null: serial,
-            primary_key: false,
-            unique: false,
-            default: None,
-        };
+        let mut c = ColumnDef { name, ty, serial, not_null: serial, primary_key: false, unique: false, default: None };
         loop {
             if self.eat_word("constraint") {
                 self.ident()?;
@@ -692,11 +656,7 @@ impl Parser {
         if self.eat_word("user") || self.eat_word("role") {
             let user = self.ident()?;
             let password = self.role_options()?;
-            return Ok(Stmt::UserPassword {
-                user,
-                password,
-                create: false,
-            });
+            return Ok(Stmt::UserPassword { user, password, create: false });
         }
         self.expect_word("table")?;
         let _ = self.eat_words(&["if", "exists"]);
@@ -733,10 +693,7 @@ impl Parser {
         if self.eat_word("as") {
             self.ident()?;
         }
-        let columns = if self.peek() == &Tok::LParen
-            && !self.is_word_at(1, "select")
-            && !self.is_word_at(1, "values")
-        {
+        let columns = if self.peek() == &Tok::LParen && !self.is_word_at(1, "select") && !self.is_word_at(1, "values") {
             Some(self.name_list()?)
         } else {
             None
@@ -780,13 +737,7 @@ impl Parser {
             on_conflict_nothing = true;
         }
         let returning = self.returning()?;
-        Ok(Stmt::Insert(Box::new(Insert {
-            table,
-            columns,
-            source,
-            on_conflict_nothing,
-            returning,
-        })))
+        Ok(Stmt::Insert(Box::new(Insert { table, columns, source, on_conflict_nothing, returning })))
     }
 
     fn returning(&mut self) -> R<Vec<SelectItem>> {
@@ -811,11 +762,7 @@ impl Parser {
     fn update(&mut self) -> R<Stmt> {
         self.expect_word("update")?;
         let table = self.table_name()?;
-        let alias = if self.is_word("set") {
-            None
-        } else {
-            self.alias()?
-        };
+        let alias = if self.is_word("set") { None } else { self.alias()? };
         self.expect_word("set")?;
         let mut sets = Vec::new();
         loop {
@@ -832,19 +779,9 @@ impl Parser {
                 break;
             }
         }
-        let where_ = if self.eat_word("where") {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let where_ = if self.eat_word("where") { Some(self.expr()?) } else { None };
         let returning = self.returning()?;
-        Ok(Stmt::Update(Box::new(Update {
-            table,
-            alias,
-            sets,
-            where_,
-            returning,
-        })))
+        Ok(Stmt::Update(Box::new(Update { table, alias, sets, where_, returning })))
     }
 
     fn delete(&mut self) -> R<Stmt> {
@@ -852,18 +789,9 @@ impl Parser {
         self.expect_word("from")?;
         let table = self.table_name()?;
         let alias = self.alias()?;
-        let where_ = if self.eat_word("where") {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let where_ = if self.eat_word("where") { Some(self.expr()?) } else { None };
         let returning = self.returning()?;
-        Ok(Stmt::Delete(Box::new(Delete {
-            table,
-            alias,
-            where_,
-            returning,
-        })))
+        Ok(Stmt::Delete(Box::new(Delete { table, alias, where_, returning })))
     }
 
     fn select_items(&mut self) -> R<Vec<SelectItem>> {
@@ -899,16 +827,11 @@ impl Parser {
             return Ok(s);
         }
         if self.is_word("with") {
-            return Err(
-                Error::new("0A000", "WITH queries are not supported by this server").at(self.pos()),
-            );
+            return Err(Error::new("0A000", "WITH queries are not supported by this server").at(self.pos()));
         }
         if self.eat_word("values") {
-            return Err(Error::new(
-                "0A000",
-                "VALUES lists outside INSERT are not supported by this server",
-            )
-            .at(self.toks[self.i - 1].pos));
+            return Err(Error::new("0A000", "VALUES lists outside INSERT are not supported by this server")
+                .at(self.toks[self.i - 1].pos));
         }
         self.expect_word("select")?;
         let mut s = Select {
@@ -925,11 +848,7 @@ impl Parser {
         if self.eat_word("distinct") {
             s.distinct = true;
             if self.is_word("on") {
-                return Err(Error::new(
-                    "0A000",
-                    "SELECT DISTINCT ON is not supported by this server",
-                )
-                .at(self.pos()));
+                return Err(Error::new("0A000", "SELECT DISTINCT ON is not supported by this server").at(self.pos()));
             }
         } else {
             self.eat_word("all");
@@ -939,11 +858,7 @@ impl Parser {
         }
         if self.eat_word("from") {
             if self.peek() == &Tok::LParen {
-                return Err(Error::new(
-                    "0A000",
-                    "subqueries in FROM are not supported by this server",
-                )
-                .at(self.pos()));
+                return Err(Error::new("0A000", "subqueries in FROM are not supported by this server").at(self.pos()));
             }
             let t = self.table_name()?;
             let alias = self.alias()?;
@@ -957,11 +872,9 @@ impl Parser {
                 || self.is_word("full")
                 || self.is_word("natural")
             {
-                return Err(Error::new(
-                    "0A000",
-                    "joins are not supported by this server (one table per query)",
-                )
-                .at(self.pos()));
+                return Err(
+                    Error::new("0A000", "joins are not supported by this server (one table per query)").at(self.pos())
+                );
             }
         }
         if self.eat_word("where") {
@@ -981,10 +894,7 @@ impl Parser {
         if self.is_word("union") || self.is_word("intersect") || self.is_word("except") {
             return Err(Error::new(
                 "0A000",
-                format!(
-                    "{} is not supported by this server",
-                    self.any_name()?.to_ascii_uppercase()
-                ),
+                format!("{} is not supported by this server", self.any_name()?.to_ascii_uppercase()),
             )
             .at(self.toks[self.i - 1].pos));
         }
@@ -1004,11 +914,7 @@ impl Parser {
                 } else {
                     None
                 };
-                s.order_by.push(OrderItem {
-                    expr,
-                    desc,
-                    nulls_first,
-                });
+                s.order_by.push(OrderItem { expr, desc, nulls_first });
                 if !self.eat(&Tok::Comma) {
                     break;
                 }
@@ -1085,10 +991,7 @@ impl Parser {
                     _ => break,
                 },
                 Tok::LBracket => {
-                    return Err(
-                        Error::new("0A000", "arrays are not supported by this server")
-                            .at(self.pos()),
-                    )
+                    return Err(Error::new("0A000", "arrays are not supported by this server").at(self.pos()))
                 }
                 _ => break,
             };
@@ -1099,11 +1002,8 @@ impl Parser {
                 "or" | "and" => {
                     self.next();
                     let right = self.expr_prec(prec + 1)?;
-                    left = Expr::Binary(
-                        if op == "or" { BinOp::Or } else { BinOp::And },
-                        Box::new(left),
-                        Box::new(right),
-                    );
+                    left =
+                        Expr::Binary(if op == "or" { BinOp::Or } else { BinOp::And }, Box::new(left), Box::new(right));
                 }
                 "is" => {
                     if self.eat_word("isnull") {
@@ -1136,42 +1036,26 @@ impl Parser {
                     if self.eat_word("like") || self.eat_word("ilike") {
                         let ci = self.toks[self.i - 1].text.eq_ignore_ascii_case("ilike");
                         let pattern = self.expr_prec(PREC_IN + 1)?;
-                        left = Expr::Like {
-                            expr: Box::new(left),
-                            pattern: Box::new(pattern),
-                            negated,
-                            ci,
-                        };
+                        left = Expr::Like { expr: Box::new(left), pattern: Box::new(pattern), negated, ci };
                     } else if self.eat_word("in") {
                         self.expect(&Tok::LParen)?;
                         if self.is_word("select") {
-                            return Err(Error::new(
-                                "0A000",
-                                "subqueries are not supported by this server",
-                            )
-                            .at(self.pos()));
+                            return Err(
+                                Error::new("0A000", "subqueries are not supported by this server").at(self.pos())
+                            );
                         }
                         let mut list = vec![self.expr()?];
                         while self.eat(&Tok::Comma) {
                             list.push(self.expr()?);
                         }
                         self.expect(&Tok::RParen)?;
-                        left = Expr::InList {
-                            expr: Box::new(left),
-                            list,
-                            negated,
-                        };
+                        left = Expr::InList { expr: Box::new(left), list, negated };
                     } else if self.eat_word("between") {
                         self.eat_word("symmetric");
                         let lo = self.expr_prec(PREC_IN + 1)?;
                         self.expect_word("and")?;
                         let hi = self.expr_prec(PREC_IN + 1)?;
-                        left = Expr::Between {
-                            expr: Box::new(left),
-                            lo: Box::new(lo),
-                            hi: Box::new(hi),
-                            negated,
-                        };
+                        left = Expr::Between { expr: Box::new(left), lo: Box::new(lo), hi: Box::new(hi), negated };
                     } else {
                         return Err(self.unexpected());
                     }
@@ -1227,11 +1111,7 @@ impl Parser {
                 Ok(match e {
                     Expr::Lit(Value::Int(i), ty) => Expr::Lit(
                         Value::Int(-i),
-                        if ty == Type::Int8 && -i >= i32::MIN as i64 {
-                            Type::Int4
-                        } else {
-                            ty
-                        },
+                        if ty == Type::Int8 && -i >= i32::MIN as i64 { Type::Int4 } else { ty },
                     ),
                     Expr::Lit(Value::Numeric(d), ty) => Expr::Lit(Value::Numeric(d.neg()), ty),
                     Expr::Lit(Value::Float(f), ty) => Expr::Lit(Value::Float(-f), ty),
@@ -1254,18 +1134,11 @@ impl Parser {
             Tok::Param(n) => Ok(Expr::Param(n)),
             Tok::LParen => {
                 if self.is_word("select") {
-                    return Err(
-                        Error::new("0A000", "subqueries are not supported by this server")
-                            .at(self.pos()),
-                    );
+                    return Err(Error::new("0A000", "subqueries are not supported by this server").at(self.pos()));
                 }
                 let e = self.expr()?;
                 if self.peek() == &Tok::Comma {
-                    return Err(Error::new(
-                        "0A000",
-                        "row constructors are not supported by this server",
-                    )
-                    .at(self.pos()));
+                    return Err(Error::new("0A000", "row constructors are not supported by this server").at(self.pos()));
                 }
                 self.expect(&Tok::RParen)?;
                 Ok(e)
@@ -1284,49 +1157,28 @@ impl Parser {
                     self.expect(&Tok::RParen)?;
                     Ok(Expr::Cast(Box::new(e), ty))
                 }
-                "current_timestamp" | "current_date" | "current_user" | "session_user" | "user"
-                | "localtimestamp" | "current_time" | "current_schema" | "current_catalog"
+                "current_timestamp" | "current_date" | "current_user" | "session_user" | "user" | "localtimestamp"
+                | "current_time" | "current_schema" | "current_catalog"
                     if self.peek() != &Tok::LParen =>
                 {
-                    let name = if w == "user" || w == "session_user" {
-                        "current_user".to_string()
-                    } else {
-                        w
-                    };
-                    Ok(Expr::Func {
-                        name,
-                        args: vec![],
-                        star: false,
-                        distinct: false,
-                        pos: t.pos,
-                    })
+                    let name = if w == "user" || w == "session_user" { "current_user".to_string() } else { w };
+                    Ok(Expr::Func { name, args: vec![], star: false, distinct: false, pos: t.pos })
                 }
-                "exists" if self.peek() == &Tok::LParen => Err(Error::new(
-                    "0A000",
-                    "subqueries are not supported by this server",
-                )
-                .at(t.pos)),
-                "array" => {
-                    Err(Error::new("0A000", "arrays are not supported by this server").at(t.pos))
+                "exists" if self.peek() == &Tok::LParen => {
+                    Err(Error::new("0A000", "subqueries are not supported by this server").at(t.pos))
                 }
-                "interval" if matches!(self.peek(), Tok::Str(_)) => Err(Error::new(
-                    "0A000",
-                    "type interval is not supported by this server",
-                )
-                .at(t.pos)),
+                "array" => Err(Error::new("0A000", "arrays are not supported by this server").at(t.pos)),
+                "interval" if matches!(self.peek(), Tok::Str(_)) => {
+                    Err(Error::new("0A000", "type interval is not supported by this server").at(t.pos))
+                }
                 // `timestamp '2024-01-01'`, `date '…'`: a typed literal.
-                "timestamp" | "date" | "timestamptz" | "int" | "integer" | "text" | "boolean"
-                | "numeric" | "bigint" | "varchar"
+                "timestamp" | "date" | "timestamptz" | "int" | "integer" | "text" | "boolean" | "numeric"
+                | "bigint" | "varchar"
                     if matches!(self.peek(), Tok::Str(_)) =>
                 {
-                    let Tok::Str(s) = self.next().tok else {
-                        unreachable!()
-                    };
+                    let Tok::Str(s) = self.next().tok else { unreachable!() };
                     let ty = Type::parse(&[w.clone()], &[]).unwrap_or(Type::Text);
-                    Ok(Expr::Cast(
-                        Box::new(Expr::Lit(Value::Text(s), Type::Unknown)),
-                        ty,
-                    ))
+                    Ok(Expr::Cast(Box::new(Expr::Lit(Value::Text(s), Type::Unknown)), ty))
                 }
                 _ if RESERVED.contains(&w.as_str()) => {
                     self.i -= 1;
@@ -1371,43 +1223,21 @@ impl Parser {
             }
             self.expect(&Tok::RParen)?;
             if self.is_word("over") || self.is_word("filter") || self.is_word("within") {
-                return Err(Error::new(
-                    "0A000",
-                    "window functions are not supported by this server",
-                )
-                .at(self.pos()));
+                return Err(Error::new("0A000", "window functions are not supported by this server").at(self.pos()));
             }
-            return Ok(Expr::Func {
-                name,
-                args,
-                star,
-                distinct,
-                pos,
-            });
+            return Ok(Expr::Func { name, args, star, distinct, pos });
         }
         Ok(match parts.len() {
-            1 => Expr::Column {
-                table: None,
-                name: parts.remove(0),
-                pos,
-            },
+            1 => Expr::Column { table: None, name: parts.remove(0), pos },
             _ => {
                 let name = parts.pop().unwrap_or_default();
-                Expr::Column {
-                    table: parts.pop(),
-                    name,
-                    pos,
-                }
+                Expr::Column { table: parts.pop(), name, pos }
             }
         })
     }
 
     fn case(&mut self) -> R<Expr> {
-        let operand = if self.is_word("when") {
-            None
-        } else {
-            Some(Box::new(self.expr()?))
-        };
+        let operand = if self.is_word("when") { None } else { Some(Box::new(self.expr()?)) };
         let mut whens = Vec::new();
         while self.eat_word("when") {
             let w = self.expr()?;
@@ -1418,17 +1248,9 @@ impl Parser {
         if whens.is_empty() {
             return Err(self.unexpected());
         }
-        let else_ = if self.eat_word("else") {
-            Some(Box::new(self.expr()?))
-        } else {
-            None
-        };
+        let else_ = if self.eat_word("else") { Some(Box::new(self.expr()?)) } else { None };
         self.expect_word("end")?;
-        Ok(Expr::Case {
-            operand,
-            whens,
-            else_,
-        })
+        Ok(Expr::Case { operand, whens, else_ })
     }
 }
 
@@ -1488,30 +1310,10 @@ fn binary(op: &str, l: Expr, r: Expr, pos: usize) -> R<Expr> {
         ">=" => BinOp::Ge,
         "~" => BinOp::Match,
         "!~" => BinOp::NotMatch,
-        "~~" => {
-            return Ok(Expr::Like {
-                expr: Box::new(l),
-                pattern: Box::new(r),
-                negated: false,
-                ci: false,
-            })
-        }
-        "!~~" => {
-            return Ok(Expr::Like {
-                expr: Box::new(l),
-                pattern: Box::new(r),
-                negated: true,
-                ci: false,
-            })
-        }
+        "~~" => return Ok(Expr::Like { expr: Box::new(l), pattern: Box::new(r), negated: false, ci: false }),
+        "!~~" => return Ok(Expr::Like { expr: Box::new(l), pattern: Box::new(r), negated: true, ci: false }),
         "~*" => {
-            return Ok(Expr::Func {
-                name: "regexp_ci".into(),
-                args: vec![l, r],
-                star: false,
-                distinct: false,
-                pos,
-            })
+            return Ok(Expr::Func { name: "regexp_ci".into(), args: vec![l, r], star: false, distinct: false, pos })
         }
         "!~*" => {
             return Ok(Expr::Not(Box::new(Expr::Func {
@@ -1530,11 +1332,7 @@ fn binary(op: &str, l: Expr, r: Expr, pos: usize) -> R<Expr> {
 fn number(n: &str) -> Expr {
     if n.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(i) = n.parse::<i64>() {
-            let ty = if i <= i32::MAX as i64 {
-                Type::Int4
-            } else {
-                Type::Int8
-            };
+            let ty = if i <= i32::MAX as i64 { Type::Int4 } else { Type::Int8 };
             return Expr::Lit(Value::Int(i), ty);
         }
     }
@@ -1558,9 +1356,7 @@ mod tests {
     fn statements() {
         let v = parse("CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY, name varchar(20) NOT NULL, ok boolean DEFAULT true, at timestamp DEFAULT now()); SELECT 1;;").unwrap();
         assert_eq!(v.len(), 2);
-        let Stmt::CreateTable(ct) = &v[0] else {
-            panic!()
-        };
+        let Stmt::CreateTable(ct) = &v[0] else { panic!() };
         assert!(ct.if_not_exists);
         assert_eq!(ct.columns[0].ty, Type::Int4);
         assert!(ct.columns[0].serial && ct.columns[0].primary_key);
@@ -1568,13 +1364,8 @@ mod tests {
         assert_eq!(ct.columns[3].default.as_ref().unwrap().to_string(), "now()");
         let v = parse("insert into t (a, b) values (1, 'x'), (2, DEFAULT) returning id").unwrap();
         let Stmt::Insert(ins) = &v[0] else { panic!() };
-        assert_eq!(
-            ins.columns.as_ref().unwrap(),
-            &vec!["a".to_string(), "b".to_string()]
-        );
-        let InsertSource::Values(rows) = &ins.source else {
-            panic!()
-        };
+        assert_eq!(ins.columns.as_ref().unwrap(), &vec!["a".to_string(), "b".to_string()]);
+        let InsertSource::Values(rows) = &ins.source else { panic!() };
         assert_eq!(rows.len(), 2);
         assert!(rows[1][1].is_none());
         assert_eq!(ins.returning.len(), 1);
@@ -1584,25 +1375,14 @@ mod tests {
     fn precedence() {
         let e = parse_expr("a = 1 OR b = 2 AND NOT c").unwrap();
         assert_eq!(e.to_string(), "((a = 1) OR ((b = 2) AND (NOT c)))");
+        assert_eq!(parse_expr("1 + 2 * 3 - -4").unwrap().to_string(), "((1 + (2 * 3)) - -4)");
+        assert_eq!(parse_expr("x::int + 1").unwrap().to_string(), "((x)::integer + 1)");
         assert_eq!(
-            parse_expr("1 + 2 * 3 - -4").unwrap().to_string(),
-            "((1 + (2 * 3)) - -4)"
+            parse_expr("name NOT LIKE 'a%' AND x IN (1,2) AND y IS NOT NULL").unwrap().to_string(),
+            "(((name NOT LIKE 'a'::text) AND (x IN (1, 2))) AND (y IS NOT NULL))".replace("'a'::text", "'a%'::text")
         );
         assert_eq!(
-            parse_expr("x::int + 1").unwrap().to_string(),
-            "((x)::integer + 1)"
-        );
-        assert_eq!(
-            parse_expr("name NOT LIKE 'a%' AND x IN (1,2) AND y IS NOT NULL")
-                .unwrap()
-                .to_string(),
-            "(((name NOT LIKE 'a'::text) AND (x IN (1, 2))) AND (y IS NOT NULL))"
-                .replace("'a'::text", "'a%'::text")
-        );
-        assert_eq!(
-            parse_expr("c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default")
-                .unwrap()
-                .to_string(),
+            parse_expr("c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default").unwrap().to_string(),
             "(c.relname ~ '^(t)$'::text)"
         );
     }
@@ -1614,9 +1394,7 @@ mod tests {
         assert!(s.distinct);
         assert_eq!(s.from, Some(("t".into(), None)));
         assert_eq!(s.items.len(), 2);
-        assert!(
-            matches!(&s.items[1], SelectItem::Expr(Expr::Func { star: true, .. }, Some(a)) if a == "total")
-        );
+        assert!(matches!(&s.items[1], SelectItem::Expr(Expr::Func { star: true, .. }, Some(a)) if a == "total"));
         assert_eq!(s.order_by.len(), 2);
         assert!(s.order_by[0].desc);
         assert!(s.limit.is_some() && s.offset.is_some());
@@ -1625,20 +1403,11 @@ mod tests {
     #[test]
     fn syntax_errors() {
         let e = parse("SELEC 1").unwrap_err();
-        assert_eq!(
-            (e.code, e.message.as_str(), e.position),
-            ("42601", "syntax error at or near \"SELEC\"", Some(1))
-        );
+        assert_eq!((e.code, e.message.as_str(), e.position), ("42601", "syntax error at or near \"SELEC\"", Some(1)));
         let e = parse("SELECT 1; SELECT FROM WHERE").unwrap_err();
         assert_eq!(e.message, "syntax error at or near \"WHERE\"");
-        assert_eq!(
-            parse("SELECT (1").unwrap_err().message,
-            "syntax error at end of input"
-        );
-        assert_eq!(
-            parse("CREATE TABLE t (a foo)").unwrap_err().message,
-            "type \"foo\" does not exist"
-        );
+        assert_eq!(parse("SELECT (1").unwrap_err().message, "syntax error at end of input");
+        assert_eq!(parse("CREATE TABLE t (a foo)").unwrap_err().message, "type \"foo\" does not exist");
         assert!(parse("").unwrap().is_empty());
         assert!(parse(" ; ").unwrap().is_empty());
     }

@@ -115,12 +115,7 @@ pub fn encode(t: &Table) -> String {
     let mut s = String::new();
     s.push_str(MAGIC);
     s.push('\n');
-    s.push_str(&format!(
-        "name\t{}\noid\t{}\nowner\t{}\n",
-        escape(Some(&t.name)),
-        t.oid,
-        escape(Some(&t.owner))
-    ));
+    s.push_str(&format!("name\t{}\noid\t{}\nowner\t{}\n", escape(Some(&t.name)), t.oid, escape(Some(&t.owner))));
     for c in &t.columns {
         let default = c.default.as_ref().map(|d| d.to_string());
         s.push_str(&format!(
@@ -129,17 +124,10 @@ pub fn encode(t: &Table) -> String {
             type_code(c.ty),
             c.not_null as u8,
             c.seq.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-            default
-                .map(|d| escape(Some(&d)))
-                .unwrap_or_else(|| "-".into())
+            default.map(|d| escape(Some(&d))).unwrap_or_else(|| "-".into())
         ));
     }
-    let list = |v: &[usize]| {
-        v.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+    let list = |v: &[usize]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
     if let Some(pk) = &t.pk {
         s.push_str(&format!("pk\t{}\n", list(pk)));
     }
@@ -173,9 +161,7 @@ pub fn decode(text: &str) -> Result<Table, String> {
         version: 0,
     };
     let idx = |s: &str| -> Result<Vec<usize>, String> {
-        s.split(',')
-            .map(|x| x.parse().map_err(|_| format!("bad index {x}")))
-            .collect()
+        s.split(',').map(|x| x.parse().map_err(|_| format!("bad index {x}"))).collect()
     };
     for (n, line) in lines.enumerate() {
         let f: Vec<&str> = line.split('\t').collect();
@@ -205,12 +191,7 @@ pub fn decode(text: &str) -> Result<Table, String> {
             "row" => {
                 let vals = &f[1..];
                 if vals.len() != t.columns.len() {
-                    return Err(format!(
-                        "line {}: {} fields for {} columns",
-                        n + 2,
-                        vals.len(),
-                        t.columns.len()
-                    ));
+                    return Err(format!("line {}: {} fields for {} columns", n + 2, vals.len(), t.columns.len()));
                 }
                 let mut row = Vec::with_capacity(vals.len());
                 for (v, c) in vals.iter().zip(&t.columns) {
@@ -275,11 +256,7 @@ mod tests {
                 },
             ],
             rows: vec![
-                vec![
-                    Value::Int(1),
-                    Value::Text("tab\there\nline \\ x".into()),
-                    Value::Null,
-                ],
+                vec![Value::Int(1), Value::Text("tab\there\nline \\ x".into()), Value::Null],
                 vec![Value::Int(2), Value::Null, Value::Timestamp(1_000_000)],
             ],
             pk: Some(vec![0]),
@@ -292,14 +269,8 @@ mod tests {
         assert_eq!(back.rows, t.rows);
         assert_eq!(back.columns[0].seq, Some(2));
         assert_eq!(back.columns[1].ty, Type::Varchar(Some(20)));
-        assert_eq!(
-            back.columns[0].default.as_ref().unwrap().to_string(),
-            "nextval('t_id_seq'::regclass)"
-        );
-        assert_eq!(
-            back.columns[2].default.as_ref().unwrap().to_string(),
-            "now()"
-        );
+        assert_eq!(back.columns[0].default.as_ref().unwrap().to_string(), "nextval('t_id_seq'::regclass)");
+        assert_eq!(back.columns[2].default.as_ref().unwrap().to_string(), "now()");
         assert_eq!(back.pk, Some(vec![0]));
         assert_eq!(encode(&back), text);
         assert_eq!(file_name("My Table"), "%4dy%20%54able");

@@ -108,11 +108,7 @@ impl Type {
     /// `words` are the lowercased words, `args` the numbers in parentheses.
     pub fn parse(words: &[String], args: &[u32]) -> Option<Type> {
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
-        let w: Vec<&str> = if w.first() == Some(&"pg_catalog") {
-            w[1..].to_vec()
-        } else {
-            w
-        };
+        let w: Vec<&str> = if w.first() == Some(&"pg_catalog") { w[1..].to_vec() } else { w };
         Some(match w.as_slice() {
             ["boolean"] | ["bool"] => Type::Bool,
             ["smallint"] | ["int2"] | ["smallserial"] | ["serial2"] => Type::Int2,
@@ -141,17 +137,11 @@ impl Type {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            Type::Int2 | Type::Int4 | Type::Int8 | Type::Float4 | Type::Float8 | Type::Numeric
-        )
+        matches!(self, Type::Int2 | Type::Int4 | Type::Int8 | Type::Float4 | Type::Float8 | Type::Numeric)
     }
 
     pub fn is_text(self) -> bool {
-        matches!(
-            self,
-            Type::Text | Type::Varchar(_) | Type::Char(_) | Type::Unknown | Type::Name
-        )
+        matches!(self, Type::Text | Type::Varchar(_) | Type::Char(_) | Type::Unknown | Type::Name)
     }
 
     pub fn is_time(self) -> bool {
@@ -247,9 +237,7 @@ impl Value {
             (Value::Null, _) => Value::Null,
             (Value::Text(s), _) => return Value::parse(&s, ty),
             (Value::Bool(b), Type::Bool) => Value::Bool(b),
-            (Value::Bool(b), t) if t.is_text() => {
-                Value::Text(if b { "true" } else { "false" }.into())
-            }
+            (Value::Bool(b), t) if t.is_text() => Value::Text(if b { "true" } else { "false" }.into()),
             (Value::Bool(b), Type::Int4) => Value::Int(b as i64),
             (Value::Int(i), Type::Int2) => {
                 if i < i16::MIN as i64 || i > i16::MAX as i64 {
@@ -271,20 +259,14 @@ impl Value {
             (Value::Float(x), Type::Int2 | Type::Int4 | Type::Int8) => {
                 let r = x.round_ties_even();
                 if !r.is_finite() || r.abs() > i64::MAX as f64 {
-                    return Err(Error::new(
-                        "22003",
-                        format!("{} out of range", ty.short_name()),
-                    ));
+                    return Err(Error::new("22003", format!("{} out of range", ty.short_name())));
                 }
                 return Value::Int(r as i64).cast(ty);
             }
             (Value::Float(x), Type::Numeric) => match Decimal::parse(&format_float(x, false)) {
                 Some(d) => Value::Numeric(d),
                 None => {
-                    return Err(Error::new(
-                        "22P02",
-                        format!("cannot convert {} to numeric", format_float(x, false)),
-                    ))
+                    return Err(Error::new("22P02", format!("cannot convert {} to numeric", format_float(x, false))))
                 }
             },
             (Value::Numeric(d), Type::Numeric) => Value::Numeric(d),
@@ -296,9 +278,7 @@ impl Value {
             (Value::Timestamp(t), Type::Timestamp | Type::TimestampTz) => Value::Timestamp(t),
             (Value::Timestamp(t), Type::Date) => Value::Date(t.div_euclid(86_400_000_000) as i32),
             (Value::Date(d), Type::Date) => Value::Date(d),
-            (Value::Date(d), Type::Timestamp | Type::TimestampTz) => {
-                Value::Timestamp(d as i64 * 86_400_000_000)
-            }
+            (Value::Date(d), Type::Timestamp | Type::TimestampTz) => Value::Timestamp(d as i64 * 86_400_000_000),
             (v, t) if t.is_text() => {
                 let s = v.to_text(Type::Text).unwrap_or_default();
                 return Value::Text(s).cast(t);
@@ -309,35 +289,18 @@ impl Value {
 
     /// Text input for `ty` (`'42'::int`, a parameter, a table file's field).
     pub fn parse(s: &str, ty: Type) -> Result<Value, Error> {
-        let bad = || {
-            Error::new(
-                "22P02",
-                format!("invalid input syntax for type {}: \"{s}\"", ty.short_name()),
-            )
-        };
+        let bad = || Error::new("22P02", format!("invalid input syntax for type {}: \"{s}\"", ty.short_name()));
         let t = s.trim();
         Ok(match ty {
             Type::Bool => match t.to_ascii_lowercase().as_str() {
                 "t" | "true" | "yes" | "y" | "on" | "1" => Value::Bool(true),
                 "f" | "false" | "no" | "n" | "off" | "0" => Value::Bool(false),
-                _ => {
-                    return Err(Error::new(
-                        "22P02",
-                        format!("invalid input syntax for type boolean: \"{s}\""),
-                    ))
-                }
+                _ => return Err(Error::new("22P02", format!("invalid input syntax for type boolean: \"{s}\""))),
             },
             Type::Int2 | Type::Int4 | Type::Int8 | Type::Oid => {
                 let i: i64 = t.parse().map_err(|_| {
-                    if !t.is_empty()
-                        && t.trim_start_matches(['-', '+'])
-                            .bytes()
-                            .all(|b| b.is_ascii_digit())
-                    {
-                        Error::new(
-                            "22003",
-                            format!("value \"{s}\" is out of range for type {}", ty.short_name()),
-                        )
+                    if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()) {
+                        Error::new("22003", format!("value \"{s}\" is out of range for type {}", ty.short_name()))
                     } else {
                         bad()
                     }
@@ -366,10 +329,7 @@ impl Value {
             Type::Varchar(n) => {
                 if let Some(n) = n {
                     if s.chars().count() > n as usize {
-                        return Err(Error::new(
-                            "22001",
-                            format!("value too long for type character varying({n})"),
-                        ));
+                        return Err(Error::new("22001", format!("value too long for type character varying({n})")));
                     }
                 }
                 Value::Text(s.to_string())
@@ -377,28 +337,16 @@ impl Value {
             Type::Char(n) => {
                 let trimmed = s.trim_end_matches(' ');
                 if trimmed.chars().count() > n as usize {
-                    return Err(Error::new(
-                        "22001",
-                        format!("value too long for type character({n})"),
-                    ));
+                    return Err(Error::new("22001", format!("value too long for type character({n})")));
                 }
                 Value::Text(trimmed.to_string())
             }
-            Type::Timestamp | Type::TimestampTz => {
-                Value::Timestamp(parse_timestamp(t).ok_or_else(|| {
-                    Error::new(
-                        "22007",
-                        format!("invalid input syntax for type {}: \"{s}\"", ty.sql_name()),
-                    )
-                })?)
-            }
+            Type::Timestamp | Type::TimestampTz => Value::Timestamp(parse_timestamp(t).ok_or_else(|| {
+                Error::new("22007", format!("invalid input syntax for type {}: \"{s}\"", ty.sql_name()))
+            })?),
             Type::Date => {
-                let us = parse_timestamp(t).ok_or_else(|| {
-                    Error::new(
-                        "22007",
-                        format!("invalid input syntax for type date: \"{s}\""),
-                    )
-                })?;
+                let us = parse_timestamp(t)
+                    .ok_or_else(|| Error::new("22007", format!("invalid input syntax for type date: \"{s}\"")))?;
                 Value::Date(us.div_euclid(86_400_000_000) as i32)
             }
         })
@@ -460,24 +408,12 @@ pub fn format_float(x: f64, single: bool) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
-    let s = if single {
-        format!("{}", x as f32)
-    } else {
-        format!("{x}")
-    };
-    let exp = if x == 0.0 {
-        0
-    } else {
-        x.abs().log10().floor() as i32
-    };
+    let s = if single { format!("{}", x as f32) } else { format!("{x}") };
+    let exp = if x == 0.0 { 0 } else { x.abs().log10().floor() as i32 };
     let limit = if single { 7 } else { 15 };
     if exp < -4 || exp >= limit {
         // PostgreSQL switches to exponent notation: 1e+20, 1.5e-05.
-        let e = if single {
-            format!("{:e}", x as f32)
-        } else {
-            format!("{x:e}")
-        };
+        let e = if single { format!("{:e}", x as f32) } else { format!("{x:e}") };
         let (m, p) = e.split_once('e').unwrap_or((&e, "0"));
         let p: i32 = p.parse().unwrap_or(0);
         return format!("{m}e{}{:02}", if p < 0 { '-' } else { '+' }, p.abs());
@@ -525,12 +461,7 @@ pub fn format_timestamp(us: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     let secs = rem / 1_000_000;
     let frac = rem % 1_000_000;
-    let mut s = format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let mut s = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
     if frac != 0 {
         let f = format!("{frac:06}");
         s.push('.');
@@ -584,10 +515,7 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         sec = rest.get(6..8)?.parse().ok()?;
         i = 8;
         if rb.get(8) == Some(&b'.') {
-            let digits: String = rest[9..]
-                .chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
+            let digits: String = rest[9..].chars().take_while(|c| c.is_ascii_digit()).collect();
             i = 9 + digits.len();
             let mut dd = digits.clone();
             dd.truncate(6);
@@ -639,10 +567,7 @@ pub struct Decimal {
 
 impl Decimal {
     pub fn from_i64(i: i64) -> Decimal {
-        Decimal {
-            mant: i as i128,
-            scale: 0,
-        }
+        Decimal { mant: i as i128, scale: 0 }
     }
 
     pub fn parse(s: &str) -> Option<Decimal> {
@@ -652,24 +577,16 @@ impl Decimal {
             None => (false, s.strip_prefix('+').unwrap_or(s)),
         };
         let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        if (int.is_empty() && frac.is_empty())
-            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-        {
+        if (int.is_empty() && frac.is_empty()) || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
             // 1e5 forms
             let (m, e) = digits.split_once(['e', 'E'])?;
             let base = Decimal::parse(m)?;
             let e: i32 = e.parse().ok()?;
             let d = if e >= 0 {
-                Decimal {
-                    mant: base.mant.checked_mul(10i128.checked_pow(e as u32)?)?,
-                    scale: base.scale,
-                }
-                .rescale_down()
+                Decimal { mant: base.mant.checked_mul(10i128.checked_pow(e as u32)?)?, scale: base.scale }
+                    .rescale_down()
             } else {
-                Decimal {
-                    mant: base.mant,
-                    scale: base.scale + (-e) as u32,
-                }
+                Decimal { mant: base.mant, scale: base.scale + (-e) as u32 }
             };
             return Some(if neg { d.neg() } else { d });
         }
@@ -677,10 +594,7 @@ impl Decimal {
         for b in int.bytes().chain(frac.bytes()) {
             mant = mant.checked_mul(10)?.checked_add((b - b'0') as i128)?;
         }
-        Some(Decimal {
-            mant: if neg { -mant } else { mant },
-            scale: frac.len() as u32,
-        })
+        Some(Decimal { mant: if neg { -mant } else { mant }, scale: frac.len() as u32 })
     }
 
     fn rescale_down(self) -> Decimal {
@@ -688,20 +602,12 @@ impl Decimal {
     }
 
     pub fn neg(self) -> Decimal {
-        Decimal {
-            mant: -self.mant,
-            scale: self.scale,
-        }
+        Decimal { mant: -self.mant, scale: self.scale }
     }
 
     fn with_scale(self, scale: u32) -> Option<Decimal> {
         if scale >= self.scale {
-            Some(Decimal {
-                mant: self
-                    .mant
-                    .checked_mul(10i128.checked_pow(scale - self.scale)?)?,
-                scale,
-            })
+            Some(Decimal { mant: self.mant.checked_mul(10i128.checked_pow(scale - self.scale)?)?, scale })
         } else {
             Some(self.round(scale))
         }
@@ -714,11 +620,7 @@ impl Decimal {
         let div = 10i128.pow(self.scale - scale);
         let q = self.mant / div;
         let r = self.mant % div;
-        let q = if r.abs() * 2 >= div {
-            q + self.mant.signum()
-        } else {
-            q
-        };
+        let q = if r.abs() * 2 >= div { q + self.mant.signum() } else { q };
         Decimal { mant: q, scale }
     }
 
@@ -734,10 +636,7 @@ impl Decimal {
     pub fn add(self, o: Decimal) -> Option<Decimal> {
         let s = self.scale.max(o.scale);
         let (a, b) = (self.with_scale(s)?, o.with_scale(s)?);
-        Some(Decimal {
-            mant: a.mant.checked_add(b.mant)?,
-            scale: s,
-        })
+        Some(Decimal { mant: a.mant.checked_add(b.mant)?, scale: s })
     }
 
     pub fn sub(self, o: Decimal) -> Option<Decimal> {
@@ -745,10 +644,7 @@ impl Decimal {
     }
 
     pub fn mul(self, o: Decimal) -> Option<Decimal> {
-        Some(Decimal {
-            mant: self.mant.checked_mul(o.mant)?,
-            scale: self.scale + o.scale,
-        })
+        Some(Decimal { mant: self.mant.checked_mul(o.mant)?, scale: self.scale + o.scale })
     }
 
     /// Division with PostgreSQL's result scale (at least 16 significant digits after the
@@ -769,11 +665,7 @@ impl Decimal {
                 let zeros = -intdigits;
                 let w = -(zeros / 4) - 1;
                 let lead = 4 - zeros % 4;
-                let first: String = digits
-                    .chars()
-                    .chain(std::iter::repeat('0'))
-                    .take(lead as usize)
-                    .collect();
+                let first: String = digits.chars().chain(std::iter::repeat('0')).take(lead as usize).collect();
                 (w, first.parse().unwrap_or(0))
             }
         };
@@ -783,29 +675,16 @@ impl Decimal {
         if f1 < f2 {
             qweight -= 1;
         }
-        let scale = (16 - qweight * 4)
-            .max(self.scale as i32)
-            .max(o.scale as i32)
-            .clamp(0, 30) as u32;
+        let scale = (16 - qweight * 4).max(self.scale as i32).max(o.scale as i32).clamp(0, 30) as u32;
         // self / o at `scale` digits: (a * 10^(scale + o.scale - self.scale + 1)) / b, then round.
         let shift = scale as i32 + o.scale as i32 - self.scale as i32 + 1;
         let (num, den) = if shift >= 0 {
-            (
-                self.mant.checked_mul(10i128.checked_pow(shift as u32)?)?,
-                o.mant,
-            )
+            (self.mant.checked_mul(10i128.checked_pow(shift as u32)?)?, o.mant)
         } else {
-            (
-                self.mant,
-                o.mant.checked_mul(10i128.checked_pow((-shift) as u32)?)?,
-            )
+            (self.mant, o.mant.checked_mul(10i128.checked_pow((-shift) as u32)?)?)
         };
         let q = num / den;
-        let q = if q % 10 >= 5 || q % 10 <= -5 {
-            q / 10 + q.signum()
-        } else {
-            q / 10
-        };
+        let q = if q % 10 >= 5 || q % 10 <= -5 { q / 10 + q.signum() } else { q / 10 };
         Some(Decimal { mant: q, scale })
     }
 
@@ -846,11 +725,7 @@ impl fmt::Display for Decimal {
             return write!(f, "{sign}{digits}");
         }
         let sc = self.scale as usize;
-        let padded = if digits.len() <= sc {
-            format!("{}{digits}", "0".repeat(sc + 1 - digits.len()))
-        } else {
-            digits
-        };
+        let padded = if digits.len() <= sc { format!("{}{digits}", "0".repeat(sc + 1 - digits.len())) } else { digits };
         let (i, fr) = padded.split_at(padded.len() - sc);
         write!(f, "{sign}{i}.{fr}")
     }
@@ -864,21 +739,12 @@ mod tests {
     fn timestamps_round_trip() {
         let t = parse_timestamp("2024-02-29 13:45:10.5").unwrap();
         assert_eq!(format_timestamp(t), "2024-02-29 13:45:10.5");
-        assert_eq!(
-            format_timestamp(parse_timestamp("2000-01-01").unwrap()),
-            "2000-01-01 00:00:00"
-        );
-        assert_eq!(
-            format_timestamp(parse_timestamp("1999-12-31T23:00:00+01:00").unwrap()),
-            "1999-12-31 22:00:00"
-        );
+        assert_eq!(format_timestamp(parse_timestamp("2000-01-01").unwrap()), "2000-01-01 00:00:00");
+        assert_eq!(format_timestamp(parse_timestamp("1999-12-31T23:00:00+01:00").unwrap()), "1999-12-31 22:00:00");
         assert_eq!(format_timestamp(from_unix_ms(0)), "1970-01-01 00:00:00");
         assert!(parse_timestamp("2023-02-29").is_none());
         assert!(parse_timestamp("hello").is_none());
-        assert_eq!(
-            Value::Timestamp(0).to_text(Type::TimestampTz).unwrap(),
-            "2000-01-01 00:00:00+00"
-        );
+        assert_eq!(Value::Timestamp(0).to_text(Type::TimestampTz).unwrap(), "2000-01-01 00:00:00+00");
     }
 
     #[test]
@@ -886,65 +752,26 @@ mod tests {
         let d = Decimal::parse("12.50").unwrap();
         assert_eq!(d.to_string(), "12.50");
         assert_eq!(Decimal::parse("-0.05").unwrap().to_string(), "-0.05");
+        assert_eq!(Decimal::from_i64(5).div(Decimal::from_i64(2)).unwrap().to_string(), "2.5000000000000000");
+        assert_eq!(Decimal::from_i64(10).div(Decimal::from_i64(3)).unwrap().to_string(), "3.3333333333333333");
         assert_eq!(
-            Decimal::from_i64(5)
-                .div(Decimal::from_i64(2))
-                .unwrap()
-                .to_string(),
-            "2.5000000000000000"
-        );
-        assert_eq!(
-            Decimal::from_i64(10)
-                .div(Decimal::from_i64(3))
-                .unwrap()
-                .to_string(),
-            "3.3333333333333333"
-        );
-        assert_eq!(
-            Decimal::from_i64(1)
-                .div(Decimal::parse("3.0").unwrap())
-                .unwrap()
-                .to_string(),
+            Decimal::from_i64(1).div(Decimal::parse("3.0").unwrap()).unwrap().to_string(),
             "0.33333333333333333333"
         );
-        assert_eq!(
-            Decimal::from_i64(56)
-                .div(Decimal::from_i64(2))
-                .unwrap()
-                .to_string(),
-            "28.0000000000000000"
-        );
-        assert_eq!(
-            Decimal::parse("1.5")
-                .unwrap()
-                .add(Decimal::parse("2.25").unwrap())
-                .unwrap()
-                .to_string(),
-            "3.75"
-        );
+        assert_eq!(Decimal::from_i64(56).div(Decimal::from_i64(2)).unwrap().to_string(), "28.0000000000000000");
+        assert_eq!(Decimal::parse("1.5").unwrap().add(Decimal::parse("2.25").unwrap()).unwrap().to_string(), "3.75");
         assert_eq!(Decimal::parse("2.5").unwrap().round(0).to_string(), "3");
-        assert_eq!(
-            Decimal::parse("1.10").unwrap(),
-            Decimal::parse("1.1").unwrap()
-        );
+        assert_eq!(Decimal::parse("1.10").unwrap(), Decimal::parse("1.1").unwrap());
     }
 
     #[test]
     fn text_input_and_output() {
         assert_eq!(Value::parse("42", Type::Int4).unwrap(), Value::Int(42));
-        assert_eq!(
-            Value::parse("x", Type::Int4).unwrap_err().message,
-            "invalid input syntax for type integer: \"x\""
-        );
-        assert_eq!(
-            Value::parse("3000000000", Type::Int4).unwrap_err().code,
-            "22003"
-        );
+        assert_eq!(Value::parse("x", Type::Int4).unwrap_err().message, "invalid input syntax for type integer: \"x\"");
+        assert_eq!(Value::parse("3000000000", Type::Int4).unwrap_err().code, "22003");
         assert_eq!(Value::parse("yes", Type::Bool).unwrap(), Value::Bool(true));
         assert_eq!(
-            Value::parse("abcdef", Type::Varchar(Some(3)))
-                .unwrap_err()
-                .message,
+            Value::parse("abcdef", Type::Varchar(Some(3))).unwrap_err().message,
             "value too long for type character varying(3)"
         );
         assert_eq!(format_float(0.1 + 0.2, false), "0.30000000000000004");

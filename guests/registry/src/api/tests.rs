@@ -28,7 +28,11 @@ struct Got {
 
 impl Got {
     fn h(&self, name: &str) -> &str {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no {name} in {:?}", self.headers))
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name} in {:?}", self.headers))
     }
     fn has(&self, name: &str) -> bool {
         self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -66,10 +70,13 @@ fn responses(out: &[u8], heads: &[bool]) -> Vec<Got> {
             continued = true;
             continue;
         }
-        let headers: Vec<(String, String)> = lines.filter(|l| !l.is_empty()).map(|l| {
-            let (k, v) = l.split_once(": ").unwrap();
-            (k.to_string(), v.to_string())
-        }).collect();
+        let headers: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (k, v) = l.split_once(": ").unwrap();
+                (k.to_string(), v.to_string())
+            })
+            .collect();
         let len = if heads.get(i).copied().unwrap_or(false) || status == 204 || status == 304 {
             0
         } else {
@@ -147,7 +154,12 @@ impl T {
     /// Push a blob monolithically; its hex digest.
     fn blob(&mut self, repo: &str, data: &[u8]) -> String {
         let hex = util::sha256_hex(data);
-        let r = self.req("POST", &format!("/v2/{repo}/blobs/uploads/?digest=sha256:{hex}"), &[("Content-Type", "application/octet-stream")], data);
+        let r = self.req(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest=sha256:{hex}"),
+            &[("Content-Type", "application/octet-stream")],
+            data,
+        );
         assert_eq!(r.status, 201, "{}", r.text());
         hex
     }
@@ -191,7 +203,11 @@ fn base_and_headers() {
     assert_eq!(t.get("/v2").status, 301);
     let r = t.get("/nope");
     assert_eq!((r.status, r.text().as_str()), (404, "404 page not found\n"));
-    assert!(t.log().contains("172.17.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET /v2/ HTTP/1.1\" 200 2 \"\" \"test/1.0\"\n"), "{}", t.log());
+    assert!(
+        t.log().contains("172.17.0.1 - - [24/Nov/2026:10:00:00 +0000] \"GET /v2/ HTTP/1.1\" 200 2 \"\" \"test/1.0\"\n"),
+        "{}",
+        t.log()
+    );
 }
 
 #[test]
@@ -199,14 +215,20 @@ fn monolithic_upload_and_blob_reads() {
     let mut t = T::new(&[]);
     let hex = t.blob("yeeechen/nginx", b"hello world");
     let r = t.req("HEAD", &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"), &[], b"");
-    assert_eq!((r.status, r.h("Content-Length"), r.h("Docker-Content-Digest")), (200, "11", format!("sha256:{hex}").as_str()));
+    assert_eq!(
+        (r.status, r.h("Content-Length"), r.h("Docker-Content-Digest")),
+        (200, "11", format!("sha256:{hex}").as_str())
+    );
     assert_eq!(r.h("Content-Type"), "application/octet-stream");
     assert_eq!(r.h("Etag"), format!("\"sha256:{hex}\""));
     let r = t.get(&format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"));
     assert_eq!(r.body, b"hello world");
     let r = t.req("GET", &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"), &[("Range", "bytes=6-")], b"");
     assert_eq!((r.status, r.body.as_slice(), r.h("Content-Range")), (206, &b"world"[..], "bytes 6-10/11"));
-    assert_eq!(t.req("GET", &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"), &[("Range", "bytes=20-")], b"").status, 416);
+    assert_eq!(
+        t.req("GET", &format!("/v2/yeeechen/nginx/blobs/sha256:{hex}"), &[("Range", "bytes=20-")], b"").status,
+        416
+    );
     // Another repository does not have it.
     let r = t.get(&format!("/v2/other/blobs/sha256:{hex}"));
     assert_eq!((r.status, r.code().as_str()), (404, "BLOB_UNKNOWN"));
@@ -230,7 +252,11 @@ fn a_wrong_digest_stores_nothing() {
     assert_eq!(r.json()["errors"][0]["message"], "provided digest did not match uploaded content");
     assert!(t.reg.store.blobs().is_empty());
     assert!(t.reg.store.uploads().is_empty());
-    assert!(t.log().contains("level=error msg=\"response completed with error\" err.code=\"digest invalid\""), "{}", t.log());
+    assert!(
+        t.log().contains("level=error msg=\"response completed with error\" err.code=\"digest invalid\""),
+        "{}",
+        t.log()
+    );
 }
 
 #[test]
@@ -282,7 +308,10 @@ fn upload_state_is_checked() {
     let r = t.req("POST", "/v2/app/blobs/uploads/", &[], b"");
     let loc = r.location();
     assert_eq!(t.req("PUT", &loc, &[], b"").code(), "DIGEST_INVALID");
-    assert_eq!(t.req("PUT", &format!("{loc}&digest=nope"), &[], b"").json()["errors"][0]["detail"], "digest parsing failed");
+    assert_eq!(
+        t.req("PUT", &format!("{loc}&digest=nope"), &[], b"").json()["errors"][0]["detail"],
+        "digest parsing failed"
+    );
     // DELETE cancels.
     let r = t.req("DELETE", &loc, &[], b"");
     assert_eq!(r.status, 204);
@@ -301,7 +330,8 @@ fn expect_continue_and_pipelining() {
     assert!(!rs[0].continued, "the 100 came before");
     assert_eq!(rs.iter().map(|r| r.status).collect::<Vec<_>>(), vec![201, 200, 404]);
     // A body sent with a request answered at once is read and dropped.
-    let (out, closed) = t.raw(&[b"PATCH /v2/a/blobs/uploads/x HTTP/1.1\r\nContent-Length: 5\r\n\r\n12345GET /v2/ HTTP/1.1\r\n\r\n"]);
+    let (out, closed) =
+        t.raw(&[b"PATCH /v2/a/blobs/uploads/x HTTP/1.1\r\nContent-Length: 5\r\n\r\n12345GET /v2/ HTTP/1.1\r\n\r\n"]);
     assert!(!closed);
     let rs = responses(&out, &[false, false]);
     assert_eq!((rs[0].status, rs[1].status), (404, 200));
@@ -339,15 +369,23 @@ fn manifests_tags_and_catalog() {
         let r = t.req("HEAD", &format!("/v2/yeeechen/nginx/manifests/{reference}"), &[], b"");
         assert_eq!((r.status, r.h("Content-Length"), r.body.len()), (200, m.len().to_string().as_str(), 0));
     }
-    let r = t.req("GET", "/v2/yeeechen/nginx/manifests/latest", &[("If-None-Match", &format!("\"sha256:{hex}\""))], b"");
+    let r =
+        t.req("GET", "/v2/yeeechen/nginx/manifests/latest", &[("If-None-Match", &format!("\"sha256:{hex}\""))], b"");
     assert_eq!(r.status, 304);
     let r = t.get("/v2/yeeechen/nginx/manifests/nope");
     assert_eq!((r.status, r.text()), (404, "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\",\"detail\":{\"Tag\":\"nope\"}}]}\n".to_string()));
     let other = util::sha256_hex(b"x");
-    assert_eq!(t.get(&format!("/v2/yeeechen/nginx/manifests/sha256:{other}")).json()["errors"][0]["detail"], json!({"Name": "yeeechen/nginx", "Revision": format!("sha256:{other}")}));
+    assert_eq!(
+        t.get(&format!("/v2/yeeechen/nginx/manifests/sha256:{other}")).json()["errors"][0]["detail"],
+        json!({"Name": "yeeechen/nginx", "Revision": format!("sha256:{other}")})
+    );
     // Tags and pagination.
     for tag in ["v2", "v1", "v3"] {
-        assert_eq!(t.req("PUT", &format!("/v2/yeeechen/nginx/manifests/{tag}"), &[("Content-Type", MT_DOCKER_MANIFEST)], &m).status, 201);
+        assert_eq!(
+            t.req("PUT", &format!("/v2/yeeechen/nginx/manifests/{tag}"), &[("Content-Type", MT_DOCKER_MANIFEST)], &m)
+                .status,
+            201
+        );
     }
     let r = t.get("/v2/yeeechen/nginx/tags/list");
     assert_eq!(r.text(), "{\"name\":\"yeeechen/nginx\",\"tags\":[\"latest\",\"v1\",\"v2\",\"v3\"]}\n");
@@ -365,7 +403,10 @@ fn manifests_tags_and_catalog() {
     assert_eq!(t.req("PUT", "/v2/alpine/manifests/3", &[("Content-Type", MT_DOCKER_MANIFEST)], &m2).status, 201);
     assert_eq!(t.get("/v2/_catalog").text(), "{\"repositories\":[\"alpine\",\"yeeechen/nginx\"]}\n");
     let r = t.get("/v2/_catalog?n=1");
-    assert_eq!((r.json(), r.h("Link")), (json!({"repositories": ["alpine"]}), "</v2/_catalog?last=alpine&n=1>; rel=\"next\""));
+    assert_eq!(
+        (r.json(), r.h("Link")),
+        (json!({"repositories": ["alpine"]}), "</v2/_catalog?last=alpine&n=1>; rel=\"next\"")
+    );
     let r = t.get("/v2/_catalog?n=1&last=alpine");
     assert_eq!(r.json(), json!({"repositories": ["yeeechen/nginx"]}));
     assert!(!r.has("Link"));
@@ -377,7 +418,9 @@ fn manifests_tags_and_catalog() {
 fn manifest_checks() {
     let mut t = T::new(&[]);
     let m = t.image("app", "1");
-    let put = |t: &mut T, r: &str, ct: &str, body: &[u8]| t.req("PUT", &format!("/v2/app/manifests/{r}"), &[("Content-Type", ct)], body);
+    let put = |t: &mut T, r: &str, ct: &str, body: &[u8]| {
+        t.req("PUT", &format!("/v2/app/manifests/{r}"), &[("Content-Type", ct)], body)
+    };
     // Blobs the repository lacks.
     let missing = m.clone();
     let r = put(&mut t, "x", MT_DOCKER_MANIFEST, &missing);
@@ -402,15 +445,22 @@ fn manifest_checks() {
     let index = format!("{{\"schemaVersion\":2,\"manifests\":[{{\"mediaType\":\"{MT_DOCKER_MANIFEST}\",\"size\":{},\"digest\":\"sha256:{hex}\"}}]}}", m.len());
     let r = put(&mut t, "multi", MT_OCI_INDEX, index.as_bytes());
     assert_eq!(r.status, 201, "{}", r.text());
-    let r = t.req("GET", "/v2/app/manifests/multi", &[("Accept", &format!("{MT_DOCKER_MANIFEST}, {MT_OCI_INDEX}"))], b"");
+    let r =
+        t.req("GET", "/v2/app/manifests/multi", &[("Accept", &format!("{MT_DOCKER_MANIFEST}, {MT_OCI_INDEX}"))], b"");
     assert_eq!((r.status, r.h("Content-Type")), (200, MT_OCI_INDEX));
     let r = t.get("/v2/app/manifests/multi");
-    assert_eq!((r.status, r.json()["errors"][0]["message"].as_str()), (404, Some("OCI index found, but accept header does not support OCI indexes")));
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["message"].as_str()),
+        (404, Some("OCI index found, but accept header does not support OCI indexes"))
+    );
     let bad_index = index.replace(&hex, &other);
     assert_eq!(put(&mut t, "multi2", MT_OCI_INDEX, bad_index.as_bytes()).code(), "MANIFEST_BLOB_UNKNOWN");
     // Too big.
     let big = vec![b' '; 5 << 20];
-    assert_eq!(put(&mut t, "big", MT_DOCKER_MANIFEST, &big).json()["errors"][0]["detail"], "http: request body too large");
+    assert_eq!(
+        put(&mut t, "big", MT_DOCKER_MANIFEST, &big).json()["errors"][0]["detail"],
+        "http: request body too large"
+    );
 }
 
 #[test]
@@ -424,7 +474,8 @@ fn deletes_need_to_be_enabled() {
     let layer = util::sha256_hex(b"layer 1");
     assert_eq!(t.req("DELETE", &format!("/v2/app/blobs/sha256:{layer}"), &[], b"").code(), "UNSUPPORTED");
 
-    let mut t = T::at(std::mem::replace(&mut t.root, tempdir("unused")), &[("REGISTRY_STORAGE_DELETE_ENABLED", "true")]);
+    let mut t =
+        T::at(std::mem::replace(&mut t.root, tempdir("unused")), &[("REGISTRY_STORAGE_DELETE_ENABLED", "true")]);
     assert_eq!(t.req("DELETE", "/v2/app/manifests/v1", &[], b"").code(), "DIGEST_INVALID");
     assert_eq!(t.req("DELETE", &format!("/v2/app/manifests/sha256:{hex}"), &[], b"").status, 202);
     assert_eq!(t.get("/v2/app/manifests/v1").code(), "MANIFEST_UNKNOWN");
@@ -466,7 +517,8 @@ fn big_bodies_stream_to_disk() {
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let hex = util::sha256_hex(&data);
     let r = t.req("POST", "/v2/big/blobs/uploads/", &[], b"");
-    let head = format!("PATCH {} HTTP/1.1\r\nHost: localhost:5000\r\nContent-Length: {}\r\n\r\n", r.location(), data.len());
+    let head =
+        format!("PATCH {} HTTP/1.1\r\nHost: localhost:5000\r\nContent-Length: {}\r\n\r\n", r.location(), data.len());
     let mut pieces: Vec<&[u8]> = vec![head.as_bytes()];
     pieces.extend(data.chunks(65536));
     let (out, _) = t.raw(&pieces);
@@ -510,7 +562,10 @@ impl Client {
                 let len: usize = if is_head {
                     0
                 } else {
-                    h.lines().find_map(|l| l.strip_prefix("Content-Length: ")).map(|v| v.trim().parse().unwrap()).unwrap_or(0)
+                    h.lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .map(|v| v.trim().parse().unwrap())
+                        .unwrap_or(0)
                 };
                 while self.buf.len() < end + 4 + len {
                     self.fill();
@@ -538,7 +593,8 @@ fn many_connections_over_real_sockets() {
         .map(|w| {
             std::thread::spawn(move || {
                 let mut c = Client::connect(port);
-                let data: Vec<u8> = (0..(2_000_000 + w * 1000)).map(|i| (i.wrapping_mul(31).wrapping_add(w)) as u8).collect();
+                let data: Vec<u8> =
+                    (0..(2_000_000 + w * 1000)).map(|i| (i.wrapping_mul(31).wrapping_add(w)) as u8).collect();
                 let hex = util::sha256_hex(&data);
                 let r = c.call(&format!("POST /v2/w{w}/blobs/uploads/ HTTP/1.1\r\nHost: localhost:5000\r\n\r\n"), &[]);
                 assert_eq!(r.status, 202);
@@ -550,12 +606,27 @@ fn many_connections_over_real_sockets() {
                     wire.extend_from_slice(b"\r\n");
                 }
                 wire.extend_from_slice(b"0\r\n\r\n");
-                let r = c.call(&format!("PATCH {} HTTP/1.1\r\nHost: localhost:5000\r\nTransfer-Encoding: chunked\r\n\r\n", r.location()), &[&wire]);
+                let r = c.call(
+                    &format!(
+                        "PATCH {} HTTP/1.1\r\nHost: localhost:5000\r\nTransfer-Encoding: chunked\r\n\r\n",
+                        r.location()
+                    ),
+                    &[&wire],
+                );
                 assert_eq!((r.status, r.h("Range")), (202, format!("0-{}", data.len() - 1).as_str()));
-                let r = c.call(&format!("PUT {}&digest=sha256:{hex} HTTP/1.1\r\nHost: localhost:5000\r\nContent-Length: 0\r\n\r\n", r.location()), &[]);
+                let r = c.call(
+                    &format!(
+                        "PUT {}&digest=sha256:{hex} HTTP/1.1\r\nHost: localhost:5000\r\nContent-Length: 0\r\n\r\n",
+                        r.location()
+                    ),
+                    &[],
+                );
                 assert_eq!(r.status, 201, "{}", r.text());
                 for _ in 0..2 {
-                    let r = c.call(&format!("GET /v2/w{w}/blobs/sha256:{hex} HTTP/1.1\r\nHost: localhost:5000\r\n\r\n"), &[]);
+                    let r = c.call(
+                        &format!("GET /v2/w{w}/blobs/sha256:{hex} HTTP/1.1\r\nHost: localhost:5000\r\n\r\n"),
+                        &[],
+                    );
                     assert_eq!(r.body.len(), data.len());
                     assert!(r.body == data);
                 }

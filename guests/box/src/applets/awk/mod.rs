@@ -599,7 +599,16 @@ impl Interp {
             depth: 0,
         };
         use parse::*;
-        let defaults = [(FS, " "), (OFS, " "), (ORS, "\n"), (RS, "\n"), (SUBSEP, "\x1c"), (CONVFMT, "%.6g"), (OFMT, "%.6g"), (FILENAME, "")];
+        let defaults = [
+            (FS, " "),
+            (OFS, " "),
+            (ORS, "\n"),
+            (RS, "\n"),
+            (SUBSEP, "\x1c"),
+            (CONVFMT, "%.6g"),
+            (OFMT, "%.6g"),
+            (FILENAME, ""),
+        ];
         for (slot, v) in defaults {
             it.globals[slot] = Cell::Val(Val::str(v));
         }
@@ -971,18 +980,23 @@ impl Interp {
             let o = match (r, name.as_str()) {
                 (Redir::Pipe(_), _) => {
                     self.flush_all();
-                    let (p, f) = popen(&name, true).map_err(|e| format!("can't open pipe '{name}': {}", util::errstr(&e)))?;
+                    let (p, f) =
+                        popen(&name, true).map_err(|e| format!("can't open pipe '{name}': {}", util::errstr(&e)))?;
                     Output::Pipe(io::BufWriter::new(f), p)
                 }
                 (_, "/dev/stdout" | "-") => Output::Stdout,
                 (_, "/dev/stderr") => Output::Stderr,
                 (Redir::Append(_), _) => {
                     let f = std::fs::OpenOptions::new().append(true).create(true).open(&name);
-                    Output::File(io::BufWriter::new(f.map_err(|e| format!("can't redirect to '{name}': {}", util::errstr(&e)))?))
+                    Output::File(io::BufWriter::new(
+                        f.map_err(|e| format!("can't redirect to '{name}': {}", util::errstr(&e)))?,
+                    ))
                 }
                 _ => {
                     let f = std::fs::File::create(&name);
-                    Output::File(io::BufWriter::new(f.map_err(|e| format!("can't redirect to '{name}': {}", util::errstr(&e)))?))
+                    Output::File(io::BufWriter::new(
+                        f.map_err(|e| format!("can't redirect to '{name}': {}", util::errstr(&e)))?,
+                    ))
                 }
             };
             self.outputs.insert(name.clone(), o);
@@ -1852,7 +1866,8 @@ fn assignment(a: &str) -> Option<(&str, &str)> {
     let (n, v) = a.split_once('=')?;
     let mut cs = n.chars();
     let first = cs.next()?;
-    ((first.is_ascii_alphabetic() || first == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some((n, v))
+    ((first.is_ascii_alphabetic() || first == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some((n, v))
 }
 
 /// Run an awk program over `operands` (files and `var=value`); `assigns` are `-v` ones.

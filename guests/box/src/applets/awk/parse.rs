@@ -630,8 +630,8 @@ pub struct Program {
 
 /// Global slots of the special variables (always first, in this order).
 pub const SPECIALS: &[&str] = &[
-    "NR", "NF", "FNR", "FS", "OFS", "ORS", "RS", "SUBSEP", "RSTART", "RLENGTH", "FILENAME",
-    "CONVFMT", "OFMT", "ENVIRON", "ARGC", "ARGV",
+    "NR", "NF", "FNR", "FS", "OFS", "ORS", "RS", "SUBSEP", "RSTART", "RLENGTH", "FILENAME", "CONVFMT", "OFMT",
+    "ENVIRON", "ARGC", "ARGV",
 ];
 pub const NR: usize = 0;
 pub const NF: usize = 1;
@@ -1099,7 +1099,10 @@ impl Parser {
             self.no_gt = saved_gt;
             if let Ok(list) = list {
                 if self.eat(&Tok::RParen)
-                    && matches!(self.tok(), Tok::Semi | Tok::Newline | Tok::RBrace | Tok::Eof | Tok::Gt | Tok::Append | Tok::Pipe)
+                    && matches!(
+                        self.tok(),
+                        Tok::Semi | Tok::Newline | Tok::RBrace | Tok::Eof | Tok::Gt | Tok::Append | Tok::Pipe
+                    )
                 {
                     return Ok(list);
                 }
@@ -1267,7 +1270,19 @@ impl Parser {
 
     fn starts_concat(&self) -> bool {
         match self.tok() {
-            Tok::Num(_) | Tok::Str(_) | Tok::Ere(_) | Tok::FuncName(_) | Tok::Name(_) | Tok::Builtin(_) | Tok::Dollar | Tok::Not | Tok::LParen | Tok::Minus | Tok::Plus | Tok::Incr | Tok::Decr => true,
+            Tok::Num(_)
+            | Tok::Str(_)
+            | Tok::Ere(_)
+            | Tok::FuncName(_)
+            | Tok::Name(_)
+            | Tok::Builtin(_)
+            | Tok::Dollar
+            | Tok::Not
+            | Tok::LParen
+            | Tok::Minus
+            | Tok::Plus
+            | Tok::Incr
+            | Tok::Decr => true,
             Tok::In => false,
             _ => false,
         }
@@ -1336,7 +1351,8 @@ impl Parser {
         let base = self.postfix()?;
         if self.eat(&Tok::Caret) {
             // right-associative; the exponent may carry a unary minus
-            let exp = if matches!(self.tok(), Tok::Minus | Tok::Plus | Tok::Not) { self.unary()? } else { self.power()? };
+            let exp =
+                if matches!(self.tok(), Tok::Minus | Tok::Plus | Tok::Not) { self.unary()? } else { self.power()? };
             return Ok(Expr::Bin(BinOp::Pow, Box::new(base), Box::new(exp)));
         }
         Ok(base)
@@ -1558,7 +1574,9 @@ fn mark_arrays_expr(e: &Expr, arr: &mut Vec<bool>, funcs: &HashMap<String, Vec<b
         }
         Expr::Index(_, idx) | Expr::Builtin(_, idx) => idx.iter().for_each(|x| sub(x, arr)),
         Expr::In(l, _) => l.iter().for_each(|x| sub(x, arr)),
-        Expr::Field(a) | Expr::Not(a) | Expr::Neg(a) | Expr::Plus(a) | Expr::Group(a) | Expr::IncDec(_, _, a) => sub(a, arr),
+        Expr::Field(a) | Expr::Not(a) | Expr::Neg(a) | Expr::Plus(a) | Expr::Group(a) | Expr::IncDec(_, _, a) => {
+            sub(a, arr)
+        }
         Expr::Assign(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::Bin(_, a, b) | Expr::Match(_, a, b) => {
             sub(a, arr);
             sub(b, arr);
@@ -1643,7 +1661,9 @@ fn check_calls_expr(e: &Expr, funcs: &HashMap<String, Func>) -> Result<(), Strin
         if let Expr::Call(n, a) = x {
             match funcs.get(n) {
                 None => res = Err(format!("calling undefined function {n}")),
-                Some(f) if a.len() > f.nparams => res = Err(format!("function '{n}' called with more arguments than declared")),
+                Some(f) if a.len() > f.nparams => {
+                    res = Err(format!("function '{n}' called with more arguments than declared"))
+                }
                 _ => {}
             }
         }
@@ -1654,8 +1674,12 @@ fn check_calls_expr(e: &Expr, funcs: &HashMap<String, Func>) -> Result<(), Strin
 fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);
     match e {
-        Expr::Index(_, v) | Expr::Builtin(_, v) | Expr::Call(_, v) | Expr::In(v, _) => v.iter().for_each(|x| walk_expr(x, f)),
-        Expr::Field(a) | Expr::Not(a) | Expr::Neg(a) | Expr::Plus(a) | Expr::Group(a) | Expr::IncDec(_, _, a) => walk_expr(a, f),
+        Expr::Index(_, v) | Expr::Builtin(_, v) | Expr::Call(_, v) | Expr::In(v, _) => {
+            v.iter().for_each(|x| walk_expr(x, f))
+        }
+        Expr::Field(a) | Expr::Not(a) | Expr::Neg(a) | Expr::Plus(a) | Expr::Group(a) | Expr::IncDec(_, _, a) => {
+            walk_expr(a, f)
+        }
         Expr::Assign(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::Bin(_, a, b) | Expr::Match(_, a, b) => {
             walk_expr(a, f);
             walk_expr(b, f);

@@ -71,12 +71,15 @@ fn separators() {
 #[test]
 fn variables_and_arrays() {
     assert_eq!(run_with("BEGIN { print x + 1, y }", "", None, &["x=41", "y=a\\tb"], &[]).0, "42 a\tb\n");
+    assert_eq!(run("{ n[$1]++ } END { for (k in n) print k, n[k] }", "a\nb\na\nc\na\n"), "a 3\nb 1\nc 1\n");
     assert_eq!(
-        run("{ n[$1]++ } END { for (k in n) print k, n[k] }", "a\nb\na\nc\na\n"),
-        "a 3\nb 1\nc 1\n"
+        run("BEGIN { a[1,2] = 3; for (k in a) { split(k, p, SUBSEP); print p[1], p[2], a[k] } }", ""),
+        "1 2 3\n"
     );
-    assert_eq!(run("BEGIN { a[1,2] = 3; for (k in a) { split(k, p, SUBSEP); print p[1], p[2], a[k] } }", ""), "1 2 3\n");
-    assert_eq!(run("BEGIN { a[\"x\"]; if (\"x\" in a) print \"yes\"; if (!(\"y\" in a)) print \"no\" }", ""), "yes\nno\n");
+    assert_eq!(
+        run("BEGIN { a[\"x\"]; if (\"x\" in a) print \"yes\"; if (!(\"y\" in a)) print \"no\" }", ""),
+        "yes\nno\n"
+    );
     assert_eq!(run("BEGIN { a[1]; a[2]; delete a[1]; print length(a); delete a; print length(a) }", ""), "1\n0\n");
     assert_eq!(run("BEGIN { if ((1,2) in a) print \"x\"; a[1,2]; if ((1,2) in a) print \"y\" }", ""), "y\n");
     assert_eq!(run("BEGIN { print ENVIRON[\"AWK_TEST_UNSET_VAR\"] \"|\" }", ""), "|\n");
@@ -131,13 +134,25 @@ fn control_flow_and_functions() {
 fn string_functions() {
     assert_eq!(run("BEGIN { print length(\"héllo\"), substr(\"hello\", 2, 3), substr(\"hello\", 0), substr(\"hello\", -1, 3), substr(\"hello\", 4) }", ""), "5 ell hello h lo\n");
     assert_eq!(run("BEGIN { print index(\"foobar\", \"bar\"), index(\"foo\", \"x\") }", ""), "4 0\n");
-    assert_eq!(run("BEGIN { n = split(\"a:b:c\", p, \":\"); print n, p[3]; n = split(\"  x  y \", q); print n, q[1] q[2] }", ""), "3 c\n2 xy\n");
+    assert_eq!(
+        run(
+            "BEGIN { n = split(\"a:b:c\", p, \":\"); print n, p[3]; n = split(\"  x  y \", q); print n, q[1] q[2] }",
+            ""
+        ),
+        "3 c\n2 xy\n"
+    );
     assert_eq!(run("BEGIN { n = split(\"a1b2c\", p, /[0-9]/); print n, p[2] }", ""), "3 b\n");
-    assert_eq!(run("BEGIN { s = \"hello world\"; print sub(/o/, \"0\", s), s; print gsub(/o/, \"[&]\", s), s }", ""), "1 hell0 world\n1 hell0 w[o]rld\n");
+    assert_eq!(
+        run("BEGIN { s = \"hello world\"; print sub(/o/, \"0\", s), s; print gsub(/o/, \"[&]\", s), s }", ""),
+        "1 hell0 world\n1 hell0 w[o]rld\n"
+    );
     assert_eq!(run("{ gsub(/a/, \"\\\\&\"); print }", "banana\n"), "b&n&n&\n");
     assert_eq!(run("BEGIN { s = \"abc\"; gsub(/x*/, \"-\", s); print s }", ""), "-a-b-c-\n");
     assert_eq!(run("BEGIN { s = \"abc\"; gsub(/b*/, \"-\", s); print s }", ""), "-a-c-\n");
-    assert_eq!(run("BEGIN { print match(\"foobarbaz\", /ba[rz]/), RSTART, RLENGTH; print match(\"x\", /y/), RLENGTH }", ""), "4 4 3\n0 -1\n");
+    assert_eq!(
+        run("BEGIN { print match(\"foobarbaz\", /ba[rz]/), RSTART, RLENGTH; print match(\"x\", /y/), RLENGTH }", ""),
+        "4 4 3\n0 -1\n"
+    );
     assert_eq!(run("BEGIN { print toupper(\"abC1\"), tolower(\"ABc\") }", ""), "ABC1 abc\n");
     assert_eq!(run("{ sub(/^ +/, \"\"); print \"[\" $0 \"]\" }", "   x y\n"), "[x y]\n");
     assert_eq!(run("BEGIN { print \"a\" ~ /^a$/, \"ab\" ~ \"b$\", \"x\" !~ /x/ }", ""), "1 1 0\n");
@@ -147,7 +162,10 @@ fn string_functions() {
 
 #[test]
 fn numbers_and_printf() {
-    assert_eq!(run("BEGIN { print 1/3, 2^10, 2**3, 7%3, -7%3, int(-3.9), 1e6, 1e16, 0.1+0.2 }", ""), "0.333333 1024 8 1 -1 -3 1000000 10000000000000000 0.3\n");
+    assert_eq!(
+        run("BEGIN { print 1/3, 2^10, 2**3, 7%3, -7%3, int(-3.9), 1e6, 1e16, 0.1+0.2 }", ""),
+        "0.333333 1024 8 1 -1 -3 1000000 10000000000000000 0.3\n"
+    );
     assert_eq!(run("BEGIN { print -2^2, 2^3^2 }", ""), "-4 512\n");
     assert_eq!(run("BEGIN { OFMT = \"%.2f\"; x = 3.14159; print x, x \"\" }", ""), "3.14 3.14159\n");
     assert_eq!(run("BEGIN { CONVFMT = \"%.2f\"; x = 3.14159; y = x \"\"; print y }", ""), "3.14\n");
@@ -162,7 +180,10 @@ fn numbers_and_printf() {
     assert_eq!(run("BEGIN { x = 5; x += 2; x *= 3; x -= 1; x /= 4; x ^= 2; x %= 7; print x }", ""), "4\n");
     assert_eq!(run("BEGIN { print 1 \" \" 2, 1+2 \"\" 3 }", ""), "1 2 33\n");
     assert_eq!(run("BEGIN { print length(12345), length(1/4) }", ""), "5 4\n");
-    assert_eq!(run("BEGIN { srand(1); a = rand(); srand(1); b = rand(); print (a == b), (a >= 0 && a < 1) }", ""), "1 1\n");
+    assert_eq!(
+        run("BEGIN { srand(1); a = rand(); srand(1); b = rand(); print (a == b), (a >= 0 && a < 1) }", ""),
+        "1 1\n"
+    );
     assert_eq!(run_with("BEGIN { print 1/0 }", "", None, &[], &[]).1, 2);
 }
 
@@ -170,8 +191,10 @@ fn numbers_and_printf() {
 fn io_redirection_and_getline() {
     let d = tempdir();
     let f = format!("{d}/out.txt");
-    let p = format!("BEGIN {{ print \"one\" > \"{f}\"; print \"two\" > \"{f}\"; close(\"{f}\"); print \"three\" >> \"{f}\";
-                      close(\"{f}\"); while ((getline line < \"{f}\") > 0) n++; print n, line }}");
+    let p = format!(
+        "BEGIN {{ print \"one\" > \"{f}\"; print \"two\" > \"{f}\"; close(\"{f}\"); print \"three\" >> \"{f}\";
+                      close(\"{f}\"); while ((getline line < \"{f}\") > 0) n++; print n, line }}"
+    );
     assert_eq!(run(&p, ""), "3 three\n");
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "one\ntwo\nthree\n");
     assert_eq!(run(&format!("BEGIN {{ print (getline x < \"{d}/missing\") }}"), ""), "-1\n");

@@ -63,10 +63,7 @@ pub fn curl(args: &[String]) -> i32 {
         Err(code) => return code,
     };
     let start = Instant::now();
-    let mut got = Got {
-        url: c.url.clone(),
-        ..Got::default()
-    };
+    let mut got = Got { url: c.url.clone(), ..Got::default() };
     let code = match c.run(start, &mut got) {
         Ok(()) => 0,
         Err(CurlErr(code, msg)) => {
@@ -184,11 +181,7 @@ fn curl_data(v: &str, binary: bool) -> Vec<u8> {
     let Some(f) = v.strip_prefix('@') else {
         return v.as_bytes().to_vec();
     };
-    let r = if f == "-" {
-        util::read_all("-")
-    } else {
-        std::fs::read(f)
-    };
+    let r = if f == "-" { util::read_all("-") } else { std::fs::read(f) };
     let d = r.unwrap_or_else(|_| {
         eprintln!("Warning: Couldn't read data from file \"{f}\", this makes an empty POST.");
         Vec::new()
@@ -196,9 +189,7 @@ fn curl_data(v: &str, binary: bool) -> Vec<u8> {
     if binary {
         d
     } else {
-        d.into_iter()
-            .filter(|&b| b != b'\n' && b != b'\r')
-            .collect()
+        d.into_iter().filter(|&b| b != b'\n' && b != b'\r').collect()
     }
 }
 
@@ -247,9 +238,7 @@ impl Curl {
         let max_time = match o.val('m') {
             None => None,
             Some(m) => Some(secs_arg(m).ok_or_else(|| {
-                eprintln!(
-                    "curl: option --max-time: expected a proper numerical parameter\n{CURL_TRY}"
-                );
+                eprintln!("curl: option --max-time: expected a proper numerical parameter\n{CURL_TRY}");
                 2
             })?),
         };
@@ -301,18 +290,10 @@ mod tests {
     #[test]
     fn requests() {
         let h = vec![("Host".to_string(), "c2".to_string())];
-        assert_eq!(
-            request("GET", "/", &h, b""),
-            b"GET / HTTP/1.1\r\nHost: c2\r\n\r\n"
-        );
+        assert_eq!(request("GET", "/", &h, b""), b"GET / HTTP/1.1\r\nHost: c2\r\n\r\n");
         let m = merge_headers(
             vec![("Host".into(), "a".into()), ("Accept".into(), "*/*".into())],
-            &[
-                "host: b".into(),
-                "Accept:".into(),
-                "X-A: 1".into(),
-                "X-E;".into(),
-            ],
+            &["host: b".into(), "Accept:".into(), "X-A: 1".into(), "X-E;".into()],
         );
         let names: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(names, ["host=b", "X-A=1", "X-E="]);
@@ -321,9 +302,6 @@ mod tests {
     fn write_outs() {
         let v = |n: &str| (n == "http_code").then(|| "200".to_string());
         assert_eq!(write_out("%{http_code}\\n", v), "200\n");
-        assert_eq!(
-            write_out("a%%b %{nope}\\t%{http_code", v),
-            "a%b \t%{http_code"
-        );
+        assert_eq!(write_out("a%%b %{nope}\\t%{http_code", v), "a%b \t%{http_code");
     }
 }

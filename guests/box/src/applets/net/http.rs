@@ -3,12 +3,7 @@
 use std::io::{self, BufRead, Read};
 
 /// An HTTP/1.1 request: request line, `headers` in order, a blank line, `body`.
-pub(super) fn request(
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Vec<u8> {
+pub(super) fn request(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     let mut r = format!("{method} {path} HTTP/1.1\r\n");
     for (k, v) in headers {
         r.push_str(&format!("{k}: {v}\r\n"));
@@ -38,10 +33,7 @@ impl Head {
 
     /// The value of header `name` (any case), trailing blanks trimmed.
     pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -50,10 +42,7 @@ fn status_code(line: &str) -> u16 {
     if !line.starts_with("HTTP/") {
         return 0;
     }
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+    line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
 /// Split `Name: value` (None without a colon).
@@ -100,10 +89,7 @@ pub(super) fn read_head(r: &mut impl BufRead) -> io::Result<Option<Head>> {
         }
         h.lines.push(line);
         if h.raw.len() > 1 << 20 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "header too long",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "header too long"));
         }
     }
     if h.raw.is_empty() {
@@ -128,16 +114,11 @@ pub(super) fn framing(h: &Head, head_request: bool) -> Result<Framing, String> {
     if head_request || h.code == 204 || h.code == 304 || (100..200).contains(&h.code) {
         return Ok(Framing::Empty);
     }
-    if h.get("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-    {
+    if h.get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
         return Ok(Framing::Chunked);
     }
     match h.get("content-length") {
-        Some(v) => v
-            .parse::<u64>()
-            .map(Framing::Length)
-            .map_err(|_| v.to_string()),
+        Some(v) => v.parse::<u64>().map(Framing::Length).map_err(|_| v.to_string()),
         None => Ok(Framing::ToEof),
     }
 }
@@ -159,18 +140,9 @@ pub(super) struct Body<R> {
 
 impl<R: BufRead> Body<R> {
     pub(super) fn new(r: R, framing: Framing) -> Self {
-        let left = if let Framing::Length(n) = framing {
-            n
-        } else {
-            0
-        };
+        let left = if let Framing::Length(n) = framing { n } else { 0 };
         let done = framing == Framing::Empty || framing == Framing::Length(0);
-        Body {
-            r,
-            framing,
-            left,
-            done,
-        }
+        Body { r, framing, left, done }
     }
 
     /// Bytes still owed by a Content-Length body (non-zero after a premature close).
@@ -186,12 +158,8 @@ impl<R: BufRead> Body<R> {
     fn next_chunk(&mut self) -> io::Result<()> {
         let mut raw = Vec::new();
         let line = read_line(&mut self.r, &mut raw)?.ok_or(io::ErrorKind::UnexpectedEof)?;
-        let n = chunk_size(&line).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("bad chunk length '{line}'"),
-            )
-        })?;
+        let n = chunk_size(&line)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk length '{line}'")))?;
         if n > 0 {
             self.left = n;
             return Ok(());
@@ -252,7 +220,9 @@ mod tests {
 
     #[test]
     fn heads() {
-        let mut r = Cursor::new(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Long: a\r\n  b\r\n\r\nhello"[..]);
+        let mut r = Cursor::new(
+            &b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Long: a\r\n  b\r\n\r\nhello"[..],
+        );
         let h = read_head(&mut r).unwrap().unwrap();
         assert_eq!(h.code, 100);
         let h = read_head(&mut r).unwrap().unwrap();
@@ -279,24 +249,12 @@ mod tests {
     fn framings() {
         let head = |t: &str| read_head(&mut Cursor::new(t.as_bytes())).unwrap().unwrap();
         assert_eq!(
-            framing(
-                &head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
-                false
-            ),
+            framing(&head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), false),
             Ok(Framing::Chunked)
         );
-        assert_eq!(
-            framing(&head("HTTP/1.1 200 OK\r\n\r\n"), false),
-            Ok(Framing::ToEof)
-        );
-        assert_eq!(
-            framing(&head("HTTP/1.1 204 No Content\r\n\r\n"), false),
-            Ok(Framing::Empty)
-        );
-        assert_eq!(
-            framing(&head("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"), false),
-            Err("x".into())
-        );
+        assert_eq!(framing(&head("HTTP/1.1 200 OK\r\n\r\n"), false), Ok(Framing::ToEof));
+        assert_eq!(framing(&head("HTTP/1.1 204 No Content\r\n\r\n"), false), Ok(Framing::Empty));
+        assert_eq!(framing(&head("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"), false), Err("x".into()));
     }
 
     fn body(data: &[u8], fr: Framing) -> (io::Result<Vec<u8>>, u64) {

@@ -29,11 +29,7 @@ fn mask(prefix: u8) -> u32 {
 /// The first line of an interface: `2: eth0@if3: <…> mtu 1500 qdisc noqueue `.
 fn ip_head_line(i: usize, f: &Interface) -> String {
     if is_lo(f) {
-        format!(
-            "{}: {}: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000\n",
-            i + 1,
-            f.name
-        )
+        format!("{}: {}: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000\n", i + 1, f.name)
     } else {
         format!(
             "{}: {}@if{}: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue \n",
@@ -59,22 +55,14 @@ fn ip_inet_lines(f: &Interface) -> String {
         format!("    inet {}/{} scope host {}\n", f.ip, f.prefix, f.name)
     } else {
         let brd = Ipv4Addr::from(u32::from(f.ip) | !mask(f.prefix));
-        format!(
-            "    inet {}/{} brd {brd} scope global {}\n",
-            f.ip, f.prefix, f.name
-        )
+        format!("    inet {}/{} brd {brd} scope global {}\n", f.ip, f.prefix, f.name)
     };
     inet + "       valid_lft forever preferred_lft forever\n"
 }
 
 /// `ip addr` / `ip link` for the interfaces (all, or only `dev`); `v4`: `-4` (no link lines).
 /// Err(dev) when there is no such interface.
-fn ip_show_text(
-    ifs: &[Interface],
-    obj: IpObject,
-    dev: Option<&str>,
-    v4: bool,
-) -> Result<String, String> {
+fn ip_show_text(ifs: &[Interface], obj: IpObject, dev: Option<&str>, v4: bool) -> Result<String, String> {
     if let Some(d) = dev {
         if !ifs.iter().any(|f| f.name == d) {
             return Err(d.to_string());
@@ -84,11 +72,7 @@ fn ip_show_text(
         return Ok(ip_route_text(ifs, dev));
     }
     let mut s = String::new();
-    for (i, f) in ifs
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| dev.is_none_or(|d| f.name == d))
-    {
+    for (i, f) in ifs.iter().enumerate().filter(|(_, f)| dev.is_none_or(|d| f.name == d)) {
         s.push_str(&ip_head_line(i, f));
         if !v4 || obj == IpObject::Link {
             s.push_str(&ip_link_line(f));
@@ -111,10 +95,7 @@ fn ip_route_text(ifs: &[Interface], dev: Option<&str>) -> String {
     }
     for f in nets.iter().filter(|f| dev.is_none_or(|d| f.name == d)) {
         let net = Ipv4Addr::from(u32::from(f.ip) & mask(f.prefix));
-        s.push_str(&format!(
-            "{net}/{} dev {} scope link  src {} \n",
-            f.prefix, f.name, f.ip
-        ));
+        s.push_str(&format!("{net}/{} dev {} scope link  src {} \n", f.prefix, f.name, f.ip));
     }
     s
 }
@@ -138,15 +119,11 @@ fn ip_parse(words: &[&str]) -> Result<(IpObject, Option<String>), String> {
     if let Some(cmd) = rest.first() {
         if is(cmd, "show") || is(cmd, "list") || is(cmd, "lst") {
             rest = &rest[1..];
-        } else if *cmd != "dev"
-            && ["add", "del", "delete", "change", "replace", "set", "flush"].contains(cmd)
-        {
+        } else if *cmd != "dev" && ["add", "del", "delete", "change", "replace", "set", "flush"].contains(cmd) {
             return Err("RTNETLINK answers: Operation not permitted".into());
         }
     }
-    let dev = rest
-        .iter()
-        .find(|w| !["dev", "up", "scope", "global", "host", "link"].contains(w));
+    let dev = rest.iter().find(|w| !["dev", "up", "scope", "global", "host", "link"].contains(w));
     Ok((obj, dev.map(|d| d.to_string())))
 }
 
@@ -220,12 +197,8 @@ mod tests {
              \x20      valid_lft forever preferred_lft forever\n"
         );
         let link = ip_show_text(&ifaces()[..1], IpObject::Link, None, false).unwrap();
-        assert!(link
-            .ends_with("qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"));
-        assert_eq!(
-            ip_show_text(&ifaces(), IpObject::Addr, Some("eth9"), false),
-            Err("eth9".into())
-        );
+        assert!(link.ends_with("qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"));
+        assert_eq!(ip_show_text(&ifaces(), IpObject::Addr, Some("eth9"), false), Err("eth9".into()));
         assert_eq!(
             ip_route_text(&ifaces(), None),
             "default via 172.20.0.1 dev eth0 \n172.20.0.0/16 dev eth0 scope link  src 172.20.0.4 \n\
@@ -236,19 +209,11 @@ mod tests {
     #[test]
     fn ip_words() {
         assert_eq!(ip_parse(&["a"]), Ok((IpObject::Addr, None)));
-        assert_eq!(
-            ip_parse(&["addr", "show", "eth0"]),
-            Ok((IpObject::Addr, Some("eth0".into())))
-        );
-        assert_eq!(
-            ip_parse(&["address", "show", "dev", "eth0"]),
-            Ok((IpObject::Addr, Some("eth0".into())))
-        );
+        assert_eq!(ip_parse(&["addr", "show", "eth0"]), Ok((IpObject::Addr, Some("eth0".into()))));
+        assert_eq!(ip_parse(&["address", "show", "dev", "eth0"]), Ok((IpObject::Addr, Some("eth0".into()))));
         assert_eq!(ip_parse(&["r"]), Ok((IpObject::Route, None)));
         assert_eq!(ip_parse(&["link", "ls"]), Ok((IpObject::Link, None)));
-        assert!(ip_parse(&["addr", "add", "1.2.3.4/8", "dev", "eth0"])
-            .unwrap_err()
-            .starts_with("RTNETLINK"));
+        assert!(ip_parse(&["addr", "add", "1.2.3.4/8", "dev", "eth0"]).unwrap_err().starts_with("RTNETLINK"));
         assert!(ip_parse(&["bogus"]).is_err());
     }
 }

@@ -73,11 +73,7 @@ fn lookup(host: &str) -> Option<Ipv4Addr> {
 
 /// Wait until `fd` is readable, at most `t`; true when it is (or when poll is unsupported).
 fn readable(fd: i32, t: Duration) -> io::Result<bool> {
-    let mut p = [PollFd {
-        fd,
-        events: POLLIN,
-        revents: 0,
-    }];
+    let mut p = [PollFd { fd, events: POLLIN, revents: 0 }];
     let ms = t.as_millis().min(i32::MAX as u128) as i32;
     match snet::poll(&mut p, ms) {
         Ok(n) => Ok(n > 0),

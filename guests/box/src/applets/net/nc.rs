@@ -48,9 +48,7 @@ pub fn nc(args: &[String]) -> i32 {
 }
 
 fn nc_usage() -> i32 {
-    eprintln!(
-        "Usage: nc [-v] [-w SECS] [-z] HOST PORT\n   or: nc -l [-k] [-v] [-w SECS] [-p] PORT"
-    );
+    eprintln!("Usage: nc [-v] [-w SECS] [-z] HOST PORT\n   or: nc -l [-k] [-v] [-w SECS] [-p] PORT");
     1
 }
 
@@ -124,11 +122,7 @@ fn nc_listen(port: u16, keep: bool, verbose: usize, wait: Option<u32>) -> i32 {
 
 /// This container's first non-loopback address.
 fn own_ip() -> Option<Ipv4Addr> {
-    snet::interfaces()
-        .ok()?
-        .into_iter()
-        .map(|i| i.ip)
-        .find(|ip| !ip.is_loopback())
+    snet::interfaces().ok()?.into_iter().map(|i| i.ip).find(|ip| !ip.is_loopback())
 }
 
 /// Copy stdin to `s` (then shut its write side) and `s` to stdout, in one thread with poll,
@@ -139,17 +133,9 @@ fn pump(s: &TcpStream, wait: Option<u32>) -> i32 {
     let mut buf = vec![0u8; BUF];
     let timeout = wait.map_or(-1, |w| w.saturating_mul(1000).min(i32::MAX as u32) as i32);
     loop {
-        let mut fds = vec![PollFd {
-            fd: s.as_raw_fd(),
-            events: POLLIN,
-            revents: 0,
-        }];
+        let mut fds = vec![PollFd { fd: s.as_raw_fd(), events: POLLIN, revents: 0 }];
         if stdin_open {
-            fds.push(PollFd {
-                fd: 0,
-                events: POLLIN,
-                revents: 0,
-            });
+            fds.push(PollFd { fd: 0, events: POLLIN, revents: 0 });
         }
         let n = match snet::poll(&mut fds, timeout) {
             Ok(n) => n,

@@ -42,9 +42,7 @@ fn fmt_ms(us: u64) -> String {
 
 /// The statistics block printed when ping ends.
 fn ping_summary(host: &str, st: &PingStats) -> String {
-    let loss = ((st.sent - st.received) * 100)
-        .checked_div(st.sent)
-        .unwrap_or(0);
+    let loss = ((st.sent - st.received) * 100).checked_div(st.sent).unwrap_or(0);
     let mut s = format!(
         "\n--- {host} ping statistics ---\n{} packets transmitted, {} packets received, {loss}% packet loss\n",
         st.sent, st.received
@@ -93,15 +91,7 @@ pub fn ping(args: &[String]) -> i32 {
         return 1;
     };
     println!("PING {host} ({ip}): {size} data bytes");
-    let p = Pinger {
-        ip,
-        size,
-        quiet: o.has('q'),
-        count,
-        interval,
-        linger,
-        deadline,
-    };
+    let p = Pinger { ip, size, quiet: o.has('q'), count, interval, linger, deadline };
     match p.run() {
         Some(st) => {
             print!("{}", ping_summary(host, &st));
@@ -148,12 +138,7 @@ impl Pinger {
                 Ok(()) => {
                     st.reply(us);
                     if !self.quiet {
-                        println!(
-                            "{} bytes from {}: seq={seq} ttl=64 time={} ms",
-                            self.size + 8,
-                            self.ip,
-                            fmt_ms(us)
-                        );
+                        println!("{} bytes from {}: seq={seq} ttl=64 time={} ms", self.size + 8, self.ip, fmt_ms(us));
                     }
                 }
                 Err(e) if is_net_unreachable(&e) => return None,
@@ -189,10 +174,7 @@ mod tests {
 
     #[test]
     fn ping_stats() {
-        let mut st = PingStats {
-            sent: 2,
-            ..Default::default()
-        };
+        let mut st = PingStats { sent: 2, ..Default::default() };
         st.reply(209);
         st.reply(97);
         assert_eq!(
@@ -200,10 +182,7 @@ mod tests {
             "\n--- c2 ping statistics ---\n2 packets transmitted, 2 packets received, 0% packet loss\n\
              round-trip min/avg/max = 0.097/0.153/0.209 ms\n"
         );
-        let st = PingStats {
-            sent: 3,
-            ..Default::default()
-        };
+        let st = PingStats { sent: 3, ..Default::default() };
         assert_eq!(
             ping_summary("x", &st),
             "\n--- x ping statistics ---\n3 packets transmitted, 0 packets received, 100% packet loss\n"

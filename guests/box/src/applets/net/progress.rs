@@ -36,15 +36,7 @@ pub(super) struct Meter {
 
 impl Meter {
     pub(super) fn new(name: &str, now: u64, tty: bool, width: usize) -> Self {
-        Meter {
-            name: name.to_string(),
-            start: now,
-            last_update: now,
-            last_change: now,
-            last_size: 0,
-            tty,
-            width,
-        }
+        Meter { name: name.to_string(), start: now, last_update: now, last_change: now, last_size: 0, tty, width }
     }
 
     /// The text to print at second `now` with `got` of `total` (0: unknown) bytes, if due.
@@ -58,11 +50,7 @@ impl Meter {
         } else {
             got
         };
-        let mut s = if self.tty {
-            "\r".to_string()
-        } else {
-            String::new()
-        };
+        let mut s = if self.tty { "\r".to_string() } else { String::new() };
         s.push_str(&format!("{:<20.20} ", self.name));
         if total != 0 {
             s.push_str(&self.bar(got, total));
@@ -83,11 +71,7 @@ impl Meter {
         if len > 2 {
             let len = len.min(999) as usize;
             let stars = (len as u128 * got as u128 / total as u128) as usize;
-            s.push_str(&format!(
-                "|{}{}| ",
-                "*".repeat(stars),
-                " ".repeat(len - stars)
-            ));
+            s.push_str(&format!("|{}{}| ", "*".repeat(stars), " ".repeat(len - stars)));
         }
         s
     }
@@ -110,15 +94,8 @@ impl Meter {
         if total == 0 || got == 0 {
             return " --:--:-- ETA".into();
         }
-        let eta = ((total as u128 * elapsed as u128 / got as u128) as u64)
-            .saturating_sub(elapsed)
-            .min(1000 * 3600 - 1);
-        format!(
-            "{:3}:{:02}:{:02} ETA",
-            eta / 3600,
-            eta % 3600 / 60,
-            eta % 60
-        )
+        let eta = ((total as u128 * elapsed as u128 / got as u128) as u64).saturating_sub(elapsed).min(1000 * 3600 - 1);
+        format!("{:3}:{:02}:{:02} ETA", eta / 3600, eta % 3600 / 60, eta % 60)
     }
 }
 
@@ -146,19 +123,10 @@ mod tests {
             m.update(2, 1000, 4000).unwrap(),
             "a-very-long-file-nam  25% |********                        |  1000  0:00:06 ETA\n"
         );
-        assert_eq!(
-            m.update(4, 1000, 0).unwrap(),
-            "a-very-long-file-nam  1000 --:--:-- ETA\n"
-        );
-        assert_eq!(
-            m.update(9, 1000, 0).unwrap(),
-            "a-very-long-file-nam  1000  - stalled -\n"
-        );
+        assert_eq!(m.update(4, 1000, 0).unwrap(), "a-very-long-file-nam  1000 --:--:-- ETA\n");
+        assert_eq!(m.update(9, 1000, 0).unwrap(), "a-very-long-file-nam  1000  - stalled -\n");
         let mut m = Meter::new("-", 0, true, 80);
-        assert!(m
-            .update(0, 3, 3)
-            .unwrap()
-            .starts_with("\r-                    100% |"));
+        assert!(m.update(0, 3, 3).unwrap().starts_with("\r-                    100% |"));
         assert_eq!(sanitize("Server:\tx\r"), "Server: x");
     }
 }

@@ -27,10 +27,7 @@ pub(super) enum UrlError {
 pub(super) fn scheme_of(s: &str) -> Option<(&str, &str)> {
     let i = s.find("://")?;
     let sc = &s[..i];
-    let ok = !sc.is_empty()
-        && sc
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let ok = !sc.is_empty() && sc.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
     ok.then(|| (sc, &s[i + 3..]))
 }
 
@@ -44,11 +41,7 @@ pub(super) fn parse_url(s: &str) -> Result<Url, UrlError> {
     let rest = rest.split('#').next().unwrap_or("");
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (auth, path) = rest.split_at(end);
-    let path = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("/{path}")
-    };
+    let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
     let (user, auth) = match auth.rfind('@') {
         Some(i) => (Some(percent_decode(&auth[..i])), &auth[i + 1..]),
         None => (None, auth),
@@ -87,10 +80,7 @@ impl Url {
             let base = self.path.split('?').next().unwrap_or("/");
             format!("{}{loc}", &base[..base.rfind('/').map_or(0, |i| i + 1)])
         };
-        Ok(Url {
-            path,
-            ..self.clone()
-        })
+        Ok(Url { path, ..self.clone() })
     }
 
     /// The name wget saves to: the last path component (query included), or `index.html`.
@@ -117,9 +107,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex = b
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
         match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(v)) => {
                 out.push(v);
@@ -139,15 +127,9 @@ pub(super) fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
         for i in 0..4 {
-            s.push(if i <= c.len() {
-                T[(n >> (18 - 6 * i)) as usize & 63] as char
-            } else {
-                '='
-            });
+            s.push(if i <= c.len() { T[(n >> (18 - 6 * i)) as usize & 63] as char } else { '=' });
         }
     }
     s
@@ -164,27 +146,15 @@ mod tests {
     #[test]
     fn urls() {
         let u = url("http://c2:3000/a/b.txt?x=1#frag");
-        assert_eq!(
-            (u.authority.as_str(), u.host.as_str(), u.port),
-            ("c2:3000", "c2", 3000)
-        );
+        assert_eq!((u.authority.as_str(), u.host.as_str(), u.port), ("c2:3000", "c2", 3000));
         assert_eq!(u.path, "/a/b.txt?x=1");
         assert!(u.explicit_port);
         let u = url("srv");
-        assert_eq!(
-            (u.host.as_str(), u.port, u.path.as_str(), u.explicit_port),
-            ("srv", 80, "/", false)
-        );
+        assert_eq!((u.host.as_str(), u.port, u.path.as_str(), u.explicit_port), ("srv", 80, "/", false));
         let u = url("HTTP://u:p%20w@h/?q");
-        assert_eq!(
-            (u.user.as_deref(), u.authority.as_str(), u.path.as_str()),
-            (Some("u:p w"), "h", "/?q")
-        );
+        assert_eq!((u.user.as_deref(), u.authority.as_str(), u.path.as_str()), (Some("u:p w"), "h", "/?q"));
         assert_eq!(url("h?x=a/b").path, "/?x=a/b");
-        assert_eq!(
-            parse_url("https://h/"),
-            Err(UrlError::Scheme("https".into()))
-        );
+        assert_eq!(parse_url("https://h/"), Err(UrlError::Scheme("https".into())));
         assert_eq!(parse_url("http://h:99999/"), Err(UrlError::Malformed));
         assert_eq!(parse_url("http:///x"), Err(UrlError::Malformed));
         assert_eq!(url("h/x?u=http://y").host, "h");

@@ -112,27 +112,19 @@ impl Wget {
         let (mut rd, head) = loop {
             let mut rd = self.connect(&url, ip)?;
             let head = self.response(&mut rd)?;
-            let loc = head
-                .get("location")
-                .filter(|_| head.code >= 300)
-                .map(str::to_string);
+            let loc = head.get("location").filter(|_| head.code >= 300).map(str::to_string);
             let Some(loc) = loc else { break (rd, head) };
             redirects -= 1;
             if redirects == 0 {
                 return Err("too many redirections".into());
             }
-            url = url
-                .join(&loc)
-                .map_err(|_| format!("not an http or ftp url: {loc}"))?;
+            url = url.join(&loc).map_err(|_| format!("not an http or ftp url: {loc}"))?;
             if scheme_of(&loc).is_some() || loc.starts_with("//") {
                 ip = self.resolve(&url)?;
             }
         };
         let fr = framing(&head, false).map_err(|v| format!("content-length {v} is garbage"))?;
-        if let Some(te) = head
-            .get("transfer-encoding")
-            .filter(|_| fr != Framing::Chunked)
-        {
+        if let Some(te) = head.get("transfer-encoding").filter(|_| fr != Framing::Chunked) {
             return Err(format!("transfer encoding '{te}' is not supported"));
         }
         if self.spider {
@@ -140,16 +132,14 @@ impl Wget {
         }
         if self.out.is_none() || sink.is_none() {
             let excl = self.out.is_none();
-            let f = open_output(&fname, excl)
-                .map_err(|e| format!("can't open '{fname}': {}", errstr(&e)))?;
+            let f = open_output(&fname, excl).map_err(|e| format!("can't open '{fname}': {}", errstr(&e)))?;
             *sink = Some(f);
         }
         let out = sink.as_mut().expect("opened above");
         self.retrieve(&mut rd, fr, out, &fname)?;
         if self.out.is_none() {
             let mut f = sink.take().expect("opened above");
-            f.flush()
-                .map_err(|e| format!("write error: {}", errstr(&e)))?;
+            f.flush().map_err(|e| format!("write error: {}", errstr(&e)))?;
         }
         Ok(())
     }
@@ -177,23 +167,14 @@ impl Wget {
         let s = snet::connect(SocketAddrV4::new(ip, url.port))
             .map_err(|e| format!("can't connect to remote host ({ip}): {}", net_errstr(&e)))?;
         let req = self.request(url);
-        (&s).write_all(&req)
-            .map_err(|e| format!("error sending request: {}", net_errstr(&e)))?;
-        Ok(BufReader::new(Conn {
-            s,
-            idle: Some(self.timeout),
-            deadline: None,
-        }))
+        (&s).write_all(&req).map_err(|e| format!("error sending request: {}", net_errstr(&e)))?;
+        Ok(BufReader::new(Conn { s, idle: Some(self.timeout), deadline: None }))
     }
 
     /// The request bytes: busybox's headers, the user's `--header`s, the post data.
     fn request(&self, url: &Url) -> Vec<u8> {
         let user_has = |name: &str| {
-            self.headers.iter().any(|h| {
-                h.split(':')
-                    .next()
-                    .is_some_and(|k| k.trim().eq_ignore_ascii_case(name))
-            })
+            self.headers.iter().any(|h| h.split(':').next().is_some_and(|k| k.trim().eq_ignore_ascii_case(name)))
         };
         let mut h: Vec<(String, String)> = Vec::new();
         if !user_has("host") {
@@ -204,18 +185,12 @@ impl Wget {
         }
         h.push(("Connection".into(), "close".into()));
         if let Some(u) = url.user.as_ref().filter(|_| !user_has("authorization")) {
-            h.push((
-                "Authorization".into(),
-                format!("Basic {}", base64(u.as_bytes())),
-            ));
+            h.push(("Authorization".into(), format!("Basic {}", base64(u.as_bytes()))));
         }
         h.extend(self.headers.iter().filter_map(|x| header_line(x)));
         let (method, body) = match &self.post {
             Some(p) => {
-                h.push((
-                    "Content-Type".into(),
-                    "application/x-www-form-urlencoded".into(),
-                ));
+                h.push(("Content-Type".into(), "application/x-www-form-urlencoded".into()));
                 h.push(("Content-Length".into(), p.len().to_string()));
                 ("POST", p.as_bytes())
             }
@@ -230,12 +205,8 @@ impl Wget {
             let head = match read_head(rd) {
                 Ok(Some(h)) => h,
                 Ok(None) => return Err("error getting response".into()),
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    return Err("download timed out".into())
-                }
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return Err("error getting response".into())
-                }
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => return Err("download timed out".into()),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err("error getting response".into()),
                 Err(e) => return Err(format!("error getting response: {}", net_errstr(&e))),
             };
             let status = sanitize(head.status_line());
@@ -282,10 +253,7 @@ impl Wget {
                 eprintln!("saving to '{fname}'");
             }
         }
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(80);
+        let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80);
         let tty = io::stderr().is_terminal();
         let now = || self.start.elapsed().as_secs();
         let mut meter = Meter::new(util::base_name(fname), now(), tty, width);
@@ -301,9 +269,7 @@ impl Wget {
                     }
                     got += n as u64;
                 }
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    break Err("download timed out".into())
-                }
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => break Err("download timed out".into()),
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => break Err(e.to_string()),
                 Err(e) => break Err(format!("read error: {}", net_errstr(&e))),
             }
@@ -322,8 +288,7 @@ impl Wget {
         if body.missing() != 0 {
             return Err("connection closed prematurely".into());
         }
-        out.flush()
-            .map_err(|e| format!("write error: {}", errstr(&e)))?;
+        out.flush().map_err(|e| format!("write error: {}", errstr(&e)))?;
         if !self.quiet {
             if stdout {
                 eprintln!("written to stdout");

@@ -1,17 +1,19 @@
 //! The native ceiling for `benches/network.sh`: a plain Rust HTTP/1.1 keep-alive server on
 //! loopback (a thread per connection) answering every request with nginx's 615-byte welcome
-//! page, the same bytes skiff's nginx guest serves.
-//!   cargo run --release --example native_http -- PORT
+//! page, the same bytes skiff's nginx guest serves. The bench also runs it inside a native
+//! container, where it listens on every address (`ADDR` 0.0.0.0).
+//!   cargo run --release --example native_http -- PORT [ADDR]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener};
 
 fn main() {
     let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(8089);
+    let addr: Ipv4Addr = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(Ipv4Addr::LOCALHOST);
     let body = "x".repeat(615);
     let response = format!("HTTP/1.1 200 OK\r\nServer: native\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}", body.len());
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("bind");
-    println!("listening on 127.0.0.1:{port}");
+    let listener = TcpListener::bind((addr, port)).expect("bind");
+    println!("listening on {addr}:{port}");
     for conn in listener.incoming() {
         let Ok(stream) = conn else { continue };
         let response = response.clone();

@@ -69,12 +69,18 @@ impl LinuxBackend {
         })
     }
 
-    /// The runtime with its state kept under the store (`runtime/<name>/`), so every store
+    /// Where the runtime keeps its state: under the store (`runtime/<name>/`), so every store
     /// has its own containers.
-    fn command(&self) -> Result<Command> {
+    fn state_root(&self) -> Result<PathBuf> {
         let rt = self.runtime()?;
         let name = rt.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "oci".into());
-        let root = self.store.root().join("runtime").join(name);
+        Ok(self.store.root().join("runtime").join(name))
+    }
+
+    /// The runtime, with its state under [`LinuxBackend::state_root`].
+    fn command(&self) -> Result<Command> {
+        let rt = self.runtime()?;
+        let root = self.state_root()?;
         std::fs::create_dir_all(&root).at(&root)?;
         let mut cmd = Command::new(rt);
         cmd.arg("--root").arg(root);
@@ -91,7 +97,14 @@ impl LinuxBackend {
         Err(Error::Other(runtime_message(&String::from_utf8_lossy(&out.stderr))))
     }
 
+    /// Delete the runtime's record of container `id`, if it has one. crun and runc both keep a
+    /// container's state in `<state root>/<id>/`: with no such directory there is nothing to
+    /// delete, and the runtime is not started (each start costs a few milliseconds, and a
+    /// container's life calls this up to four times).
     fn delete(&self, id: &str) {
+        if self.state_root().is_ok_and(|r| !r.join(id).exists()) {
+            return;
+        }
         let _ = self.runtime_ok(&["delete", "--force", id]);
     }
 }

@@ -205,6 +205,10 @@ fn compile(pattern: &str) -> Option<Vec<Token>> {
             }
             c => Token::Char(c),
         };
+        // `**/**/` is `**/`: a run of them costs one token, not one per repeat.
+        if matches!(token, Token::AnyDirs) && matches!(tokens.last(), Some(Token::AnyDirs)) {
+            continue;
+        }
         tokens.push(token);
     }
     Some(tokens)

@@ -1,6 +1,8 @@
 //! Small host-filesystem helpers shared by the builder, `cp`, archives, prune and volumes:
 //! permission bits, symlinks and directory sizes, with the portable fallbacks in one place.
 
+pub mod portable;
+
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -56,7 +58,9 @@ pub fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
     }
 }
 
-/// Make a symbolic link `link` → `target` (Unix hosts only, for now).
+/// Make a symbolic link `link` → `target`. Where the host has none (Windows), in the portable
+/// form instead: a file holding the target, described in its directory's metadata
+/// ([`portable`]), which layer tars read back as a symlink.
 pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
@@ -64,8 +68,7 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     }
     #[cfg(not(unix))]
     {
-        let _ = target;
-        Err(io::Error::new(io::ErrorKind::Unsupported, format!("{}: symbolic links need a Unix host", link.display())))
+        portable::make_symlink(&target.to_string_lossy().replace('\\', "/"), link, false)
     }
 }
 

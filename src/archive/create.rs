@@ -2,7 +2,7 @@
 //! (`SOURCE_DATE_EPOCH`, else 0), so the same content always gives the same diff ID.
 
 use crate::error::{IoContext, Result};
-use crate::hostfs::mode_of;
+use crate::hostfs::{mode_of, portable};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -143,8 +143,40 @@ impl<W: Write> TarWriter<W> {
         }
     }
 
-    /// Append a host directory, symlink, device or fifo entry (owner as the writer says).
-    fn append_host(&mut self, path: &str, host: &Path, md: &fs::Metadata) -> std::io::Result<()> {
+    /// Append a host directory, symlink, device or fifo entry (owner as the writer says),
+    /// as its portable metadata `meta` describes it if it has some.
+    fn append_host(
+        &mut self,
+        path: &str,
+        host: &Path,
+        md: &fs::Metadata,
+        meta: Option<&portable::Entry>,
+    ) -> std::io::Result<()> {
+        if let Some(e) = meta {
+            let (link, mode, uid, gid) = portable::apply(Some(e), mode_of(md), (0, 0));
+            let owned = |w: &Self, h: &mut tar::Header| {
+                if w.host_owners {
+                    h.set_uid(uid.into());
+                    h.set_gid(gid.into());
+                }
+            };
+            if let (Some(target), true) = (link, md.is_file()) {
+                let mut h = self.header(tar::EntryType::Symlink, 0o777, 0);
+                owned(self, &mut h);
+                return self.b.append_link(&mut h, path, target);
+            }
+            if md.is_dir() {
+                let mut h = self.header(tar::EntryType::Directory, mode, 0);
+                owned(self, &mut h);
+                return self.b.append_data(&mut h, format!("{path}/"), std::io::empty());
+            }
+            if md.is_file() {
+                let f = fs::File::open(host)?;
+                let mut h = self.header(tar::EntryType::Regular, mode, f.metadata()?.len());
+                owned(self, &mut h);
+                return self.b.append_data(&mut h, path, f);
+            }
+        }
         let mode = mode_of(md);
         let ft = md.file_type();
         if ft.is_symlink() {
@@ -214,8 +246,12 @@ fn walk<W: Write>(root: &Path, rel: &str, w: &mut TarWriter<W>) -> Result<()> {
         .at(&dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        // A union's bookkeeping (copy-up temp files, portable metadata) is not content.
+        .filter(|n| !n.starts_with(".wh..wh.") || n == ".wh..wh..opq")
         .collect();
     names.sort();
+    // Symlinks, modes and owners the host could not keep ([`portable`]).
+    let meta = portable::read(&dir).at(&dir)?;
     for name in names {
         let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
         let host = root.join(&path);
@@ -225,7 +261,7 @@ fn walk<W: Write>(root: &Path, rel: &str, w: &mut TarWriter<W>) -> Result<()> {
             w.append(&wh, &Node::File { data: vec![], mode: 0 }).at(&host)?;
             continue;
         }
-        w.append_host(&path, &host, &md).at(&host)?;
+        w.append_host(&path, &host, &md, meta.get(&name)).at(&host)?;
         if md.is_dir() {
             if crate::hostfs::is_overlay_opaque(&host) {
                 w.append(&format!("{path}/.wh..wh..opq"), &Node::File { data: vec![], mode: 0 }).at(&host)?;

@@ -42,8 +42,22 @@ pub fn extract_layer(tar: impl Read, dest: &Path, layer: &str) -> Result<Extract
     extract_layer_with(tar, dest, layer, Specials::Refuse)
 }
 
-/// [`extract_layer`], with device nodes and FIFOs handled as `specials` says.
+/// [`extract_layer`], with device nodes and FIFOs handled as `specials` says, in the form this
+/// process writes new trees in ([`portable::forced`]).
 pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Specials) -> Result<Extracted> {
+    extract_layer_as(tar, dest, layer, specials, portable::forced())
+}
+
+/// [`extract_layer_with`] in the given form: `portable`, symlinks, modes and owners go into
+/// skiff's own metadata ([`crate::hostfs::portable`]) and host files get default modes; else
+/// they are the host's own.
+pub fn extract_layer_as(
+    tar: impl Read,
+    dest: &Path,
+    layer: &str,
+    specials: Specials,
+    portable: bool,
+) -> Result<Extracted> {
     let invalid = |entry: &str, reason: &str| Error::InvalidLayer {
         layer: layer.to_string(),
         entry: entry.to_string(),
@@ -51,6 +65,17 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
     };
     let io_err = |entry: &str, e: std::io::Error| invalid(entry, &e.to_string());
     let mut out = Extracted::default();
+    if portable {
+        portable::mark(dest).map_err(|e| io_err("<archive>", e))?;
+    }
+    // A portable tree records each name's metadata in its directory's file.
+    let record = |rel: &Path, entry: Option<portable::Entry>| -> std::io::Result<()> {
+        let (dir, name) = portable::split(rel)?;
+        if name.starts_with(".wh.") {
+            return Ok(()); // whiteouts and markers: their modes mean nothing
+        }
+        portable::update(&dest.join(dir), &name, dir.as_os_str().is_empty(), |_| entry)
+    };
     let mut ar = tar::Archive::new(tar);
     let entries = ar.entries().map_err(|e| io_err("<archive>", e))?;
     for entry in entries {
@@ -62,8 +87,14 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
         if rel.as_os_str().is_empty() {
             continue; // "./" itself
         }
+        // `.wh..wh.` names other than the opaque marker are a union's own bookkeeping (AUFS's,
+        // skiff's metadata): never taken from a layer, as Docker skips AUFS's.
+        let base = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        if base.starts_with(".wh..wh.") && base != ".wh..wh..opq" {
+            continue;
+        }
         let target = dest.join(&rel);
-        check_no_symlink_parents(dest, &rel).map_err(|r| invalid(&name, &r))?;
+        check_no_symlink_parents(dest, &rel, portable).map_err(|r| invalid(&name, &r))?;
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(|e| io_err(&name, e))?;
         }
@@ -80,16 +111,28 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     }
                 }
                 fs::create_dir_all(&target).map_err(|e| io_err(&name, e))?;
-                set_mode(&target, safe_dir_mode(mode) | keep).map_err(|e| io_err(&name, e))?;
-                set_owner(&target, owner);
+                if portable {
+                    set_mode(&target, portable::default_mode(true)).map_err(|e| io_err(&name, e))?;
+                    record(&rel, portable::entry_for(safe_dir_mode(mode), owner.0, owner.1, true))
+                        .map_err(|e| io_err(&name, e))?;
+                } else {
+                    set_mode(&target, safe_dir_mode(mode) | keep).map_err(|e| io_err(&name, e))?;
+                    set_owner(&target, owner);
+                }
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 remove_any(&target).ok();
                 let mut f = fs::File::create(&target).map_err(|e| io_err(&name, e))?;
                 let (size, wasm) = copy_and_sniff(&mut entry, &mut f).map_err(|e| io_err(&name, e))?;
                 drop(f);
-                set_mode(&target, safe_mode(mode) | (keep & 0o600)).map_err(|e| io_err(&name, e))?;
-                set_owner(&target, owner);
+                if portable {
+                    set_mode(&target, portable::default_mode(false)).map_err(|e| io_err(&name, e))?;
+                    record(&rel, portable::entry_for(safe_mode(mode), owner.0, owner.1, false))
+                        .map_err(|e| io_err(&name, e))?;
+                } else {
+                    set_mode(&target, safe_mode(mode) | (keep & 0o600)).map_err(|e| io_err(&name, e))?;
+                    set_owner(&target, owner);
+                }
                 out.size += size;
                 if let Some(d) = wasm {
                     out.wasm.push((rel.to_string_lossy().replace('\\', "/"), d));
@@ -101,8 +144,14 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .ok_or_else(|| invalid(&name, "symlink without a target"))?;
                 remove_any(&target).ok();
-                crate::hostfs::symlink(Path::new(&link), &target).map_err(|e| io_err(&name, e))?;
-                set_owner(&target, owner);
+                if portable {
+                    fs::write(&target, link.as_bytes()).map_err(|e| io_err(&name, e))?;
+                    let entry = portable::Entry { link: Some(link), mode: None, uid: owner.0, gid: owner.1 };
+                    record(&rel, Some(entry)).map_err(|e| io_err(&name, e))?;
+                } else {
+                    crate::hostfs::symlink(Path::new(&link), &target).map_err(|e| io_err(&name, e))?;
+                    set_owner(&target, owner);
+                }
             }
             tar::EntryType::Link => {
                 let link = entry
@@ -110,7 +159,7 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .ok_or_else(|| invalid(&name, "hard link without a target"))?;
                 let link_rel = clean_path(&link).map_err(|_| invalid(&name, "hard link points outside the layer"))?;
-                check_no_symlink_parents(dest, &link_rel)
+                check_no_symlink_parents(dest, &link_rel, portable)
                     .map_err(|_| invalid(&name, "hard link points through a symlink"))?;
                 let src = dest.join(&link_rel);
                 let md =
@@ -120,7 +169,12 @@ pub fn extract_layer_with(tar: impl Read, dest: &Path, layer: &str, specials: Sp
                     return Err(invalid(&name, "hard link to a directory"));
                 }
                 fs::hard_link(&src, &target).map_err(|e| io_err(&name, e))?;
-                if md.is_file() {
+                let link_entry = if portable { lookup(dest, &link_rel) } else { None };
+                if portable {
+                    // The same file under another name: the same mode, owner or symlink target.
+                    record(&rel, link_entry.clone()).map_err(|e| io_err(&name, e))?;
+                }
+                if md.is_file() && link_entry.is_none_or(|e| e.link.is_none()) {
                     out.size += md.len();
                 }
             }
@@ -162,14 +216,27 @@ fn clean_path(name: &str) -> std::result::Result<PathBuf, &'static str> {
     Ok(out)
 }
 
-/// No existing ancestor of `rel` inside `dest` may be a symlink (or a non-directory).
-fn check_no_symlink_parents(dest: &Path, rel: &Path) -> std::result::Result<(), String> {
+/// The portable metadata entry of `rel` in the tree `dest`.
+fn lookup(dest: &Path, rel: &Path) -> Option<portable::Entry> {
+    let (dir, name) = portable::split(rel).ok()?;
+    portable::read(&dest.join(dir)).ok()?.remove(&name)
+}
+
+/// No existing ancestor of `rel` inside `dest` may be a symlink (or a non-directory);
+/// `portable`: symlinks are the portable metadata's.
+fn check_no_symlink_parents(dest: &Path, rel: &Path, portable: bool) -> std::result::Result<(), String> {
     let mut cur = dest.to_path_buf();
     let comps: Vec<_> = rel.components().collect();
-    for c in &comps[..comps.len().saturating_sub(1)] {
+    for (i, c) in comps[..comps.len().saturating_sub(1)].iter().enumerate() {
         cur.push(c);
+        let planted = |md: &fs::Metadata| {
+            md.file_type().is_symlink()
+                || portable
+                    && md.is_file()
+                    && lookup(dest, &comps[..=i].iter().collect::<PathBuf>()).is_some_and(|e| e.link.is_some())
+        };
         match fs::symlink_metadata(&cur) {
-            Ok(md) if md.file_type().is_symlink() => {
+            Ok(md) if planted(&md) => {
                 return Err("writes through a symlink in the layer".to_string());
             }
             Ok(md) if !md.is_dir() => return Err("a parent is not a directory".to_string()),
@@ -214,7 +281,7 @@ fn remove_any(p: &Path) -> std::io::Result<()> {
     }
 }
 
-use crate::hostfs::{safe_dir_mode, safe_mode, set_mode};
+use crate::hostfs::{portable, safe_dir_mode, safe_mode, set_mode};
 
 #[cfg(test)]
 mod tests {

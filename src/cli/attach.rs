@@ -63,7 +63,12 @@ pub fn attach_running(
         forward_signals(c.state.pid);
     }
     #[cfg(not(unix))]
-    let _ = sig_proxy;
+    if sig_proxy && !c.config.tty {
+        let (procs, owner) = (c.dir(store).join("procs"), c.state.pid);
+        crate::hostproc::on_console_signals(std::sync::Arc::new(move |sig| {
+            crate::hostproc::signal_holder(&procs, owner, sig)
+        }));
+    }
     let mut conn = attach::connect(&c.dir(store), stdin)?;
     crate::events::container(store, c, "attach", &[]);
     let _raw = if c.config.tty && stdin { terminal::raw() } else { None };

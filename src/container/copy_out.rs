@@ -39,7 +39,12 @@ pub fn copy_out_dir(view: &UnionFs, from: &str, to: &Path) -> Result<()> {
             }
             Kind::Symlink => {
                 replace_special(&dst)?;
-                crate::hostfs::symlink(Path::new(&view.read_link(&src)?), &dst)?
+                let target = view.read_link(&src)?;
+                // A host without symlinks gets a file holding the target, as git writes one.
+                #[cfg(not(unix))]
+                fs::write(&dst, target.as_bytes())?;
+                #[cfg(unix)]
+                crate::hostfs::symlink(Path::new(&target), &dst)?
             }
             Kind::Other => {
                 eprintln!("skipping {}: not a regular file, directory or symlink", crate::error::printable_name(&src))

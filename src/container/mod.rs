@@ -712,7 +712,15 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     fs::rename(&dir, &trash).at(&dir)?;
     crate::store::crash::point("container-trash");
     crate::store::make_writable(&trash);
-    fs::remove_dir_all(&trash).at(&trash)?;
+    // The container is gone once renamed. What cannot be deleted yet stays in this process's
+    // scratch space, removed when the process ends (or by the next writer): Windows keeps a
+    // directory whose files are still open (an attached `run --rm` removes its container
+    // with its own log open).
+    if let Err(e) = fs::remove_dir_all(&trash) {
+        if cfg!(unix) {
+            return Err(crate::error::Error::io(&trash, e));
+        }
+    }
     crate::events::container(store, c, "destroy", &[]);
     Ok(())
 }

@@ -24,13 +24,9 @@ pub fn signal_and_wait(store: &Store, c: &Container, sig: i32, timeout: Duration
         }
     }
     crate::events::container(store, c, "kill", &[("signal", &sig.to_string())]);
-    match (sig, hostproc::kill_container_signal()) {
-        // KILL: the owner kills every process of the container and records it; if it does not
-        // answer, it is killed itself below.
-        #[cfg(unix)]
-        (SIGKILL, Some(k)) => hostproc::signal_raw(c.state.pid, k),
-        _ => hostproc::signal(c.state.pid, sig),
-    }
+    // KILL: the owner kills every process of the container and records it; if it does not
+    // answer, it is killed itself below.
+    hostproc::signal_holder(&c.dir(store).join("procs"), c.state.pid, sig);
     let start = Instant::now();
     while hostproc::alive(c.state.pid) {
         if start.elapsed() >= timeout {

@@ -255,48 +255,73 @@ pub fn publish(store: &Store, c: &Container) -> Result<crate::network::ports::Pu
 /// Signals for the container (`stop`, `kill -s`, Ctrl-C of an attached `run`) go to its
 /// main process through the task. Where the backend says the signal ends the container at
 /// once (a WASI guest takes no signals yet) and the guest does not return by itself within
-/// a moment (it sits in a host call), the supervisor records 128+signal and exits.
-#[cfg(unix)]
+/// a moment (it sits in a host call), the supervisor records 128+signal and exits. They
+/// arrive as POSIX signals on Unix, over the container's control port elsewhere
+/// ([`crate::hostproc::receive_signals`]).
 fn watch_signals(f: Arc<Mutex<Final>>, task: Arc<dyn Task>, attach: Attach) {
-    let set = block_signals();
-    std::thread::spawn(move || loop {
-        let mut sig: libc::c_int = 0;
-        // SAFETY: `set` is a valid sigset and `sig` a valid out pointer.
-        if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
-            return;
-        }
-        f.lock().unwrap_or_else(|p| p.into_inner()).stopping = true;
-        if Some(sig) == crate::hostproc::kill_container_signal() {
-            if !task.kill_all() {
-                continue;
-            }
-            let f = f.clone();
-            // As for any ending signal: if the processes linger in a host call, finish anyway.
-            std::thread::spawn(move || {
-                std::thread::sleep(std::time::Duration::from_millis(500));
-                let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
-                if !f.done {
-                    let _ = f.finish(137, true);
-                    std::process::exit(if attach == Attach::Detached { 0 } else { 137 });
-                }
-            });
-            continue;
-        }
-        let sig = crate::hostproc::linux_signal(sig);
-        if !task.signal(sig) {
-            continue;
-        }
-        let f = f.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(300));
-            let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
-            if f.done {
+    #[cfg(unix)]
+    {
+        let set = block_signals();
+        std::thread::spawn(move || loop {
+            let mut sig: libc::c_int = 0;
+            // SAFETY: `set` is a valid sigset and `sig` a valid out pointer.
+            if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
                 return;
             }
-            let code = 128 + sig;
-            let _ = f.finish(code, true);
-            std::process::exit(if attach == Attach::Detached { 0 } else { code });
+            let sig = match crate::hostproc::kill_container_signal() {
+                Some(k) if k == sig => crate::hostproc::sig::KILL,
+                _ => crate::hostproc::linux_signal(sig),
+            };
+            take_signal(&f, &task, attach, sig);
         });
+    }
+    #[cfg(not(unix))]
+    {
+        let dir = {
+            let f = f.lock().unwrap_or_else(|p| p.into_inner());
+            f.c.dir(&f.store).join("procs")
+        };
+        let _ = std::fs::create_dir_all(&dir);
+        let handler: Arc<dyn Fn(i32) + Send + Sync> = Arc::new(move |sig| take_signal(&f, &task, attach, sig));
+        if let Err(e) = crate::hostproc::receive_signals(&dir, handler) {
+            eprintln!("WARNING: the container cannot be signalled ({e}): `stop` will kill it");
+        }
+    }
+}
+
+/// Act on signal `sig` (Linux numbering) sent to the container's owner; KILL is "kill the
+/// container now" (a process never sees a real SIGKILL).
+fn take_signal(f: &Arc<Mutex<Final>>, task: &Arc<dyn Task>, attach: Attach, sig: i32) {
+    f.lock().unwrap_or_else(|p| p.into_inner()).stopping = true;
+    if sig == crate::hostproc::sig::KILL {
+        if !task.kill_all() {
+            return;
+        }
+        let f = f.clone();
+        // As for any ending signal: if the processes linger in a host call, finish anyway.
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+            if !f.done {
+                let _ = f.finish(137, true);
+                std::process::exit(if attach == Attach::Detached { 0 } else { 137 });
+            }
+        });
+        return;
+    }
+    if !task.signal(sig) {
+        return;
+    }
+    let f = f.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+        if f.done {
+            return;
+        }
+        let code = 128 + sig;
+        let _ = f.finish(code, true);
+        std::process::exit(if attach == Attach::Detached { 0 } else { code });
     });
 }
 
@@ -345,9 +370,6 @@ fn watch_record(record: std::path::PathBuf) {
     });
 }
 
-#[cfg(not(unix))]
-fn watch_signals(_: Arc<Mutex<Final>>, _: Arc<dyn Task>, _: Attach) {}
-
 /// Block the stop signals in this thread (and the threads it starts), so only the watcher
 /// thread takes them. Call first thing in a process that will supervise.
 #[cfg(unix)]
@@ -382,17 +404,7 @@ pub fn spawn(store: &Store, c: &Container) -> std::result::Result<(), (String, i
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
-    }
+    crate::hostproc::detach(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| (format!("cannot start the container's supervisor: {e}"), 125))?;
     let mut line = String::new();
     let stdout = child.stdout.take().expect("piped");
@@ -429,23 +441,11 @@ pub fn supervisor_main(store: &Store, id: &str) -> i32 {
             Err((msg, code)) => writeln!(out, "err {code} {msg}"),
         };
         let _ = out.flush();
-        detach_stdout();
+        // The starter stops reading once told; the guest's output goes to the log.
+        crate::hostproc::detach_stdout();
     };
     match supervise(store, c, Attach::Detached, &mut report) {
         Ok(_) => 0,
         Err(_) => 1,
-    }
-}
-
-/// Point stdout at /dev/null: the starter stops reading once told, and the guest's output
-/// goes to the log.
-fn detach_stdout() {
-    #[cfg(unix)]
-    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: both fds are valid; dup2 replaces fd 1 atomically.
-        unsafe {
-            libc::dup2(null.as_raw_fd(), 1);
-        }
     }
 }

@@ -358,7 +358,10 @@ impl Checker<'_> {
         };
         let tmp = tempfile::tempdir_in(self.store.scratch_dir()).at(self.store.scratch_dir())?;
         let specials = crate::archive::extract::Specials::Skip;
-        if let Err(e) = crate::archive::extract::extract_layer_with(f, tmp.path(), &diff.to_string(), specials) {
+        // In the form the stored layer has (host symlinks, or skiff's portable metadata).
+        let portable = crate::hostfs::portable::is_portable(&self.store.layer_diff_dir(chain));
+        if let Err(e) = crate::archive::extract::extract_layer_as(f, tmp.path(), &diff.to_string(), specials, portable)
+        {
             self.damage(format!("layer {chain}: its blob no longer extracts: {}", short_err(&e)));
             return Ok(());
         }

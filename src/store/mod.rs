@@ -182,17 +182,8 @@ fn process_tag() -> &'static str {
     static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TAG.get_or_init(|| {
         let pid = std::process::id();
-        format!("{pid}-{}", process_start(pid).unwrap_or(0))
+        format!("{pid}-{}", crate::hostproc::start_time(pid).unwrap_or(0))
     })
-}
-
-/// When process `pid` started (clock ticks since boot, Linux's `/proc/<pid>/stat` field 22);
-/// `None` where that cannot be read.
-pub(crate) fn process_start(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: count from its end.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// Whether `name` is a process's scratch directory (`<pid>-<start>`).
@@ -212,7 +203,7 @@ pub(crate) fn tmp_owner_alive(name: &str) -> bool {
     if !crate::hostproc::alive(pid) {
         return false;
     }
-    match process_start(pid) {
+    match crate::hostproc::start_time(pid) {
         Some(s) => s == start,
         None => true, // no /proc: trust the PID
     }

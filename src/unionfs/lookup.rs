@@ -26,6 +26,8 @@ pub(crate) struct Root {
     /// the host costs a dozen system calls per path (cap-std resolves it component by
     /// component), paid at every component of every lookup.
     pub lower_cache: Option<StatCache>,
+    /// Symlinks, modes and owners are skiff's metadata here ([`super::portable`]).
+    pub portable: bool,
 }
 
 /// How many paths a layer's stat cache holds before it starts over.
@@ -231,11 +233,12 @@ impl UnionFs {
                 let is_dir = md.is_dir();
                 match &mut node {
                     None => {
+                        let (kind, stat) = super::portable::stat(root, &rel, &md);
                         node = Some(Node {
                             comps: comps.clone(),
                             root: Some(r),
-                            kind: kind_of(md.file_type()),
-                            stat: stat_of(&md),
+                            kind,
+                            stat,
                             dir_roots: if is_dir { vec![r] } else { vec![] },
                         })
                     }
@@ -352,6 +355,9 @@ impl UnionFs {
 
     pub(crate) fn read_link_node(&self, node: &Node) -> io::Result<String> {
         let root = self.root_of(node)?;
+        if let Some(target) = super::portable::link(root, &root.rel(&node.comps)) {
+            return Ok(target);
+        }
         let target = root.dir.read_link_contents(root.rel(&node.comps)).map_err(|e| ctx(e, &node.vpath()))?;
         Ok(target.to_string_lossy().into_owned())
     }
@@ -369,6 +375,7 @@ impl UnionFs {
         for &r in &dir.dir_roots {
             let root = &self.roots[r];
             let mut whiteouts = vec![];
+            let portable = super::portable::Listing::of(root, &root.rel(&dir.comps));
             for entry in root.dir.read_dir(root.rel(&dir.comps)).map_err(|e| ctx(e, &vpath))? {
                 let entry = entry.map_err(|e| ctx(e, &vpath))?;
                 let Ok(name) = entry.file_name().into_string() else {
@@ -383,7 +390,7 @@ impl UnionFs {
                 if hidden.contains(&name) || out.contains_key(&name) {
                     continue;
                 }
-                let kind = kind_of(entry.file_type().map_err(|e| ctx(e, &vpath))?);
+                let kind = portable.kind(&name, kind_of(entry.file_type().map_err(|e| ctx(e, &vpath))?));
                 let ino = ino_of(&child_path(&dir.comps, &name));
                 out.insert(name.clone(), DirEntry { name, kind, ino, layer: root.layer });
             }

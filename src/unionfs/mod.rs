@@ -13,6 +13,7 @@ mod error;
 mod lookup;
 mod mutate;
 mod path;
+mod portable;
 #[cfg(test)]
 mod tests;
 
@@ -209,6 +210,7 @@ impl UnionFs {
     pub fn new(lowers: Vec<PathBuf>, upper: PathBuf) -> io::Result<Self> {
         let mut roots = vec![Root {
             dir: open_root(&upper)?,
+            portable: portable::root_is_portable(&upper, true),
             host: upper,
             layer: Layer::Upper,
             prefix: vec![],
@@ -219,6 +221,7 @@ impl UnionFs {
         for (i, lower) in lowers.into_iter().enumerate() {
             roots.push(Root {
                 dir: open_root(&lower)?,
+                portable: portable::root_is_portable(&lower, false),
                 host: lower,
                 layer: Layer::Lower(i),
                 prefix: vec![],
@@ -265,6 +268,7 @@ impl UnionFs {
                 file_name,
                 readonly: m.readonly,
                 lower_cache: None,
+                portable: false,
             });
         }
         Ok(self)

@@ -40,25 +40,37 @@ fn check_name(name: &str, vpath: &str) -> io::Result<()> {
 #[cfg(unix)]
 fn set_mode(root: &Root, rel: &Path, mode: u32, is_dir: bool, vpath: &str) -> io::Result<()> {
     use cap_std::fs::PermissionsExt;
+    if root.portable {
+        return super::portable::set_mode(root, rel, mode, is_dir, vpath);
+    }
     let keep = if is_dir { 0o700 } else { 0o600 };
     let perm = cap_std::fs::Permissions::from_mode((mode & 0o7777) | keep);
     root.dir.set_permissions(rel, perm).map_err(|e| ctx(e, vpath))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_root: &Root, _rel: &Path, _mode: u32, _is_dir: bool, _vpath: &str) -> io::Result<()> {
-    Ok(()) // no unix modes on this host: modes are reported as 0o755 / 0o644
+fn set_mode(root: &Root, rel: &Path, mode: u32, is_dir: bool, vpath: &str) -> io::Result<()> {
+    if root.portable {
+        return super::portable::set_mode(root, rel, mode, is_dir, vpath);
+    }
+    Ok(()) // a bind mount: no unix modes on this host, reported as 0o755 / 0o644
 }
 
 #[cfg(unix)]
 fn make_symlink(root: &Root, target: &str, rel: &Path, vpath: &str) -> io::Result<()> {
+    if root.portable {
+        return super::portable::make_symlink(root, target, rel, vpath);
+    }
     // symlink_contents: cap-std's `symlink` refuses absolute targets, which are fine for us
     // because we resolve them inside the container root.
     root.dir.symlink_contents(target, rel).map_err(|e| ctx(e, vpath))
 }
 
 #[cfg(not(unix))]
-fn make_symlink(_root: &Root, _target: &str, _rel: &Path, vpath: &str) -> io::Result<()> {
+fn make_symlink(root: &Root, target: &str, rel: &Path, vpath: &str) -> io::Result<()> {
+    if root.portable {
+        return super::portable::make_symlink(root, target, rel, vpath);
+    }
     Err(err(Code::NotSup, vpath, "symbolic links are not supported on this host"))
 }
 
@@ -160,7 +172,7 @@ impl UnionFs {
         match node.kind {
             Kind::Dir => {
                 upper.dir.create_dir(&rel).map_err(|e| ctx(e, &vpath))?;
-                super::access::keep_owner(&upper.host.join(&rel), node.stat.uid, node.stat.gid);
+                keep_owner(upper, &rel, node, &vpath)?;
                 set_mode(upper, &rel, node.stat.mode, true, &vpath)
             }
             Kind::File => {
@@ -173,15 +185,14 @@ impl UnionFs {
                         io::copy(&mut input, &mut out).map_err(|e| ctx(e, &vpath))?;
                     }
                 }
-                super::access::keep_owner(&upper.host.join(&tmp), node.stat.uid, node.stat.gid);
+                keep_owner(upper, &tmp, node, &vpath)?;
                 set_mode(upper, &tmp, node.stat.mode, false, &vpath)?;
                 upper.dir.rename(&tmp, &upper.dir, &rel).map_err(|e| ctx(e, &vpath))
             }
             Kind::Symlink => {
                 let target = self.read_link_node(node)?;
                 make_symlink(upper, &target, &rel, &vpath)?;
-                super::access::keep_owner(&upper.host.join(&rel), node.stat.uid, node.stat.gid);
-                Ok(())
+                keep_owner(upper, &rel, node, &vpath)
             }
             Kind::Other => Err(err(Code::NotSup, &vpath, "cannot copy up a special file")),
         }
@@ -288,7 +299,7 @@ impl UnionFs {
             }
         };
         let f = self.roots[r].dir.open_with(&rel, &host_options(opts)).map_err(|e| ctx(e, &vpath))?;
-        super::access::own_new(&self.roots[r].host.join(&rel));
+        own_new(&self.roots[r], &rel, &vpath)?;
         let root = &self.roots[r];
         let resolved = super::Resolved {
             path: vpath,
@@ -316,7 +327,7 @@ impl UnionFs {
                 let root = &self.roots[r];
                 let rel = root.rel(&parent.comps).join(&name);
                 root.dir.create_dir(&rel).map_err(|e| ctx(e, &vpath))?;
-                super::access::own_new(&root.host.join(&rel));
+                own_new(root, &rel, &vpath)?;
                 set_mode(root, &rel, mode, true, &vpath)
             }
             Target::Upper => {
@@ -324,7 +335,7 @@ impl UnionFs {
                 let had_whiteout = self.remove_whiteout(parent, &name)?;
                 let rel = self.upper().rel(&parent.comps).join(&name);
                 self.upper().dir.create_dir(&rel).map_err(|e| ctx(e, &vpath))?;
-                super::access::own_new(&self.upper().host.join(&rel));
+                own_new(self.upper(), &rel, &vpath)?;
                 set_mode(self.upper(), &rel, mode, true, &vpath)?;
                 if had_whiteout {
                     self.make_opaque(&rel, &vpath)?;
@@ -414,6 +425,7 @@ impl UnionFs {
                 self.upper().dir.remove_file(&rel)
             };
             res.map_err(|e| ctx(e, &vpath))?;
+            super::portable::forget(self.upper(), &rel, &vpath)?;
         }
         if self.lower_has(parent, node.name())? {
             self.write_whiteout(chain, node.name())?;
@@ -495,6 +507,7 @@ impl UnionFs {
         let dst_in_lower = self.lower_has(tparent, tname)?;
         self.remove_whiteout(tparent, tname)?;
         upper.dir.rename(upper.rel(&src.comps), &upper.dir, &trel).map_err(|e| ctx(e, &src.vpath()))?;
+        super::portable::moved(upper, &upper.rel(&src.comps), &trel, &tpath)?;
         if src.kind == Kind::Dir && dst_in_lower && !upper.exists(&trel.join(OPAQUE)) {
             self.make_opaque(&trel, &tpath)?;
         }
@@ -528,7 +541,7 @@ impl UnionFs {
             }
         };
         make_symlink(&self.roots[r], target, &rel, &vpath)?;
-        super::access::own_new(&self.roots[r].host.join(&rel));
+        own_new(&self.roots[r], &rel, &vpath)?;
         Ok(())
     }
 
@@ -550,6 +563,9 @@ impl UnionFs {
         let chain = self.walk(path, follow)?;
         let node = last(&chain);
         let (r, rel) = self.writable(&chain, true)?;
+        if self.roots[r].portable {
+            return super::portable::set_owner(&self.roots[r], &rel, uid, gid, &node.vpath());
+        }
         let host = self.roots[r].host.join(&rel);
         #[cfg(unix)]
         {
@@ -617,8 +633,33 @@ impl UnionFs {
             _ => return Err(err(Code::XDev, &tpath, "cannot link across mounts")),
         };
         let dir = &self.roots[r].dir;
-        dir.hard_link(&srel, dir, &trel).map_err(|e| ctx(e, &tpath))
+        dir.hard_link(&srel, dir, &trel).map_err(|e| ctx(e, &tpath))?;
+        super::portable::linked(&self.roots[r], &srel, &trel, &tpath)
     }
+}
+
+/// Give a new entry to the calling guest process's user, as its creator.
+fn own_new(root: &Root, rel: &Path, vpath: &str) -> io::Result<()> {
+    if root.portable {
+        return match super::current_access() {
+            Some(who) => super::portable::set_owner(root, rel, Some(who.uid), Some(who.gid), vpath),
+            None => Ok(()),
+        };
+    }
+    super::access::own_new(&root.host.join(rel));
+    Ok(())
+}
+
+/// Keep a copied-up entry's owner (skiff writes the copy as itself).
+fn keep_owner(upper: &Root, rel: &Path, node: &Node, vpath: &str) -> io::Result<()> {
+    if upper.portable {
+        if node.stat.uid != 0 || node.stat.gid != 0 {
+            return super::portable::set_owner(upper, rel, Some(node.stat.uid), Some(node.stat.gid), vpath);
+        }
+        return Ok(());
+    }
+    super::access::keep_owner(&upper.host.join(rel), node.stat.uid, node.stat.gid);
+    Ok(())
 }
 
 enum Step {

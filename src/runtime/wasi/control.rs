@@ -5,12 +5,10 @@
 //! process of the container reaches a guest held elsewhere. Loopback TCP works the same on
 //! every OS (no Unix sockets or signals needed).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Weak;
-use std::time::Duration;
 
 /// Where new PIDs come from.
 pub struct Pids {
@@ -56,52 +54,27 @@ pub trait Target: Send + Sync {
     fn deliver(&self, pid: i32, sig: i32) -> bool;
 }
 
-/// Listen for control requests for the guests of this holder (`procs` is the container's
-/// process directory). The listener stops when `target` is gone.
+/// Answer `kill PID SIG` requests for the guests of this holder on its control port
+/// ([`crate::hostproc::port`]; `procs` is the container's process directory). Requests find
+/// nothing once `target` is gone.
 pub fn listen(procs: &Path, target: Weak<dyn Target>) -> std::io::Result<()> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    let port = l.local_addr()?.port();
-    let file = procs.join(format!("{}.ctl", std::process::id()));
-    crate::store::atomic_write(&file, port.to_string().as_bytes()).map_err(|e| std::io::Error::other(e.to_string()))?;
-    std::thread::Builder::new().name("ctl".into()).spawn(move || {
-        for conn in l.incoming() {
-            let Ok(conn) = conn else { continue };
-            let Some(t) = target.upgrade() else { break };
-            let _ = serve(conn, t.as_ref());
-        }
-        let _ = std::fs::remove_file(&file);
-    })?;
-    Ok(())
-}
-
-fn serve(conn: TcpStream, t: &dyn Target) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
-    let mut line = String::new();
-    BufReader::new(&conn).read_line(&mut line)?;
-    let reply = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
-        ["kill", pid, sig] => match (pid.parse(), sig.parse()) {
-            (Ok(p), Ok(s)) if t.deliver(p, s) => "ok\n",
-            _ => "esrch\n",
-        },
-        _ => "bad\n",
-    };
-    (&conn).write_all(reply.as_bytes())
+    crate::hostproc::port::serve(
+        procs,
+        "kill",
+        std::sync::Arc::new(move |words: &[&str]| {
+            let (Some(Ok(pid)), Some(Ok(sig))) = (words.get(1).map(|p| p.parse()), words.get(2).map(|s| s.parse()))
+            else {
+                return None;
+            };
+            target.upgrade().filter(|t| t.deliver(pid, sig)).map(|_| "ok".to_string())
+        }),
+    )
 }
 
 /// Ask the holder with host PID `holder` to deliver `sig` to guest `pid`. Ok(false): it does
 /// not hold it (or is gone).
 pub fn send_kill(procs: &Path, holder: u32, pid: i32, sig: i32) -> bool {
-    let Ok(port) = std::fs::read_to_string(procs.join(format!("{holder}.ctl"))) else { return false };
-    let Ok(port) = port.trim().parse::<u16>() else { return false };
-    let ask = || -> std::io::Result<bool> {
-        let s = TcpStream::connect_timeout(&(Ipv4Addr::LOCALHOST, port).into(), Duration::from_secs(1))?;
-        s.set_read_timeout(Some(Duration::from_secs(2)))?;
-        (&s).write_all(format!("kill {pid} {sig}\n").as_bytes())?;
-        let mut reply = String::new();
-        BufReader::new(&s).read_line(&mut reply)?;
-        Ok(reply.trim() == "ok")
-    };
-    ask().unwrap_or(false)
+    crate::hostproc::port::request(procs, holder, &format!("kill {pid} {sig}")).is_some_and(|r| r == "ok")
 }
 
 #[cfg(test)]

@@ -313,12 +313,17 @@ impl Backend for WasiBackend {
 
     /// As root, the union view keeps guests' owners on the host files themselves, so they go
     /// into the layer as they are; otherwise every file is skiff's, and the layer says root.
+    /// Without Unix owners (Windows), the writable layer keeps guests' owners in skiff's own
+    /// metadata, which the layer tar reads as the host's.
     fn layer_owners(&self) -> crate::archive::create::Owners {
         #[cfg(unix)]
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } == 0 {
             return crate::archive::create::Owners::AsOnHost;
         }
+        #[cfg(not(unix))]
+        return crate::archive::create::Owners::AsOnHost;
+        #[cfg(unix)]
         crate::archive::create::Owners::Fixed(0, 0)
     }
 

@@ -54,14 +54,20 @@ impl ModuleCache {
         }
         let p = self.path(d);
         // SAFETY: the file was written by `precompile_module` of an engine with the same
-        // fingerprint, via an atomic rename; wasmtime checks the header before use.
-        let module = match unsafe { Module::deserialize_file(&self.engine, &p) } {
+        // fingerprint, via an atomic rename; wasmtime checks the header before use. A host
+        // that will not map it executable (Wine's file mappings refuse) reads it instead.
+        let load = || {
+            unsafe { Module::deserialize_file(&self.engine, &p) }.or_else(|mapped| {
+                let bytes = std::fs::read(&p).map_err(|_| mapped)?;
+                unsafe { Module::deserialize(&self.engine, &bytes) }
+            })
+        };
+        let module = match load() {
             Ok(m) => m,
             Err(_) => {
                 let bytes = wasm()?;
                 self.precompile(d, &bytes)?;
-                unsafe { Module::deserialize_file(&self.engine, &p) }
-                    .map_err(|e| Error::Other(format!("loading module {d}: {e}")))?
+                load().map_err(|e| Error::Other(format!("loading module {d}: {e:#}")))?
             }
         };
         self.loaded.lock().unwrap().insert(d.clone(), module.clone());

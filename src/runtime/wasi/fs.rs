@@ -91,8 +91,13 @@ impl UnionDir {
 
     fn snapshot(&self) -> Result<Arc<Vec<ReaddirEntity>>, Error> {
         let entries = self.fs.read_dir(&self.vpath).map_err(wasi_err)?;
-        let parent = unionfs::join(&self.vpath, "..");
-        let parent_ino = self.fs.metadata(&parent, true).map(|m| m.ino).unwrap_or(0);
+        // `vpath` is canonical, so its parent is the path without the last component ("/" at
+        // the root: `..` is clamped there).
+        let parent = match self.vpath.rfind('/') {
+            Some(0) | None => "/",
+            Some(i) => &self.vpath[..i],
+        };
+        let parent_ino = unionfs::ino_of(parent);
         let mut list = vec![
             (".".to_string(), FileType::Directory, unionfs::ino_of(&self.vpath)),
             ("..".to_string(), FileType::Directory, parent_ino),
@@ -181,9 +186,11 @@ impl WasiDir for UnionDir {
                 }
             }
         };
+        // wasi-common takes entries until the guest's buffer is full and drops the rest, so
+        // hand them out one at a time from the snapshot (copying all of them on every call
+        // made a listing quadratic in its length).
         let start = usize::try_from(start).unwrap_or(usize::MAX);
-        let items: Vec<_> = list.iter().skip(start).cloned().map(Ok).collect();
-        Ok(Box::new(items.into_iter()))
+        Ok(Box::new((start..list.len()).map(move |i| Ok(list[i].clone()))))
     }
 
     async fn symlink(&self, old_path: &str, new_path: &str) -> Result<(), Error> {

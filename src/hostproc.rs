@@ -311,6 +311,7 @@ pub fn detach(cmd: &mut std::process::Command) {
         const DETACHED_PROCESS: u32 = 0x0000_0008;
         const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
         cmd.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
+        windows::keep_std_handles();
     }
 }
 

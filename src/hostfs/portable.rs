@@ -138,8 +138,7 @@ pub fn write(dir: &Path, meta: &DirMeta, keep: bool) -> io::Result<()> {
     // Temp file + rename, the temp file under a name the view and `diff` never show.
     let mut tmp = tempfile::Builder::new().prefix(".wh..wh..tmp-").tempfile_in(dir)?;
     io::Write::write_all(&mut tmp, &data)?;
-    tmp.persist(&path).map_err(|e| e.error)?;
-    Ok(())
+    crate::store::persist(tmp, &path)
 }
 
 /// Change the entry of `name` in `dir` (`None` removes it). `top`: `dir` is the tree's top

@@ -117,6 +117,25 @@ pub fn detach_stdout() {
     }
 }
 
+/// Make this process's own standard handles not inheritable. A child is given the handles
+/// its `Command` names (std duplicates those for it), but Windows also hands it every
+/// inheritable handle of its parent: a detached supervisor would keep the pipe of `run -d`'s
+/// output open, and whoever reads that output (a script's `$(skiff run -d …)`) would wait
+/// for the container to end.
+pub fn keep_std_handles() {
+    use windows_sys::Win32::Foundation::{SetHandleInformation, HANDLE_FLAG_INHERIT};
+    use windows_sys::Win32::System::Console::{GetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE};
+    for which in [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE] {
+        // SAFETY: GetStdHandle has no preconditions; a null or invalid handle just fails.
+        unsafe {
+            let h = GetStdHandle(which);
+            if !h.is_null() && h != windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE {
+                SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0);
+            }
+        }
+    }
+}
+
 type Handler = Arc<dyn Fn(i32) + Send + Sync>;
 static CONSOLE: Mutex<Option<Handler>> = Mutex::new(None);
 

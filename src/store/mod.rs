@@ -218,6 +218,30 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> Result<()> {
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).at(dir)?;
     tmp.write_all(data).at(tmp.path())?;
     crash::point("atomic-write");
-    tmp.persist(path).map_err(|e| crate::error::Error::io(path, e.error))?;
-    Ok(())
+    persist(tmp, path).map_err(|e| crate::error::Error::io(path, e))
+}
+
+/// Rename `tmp` over `path`. Windows refuses to replace a file another process has open at
+/// that instant (a supervisor just resumed by `unpause` looks at its record at once; a virus
+/// scanner opens new files): the rename is tried again for up to a second.
+pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        let mut tmp = tmp;
+        for _ in 0..100 {
+            match tmp.persist(path) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.error.kind() == std::io::ErrorKind::PermissionDenied => {
+                    tmp = e.file;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(e.error),
+            }
+        }
+        tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+    }
+    #[cfg(not(windows))]
+    {
+        tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+    }
 }

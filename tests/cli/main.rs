@@ -3,6 +3,7 @@
 mod build;
 mod classroom;
 mod classroom_tty;
+mod crossplat;
 mod everyday;
 mod fidelity;
 mod guests;

@@ -4,8 +4,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The skiff under test: the one cargo built, or the program `SKIFF_TEST_BIN` names (a
+/// script that runs the Windows build under Wine: `.ci/windows.sh`).
 pub fn skiff_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_skiff"))
+    match std::env::var_os("SKIFF_TEST_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_skiff")),
+    }
 }
 
 /// Compiled modules are shared by all tests (as a user's cache is shared by all runs), so

@@ -60,7 +60,8 @@ bin=$target_dir/wine-bin
 mkdir -p "$bin" "$target_dir/module-cache"
 cat >"$bin/skiff" <<EOF
 #!/bin/sh
-SKIFF_WINE_EXE='$exe' SKIFF_WINE_CACHE='$target_dir/module-cache' exec '$repo/.ci/wine/skiff-under-wine' "\$@"
+WINEPREFIX='$WINEPREFIX' WINEDEBUG=-all SKIFF_WINE_EXE='$exe' SKIFF_WINE_CACHE='$target_dir/module-cache' \\
+  exec '$repo/.ci/wine/skiff-under-wine' "\$@"
 EOF
 chmod +x "$bin/skiff"
 skiff=$bin/skiff
@@ -155,6 +156,7 @@ $quick && exit 0
 # Windows build. Tests that look at what only the Linux binary has are skipped, each saying why.
 skips=(
   # "name:reason"
+  "lifecycle::a_killed_supervisor_leaves_a_consistent_state:it kills the supervisor with kill(2) by PID, and under Wine the PID skiff records is a Windows one (the CLI checks above kill with \`skiff kill\`)"
 )
 args=()
 for s in "${skips[@]}"; do

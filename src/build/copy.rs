@@ -217,7 +217,22 @@ fn mode_of(p: &Path) -> u32 {
     fs::symlink_metadata(p).map(|m| crate::hostfs::mode_of(&m)).unwrap_or(0o644)
 }
 
+/// Set `p`'s permission bits; a host without them (Windows) keeps them in skiff's metadata,
+/// which the layer's tar reads ([`crate::hostfs::portable`]).
 fn set_mode(p: &Path, mode: u32) -> anyhow::Result<()> {
+    #[cfg(not(unix))]
+    {
+        use crate::hostfs::portable;
+        let (dir, name) = portable::split(p)?;
+        let is_dir = p.is_dir();
+        portable::update(dir, &name, false, |old| {
+            let old = old.unwrap_or_default();
+            if old.link.is_some() {
+                return Some(old);
+            }
+            portable::entry_for(mode, old.uid, old.gid, is_dir)
+        })?;
+    }
     Ok(crate::hostfs::set_mode(p, mode)?)
 }
 

@@ -137,17 +137,7 @@ fn detach(store: &crate::store::Store, a: &ExecArgs) -> anyhow::Result<i32> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setsid is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
-    }
+    crate::hostproc::detach(&mut cmd);
     cmd.spawn()?;
     Ok(0)
 }

@@ -205,9 +205,10 @@ impl<W: Write> TarWriter<W> {
             if let Some(kind) = kind {
                 let mut h = self.header(kind, mode, 0);
                 self.host_owner(&mut h, md);
-                let dev = md.rdev();
-                h.set_device_major(libc::major(dev))?;
-                h.set_device_minor(libc::minor(dev))?;
+                // dev_t is 64 bits on Linux, 32 (signed) on macOS.
+                let dev = md.rdev() as libc::dev_t;
+                h.set_device_major(libc::major(dev) as u32)?;
+                h.set_device_minor(libc::minor(dev) as u32)?;
                 return self.b.append_data(&mut h, path, std::io::empty());
             }
             if ft.is_socket() {

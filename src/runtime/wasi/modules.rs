@@ -54,8 +54,9 @@ impl ModuleCache {
         }
         let p = self.path(d);
         // SAFETY: the file was written by `precompile_module` of an engine with the same
-        // fingerprint, via an atomic rename; wasmtime checks the header before use. A host
-        // that will not map it executable (Wine's file mappings refuse) reads it instead.
+        // fingerprint, via an atomic rename; wasmtime checks the header before use. Where
+        // loading it as a file mapping fails (it does under Wine 8.0: "failed deserialization
+        // for: <path>"), it is read into memory instead.
         let load = || {
             unsafe { Module::deserialize_file(&self.engine, &p) }.or_else(|mapped| {
                 let bytes = std::fs::read(&p).map_err(|_| mapped)?;

@@ -40,7 +40,7 @@ impl fmt::Display for Change {
 /// the rest is A. The content of an opaque dir is all A. Whiteout files are never listed.
 pub fn diff(upper: &Path, lowers: &[PathBuf]) -> io::Result<Vec<Change>> {
     let fs = UnionFs::new(lowers.to_vec(), upper.to_path_buf())?;
-    let lower_roots: Vec<usize> = fs.root_dirs.iter().copied().filter(|r| *r != 0).collect();
+    let lower_roots: Vec<usize> = fs.root_dirs.roots().filter(|r| *r != 0).collect();
     let mut out = vec![];
     walk(&fs, &[], &lower_roots, &mut out)?;
     out.sort_by(|a, b| a.path().cmp(b.path()));
@@ -80,7 +80,7 @@ fn walk(fs: &UnionFs, comps: &[String], lower_roots: &[usize], out: &mut Vec<Cha
             let opaque = upper.exists(&upper.rel(&child).join(OPAQUE))
                 || crate::hostfs::is_overlay_opaque(&upper.host_path(&child));
             let roots = match below {
-                Some(n) if !opaque => n.dir_roots,
+                Some(n) if !opaque => n.dirs.roots().collect(),
                 _ => vec![],
             };
             walk(fs, &child, &roots, out)?;

@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use cap_std::fs::{Dir, Metadata};
 
+use super::cache::{DirRef, Entry, LayerCache};
 use super::error::{ctx, err, Code};
-use super::path::{canonical, child_path, ino_of, parse, MAX_LINKS, META_PREFIX, OPAQUE, WH_PREFIX};
+use super::path::{canonical, child_path, ino_of, parse, ChildInos, MAX_LINKS, META_PREFIX, OPAQUE, WH_PREFIX};
 use super::{DirEntry, Kind, Layer, UnionFs};
 
 /// One host directory the view is made of: the upper dir, a lower layer, or a bind mount.
@@ -22,19 +24,26 @@ pub(crate) struct Root {
     /// For a file bind mount: `dir` is the source's parent and this is the file's name.
     pub file_name: Option<String>,
     pub readonly: bool,
-    /// What `stat` found in a read-only layer, by path: layers never change, and going to
-    /// the host costs a dozen system calls per path (cap-std resolves it component by
-    /// component), paid at every component of every lookup.
-    pub lower_cache: Option<StatCache>,
     /// Symlinks, modes and owners are skiff's metadata here ([`super::portable`]).
     pub portable: bool,
+    /// The directory indexes of a read-only layer (`None` for the upper dir, mounts and
+    /// portable layers): layers never change, and going to the host costs system calls at
+    /// every component of every lookup.
+    pub cache: Option<LayerCache>,
 }
 
-/// How many paths a layer's stat cache holds before it starts over.
-const STAT_CACHE_MAX: usize = 16 * 1024;
-
-/// Cached `stat` results of one read-only layer (`None`: not there).
-pub(crate) type StatCache = std::sync::Mutex<std::collections::HashMap<PathBuf, Option<Metadata>>>;
+/// What one root says about a name in a directory ([`Root::probe`]).
+struct Probe {
+    /// The entry's kind, and its metadata when asked for.
+    found: Option<(Kind, Option<Stat>)>,
+    /// The entry is a directory marked opaque (union roots only).
+    opaque: bool,
+    /// Where the entry is in a cached layer's index, when it is a directory.
+    index: Option<DirRef>,
+    /// Whether a whiteout here hides the name below, when that was free to learn (a cached
+    /// layer); `None`: ask [`Root::whiteout`].
+    hides: Option<bool>,
+}
 
 impl Root {
     /// Layers take part in the union (whiteouts, opaque dirs); mounts are plain host dirs.
@@ -67,22 +76,9 @@ impl Root {
         }
     }
 
-    /// lstat inside the root; a missing entry (or a non-directory parent) is `None`.
+    /// lstat inside the root; a missing entry (or a non-directory parent) is `None`. Always
+    /// asks the host (a single `fstatat` for a name directly in the root).
     pub fn stat(&self, rel: &Path) -> io::Result<Option<Metadata>> {
-        let Some(cache) = &self.lower_cache else { return self.stat_host(rel) };
-        if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(rel) {
-            return Ok(hit.clone());
-        }
-        let found = self.stat_host(rel)?;
-        let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
-        if c.len() >= STAT_CACHE_MAX {
-            c.clear(); // bounded: a guest probing many missing names must not grow it forever
-        }
-        c.insert(rel.to_path_buf(), found.clone());
-        Ok(found)
-    }
-
-    fn stat_host(&self, rel: &Path) -> io::Result<Option<Metadata>> {
         match self.dir.symlink_metadata(rel) {
             Ok(md) => Ok(Some(md)),
             Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => Ok(None),
@@ -92,6 +88,66 @@ impl Root {
 
     pub fn exists(&self, rel: &Path) -> bool {
         matches!(self.stat(rel), Ok(Some(_)))
+    }
+
+    /// The last component of `comps` in this root: found (with its metadata if `want_stat`),
+    /// and whether it is an opaque directory or hidden below by a whiteout (asked only if
+    /// `want_opaque`: a root below could have it). `parent`: where the parent directory is in
+    /// this root's index, if the caller knows.
+    fn probe(
+        &self,
+        comps: &[String],
+        parent: Option<&DirRef>,
+        want_stat: bool,
+        want_opaque: bool,
+    ) -> io::Result<Probe> {
+        let missing = Probe { found: None, opaque: false, index: None, hides: None };
+        let name = comps.last().map(String::as_str).unwrap_or("");
+        if let (Some(cache), Some((_, parent_comps))) = (&self.cache, comps.split_last()) {
+            let dir = match parent {
+                Some(r) => cache.resolve(&self.dir, r)?,
+                None => cache.dir(&self.dir, parent_comps)?,
+            };
+            let Some(dir) = dir else { return Ok(Probe { hides: Some(false), ..missing }) };
+            // Whiteouts, like opaque markers, only matter when a root below could have the name.
+            let hides = Some(want_opaque && cache.hides(&self.dir, &dir, name)?);
+            let missing = Probe { hides, ..missing };
+            let Some(entry) = cache.lookup(&self.dir, &dir, name)? else { return Ok(missing) };
+            let kind = entry.kind.unwrap_or(Kind::Other);
+            let stat = if want_stat { Some(cache.stat(&self.dir, &dir, &entry)?) } else { None };
+            if kind != Kind::Dir {
+                return Ok(Probe { found: Some((kind, stat)), ..missing });
+            }
+            let index = LayerCache::dir_ref(&dir, &entry);
+            let opaque = match want_opaque {
+                true => match cache.resolve(&self.dir, &index)? {
+                    Some(d) => cache.opaque(&self.dir, &d)?,
+                    None => false,
+                },
+                false => false,
+            };
+            return Ok(Probe { found: Some((kind, stat)), opaque, index: Some(index), ..missing });
+        }
+        let rel = self.rel(comps);
+        let Some(md) = self.stat(&rel)? else { return Ok(missing) };
+        let opaque = want_opaque && md.is_dir() && self.is_union() && self.stat(&rel.join(OPAQUE))?.is_some();
+        let (kind, stat) = super::portable::stat(self, &rel, &md);
+        Ok(Probe { found: Some((kind, Some(stat))), opaque, ..missing })
+    }
+
+    /// Does a whiteout in this root hide the last component of `comps` in the roots below?
+    fn whiteout(&self, comps: &[String]) -> io::Result<bool> {
+        if !self.is_union() {
+            return Ok(false);
+        }
+        let Some((name, parent)) = comps.split_last() else { return Ok(false) };
+        if let Some(cache) = &self.cache {
+            return match cache.dir(&self.dir, parent)? {
+                Some(d) => cache.hides(&self.dir, &d, name),
+                None => Ok(false),
+            };
+        }
+        Ok(self.stat(&self.rel(comps).with_file_name(format!("{WH_PREFIX}{name}")))?.is_some())
     }
 }
 
@@ -171,6 +227,8 @@ fn mode_of(md: &Metadata) -> u32 {
 /// An entry of the virtual tree, as found by a lookup.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
+    /// The virtual path. Left empty while a walk is under way (the walk keeps one path for
+    /// all its nodes) and filled in for the nodes it returns.
     pub comps: Vec<String>,
     /// The root providing the entry (its top-most copy); `None` for a directory that exists
     /// only because a mount lies below it.
@@ -178,7 +236,59 @@ pub(crate) struct Node {
     pub kind: Kind,
     pub stat: Stat,
     /// For directories: the roots whose copy of this directory is merged, top first.
-    pub dir_roots: Vec<usize>,
+    pub dirs: DirRoots,
+}
+
+/// The roots whose copy of a directory is merged, top first, each with where the directory is
+/// in that root's index (a cached layer, when the lookup came that way; else `None`: ask the
+/// cache by path). Most directories come from one root: that case allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum DirRoots {
+    #[default]
+    None,
+    One(usize, Option<DirRef>),
+    Many(Arc<[(usize, Option<DirRef>)]>),
+}
+
+impl DirRoots {
+    pub fn from_roots(roots: &[usize]) -> Self {
+        match roots {
+            [] => DirRoots::None,
+            [r] => DirRoots::One(*r, None),
+            _ => DirRoots::Many(roots.iter().map(|r| (*r, None)).collect()),
+        }
+    }
+
+    fn push(&mut self, r: usize, index: Option<DirRef>) {
+        *self = match std::mem::take(self) {
+            DirRoots::None => DirRoots::One(r, index),
+            DirRoots::One(a, ai) => DirRoots::Many(Arc::from([(a, ai), (r, index)])),
+            DirRoots::Many(v) => DirRoots::Many(v.iter().cloned().chain([(r, index)]).collect()),
+        }
+    }
+
+    /// Each root with the directory's place in its index, if known.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, Option<&DirRef>)> {
+        let (one, many) = match self {
+            DirRoots::None => (None, &[][..]),
+            DirRoots::One(r, i) => (Some((*r, i.as_ref())), &[][..]),
+            DirRoots::Many(v) => (None, &v[..]),
+        };
+        one.into_iter().chain(many.iter().map(|(r, i)| (*r, i.as_ref())))
+    }
+
+    /// The roots, top first.
+    pub fn roots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.iter().map(|(r, _)| r)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            DirRoots::None => 0,
+            DirRoots::One(..) => 1,
+            DirRoots::Many(v) => v.len(),
+        }
+    }
 }
 
 impl Node {
@@ -191,150 +301,231 @@ impl Node {
     }
 }
 
+/// The chain of a walk: one path and the node of each of its prefixes (`nodes[0]` is the
+/// root, `nodes[i]` is `path[..i]`; the nodes' own `comps` are left empty).
+struct Walked {
+    path: Vec<String>,
+    nodes: Vec<Node>,
+}
+
+impl Walked {
+    fn last(&self) -> &Node {
+        self.nodes.last().expect("chain has the root")
+    }
+
+    /// The nodes with their paths filled in.
+    fn into_chain(self) -> Vec<Node> {
+        let path = self.path;
+        self.nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut n)| {
+                n.comps = path[..i].to_vec();
+                n
+            })
+            .collect()
+    }
+
+    /// The last node, with its path.
+    fn into_last(mut self) -> Node {
+        let mut n = self.nodes.pop().expect("chain has the root");
+        self.path.truncate(self.nodes.len());
+        n.comps = self.path;
+        n
+    }
+}
+
 impl UnionFs {
-    /// The container root: the upper dir merged with the lowers down to an opaque root.
-    pub(crate) fn root_node(&self) -> io::Result<Node> {
-        let md = self.roots[0].dir.dir_metadata().map_err(|e| ctx(e, "/"))?;
-        Ok(Node {
+    /// The container root, the upper dir merged with the lowers down to an opaque root, without
+    /// its metadata (a placeholder): a lookup below it needs none, and reading it is a system
+    /// call per lookup. [`UnionFs::root_stat`] fills it in.
+    fn root_node_unstatted(&self) -> Node {
+        Node {
             comps: vec![],
             root: Some(0),
             kind: Kind::Dir,
-            stat: stat_of(&md),
-            dir_roots: self.root_dirs.clone(),
-        })
+            stat: Stat { mode: S_IFDIR | 0o755, size: 0, mtime: 0, mtime_nsec: 0, nlink: 2, uid: 0, gid: 0 },
+            dirs: self.root_dirs.clone(),
+        }
+    }
+
+    fn root_stat(&self) -> io::Result<Stat> {
+        Ok(stat_of(&self.roots[0].dir.dir_metadata().map_err(|e| ctx(e, "/"))?))
     }
 
     /// Looks `name` up in directory `parent` (no symlink following).
     pub(crate) fn child(&self, parent: &Node, name: &str) -> io::Result<Option<Node>> {
         let mut comps = parent.comps.clone();
         comps.push(name.to_string());
-        if let Some(r) = self.mount_at(&comps) {
+        let found = self.child_at(parent, &comps)?;
+        Ok(found.map(|mut n| {
+            n.comps = comps;
+            n
+        }))
+    }
+
+    /// Looks the last component of `comps` up in its parent directory `parent` (whose own
+    /// `comps` may be empty: a walk's nodes). The node returned has no `comps`.
+    fn child_at(&self, parent: &Node, comps: &[String]) -> io::Result<Option<Node>> {
+        let name = comps.last().map(String::as_str).unwrap_or("");
+        if let Some(r) = self.mount_at(comps) {
             return self.mount_node(comps, r).map(Some);
         }
-        let in_union = parent.dir_roots.first().is_none_or(|r| self.roots[*r].is_union());
+        let in_union = parent.dirs.roots().next().is_none_or(|r| self.roots[r].is_union());
         if in_union && name.starts_with(WH_PREFIX) {
             return Ok(None); // whiteouts and markers are never visible
         }
-        let found = self.lookup_in(comps.clone(), &parent.dir_roots)?;
-        if found.is_none() && self.is_mount_ancestor(&comps) {
-            return Ok(Some(synthetic_dir(comps)));
+        let found = self.find(comps, &parent.dirs)?;
+        if found.is_none() && self.is_mount_ancestor(comps) {
+            return Ok(Some(synthetic_dir()));
         }
         Ok(found)
     }
 
     /// Looks the last component of `comps` up in `roots` (the parent's merged roots, top first).
     pub(crate) fn lookup_in(&self, comps: Vec<String>, roots: &[usize]) -> io::Result<Option<Node>> {
-        let whiteout = format!("{WH_PREFIX}{}", comps.last().map(String::as_str).unwrap_or(""));
-        let mut node: Option<Node> = None;
-        for (k, &r) in roots.iter().enumerate() {
+        let found = self.find(&comps, &DirRoots::from_roots(roots))?;
+        Ok(found.map(|mut n| {
+            n.comps = comps;
+            n
+        }))
+    }
+
+    /// [`UnionFs::lookup_in`] in the parent directory's `roots`. The node returned has no
+    /// `comps`.
+    fn find(&self, comps: &[String], roots: &DirRoots) -> io::Result<Option<Node>> {
+        let fail = |e| ctx(e, &canonical(comps));
+        let mut top: Option<Node> = None;
+        let count = roots.len();
+        for (k, (r, parent)) in roots.iter().enumerate() {
             let root = &self.roots[r];
-            let rel = root.rel(&comps);
-            if let Some(md) = root.stat(&rel).map_err(|e| ctx(e, &canonical(&comps)))? {
-                let is_dir = md.is_dir();
-                match &mut node {
+            let last = k + 1 == count;
+            // Opaque or not only matters when a root below could add to the directory.
+            let probe = root.probe(comps, parent, top.is_none(), !last).map_err(fail)?;
+            if let Some((kind, stat)) = probe.found {
+                let is_dir = kind == Kind::Dir;
+                match &mut top {
                     None => {
-                        let (kind, stat) = super::portable::stat(root, &rel, &md);
-                        node = Some(Node {
-                            comps: comps.clone(),
-                            root: Some(r),
-                            kind,
-                            stat,
-                            dir_roots: if is_dir { vec![r] } else { vec![] },
-                        })
+                        let stat = stat.ok_or_else(|| err(Code::Io, &canonical(comps), "no metadata"))?;
+                        let dirs = if is_dir { DirRoots::One(r, probe.index) } else { DirRoots::None };
+                        top = Some(Node { comps: vec![], root: Some(r), kind, stat, dirs });
                     }
                     // Below a directory only directories merge; anything else is shadowed.
-                    Some(n) if is_dir => n.dir_roots.push(r),
-                    Some(_) => break,
+                    Some(_) if !is_dir => break,
+                    Some(n) => n.dirs.push(r, probe.index),
                 }
-                if !is_dir || (root.is_union() && root.exists(&rel.join(OPAQUE))) {
+                if !is_dir || probe.opaque {
                     break;
                 }
             }
-            let last = k + 1 == roots.len();
             // A whiteout hides the name in the layers below its own (OCI).
-            if !last && root.is_union() && root.exists(&rel.with_file_name(&whiteout)) {
+            if !last && probe.hides.map_or_else(|| root.whiteout(comps), Ok).map_err(fail)? {
                 break;
             }
         }
-        Ok(node)
+        Ok(top)
     }
 
-    fn mount_node(&self, comps: Vec<String>, r: usize) -> io::Result<Node> {
+    fn mount_node(&self, comps: &[String], r: usize) -> io::Result<Node> {
         let root = &self.roots[r];
-        let vpath = canonical(&comps);
+        let vpath = canonical(comps);
         let md = root
-            .stat(&root.rel(&comps))
+            .stat(&root.rel(comps))
             .map_err(|e| ctx(e, &vpath))?
             .ok_or_else(|| err(Code::NoEnt, &vpath, "mount source is missing"))?;
         let is_dir = md.is_dir();
         Ok(Node {
-            comps,
+            comps: vec![],
             root: Some(r),
             kind: kind_of(md.file_type()),
             stat: stat_of(&md),
-            dir_roots: if is_dir { vec![r] } else { vec![] },
+            dirs: if is_dir { DirRoots::One(r, None) } else { DirRoots::None },
         })
     }
 
     /// Resolves `path` (absolute, or relative to "/") to the chain of nodes root..target.
     /// `follow`: follow a final symlink (intermediate ones are always followed).
     pub(crate) fn walk(&self, path: &str, follow: bool) -> io::Result<Vec<Node>> {
-        let p = parse(path);
-        let chain = self.walk_comps(p.comps, follow || p.trailing_dir)?;
-        let last = chain.last().expect("chain has the root");
-        if p.trailing_dir && last.kind != Kind::Dir {
-            return Err(err(Code::NotDir, &last.vpath(), "not a directory"));
-        }
-        Ok(chain)
+        let mut walked = self.walk_path(path, follow)?;
+        walked.nodes[0].stat = self.root_stat()?; // callers that change things may need it
+        Ok(walked.into_chain())
     }
 
-    fn walk_comps(&self, comps: Vec<String>, follow: bool) -> io::Result<Vec<Node>> {
-        let mut chain = vec![self.root_node()?];
-        let mut pending: VecDeque<String> = comps.into();
-        let mut links = 0;
+    /// [`UnionFs::walk`]'s last node only: what reading needs.
+    pub(crate) fn walk_last(&self, path: &str, follow: bool) -> io::Result<Node> {
+        let mut walked = self.walk_path(path, follow)?;
+        if walked.nodes.len() == 1 {
+            walked.nodes[0].stat = self.root_stat()?;
+        }
+        Ok(walked.into_last())
+    }
+
+    fn walk_path(&self, path: &str, follow: bool) -> io::Result<Walked> {
+        let p = parse(path);
+        let walked = self.walk_comps(p.comps, follow || p.trailing_dir)?;
+        if p.trailing_dir && walked.last().kind != Kind::Dir {
+            return Err(err(Code::NotDir, &canonical(&walked.path), "not a directory"));
+        }
+        Ok(walked)
+    }
+
+    fn walk_comps(&self, comps: Vec<String>, follow: bool) -> io::Result<Walked> {
         // A non-root guest needs search (x) permission on every directory it crosses.
         let who = super::current_access();
+        let mut root = self.root_node_unstatted();
+        if who.is_some() {
+            root.stat = self.root_stat()?;
+        }
+        let mut w = Walked { path: Vec::with_capacity(comps.len()), nodes: Vec::with_capacity(comps.len() + 1) };
+        w.nodes.push(root);
+        let mut pending: VecDeque<String> = comps.into();
+        let mut links = 0;
         while let Some(c) = pending.pop_front() {
-            let cur = chain.last().expect("chain has the root");
+            let cur = w.last();
             if cur.kind != Kind::Dir {
-                return Err(err(Code::NotDir, &cur.vpath(), "not a directory"));
+                return Err(err(Code::NotDir, &canonical(&w.path), "not a directory"));
             }
-            if let Some(w) = &who {
-                if !super::access::allowed(w, cur.stat.uid, cur.stat.gid, cur.stat.mode, super::access::X) {
-                    return Err(err(Code::Acces, &child_path(&cur.comps, &c), "permission denied"));
+            if let Some(who) = &who {
+                if !super::access::allowed(who, cur.stat.uid, cur.stat.gid, cur.stat.mode, super::access::X) {
+                    return Err(err(Code::Acces, &child_path(&w.path, &c), "permission denied"));
                 }
             }
             if c == ".." {
                 // Clamped at the container root, as in a chroot.
-                if chain.len() > 1 {
-                    chain.pop();
+                if w.nodes.len() > 1 {
+                    w.nodes.pop();
+                    w.path.pop();
                 }
                 continue;
             }
-            let child = self
-                .child(cur, &c)?
-                .ok_or_else(|| err(Code::NoEnt, &child_path(&cur.comps, &c), "no such file or directory"))?;
+            w.path.push(c);
+            let Some(child) = self.child_at(w.last(), &w.path)? else {
+                return Err(err(Code::NoEnt, &canonical(&w.path), "no such file or directory"));
+            };
             if child.kind == Kind::Symlink && (!pending.is_empty() || follow) {
                 links += 1;
                 if links > MAX_LINKS {
-                    return Err(err(Code::Loop, &child.vpath(), "too many levels of symbolic links"));
+                    return Err(err(Code::Loop, &canonical(&w.path), "too many levels of symbolic links"));
                 }
-                let target = self.read_link_node(&child)?;
+                let target = self.read_link_at(&child, &w.path)?;
                 if target.is_empty() {
-                    return Err(err(Code::NoEnt, &child.vpath(), "empty symlink"));
+                    return Err(err(Code::NoEnt, &canonical(&w.path), "empty symlink"));
                 }
+                w.path.pop();
                 let t = parse(&target);
                 if t.absolute {
-                    chain.truncate(1); // absolute targets restart at the *container* root
+                    // Absolute targets restart at the *container* root.
+                    w.nodes.truncate(1);
+                    w.path.clear();
                 }
                 for c in t.comps.into_iter().rev() {
                     pending.push_front(c);
                 }
                 continue;
             }
-            chain.push(child);
+            w.nodes.push(child);
         }
-        Ok(chain)
+        Ok(w)
     }
 
     /// Resolves the parent directory of `path` (following symlinks) and returns its chain and
@@ -345,20 +536,28 @@ impl UnionFs {
         if p.ends_dot {
             return Ok((self.walk(path, true)?, None));
         }
-        let chain = self.walk_comps(p.comps, true)?;
-        let last = chain.last().expect("chain has the root");
-        if last.kind != Kind::Dir {
-            return Err(err(Code::NotDir, &last.vpath(), "not a directory"));
+        let mut walked = self.walk_comps(p.comps, true)?;
+        if walked.last().kind != Kind::Dir {
+            return Err(err(Code::NotDir, &canonical(&walked.path), "not a directory"));
         }
-        Ok((chain, name))
+        walked.nodes[0].stat = self.root_stat()?;
+        Ok((walked.into_chain(), name))
     }
 
     pub(crate) fn read_link_node(&self, node: &Node) -> io::Result<String> {
-        let root = self.root_of(node)?;
-        if let Some(target) = super::portable::link(root, &root.rel(&node.comps)) {
+        self.read_link_at(node, &node.comps)
+    }
+
+    /// The target of symlink `node`, whose path is `comps`.
+    fn read_link_at(&self, node: &Node, comps: &[String]) -> io::Result<String> {
+        let root = node
+            .root
+            .map(|r| &self.roots[r])
+            .ok_or_else(|| err(Code::Inval, &canonical(comps), "no backing directory"))?;
+        if let Some(target) = super::portable::link(root, &root.rel(comps)) {
             return Ok(target);
         }
-        let target = root.dir.read_link_contents(root.rel(&node.comps)).map_err(|e| ctx(e, &node.vpath()))?;
+        let target = root.dir.read_link_contents(root.rel(comps)).map_err(|e| ctx(e, &canonical(comps)))?;
         Ok(target.to_string_lossy().into_owned())
     }
 
@@ -370,10 +569,50 @@ impl UnionFs {
     /// mount points added; sorted by name, without "." and "..".
     pub(crate) fn list(&self, dir: &Node) -> io::Result<Vec<DirEntry>> {
         let vpath = dir.vpath();
+        let inos = ChildInos::of(&dir.comps);
+        if let DirRoots::One(r, place) = &dir.dirs {
+            // One layer and nothing mounted below: its listing as it is (sorted already).
+            let root = &self.roots[*r];
+            if let (Some(cache), false) = (&root.cache, self.is_mount_ancestor(&dir.comps)) {
+                let index = match place {
+                    Some(p) => cache.resolve(&root.dir, p),
+                    None => cache.dir(&root.dir, &dir.comps),
+                };
+                let Some(index) = index.map_err(|e| ctx(e, &vpath))? else { return Ok(vec![]) };
+                let listing = cache.listing(&root.dir, &index).map_err(|e| ctx(e, &vpath))?;
+                let entry = |e: &Arc<Entry>| DirEntry {
+                    name: e.name.to_string(),
+                    kind: e.kind.unwrap_or(Kind::Other),
+                    ino: inos.ino(&e.name),
+                    layer: root.layer,
+                };
+                return Ok(listing.entries.iter().map(entry).collect());
+            }
+        }
         let mut out: BTreeMap<String, DirEntry> = BTreeMap::new();
         let mut hidden: HashSet<String> = HashSet::new();
-        for &r in &dir.dir_roots {
+        for (r, place) in dir.dirs.iter() {
             let root = &self.roots[r];
+            if let Some(cache) = &root.cache {
+                let index = match place {
+                    Some(r) => cache.resolve(&root.dir, r),
+                    None => cache.dir(&root.dir, &dir.comps),
+                };
+                let index = index.map_err(|e| ctx(e, &vpath))?;
+                let Some(index) = index else { continue };
+                let listing = cache.listing(&root.dir, &index).map_err(|e| ctx(e, &vpath))?;
+                for e in &listing.entries {
+                    if hidden.contains(&*e.name) || out.contains_key(&*e.name) {
+                        continue;
+                    }
+                    let ino = inos.ino(&e.name);
+                    let name = e.name.to_string();
+                    let kind = e.kind.unwrap_or(Kind::Other);
+                    out.insert(name.clone(), DirEntry { name, kind, ino, layer: root.layer });
+                }
+                hidden.extend(listing.whiteouts.iter().map(|w| w.to_string()));
+                continue;
+            }
             let mut whiteouts = vec![];
             let portable = super::portable::Listing::of(root, &root.rel(&dir.comps));
             for entry in root.dir.read_dir(root.rel(&dir.comps)).map_err(|e| ctx(e, &vpath))? {
@@ -391,7 +630,7 @@ impl UnionFs {
                     continue;
                 }
                 let kind = portable.kind(&name, kind_of(entry.file_type().map_err(|e| ctx(e, &vpath))?));
-                let ino = ino_of(&child_path(&dir.comps, &name));
+                let ino = inos.ino(&name);
                 out.insert(name.clone(), DirEntry { name, kind, ino, layer: root.layer });
             }
             hidden.extend(whiteouts); // they hide names of the layers below only
@@ -410,7 +649,7 @@ impl UnionFs {
             let ino = ino_of(&child_path(&dir.comps, &name));
             let layer = self.roots[*r].layer;
             if comps.len() == dir.comps.len() + 1 {
-                let kind = self.mount_node(comps.clone(), *r)?.kind;
+                let kind = self.mount_node(comps, *r)?.kind;
                 out.insert(name.clone(), DirEntry { name, kind, ino, layer });
             } else if !out.contains_key(&name) {
                 out.insert(name.clone(), DirEntry { name, kind: Kind::Dir, ino, layer });
@@ -442,13 +681,13 @@ impl UnionFs {
     }
 }
 
-/// A directory that exists only because a mount target lies below it.
-fn synthetic_dir(comps: Vec<String>) -> Node {
+/// A directory that exists only because a mount target lies below it (no `comps` yet).
+fn synthetic_dir() -> Node {
     Node {
-        comps,
+        comps: vec![],
         root: None,
         kind: Kind::Dir,
         stat: Stat { mode: S_IFDIR | 0o755, size: 0, mtime: 0, mtime_nsec: 0, nlink: 2, uid: 0, gid: 0 },
-        dir_roots: vec![],
+        dirs: DirRoots::None,
     }
 }

@@ -4,10 +4,12 @@
 //! Every path is a *virtual* container path, resolved here one component at a time
 //! (`..` clamped at the container root, symlinks followed inside the view); only resolved
 //! layer-relative paths reach the host, through one `cap_std::fs::Dir` per layer, which refuses
-//! escapes as a second defence. Nothing is cached, so every process of a container sharing one
-//! `Arc<UnionFs>` sees every write at once.
+//! escapes as a second defence. Only the read-only layers are cached (`cache.rs`: each layer
+//! directory is read once); the upper dir and mounts are asked every time, so every process of
+//! a container, and `exec`, see every write at once.
 
 mod access;
+mod cache;
 mod diff;
 mod error;
 mod lookup;
@@ -29,7 +31,7 @@ pub use error::{code_of, Code, FsError};
 pub use path::{ino_of, join};
 
 use error::{ctx, err};
-use lookup::{Node, Root, S_IFDIR, S_IFLNK, S_IFREG};
+use lookup::{DirRoots, Node, Root, S_IFDIR, S_IFLNK, S_IFREG};
 use path::{canonical, parse, OPAQUE};
 
 /// The kind of an entry.
@@ -189,7 +191,7 @@ pub struct UnionFs {
     /// roots[0] = upper, roots[1..=n] = lowers (top first), then mounts.
     roots: Vec<Root>,
     /// The roots merged at "/" (upper and lowers down to an opaque root).
-    root_dirs: Vec<usize>,
+    root_dirs: DirRoots,
     /// Mount targets and their roots, in the order given.
     mounts: Vec<(Vec<String>, usize)>,
     /// Serialises mutations, so two processes never copy up the same file at once.
@@ -216,18 +218,20 @@ impl UnionFs {
             prefix: vec![],
             file_name: None,
             readonly: false,
-            lower_cache: None,
+            cache: None,
         }];
         for (i, lower) in lowers.into_iter().enumerate() {
+            let portable = portable::root_is_portable(&lower, false);
             roots.push(Root {
                 dir: open_root(&lower)?,
-                portable: portable::root_is_portable(&lower, false),
+                portable,
                 host: lower,
                 layer: Layer::Lower(i),
                 prefix: vec![],
                 file_name: None,
                 readonly: true,
-                lower_cache: Some(Default::default()),
+                // The index knows host kinds and modes only: a portable layer's are its metadata.
+                cache: if portable { None } else { Some(Default::default()) },
             });
         }
         let mut root_dirs = vec![];
@@ -237,6 +241,7 @@ impl UnionFs {
                 break;
             }
         }
+        let root_dirs = DirRoots::from_roots(&root_dirs);
         Ok(UnionFs { roots, root_dirs, mounts: vec![], write_lock: Mutex::new(()) })
     }
 
@@ -267,8 +272,8 @@ impl UnionFs {
                 prefix: p.comps,
                 file_name,
                 readonly: m.readonly,
-                lower_cache: None,
                 portable: false,
+                cache: None,
             });
         }
         Ok(self)
@@ -290,24 +295,18 @@ impl UnionFs {
 
     /// `stat` (`follow`) or `lstat`.
     pub fn metadata(&self, path: &str, follow: bool) -> io::Result<Meta> {
-        let chain = self.walk(path, follow)?;
-        Ok(self.meta_of(chain.last().expect("chain has the root")))
+        Ok(self.meta_of(&self.walk_last(path, follow)?))
     }
 
     /// The canonical virtual path, the layer providing it and its host path.
     pub fn resolve(&self, path: &str, follow: bool) -> io::Result<Resolved> {
-        let chain = self.walk(path, follow)?;
-        Ok(self.resolved_of(chain.last().expect("chain has the root")))
+        Ok(self.resolved_of(&self.walk_last(path, follow)?))
     }
 
     /// Merged listing, sorted by name; whiteouts hidden; no "." / "..".
     pub fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
-        if current_access().is_some() {
-            let chain = self.walk(path, true)?;
-            self.permit(chain.last().expect("chain has the root"), access::R)?;
-        }
-        let chain = self.walk(path, true)?;
-        let dir = chain.last().expect("chain has the root");
+        let dir = &self.walk_last(path, true)?;
+        self.permit(dir, access::R)?;
         if dir.kind != Kind::Dir {
             return Err(err(Code::NotDir, &dir.vpath(), "not a directory"));
         }
@@ -316,8 +315,7 @@ impl UnionFs {
 
     /// Reads a symlink's target as stored.
     pub fn read_link(&self, path: &str) -> io::Result<String> {
-        let chain = self.walk(path, false)?;
-        let node = chain.last().expect("chain has the root");
+        let node = &self.walk_last(path, false)?;
         if node.kind != Kind::Symlink {
             return Err(err(Code::Inval, &node.vpath(), "not a symbolic link"));
         }
@@ -356,7 +354,7 @@ impl UnionFs {
             size: node.stat.size,
             mtime: node.stat.mtime,
             mtime_nsec: node.stat.mtime_nsec,
-            ino: ino_of(&node.vpath()),
+            ino: path::ino_of_comps(&node.comps),
             layer: self.layer_of(node),
         }
     }

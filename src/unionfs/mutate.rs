@@ -102,7 +102,7 @@ impl UnionFs {
 
     /// Does a lower layer have `name` in `parent`, so that removing it needs a whiteout?
     fn lower_has(&self, parent: &Node, name: &str) -> io::Result<bool> {
-        let lowers: Vec<usize> = parent.dir_roots.iter().copied().filter(|r| *r != UPPER).collect();
+        let lowers: Vec<usize> = parent.dirs.roots().filter(|r| *r != UPPER).collect();
         let mut comps = parent.comps.clone();
         comps.push(name.to_string());
         Ok(self.lookup_in(comps, &lowers)?.is_some())
@@ -225,7 +225,13 @@ impl UnionFs {
     }
 
     fn open_once(&self, path: &str, opts: &OpenOpts) -> io::Result<Step> {
-        match self.walk(path, opts.follow) {
+        // Reading needs the last node only; a write may copy up, which needs the whole chain.
+        let found = if opts.writes() {
+            self.walk(path, opts.follow)
+        } else {
+            self.walk_last(path, opts.follow).map(|n| vec![n])
+        };
+        match found {
             Ok(chain) => self.open_existing(&chain, opts).map(Step::Done),
             Err(e) if (opts.create || opts.create_new) && code_of(&e) == Code::NoEnt => self.open_create(path, opts),
             Err(e) => Err(e),
@@ -478,7 +484,7 @@ impl UnionFs {
             let root = &self.roots[r];
             return root.dir.rename(root.rel(&src.comps), &root.dir, root.rel(&tcomps)).map_err(|e| ctx(e, &fpath));
         }
-        if src.kind == Kind::Dir && src.dir_roots.iter().any(|r| *r != UPPER) {
+        if src.kind == Kind::Dir && src.dirs.roots().any(|r| r != UPPER) {
             return Err(err(Code::XDev, &fpath, "directory exists in an image layer"));
         }
         self.rename_in_upper(&fchain, &src, &tchain, &tname, dst.as_ref())

@@ -21,11 +21,10 @@ pub(crate) struct Parsed {
 }
 
 pub(crate) fn parse(path: &str) -> Parsed {
-    let raw: Vec<&str> = path.split('/').collect();
-    let last = raw.iter().rev().find(|c| !c.is_empty()).copied().unwrap_or("");
+    let last = path.split('/').rev().find(|c| !c.is_empty()).unwrap_or("");
     let ends_dot = last == "." || last == "..";
     let trailing_dir = path.ends_with('/') || ends_dot;
-    let comps = raw.into_iter().filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect();
+    let comps = path.split('/').filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect();
     Parsed { comps, absolute: path.starts_with('/'), trailing_dir, ends_dot }
 }
 
@@ -54,12 +53,39 @@ pub(crate) fn child_path(base: &[String], name: &str) -> String {
 
 /// Synthetic inode number of a virtual path: FNV-1a, stable across runs and layers.
 pub fn ino_of(vpath: &str) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in vpath.as_bytes() {
+    fnv(FNV_START, vpath.as_bytes()).max(1)
+}
+
+const FNV_START: u64 = 0xcbf29ce484222325;
+
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x100000001b3);
     }
-    h.max(1)
+    h
+}
+
+/// [`ino_of`] of the canonical path of `comps`, without building it.
+pub(crate) fn ino_of_comps(comps: &[String]) -> u64 {
+    if comps.is_empty() {
+        return fnv(FNV_START, b"/").max(1);
+    }
+    comps.iter().fold(FNV_START, |h, c| fnv(fnv(h, b"/"), c.as_bytes())).max(1)
+}
+
+/// The inode numbers of the entries of directory `comps`: [`ino_of`] their paths, sharing the
+/// work of the directory's own path.
+pub(crate) struct ChildInos(u64);
+
+impl ChildInos {
+    pub fn of(comps: &[String]) -> Self {
+        ChildInos(comps.iter().fold(FNV_START, |h, c| fnv(fnv(h, b"/"), c.as_bytes())))
+    }
+
+    pub fn ino(&self, name: &str) -> u64 {
+        fnv(fnv(self.0, b"/"), name.as_bytes()).max(1)
+    }
 }
 
 /// Joins a guest path to a base directory's canonical virtual path ("/" restarts at the root).

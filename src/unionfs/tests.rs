@@ -226,6 +226,81 @@ fn read_dir_merges_layers() {
     assert_eq!(root.iter().find(|e| e.name == "bin").unwrap().kind, Kind::Symlink);
 }
 
+/// Lower layers are cached (`cache.rs`): names asked about one at a time, then whole listings.
+/// Every way of coming to know a directory must give the same answers.
+#[test]
+fn layer_cache_answers_alike_before_and_after_listing() {
+    let mut top = vec!["wide/sub/.wh..wh..opq=".to_string(), "wide/sub/a=a".to_string()];
+    let mut bottom = vec!["wide/sub/b=b".to_string(), "wide/gone/x=x".to_string()];
+    for i in 0..150 {
+        bottom.push(format!("wide/f{i}=low"));
+        if i % 2 == 0 {
+            top.push(format!("wide/f{i}=top"));
+        } else if i % 3 == 0 {
+            top.push(format!("wide/.wh.f{i}="));
+        }
+    }
+    top.push("wide/.wh.gone=".to_string());
+    let top: Vec<&str> = top.iter().map(String::as_str).collect();
+    let bottom: Vec<&str> = bottom.iter().map(String::as_str).collect();
+    let fx = Fx::new(&[&top, &bottom], &[]);
+    let mut paths: Vec<String> = (0..160).map(|i| format!("/wide/f{i}")).collect();
+    paths.extend(["/wide/sub/a", "/wide/sub/b", "/wide/gone", "/wide/gone/x", "/wide/.wh.f3"].map(String::from));
+    let answers = |u: &UnionFs| -> Vec<Result<String, Code>> { paths.iter().map(|p| read(u, p)).collect() };
+
+    let asked = answers(&fx.fs()); // one name at a time
+    let listed = {
+        let u = fx.fs();
+        for d in ["/", "/wide", "/wide/sub"] {
+            u.read_dir(d).unwrap();
+        }
+        answers(&u)
+    };
+    let many = {
+        let u = fx.fs();
+        for _ in 0..4 {
+            answers(&u); // enough questions for every directory to be listed on the way
+        }
+        answers(&u)
+    };
+    assert_eq!(asked, listed);
+    assert_eq!(asked, many);
+    for (i, got) in asked.iter().take(150).enumerate() {
+        let want = if i % 2 == 0 {
+            Ok("top".to_string())
+        } else if i % 3 == 0 {
+            Err(Code::NoEnt)
+        } else {
+            Ok("low".to_string())
+        };
+        assert_eq!(got, &want, "/wide/f{i}");
+    }
+    assert!(asked[150..160].iter().all(|r| r == &Err(Code::NoEnt)));
+    assert_eq!(asked[160..], [Ok("a".into()), Err(Code::NoEnt), Err(Code::NoEnt), Err(Code::NoEnt), Err(Code::NoEnt)]);
+    let u = fx.fs();
+    let wide = names(&u, "/wide");
+    assert_eq!(wide.len(), 150 - 25 + 1, "{wide:?}"); // 25 whited out, plus sub
+    assert!(!wide.contains(&"gone".to_string()) && !wide.contains(&"f3".to_string()));
+    assert_eq!(names(&u, "/wide/sub"), ["a"]);
+}
+
+/// More layer directories than the cache keeps open: metadata fetched after a directory's
+/// handle was closed opens it again.
+#[test]
+fn layer_cache_reopens_closed_directories() {
+    let spec: Vec<String> = (0..80).map(|i| format!("d{i}/f={i}")).collect();
+    let spec: Vec<&str> = spec.iter().map(String::as_str).collect();
+    let fx = Fx::new(&[&spec], &[]);
+    let u = fx.fs();
+    for i in 0..80 {
+        assert_eq!(names(&u, &format!("/d{i}")), ["f"]); // listed, no metadata yet
+    }
+    for i in 0..80 {
+        assert_eq!(u.metadata(&format!("/d{i}/f"), false).unwrap().size, format!("{i}").len() as u64);
+        assert_eq!(read(&u, &format!("/d{i}/f")), Ok(format!("{i}")));
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn copy_up_on_write_keeps_modes() {

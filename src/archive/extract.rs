@@ -78,6 +78,11 @@ pub fn extract_layer_as(
     };
     let mut ar = tar::Archive::new(tar);
     let entries = ar.entries().map_err(|e| io_err("<archive>", e))?;
+    let mut buf = vec![0u8; 128 * 1024];
+    // The parent directory of the last entry, checked (no symlink on the way) and created:
+    // entries come directory by directory, so most need neither again. Anything but a
+    // directory at or above it (it may replace a directory) forgets it.
+    let mut checked: Option<PathBuf> = None;
     for entry in entries {
         let mut entry = entry.map_err(|e| io_err("<archive>", e))?;
         let raw = entry.path_bytes().into_owned();
@@ -94,9 +99,16 @@ pub fn extract_layer_as(
             continue;
         }
         let target = dest.join(&rel);
-        check_no_symlink_parents(dest, &rel, portable).map_err(|r| invalid(&name, &r))?;
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| io_err(&name, e))?;
+        if kind != tar::EntryType::Directory && checked.as_ref().is_some_and(|c| c.starts_with(&rel)) {
+            checked = None;
+        }
+        let parent_rel = rel.parent().unwrap_or(Path::new(""));
+        if checked.as_deref() != Some(parent_rel) {
+            check_no_symlink_parents(dest, &rel, portable).map_err(|r| invalid(&name, &r))?;
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(|e| io_err(&name, e))?;
+            }
+            checked = Some(parent_rel.to_path_buf());
         }
         let mode = entry.header().mode().unwrap_or(0o644);
         let owner = (entry.header().uid().unwrap_or(0) as u32, entry.header().gid().unwrap_or(0) as u32);
@@ -121,17 +133,16 @@ pub fn extract_layer_as(
                 }
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                remove_any(&target).ok();
-                let mut f = fs::File::create(&target).map_err(|e| io_err(&name, e))?;
-                let (size, wasm) = copy_and_sniff(&mut entry, &mut f).map_err(|e| io_err(&name, e))?;
-                drop(f);
+                let mut f = create_new(&target).map_err(|e| io_err(&name, e))?;
+                let (size, wasm) = copy_and_sniff(&mut entry, &mut f, &mut buf).map_err(|e| io_err(&name, e))?;
                 if portable {
-                    set_mode(&target, portable::default_mode(false)).map_err(|e| io_err(&name, e))?;
+                    set_file_mode(&f, &target, portable::default_mode(false)).map_err(|e| io_err(&name, e))?;
+                    drop(f);
                     record(&rel, portable::entry_for(safe_mode(mode), owner.0, owner.1, false))
                         .map_err(|e| io_err(&name, e))?;
                 } else {
-                    set_mode(&target, safe_mode(mode) | (keep & 0o600)).map_err(|e| io_err(&name, e))?;
-                    set_owner(&target, owner);
+                    set_file_mode(&f, &target, safe_mode(mode) | (keep & 0o600)).map_err(|e| io_err(&name, e))?;
+                    set_file_owner(&f, owner);
                 }
                 out.size += size;
                 if let Some(d) = wasm {
@@ -193,6 +204,153 @@ pub fn extract_layer_as(
     Ok(out)
 }
 
+/// Make the tree `dir` exactly what [`extract_layer_with`] makes of its own layer tar
+/// (`archive::create::tar_dir_owned(dir, .., Owners::Fixed(owner))`, taken just before), and
+/// report what that extraction reports; so a directory that was just tarred into a layer can
+/// become the extracted layer itself instead of extracting the tar again (a build's
+/// `COPY`/`ADD`). As extraction would: modes lose setuid, setgid and world-write (skiff keeps its
+/// own read/write bits when not root), owners are the tar's (root only), and hard links are
+/// broken (the tar holds each name's content). `Ok(None)`: the tree has what the tar would not
+/// carry the same way (a special file, an overlayfs whiteout or opaque directory, a name that
+/// is not UTF-8); extract the tar instead.
+pub fn settle_as_extracted(dir: &Path, owner: (u32, u32)) -> std::io::Result<Option<Extracted>> {
+    if portable::forced() {
+        return Ok(None); // the portable form keeps modes and links in metadata: extract instead
+    }
+    let mut out = Extracted::default();
+    let owner = if owner != (0, 0) && as_root() { Some(owner) } else { own_ids() };
+    let keep = if as_root() { 0 } else { 0o700 };
+    let mut buf = vec![0u8; 128 * 1024];
+    if settle_dir(dir, "", owner, keep, &mut out, &mut buf)? {
+        Ok(Some(out))
+    } else {
+        Ok(None)
+    }
+}
+
+/// [`settle_as_extracted`] of directory `rel` (below `root`); false: not settleable.
+fn settle_dir(
+    root: &Path,
+    rel: &str,
+    owner: Option<(u32, u32)>,
+    keep: u32,
+    out: &mut Extracted,
+    buf: &mut [u8],
+) -> std::io::Result<bool> {
+    let dir = root.join(rel);
+    for entry in fs::read_dir(&dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else { return Ok(false) };
+        if name.starts_with(".wh..wh.") && name != ".wh..wh..opq" {
+            return Ok(false); // extraction leaves such names out
+        }
+        let path = dir.join(&name);
+        let rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let md = fs::symlink_metadata(&path)?;
+        let ft = md.file_type();
+        if ft.is_symlink() {
+            settle_owner(&path, &md, owner)?;
+        } else if ft.is_dir() {
+            if crate::hostfs::is_overlay_opaque(&path) {
+                return Ok(false);
+            }
+            settle_mode(&path, &md, safe_dir_mode(crate::hostfs::mode_of(&md)) | keep)?;
+            settle_owner(&path, &md, owner)?;
+            if !settle_dir(root, &rel, owner, keep, out, buf)? {
+                return Ok(false);
+            }
+        } else if ft.is_file() {
+            let mode = safe_mode(crate::hostfs::mode_of(&md)) | (keep & 0o600);
+            let mut f = fs::File::open(&path)?;
+            let (mut size, mut wasm) = (md.len(), None);
+            if nlink(&md) > 1 {
+                // Another name shares this file: give this one its own copy, as extracting the
+                // tar would (and sniff it on the way).
+                let tmp = dir.join(format!(".wh..wh..settle.{}", std::process::id()));
+                let mut copy = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+                (size, wasm) = copy_and_sniff(&mut f, &mut copy, buf)?;
+                fs::rename(&tmp, &path)?;
+                set_file_mode(&copy, &path, mode)?;
+                set_file_owner_to(&copy, owner)?;
+            } else {
+                let mut head = [0u8; 4];
+                if size >= 4 && f.read_exact(&mut head).is_ok() && &head == b"\0asm" {
+                    let mut h = Sha256::new();
+                    h.update(head);
+                    std::io::copy(&mut f, &mut h)?;
+                    wasm = Some(Digest::from_hasher(h));
+                }
+                settle_mode(&path, &md, mode)?;
+                settle_owner(&path, &md, owner)?;
+            }
+            out.size += size;
+            if let Some(d) = wasm {
+                out.wasm.push((rel, d));
+            }
+        } else {
+            return Ok(false); // devices, FIFOs, sockets, overlayfs whiteouts
+        }
+    }
+    Ok(true)
+}
+
+fn settle_mode(p: &Path, md: &fs::Metadata, mode: u32) -> std::io::Result<()> {
+    if crate::hostfs::mode_of(md) != mode & 0o7777 {
+        set_mode(p, mode)?;
+    }
+    Ok(())
+}
+
+/// Give `p` the owner an extracted entry has: `owner`, or skiff's own (`None`: not a Unix
+/// host, where nothing is owned).
+fn settle_owner(p: &Path, md: &fs::Metadata, owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some((uid, gid)) = owner {
+        use std::os::unix::fs::MetadataExt;
+        if (md.uid(), md.gid()) != (uid, gid) {
+            std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (p, md, owner);
+    Ok(())
+}
+
+fn set_file_owner_to(f: &fs::File, owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::fchown(f, Some(uid), Some(gid))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (f, owner);
+    Ok(())
+}
+
+/// Who skiff's own new files belong to.
+fn own_ids() -> Option<(u32, u32)> {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid and getegid have no preconditions.
+        Some(unsafe { (libc::geteuid(), libc::getegid()) })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+fn nlink(md: &fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::MetadataExt::nlink(md)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = md;
+        1
+    }
+}
+
 /// A relative path with no `..`, no root, no prefix; `./` removed.
 fn clean_path(name: &str) -> std::result::Result<PathBuf, &'static str> {
     if name.starts_with('/') || name.starts_with('\\') {
@@ -247,13 +405,50 @@ fn check_no_symlink_parents(dest: &Path, rel: &Path, portable: bool) -> std::res
     Ok(())
 }
 
-fn copy_and_sniff(r: &mut dyn Read, w: &mut fs::File) -> std::io::Result<(u64, Option<Digest>)> {
-    let mut buf = vec![0u8; 128 * 1024];
+/// A new file at `p`, replacing whatever is there (never writing through it: a symlink there
+/// is removed, not followed).
+fn create_new(p: &Path) -> std::io::Result<fs::File> {
+    let new = || fs::OpenOptions::new().write(true).create_new(true).open(p);
+    match new() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            remove_any(p)?;
+            new()
+        }
+        r => r,
+    }
+}
+
+/// [`set_mode`] through the open file (one path lookup fewer per file).
+fn set_file_mode(f: &fs::File, p: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = p;
+        f.set_permissions(fs::Permissions::from_mode(mode & 0o7777))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = f;
+        set_mode(p, mode)
+    }
+}
+
+/// [`set_owner`] through the open file.
+fn set_file_owner(f: &fs::File, (uid, gid): (u32, u32)) {
+    #[cfg(unix)]
+    if (uid, gid) != (0, 0) && as_root() {
+        let _ = std::os::unix::fs::fchown(f, Some(uid), Some(gid));
+    }
+    #[cfg(not(unix))]
+    let _ = (f, uid, gid);
+}
+
+fn copy_and_sniff(r: &mut dyn Read, w: &mut fs::File, buf: &mut [u8]) -> std::io::Result<(u64, Option<Digest>)> {
     let mut size = 0u64;
     let mut hasher: Option<Sha256> = None;
     let mut first = true;
     loop {
-        let n = r.read(&mut buf)?;
+        let n = r.read(buf)?;
         if n == 0 {
             break;
         }
@@ -366,6 +561,98 @@ mod tests {
         assert_eq!(x.wasm.len(), 1);
         assert_eq!(x.wasm[0].0, "bin/box");
         assert_eq!(x.size, 8 + 4 + 8);
+    }
+
+    /// A tree as a build's COPY/ADD leaves it: unsafe modes, foreign owners, a hard link.
+    #[cfg(unix)]
+    fn step_tree(root: &Path) {
+        use std::os::unix::fs::{lchown, symlink, PermissionsExt};
+        let mode = |p: &str, m: u32| fs::set_permissions(root.join(p), fs::Permissions::from_mode(m)).unwrap();
+        for d in ["bin", "open", "tmp", "deep/er"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        fs::write(root.join("bin/box"), b"\0asm\x01\0\0\0 a module").unwrap();
+        fs::write(root.join("bin/suid"), b"#!/bin/sh\n").unwrap();
+        fs::write(root.join("open/everyone"), b"w").unwrap();
+        fs::write(root.join("deep/er/.wh.gone"), b"").unwrap();
+        fs::write(root.join("deep/er/tiny"), b"ab").unwrap();
+        fs::hard_link(root.join("bin/box"), root.join("deep/box2")).unwrap();
+        symlink("box", root.join("bin/ls")).unwrap();
+        mode("bin/suid", 0o4755);
+        mode("open/everyone", 0o666);
+        mode("open", 0o777);
+        mode("tmp", 0o1777);
+        mode("deep/er", 0o2750);
+        if as_root() {
+            lchown(root.join("bin/suid"), Some(1000), Some(1000)).unwrap();
+            lchown(root.join("bin/ls"), Some(7), Some(7)).unwrap();
+            lchown(root.join("open"), Some(1000), Some(100)).unwrap();
+        }
+    }
+
+    /// Every entry below `root`: kind, mode, owner, link count, content or target.
+    #[cfg(unix)]
+    fn describe(root: &Path) -> Vec<String> {
+        use std::os::unix::fs::MetadataExt;
+        fn go(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            let mut names: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+            names.sort();
+            for p in names {
+                let md = fs::symlink_metadata(&p).unwrap();
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                let what = if md.file_type().is_symlink() {
+                    format!("-> {}", fs::read_link(&p).unwrap().display())
+                } else if md.is_dir() {
+                    format!("dir {:o}", md.mode() & 0o7777)
+                } else {
+                    format!("file {:o} {:?}", md.mode() & 0o7777, fs::read(&p).unwrap())
+                };
+                out.push(format!("{rel}: {what} {}:{} nlink {}", md.uid(), md.gid(), md.nlink()));
+                if md.is_dir() {
+                    go(root, &p, out);
+                }
+            }
+        }
+        let mut out = vec![];
+        go(root, root, &mut out);
+        out
+    }
+
+    /// Settling a tree in place gives what extracting its own tar gives, files and report.
+    #[cfg(unix)]
+    #[test]
+    fn settled_tree_is_its_extracted_tar() {
+        for owner in [(0, 0), (1000, 1000)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let (a, b, x) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("x"));
+            for d in [&a, &b, &x] {
+                fs::create_dir(d).unwrap();
+            }
+            step_tree(&a);
+            step_tree(&b);
+            let owners = crate::archive::create::Owners::Fixed(owner.0.into(), owner.1.into());
+            let tar = crate::archive::create::tar_dir_owned(&a, Vec::new(), 0, owners).unwrap();
+            let extracted = extract_layer_with(tar.as_slice(), &x, "l", Specials::Skip).unwrap();
+            let settled = settle_as_extracted(&b, owner).unwrap().expect("a plain tree settles");
+            assert_eq!(describe(&b), describe(&x), "owner {owner:?}");
+            assert_eq!(settled.size, extracted.size);
+            let mut w1 = settled.wasm.clone();
+            let mut w2 = extracted.wasm.clone();
+            w1.sort();
+            w2.sort();
+            assert_eq!(w1, w2);
+            assert_eq!(w1.len(), 2, "both names of the module");
+        }
+    }
+
+    /// What a tar would carry differently is not settled (the caller extracts instead).
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_not_settled() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join("d")).unwrap();
+        std::os::unix::net::UnixListener::bind(tmp.path().join("d/sock")).unwrap();
+        assert!(settle_as_extracted(tmp.path(), (0, 0)).unwrap().is_none());
     }
 }
 

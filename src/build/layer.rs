@@ -33,6 +33,26 @@ pub fn layer_from_dir_owned(
     Ok((Descriptor::new(MEDIA_TYPE_LAYER, diff_id, size), meta))
 }
 
+/// [`layer_from_dir_owned`] for a directory filled to become the layer itself (`COPY`,
+/// `ADD`): its tar is written straight into the blob store, and the directory is then stored as
+/// the extracted layer ([`Store::adopt_layer`]) instead of extracting the tar again, so the
+/// files are written once and nothing big is left to delete.
+pub fn layer_from_new(
+    store: &Store,
+    new: crate::store::NewLayer,
+    parent: Option<&Digest>,
+    owner: (u64, u64),
+) -> Result<(Descriptor, LayerMeta)> {
+    let diff = new.diff();
+    let (diff_id, size) = store.put_blob_written(|w| {
+        tar_dir_owned(&diff, w, source_date_epoch(), Owners::Fixed(owner.0, owner.1))?;
+        Ok(())
+    })?;
+    let meta = store.adopt_layer(new, &diff_id, parent, (owner.0 as u32, owner.1 as u32))?;
+    let meta = precompile(store, meta, &mut std::io::stderr())?;
+    Ok((Descriptor::new(MEDIA_TYPE_LAYER, diff_id, size), meta))
+}
+
 /// Compile a new layer's wasm modules ([`crate::runtime::layer_added`]). A file that starts
 /// with `\0asm` but is not a valid module (a truncated download, a test fixture) is just a
 /// file: it is warned about on `warn`, dropped from the layer's module list (running it

@@ -3,7 +3,6 @@
 
 use super::dockerfile::{CopyArgs, Instruction, Kind, ShellOrExec};
 use super::{copy, expand, layer, BResult, BuildError, Builder, Stage};
-use crate::archive::create::Owners;
 use std::collections::BTreeMap;
 
 /// Go's `%q` of a string slice, as Docker's history shows CMD/ENTRYPOINT: `["a" "b c"]`.
@@ -290,13 +289,12 @@ impl Builder<'_> {
         let key = format!("{} #(nop) {what} {from}{} in {dest} ", stage.shell().join(" "), plan.summary);
         let files = plan.files.clone();
         self.cached_step(text, key, files, |b, stage| {
-            let tmp = tempfile::tempdir_in(b.store.scratch_dir()).map_err(|e| BuildError::Failed(e.to_string()))?;
-            plan.write(tmp.path(), chmod)?;
+            // The files are written where the layer will be kept: see `layer::layer_from_new`.
+            let new = b.store.new_layer()?;
+            plan.write(&new.diff(), chmod)?;
             let _lock = b.store.lock()?;
             let parent = crate::spec::Digest::chain(&stage.config.rootfs.diff_ids).last().cloned();
-            Ok(Some(
-                layer::layer_from_dir_owned(b.store, tmp.path(), parent.as_ref(), Owners::Fixed(owner.0, owner.1))?.0,
-            ))
+            Ok(Some(layer::layer_from_new(b.store, new, parent.as_ref(), owner)?.0))
         })
     }
 

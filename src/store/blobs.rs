@@ -65,6 +65,29 @@ impl Store {
         Ok((d, size))
     }
 
+    /// Store what `write` writes (hashed on the way: the ingest file becomes the blob, no copy
+    /// is made); returns (digest, size). Idempotent.
+    pub fn put_blob_written(&self, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<(Digest, u64)> {
+        let dir = self.scratch_dir();
+        let tmp = tempfile::Builder::new().prefix(".ingest-").tempfile_in(&dir).at(&dir)?;
+        let file = tmp.as_file().try_clone().at(tmp.path())?;
+        let mut w = HashingWriter {
+            inner: std::io::BufWriter::with_capacity(256 * 1024, file),
+            hasher: Sha256::new(),
+            size: 0,
+        };
+        write(&mut w)?;
+        w.inner.flush().at(tmp.path())?;
+        let (d, size) = (Digest::from_hasher(w.hasher), w.size);
+        crash::point("ingest");
+        let p = self.blob_path(&d);
+        self.lease(&d); // nothing references it yet: garbage collection must wait
+        if !p.exists() {
+            tmp.persist(&p).map_err(|e| Error::io(&p, e.error))?;
+        }
+        Ok((d, size))
+    }
+
     /// Read a blob and check that it still hashes to its name.
     pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>> {
         let p = self.blob_path(d);
@@ -80,5 +103,25 @@ impl Store {
     pub fn read_json<T: serde::de::DeserializeOwned>(&self, d: &Digest) -> Result<T> {
         let data = self.read_blob(d)?;
         serde_json::from_slice(&data).map_err(|e| Error::Other(format!("blob {d}: invalid JSON: {e}")))
+    }
+}
+
+/// Hashes and counts what goes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }

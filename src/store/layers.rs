@@ -2,7 +2,7 @@
 //! whose stack has that chain ID, with `meta.json` (diff ID, parent, size, wasm modules).
 
 use super::{atomic_write, Store};
-use crate::archive::extract::{extract_layer_with, Specials};
+use crate::archive::extract::{extract_layer_with, settle_as_extracted, Specials};
 use crate::error::{Error, IoContext, Result};
 use crate::spec::Digest;
 use serde::{Deserialize, Serialize};
@@ -61,10 +61,7 @@ impl Store {
         parent: Option<&Digest>,
         specials: Specials,
     ) -> Result<LayerMeta> {
-        let chain = match parent {
-            None => diff_id.clone(),
-            Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
-        };
+        let chain = chain_id(diff_id, parent);
         if self.has_layer(&chain) {
             return self.layer_meta(&chain);
         }
@@ -80,6 +77,19 @@ impl Store {
         if &actual != diff_id {
             return Err(Error::CorruptBlob { digest: diff_id.to_string(), actual: actual.to_string() });
         }
+        self.place_layer(tmp, &chain, diff_id, parent, extracted)
+    }
+
+    /// Writes the meta of the layer extracted in `tmp` (as `diff/`) and renames it into place.
+    fn place_layer(
+        &self,
+        tmp: tempfile::TempDir,
+        chain: &Digest,
+        diff_id: &Digest,
+        parent: Option<&Digest>,
+        extracted: crate::archive::extract::Extracted,
+    ) -> Result<LayerMeta> {
+        let chain = chain.clone();
         let meta = LayerMeta {
             diff_id: diff_id.clone(),
             chain_id: chain.clone(),
@@ -101,6 +111,39 @@ impl Store {
         Ok(meta)
     }
 
+    /// A directory to fill with a new layer's files and store with [`Store::adopt_layer`]:
+    /// made as [`Store::unpack_layer`] makes the one it extracts into. Dropped unused, it is
+    /// removed.
+    pub fn new_layer(&self) -> Result<NewLayer> {
+        let tmp = tempfile::Builder::new().prefix("layer-").tempdir_in(self.scratch_dir()).at(self.scratch_dir())?;
+        let diff = tmp.path().join("diff");
+        fs::create_dir(&diff).at(&diff)?;
+        Ok(NewLayer { tmp })
+    }
+
+    /// Store `new`, whose files were just tarred into the blob `diff_id` (by `tar_dir_owned`
+    /// with every entry owned by `owner`), as that blob's extracted layer on top of `parent`,
+    /// without extracting the blob again: its files are settled into what extraction makes
+    /// ([`settle_as_extracted`]) and the directory is renamed into place. A tree that cannot be
+    /// settled so (special files) is extracted from the blob as usual.
+    pub fn adopt_layer(
+        &self,
+        new: NewLayer,
+        diff_id: &Digest,
+        parent: Option<&Digest>,
+        owner: (u32, u32),
+    ) -> Result<LayerMeta> {
+        let chain = chain_id(diff_id, parent);
+        if self.has_layer(&chain) {
+            return self.layer_meta(&chain);
+        }
+        let diff = new.diff();
+        let Some(extracted) = settle_as_extracted(&diff, owner).at(&diff)? else {
+            return self.unpack_layer_with(diff_id, parent, Specials::Skip);
+        };
+        self.place_layer(new.tmp, &chain, diff_id, parent, extracted)
+    }
+
     /// Remove an extracted layer directory (the caller checked nothing uses it).
     pub fn remove_layer(&self, chain: &Digest) -> Result<()> {
         let dir = self.layer_dir(chain);
@@ -113,6 +156,26 @@ impl Store {
         crate::store::crash::point("layer-trash");
         make_writable(&trash);
         fs::remove_dir_all(&trash).at(&trash)
+    }
+}
+
+/// A new layer's directory being filled ([`Store::new_layer`]).
+pub struct NewLayer {
+    tmp: tempfile::TempDir,
+}
+
+impl NewLayer {
+    /// Where the layer's files go.
+    pub fn diff(&self) -> PathBuf {
+        self.tmp.path().join("diff")
+    }
+}
+
+/// chain ID(L1) = diff ID(L1); chain ID(Ln) = sha256("<chain ID(Ln-1)> <diff ID(Ln)>").
+fn chain_id(diff_id: &Digest, parent: Option<&Digest>) -> Digest {
+    match parent {
+        None => diff_id.clone(),
+        Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
     }
 }
 

@@ -303,6 +303,7 @@ impl Container {
             limits: runtime::Limits { memory: self.memory, cpus: self.cpus, pids: self.pids_limit },
             hostname: self.config.hostname.clone(),
             readonly_rootfs: self.read_only,
+            auto_remove: self.auto_remove,
             owner: if self.state.is_alive() { self.state.pid } else { 0 },
             network: Some(runtime::NetworkSpec { directory: Arc::new(records::Records::new(store)) }),
         })

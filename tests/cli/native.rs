@@ -77,6 +77,10 @@ fn import_records_linux_and_run_gives_docker_exit_codes() {
     let r = s.run(&["run", "--rm", "--network", "none", "bb", "sh", "-c", "uname -s; echo $0; exit 0"]).ok();
     assert_eq!(r.stdout, "Linux\nsh\n");
     s.run(&["run", "--rm", "--network", "none", "bb", "false"]).code(1);
+    // An init a signal ends (SIGSEGV: endless recursion) gives 128+N, whether the runtime ran
+    // it in one call or, with a memory limit, as create + start.
+    s.run(&["run", "--rm", "--network", "none", "bb", "sh", "-c", "f() { f; }; f"]).code(139);
+    s.run(&["run", "--rm", "--network", "none", "-m", "64m", "bb", "sh", "-c", "f() { f; }; f"]).code(139);
     let r = s.run(&["run", "--rm", "--network", "none", "bb", "nosuchcmd"]).code(127);
     assert!(r.stderr.contains("exec: \"nosuchcmd\": executable file not found in $PATH"), "{}", r.stderr);
     let r = s.run(&["run", "--rm", "--network", "none", "bb", "/etc/passwd"]).code(126);

@@ -220,8 +220,19 @@ pub fn mount_root(lowers: &[PathBuf], c: &ContainerSpec) -> Result<PathBuf> {
             c.dir.display()
         )));
     }
-    sys::mount_overlay(&target, &options)
-        .map_err(|e| Error::Other(format!("mount overlay on {}: {e}", target.display())))?;
+    // A `--rm` container's writable layer is deleted at exit, so it need not survive a crash:
+    // `volatile` (Linux 5.10) skips the overlay's syncs, above all the sync of the whole
+    // upper filesystem at unmount (as Podman mounts `--rm` containers). An older kernel
+    // refuses the option: mount without it.
+    let volatile = c.auto_remove && {
+        // The marker a previous volatile mount left; it refuses a new mount.
+        let _ = fs::remove_dir_all(work.join("work").join("incompat"));
+        sys::mount_overlay(&target, &format!("{options},volatile")).is_ok()
+    };
+    if !volatile {
+        sys::mount_overlay(&target, &options)
+            .map_err(|e| Error::Other(format!("mount overlay on {}: {e}", target.display())))?;
+    }
     Ok(target)
 }
 

@@ -439,7 +439,11 @@ fn write_resolv_conf(c: &ContainerSpec, net: &bundle::Net, embedded: bool) -> Re
             .map(|l| format!("{l}\n"))
             .collect(),
     };
-    crate::store::atomic_write(&c.dir.join("resolv.conf"), text.as_bytes())
+    let path = c.dir.join("resolv.conf");
+    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(()); // as the container was made with: no write
+    }
+    crate::store::atomic_write(&path, text.as_bytes())
 }
 
 impl Backend for LinuxBackend {

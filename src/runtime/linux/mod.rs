@@ -69,6 +69,11 @@ impl LinuxBackend {
         })
     }
 
+    /// Whether the runtime is crun (by its file name).
+    fn is_crun(&self) -> bool {
+        self.runtime.as_deref().and_then(|p| p.file_name()).is_some_and(|n| n == "crun")
+    }
+
     /// Where the runtime keeps its state: under the store (`runtime/<name>/`), so every store
     /// has its own containers.
     fn state_root(&self) -> Result<PathBuf> {
@@ -350,8 +355,10 @@ impl Task for LinuxTask {
         let _ = std::fs::remove_file(&pid_file);
         let _ = std::fs::remove_file(&log);
         // One foreground `run`, unless the OOM killer's count must be read after the end (a
-        // memory limit): `run` removes the cgroup as it ends, so then create + start + delete.
-        let one_call = self.spec.limits.memory == 0;
+        // memory limit: `run` removes the cgroup as it ends), or a terminal is wanted from a
+        // runtime other than crun (runc refuses a console socket unless it detaches): then
+        // create + start + delete.
+        let one_call = self.spec.limits.memory == 0 && (!p.tty || self.backend.is_crun());
         let watch = if one_call { Some(sys::FileWatch::new(&bundle, PID_FILE).at(&bundle)?) } else { None };
         let mut cmd = self.backend.command()?;
         cmd.arg("--log").arg(&log).arg(if one_call { "run" } else { "create" });

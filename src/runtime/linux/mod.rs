@@ -7,14 +7,15 @@
 //!    the container's root at `containers/<id>/bundle/rootfs`;
 //! 2. skiff resolves the program in that root itself, so a missing or non-executable one
 //!    gets Docker's message and exit status (127/126), and writes `bundle/config.json`;
-//! 3. `<runtime> create` makes the container, its init waiting before the program; this
-//!    process is a child subreaper, so the init (whose parent, the runtime, has exited)
-//!    becomes its child; `<runtime> start` lets it run, and `waitpid` gives its true status
-//!    (128+N for a signal). (`run --detach` in one step loses a program that ends before the
-//!    runtime does: the runtime reaps it.) Stdio passes straight through, or through a
-//!    pseudo-terminal received on the console socket with `-t`;
-//! 4. when init ends, the OOM killer's count is read from the cgroup, and the runtime's state
-//!    is deleted; dropping the task unmounts the root.
+//! 3. `<runtime> run` in the foreground starts it: the runtime stays init's parent and exits
+//!    with init's true status (128+N for a signal), having removed its state and the cgroup;
+//!    the PID file it writes when the program runs gives init's host PID (for `stop`/`kill`)
+//!    and marks the container started. With a memory limit (the OOM killer's count must be
+//!    read from the cgroup after the end) or `-t` on a runtime other than crun, it is
+//!    `<runtime> create` (init waits; the runtime exits, so init becomes the child of this
+//!    process, a child subreaper), `start`, `waitpid`, `delete`. Stdio passes straight
+//!    through, or through a pseudo-terminal received on the console socket with `-t`;
+//! 4. when init ends, dropping the task unmounts the root.
 
 mod bundle;
 mod cgroup;

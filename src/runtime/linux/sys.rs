@@ -1,7 +1,8 @@
 //! The few Linux system calls the native backend makes itself (mounting the overlay root,
-//! whiteout devices, xattrs, reaping the container's init as a subreaper, receiving the
-//! console's pty): thin, checked wrappers over libc, each returning `io::Result`. Namespaces,
-//! cgroups and the container process itself are the OCI runtime's job, not ours.
+//! whiteout devices, xattrs, reaping the container's init as a subreaper, waiting for the
+//! runtime's PID file, receiving the console's pty): thin, checked wrappers over libc, each
+//! returning `io::Result`. Namespaces, cgroups and the container process itself are the OCI
+//! runtime's job, not ours.
 
 use std::ffi::CString;
 use std::io;

@@ -3,8 +3,9 @@
 # is a linux image imported from Debian's busybox-static (as tutorial 06 makes it), beside
 #   * a bare `crun run` of the same root filesystem (a bundle from `crun spec`: its own network
 #     namespace with only `lo`, which is what `--network none` gives), the floor;
-#   * `docker run --rm --network none IMG true`, where a Docker daemon answers (the same root
-#     filesystem, `docker import`ed: no registry needed).
+#   * `docker run --rm --network none IMG true`, where a Docker daemon answers, or `dockerd` is
+#     installed (this script then starts one of its own, and stops it at the end); the same
+#     root filesystem, `docker import`ed: no registry needed.
 # Also shown: skiff on the default bridge (veth, CNI plugins, embedded DNS) and the WASI busybox.
 # Rounds are interleaved (one run of each command per round), so a machine busy with other work
 # slows every command alike; prints the median wall time of each, and its median CPU time (user +
@@ -28,9 +29,14 @@ work="$(mktemp -d)"
 export SKIFF_ROOT="$work/skiff-root"
 unset SKIFF_MODULE_CACHE
 docker_ok=""
+dockerd_pid=""
 cleanup() {
   [ -n "$docker_ok" ] && docker rmi -f skiff-bench-busybox >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [ -n "$dockerd_pid" ]; then # the daemon this script started
+    kill "$dockerd_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -60,8 +66,27 @@ PY
 crun_root="$work/crun-state"
 mkdir -p "$crun_root"
 
+# Docker: the daemon that answers, else one started here for the bench (`dockerd` installed,
+# e.g. Debian's docker.io): its own socket, data and exec roots in the work dir, log in
+# $work/dockerd.log, no bridge and no iptables rules (the bench's containers have no network),
+# stopped at the end.
+if command -v docker >/dev/null && ! timeout 10 docker info >/dev/null 2>&1 && command -v dockerd >/dev/null; then
+  mkdir -p "$work/docker"
+  export DOCKER_HOST="unix://$work/docker/docker.sock"
+  dockerd --host "$DOCKER_HOST" --data-root "$work/docker/data" --exec-root "$work/docker/exec" \
+    --pidfile "$work/docker/dockerd.pid" --bridge none --iptables=false --ip-forward=false --ip-masq=false \
+    >"$work/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 150); do
+    timeout 5 docker info >/dev/null 2>&1 && break
+    kill -0 "$dockerd_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  timeout 5 docker info >/dev/null 2>&1 || echo "dockerd did not answer (log: $(tail -n 1 "$work/dockerd.log"))" >&2
+fi
 if command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1; then
   docker import "$work/rootfs.tar" skiff-bench-busybox >/dev/null && docker_ok=1
+  docker run --rm --network none skiff-bench-busybox true >/dev/null 2>&1 || docker_ok="" # warm, and works?
 fi
 
 names=(crun skiff_none skiff_bridge skiff_wasi)
@@ -110,5 +135,5 @@ if [ -n "$docker_ok" ]; then
   ok=$(awk -v r="$d" 'BEGIN {print (r >= 5) ? "met" : "NOT met"}')
   echo "  docker / skiff --network none: ${d}x (target >= 5x: $ok)"
 else
-  echo "  docker: no Docker daemon answers here, not measured"
+  echo "  docker: no Docker daemon answers here (and none could be started), not measured"
 fi

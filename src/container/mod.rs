@@ -303,6 +303,7 @@ impl Container {
             limits: runtime::Limits { memory: self.memory, cpus: self.cpus, pids: self.pids_limit },
             hostname: self.config.hostname.clone(),
             readonly_rootfs: self.read_only,
+            auto_remove: self.auto_remove,
             owner: if self.state.is_alive() { self.state.pid } else { 0 },
             network: Some(runtime::NetworkSpec { directory: Arc::new(records::Records::new(store)) }),
         })
@@ -711,12 +712,20 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     let trash = store.scratch_dir().join(format!("rm-{}", c.id));
     fs::rename(&dir, &trash).at(&dir)?;
     crate::store::crash::point("container-trash");
-    crate::store::make_writable(&trash);
     // The container is gone once renamed. What cannot be deleted yet stays in this process's
     // scratch space, removed when the process ends (or by the next writer): Windows keeps a
     // directory whose files are still open (an attached `run --rm` removes its container
-    // with its own log open).
-    if let Err(e) = fs::remove_dir_all(&trash) {
+    // with its own log open). A directory without its owner's write bit (a guest's `chmod`)
+    // refuses removal unless skiff runs as root: then the tree is made writable (one more
+    // walk over it, so only then) and removed again.
+    let removed = fs::remove_dir_all(&trash).or_else(|e| {
+        if e.kind() != std::io::ErrorKind::PermissionDenied {
+            return Err(e);
+        }
+        crate::store::make_writable(&trash);
+        fs::remove_dir_all(&trash)
+    });
+    if let Err(e) = removed {
         if cfg!(unix) {
             return Err(crate::error::Error::io(&trash, e));
         }

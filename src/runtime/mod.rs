@@ -178,6 +178,8 @@ pub struct ContainerSpec {
     pub hostname: String,
     /// `--read-only`.
     pub readonly_rootfs: bool,
+    /// `--rm`: the writable layer is thrown away when the container ends.
+    pub auto_remove: bool,
     /// The host process that owns the running container (its supervisor, or the attached
     /// `run`); 0 when it is not running.
     pub owner: u32,
@@ -213,6 +215,7 @@ impl ContainerSpec {
             limits: Limits::default(),
             hostname: id.to_string(),
             readonly_rootfs: false,
+            auto_remove: false,
             owner: 0,
             network: None,
         }

@@ -199,7 +199,12 @@ pub(crate) fn make_writable(p: &std::path::Path) {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(md) = fs::symlink_metadata(p) {
             if md.is_dir() {
-                let _ = fs::set_permissions(p, fs::Permissions::from_mode(md.permissions().mode() | 0o700));
+                // Only where needed: a chmod is a metadata write, and most directories are
+                // already the owner's to change.
+                let mode = md.permissions().mode();
+                if mode & 0o700 != 0o700 {
+                    let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode | 0o700));
+                }
                 if let Ok(rd) = fs::read_dir(p) {
                     for e in rd.flatten() {
                         make_writable(&e.path());

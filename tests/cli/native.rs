@@ -77,6 +77,10 @@ fn import_records_linux_and_run_gives_docker_exit_codes() {
     let r = s.run(&["run", "--rm", "--network", "none", "bb", "sh", "-c", "uname -s; echo $0; exit 0"]).ok();
     assert_eq!(r.stdout, "Linux\nsh\n");
     s.run(&["run", "--rm", "--network", "none", "bb", "false"]).code(1);
+    // An init a signal ends (SIGSEGV: endless recursion) gives 128+N, whether the runtime ran
+    // it in one call or, with a memory limit, as create + start.
+    s.run(&["run", "--rm", "--network", "none", "bb", "sh", "-c", "f() { f; }; f"]).code(139);
+    s.run(&["run", "--rm", "--network", "none", "-m", "64m", "bb", "sh", "-c", "f() { f; }; f"]).code(139);
     let r = s.run(&["run", "--rm", "--network", "none", "bb", "nosuchcmd"]).code(127);
     assert!(r.stderr.contains("exec: \"nosuchcmd\": executable file not found in $PATH"), "{}", r.stderr);
     let r = s.run(&["run", "--rm", "--network", "none", "bb", "/etc/passwd"]).code(126);
@@ -301,4 +305,30 @@ fn load_a_docker_archive_made_by_podman() {
     s.run(&["load", "-i", archive.to_str().unwrap()]).ok();
     let out = s.run(&["run", "--rm", "--network", "none", "localhost/podbox:1", "sh", "-c", "echo from podman"]).ok();
     assert_eq!(out.stdout, "from podman\n");
+}
+
+#[test]
+fn runc_runs_them_too() {
+    let Some(s) = sandbox() else { return };
+    let Some(runc) = require_tool("runc", "runc") else { return };
+    let env = [("SKIFF_OCI_RUNTIME", runc.as_os_str())];
+    let r = s.run_env(&["run", "--rm", "--network", "none", "bb", "sh", "-c", "echo hi; exit 4"], &env).code(4);
+    assert_eq!(r.stdout, "hi\n");
+    s.run_env(&["run", "--rm", "--network", "none", "bb", "sh", "-c", "f() { f; }; f"], &env).code(139);
+    s.run_env(&["run", "-d", "--name", "rc1", "--network", "none", "bb", "sleep", "30"], &env).ok();
+    assert_eq!(s.run_env(&["exec", "rc1", "echo", "in"], &env).ok().stdout, "in\n");
+    s.run_env(&["kill", "rc1"], &env).ok();
+    assert_eq!(inspect(&s, "rc1", "{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
+    // runc takes a console socket only when it detaches: `-t` goes through create + start.
+    let Some(script) = require_tool("script", "bsdutils") else { return };
+    let cmd = format!("{} run --rm -t --network none bb sh -c 'tty; exit 2'", crate::util::skiff_bin().display());
+    let out = std::process::Command::new(script)
+        .args(["-qefc", &cmd, "/dev/null"])
+        .env("SKIFF_ROOT", s.root())
+        .env("SKIFF_OCI_RUNTIME", &runc)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/dev/pts/0"), "{out:?}");
+    assert_eq!(out.status.code(), Some(2));
 }

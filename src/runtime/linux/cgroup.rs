@@ -130,13 +130,14 @@ pub fn fix_hybrid() {
         return;
     }
     let Ok(all) = std::fs::read_to_string("/proc/cgroups") else { return };
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     for l in all.lines().filter(|l| !l.starts_with('#')) {
         let f: Vec<&str> = l.split_whitespace().collect();
         let (Some(name), Some(enabled)) = (f.first(), f.get(3)) else { continue };
         if *enabled != "1" {
             continue;
         }
-        let mounted = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default().lines().any(|m| {
+        let mounted = mounts.lines().any(|m| {
             m.contains(" - cgroup ") && m.rsplit(' ').next().is_some_and(|o| o.split(',').any(|x| x == *name))
         });
         if mounted {

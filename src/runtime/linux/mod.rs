@@ -7,14 +7,15 @@
 //!    the container's root at `containers/<id>/bundle/rootfs`;
 //! 2. skiff resolves the program in that root itself, so a missing or non-executable one
 //!    gets Docker's message and exit status (127/126), and writes `bundle/config.json`;
-//! 3. `<runtime> create` makes the container, its init waiting before the program; this
-//!    process is a child subreaper, so the init (whose parent, the runtime, has exited)
-//!    becomes its child; `<runtime> start` lets it run, and `waitpid` gives its true status
-//!    (128+N for a signal). (`run --detach` in one step loses a program that ends before the
-//!    runtime does: the runtime reaps it.) Stdio passes straight through, or through a
-//!    pseudo-terminal received on the console socket with `-t`;
-//! 4. when init ends, the OOM killer's count is read from the cgroup, and the runtime's state
-//!    is deleted; dropping the task unmounts the root.
+//! 3. `<runtime> run` in the foreground starts it: the runtime stays init's parent and exits
+//!    with init's true status (128+N for a signal), having removed its state and the cgroup;
+//!    the PID file it writes when the program runs gives init's host PID (for `stop`/`kill`)
+//!    and marks the container started. With a memory limit (the OOM killer's count must be
+//!    read from the cgroup after the end) or `-t` on a runtime other than crun, it is
+//!    `<runtime> create` (init waits; the runtime exits, so init becomes the child of this
+//!    process, a child subreaper), `start`, `waitpid`, `delete`. Stdio passes straight
+//!    through, or through a pseudo-terminal received on the console socket with `-t`;
+//! 4. when init ends, dropping the task unmounts the root.
 
 mod bundle;
 mod cgroup;
@@ -67,6 +68,11 @@ impl LinuxBackend {
         self.runtime.as_deref().ok_or_else(|| {
             Error::Other("native containers need an OCI runtime: install crun or runc (apt-get install crun)".into())
         })
+    }
+
+    /// Whether the runtime is crun (by its file name).
+    fn is_crun(&self) -> bool {
+        self.runtime.as_deref().and_then(|p| p.file_name()).is_some_and(|n| n == "crun")
     }
 
     /// Where the runtime keeps its state: under the store (`runtime/<name>/`), so every store
@@ -242,10 +248,98 @@ struct LinuxTask {
     _proxies: Option<proxy::Proxies>,
 }
 
+/// Where the runtime writes the host PID of the container's init, in the bundle.
+const PID_FILE: &str = "init.pid";
+
 impl LinuxTask {
     fn bundle(&self) -> PathBuf {
         self.spec.dir.join("bundle")
     }
+
+    fn set_init(&self, pid: Option<i32>) {
+        *self.init.lock().unwrap_or_else(|e| e.into_inner()) = pid;
+    }
+
+    /// `<runtime> run` in the foreground: it starts the container, stays init's parent, and
+    /// exits with init's status (128+N for a signal) once it has removed the container. The
+    /// PID file appears when the program runs; a runtime that ends without one failed.
+    #[allow(clippy::too_many_arguments)]
+    fn run_foreground(
+        &self,
+        mut child: Child,
+        watch: &sys::FileWatch,
+        pid_file: &Path,
+        log: &Path,
+        started: &mut dyn FnMut(),
+        pty: Option<std::os::fd::OwnedFd>,
+        io: &Stdio,
+    ) -> Result<i32> {
+        let running = watch.wait(child.id()).map_err(|e| Error::Other(format!("waiting for the OCI runtime: {e}")))?;
+        let Some(init) = read_pid(pid_file) else {
+            let status = child.wait().map_err(|e| Error::Other(e.to_string()))?;
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            self.backend.delete(&self.spec.id);
+            return Err(Error::Other(if status.success() {
+                "the OCI runtime wrote no PID for the container".into()
+            } else {
+                runtime_message(&text)
+            }));
+        };
+        if running {
+            self.set_init(Some(init));
+        }
+        started();
+        let proxy = pty.map(|pty| console::proxy(pty, io));
+        let status = child.wait().map_err(|e| Error::Other(e.to_string()))?;
+        // A runtime killed by a signal leaves init to us (we are its subreaper).
+        let code = status.code().unwrap_or_else(|| sys::wait_pid(init).unwrap_or(137));
+        if let Some(t) = proxy {
+            t.finish();
+        }
+        Ok(code)
+    }
+
+    /// `<runtime> create` has made the container, its init waiting; init is now our child
+    /// (the runtime exited, we are the subreaper): `<runtime> start` lets it run, and
+    /// `waitpid` gives its status.
+    fn run_created(
+        &self,
+        mut child: Child,
+        pid_file: &Path,
+        log: &Path,
+        started: &mut dyn FnMut(),
+        pty: Option<std::os::fd::OwnedFd>,
+        io: &Stdio,
+    ) -> Result<i32> {
+        let id = self.spec.id.as_str();
+        let status = child.wait().map_err(|e| Error::Other(e.to_string()))?;
+        if !status.success() {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            self.backend.delete(id);
+            return Err(Error::Other(runtime_message(&text)));
+        }
+        let init =
+            read_pid(pid_file).ok_or_else(|| Error::Other("the OCI runtime wrote no PID for the container".into()))?;
+        self.set_init(Some(init));
+        if let Err(e) = self.backend.runtime_ok(&["start", id]) {
+            let _ = sys::kill(init, libc::SIGKILL);
+            let _ = sys::wait_pid(init);
+            self.backend.delete(id);
+            return Err(e);
+        }
+        started();
+        let proxy = pty.map(|pty| console::proxy(pty, io));
+        let code = sys::wait_pid(init).unwrap_or(137);
+        if let Some(t) = proxy {
+            t.finish();
+        }
+        Ok(code)
+    }
+}
+
+/// The PID in a runtime's PID file.
+fn read_pid(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok())
 }
 
 impl Task for LinuxTask {
@@ -257,12 +351,19 @@ impl Task for LinuxTask {
         crate::store::atomic_write(&bundle.join("config.json"), &serde_json::to_vec_pretty(&config).unwrap())?;
         let id = self.spec.id.as_str();
         self.backend.delete(id); // a state left by a killed supervisor
-        let pid_file = bundle.join("init.pid");
+        let pid_file = bundle.join(PID_FILE);
         let log = bundle.join("runtime.log");
         let _ = std::fs::remove_file(&pid_file);
         let _ = std::fs::remove_file(&log);
+        // One foreground `run`, unless the OOM killer's count must be read after the end (a
+        // memory limit: `run` removes the cgroup as it ends), or a terminal is wanted from a
+        // runtime other than crun (runc refuses a console socket unless it detaches): then
+        // create + start + delete.
+        let one_call = self.spec.limits.memory == 0 && (!p.tty || self.backend.is_crun());
+        let watch = if one_call { Some(sys::FileWatch::new(&bundle, PID_FILE).at(&bundle)?) } else { None };
         let mut cmd = self.backend.command()?;
-        cmd.arg("--log").arg(&log).args(["create", "--pid-file"]).arg(&pid_file).arg("--bundle").arg(&bundle);
+        cmd.arg("--log").arg(&log).arg(if one_call { "run" } else { "create" });
+        cmd.arg("--pid-file").arg(&pid_file).arg("--bundle").arg(&bundle);
         let mut console = None;
         let pumps = if p.tty {
             let c = console::Console::listen()?;
@@ -285,35 +386,16 @@ impl Task for LinuxTask {
             None => None,
         };
         drop(cmd); // our copies of the pipe ends the container now holds
-        let status = child.wait().map_err(|e| Error::Other(e.to_string()))?;
-        if !status.success() {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            self.backend.delete(id);
-            return Err(Error::Other(runtime_message(&text)));
-        }
-        let init: i32 = std::fs::read_to_string(&pid_file)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| Error::Other("the OCI runtime wrote no PID for the container".into()))?;
-        *self.init.lock().unwrap_or_else(|e| e.into_inner()) = Some(init);
-        if let Err(e) = self.backend.runtime_ok(&["start", id]) {
-            let _ = sys::kill(init, libc::SIGKILL);
-            let _ = sys::wait_pid(init);
-            self.backend.delete(id);
-            return Err(e);
-        }
-        started();
-        let proxy = pty.map(|pty| console::proxy(pty, &io));
-        let code = sys::wait_pid(init).unwrap_or(137);
+        let code = match watch {
+            Some(watch) => self.run_foreground(child, &watch, &pid_file, &log, started, pty, &io)?,
+            None => self.run_created(child, &pid_file, &log, started, pty, &io)?,
+        };
         *self.init.lock().unwrap_or_else(|e| e.into_inner()) = None;
         sys::reap_others();
         for t in pumps {
             let _ = t.join();
         }
-        if let Some(t) = proxy {
-            t.finish();
-        }
-        let oom_killed = cgroup::oom_kills(id) > 0;
+        let oom_killed = !one_call && cgroup::oom_kills(id) > 0;
         self.backend.delete(id);
         Ok(Exit { code, oom_killed })
     }
@@ -365,7 +447,11 @@ fn write_resolv_conf(c: &ContainerSpec, net: &bundle::Net, embedded: bool) -> Re
             .map(|l| format!("{l}\n"))
             .collect(),
     };
-    crate::store::atomic_write(&c.dir.join("resolv.conf"), text.as_bytes())
+    let path = c.dir.join("resolv.conf");
+    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(()); // as the container was made with: no write
+    }
+    crate::store::atomic_write(&path, text.as_bytes())
 }
 
 impl Backend for LinuxBackend {

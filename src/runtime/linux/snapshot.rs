@@ -220,24 +220,31 @@ pub fn mount_root(lowers: &[PathBuf], c: &ContainerSpec) -> Result<PathBuf> {
             c.dir.display()
         )));
     }
-    sys::mount_overlay(&target, &options)
-        .map_err(|e| Error::Other(format!("mount overlay on {}: {e}", target.display())))?;
+    // A `--rm` container's writable layer is deleted at exit, so it need not survive a crash:
+    // `volatile` (Linux 5.10) skips the overlay's syncs, above all the sync of the whole
+    // upper filesystem at unmount (as Podman mounts `--rm` containers). An older kernel
+    // refuses the option: mount without it.
+    let volatile = c.auto_remove && {
+        // The marker a previous volatile mount left; it refuses a new mount.
+        let _ = fs::remove_dir_all(work.join("work").join("incompat"));
+        sys::mount_overlay(&target, &format!("{options},volatile")).is_ok()
+    };
+    if !volatile {
+        sys::mount_overlay(&target, &options)
+            .map_err(|e| Error::Other(format!("mount overlay on {}: {e}", target.display())))?;
+    }
     Ok(target)
 }
 
 /// Docker's init layer: the mount points the runtime needs (`/proc`, `/dev`, `/sys`, the
 /// container's own `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`, volume targets) made in a
-/// small layer of the container's own just above the image, so they never show in its
-/// writable layer (`diff`, `commit`). Parent directories take the image's owner and mode.
+/// small layer just above the image, so they never show in the container's writable layer
+/// (`diff`, `commit`). Parent directories take the image's owner and mode. Its content
+/// depends only on the image and the mount points, so containers that share both share one,
+/// kept beside the image's top layer (`layers/<chain>/init/<hash of the points>`), made once
+/// (aside, then renamed in) and removed with the layer: a container costs no files of its own
+/// for it. A container of no layers gets its own (`containers/<id>/init`).
 fn init_layer(lowers: &[PathBuf], c: &ContainerSpec) -> Result<PathBuf> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let init = c.dir.join("init");
-    if init.is_dir() {
-        return Ok(init);
-    }
-    let tmp = c.dir.join("init.tmp");
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).at(&tmp)?;
     let mut points: Vec<(String, bool)> = ["dev", "proc", "sys"].iter().map(|d| (d.to_string(), true)).collect();
     for f in ["etc/hostname", "etc/hosts", "etc/resolv.conf"] {
         points.push((f.to_string(), false));
@@ -245,6 +252,37 @@ fn init_layer(lowers: &[PathBuf], c: &ContainerSpec) -> Result<PathBuf> {
     for m in &c.mounts {
         points.push((m.target.trim_start_matches('/').to_string(), !m.source.is_file()));
     }
+    let init = match lowers.first().and_then(|top| top.parent()) {
+        Some(layer) => {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            for (rel, is_dir) in &points {
+                h.update(format!("{rel}\0{is_dir}\n"));
+            }
+            layer.join("init").join(&hex::encode(h.finalize())[..16])
+        }
+        None => c.dir.join("init"),
+    };
+    if init.is_dir() {
+        return Ok(init);
+    }
+    let parent = init.parent().unwrap_or(&c.dir);
+    fs::create_dir_all(parent).at(parent)?;
+    let tmp = tempfile::Builder::new().prefix(".tmp-").tempdir_in(parent).at(parent)?;
+    make_points(lowers, tmp.path(), points)?;
+    match fs::rename(tmp.path(), &init) {
+        Ok(()) => {
+            let _ = tmp.keep();
+            Ok(init)
+        }
+        Err(_) if init.is_dir() => Ok(init), // another container made it first
+        Err(e) => Err(Error::io(&init, e)),
+    }
+}
+
+/// Make the mount points `points` (relative path, whether a directory) under `dir`.
+fn make_points(lowers: &[PathBuf], dir: &Path, points: Vec<(String, bool)>) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     // The image's entry at `rel`, if some layer has it (top first; none crossed a symlink).
     let below = |rel: &Path| lowers.iter().find_map(|l| fs::symlink_metadata(l.join(rel)).ok());
     'point: for (rel, is_dir) in points {
@@ -258,7 +296,7 @@ fn init_layer(lowers: &[PathBuf], c: &ContainerSpec) -> Result<PathBuf> {
             if image.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
                 continue 'point; // the runtime resolves it in the image
             }
-            let host = tmp.join(&cur);
+            let host = dir.join(&cur);
             if fs::symlink_metadata(&host).is_ok() {
                 continue;
             }
@@ -273,8 +311,9 @@ fn init_layer(lowers: &[PathBuf], c: &ContainerSpec) -> Result<PathBuf> {
             }
         }
     }
-    fs::rename(&tmp, &init).at(&init)?;
-    Ok(init)
+    // The layer's root is the container's `/`: as the image has it, not a temp dir's 0700.
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o755));
+    Ok(())
 }
 
 /// Overlay options separate with `,` and `:`: escape them in paths.

@@ -1,7 +1,8 @@
 //! The few Linux system calls the native backend makes itself (mounting the overlay root,
-//! whiteout devices, xattrs, reaping the container's init as a subreaper, receiving the
-//! console's pty): thin, checked wrappers over libc, each returning `io::Result`. Namespaces,
-//! cgroups and the container process itself are the OCI runtime's job, not ours.
+//! whiteout devices, xattrs, reaping the container's init as a subreaper, waiting for the
+//! runtime's PID file, receiving the console's pty): thin, checked wrappers over libc, each
+//! returning `io::Result`. Namespaces, cgroups and the container process itself are the OCI
+//! runtime's job, not ours.
 
 use std::ffi::CString;
 use std::io;
@@ -45,8 +46,23 @@ pub fn unmount(target: &Path) -> io::Result<()> {
     check(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) })
 }
 
-/// Whether `p` is a mount point (by /proc/self/mountinfo).
+/// Whether `p` is a mount point: the root of a mount, as `statx` tells (Linux 5.8), else by
+/// /proc/self/mountinfo (whose reading costs the kernel a line per mount on the host).
 pub fn is_mount_point(p: &Path) -> bool {
+    if let Ok(c) = cstr(p) {
+        // SAFETY: statx is plain data; a valid path and out pointer.
+        let mut st: libc::statx = unsafe { std::mem::zeroed() };
+        let flags = libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT;
+        // SAFETY: as above.
+        let rc = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), flags, 0, &mut st) };
+        if rc < 0 {
+            return false; // absent (or unreadable): nothing mounted there
+        }
+        let bit = libc::STATX_ATTR_MOUNT_ROOT as u64;
+        if st.stx_attributes_mask & bit != 0 {
+            return st.stx_attributes & bit != 0;
+        }
+    }
     let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
     let want = p.to_string_lossy();
     info.lines().any(|l| l.split(' ').nth(4).is_some_and(|m| unescape_mountinfo(m) == want))
@@ -129,6 +145,91 @@ pub fn wait_pid(pid: i32) -> io::Result<i32> {
         }
         if libc::WIFSIGNALED(status) {
             return Ok(128 + libc::WTERMSIG(status));
+        }
+    }
+}
+
+/// Waits for a file to be written whole in a directory (inotify: closed after writing, or
+/// renamed in), or for a child process to exit, whichever comes first.
+pub struct FileWatch {
+    inotify: std::os::fd::OwnedFd,
+    name: std::ffi::OsString,
+}
+
+impl FileWatch {
+    /// Watch `dir` for `name`; made before whatever writes it starts, so no event is missed.
+    pub fn new(dir: &Path, name: &str) -> io::Result<FileWatch> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: inotify_init1 with flags only.
+        let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
+        check(fd)?;
+        // SAFETY: a fresh descriptor we own.
+        let inotify = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        let d = cstr(dir)?;
+        // SAFETY: a valid descriptor and path.
+        check(unsafe { libc::inotify_add_watch(fd, d.as_ptr(), libc::IN_CLOSE_WRITE | libc::IN_MOVED_TO) })?;
+        Ok(FileWatch { inotify, name: name.into() })
+    }
+
+    /// Block until the file has been written (true) or process `pid`, our child, has exited
+    /// (false; it is left for the caller to reap).
+    pub fn wait(&self, pid: u32) -> io::Result<bool> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: pidfd_open with a PID and no flags; the child is not reaped yet, so the PID
+        // is still ours.
+        let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) } as libc::c_int;
+        check(raw)?;
+        // SAFETY: a fresh descriptor we own.
+        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        let mut fds = [
+            libc::pollfd { fd: self.inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        ];
+        let mut buf = [0u64; 512];
+        loop {
+            // SAFETY: two valid pollfds.
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            if rc < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if fds[0].revents != 0 && self.seen(&mut buf)? {
+                return Ok(true);
+            }
+            if fds[1].revents != 0 {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Read the pending events; whether one names our file.
+    fn seen(&self, buf: &mut [u64; 512]) -> io::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let mut found = false;
+        loop {
+            // SAFETY: reading into a buffer of the given size, aligned for inotify_event.
+            let n = unsafe {
+                libc::read(self.inotify.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, std::mem::size_of_val(buf))
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                return if e.kind() == io::ErrorKind::WouldBlock { Ok(found) } else { Err(e) };
+            }
+            // SAFETY: the kernel wrote `n` bytes of whole inotify_event records.
+            let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, n as usize) };
+            let mut off = 0;
+            let head = std::mem::size_of::<libc::inotify_event>();
+            while off + head <= bytes.len() {
+                // SAFETY: a whole record starts at `off`; read_unaligned copies its header.
+                let ev: libc::inotify_event = unsafe { std::ptr::read_unaligned(bytes[off..].as_ptr() as *const _) };
+                let name = &bytes[off + head..(off + head + ev.len as usize).min(bytes.len())];
+                let name = name.split(|b| *b == 0).next().unwrap_or_default();
+                found |= name == self.name.as_bytes();
+                off += head + ev.len as usize;
+            }
         }
     }
 }

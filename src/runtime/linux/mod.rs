@@ -22,6 +22,7 @@ mod console;
 mod dns;
 mod net;
 mod proxy;
+mod rtnl;
 mod snapshot;
 mod sys;
 
@@ -336,11 +337,12 @@ impl Task for LinuxTask {
 
 impl Drop for LinuxTask {
     fn drop(&mut self) {
+        // The interfaces go while the runtime's state and the root do (see net::Detaching).
+        let net =
+            matches!(self.net, bundle::Net::Path(_)).then(|| net::detach_in_background(&self.spec.id, &self.spec.dir));
         self.backend.delete(&self.spec.id);
-        if matches!(self.net, bundle::Net::Path(_)) {
-            net::detach(&self.spec.id, &self.spec.dir);
-        }
         snapshot::unmount_root(&self.spec);
+        drop(net);
     }
 }
 
@@ -429,7 +431,14 @@ impl Backend for LinuxBackend {
                     })?),
                     _ => None,
                 };
-                let proxies = net::first_address(p).map(|ip| proxy::start(published, ip));
+                let proxies = match net::first_address(p).map(|ip| proxy::start(published, ip)).transpose() {
+                    Ok(proxies) => proxies,
+                    Err(e) => {
+                        net::detach(&c.id, &c.dir);
+                        snapshot::unmount_root(c);
+                        return Err(Error::Other(format!("published ports: {e}")));
+                    }
+                };
                 (bundle::Net::Path(netns.to_string_lossy().into_owned()), embedded, dns, proxies)
             }
             _ => (bundle::Net::Isolated, false, None, None),
@@ -534,12 +543,13 @@ impl Backend for LinuxBackend {
     }
 
     fn cleanup(&self, c: &ContainerSpec) -> Result<()> {
+        let net = net::detach_in_background(&c.id, &c.dir);
         if self.runtime.is_some() {
             self.delete(&c.id);
         }
-        net::detach(&c.id, &c.dir);
         snapshot::unmount_root(c);
         cgroup::remove(&c.id);
+        drop(net);
         Ok(())
     }
 }

@@ -146,8 +146,12 @@ fn add(store: &Store, ends: &mut Ends, name: &str, ep: &Endpoint, ifname: &str) 
     let index = inner.link_index(ifname).ok().flatten().ok_or_else(|| setup_error(ifname, "no such interface"))?;
     inner.add_address(index, ip, prefix).map_err(|e| setup_error(ifname, e))?;
     inner.set_up(index).map_err(|e| setup_error(ifname, e))?;
+    // The default route goes through the first network that has one (a second is refused).
     if firewall_available() && !n.internal {
-        inner.add_default_route(index, gateway).map_err(|e| setup_error("default route", e))?;
+        match inner.add_default_route(index, gateway) {
+            Err(e) if e.raw_os_error() != Some(libc::EEXIST) => return Err(setup_error("default route", e)),
+            _ => {}
+        }
     }
     Ok((Attached { network: name.to_string(), ifname: ifname.to_string(), bridge, host }, created))
 }

@@ -431,14 +431,7 @@ impl Backend for LinuxBackend {
                     })?),
                     _ => None,
                 };
-                let proxies = match net::first_address(p).map(|ip| proxy::start(published, ip)).transpose() {
-                    Ok(proxies) => proxies,
-                    Err(e) => {
-                        net::detach(&c.id, &c.dir);
-                        snapshot::unmount_root(c);
-                        return Err(Error::Other(format!("published ports: {e}")));
-                    }
-                };
+                let proxies = net::first_address(p).map(|ip| proxy::start(published, ip));
                 (bundle::Net::Path(netns.to_string_lossy().into_owned()), embedded, dns, proxies)
             }
             _ => (bundle::Net::Isolated, false, None, None),

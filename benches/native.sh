@@ -6,7 +6,7 @@
 #   * `docker run --rm --network none IMG true`, where a Docker daemon answers, or `dockerd` is
 #     installed (this script then starts one of its own, and stops it at the end); the same
 #     root filesystem, `docker import`ed: no registry needed.
-# Also shown: skiff on the default bridge (veth, CNI plugins, embedded DNS) and the WASI busybox.
+# Also shown: skiff on the default bridge (veth pair over rtnetlink, embedded DNS) and the WASI busybox.
 # Rounds are interleaved (one run of each command per round), so a machine busy with other work
 # slows every command alike; prints the median wall time of each, and its median CPU time (user +
 # system, child processes included), which a busy machine disturbs less.

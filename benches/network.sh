@@ -63,14 +63,14 @@ echo "  native Rust server on loopback (ceiling):   $native req/s"
 echo "  skiff nginx through a published port:       $published req/s ($(( published * 100 / native ))% of native; target >= 50%)"
 echo "  container to container (ab -k in httpd):    $c2c req/s ($(( c2c * 100 / native ))% of native)"
 
-# Native containers: Linux, root, an OCI runtime, the CNI plugins and nft.
+# Native containers: Linux, root, an OCI runtime and nft.
 native_skip=""
 if [ "$(uname -s)" != Linux ]; then
   native_skip="native containers need Linux"
 elif [ "$(id -u)" != 0 ]; then
   native_skip="native containers need root"
 else
-  for need in crun:crun /usr/lib/cni/bridge:containernetworking-plugins nft:nftables; do
+  for need in crun:crun nft:nftables; do
     tool="${need%%:*}" pkg="${need#*:}"
     if ! command -v "$tool" >/dev/null && [ ! -x "$tool" ]; then
       echo "installing $pkg" >&2

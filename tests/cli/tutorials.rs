@@ -2,7 +2,7 @@
 //! uses, several at a time (each in its own state root). `SKIFF_TUTORIAL=overwrite` rewrites
 //! expectations from the real output instead.
 
-use super::util::{native_net_lock, require_file, require_tool, shared_module_cache, skiff_bin};
+use super::util::{native_net_lock, require_tool, shared_module_cache, skiff_bin};
 use skiff::tutorial::{Item, Tutorial};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -79,11 +79,10 @@ fn is_native(f: &Path) -> bool {
 }
 
 /// Whether the native lessons can run here: Linux, root, an OCI runtime, busybox-static (the lesson's
-/// image), the CNI plugins and nft (its networks), `ip` and `ss` (it looks at the host's side).
+/// image), nft (its networks' firewall), `ip` and `ss` (it looks at the host's side).
 /// Installs what is missing; prints why not when they cannot run.
 fn native_lessons_ok() -> bool {
     crate::native::native_ok()
-        && require_file("/usr/lib/cni/bridge", "containernetworking-plugins").is_some()
         && require_tool("nft", "nftables").is_some()
         && require_tool("ip", "iproute2").is_some()
         && require_tool("ss", "iproute2").is_some()

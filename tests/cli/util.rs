@@ -116,12 +116,6 @@ pub fn require_tool(bin: &str, pkg: &str) -> Option<PathBuf> {
     })
 }
 
-/// [`require_tool`] for a file that is not on `PATH` (`/usr/lib/cni/bridge`).
-pub fn require_file(path: &str, pkg: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(path);
-    require_where(path, pkg, &|| p.is_file().then(|| p.clone()))
-}
-
 fn require_where(bin: &str, pkg: &str, find: &dyn Fn() -> Option<PathBuf>) -> Option<PathBuf> {
     static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     if !cfg!(target_os = "linux") {

@@ -23,6 +23,7 @@ mod console;
 mod dns;
 mod net;
 mod proxy;
+mod rtnl;
 mod snapshot;
 mod sys;
 
@@ -418,11 +419,12 @@ impl Task for LinuxTask {
 
 impl Drop for LinuxTask {
     fn drop(&mut self) {
+        // The interfaces go while the runtime's state and the root do (see net::Detaching).
+        let net =
+            matches!(self.net, bundle::Net::Path(_)).then(|| net::detach_in_background(&self.spec.id, &self.spec.dir));
         self.backend.delete(&self.spec.id);
-        if matches!(self.net, bundle::Net::Path(_)) {
-            net::detach(&self.spec.id, &self.spec.dir);
-        }
         snapshot::unmount_root(&self.spec);
+        drop(net);
     }
 }
 
@@ -620,12 +622,13 @@ impl Backend for LinuxBackend {
     }
 
     fn cleanup(&self, c: &ContainerSpec) -> Result<()> {
+        let net = net::detach_in_background(&c.id, &c.dir);
         if self.runtime.is_some() {
             self.delete(&c.id);
         }
-        net::detach(&c.id, &c.dir);
         snapshot::unmount_root(c);
         cgroup::remove(&c.id);
+        drop(net);
         Ok(())
     }
 }

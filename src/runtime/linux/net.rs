@@ -1,47 +1,41 @@
 //! Native containers on skiff's networks (the one model in `src/network/`: same networks,
-//! same addresses, same records as WASI containers). The plumbing is the CNI reference
-//! plugins from Debian's `containernetworking-plugins`, as nerdctl uses them: each skiff
-//! network of driver `bridge` is a Linux bridge (`skiff0` for the default one, `br-<id12>`
-//! for user networks, as Docker names them) holding the network's gateway address; each
-//! container gets its own network namespace (pinned at `containers/<id>/netns`), `lo` (the
-//! `loopback` plugin) and one veth per network (`bridge` plugin, `static` IPAM with the
-//! address and MAC skiff's IPAM gave it), numbered `eth0`, `eth1`… in join order.
+//! same addresses, same records as WASI containers). Each skiff network of driver `bridge` is
+//! a Linux bridge (`skiff0` for the default one, `br-<id12>` for user networks, as Docker names
+//! them) holding the network's gateway address; each container gets its own network namespace
+//! (pinned at `containers/<id>/netns`), `lo` up and one veth pair per network, numbered `eth0`,
+//! `eth1`… in join order, with the address and MAC skiff's IPAM gave it. All of it is made with
+//! rtnetlink from skiff's own process (`rtnl.rs`), as Docker's libnetwork does: no helper runs.
 //!
 //! Nothing leaves the host: no masquerade, and an nftables table (`inet skiff`) drops every
 //! packet forwarded from or to a skiff bridge, so containers reach their own networks and
 //! the host, and nothing else — not the outside, not another skiff network. Without `nft`,
 //! containers get no default route instead (the same reach).
 //!
-//! What is attached is recorded in `containers/<id>/netifs.json` (with each plugin config),
-//! so a later command can detach what a killed supervisor left; a bridge with no container
-//! left is deleted with its firewall rules.
+//! What is attached is recorded in `containers/<id>/netifs.json` (the host end of each veth),
+//! so a later command can detach what a killed supervisor left. A user network's bridge with
+//! no container left is deleted with its firewall rules; the default bridge stays, as Docker's
+//! `docker0` does (making and deleting a bridge costs tens of milliseconds per container).
 
 use crate::error::{Error, Result};
 use crate::network::{self, Endpoint, Peer};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use std::fs::File;
+use std::net::Ipv4Addr;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::rtnl::{self, Rtnl};
 use super::sys;
 
-/// Where Debian and the CNI project put the plugins.
-const CNI_DIRS: [&str; 3] = ["/usr/lib/cni", "/opt/cni/bin", "/usr/libexec/cni"];
-
-fn cni_dir() -> Result<PathBuf> {
-    CNI_DIRS.iter().map(PathBuf::from).find(|d| d.join("bridge").is_file()).ok_or_else(|| {
-        Error::Other(
-            "native containers on a bridge network need the CNI plugins: apt-get install containernetworking-plugins"
-                .into(),
-        )
-    })
-}
+/// The default network's bridge, kept when its last container goes.
+const DEFAULT_BRIDGE: &str = "skiff0";
 
 /// The Linux bridge of network `n`.
 pub fn bridge_name(n: &network::Network) -> String {
     if n.name == "bridge" {
-        "skiff0".to_string()
+        DEFAULT_BRIDGE.to_string()
     } else {
         format!("br-{}", &n.id[..12.min(n.id.len())])
     }
@@ -53,8 +47,9 @@ pub struct Attached {
     pub network: String,
     pub ifname: String,
     pub bridge: String,
-    /// The plugin configuration it was added with (what DEL needs).
-    pub conf: Value,
+    /// The host end of its veth pair (deleting it takes the container's end along).
+    #[serde(default)]
+    pub host: String,
 }
 
 fn record_path(dir: &Path) -> PathBuf {
@@ -82,106 +77,115 @@ fn which(name: &str) -> Option<PathBuf> {
     ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(name)).find(|p| p.is_file())
 }
 
-/// The bridge plugin's configuration for endpoint `ep` on `n`.
-fn bridge_conf(n: &network::Network, ep: &Endpoint, default_route: bool) -> Value {
-    let mut routes = vec![];
-    if default_route && !n.internal {
-        routes.push(json!({"dst": "0.0.0.0/0", "gw": ep.gateway}));
-    }
-    json!({
-        "cniVersion": "1.0.0",
-        "name": format!("skiff-{}", n.name),
-        "type": "bridge",
-        "bridge": bridge_name(n),
-        "isGateway": true,
-        "ipMasq": false,
-        "hairpinMode": true,
-        "ipam": {
-            "type": "static",
-            "addresses": [{"address": format!("{}/{}", ep.ip_address, ep.ip_prefix_len), "gateway": ep.gateway}],
-            "routes": routes,
-        },
-        "runtimeConfig": {"mac": ep.mac_address},
-    })
+fn setup_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Other(format!("network setup ({what}): {e}"))
 }
 
-/// Run a CNI plugin.
-fn cni(command: &str, conf: &Value, id: &str, netns: &Path, ifname: &str) -> Result<()> {
-    let dir = cni_dir()?;
-    let plugin = conf["type"].as_str().unwrap_or("bridge");
-    let mut child = Command::new(dir.join(plugin))
-        .env("CNI_COMMAND", command)
-        .env("CNI_CONTAINERID", id)
-        .env("CNI_NETNS", netns)
-        .env("CNI_IFNAME", ifname)
-        .env("CNI_PATH", &dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::Other(format!("CNI plugin {plugin}: {e}")))?;
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("piped");
-        let _ = stdin.write_all(conf.to_string().as_bytes());
+/// The two ends skiff works on: the host's namespace and the container's.
+struct Ends {
+    host: Rtnl,
+    inner: Rtnl,
+    ns: File,
+}
+
+impl Ends {
+    fn open(netns: &Path) -> Result<Ends> {
+        let host = Rtnl::open().map_err(|e| setup_error("netlink", e))?;
+        let inner = Rtnl::open_in(netns).map_err(|e| setup_error("netlink in the container's namespace", e))?;
+        let ns = File::open(netns).map_err(|e| setup_error("network namespace", e))?;
+        Ok(Ends { host, inner, ns })
     }
-    let out = child.wait_with_output().map_err(|e| Error::Other(format!("CNI plugin {plugin}: {e}")))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let msg = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v.get("msg").and_then(|m| m.as_str()).map(String::from))
-        .unwrap_or_else(|| format!("{}{}", text.trim(), String::from_utf8_lossy(&out.stderr).trim()));
-    Err(Error::Other(format!("network setup ({plugin} {command} {ifname}): {msg}")))
 }
 
 /// Give container `id` (in `dir`) its network namespace and interfaces, as `peer` says.
 /// Returns the namespace to run it in.
 pub fn attach(store: &Store, id: &str, dir: &Path, peer: &Peer) -> Result<PathBuf> {
     detach(id, dir); // what a killed supervisor left
-    cni_dir()?;
     let netns = netns_path(dir);
     sys::new_netns(&netns).map_err(|e| Error::Other(format!("network namespace {}: {e}", netns.display())))?;
-    let lo = json!({"cniVersion": "1.0.0", "name": "skiff-lo", "type": "loopback"});
-    cni("ADD", &lo, id, &netns, "lo")?;
-    let mut list = Vec::new();
-    for (i, (name, ep)) in network::in_join_order(&peer.networks).into_iter().enumerate() {
-        match add(store, id, &netns, name, ep, &format!("eth{i}")) {
-            Ok(a) => {
-                list.push(a);
-                write_record(dir, &list)?;
-            }
-            Err(e) => {
-                detach(id, dir);
-                return Err(e);
-            }
+    let made = (|| {
+        let mut ends = Ends::open(&netns)?;
+        // A new namespace's loopback is always interface 1.
+        ends.inner.set_up(1).map_err(|e| setup_error("lo", e))?;
+        let mut list = Vec::new();
+        let mut new_bridge = false;
+        for (i, (name, ep)) in network::in_join_order(&peer.networks).into_iter().enumerate() {
+            let (a, created) = add(store, &mut ends, name, ep, &format!("eth{i}"))?;
+            new_bridge |= created;
+            list.push(a);
         }
+        if new_bridge {
+            update_firewall();
+        }
+        write_record(dir, &list)
+    })();
+    if let Err(e) = made {
+        detach(id, dir);
+        return Err(e);
     }
-    write_record(dir, &list)?;
     Ok(netns)
 }
 
-fn add(store: &Store, id: &str, netns: &Path, name: &str, ep: &Endpoint, ifname: &str) -> Result<Attached> {
+/// Plug the container into network `name` as `ifname`. Also says whether its bridge was made
+/// now (the firewall then needs its rules).
+fn add(store: &Store, ends: &mut Ends, name: &str, ep: &Endpoint, ifname: &str) -> Result<(Attached, bool)> {
     let n = network::find(store, name)?;
-    let conf = bridge_conf(&n, ep, firewall_available());
     let bridge = bridge_name(&n);
-    cni("ADD", &conf, id, netns, ifname)?;
-    // Mark the bridge as skiff's (the firewall rules cover skiff's bridges only).
-    let _ = std::fs::write(format!("/sys/class/net/{bridge}/ifalias"), "skiff");
-    update_firewall();
-    Ok(Attached { network: name.to_string(), ifname: ifname.to_string(), bridge, conf })
+    let parse =
+        |what: &str, v: &str| v.parse::<Ipv4Addr>().map_err(|_| setup_error(what, format!("bad address {v:?}")));
+    let ip = parse("address", &ep.ip_address)?;
+    let gateway = parse("gateway", &ep.gateway)?;
+    let prefix = ep.ip_prefix_len as u8;
+    let mac = rtnl::parse_mac(&ep.mac_address).ok_or_else(|| setup_error("MAC", &ep.mac_address))?;
+    let (master, created) = ensure_bridge(&mut ends.host, &bridge, gateway, prefix)?;
+    let host = format!("veth{}", hex::encode(rand::random::<[u8; 4]>()));
+    ends.host.add_veth(&host, master, ifname, mac, ends.ns.as_fd()).map_err(|e| setup_error(ifname, e))?;
+    // Hairpin: a container reaches itself through its own published address.
+    let _ = std::fs::write(format!("/sys/class/net/{host}/brport/hairpin_mode"), "1");
+    let inner = &mut ends.inner;
+    let index = inner.link_index(ifname).ok().flatten().ok_or_else(|| setup_error(ifname, "no such interface"))?;
+    inner.add_address(index, ip, prefix).map_err(|e| setup_error(ifname, e))?;
+    inner.set_up(index).map_err(|e| setup_error(ifname, e))?;
+    // The default route goes through the first network that has one (a second is refused).
+    if firewall_available() && !n.internal {
+        match inner.add_default_route(index, gateway) {
+            Err(e) if e.raw_os_error() != Some(libc::EEXIST) => return Err(setup_error("default route", e)),
+            _ => {}
+        }
+    }
+    Ok((Attached { network: name.to_string(), ifname: ifname.to_string(), bridge, host }, created))
 }
 
-/// Take the container's interfaces away and drop its namespace (idempotent); bridges left
-/// empty go too.
-pub fn detach(id: &str, dir: &Path) {
-    let netns = netns_path(dir);
-    let list = read_record(dir);
-    for a in &list {
-        let _ = cni("DEL", &a.conf, id, &netns, &a.ifname);
+/// Bridge `name` up, holding the gateway address, marked `ifalias skiff` (the firewall and the
+/// clean-up touch skiff's bridges only); made if missing. Returns its index and whether it
+/// was made now.
+fn ensure_bridge(host: &mut Rtnl, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(u32, bool)> {
+    let err = |e| setup_error(name, e);
+    // A fixed MAC (from the gateway address, as containers' come from theirs): a bridge
+    // without one takes its lowest port's, and would change it as containers come and go.
+    let [a, b, c, d] = gateway.octets();
+    let created = host.add_bridge(name, [0x02, 0x42, a, b, c, d]).map_err(err)?;
+    let index = host.link_index(name).map_err(err)?.ok_or_else(|| setup_error(name, "the bridge went away"))?;
+    if created {
+        host.set_alias(index, "skiff").map_err(err)?;
+    } else {
+        host.set_up(index).map_err(err)?;
     }
+    host.add_address(index, gateway, prefix).map_err(err)?;
+    Ok((index, created))
+}
+
+/// Take the container's interfaces away and drop its namespace (idempotent); user networks'
+/// bridges left empty go too.
+pub fn detach(_id: &str, dir: &Path) {
+    let list = read_record(dir);
+    let mut host = if list.is_empty() { None } else { Rtnl::open().ok() };
+    if let Some(h) = host.as_mut() {
+        for a in list.iter().filter(|a| !a.host.is_empty()) {
+            let _ = h.delete_link(&a.host);
+        }
+    }
+    let netns = netns_path(dir);
     if netns.exists() {
         while sys::is_mount_point(&netns) {
             if sys::unmount(&netns).is_err() {
@@ -192,17 +196,49 @@ pub fn detach(id: &str, dir: &Path) {
     }
     let _ = std::fs::remove_file(record_path(dir));
     let mut removed = false;
-    for a in &list {
-        removed |= remove_bridge_if_unused(&a.bridge);
+    if let Some(h) = host.as_mut() {
+        let mut bridges: Vec<&str> = list.iter().map(|a| a.bridge.as_str()).collect();
+        bridges.sort_unstable();
+        bridges.dedup();
+        for b in bridges {
+            removed |= remove_bridge_if_unused(h, b);
+        }
     }
     if removed {
         update_firewall();
     }
 }
 
+/// [`detach`] on a thread of its own: a veth's removal waits for the kernel (tens of
+/// milliseconds), time the caller can spend on its own clean-up. Dropping the handle waits.
+pub struct Detaching(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Detaching {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Start [`detach`] for container `id`; it is done when the handle is dropped.
+pub fn detach_in_background(id: &str, dir: &Path) -> Detaching {
+    let (id, dir) = (id.to_string(), dir.to_path_buf());
+    match std::thread::Builder::new().name("net-detach".into()).spawn({
+        let (id, dir) = (id.clone(), dir.clone());
+        move || detach(&id, &dir)
+    }) {
+        Ok(t) => Detaching(Some(t)),
+        Err(_) => {
+            detach(&id, &dir);
+            Detaching(None)
+        }
+    }
+}
+
 /// Follow the record after `network connect`/`disconnect` of a running container: add the
 /// interfaces of new networks (numbered after the others), remove those of networks left.
-pub fn sync(store: &Store, id: &str, dir: &Path, peer: &Peer) -> Result<()> {
+pub fn sync(store: &Store, _id: &str, dir: &Path, peer: &Peer) -> Result<()> {
     let netns = netns_path(dir);
     if !netns.exists() {
         return Ok(()); // not on a bridge (host, none) or not running
@@ -216,31 +252,36 @@ pub fn sync(store: &Store, id: &str, dir: &Path, peer: &Peer) -> Result<()> {
         }
         keep
     });
-    for a in &gone {
-        let _ = cni("DEL", &a.conf, id, &netns, &a.ifname);
+    let mut ends = Ends::open(&netns)?;
+    for a in gone.iter().filter(|a| !a.host.is_empty()) {
+        let _ = ends.host.delete_link(&a.host);
     }
+    let mut changed = false;
     for (name, ep) in network::in_join_order(&peer.networks) {
         if list.iter().any(|a| &a.network == name) {
             continue;
         }
         let used: Vec<u32> = list.iter().filter_map(|a| a.ifname.strip_prefix("eth")?.parse().ok()).collect();
         let next = (0..).find(|i| !used.contains(i)).unwrap_or(0);
-        list.push(add(store, id, &netns, name, ep, &format!("eth{next}"))?);
+        let (a, created) = add(store, &mut ends, name, ep, &format!("eth{next}"))?;
+        changed |= created;
+        list.push(a);
         write_record(dir, &list)?;
     }
     write_record(dir, &list)?;
     for a in gone {
-        if remove_bridge_if_unused(&a.bridge) {
-            update_firewall();
-        }
+        changed |= remove_bridge_if_unused(&mut ends.host, &a.bridge);
+    }
+    if changed {
+        update_firewall();
     }
     Ok(())
 }
 
-/// Delete a skiff bridge that no interface uses any more. Returns whether it did.
-fn remove_bridge_if_unused(bridge: &str) -> bool {
+/// Delete a user network's skiff bridge that no interface uses any more. Returns whether it did.
+fn remove_bridge_if_unused(host: &mut Rtnl, bridge: &str) -> bool {
     let base = Path::new("/sys/class/net").join(bridge);
-    if !base.exists() {
+    if bridge == DEFAULT_BRIDGE || !base.exists() {
         return false;
     }
     let ours = std::fs::read_to_string(base.join("ifalias")).map(|a| a.trim() == "skiff").unwrap_or(false);
@@ -248,12 +289,7 @@ fn remove_bridge_if_unused(bridge: &str) -> bool {
     if !ours || ports > 0 {
         return false;
     }
-    Command::new(which("ip").unwrap_or_else(|| "ip".into()))
-        .args(["link", "delete", bridge])
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    host.delete_link(bridge).unwrap_or(false)
 }
 
 /// The skiff bridges that exist now.
@@ -325,29 +361,9 @@ mod tests {
     }
 
     #[test]
-    fn static_addresses_and_macs() {
-        let ep = Endpoint {
-            ip_address: "172.18.0.3".into(),
-            ip_prefix_len: 16,
-            gateway: "172.18.0.1".into(),
-            mac_address: "02:42:ac:12:00:03".into(),
-            ..Default::default()
-        };
-        let n = network::Network { name: "dev".into(), id: "0123456789abcdef".into(), ..test_network() };
-        let c = bridge_conf(&n, &ep, true);
-        assert_eq!(c["bridge"], "br-0123456789ab");
-        assert_eq!(c["ipam"]["addresses"][0]["address"], "172.18.0.3/16");
-        assert_eq!(c["ipam"]["routes"][0]["gw"], "172.18.0.1");
-        assert_eq!(c["runtimeConfig"]["mac"], "02:42:ac:12:00:03");
-        assert_eq!(bridge_conf(&n, &ep, false)["ipam"]["routes"], json!([]));
-    }
-
-    fn test_network() -> network::Network {
-        serde_json::from_value(json!({
-            "Name": "x", "Id": "0", "Created": "", "Scope": "local", "Driver": "bridge", "EnableIPv6": false,
-            "IPAM": {"Driver": "default", "Options": {}, "Config": []}, "Internal": false, "Attachable": false,
-            "Ingress": false, "ConfigFrom": {}, "ConfigOnly": false, "Options": {}, "Labels": {}
-        }))
-        .unwrap()
+    fn macs() {
+        assert_eq!(rtnl::parse_mac("02:42:ac:12:00:03"), Some([2, 0x42, 0xac, 0x12, 0, 3]));
+        assert_eq!(rtnl::parse_mac("02:42:ac:12:00"), None);
+        assert_eq!(rtnl::parse_mac("02:42:ac:12:00:03:04"), None);
     }
 }

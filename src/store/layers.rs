@@ -2,7 +2,7 @@
 //! whose stack has that chain ID, with `meta.json` (diff ID, parent, size, wasm modules).
 
 use super::{atomic_write, Store};
-use crate::archive::extract::{extract_layer_with, Specials};
+use crate::archive::extract::{extract_layer_with, Extracted, Specials};
 use crate::error::{Error, IoContext, Result};
 use crate::spec::Digest;
 use serde::{Deserialize, Serialize};
@@ -61,27 +61,43 @@ impl Store {
         parent: Option<&Digest>,
         specials: Specials,
     ) -> Result<LayerMeta> {
-        let chain = match parent {
-            None => diff_id.clone(),
-            Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
-        };
+        let chain = chain_of(parent, diff_id);
         if self.has_layer(&chain) {
             return self.layer_meta(&chain);
         }
         let blob = self.blob_path(diff_id);
         let file = fs::File::open(&blob).at(&blob)?;
-        let tmp = tempfile::Builder::new().prefix("layer-").tempdir_in(self.scratch_dir()).at(self.scratch_dir())?;
-        let diff = tmp.path().join("diff");
-        fs::create_dir(&diff).at(&diff)?;
         let mut reader = HashingReader { inner: file, hasher: Sha256::new() };
-        let extracted = extract_layer_with(&mut reader, &diff, &diff_id.to_string(), specials)?;
+        let unpacked = self.extract_to_scratch(&mut reader, diff_id, specials)?;
         std::io::copy(&mut reader, &mut std::io::sink()).at(&blob)?; // tar padding after the end marker
         let actual = Digest::from_hasher(reader.hasher);
         if &actual != diff_id {
             return Err(Error::CorruptBlob { digest: diff_id.to_string(), actual: actual.to_string() });
         }
+        self.install_layer(unpacked, parent)
+    }
+
+    /// Extract the layer tar `tar` (said to be `diff_id`) into this process's scratch space.
+    /// Nothing enters `layers/`: the caller checks that the tar hashed to `diff_id`, then
+    /// calls [`Store::install_layer`]; dropping the result removes the files.
+    pub fn extract_to_scratch(&self, tar: impl Read, diff_id: &Digest, specials: Specials) -> Result<Unpacked> {
+        let dir = tempfile::Builder::new().prefix("layer-").tempdir_in(self.scratch_dir()).at(self.scratch_dir())?;
+        let diff = dir.path().join("diff");
+        fs::create_dir(&diff).at(&diff)?;
+        let extracted = extract_layer_with(tar, &diff, &diff_id.to_string(), specials)?;
+        Ok(Unpacked { dir, diff_id: diff_id.clone(), extracted })
+    }
+
+    /// Put a layer extracted by [`Store::extract_to_scratch`], whose tar was verified against
+    /// its diff ID, in place on top of `parent` (one rename: it appears whole or not at all).
+    pub fn install_layer(&self, unpacked: Unpacked, parent: Option<&Digest>) -> Result<LayerMeta> {
+        let Unpacked { dir: tmp, diff_id, extracted } = unpacked;
+        let chain = chain_of(parent, &diff_id);
+        if self.has_layer(&chain) {
+            return self.layer_meta(&chain);
+        }
         let meta = LayerMeta {
-            diff_id: diff_id.clone(),
+            diff_id,
             chain_id: chain.clone(),
             parent: parent.cloned(),
             size: extracted.size,
@@ -113,6 +129,21 @@ impl Store {
         crate::store::crash::point("layer-trash");
         make_writable(&trash);
         fs::remove_dir_all(&trash).at(&trash)
+    }
+}
+
+/// A layer's files in scratch space, not yet in the store ([`Store::extract_to_scratch`]).
+pub struct Unpacked {
+    dir: tempfile::TempDir,
+    diff_id: Digest,
+    extracted: Extracted,
+}
+
+/// The chain ID of `diff_id` on top of the chain `parent`.
+fn chain_of(parent: Option<&Digest>, diff_id: &Digest) -> Digest {
+    match parent {
+        None => diff_id.clone(),
+        Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
     }
 }
 

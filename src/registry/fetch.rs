@@ -38,8 +38,6 @@ pub(super) struct FetchedLayer {
     /// The uncompressed blob (`None`: the store had it already).
     pub blob: Option<tempfile::NamedTempFile>,
     pub layer: Unpacked,
-    /// The download, to remove once the layer is installed.
-    pub partial: PathBuf,
 }
 
 /// One layer to fetch, and where to report.
@@ -158,6 +156,8 @@ fn stream(job: &Job, mut source: Source) -> Outcome {
             return Outcome::Mismatch;
         }
         let _ = job.events.send(Event::Downloaded(job.index));
+        // All of it is in the pipeline now: a later failure starts from the registry again.
+        let _ = fs::remove_file(&source.partial);
         if let Err(e) = joined(decoding.join()) {
             return Outcome::Failed(e);
         }
@@ -172,7 +172,7 @@ fn stream(job: &Job, mut source: Source) -> Outcome {
             )));
         }
         match joined(extracting.join()) {
-            Ok(layer) => Outcome::Fetched(FetchedLayer { blob, layer, partial: source.partial.clone() }),
+            Ok(layer) => Outcome::Fetched(FetchedLayer { blob, layer }),
             Err(e) => Outcome::Failed(e),
         }
     })

@@ -277,7 +277,6 @@ fn download_and_extract(
         let result = (|| -> Result<()> {
             let mut done: HashMap<usize, FetchedLayer> = HashMap::new();
             let mut downloaded: HashSet<usize> = HashSet::new();
-            let mut partials = Vec::new();
             let mut parent: Option<Digest> = None;
             for i in 0..layers.len() {
                 let id = layers[i].digest.short();
@@ -316,7 +315,6 @@ fn download_and_extract(
                         if let Some(blob) = f.blob {
                             store.install_blob(blob, &diff_ids[i])?;
                         }
-                        partials.push(f.partial);
                         store.install_layer(f.layer, parent.as_ref())?
                     }
                     // The same blob again, on another parent: from the stored blob.
@@ -330,9 +328,6 @@ fn download_and_extract(
                 };
                 parent = Some(meta.chain_id.clone());
                 p.status(id, "Pull complete");
-            }
-            for f in partials {
-                let _ = fs::remove_file(f);
             }
             Ok(())
         })();

@@ -151,13 +151,14 @@ fn stream(job: &Job, mut source: Source) -> Outcome {
         }
         to_decode.end();
         let _ = job.events.send(Event::Verifying(job.index));
+        let Source { hasher, n, partial, .. } = source; // closes the partial file
         let l = job.layer;
-        if Digest::from_hasher(source.hasher) != l.digest || (l.size > 0 && source.n != l.size) {
+        if Digest::from_hasher(hasher) != l.digest || (l.size > 0 && n != l.size) {
             return Outcome::Mismatch;
         }
         let _ = job.events.send(Event::Downloaded(job.index));
         // All of it is in the pipeline now: a later failure starts from the registry again.
-        let _ = fs::remove_file(&source.partial);
+        let _ = fs::remove_file(&partial);
         if let Err(e) = joined(decoding.join()) {
             return Outcome::Failed(e);
         }

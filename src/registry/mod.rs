@@ -12,12 +12,15 @@
 //! | `gzip` | deterministic layer compression (same layer → same digest everywhere) |
 //! | `progress` | Docker's per-layer progress lines (rewritten in place on a terminal) |
 //! | `pull`, `push`, `search` | the commands' protocol work |
+//! | `fetch`, `pipe` | one layer of a pull in one streaming pass (download, gunzip, hash, extract) |
 
 pub mod auth;
 pub mod client;
+mod fetch;
 pub mod gzip;
 pub mod host;
 pub mod manifest;
+mod pipe;
 pub mod progress;
 mod pull;
 mod push;

@@ -1,31 +1,31 @@
 //! `pull`: manifest (a list or index resolved to one platform), config, then the layers:
-//! three downloads at a time (`Pulling fs layer`, `Waiting`, `Downloading`, `Verifying
-//! Checksum`, `Download complete`), each checked against its digest before anything of it
-//! enters the store, then extracted in order (`Extracting`, `Pull complete`): decompressed
-//! into an uncompressed blob checked against the diff ID the config names, unpacked once by
-//! chain ID. Layers whose chain is already in the store print `Already exists`.
+//! three at a time (`Pulling fs layer`, `Waiting`), each in one streaming pass (`fetch`):
+//! downloaded (`Downloading`), checked against its digest (`Verifying Checksum`, `Download
+//! complete`) while it is decompressed, hashed against the diff ID the config names, kept as
+//! the uncompressed blob and extracted (`Extracting`) in scratch space. Nothing of a layer
+//! enters the store before both digests matched; layers are then installed in order, each
+//! once by chain ID (`Pull complete`). Layers whose chain is already in the store print
+//! `Already exists`.
 //!
 //! An interrupted pull leaves the store consistent: downloads go to `tmp/pull-<digest>.partial`
 //! (resumed with a `Range` request next time, restarted if the registry ignores it), blobs and
 //! layers enter by atomic rename, and the image is recorded and tagged only at the end.
 
 use super::client::{self, header, status_error, Body, Client};
+use super::fetch::{fetch, Event, FetchedLayer, Job};
 use super::host::Registry;
 use super::manifest::{self, Fetched, Platform, RemoteDescriptor};
 use super::progress::Progress;
 use super::Pulled;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::reference::Reference;
 use crate::spec::{Descriptor, Digest, ImageConfig, MEDIA_TYPE_LAYER};
 use crate::store::{DistributionSource, Store};
-use sha2::{Digest as _, Sha256};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
-use std::io::{Read, Seek, Write};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Downloads at once (Docker's `max-concurrent-downloads`).
 const CONCURRENT_DOWNLOADS: usize = 3;
@@ -83,7 +83,7 @@ pub(super) fn pull_scope(path: &str) -> String {
 }
 
 /// A blob of `path` as a response (redirects followed), from byte `offset` on.
-fn get_blob(c: &Client, path: &str, digest: &Digest, offset: u64) -> Result<client::Resp> {
+pub(super) fn get_blob(c: &Client, path: &str, digest: &Digest, offset: u64) -> Result<client::Resp> {
     let url = c.registry.url(&format!("{path}/blobs/{digest}"));
     let range = format!("bytes={offset}-");
     let headers: Vec<(&str, &str)> = if offset > 0 { vec![("Range", &range)] } else { vec![] };
@@ -213,13 +213,6 @@ pub(super) fn pull_with(
     Ok(Pulled { image, digest: top_digest, updated })
 }
 
-/// What a download thread reports.
-enum Event {
-    Progress(usize, u64, u64, Instant),
-    Verifying(usize),
-    Done(usize, Result<PathBuf>),
-}
-
 #[allow(clippy::too_many_arguments)]
 fn download_and_extract(
     store: &Store,
@@ -231,7 +224,7 @@ fn download_and_extract(
     p: &mut Progress,
     lock: &mut Option<crate::store::Lock>,
 ) -> Result<()> {
-    // Which layers need downloading (a digest listed twice is fetched once).
+    // Which layers need fetching (a digest listed twice is fetched once).
     let mut needed: Vec<usize> = Vec::new();
     let mut queued: HashSet<&Digest> = HashSet::new();
     let mut first_of: HashMap<&Digest, usize> = HashMap::new();
@@ -262,7 +255,17 @@ fn download_and_extract(
                 if abort.load(Ordering::Relaxed) {
                     break;
                 }
-                let r = download(store, c, path, &layers[i], i, &tx, abort);
+                let job = Job {
+                    store,
+                    client: c,
+                    path,
+                    layer: &layers[i],
+                    diff_id: &diff_ids[i],
+                    index: i,
+                    events: tx.clone(),
+                    abort,
+                };
+                let r = fetch(&job);
                 let failed = r.is_err();
                 let _ = tx.send(Event::Done(i, r));
                 if failed {
@@ -272,7 +275,8 @@ fn download_and_extract(
         }
         drop(tx);
         let result = (|| -> Result<()> {
-            let mut done: HashMap<usize, PathBuf> = HashMap::new();
+            let mut done: HashMap<usize, FetchedLayer> = HashMap::new();
+            let mut downloaded: HashSet<usize> = HashSet::new();
             let mut parent: Option<Digest> = None;
             for i in 0..layers.len() {
                 let id = layers[i].digest.short();
@@ -281,15 +285,23 @@ fn download_and_extract(
                     continue;
                 }
                 let src = first_of[&layers[i].digest];
-                while !done.contains_key(&src) {
+                while src == i && !done.contains_key(&i) {
                     match rx.recv() {
-                        Ok(Event::Progress(j, cur, total, start)) => {
+                        Ok(Event::Downloading(j, cur, total, start)) if !downloaded.contains(&j) => {
                             p.progress(layers[j].digest.short(), "Downloading", cur, total, start)
                         }
+                        Ok(Event::Downloading(..)) => {}
                         Ok(Event::Verifying(j)) => p.status(layers[j].digest.short(), "Verifying Checksum"),
-                        Ok(Event::Done(j, Ok(file))) => {
+                        Ok(Event::Downloaded(j)) => {
+                            downloaded.insert(j);
                             p.status(layers[j].digest.short(), "Download complete");
-                            done.insert(j, file);
+                        }
+                        Ok(Event::Extracting(j, cur, start)) if downloaded.contains(&j) => {
+                            p.progress(layers[j].digest.short(), "Extracting", cur, 0, start)
+                        }
+                        Ok(Event::Extracting(..)) => {}
+                        Ok(Event::Done(j, Ok(f))) => {
+                            done.insert(j, f);
                         }
                         Ok(Event::Done(_, Err(e))) => return Err(e),
                         Err(_) => return Err(Error::Other("a download stopped without a result".into())),
@@ -298,14 +310,24 @@ fn download_and_extract(
                 if lock.is_none() {
                     *lock = Some(store.lock()?);
                 }
-                let file = done[&src].clone();
-                ingest_layer(store, &file, &diff_ids[i], layers[i].size, id, p)?;
-                let meta = store.unpack_layer(&diff_ids[i], parent.as_ref())?;
+                let meta = match done.remove(&i) {
+                    Some(f) => {
+                        if let Some(blob) = f.blob {
+                            store.install_blob(blob, &diff_ids[i])?;
+                        }
+                        store.install_layer(f.layer, parent.as_ref())?
+                    }
+                    // The same blob again, on another parent: from the stored blob.
+                    None if diff_ids[i] == diff_ids[src] => store.unpack_layer(&diff_ids[i], parent.as_ref())?,
+                    None => {
+                        return Err(Error::Other(format!(
+                            "layer {id} does not match its image: it unpacks to {}, the config names {}",
+                            diff_ids[src], diff_ids[i]
+                        )))
+                    }
+                };
                 parent = Some(meta.chain_id.clone());
                 p.status(id, "Pull complete");
-            }
-            for f in done.values() {
-                let _ = fs::remove_file(f);
             }
             Ok(())
         })();
@@ -314,169 +336,4 @@ fn download_and_extract(
         }
         result
     })
-}
-
-/// Download one layer blob to `tmp/pull-<hex>.partial`, resuming what an earlier pull left,
-/// and check it against its digest. Returns the file.
-fn download(
-    store: &Store,
-    c: &Client,
-    path: &str,
-    l: &RemoteDescriptor,
-    i: usize,
-    tx: &mpsc::Sender<Event>,
-    abort: &AtomicBool,
-) -> Result<PathBuf> {
-    let start = Instant::now();
-    let file_path = store.tmp_dir().join(format!("pull-{}.partial", l.digest.hex()));
-    let mut f =
-        fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&file_path).at(&file_path)?;
-    let mut have = f.metadata().at(&file_path)?.len();
-    if have > l.size {
-        f.set_len(0).at(&file_path)?;
-        have = 0;
-    }
-    let mut hasher = Sha256::new();
-    let resumed = have > 0;
-    if have > 0 {
-        // Hash what is already there, then ask for the rest.
-        f.seek(std::io::SeekFrom::Start(0)).at(&file_path)?;
-        let mut prefix = (&mut f).take(have);
-        std::io::copy(&mut prefix, &mut HashWriter(&mut hasher)).at(&file_path)?;
-    }
-    if have < l.size || l.size == 0 {
-        let resp = get_blob(c, path, &l.digest, have)?;
-        if resp.status().as_u16() == 200 && have > 0 {
-            // The registry sent all of it: start again.
-            f.set_len(0).at(&file_path)?;
-            have = 0;
-            hasher = Sha256::new();
-        }
-        f.seek(std::io::SeekFrom::Start(have)).at(&file_path)?;
-        let mut body = resp.into_body().into_reader();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut last = Instant::now();
-        loop {
-            if abort.load(Ordering::Relaxed) {
-                return Err(Error::Other("download aborted".into()));
-            }
-            let n = body
-                .read(&mut buf)
-                .map_err(|e| Error::Other(format!("failed to download layer {}: {e}", l.digest.short())))?;
-            if n == 0 {
-                break;
-            }
-            f.write_all(&buf[..n]).at(&file_path)?;
-            hasher.update(&buf[..n]);
-            have += n as u64;
-            if have > l.size && l.size > 0 {
-                break;
-            }
-            if last.elapsed() >= TICK {
-                let _ = tx.send(Event::Progress(i, have, l.size, start));
-                last = Instant::now();
-            }
-        }
-        let _ = tx.send(Event::Progress(i, have, l.size, start));
-    }
-    let _ = tx.send(Event::Verifying(i));
-    if Digest::from_hasher(hasher) != l.digest || (l.size > 0 && have != l.size) {
-        drop(f);
-        let _ = fs::remove_file(&file_path);
-        if resumed {
-            // What an earlier pull left was not a prefix of this blob: download it whole.
-            return download(store, c, path, l, i, tx, abort);
-        }
-        return Err(Error::Other(format!("filesystem layer verification failed for digest {}", l.digest)));
-    }
-    Ok(file_path)
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Decompress a downloaded layer into the store as its uncompressed blob, which must hash to
-/// `diff_id` (the config's word); nothing enters the store otherwise.
-fn ingest_layer(store: &Store, file: &PathBuf, diff_id: &Digest, size: u64, id: &str, p: &mut Progress) -> Result<()> {
-    if store.has_blob(diff_id) {
-        return Ok(());
-    }
-    let f = fs::File::open(file).at(file)?;
-    let mut counted = Counting { inner: f, n: 0, last: Instant::now(), start: Instant::now(), size, id, p };
-    let dir = store.blob_path(diff_id).parent().expect("blob dir").to_path_buf();
-    let mut tmp = tempfile::Builder::new().prefix(".ingest-").tempfile_in(&dir).at(&dir)?;
-    let mut h = Sha256::new();
-    {
-        let mut head = [0u8; 2];
-        let n = read_full(&mut counted, &mut head).at(file)?;
-        let chained = std::io::Cursor::new(head[..n].to_vec()).chain(&mut counted);
-        let mut reader: Box<dyn Read + '_> = if n == 2 && head == [0x1f, 0x8b] {
-            Box::new(flate2::read::MultiGzDecoder::new(chained))
-        } else if n == 2 && head == [0x28, 0xb5] {
-            return Err(Error::Other(format!("layer {id}: zstd-compressed layers are not supported yet")));
-        } else {
-            Box::new(chained)
-        };
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let k = reader.read(&mut buf).map_err(|e| Error::Other(format!("layer {id}: {e}")))?;
-            if k == 0 {
-                break;
-            }
-            h.update(&buf[..k]);
-            tmp.write_all(&buf[..k]).at(tmp.path())?;
-        }
-    }
-    let actual = Digest::from_hasher(h);
-    if &actual != diff_id {
-        return Err(Error::Other(format!(
-            "layer {id} does not match its image: it unpacks to {actual}, the config names {diff_id}"
-        )));
-    }
-    let dest = store.blob_path(diff_id);
-    tmp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
-    Ok(())
-}
-
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
-/// Counts compressed bytes read, for `Extracting` progress.
-struct Counting<'a, 'b, R> {
-    inner: R,
-    n: u64,
-    last: Instant,
-    start: Instant,
-    size: u64,
-    id: &'a str,
-    p: &'a mut Progress<'b>,
-}
-
-impl<R: Read> Read for Counting<'_, '_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.n += k as u64;
-        if self.last.elapsed() >= TICK || (k == 0 && self.n > 0) {
-            self.p.progress(self.id, "Extracting", self.n, self.size, self.start);
-            self.last = Instant::now();
-        }
-        Ok(k)
-    }
 }

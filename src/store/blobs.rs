@@ -80,12 +80,19 @@ impl Store {
         w.inner.flush().at(tmp.path())?;
         let (d, size) = (Digest::from_hasher(w.hasher), w.size);
         crash::point("ingest");
-        let p = self.blob_path(&d);
-        self.lease(&d); // nothing references it yet: garbage collection must wait
+        self.install_blob(tmp, &d)?;
+        Ok((d, size))
+    }
+
+    /// Put `tmp` (a file in this process's scratch space whose content the caller hashed to
+    /// `d`) in place as blob `d`, leased until something references it. Idempotent.
+    pub fn install_blob(&self, tmp: tempfile::NamedTempFile, d: &Digest) -> Result<()> {
+        let p = self.blob_path(d);
+        self.lease(d);
         if !p.exists() {
             tmp.persist(&p).map_err(|e| Error::io(&p, e.error))?;
         }
-        Ok((d, size))
+        Ok(())
     }
 
     /// Read a blob and check that it still hashes to its name.

@@ -2,7 +2,7 @@
 //! whose stack has that chain ID, with `meta.json` (diff ID, parent, size, wasm modules).
 
 use super::{atomic_write, Store};
-use crate::archive::extract::{extract_layer_with, settle_as_extracted, Specials};
+use crate::archive::extract::{extract_layer_with, settle_as_extracted, Extracted, Specials};
 use crate::error::{Error, IoContext, Result};
 use crate::spec::Digest;
 use serde::{Deserialize, Serialize};
@@ -61,37 +61,43 @@ impl Store {
         parent: Option<&Digest>,
         specials: Specials,
     ) -> Result<LayerMeta> {
-        let chain = chain_id(diff_id, parent);
+        let chain = chain_of(parent, diff_id);
         if self.has_layer(&chain) {
             return self.layer_meta(&chain);
         }
         let blob = self.blob_path(diff_id);
         let file = fs::File::open(&blob).at(&blob)?;
-        let tmp = tempfile::Builder::new().prefix("layer-").tempdir_in(self.scratch_dir()).at(self.scratch_dir())?;
-        let diff = tmp.path().join("diff");
-        fs::create_dir(&diff).at(&diff)?;
         let mut reader = HashingReader { inner: file, hasher: Sha256::new() };
-        let extracted = extract_layer_with(&mut reader, &diff, &diff_id.to_string(), specials)?;
+        let unpacked = self.extract_to_scratch(&mut reader, diff_id, specials)?;
         std::io::copy(&mut reader, &mut std::io::sink()).at(&blob)?; // tar padding after the end marker
         let actual = Digest::from_hasher(reader.hasher);
         if &actual != diff_id {
             return Err(Error::CorruptBlob { digest: diff_id.to_string(), actual: actual.to_string() });
         }
-        self.place_layer(tmp, &chain, diff_id, parent, extracted)
+        self.install_layer(unpacked, parent)
     }
 
-    /// Writes the meta of the layer extracted in `tmp` (as `diff/`) and renames it into place.
-    fn place_layer(
-        &self,
-        tmp: tempfile::TempDir,
-        chain: &Digest,
-        diff_id: &Digest,
-        parent: Option<&Digest>,
-        extracted: crate::archive::extract::Extracted,
-    ) -> Result<LayerMeta> {
-        let chain = chain.clone();
+    /// Extract the layer tar `tar` (said to be `diff_id`) into this process's scratch space.
+    /// Nothing enters `layers/`: the caller checks that the tar hashed to `diff_id`, then
+    /// calls [`Store::install_layer`]; dropping the result removes the files.
+    pub fn extract_to_scratch(&self, tar: impl Read, diff_id: &Digest, specials: Specials) -> Result<Unpacked> {
+        let dir = tempfile::Builder::new().prefix("layer-").tempdir_in(self.scratch_dir()).at(self.scratch_dir())?;
+        let diff = dir.path().join("diff");
+        fs::create_dir(&diff).at(&diff)?;
+        let extracted = extract_layer_with(tar, &diff, &diff_id.to_string(), specials)?;
+        Ok(Unpacked { dir, diff_id: diff_id.clone(), extracted })
+    }
+
+    /// Put a layer extracted by [`Store::extract_to_scratch`], whose tar was verified against
+    /// its diff ID, in place on top of `parent` (one rename: it appears whole or not at all).
+    pub fn install_layer(&self, unpacked: Unpacked, parent: Option<&Digest>) -> Result<LayerMeta> {
+        let Unpacked { dir: tmp, diff_id, extracted } = unpacked;
+        let chain = chain_of(parent, &diff_id);
+        if self.has_layer(&chain) {
+            return self.layer_meta(&chain);
+        }
         let meta = LayerMeta {
-            diff_id: diff_id.clone(),
+            diff_id,
             chain_id: chain.clone(),
             parent: parent.cloned(),
             size: extracted.size,
@@ -112,8 +118,8 @@ impl Store {
     }
 
     /// A directory to fill with a new layer's files and store with [`Store::adopt_layer`]:
-    /// made as [`Store::unpack_layer`] makes the one it extracts into. Dropped unused, it is
-    /// removed.
+    /// made as [`Store::extract_to_scratch`] makes the one it extracts into. Dropped unused, it
+    /// is removed.
     pub fn new_layer(&self) -> Result<NewLayer> {
         let tmp = tempfile::Builder::new().prefix("layer-").tempdir_in(self.scratch_dir()).at(self.scratch_dir())?;
         let diff = tmp.path().join("diff");
@@ -125,7 +131,7 @@ impl Store {
     /// with every entry owned by `owner`), as that blob's extracted layer on top of `parent`,
     /// without extracting the blob again: its files are settled into what extraction makes
     /// ([`settle_as_extracted`]) and the directory is renamed into place. A tree that cannot be
-    /// settled so (special files) is extracted from the blob as usual.
+    /// settled so (special files, a portable store) is extracted from the blob as usual.
     pub fn adopt_layer(
         &self,
         new: NewLayer,
@@ -133,7 +139,7 @@ impl Store {
         parent: Option<&Digest>,
         owner: (u32, u32),
     ) -> Result<LayerMeta> {
-        let chain = chain_id(diff_id, parent);
+        let chain = chain_of(parent, diff_id);
         if self.has_layer(&chain) {
             return self.layer_meta(&chain);
         }
@@ -141,7 +147,7 @@ impl Store {
         let Some(extracted) = settle_as_extracted(&diff, owner).at(&diff)? else {
             return self.unpack_layer_with(diff_id, parent, Specials::Skip);
         };
-        self.place_layer(new.tmp, &chain, diff_id, parent, extracted)
+        self.install_layer(Unpacked { dir: new.tmp, diff_id: diff_id.clone(), extracted }, parent)
     }
 
     /// Remove an extracted layer directory (the caller checked nothing uses it).
@@ -159,6 +165,13 @@ impl Store {
     }
 }
 
+/// A layer's files in scratch space, not yet in the store ([`Store::extract_to_scratch`]).
+pub struct Unpacked {
+    dir: tempfile::TempDir,
+    diff_id: Digest,
+    extracted: Extracted,
+}
+
 /// A new layer's directory being filled ([`Store::new_layer`]).
 pub struct NewLayer {
     tmp: tempfile::TempDir,
@@ -171,8 +184,8 @@ impl NewLayer {
     }
 }
 
-/// chain ID(L1) = diff ID(L1); chain ID(Ln) = sha256("<chain ID(Ln-1)> <diff ID(Ln)>").
-fn chain_id(diff_id: &Digest, parent: Option<&Digest>) -> Digest {
+/// The chain ID of `diff_id` on top of the chain `parent`.
+fn chain_of(parent: Option<&Digest>, diff_id: &Digest) -> Digest {
     match parent {
         None => diff_id.clone(),
         Some(p) => Digest::of(format!("{p} {diff_id}").as_bytes()),
@@ -199,12 +212,7 @@ pub(crate) fn make_writable(p: &std::path::Path) {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(md) = fs::symlink_metadata(p) {
             if md.is_dir() {
-                // Only where needed: a chmod is a metadata write, and most directories are
-                // already the owner's to change.
-                let mode = md.permissions().mode();
-                if mode & 0o700 != 0o700 {
-                    let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode | 0o700));
-                }
+                let _ = fs::set_permissions(p, fs::Permissions::from_mode(md.permissions().mode() | 0o700));
                 if let Ok(rd) = fs::read_dir(p) {
                     for e in rd.flatten() {
                         make_writable(&e.path());

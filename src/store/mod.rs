@@ -25,7 +25,7 @@ pub use distribution::{DistributionSource, RepoDigests};
 pub use gc::Deleted;
 pub use images::{Image, ImageSummary};
 pub(crate) use layers::make_writable;
-pub use layers::{LayerInfo, LayerMeta, NewLayer};
+pub use layers::{LayerInfo, LayerMeta, NewLayer, Unpacked};
 
 use crate::error::{IoContext, Result};
 use std::fs;

@@ -527,3 +527,125 @@ fn unreachable_registries_fail_fast_with_one_line() {
     assert_eq!(a.run(&["logout"]).ok().stdout, "Not logged in to https://index.docker.io/v1/\n");
     let _ = OsStr::new("");
 }
+
+/// Upload `data` as a blob of `repo` (POST, then PUT with the digest); returns the digest.
+fn upload(port: u16, repo: &str, data: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)));
+    let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = format!(
+        "POST /v2/{repo}/blobs/uploads/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    );
+    c.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    let location = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Location: ").or_else(|| l.strip_prefix("location: ")))
+        .unwrap_or_else(|| panic!("no upload location in {out}"))
+        .trim()
+        .to_string();
+    let path = location.split_once(&format!("127.0.0.1:{port}")).map(|(_, p)| p).unwrap_or(&location);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let (st, body) = http(port, "PUT", &format!("{path}{sep}digest={digest}"), &[], data);
+    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&body));
+    digest
+}
+
+/// A gzipped layer tar from raw (path, data) rows (no checks of the tar crate's own).
+fn raw_layer(rows: &[(&str, &[u8])]) -> (Vec<u8>, String) {
+    use sha2::Digest as _;
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data) in rows {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        h.as_gnu_mut().unwrap().name[..path.len()].copy_from_slice(path.as_bytes());
+        h.set_cksum();
+        b.append(&h, *data).unwrap();
+    }
+    let tar = b.into_inner().unwrap();
+    let diff_id = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&tar)));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    (gz.finish().unwrap(), diff_id)
+}
+
+/// Push a one-layer image to `repo:latest` by hand: the config names `diff_id`.
+fn push_raw(port: u16, repo: &str, layer: &[u8], diff_id: &str) -> String {
+    let config = serde_json::json!({
+        "architecture": "wasm", "os": "wasip1",
+        "config": {}, "rootfs": {"type": "layers", "diff_ids": [diff_id]}
+    })
+    .to_string();
+    let config_digest = upload(port, repo, config.as_bytes());
+    let layer_digest = upload(port, repo, layer);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config.len(), "digest": config_digest},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": layer.len(), "digest": layer_digest}]
+    });
+    let (st, body) = http(
+        port,
+        "PUT",
+        &format!("/v2/{repo}/manifests/latest"),
+        &[("Content-Type", "application/vnd.docker.distribution.manifest.v2+json")],
+        manifest.to_string().as_bytes(),
+    );
+    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&body));
+    layer_digest
+}
+
+/// Whether a file called `name` is anywhere below `dir`.
+fn named(dir: &Path, name: &str) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.file_name() == name || e.file_type().map(|t| t.is_dir()).unwrap_or(false) && named(&e.path(), name))
+}
+
+#[test]
+fn refused_layers_leave_nothing_behind() {
+    let Some(reg) = distribution(None) else { return };
+    let port = reg.port;
+    let host = format!("127.0.0.1:{port}");
+    let payload = vec![7u8; 600 << 10];
+    // A layer that writes outside its directory (its digests are right).
+    let (evil, evil_id) = raw_layer(&[("ok", b"fine"), ("../escaped", b"x")]);
+    push_raw(port, "lab/evil", &evil, &evil_id);
+    // A layer whose config names another diff ID.
+    let (good, _) = raw_layer(&[("big", &payload)]);
+    push_raw(port, "lab/lying", &good, &format!("sha256:{}", "0".repeat(64)));
+    // A blob the registry's storage corrupted after the upload (same size, other bytes).
+    let (other, other_id) = raw_layer(&[("big2", &payload)]);
+    let digest = push_raw(port, "lab/corrupt", &other, &other_id);
+    let hex = digest.trim_start_matches("sha256:");
+    let stored = reg._dir.path().join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]));
+    let mut bytes = std::fs::read(&stored).unwrap();
+    let n = bytes.len();
+    bytes[n / 2..n / 2 + 16].copy_from_slice(&[0x55; 16]);
+    std::fs::write(&stored, bytes).unwrap();
+
+    let s = Sandbox::new();
+    for (repo, want) in [
+        ("lab/evil", "invalid layer sha256:"),
+        ("lab/lying", "does not match its image: it unpacks to sha256:"),
+        ("lab/corrupt", &format!("filesystem layer verification failed for digest {digest}")),
+    ] {
+        let r = s.run(&["pull", &format!("{host}/{repo}")]).code(1);
+        assert!(r.stderr.starts_with("Error: ") && r.stderr.contains(want), "{repo}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{repo}: {}", r.stderr);
+        let images = s.run(&["images", "-q"]).ok().stdout;
+        assert_eq!(images, "", "{repo}: no image");
+        let layers = std::fs::read_dir(s.root().join("layers")).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(layers, 0, "{repo}: no layer");
+        let blobs = std::fs::read_dir(s.root().join("oci/blobs/sha256")).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(blobs, 0, "{repo}: no blob");
+        assert!(!named(s.root(), "escaped") && !named(s.work.path(), "escaped"), "{repo}: wrote outside");
+        let r = s.run(&["system", "check"]);
+        assert_eq!(r.code, 0, "{repo}: {}{}", r.stdout, r.stderr);
+    }
+}

@@ -1,8 +1,13 @@
 //! `find PATH... [EXPR]`: -name -iname -path -type -maxdepth -mindepth -size -newer -empty
 //! -print -print0 -exec {} \; / + -delete -prune, with ! -a -o and parentheses.
+//!
+//! Below a starting point, an entry's type comes from its directory listing, and its
+//! metadata is fetched only when a test needs it (-size, -newer, -empty): a plain `find`
+//! makes no stat call per entry, as GNU find does.
 
 use crate::err;
 use crate::util::{self, errstr, join, out};
+use std::cell::OnceCell;
 use std::io::Write;
 
 /// Shell-style pattern match (`*`, `?`, `[...]`, `\x`).
@@ -289,11 +294,64 @@ fn run_exec(ctx: &mut Ctx, argv: Vec<String>) -> bool {
     }
 }
 
-fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
+/// An entry being tested: its type from the listing (or the starting point's stat), the rest
+/// of its metadata asked for at most once, when a test needs it.
+struct Node<'a> {
+    path: &'a str,
+    name: &'a str,
+    /// The `S_IFMT` bits, when known without a stat.
+    kind: Option<u32>,
+    follow: bool,
+    stat: OnceCell<Option<util::Stat>>,
+}
+
+impl<'a> Node<'a> {
+    fn new(path: &'a str, name: &'a str, kind: Option<u32>, follow: bool) -> Self {
+        Node { path, name, kind, follow, stat: OnceCell::new() }
+    }
+
+    /// The entry's metadata (`None`, reported, if it cannot be read).
+    fn stat(&self, ctx: &mut Ctx) -> Option<&util::Stat> {
+        self.stat
+            .get_or_init(|| match util::meta(self.path, self.follow) {
+                Ok(s) => Some(s),
+                Err(er) => {
+                    err!("{}: {}", self.path, errstr(&er));
+                    ctx.rc = 1;
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// The `S_IFMT` bits (0 if the entry cannot be read).
+    fn kind(&self, ctx: &mut Ctx) -> u32 {
+        match self.kind {
+            Some(k) => k,
+            None => self.stat(ctx).map_or(0, |s| s.mode & util::S_IFMT),
+        }
+    }
+}
+
+/// The `S_IFMT` bits of a listed entry's type, if the listing says (else a stat will tell).
+fn kind_of(ft: std::fs::FileType) -> Option<u32> {
+    if ft.is_dir() {
+        Some(util::S_IFDIR)
+    } else if ft.is_file() {
+        Some(util::S_IFREG)
+    } else if ft.is_symlink() {
+        Some(util::S_IFLNK)
+    } else {
+        None
+    }
+}
+
+fn eval(e: &E, n: &Node, ctx: &mut Ctx) -> bool {
+    let (path, name) = (n.path, n.name);
     match e {
-        E::And(a, b) => eval(a, path, name, st, ctx) && eval(b, path, name, st, ctx),
-        E::Or(a, b) => eval(a, path, name, st, ctx) || eval(b, path, name, st, ctx),
-        E::Not(a) => !eval(a, path, name, st, ctx),
+        E::And(a, b) => eval(a, n, ctx) && eval(b, n, ctx),
+        E::Or(a, b) => eval(a, n, ctx) || eval(b, n, ctx),
+        E::Not(a) => !eval(a, n, ctx),
         E::Name(p, icase) => {
             let n: Vec<char> =
                 if *icase { name.to_ascii_lowercase().chars().collect() } else { name.chars().collect() };
@@ -301,7 +359,7 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
         }
         E::Path(p) => glob_match(p, &path.chars().collect::<Vec<_>>()),
         E::Type(c) => {
-            let t = st.mode & util::S_IFMT;
+            let t = n.kind(ctx);
             match c {
                 'f' => t == util::S_IFREG,
                 'd' => t == util::S_IFDIR,
@@ -312,20 +370,22 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
                 _ => t == 0o020000,
             }
         }
-        E::Size(cmp, n, unit) => {
+        E::Size(cmp, want, unit) => {
+            let Some(st) = n.stat(ctx) else { return false };
             let units = st.size.div_ceil(*unit);
             match cmp {
-                '+' => units > *n,
-                '-' => units < *n,
-                _ => units == *n,
+                '+' => units > *want,
+                '-' => units < *want,
+                _ => units == *want,
             }
         }
-        E::Newer(t) => st.mtime > *t,
+        E::Newer(t) => n.stat(ctx).is_some_and(|st| st.mtime > *t),
         E::Empty => {
-            if util::is_dir(st.mode) {
+            let kind = n.kind(ctx);
+            if util::is_dir(kind) {
                 std::fs::read_dir(path).map(|mut r| r.next().is_none()).unwrap_or(false)
             } else {
-                util::is_reg(st.mode) && st.size == 0
+                util::is_reg(kind) && n.stat(ctx).is_some_and(|st| st.size == 0)
             }
         }
         E::Print(zero) => {
@@ -346,7 +406,7 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
             }
         }
         E::Delete => {
-            let r = if util::is_dir(st.mode) { std::fs::remove_dir(path) } else { std::fs::remove_file(path) };
+            let r = if util::is_dir(n.kind(ctx)) { std::fs::remove_dir(path) } else { std::fs::remove_file(path) };
             if let Err(e) = r {
                 err!("{path}: {}", errstr(&e));
                 ctx.rc = 1;
@@ -362,30 +422,32 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
     }
 }
 
+/// Tests `path` and everything below it. `kind`: its type as its directory listed it (`None`
+/// for a starting point, which is stat'ed, following a symlink if `follow`).
 #[allow(clippy::too_many_arguments)]
-fn walk(path: &str, name: &str, depth: usize, e: &E, p: &Parser, ctx: &mut Ctx, follow_top: bool) {
-    let st = match util::meta(path, follow_top) {
-        Ok(s) => s,
-        Err(er) => {
-            err!("{path}: {}", errstr(&er));
-            ctx.rc = 1;
-            return;
-        }
-    };
+fn walk(path: &str, name: &str, kind: Option<u32>, depth: usize, e: &E, p: &Parser, ctx: &mut Ctx, follow: bool) {
+    let node = Node::new(path, name, kind, follow);
+    if kind.is_none() && node.stat(ctx).is_none() {
+        return;
+    }
     ctx.prune = false;
     let here = depth >= p.mindepth;
     if here && !p.depth_first {
-        eval(e, path, name, &st, ctx);
+        eval(e, &node, ctx);
     }
     let pruned = ctx.prune;
-    if util::is_dir(st.mode) && !pruned && p.maxdepth.is_none_or(|m| depth < m) {
+    if util::is_dir(node.kind(ctx)) && !pruned && p.maxdepth.is_none_or(|m| depth < m) {
         match std::fs::read_dir(path) {
             Ok(rd) => {
-                let mut names: Vec<String> =
-                    rd.flatten().map(|d| d.file_name().to_string_lossy().into_owned()).collect();
-                names.sort();
-                for n in names {
-                    walk(&join(path, &n), &n, depth + 1, e, p, ctx, false);
+                let mut entries: Vec<(String, Option<u32>)> = Vec::new();
+                for d in rd.flatten() {
+                    let name = d.file_name().to_string_lossy().into_owned();
+                    // The listing's type is lstat's; an entry it says nothing about is stat'ed.
+                    entries.push((name, d.file_type().ok().and_then(kind_of)));
+                }
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                for (n, kind) in entries {
+                    walk(&join(path, &n), &n, kind, depth + 1, e, p, ctx, false);
                 }
             }
             Err(er) => {
@@ -395,7 +457,7 @@ fn walk(path: &str, name: &str, depth: usize, e: &E, p: &Parser, ctx: &mut Ctx, 
         }
     }
     if here && p.depth_first {
-        eval(e, path, name, &st, ctx);
+        eval(e, &node, ctx);
     }
 }
 
@@ -434,7 +496,7 @@ pub fn find(args: &[String]) -> i32 {
     let mut ctx = Ctx { out: out(), batch: Vec::new(), rc: 0, prune: false };
     for path in &paths {
         let name = util::base_name(path).to_string();
-        walk(path, &name, 0, &expr, &p, &mut ctx, follow);
+        walk(path, &name, None, 0, &expr, &p, &mut ctx, follow);
     }
     for (cmd, files) in std::mem::take(&mut ctx.batch) {
         let mut argv = cmd;

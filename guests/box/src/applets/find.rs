@@ -6,7 +6,7 @@
 //! makes no stat call per entry, as GNU find does.
 
 use crate::err;
-use crate::util::{self, errstr, join, out};
+use crate::util::{self, errstr, out};
 use std::cell::OnceCell;
 use std::io::Write;
 
@@ -302,12 +302,18 @@ struct Node<'a> {
     /// The `S_IFMT` bits, when known without a stat.
     kind: Option<u32>,
     follow: bool,
-    stat: OnceCell<Option<util::Stat>>,
+    stat: &'a OnceCell<Option<util::Stat>>,
 }
 
 impl<'a> Node<'a> {
-    fn new(path: &'a str, name: &'a str, kind: Option<u32>, follow: bool) -> Self {
-        Node { path, name, kind, follow, stat: OnceCell::new() }
+    fn new(
+        path: &'a str,
+        name: &'a str,
+        kind: Option<u32>,
+        follow: bool,
+        stat: &'a OnceCell<Option<util::Stat>>,
+    ) -> Self {
+        Node { path, name, kind, follow, stat }
     }
 
     /// The entry's metadata (`None`, reported, if it cannot be read).
@@ -422,11 +428,50 @@ fn eval(e: &E, n: &Node, ctx: &mut Ctx) -> bool {
     }
 }
 
+/// A directory's entries, sorted by name, with their types as listed: the names in one string
+/// (no allocation per entry).
+#[derive(Default)]
+struct Listing {
+    names: String,
+    /// Where each name is in `names`, and its type if the listing says.
+    items: Vec<(usize, usize, Option<u32>)>,
+}
+
+impl Listing {
+    fn read(path: &str) -> std::io::Result<Listing> {
+        let mut l = Listing::default();
+        for d in std::fs::read_dir(path)?.flatten() {
+            let start = l.names.len();
+            l.names.push_str(&d.file_name().to_string_lossy());
+            // The listing's type is lstat's; an entry it says nothing about is stat'ed.
+            l.items.push((start, l.names.len(), d.file_type().ok().and_then(kind_of)));
+        }
+        let names = &l.names;
+        l.items.sort_unstable_by(|a, b| names[a.0..a.1].cmp(&names[b.0..b.1]));
+        Ok(l)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, Option<u32>)> {
+        self.items.iter().map(|&(start, end, kind)| (&self.names[start..end], kind))
+    }
+}
+
 /// Tests `path` and everything below it. `kind`: its type as its directory listed it (`None`
-/// for a starting point, which is stat'ed, following a symlink if `follow`).
+/// for a starting point, which is stat'ed, following a symlink if `follow`). `path` is
+/// extended for each entry below and given back as it was.
 #[allow(clippy::too_many_arguments)]
-fn walk(path: &str, name: &str, kind: Option<u32>, depth: usize, e: &E, p: &Parser, ctx: &mut Ctx, follow: bool) {
-    let node = Node::new(path, name, kind, follow);
+fn walk(
+    path: &mut String,
+    name: &str,
+    kind: Option<u32>,
+    depth: usize,
+    e: &E,
+    p: &Parser,
+    ctx: &mut Ctx,
+    follow: bool,
+) {
+    let stat = OnceCell::new();
+    let node = Node::new(path, name, kind, follow, &stat);
     if kind.is_none() && node.stat(ctx).is_none() {
         return;
     }
@@ -437,17 +482,16 @@ fn walk(path: &str, name: &str, kind: Option<u32>, depth: usize, e: &E, p: &Pars
     }
     let pruned = ctx.prune;
     if util::is_dir(node.kind(ctx)) && !pruned && p.maxdepth.is_none_or(|m| depth < m) {
-        match std::fs::read_dir(path) {
-            Ok(rd) => {
-                let mut entries: Vec<(String, Option<u32>)> = Vec::new();
-                for d in rd.flatten() {
-                    let name = d.file_name().to_string_lossy().into_owned();
-                    // The listing's type is lstat's; an entry it says nothing about is stat'ed.
-                    entries.push((name, d.file_type().ok().and_then(kind_of)));
-                }
-                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                for (n, kind) in entries {
-                    walk(&join(path, &n), &n, kind, depth + 1, e, p, ctx, false);
+        match Listing::read(path) {
+            Ok(listing) => {
+                let len = path.len();
+                for (n, kind) in listing.iter() {
+                    if !path.ends_with('/') {
+                        path.push('/');
+                    }
+                    path.push_str(n);
+                    walk(path, n, kind, depth + 1, e, p, ctx, false);
+                    path.truncate(len);
                 }
             }
             Err(er) => {
@@ -457,7 +501,7 @@ fn walk(path: &str, name: &str, kind: Option<u32>, depth: usize, e: &E, p: &Pars
         }
     }
     if here && p.depth_first {
-        eval(e, &node, ctx);
+        eval(e, &Node::new(path, name, kind, follow, &stat), ctx);
     }
 }
 
@@ -496,7 +540,7 @@ pub fn find(args: &[String]) -> i32 {
     let mut ctx = Ctx { out: out(), batch: Vec::new(), rc: 0, prune: false };
     for path in &paths {
         let name = util::base_name(path).to_string();
-        walk(path, &name, None, 0, &expr, &p, &mut ctx, follow);
+        walk(&mut path.clone(), &name, None, 0, &expr, &p, &mut ctx, follow);
     }
     for (cmd, files) in std::mem::take(&mut ctx.batch) {
         let mut argv = cmd;

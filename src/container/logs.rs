@@ -28,6 +28,14 @@ pub struct Entry {
 /// The longest entry: longer output without a newline is cut here (Docker's 16 KiB).
 pub const MAX_LINE: usize = 16 * 1024;
 
+/// [`Entry`] as written: the same fields, borrowed (no copies per line).
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    log: &'a str,
+    stream: &'a str,
+    time: &'a str,
+}
+
 /// Docker's `HostConfig.LogConfig`: the driver (`json-file`) and its options.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
@@ -192,11 +200,8 @@ impl LogWriter {
     /// Append one JSON entry per line to `out`.
     fn encode(&self, lines: &[&[u8]], time: &str, out: &mut Vec<u8>) {
         for line in lines {
-            let e = Entry {
-                log: String::from_utf8_lossy(line).into_owned(),
-                stream: self.stream.into(),
-                time: time.to_string(),
-            };
+            let log = String::from_utf8_lossy(line);
+            let e = EntryRef { log: &log, stream: self.stream, time };
             serde_json::to_writer(&mut *out, &e).expect("entry serialises");
             out.push(b'\n');
         }

@@ -26,7 +26,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cap_fs_ext::DirExt;
 use cap_std::fs::{Dir, Metadata};
 
 use super::lookup::{kind_of, stat_of, Stat};
@@ -114,43 +113,98 @@ impl Hasher for FxHasher {
     }
 }
 
-/// The whole content of a layer directory.
+/// The whole content of a layer directory, kept compact: the names in one string, and an
+/// [`Entry`] only for the names something looked up (a listing of thousands of entries costs
+/// a few allocations, not thousands).
 pub(crate) struct Listing {
-    /// Visible entries (no whiteouts or markers), sorted by name.
-    pub entries: Vec<Arc<Entry>>,
+    /// The visible names (no whiteouts or markers), one after another.
+    names: String,
+    /// The visible entries, sorted by name.
+    items: Vec<Item>,
+    /// Each item's own [`Entry`], made the first time a lookup finds it.
+    entries: Vec<OnceLock<Arc<Entry>>>,
     /// Names hidden in the layers below by this directory's whiteouts, sorted.
     pub whiteouts: Vec<Box<str>>,
     /// The directory holds the opaque marker: the layers below add nothing to it.
     opaque: bool,
-    /// Positions in `entries` by hash of the name (`u32::MAX`: free).
+    /// Positions in `items` by hash of the name (`u32::MAX`: free).
     table: Vec<u32>,
 }
 
+/// A visible entry of a [`Listing`]: where its name is in `names`, and its kind.
+struct Item {
+    start: u32,
+    len: u32,
+    kind: Kind,
+}
+
 impl Listing {
-    fn new(entries: Vec<Arc<Entry>>, whiteouts: Vec<Box<str>>, opaque: bool) -> Listing {
+    /// `items` index `names` (in any order); `known` entries keep what was learnt about them.
+    fn new(
+        names: String,
+        mut items: Vec<Item>,
+        known: &[Arc<Entry>],
+        whiteouts: Vec<Box<str>>,
+        opaque: bool,
+    ) -> Listing {
+        let name = |i: &Item| &names[i.start as usize..(i.start + i.len) as usize];
+        items.sort_unstable_by(|a, b| name(a).cmp(name(b)));
+        let entries: Vec<OnceLock<Arc<Entry>>> = items.iter().map(|_| OnceLock::new()).collect();
         // Open addressing, at most half full: a lookup hashes the name and compares one or two.
-        let size = (entries.len() * 2).next_power_of_two().max(2);
+        let size = (items.len() * 2).next_power_of_two().max(2);
         let mut table = vec![u32::MAX; size];
-        for (i, e) in entries.iter().enumerate() {
-            let mut slot = fx(&e.name) as usize & (size - 1);
+        for (i, item) in items.iter().enumerate() {
+            let mut slot = fx(name(item)) as usize & (size - 1);
             while table[slot] != u32::MAX {
                 slot = (slot + 1) & (size - 1);
             }
             table[slot] = i as u32;
         }
-        Listing { entries, whiteouts, opaque, table }
+        let listing = Listing { names, items, entries, whiteouts, opaque, table };
+        for e in known {
+            if let Some(i) = listing.find(&e.name) {
+                let _ = listing.entries[i].set(e.clone());
+            }
+        }
+        listing
     }
 
-    fn find(&self, name: &str) -> Option<&Arc<Entry>> {
+    /// The position of `name` among the entries.
+    fn find(&self, name: &str) -> Option<usize> {
         let mask = self.table.len() - 1;
         let mut slot = fx(name) as usize & mask;
         loop {
-            let e = self.entries.get(*self.table.get(slot)? as usize)?;
-            if *e.name == *name {
-                return Some(e);
+            let i = *self.table.get(slot)? as usize;
+            if self.name(self.items.get(i)?) == name {
+                return Some(i);
             }
             slot = (slot + 1) & mask;
         }
+    }
+
+    fn name(&self, item: &Item) -> &str {
+        self.names.get(item.start as usize..(item.start + item.len) as usize).unwrap_or("")
+    }
+
+    /// The entry at position `i`, made the first time.
+    fn entry(&self, i: usize) -> Option<Arc<Entry>> {
+        let item = self.items.get(i)?;
+        Some(self.entries.get(i)?.get_or_init(|| Entry::new(self.name(item), Some(item.kind))).clone())
+    }
+
+    /// How many visible entries there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The visible entry at position `i` (sorted by name): its name and kind.
+    pub fn get(&self, i: usize) -> Option<(&str, Kind)> {
+        self.items.get(i).map(|item| (self.name(item), item.kind))
+    }
+
+    /// The visible entries, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Kind)> {
+        self.items.iter().map(|item| (self.name(item), item.kind))
     }
 }
 
@@ -158,6 +212,13 @@ fn fx(name: &str) -> u64 {
     let mut h = FxHasher(0);
     h.write(name.as_bytes());
     h.finish()
+}
+
+/// An open directory of a layer, and whether its listing is still unread: reading the listing
+/// then starts on it, rather than opening the directory again.
+struct Handle {
+    dir: Dir,
+    unread: bool,
 }
 
 /// One directory of a read-only layer, as far as it has been read.
@@ -173,7 +234,7 @@ pub(crate) struct DirIndex {
     max_questions: u32,
     listing: OnceLock<Listing>,
     /// The open directory, while it is among the [`MAX_OPEN`] most recently used.
-    handle: Mutex<Option<Dir>>,
+    handle: Mutex<Option<Handle>>,
     /// When the handle was last used ([`LayerCache::tick`]).
     used: AtomicU64,
 }
@@ -194,9 +255,14 @@ impl DirIndex {
             known: Mutex::new(HashSet::default()),
             questions: AtomicU32::new(0),
             listing: OnceLock::new(),
-            handle: Mutex::new(Some(dir)),
+            handle: Mutex::new(Some(Handle { dir, unread: true })),
             used: AtomicU64::new(0),
         }
+    }
+
+    /// The directory's whole listing, if it was read.
+    pub fn listed(&self) -> Option<&Listing> {
+        self.listing.get()
     }
 
     fn known(&self, name: &str) -> Option<Arc<Entry>> {
@@ -261,10 +327,11 @@ impl LayerCache {
     /// `name` in directory `dir`, if it is there.
     pub fn lookup(&self, layer: &Dir, dir: &Arc<DirIndex>, name: &str) -> io::Result<Option<Arc<Entry>>> {
         if let Some(l) = dir.listing.get() {
-            return Ok(l.find(name).cloned());
+            return Ok(l.find(name).and_then(|i| l.entry(i)));
         }
         if dir.many_questions() {
-            return Ok(self.listing(layer, dir)?.find(name).cloned());
+            let l = self.listing(layer, dir)?;
+            return Ok(l.find(name).and_then(|i| l.entry(i)));
         }
         let e = match dir.known(name) {
             Some(e) => e,
@@ -337,7 +404,7 @@ impl LayerCache {
             return Ok(d.clone());
         }
         let rel = parent.rel.join(&*entry.name);
-        let made = match layer.open_dir_nofollow(&rel) {
+        let made = match open_dir(layer, &rel) {
             Ok(dir) => {
                 let index = Arc::new(DirIndex::new(rel, dir, entry.stat.get().map(|s| s.size)));
                 self.hold(&index);
@@ -377,7 +444,7 @@ impl LayerCache {
         let held = {
             let handle = dir.handle.lock().unwrap_or_else(|p| p.into_inner());
             // One component, not followed: cap-std makes this a single fstatat.
-            handle.as_ref().map(|h| h.symlink_metadata(name))
+            handle.as_ref().map(|h| h.dir.symlink_metadata(name))
         };
         if let Some(md) = held {
             dir.used.store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
@@ -386,7 +453,7 @@ impl LayerCache {
         // Closed meanwhile: open it again, since more of its names are likely next.
         let h = open_dir(layer, &dir.rel)?;
         let md = h.symlink_metadata(name);
-        *dir.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(h);
+        *dir.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(Handle { dir: h, unread: true });
         self.hold(dir);
         md
     }
@@ -394,43 +461,65 @@ impl LayerCache {
     /// Reads the whole of `dir`; entries already known are kept (with their metadata and
     /// index).
     fn read_listing(&self, layer: &Dir, dir: &Arc<DirIndex>) -> io::Result<Listing> {
-        let held = dir.handle.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Dir::try_clone);
-        let h = match held {
-            Some(h) => h?,
+        // The held handle, if nothing read it yet: borrowed while the listing is read (a lookup
+        // meanwhile opens the directory again), then given back.
+        let taken = {
+            let mut handle = dir.handle.lock().unwrap_or_else(|p| p.into_inner());
+            match handle.as_ref() {
+                Some(h) if h.unread => handle.take().map(|h| h.dir),
+                _ => None,
+            }
+        };
+        // Either way the descriptor has not been read from.
+        let h = match taken {
+            Some(h) => h,
             None => open_dir(layer, &dir.rel)?,
         };
-        let mut entries = vec![];
+        let listed = self.read_entries(dir, &h);
+        let back = {
+            let mut handle = dir.handle.lock().unwrap_or_else(|p| p.into_inner());
+            handle.is_none().then(|| *handle = Some(Handle { dir: h, unread: false })).is_some()
+        };
+        if back {
+            self.hold(dir);
+        }
+        listed
+    }
+
+    /// [`LayerCache::read_listing`] from `h`, the directory open and not read from yet.
+    fn read_entries(&self, dir: &Arc<DirIndex>, h: &Dir) -> io::Result<Listing> {
+        let mut names = String::new();
+        let mut items = vec![];
         let mut whiteouts = vec![];
         let mut opaque = false;
-        {
-            let known = dir.known.lock().unwrap_or_else(|p| p.into_inner());
-            let known = (!known.is_empty()).then_some(&*known);
-            read_names(&h, |name, kind| {
-                if name == OPAQUE {
-                    opaque = true;
-                } else if name.starts_with(META_PREFIX) {
-                    // skiff's own bookkeeping: neither visible nor a whiteout
-                } else if let Some(hidden) = name.strip_prefix(WH_PREFIX) {
-                    whiteouts.push(hidden.into());
-                } else {
-                    match known.and_then(|k| k.get(name)) {
-                        Some(e) if e.0.kind.is_some() => entries.push(e.0.clone()),
-                        _ => {
-                            let kind = match kind {
-                                Some(k) => k,
-                                None => kind_of(h.symlink_metadata(name)?.file_type()),
-                            };
-                            entries.push(Entry::new(name, Some(kind)));
-                        }
-                    }
-                }
-                Ok(())
-            })?;
-        }
-        entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        read_names(h, &mut |name, kind| {
+            if name == OPAQUE {
+                opaque = true;
+            } else if name.starts_with(META_PREFIX) {
+                // skiff's own bookkeeping: neither visible nor a whiteout
+            } else if let Some(hidden) = name.strip_prefix(WH_PREFIX) {
+                whiteouts.push(hidden.into());
+            } else {
+                let kind = match kind {
+                    Some(k) => k,
+                    None => kind_of(h.symlink_metadata(name)?.file_type()),
+                };
+                let (Ok(start), Ok(len)) = (u32::try_from(names.len()), u32::try_from(name.len())) else {
+                    return Err(io::Error::other("directory listing too large"));
+                };
+                names.push_str(name);
+                items.push(Item { start, len, kind });
+            }
+            Ok(())
+        })?;
         whiteouts.sort_unstable();
-        self.count(entries.len() + whiteouts.len());
-        Ok(Listing::new(entries, whiteouts, opaque))
+        self.count(items.len() + whiteouts.len());
+        // What was learnt about names asked before is kept (their metadata and index).
+        let known: Vec<Arc<Entry>> = {
+            let known = dir.known.lock().unwrap_or_else(|p| p.into_inner());
+            known.iter().filter(|e| e.0.kind.is_some()).map(|e| e.0.clone()).collect()
+        };
+        Ok(Listing::new(names, items, &known, whiteouts, opaque))
     }
 
     /// `n` more entries are known; past [`MAX_ENTRIES`] the tree starts over (the old one goes
@@ -464,18 +553,36 @@ impl LayerCache {
     }
 }
 
+/// What [`read_names`] calls with each name.
+type NameFn<'a> = dyn FnMut(&str, Option<Kind>) -> io::Result<()> + 'a;
+
 /// Calls `f` with every name in `dir` (but "." and "..") that is UTF-8 (others are not
-/// representable in WASI, so never looked up), and its kind when the listing tells it.
+/// representable in WASI, so never looked up), and its kind when the listing tells it. `dir`
+/// must not have been read from: the listing is read from it, from where it stands.
 #[cfg(target_os = "linux")]
-fn read_names(dir: &Dir, mut f: impl FnMut(&str, Option<Kind>) -> io::Result<()>) -> io::Result<()> {
-    use rustix::fs::{openat, FileType, Mode, OFlags, RawDir};
-    // getdents64 into one buffer, names borrowed from it: no allocation per entry. A new
-    // descriptor, so that the listing starts at the beginning.
+fn read_names(dir: &Dir, f: &mut NameFn) -> io::Result<()> {
+    use rustix::fs::{openat, Mode, OFlags};
+    use std::os::fd::AsFd;
+    match names_from(dir.as_fd(), f) {
+        // Opened for lookups only (O_PATH, as a layer's top directory is): open it to read.
+        Err((0, e)) if e.raw_os_error() == Some(libc::EBADF) => {}
+        r => return r.map_err(|(_, e)| e),
+    }
     let fd = openat(dir, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    names_from(fd.as_fd(), f).map_err(|(_, e)| e)
+}
+
+/// [`read_names`] from the open directory `fd`, from where it stands; an error comes with how
+/// many names `f` was given before it.
+#[cfg(target_os = "linux")]
+fn names_from(fd: std::os::fd::BorrowedFd, f: &mut NameFn) -> Result<(), (usize, io::Error)> {
+    use rustix::fs::{FileType, RawDir};
+    // getdents64 into one buffer, names borrowed from it: no allocation per entry.
     let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 32 * 1024];
-    let mut raw = RawDir::new(&fd, &mut buf);
+    let mut raw = RawDir::new(fd, &mut buf);
+    let mut given = 0;
     while let Some(entry) = raw.next() {
-        let entry = entry?;
+        let entry = entry.map_err(|e| (given, e.into()))?;
         let Ok(name) = entry.file_name().to_str() else { continue };
         if name == "." || name == ".." {
             continue;
@@ -487,13 +594,14 @@ fn read_names(dir: &Dir, mut f: impl FnMut(&str, Option<Kind>) -> io::Result<()>
             FileType::Unknown => None,
             _ => Some(Kind::Other),
         };
-        f(name, kind)?;
+        given += 1;
+        f(name, kind).map_err(|e| (given, e))?;
     }
     Ok(())
 }
 
 #[cfg(not(target_os = "linux"))]
-fn read_names(dir: &Dir, mut f: impl FnMut(&str, Option<Kind>) -> io::Result<()>) -> io::Result<()> {
+fn read_names(dir: &Dir, f: &mut NameFn) -> io::Result<()> {
     for entry in dir.entries()? {
         let entry = entry?;
         if let Ok(name) = entry.file_name().into_string() {
@@ -503,13 +611,22 @@ fn read_names(dir: &Dir, mut f: impl FnMut(&str, Option<Kind>) -> io::Result<()>
     Ok(())
 }
 
-/// Opens directory `rel` of `layer` ("" is the layer itself).
+/// Opens directory `rel` of `layer` ("" is the layer itself), not following a final symlink.
+/// On Linux it is opened for reading, so its listing can be read from the same descriptor.
 fn open_dir(layer: &Dir, rel: &Path) -> io::Result<Dir> {
     if rel.as_os_str().is_empty() {
-        layer.try_clone()
-    } else {
-        layer.open_dir_nofollow(rel)
+        return layer.try_clone();
     }
+    #[cfg(target_os = "linux")]
+    {
+        use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+        use cap_std::fs::{OpenOptions, OpenOptionsExt};
+        let mut o = OpenOptions::new();
+        o.read(true).follow(FollowSymlinks::No).custom_flags(libc::O_DIRECTORY);
+        Ok(Dir::from_std_file(layer.open_with(rel, &o)?.into_std()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    cap_fs_ext::DirExt::open_dir_nofollow(layer, rel)
 }
 
 fn is_missing(e: &io::Error) -> bool {

@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 
 use cap_std::fs::{Dir, Metadata};
 
-use super::cache::{DirRef, Entry, LayerCache};
+use super::cache::{DirIndex, DirRef, LayerCache};
 use super::error::{ctx, err, Code};
 use super::path::{canonical, child_path, ino_of, parse, ChildInos, MAX_LINKS, META_PREFIX, OPAQUE, WH_PREFIX};
 use super::{DirEntry, Kind, Layer, UnionFs};
@@ -568,6 +568,12 @@ impl UnionFs {
     /// Merged listing of directory `dir`: top layer wins, whiteouts and opaque dirs honoured,
     /// mount points added; sorted by name, without "." and "..".
     pub(crate) fn list(&self, dir: &Node) -> io::Result<Vec<DirEntry>> {
+        Ok(self.list_node(dir)?.to_vec())
+    }
+
+    /// [`UnionFs::list`], with the names left in the layer's index when one cached layer
+    /// provides the whole directory.
+    pub(crate) fn list_node(&self, dir: &Node) -> io::Result<DirList> {
         let vpath = dir.vpath();
         let inos = ChildInos::of(&dir.comps);
         if let DirRoots::One(r, place) = &dir.dirs {
@@ -578,15 +584,9 @@ impl UnionFs {
                     Some(p) => cache.resolve(&root.dir, p),
                     None => cache.dir(&root.dir, &dir.comps),
                 };
-                let Some(index) = index.map_err(|e| ctx(e, &vpath))? else { return Ok(vec![]) };
-                let listing = cache.listing(&root.dir, &index).map_err(|e| ctx(e, &vpath))?;
-                let entry = |e: &Arc<Entry>| DirEntry {
-                    name: e.name.to_string(),
-                    kind: e.kind.unwrap_or(Kind::Other),
-                    ino: inos.ino(&e.name),
-                    layer: root.layer,
-                };
-                return Ok(listing.entries.iter().map(entry).collect());
+                let Some(index) = index.map_err(|e| ctx(e, &vpath))? else { return Ok(DirList::merged(vec![])) };
+                cache.listing(&root.dir, &index).map_err(|e| ctx(e, &vpath))?;
+                return Ok(DirList::layer(index, inos, root.layer));
             }
         }
         let mut out: BTreeMap<String, DirEntry> = BTreeMap::new();
@@ -601,13 +601,12 @@ impl UnionFs {
                 let index = index.map_err(|e| ctx(e, &vpath))?;
                 let Some(index) = index else { continue };
                 let listing = cache.listing(&root.dir, &index).map_err(|e| ctx(e, &vpath))?;
-                for e in &listing.entries {
-                    if hidden.contains(&*e.name) || out.contains_key(&*e.name) {
+                for (name, kind) in listing.iter() {
+                    if hidden.contains(name) || out.contains_key(name) {
                         continue;
                     }
-                    let ino = inos.ino(&e.name);
-                    let name = e.name.to_string();
-                    let kind = e.kind.unwrap_or(Kind::Other);
+                    let ino = inos.ino(name);
+                    let name = name.to_string();
                     out.insert(name.clone(), DirEntry { name, kind, ino, layer: root.layer });
                 }
                 hidden.extend(listing.whiteouts.iter().map(|w| w.to_string()));
@@ -636,7 +635,7 @@ impl UnionFs {
             hidden.extend(whiteouts); // they hide names of the layers below only
         }
         self.add_mount_entries(dir, &mut out)?;
-        Ok(out.into_values().collect())
+        Ok(DirList::merged(out.into_values().collect()))
     }
 
     /// Mount points directly below `dir` (and directories leading to deeper ones) are listed.
@@ -677,6 +676,62 @@ impl UnionFs {
                 .find(|(c, _)| c.starts_with(&node.comps))
                 .map(|(_, r)| self.roots[*r].layer)
                 .unwrap_or(Layer::Upper),
+        }
+    }
+}
+
+/// A merged directory listing ([`UnionFs::list_dir`]), sorted by name, without "." and "..".
+pub struct DirList(Listed);
+
+enum Listed {
+    /// One cached layer provides the whole directory: its index (listing read), as it is.
+    Layer {
+        index: Arc<DirIndex>,
+        inos: ChildInos,
+        layer: Layer,
+    },
+    Merged(Vec<DirEntry>),
+}
+
+impl DirList {
+    fn layer(index: Arc<DirIndex>, inos: ChildInos, layer: Layer) -> Self {
+        DirList(Listed::Layer { index, inos, layer })
+    }
+
+    fn merged(entries: Vec<DirEntry>) -> Self {
+        DirList(Listed::Merged(entries))
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Listed::Layer { index, .. } => index.listed().map_or(0, |l| l.len()),
+            Listed::Merged(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`th entry's name, kind and inode number.
+    pub fn get(&self, i: usize) -> Option<(&str, Kind, u64)> {
+        match &self.0 {
+            Listed::Layer { index, inos, .. } => {
+                index.listed()?.get(i).map(|(name, kind)| (name, kind, inos.ino(name)))
+            }
+            Listed::Merged(v) => v.get(i).map(|e| (e.name.as_str(), e.kind, e.ino)),
+        }
+    }
+
+    /// The entries, as [`UnionFs::read_dir`] gives them.
+    pub fn to_vec(self) -> Vec<DirEntry> {
+        match self.0 {
+            Listed::Layer { index, inos, layer } => index.listed().map_or_else(Vec::new, |l| {
+                l.iter()
+                    .map(|(name, kind)| DirEntry { name: name.to_string(), kind, ino: inos.ino(name), layer })
+                    .collect()
+            }),
+            Listed::Merged(v) => v,
         }
     }
 }

@@ -28,6 +28,7 @@ use cap_std::fs::Dir;
 
 pub use diff::{diff, Change};
 pub use error::{code_of, Code, FsError};
+pub use lookup::DirList;
 pub use path::{ino_of, join};
 
 use error::{ctx, err};
@@ -305,12 +306,18 @@ impl UnionFs {
 
     /// Merged listing, sorted by name; whiteouts hidden; no "." / "..".
     pub fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
+        Ok(self.list_dir(path)?.to_vec())
+    }
+
+    /// [`UnionFs::read_dir`] without copying the names out of a layer's index, where one
+    /// layer provides the whole directory (what a guest's `readdir` needs).
+    pub fn list_dir(&self, path: &str) -> io::Result<DirList> {
         let dir = &self.walk_last(path, true)?;
         self.permit(dir, access::R)?;
         if dir.kind != Kind::Dir {
             return Err(err(Code::NotDir, &dir.vpath(), "not a directory"));
         }
-        self.list(dir)
+        self.list_node(dir)
     }
 
     /// Reads a symlink's target as stored.

@@ -301,6 +301,42 @@ fn layer_cache_reopens_closed_directories() {
     }
 }
 
+/// A layer directory's listing is read from the handle its lookup opened, or from a new one
+/// when the cache had closed that handle; what was learnt about names before the listing (a
+/// symlink's metadata, a directory's index) is kept; `list_dir` gives what `read_dir` gives.
+#[cfg(unix)]
+#[test]
+fn layer_listings_from_held_and_reopened_handles() {
+    let mut spec: Vec<String> = vec!["top/dir/x=x".into(), "top/link->dir".into()];
+    for i in 0..80 {
+        spec.extend([format!("d{i}/b={i}"), format!("d{i}/a/f=f"), format!("d{i}/l->b")]);
+    }
+    let spec: Vec<&str> = spec.iter().map(String::as_str).collect();
+    let fx = Fx::new(&[&spec, &["d0/c=low", "d0/b=low"]], &[]);
+    let u = fx.fs();
+    for i in 0..80 {
+        // Opens the index of /d{i} and learns about "l" (80 > the handles the cache keeps).
+        assert_eq!(u.metadata(&format!("/d{i}/l"), false).unwrap().kind, Kind::Symlink);
+    }
+    for i in (0..80).rev() {
+        let d = format!("/d{i}");
+        let want: &[&str] = if i == 0 { &["a", "b", "c", "l"] } else { &["a", "b", "l"] };
+        assert_eq!(names(&u, &d), want, "{d}");
+        let list = u.list_dir(&d).unwrap();
+        let got: Vec<(String, Kind, u64)> =
+            (0..list.len()).filter_map(|k| list.get(k)).map(|(n, k, ino)| (n.to_string(), k, ino)).collect();
+        let by_read_dir: Vec<(String, Kind, u64)> =
+            u.read_dir(&d).unwrap().into_iter().map(|e| (e.name, e.kind, e.ino)).collect();
+        assert_eq!(got, by_read_dir);
+        assert_eq!(got[0], ("a".to_string(), Kind::Dir, ino_of(&format!("{d}/a"))));
+        assert_eq!(read(&u, &format!("{d}/l")), Ok(format!("{i}")));
+        assert_eq!(read(&u, &format!("{d}/a/f")), Ok("f".to_string()));
+    }
+    assert_eq!(names(&u, "/top"), ["dir", "link"]);
+    assert_eq!(names(&u, "/top/link"), ["x"]);
+    assert!(u.list_dir("/d1/b").is_err() && u.list_dir("/nowhere").is_err());
+}
+
 #[cfg(unix)]
 #[test]
 fn copy_up_on_write_keeps_modes() {

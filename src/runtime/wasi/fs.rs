@@ -73,7 +73,31 @@ pub struct UnionDir {
     fs: Arc<UnionFs>,
     vpath: String,
     /// The merged listing taken at cookie 0, so later cookies index a stable list.
-    listing: Mutex<Option<Arc<Vec<ReaddirEntity>>>>,
+    listing: Mutex<Option<Arc<Listing>>>,
+}
+
+/// A directory's listing as `readdir` hands it out: ".", "..", then the merged entries (cookie
+/// = position + 1). Names stay where the view keeps them until an entry is handed out.
+struct Listing {
+    dot: u64,
+    dotdot: u64,
+    entries: unionfs::DirList,
+}
+
+impl Listing {
+    fn len(&self) -> usize {
+        self.entries.len() + 2
+    }
+
+    /// The entry at position `i`.
+    fn entity(&self, i: usize) -> Option<ReaddirEntity> {
+        let (name, filetype, inode) = match i {
+            0 => (".", FileType::Directory, self.dot),
+            1 => ("..", FileType::Directory, self.dotdot),
+            _ => self.entries.get(i - 2).map(|(name, kind, ino)| (name, filetype_of(kind), ino))?,
+        };
+        Some(ReaddirEntity { next: ReaddirCursor::from(i as u64 + 1), inode, name: name.to_string(), filetype })
+    }
 }
 
 impl UnionDir {
@@ -89,31 +113,15 @@ impl UnionDir {
         Ok(unionfs::join(&self.vpath, path))
     }
 
-    fn snapshot(&self) -> Result<Arc<Vec<ReaddirEntity>>, Error> {
-        let entries = self.fs.read_dir(&self.vpath).map_err(wasi_err)?;
+    fn snapshot(&self) -> Result<Arc<Listing>, Error> {
+        let entries = self.fs.list_dir(&self.vpath).map_err(wasi_err)?;
         // `vpath` is canonical, so its parent is the path without the last component ("/" at
         // the root: `..` is clamped there).
         let parent = match self.vpath.rfind('/') {
             Some(0) | None => "/",
             Some(i) => &self.vpath[..i],
         };
-        let parent_ino = unionfs::ino_of(parent);
-        let mut list = vec![
-            (".".to_string(), FileType::Directory, unionfs::ino_of(&self.vpath)),
-            ("..".to_string(), FileType::Directory, parent_ino),
-        ];
-        list.extend(entries.into_iter().map(|e| (e.name, filetype_of(e.kind), e.ino)));
-        let list = list
-            .into_iter()
-            .enumerate()
-            .map(|(i, (name, filetype, inode))| ReaddirEntity {
-                next: ReaddirCursor::from(i as u64 + 1),
-                inode,
-                name,
-                filetype,
-            })
-            .collect();
-        Ok(Arc::new(list))
+        Ok(Arc::new(Listing { dot: unionfs::ino_of(&self.vpath), dotdot: unionfs::ino_of(parent), entries }))
     }
 }
 
@@ -190,7 +198,7 @@ impl WasiDir for UnionDir {
         // hand them out one at a time from the snapshot (copying all of them on every call
         // made a listing quadratic in its length).
         let start = usize::try_from(start).unwrap_or(usize::MAX);
-        Ok(Box::new((start..list.len()).map(move |i| Ok(list[i].clone()))))
+        Ok(Box::new((start..list.len()).filter_map(move |i| list.entity(i)).map(Ok)))
     }
 
     async fn symlink(&self, old_path: &str, new_path: &str) -> Result<(), Error> {

@@ -1,8 +1,13 @@
 //! `find PATH... [EXPR]`: -name -iname -path -type -maxdepth -mindepth -size -newer -empty
 //! -print -print0 -exec {} \; / + -delete -prune, with ! -a -o and parentheses.
+//!
+//! Below a starting point, an entry's type comes from its directory listing, and its
+//! metadata is fetched only when a test needs it (-size, -newer, -empty): a plain `find`
+//! makes no stat call per entry, as GNU find does.
 
 use crate::err;
-use crate::util::{self, errstr, join, out};
+use crate::util::{self, errstr, out};
+use std::cell::OnceCell;
 use std::io::Write;
 
 /// Shell-style pattern match (`*`, `?`, `[...]`, `\x`).
@@ -289,11 +294,70 @@ fn run_exec(ctx: &mut Ctx, argv: Vec<String>) -> bool {
     }
 }
 
-fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
+/// An entry being tested: its type from the listing (or the starting point's stat), the rest
+/// of its metadata asked for at most once, when a test needs it.
+struct Node<'a> {
+    path: &'a str,
+    name: &'a str,
+    /// The `S_IFMT` bits, when known without a stat.
+    kind: Option<u32>,
+    follow: bool,
+    stat: &'a OnceCell<Option<util::Stat>>,
+}
+
+impl<'a> Node<'a> {
+    fn new(
+        path: &'a str,
+        name: &'a str,
+        kind: Option<u32>,
+        follow: bool,
+        stat: &'a OnceCell<Option<util::Stat>>,
+    ) -> Self {
+        Node { path, name, kind, follow, stat }
+    }
+
+    /// The entry's metadata (`None`, reported, if it cannot be read).
+    fn stat(&self, ctx: &mut Ctx) -> Option<&util::Stat> {
+        self.stat
+            .get_or_init(|| match util::meta(self.path, self.follow) {
+                Ok(s) => Some(s),
+                Err(er) => {
+                    err!("{}: {}", self.path, errstr(&er));
+                    ctx.rc = 1;
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// The `S_IFMT` bits (0 if the entry cannot be read).
+    fn kind(&self, ctx: &mut Ctx) -> u32 {
+        match self.kind {
+            Some(k) => k,
+            None => self.stat(ctx).map_or(0, |s| s.mode & util::S_IFMT),
+        }
+    }
+}
+
+/// The `S_IFMT` bits of a listed entry's type, if the listing says (else a stat will tell).
+fn kind_of(ft: std::fs::FileType) -> Option<u32> {
+    if ft.is_dir() {
+        Some(util::S_IFDIR)
+    } else if ft.is_file() {
+        Some(util::S_IFREG)
+    } else if ft.is_symlink() {
+        Some(util::S_IFLNK)
+    } else {
+        None
+    }
+}
+
+fn eval(e: &E, n: &Node, ctx: &mut Ctx) -> bool {
+    let (path, name) = (n.path, n.name);
     match e {
-        E::And(a, b) => eval(a, path, name, st, ctx) && eval(b, path, name, st, ctx),
-        E::Or(a, b) => eval(a, path, name, st, ctx) || eval(b, path, name, st, ctx),
-        E::Not(a) => !eval(a, path, name, st, ctx),
+        E::And(a, b) => eval(a, n, ctx) && eval(b, n, ctx),
+        E::Or(a, b) => eval(a, n, ctx) || eval(b, n, ctx),
+        E::Not(a) => !eval(a, n, ctx),
         E::Name(p, icase) => {
             let n: Vec<char> =
                 if *icase { name.to_ascii_lowercase().chars().collect() } else { name.chars().collect() };
@@ -301,7 +365,7 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
         }
         E::Path(p) => glob_match(p, &path.chars().collect::<Vec<_>>()),
         E::Type(c) => {
-            let t = st.mode & util::S_IFMT;
+            let t = n.kind(ctx);
             match c {
                 'f' => t == util::S_IFREG,
                 'd' => t == util::S_IFDIR,
@@ -312,20 +376,22 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
                 _ => t == 0o020000,
             }
         }
-        E::Size(cmp, n, unit) => {
+        E::Size(cmp, want, unit) => {
+            let Some(st) = n.stat(ctx) else { return false };
             let units = st.size.div_ceil(*unit);
             match cmp {
-                '+' => units > *n,
-                '-' => units < *n,
-                _ => units == *n,
+                '+' => units > *want,
+                '-' => units < *want,
+                _ => units == *want,
             }
         }
-        E::Newer(t) => st.mtime > *t,
+        E::Newer(t) => n.stat(ctx).is_some_and(|st| st.mtime > *t),
         E::Empty => {
-            if util::is_dir(st.mode) {
+            let kind = n.kind(ctx);
+            if util::is_dir(kind) {
                 std::fs::read_dir(path).map(|mut r| r.next().is_none()).unwrap_or(false)
             } else {
-                util::is_reg(st.mode) && st.size == 0
+                util::is_reg(kind) && n.stat(ctx).is_some_and(|st| st.size == 0)
             }
         }
         E::Print(zero) => {
@@ -346,7 +412,7 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
             }
         }
         E::Delete => {
-            let r = if util::is_dir(st.mode) { std::fs::remove_dir(path) } else { std::fs::remove_file(path) };
+            let r = if util::is_dir(n.kind(ctx)) { std::fs::remove_dir(path) } else { std::fs::remove_file(path) };
             if let Err(e) = r {
                 err!("{path}: {}", errstr(&e));
                 ctx.rc = 1;
@@ -362,30 +428,70 @@ fn eval(e: &E, path: &str, name: &str, st: &util::Stat, ctx: &mut Ctx) -> bool {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk(path: &str, name: &str, depth: usize, e: &E, p: &Parser, ctx: &mut Ctx, follow_top: bool) {
-    let st = match util::meta(path, follow_top) {
-        Ok(s) => s,
-        Err(er) => {
-            err!("{path}: {}", errstr(&er));
-            ctx.rc = 1;
-            return;
+/// A directory's entries, sorted by name, with their types as listed: the names in one string
+/// (no allocation per entry).
+#[derive(Default)]
+struct Listing {
+    names: String,
+    /// Where each name is in `names`, and its type if the listing says.
+    items: Vec<(usize, usize, Option<u32>)>,
+}
+
+impl Listing {
+    fn read(path: &str) -> std::io::Result<Listing> {
+        let mut l = Listing::default();
+        for d in std::fs::read_dir(path)?.flatten() {
+            let start = l.names.len();
+            l.names.push_str(&d.file_name().to_string_lossy());
+            // The listing's type is lstat's; an entry it says nothing about is stat'ed.
+            l.items.push((start, l.names.len(), d.file_type().ok().and_then(kind_of)));
         }
-    };
+        let names = &l.names;
+        l.items.sort_unstable_by(|a, b| names[a.0..a.1].cmp(&names[b.0..b.1]));
+        Ok(l)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, Option<u32>)> {
+        self.items.iter().map(|&(start, end, kind)| (&self.names[start..end], kind))
+    }
+}
+
+/// Tests `path` and everything below it. `kind`: its type as its directory listed it (`None`
+/// for a starting point, which is stat'ed, following a symlink if `follow`). `path` is
+/// extended for each entry below and given back as it was.
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    path: &mut String,
+    name: &str,
+    kind: Option<u32>,
+    depth: usize,
+    e: &E,
+    p: &Parser,
+    ctx: &mut Ctx,
+    follow: bool,
+) {
+    let stat = OnceCell::new();
+    let node = Node::new(path, name, kind, follow, &stat);
+    if kind.is_none() && node.stat(ctx).is_none() {
+        return;
+    }
     ctx.prune = false;
     let here = depth >= p.mindepth;
     if here && !p.depth_first {
-        eval(e, path, name, &st, ctx);
+        eval(e, &node, ctx);
     }
     let pruned = ctx.prune;
-    if util::is_dir(st.mode) && !pruned && p.maxdepth.is_none_or(|m| depth < m) {
-        match std::fs::read_dir(path) {
-            Ok(rd) => {
-                let mut names: Vec<String> =
-                    rd.flatten().map(|d| d.file_name().to_string_lossy().into_owned()).collect();
-                names.sort();
-                for n in names {
-                    walk(&join(path, &n), &n, depth + 1, e, p, ctx, false);
+    if util::is_dir(node.kind(ctx)) && !pruned && p.maxdepth.is_none_or(|m| depth < m) {
+        match Listing::read(path) {
+            Ok(listing) => {
+                let len = path.len();
+                for (n, kind) in listing.iter() {
+                    if !path.ends_with('/') {
+                        path.push('/');
+                    }
+                    path.push_str(n);
+                    walk(path, n, kind, depth + 1, e, p, ctx, false);
+                    path.truncate(len);
                 }
             }
             Err(er) => {
@@ -395,7 +501,7 @@ fn walk(path: &str, name: &str, depth: usize, e: &E, p: &Parser, ctx: &mut Ctx, 
         }
     }
     if here && p.depth_first {
-        eval(e, path, name, &st, ctx);
+        eval(e, &Node::new(path, name, kind, follow, &stat), ctx);
     }
 }
 
@@ -434,7 +540,7 @@ pub fn find(args: &[String]) -> i32 {
     let mut ctx = Ctx { out: out(), batch: Vec::new(), rc: 0, prune: false };
     for path in &paths {
         let name = util::base_name(path).to_string();
-        walk(path, &name, 0, &expr, &p, &mut ctx, follow);
+        walk(&mut path.clone(), &name, None, 0, &expr, &p, &mut ctx, follow);
     }
     for (cmd, files) in std::mem::take(&mut ctx.batch) {
         let mut argv = cmd;

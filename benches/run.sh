@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-30}"
 cargo build --release --quiet
-bin="$PWD/target/release/skiff"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/skiff"
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
 export SKIFF_ROOT="$root"

@@ -28,12 +28,10 @@ pub struct Entry {
 /// The longest entry: longer output without a newline is cut here (Docker's 16 KiB).
 pub const MAX_LINE: usize = 16 * 1024;
 
-/// [`Entry`] as written: the same fields, borrowed (no copies per line).
-#[derive(Serialize)]
-struct EntryRef<'a> {
-    log: &'a str,
-    stream: &'a str,
-    time: &'a str,
+/// Appends `s` as a JSON string (quoted and escaped, as serde_json writes it).
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// Docker's `HostConfig.LogConfig`: the driver (`json-file`) and its options.
@@ -197,13 +195,22 @@ pub fn writers_rotating(path: &Path, tee: bool, rotation: Rotation) -> std::io::
 }
 
 impl LogWriter {
-    /// Append one JSON entry per line to `out`.
+    /// Append one JSON entry per line to `out` (an [`Entry`], fields in its order).
     fn encode(&self, lines: &[&[u8]], time: &str, out: &mut Vec<u8>) {
+        // The fields after "log" are the same for every line of one write: encoded once.
+        let mut tail = b",\"stream\":".to_vec();
+        json_str(&mut tail, self.stream);
+        tail.extend_from_slice(b",\"time\":");
+        json_str(&mut tail, time);
+        tail.extend_from_slice(b"}\n");
         for line in lines {
-            let log = String::from_utf8_lossy(line);
-            let e = EntryRef { log: &log, stream: self.stream, time };
-            serde_json::to_writer(&mut *out, &e).expect("entry serialises");
-            out.push(b'\n');
+            let log = match std::str::from_utf8(line) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(line),
+            };
+            out.extend_from_slice(b"{\"log\":");
+            json_str(out, &log);
+            out.extend_from_slice(&tail);
         }
     }
 
@@ -411,6 +418,26 @@ mod tests {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         print(path, &Options { tail, ..Default::default() }, &mut out, &mut err).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// Each line is written exactly as serde_json writes an [`Entry`].
+    #[test]
+    fn lines_are_encoded_as_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, _e) = writers(&path(dir.path(), "c"), false).unwrap();
+        let lines: [&[u8]; 5] =
+            [b"plain\n", b"q\"b\\s\tt\x01\x7f\n", "caf\u{e9} \u{1f600}\n".as_bytes(), b"bad \xff\xfe utf8\n", b""];
+        let time = "2024-01-02T03:04:05.123456789Z";
+        let mut got = Vec::new();
+        w.encode(&lines, time, &mut got);
+        let mut want = Vec::new();
+        for line in lines {
+            let e =
+                Entry { log: String::from_utf8_lossy(line).into_owned(), stream: "stdout".into(), time: time.into() };
+            serde_json::to_writer(&mut want, &e).unwrap();
+            want.push(b'\n');
+        }
+        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
     }
 
     #[test]

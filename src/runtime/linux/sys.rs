@@ -156,6 +156,17 @@ pub struct FileWatch {
     name: std::ffi::OsString,
 }
 
+/// Whether child `pid` has exited (it is left unreaped).
+fn exited(pid: u32) -> bool {
+    // SAFETY: siginfo_t is plain data; waitid with WNOWAIT only looks.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: a valid out pointer.
+    let rc = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
+    // SAFETY: si_pid is set when waitid reports a child; zero otherwise (zeroed above).
+    rc < 0 || unsafe { info.si_pid() } != 0
+}
+
 impl FileWatch {
     /// Watch `dir` for `name`; made before whatever writes it starts, so no event is missed.
     pub fn new(dir: &Path, name: &str) -> io::Result<FileWatch> {
@@ -178,17 +189,21 @@ impl FileWatch {
         // SAFETY: pidfd_open with a PID and no flags; the child is not reaped yet, so the PID
         // is still ours.
         let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) } as libc::c_int;
-        check(raw)?;
+        // Before Linux 5.3 there is no pidfd: look at the child every 10 ms instead.
         // SAFETY: a fresh descriptor we own.
-        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        let pidfd = (raw >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) });
         let mut fds = [
             libc::pollfd { fd: self.inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: pidfd.as_ref().map_or(-1, |p| p.as_raw_fd()), events: libc::POLLIN, revents: 0 },
         ];
         let mut buf = [0u64; 512];
         loop {
-            // SAFETY: two valid pollfds.
-            let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            if pidfd.is_none() && exited(pid) {
+                return Ok(false);
+            }
+            let timeout = if pidfd.is_some() { -1 } else { 10 };
+            // SAFETY: two valid pollfds (a negative fd is skipped).
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
             if rc < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {

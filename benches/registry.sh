@@ -7,6 +7,10 @@
 # skopeo pushes from skiff's own store (an OCI layout) and compresses the layer as skiff does;
 # its pull writes the compressed blobs to an OCI layout, while skiff's pull also decompresses,
 # verifies the diff ID and extracts the files: skiff does more work per pull.
+# Each pull's CPU time (user + sys of the tool's processes, from the shell's `times`; the
+# registry's own CPU is left out of both) is printed too: on a machine shared with other busy
+# sessions, wall time follows CPU time more than parallelism (the kernel's autogroup shares
+# the cores per session), so the two show where a difference comes from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-5}"
@@ -68,6 +72,11 @@ echo "image: one layer, $size uncompressed"
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.0f", m}'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# CPU ms of the shell's children between two `times` outputs (GNU format: "0m1.234s 0m0.045s").
+cpu_between() {
+  awk 'FNR==2 {s=0; for (i=1;i<=2;i++) {split($i,a,/[ms]/); s+=a[1]*60000+a[2]*1000}; v[NR==FNR]=s}
+       END {printf "%.0f", v[0]-v[1]}' "$1" "$2"
+}
 
 "$bin" tag bench/files:v1 "$host/bench/files:v1"
 
@@ -84,13 +93,16 @@ done
 
 # pull: what skiff pushed, into an empty store / an empty OCI layout every run.
 fresh_registry; rm -rf "$SKIFF_ROOT/meta/distribution"; "$bin" push "$host/bench/files:v1" >/dev/null
-skiff_pull=(); skopeo_pull=(); podman_pull=()
+skiff_pull=(); skopeo_pull=(); podman_pull=(); skiff_cpu=(); skopeo_cpu=()
 for i in $(seq "$n"); do
-  t0=$(now_ms); SKIFF_ROOT="$work/pull-$i" "$bin" pull "$host/bench/files:v1" >/dev/null; t1=$(now_ms)
-  skiff_pull+=($((t1 - t0))); rm -rf "$work/pull-$i"
-  t0=$(now_ms)
+  t0=$(now_ms); times > "$work/cpu0"
+  SKIFF_ROOT="$work/pull-$i" "$bin" pull "$host/bench/files:v1" >/dev/null
+  times > "$work/cpu1"; t1=$(now_ms)
+  skiff_pull+=($((t1 - t0))); skiff_cpu+=("$(cpu_between "$work/cpu0" "$work/cpu1")"); rm -rf "$work/pull-$i"
+  t0=$(now_ms); times > "$work/cpu0"
   skopeo copy --quiet --src-tls-verify=false "docker://$host/bench/files:v1" "oci:$work/layout-$i:v1"
-  t1=$(now_ms); skopeo_pull+=($((t1 - t0))); rm -rf "$work/layout-$i"
+  times > "$work/cpu1"; t1=$(now_ms)
+  skopeo_pull+=($((t1 - t0))); skopeo_cpu+=("$(cpu_between "$work/cpu0" "$work/cpu1")"); rm -rf "$work/layout-$i"
   if command -v podman >/dev/null; then
     # Its own empty storage each run (vfs: no kernel overlay needed), never the machine's.
     pod=(podman --root "$work/podman-$i" --runroot "$work/podman-run-$i" --storage-driver vfs)
@@ -109,6 +121,7 @@ echo "medians over $n runs (127.0.0.1 registry, 2-core machine)"
 printf '%-34s %11s %11s   %s\n' "" "skiff" "skopeo" "skiff/skopeo"
 row "push (compress + upload)" "${skiff_push[@]}" -- "${skopeo_push[@]}"
 row "pull (download + verify)" "${skiff_pull[@]}" -- "${skopeo_pull[@]}"
+row "pull, CPU time (user + sys)" "${skiff_cpu[@]}" -- "${skopeo_cpu[@]}"
 if [ ${#podman_pull[@]} -gt 0 ]; then
   printf 'podman pull (download, verify, extract, like skiff): median %s ms\n' "$(printf '%s\n' "${podman_pull[@]}" | median)"
 fi

@@ -243,6 +243,17 @@ fn kill_points_leave_no_damage() {
             assert!(again.code == 0 || conflict, "{what}: the next command failed:\n{}{}", again.stdout, again.stderr);
             let r = sb.run(&["system", "check", "--repair"]);
             assert!(!r.stdout.contains("damage:"), "{what}: {}", r.stdout);
+            // A temp file younger than the check's grace period (60 s) is left alone, as a
+            // write in progress; one of an earlier kill may come of age between the repair
+            // and the next check: a second repair takes it.
+            let r = sb.run(&["system", "check"]);
+            let findings: Vec<&str> =
+                r.stdout.lines().filter(|l| l.starts_with("garbage") || l.starts_with("damage")).collect();
+            if r.code != 0
+                && findings.iter().all(|l| l.starts_with("garbage: ") && l.contains("a temporary file left by"))
+            {
+                sb.run(&["system", "check", "--repair"]);
+            }
             sb.assert_check_clean(&format!("{what}, after --repair"));
         }
         // (run -d passes on the switch to its supervisor, which may be the one killed.)

@@ -9,7 +9,7 @@
 //! The header is fixed: `1f 8b 08`, no flags, no file name, mtime 0, XFL 0, OS 255 (unknown).
 //! Block size, level and compressor version are part of every pushed digest.
 
-use sha2::{Digest as _, Sha256};
+use crate::spec::HashingWriter;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
@@ -45,7 +45,7 @@ fn deflate_block(data: &[u8]) -> io::Result<Vec<u8>> {
 /// uncompressed size). Blocks are compressed on every core, written in order.
 pub fn compress(r: &mut dyn Read, w: &mut dyn Write) -> io::Result<(crate::spec::Digest, u64, u64)> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-    let mut sink = HashingWriter { inner: w, hasher: Sha256::new(), size: 0 };
+    let mut sink = HashingWriter::new(w);
     sink.write_all(&HEADER)?;
     let mut crc = flate2::Crc::new();
     let mut raw = 0u64;
@@ -66,13 +66,14 @@ pub fn compress(r: &mut dyn Read, w: &mut dyn Write) -> io::Result<(crate::spec:
         drop(done_tx);
         let mut pending: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
         let (mut sent, mut written) = (0usize, 0usize);
-        let write_ready = |pending: &mut BTreeMap<usize, Vec<u8>>, written: &mut usize, sink: &mut HashingWriter| {
-            while let Some(block) = pending.remove(written) {
-                sink.write_all(&block)?;
-                *written += 1;
-            }
-            io::Result::Ok(())
-        };
+        let write_ready =
+            |pending: &mut BTreeMap<usize, Vec<u8>>, written: &mut usize, sink: &mut HashingWriter<&mut dyn Write>| {
+                while let Some(block) = pending.remove(written) {
+                    sink.write_all(&block)?;
+                    *written += 1;
+                }
+                io::Result::Ok(())
+            };
         let result = (|| -> io::Result<()> {
             loop {
                 let mut block = vec![0u8; BLOCK];
@@ -108,8 +109,8 @@ pub fn compress(r: &mut dyn Read, w: &mut dyn Write) -> io::Result<(crate::spec:
     sink.write_all(&FINAL_BLOCK)?;
     sink.write_all(&crc.sum().to_le_bytes())?;
     sink.write_all(&(raw as u32).to_le_bytes())?;
-    let HashingWriter { hasher, size, .. } = sink;
-    Ok((crate::spec::Digest::from_hasher(hasher), size, raw))
+    let (digest, size, _) = sink.finish();
+    Ok((digest, size, raw))
 }
 
 fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -123,25 +124,6 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
-}
-
-struct HashingWriter<'a> {
-    inner: &'a mut dyn Write,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl Write for HashingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]

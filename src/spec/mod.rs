@@ -12,7 +12,7 @@ mod digest;
 mod manifest;
 
 pub use config::{ContainerConfig, History, ImageConfig, RootFs};
-pub use digest::Digest;
+pub use digest::{Digest, HashingWriter};
 pub use manifest::{Descriptor, ImageIndex, Manifest};
 
 pub const MEDIA_TYPE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

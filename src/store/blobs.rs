@@ -2,7 +2,7 @@
 
 use super::{atomic_write, crash, Store};
 use crate::error::{Error, IoContext, Result};
-use crate::spec::Digest;
+use crate::spec::{Digest, HashingWriter};
 use sha2::{Digest as _, Sha256};
 use std::fs;
 use std::io::{Read, Write};
@@ -71,14 +71,10 @@ impl Store {
         let dir = self.scratch_dir();
         let tmp = tempfile::Builder::new().prefix(".ingest-").tempfile_in(&dir).at(&dir)?;
         let file = tmp.as_file().try_clone().at(tmp.path())?;
-        let mut w = HashingWriter {
-            inner: std::io::BufWriter::with_capacity(256 * 1024, file),
-            hasher: Sha256::new(),
-            size: 0,
-        };
+        let mut w = HashingWriter::new(std::io::BufWriter::with_capacity(256 * 1024, file));
         write(&mut w)?;
-        w.inner.flush().at(tmp.path())?;
-        let (d, size) = (Digest::from_hasher(w.hasher), w.size);
+        w.get_mut().flush().at(tmp.path())?;
+        let (d, size, _) = w.finish();
         crash::point("ingest");
         self.install_blob(tmp, &d)?;
         Ok((d, size))
@@ -110,25 +106,5 @@ impl Store {
     pub fn read_json<T: serde::de::DeserializeOwned>(&self, d: &Digest) -> Result<T> {
         let data = self.read_blob(d)?;
         serde_json::from_slice(&data).map_err(|e| Error::Other(format!("blob {d}: invalid JSON: {e}")))
-    }
-}
-
-/// Hashes and counts what goes through it.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }

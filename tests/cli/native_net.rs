@@ -133,11 +133,17 @@ fn ip_reuse_live_connect_and_published_ports() {
     s.run(&["network", "disconnect", "two", "cc"]).ok();
     let addrs = s.run(&["exec", "cc", "ip", "-4", "-o", "addr"]).ok().stdout;
     assert!(!addrs.contains("eth1"), "{addrs}");
-    // -p from the host's own loopback, through the supervisor's proxy.
+    // -p from the host's own loopback: the kernel rewrites the host's connections to the
+    // container (its server sees the client's own port), others go through the supervisor's
+    // proxy (a port of its own). A CGI script shows the server's view of its peer.
     let port = free_port();
     let publish = format!("127.0.0.1:{port}:80");
-    s.run(&["run", "-d", "--name", "web", "-p", &publish, "bb", "httpd", "-f", "-p", "80", "-h", "/etc"]).ok();
-    assert_eq!(s.run(&["port", "web", "80"]).ok().stdout, format!("127.0.0.1:{port}\n"));
+    let all = free_port();
+    let publish_all = format!("{all}:80");
+    let serve = "mkdir -p /etc/cgi-bin && printf '#!/bin/sh\\necho\\necho $REMOTE_PORT\\n' > /etc/cgi-bin/peer \
+                 && chmod +x /etc/cgi-bin/peer && exec httpd -f -p 80 -h /etc";
+    s.run(&["run", "-d", "--name", "web", "-p", &publish, "-p", &publish_all, "bb", "sh", "-c", serve]).ok();
+    assert_eq!(s.run(&["port", "web", "80"]).ok().stdout, format!("127.0.0.1:{port}\n0.0.0.0:{all}\n"));
     let url = format!("http://127.0.0.1:{port}/group");
     eventually("the published port", || {
         std::process::Command::new(&curl)
@@ -146,6 +152,17 @@ fn ip_reuse_live_connect_and_published_ports() {
             .map(|o| o.stdout.starts_with(b"root:"))
             .unwrap_or(false)
     });
+    let web_id = inspect(&s, "web", "{{.Id}}");
+    let table = format!("skiff-{}", &web_id[..12]);
+    assert!(nft_tables().contains(&table), "{:?}", nft_tables());
+    for (host, p) in [("127.0.0.1", port), ("172.17.0.1", all)] {
+        let local = free_port();
+        let url = format!("http://{host}:{p}/cgi-bin/peer");
+        let seen = std::process::Command::new(&curl).args(["-sf", "--local-port", &local.to_string(), &url]).output();
+        assert_eq!(String::from_utf8_lossy(&seen.unwrap().stdout).trim(), local.to_string(), "{url}: kernel path");
+    }
+    let seen = s.run(&["run", "--rm", "bb", "wget", "-qO-", &format!("http://172.17.0.1:{all}/cgi-bin/peer")]).ok();
+    assert!(seen.stdout.trim().parse::<u16>().is_ok(), "from a container, through the proxy: {}", seen.stdout);
     // A large body and parallel clients through the proxy: every byte, each end of stream.
     s.run(&["exec", "web", "sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' a > /etc/big"]).ok();
     let big = format!("http://127.0.0.1:{port}/big");
@@ -170,6 +187,13 @@ fn ip_reuse_live_connect_and_published_ports() {
     s.run(&["rm", "-f", "bb1", "cc", "web"]).ok();
     s.run(&["network", "rm", "one", "two"]).ok();
     assert!(host_links().is_empty(), "left behind: {:?}", host_links());
+    assert!(!nft_tables().contains(&table), "left behind: {table}");
+}
+
+/// The names of the host's nftables tables.
+fn nft_tables() -> Vec<String> {
+    let out = std::process::Command::new("nft").args(["list", "tables"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().nth(2).map(String::from)).collect()
 }
 
 #[test]
@@ -184,7 +208,10 @@ fn host_and_none_and_a_killed_supervisor_leave_nothing() {
     let host_lo =
         s.run(&["run", "--rm", "--network", "host", "bb", "sh", "-c", "ip -o link | grep -c ': lo:'"]).ok().stdout;
     assert_eq!(host_lo, "1\n");
-    s.run(&["run", "-d", "--name", "victim", "bb", "sleep", "1000"]).ok();
+    let publish = format!("{}:80", free_port());
+    s.run(&["run", "-d", "--name", "victim", "-p", &publish, "bb", "sleep", "1000"]).ok();
+    let table = format!("skiff-{}", &inspect(&s, "victim", "{{.Id}}")[..12]);
+    assert!(nft_tables().contains(&table), "{:?}", nft_tables());
     let pid = inspect(&s, "victim", "{{.State.Pid}}");
     assert_eq!(default_bridge_ports().len(), 1, "the victim's veth on skiff0");
     unsafe {
@@ -193,6 +220,7 @@ fn host_and_none_and_a_killed_supervisor_leave_nothing() {
     eventually("the supervisor gone", || inspect(&s, "victim", "{{.State.Status}}") == "exited");
     s.run(&["rm", "victim"]).ok();
     assert!(host_links().is_empty(), "left behind: {:?}", host_links());
+    assert!(!nft_tables().contains(&table), "left behind: {table}");
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mounts.contains(s.root().to_str().unwrap()), "a mount is left");
 }

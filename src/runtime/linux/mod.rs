@@ -22,6 +22,7 @@ mod cgroup;
 mod console;
 mod dns;
 mod net;
+mod portmap;
 mod proxy;
 mod rtnl;
 mod snapshot;
@@ -517,7 +518,12 @@ impl Backend for LinuxBackend {
                     })?),
                     _ => None,
                 };
-                let proxies = net::first_address(p).map(|ip| proxy::start(published, ip));
+                let proxies = net::first_address(p).map(|ip| {
+                    if let Some(bridge) = net::first_bridge(&c.dir) {
+                        portmap::install(&c.id, &c.dir, &bridge, ip, &portmap::mappings(&published));
+                    }
+                    proxy::start(published, ip)
+                });
                 (bundle::Net::Path(netns.to_string_lossy().into_owned()), embedded, dns, proxies)
             }
             _ => (bundle::Net::Isolated, false, None, None),

@@ -177,7 +177,8 @@ fn ensure_bridge(host: &mut Rtnl, name: &str, gateway: Ipv4Addr, prefix: u8) -> 
 
 /// Take the container's interfaces away and drop its namespace (idempotent); user networks'
 /// bridges left empty go too.
-pub fn detach(_id: &str, dir: &Path) {
+pub fn detach(id: &str, dir: &Path) {
+    super::portmap::remove(id, dir);
     let list = read_record(dir);
     let mut host = if list.is_empty() { None } else { Rtnl::open().ok() };
     if let Some(h) = host.as_mut() {
@@ -333,6 +334,11 @@ fn update_firewall() {
         let _ = stdin.write_all(ruleset(&skiff_bridges()).as_bytes());
     }
     let _ = child.wait();
+}
+
+/// The bridge of the container's first interface (`eth0`), once attached.
+pub fn first_bridge(dir: &Path) -> Option<String> {
+    read_record(dir).into_iter().find(|a| a.ifname == "eth0").map(|a| a.bridge)
 }
 
 /// The container's address on its first network (what published ports forward to).

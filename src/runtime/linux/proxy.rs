@@ -1,8 +1,9 @@
 //! Published ports of a native container: the supervisor's userland proxy, as docker-proxy
 //! is. The host ports are bound before the container counts as started (so a port in use
 //! fails the start); each accepted connection is joined to the container's address on its
-//! first network, the bytes copied both ways. It works from the host's own `127.0.0.1`, and
-//! needs no firewall rule (the NAT path that would, is the one skiff does not take).
+//! first network, the bytes copied both ways. It serves what the kernel does not rewrite
+//! (`portmap.rs` sends the host's own connections straight to the container): other machines,
+//! other containers, and everything when nftables is missing.
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -176,19 +176,18 @@ fn ensure_bridge(host: &mut Rtnl, name: &str, gateway: Ipv4Addr, prefix: u8) -> 
 }
 
 /// Take the container's interfaces away and drop its namespace (idempotent); user networks'
-/// bridges left empty go too.
+/// bridges left empty go too. Unpinning the namespace ends it (its processes are gone), and
+/// the kernel then deletes the veth pairs in it in the background, a few milliseconds later;
+/// deleting each here would wait for the kernel (15–30 ms a pair). A bridge about to be left
+/// empty is deleted at once, taking its ports off it.
 pub fn detach(id: &str, dir: &Path) {
     super::portmap::remove(id, dir);
     let list = read_record(dir);
-    let mut host = if list.is_empty() { None } else { Rtnl::open().ok() };
-    if let Some(h) = host.as_mut() {
-        for a in list.iter().filter(|a| !a.host.is_empty()) {
-            let _ = h.delete_link(&a.host);
-        }
-    }
     let netns = netns_path(dir);
+    let mut pinned = false;
     if netns.exists() {
         while sys::is_mount_point(&netns) {
+            pinned = true;
             if sys::unmount(&netns).is_err() {
                 break;
             }
@@ -196,14 +195,23 @@ pub fn detach(id: &str, dir: &Path) {
         let _ = std::fs::remove_file(&netns);
     }
     let _ = std::fs::remove_file(record_path(dir));
-    let mut removed = false;
-    if let Some(h) = host.as_mut() {
-        let mut bridges: Vec<&str> = list.iter().map(|a| a.bridge.as_str()).collect();
-        bridges.sort_unstable();
-        bridges.dedup();
-        for b in bridges {
-            removed |= remove_bridge_if_unused(h, b);
+    if list.is_empty() {
+        return;
+    }
+    let Ok(mut host) = Rtnl::open() else { return };
+    let ours: Vec<&str> = list.iter().map(|a| a.host.as_str()).filter(|h| !h.is_empty()).collect();
+    if !pinned {
+        // No namespace of skiff's holds them: they may outlive it.
+        for h in &ours {
+            let _ = host.delete_link(h);
         }
+    }
+    let mut bridges: Vec<&str> = list.iter().map(|a| a.bridge.as_str()).collect();
+    bridges.sort_unstable();
+    bridges.dedup();
+    let mut removed = false;
+    for b in bridges {
+        removed |= remove_bridge_if_unused(&mut host, b, &ours);
     }
     if removed {
         update_firewall();
@@ -271,7 +279,7 @@ pub fn sync(store: &Store, _id: &str, dir: &Path, peer: &Peer) -> Result<()> {
     }
     write_record(dir, &list)?;
     for a in gone {
-        changed |= remove_bridge_if_unused(&mut ends.host, &a.bridge);
+        changed |= remove_bridge_if_unused(&mut ends.host, &a.bridge, &[]);
     }
     if changed {
         update_firewall();
@@ -279,14 +287,17 @@ pub fn sync(store: &Store, _id: &str, dir: &Path, peer: &Peer) -> Result<()> {
     Ok(())
 }
 
-/// Delete a user network's skiff bridge that no interface uses any more. Returns whether it did.
-fn remove_bridge_if_unused(host: &mut Rtnl, bridge: &str) -> bool {
+/// Delete a user network's skiff bridge that no interface but `going` (host ends on their
+/// way out) uses any more. Returns whether it did.
+fn remove_bridge_if_unused(host: &mut Rtnl, bridge: &str, going: &[&str]) -> bool {
     let base = Path::new("/sys/class/net").join(bridge);
     if bridge == DEFAULT_BRIDGE || !base.exists() {
         return false;
     }
     let ours = std::fs::read_to_string(base.join("ifalias")).map(|a| a.trim() == "skiff").unwrap_or(false);
-    let ports = std::fs::read_dir(base.join("brif")).map(|d| d.count()).unwrap_or(1);
+    let ports = std::fs::read_dir(base.join("brif"))
+        .map(|d| d.flatten().filter(|e| !going.iter().any(|g| e.file_name() == **g)).count())
+        .unwrap_or(1);
     if !ours || ports > 0 {
         return false;
     }

@@ -5,7 +5,7 @@
 #      against `nginx` in another, by name;
 #   3. against a native Rust server on loopback (examples/native_http.rs): the ceiling;
 # and, on Linux as root, the same for native containers (the linux backend: crun/runc, a real
-# bridge, veth pairs, the embedded DNS server, skiff's userland proxy for -p):
+# bridge, veth pairs, the embedded DNS server; -p from the host goes through the kernel's DNAT):
 #   4. the same Rust server inside a native container (an image of its binary and the libraries
 #      it loads), from `wrk` in another native container, by name on a user network;
 #   5. that server through a published port, from wrk on the host.
@@ -109,4 +109,4 @@ n_c2c=$(for _ in $(seq "$runs"); do
 done | median)
 echo "native containers ($(basename "$(command -v crun || command -v runc)")), the same Rust server in a linux image:"
 echo "  container to container, by name (wrk in another container): $n_c2c req/s ($(( n_c2c * 100 / native ))% of loopback)"
-echo "  through a published port (skiff's userland proxy):          $n_published req/s ($(( n_published * 100 / native ))% of loopback)"
+echo "  through a published port (from the host: kernel DNAT):      $n_published req/s ($(( n_published * 100 / native ))% of loopback)"

@@ -10,7 +10,7 @@ use super::{attach, health, logs, now, remove, Container};
 use crate::error::{Error, Result};
 use crate::runtime::{Input, Output, ProcessSpec, Stdio, Task};
 use crate::store::Store;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 /// How the main process is connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +87,9 @@ pub fn supervise(
     let check = c.config.healthcheck.as_ref().and_then(health::Check::from_config);
     let shared =
         Arc::new(Mutex::new(Final { store: store.clone(), c, done: false, stopping: false, clients, generation: 0 }));
-    watch_signals(shared.clone(), task.clone(), attach);
+    // A weak reference: the task's last drop (below) releases what the container holds (its
+    // network namespace and interfaces, its root mount) when the main process ends.
+    watch_signals(shared.clone(), Arc::downgrade(&task), attach);
     if attach == Attach::Detached {
         watch_record(record);
     }
@@ -258,7 +260,7 @@ pub fn publish(store: &Store, c: &Container) -> Result<crate::network::ports::Pu
 /// a moment (it sits in a host call), the supervisor records 128+signal and exits. They
 /// arrive as POSIX signals on Unix, over the container's control port elsewhere
 /// ([`crate::hostproc::receive_signals`]).
-fn watch_signals(f: Arc<Mutex<Final>>, task: Arc<dyn Task>, attach: Attach) {
+fn watch_signals(f: Arc<Mutex<Final>>, task: Weak<dyn Task>, attach: Attach) {
     #[cfg(unix)]
     {
         let set = block_signals();
@@ -291,7 +293,10 @@ fn watch_signals(f: Arc<Mutex<Final>>, task: Arc<dyn Task>, attach: Attach) {
 
 /// Act on signal `sig` (Linux numbering) sent to the container's owner; KILL is "kill the
 /// container now" (a process never sees a real SIGKILL).
-fn take_signal(f: &Arc<Mutex<Final>>, task: &Arc<dyn Task>, attach: Attach, sig: i32) {
+fn take_signal(f: &Arc<Mutex<Final>>, task: &Weak<dyn Task>, attach: Attach, sig: i32) {
+    let Some(task) = task.upgrade() else {
+        return; // the main process has ended
+    };
     f.lock().unwrap_or_else(|p| p.into_inner()).stopping = true;
     if sig == crate::hostproc::sig::KILL {
         if !task.kill_all() {

@@ -208,6 +208,15 @@ fn host_and_none_and_a_killed_supervisor_leave_nothing() {
     let host_lo =
         s.run(&["run", "--rm", "--network", "host", "bb", "sh", "-c", "ip -o link | grep -c ': lo:'"]).ok().stdout;
     assert_eq!(host_lo, "1\n");
+    // A detached container that ends by itself lets go of its interfaces and rules at once,
+    // not at `rm` (Docker's as well).
+    let publish = format!("{}:80", free_port());
+    s.run(&["run", "-d", "--name", "brief", "-p", &publish, "bb", "sleep", "0.2"]).ok();
+    let table = format!("skiff-{}", &inspect(&s, "brief", "{{.Id}}")[..12]);
+    eventually("the container's end", || inspect(&s, "brief", "{{.State.Status}}") == "exited");
+    eventually("its veth gone before rm", || host_links().is_empty());
+    assert!(!nft_tables().contains(&table), "left behind: {table}");
+    s.run(&["rm", "brief"]).ok();
     let publish = format!("{}:80", free_port());
     s.run(&["run", "-d", "--name", "victim", "-p", &publish, "bb", "sleep", "1000"]).ok();
     let table = format!("skiff-{}", &inspect(&s, "victim", "{{.Id}}")[..12]);

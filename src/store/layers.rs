@@ -1,5 +1,6 @@
 //! Layers: each layer tar extracted once under `layers/<chain-id>/diff/`, shared by every image
-//! whose stack has that chain ID, with `meta.json` (diff ID, parent, size, wasm modules).
+//! whose stack has that chain ID, with `meta.json` (diff ID, parent, size, wasm modules) and
+//! `index` (the union view's index of the files, `unionfs/index.rs`).
 
 use super::{atomic_write, Store};
 use crate::archive::extract::{extract_layer_with, settle_as_extracted, Extracted, Specials};
@@ -103,6 +104,9 @@ impl Store {
             size: extracted.size,
             wasm: extracted.wasm.into_iter().collect(),
         };
+        // The union view's index of the files (unionfs/index.rs), written now that they are
+        // final; without it (it could not be written) views read the directories instead.
+        let _ = crate::unionfs::index::write_layer(&tmp.path().join("diff"), &tmp.path().join("index"), &chain.hex());
         atomic_write(&tmp.path().join("meta.json"), &serde_json::to_vec_pretty(&meta).unwrap())?;
         let dest = self.layer_dir(&chain);
         self.lease(&chain);

@@ -12,6 +12,10 @@
 //! something looks inside it, and nodes of the union view keep references into that tree
 //! ([`DirRef`]), so a walk goes from index to index without hashing paths.
 //!
+//! A layer with a persisted index ([`super::index`], written once from its files) starts
+//! with its whole tree known: each directory's listing and every entry's metadata come from the
+//! index, and the host is asked nothing (a directory whose record is damaged is read as above).
+//!
 //! Why this is safe: a lower layer is extracted once under its chain ID and never changed
 //! afterwards (guests' writes go to the upper dir, copy-up never writes below), so what was read
 //! from it stays true for as long as the view lives. The upper dir and bind mounts change (other
@@ -28,6 +32,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use cap_std::fs::{Dir, Metadata};
 
+use super::index::{Persisted, NONE};
 use super::lookup::{kind_of, stat_of, Stat};
 use super::path::{META_PREFIX, OPAQUE, WH_PREFIX};
 use super::Kind;
@@ -53,11 +58,18 @@ pub(crate) struct Entry {
     stat: OnceLock<Stat>,
     /// A directory's own index, once something looked inside (`None`: it cannot be opened).
     dir: OnceLock<Option<Arc<DirIndex>>>,
+    /// Its number in the layer's persisted index, if it is a directory listed there.
+    sub: u32,
 }
 
 impl Entry {
     fn new(name: &str, kind: Option<Kind>) -> Arc<Entry> {
-        Arc::new(Entry { name: name.into(), kind, stat: OnceLock::new(), dir: OnceLock::new() })
+        Arc::new(Entry { name: name.into(), kind, stat: OnceLock::new(), dir: OnceLock::new(), sub: NONE })
+    }
+
+    /// An entry of a persisted index, with its metadata.
+    fn indexed(name: &str, kind: Kind, sub: u32, stat: Stat) -> Arc<Entry> {
+        Arc::new(Entry { name: name.into(), kind: Some(kind), stat: stat.into(), dir: OnceLock::new(), sub })
     }
 }
 
@@ -129,13 +141,17 @@ pub(crate) struct Listing {
     opaque: bool,
     /// Positions in `items` by hash of the name (`u32::MAX`: free).
     table: Vec<u32>,
+    /// The persisted index the listing was read from, which has the entries' metadata.
+    persisted: Option<Arc<Persisted>>,
 }
 
-/// A visible entry of a [`Listing`]: where its name is in `names`, and its kind.
+/// A visible entry of a [`Listing`]: where its name is in `names`, its kind, and where it is
+/// in the persisted index (`NONE`: read from the host).
 struct Item {
     start: u32,
     len: u32,
     kind: Kind,
+    at: u32,
 }
 
 impl Listing {
@@ -146,6 +162,7 @@ impl Listing {
         known: &[Arc<Entry>],
         whiteouts: Vec<Box<str>>,
         opaque: bool,
+        persisted: Option<Arc<Persisted>>,
     ) -> Listing {
         let name = |i: &Item| &names[i.start as usize..(i.start + i.len) as usize];
         items.sort_unstable_by(|a, b| name(a).cmp(name(b)));
@@ -160,7 +177,7 @@ impl Listing {
             }
             table[slot] = i as u32;
         }
-        let listing = Listing { names, items, entries, whiteouts, opaque, table };
+        let listing = Listing { names, items, entries, whiteouts, opaque, table, persisted };
         for e in known {
             if let Some(i) = listing.find(&e.name) {
                 let _ = listing.entries[i].set(e.clone());
@@ -189,7 +206,14 @@ impl Listing {
     /// The entry at position `i`, made the first time.
     fn entry(&self, i: usize) -> Option<Arc<Entry>> {
         let item = self.items.get(i)?;
-        Some(self.entries.get(i)?.get_or_init(|| Entry::new(self.name(item), Some(item.kind))).clone())
+        let made = || {
+            let known = self.persisted.as_ref().filter(|_| item.at != NONE).and_then(|p| p.entry(item.at));
+            match known {
+                Some((sub, stat)) => Entry::indexed(self.name(item), item.kind, sub, stat),
+                None => Entry::new(self.name(item), Some(item.kind)),
+            }
+        };
+        Some(self.entries.get(i)?.get_or_init(made).clone())
     }
 
     /// How many visible entries there are.
@@ -260,6 +284,20 @@ impl DirIndex {
         }
     }
 
+    /// The index of directory `rel` whose listing is known already (from a persisted index):
+    /// the directory is opened only if the host must be asked after all.
+    fn listed_as(rel: PathBuf, listing: Listing) -> DirIndex {
+        DirIndex {
+            max_questions: 0,
+            rel,
+            known: Mutex::new(HashSet::default()),
+            questions: AtomicU32::new(0),
+            listing: listing.into(),
+            handle: Mutex::new(None),
+            used: AtomicU64::new(0),
+        }
+    }
+
     /// The directory's whole listing, if it was read.
     pub fn listed(&self) -> Option<&Listing> {
         self.listing.get()
@@ -290,8 +328,10 @@ impl std::fmt::Debug for Entry {
 }
 
 /// The indexes of one read-only layer.
-#[derive(Default)]
 pub(crate) struct LayerCache {
+    /// The layer's host directory, whose persisted index is read when first needed.
+    host: PathBuf,
+    persisted: OnceLock<Option<Arc<Persisted>>>,
     /// The index of the layer's top directory (the root of the tree).
     top: Mutex<Option<Arc<DirIndex>>>,
     /// Entries known since the tree was started.
@@ -302,6 +342,51 @@ pub(crate) struct LayerCache {
 }
 
 impl LayerCache {
+    /// The cache of the layer whose files are in `host`.
+    pub fn new(host: &Path) -> LayerCache {
+        LayerCache {
+            host: host.to_path_buf(),
+            persisted: OnceLock::new(),
+            top: Mutex::new(None),
+            entries: AtomicUsize::new(0),
+            open: Mutex::new(vec![]),
+            tick: AtomicU64::new(0),
+        }
+    }
+
+    /// The layer's persisted index, read the first time (`None`: it has no usable one).
+    fn persisted(&self) -> Option<&Arc<Persisted>> {
+        self.persisted.get_or_init(|| Persisted::open(&self.host).map(Arc::new)).as_ref()
+    }
+
+    /// The index of directory `rel`, number `n` of the persisted index, if its record is
+    /// intact.
+    fn from_persisted(&self, rel: PathBuf, n: u32) -> Option<Arc<DirIndex>> {
+        let p = self.persisted()?;
+        let raw = p.dir(n)?;
+        let mut names = String::new();
+        let mut items = Vec::with_capacity(raw.len());
+        let mut whiteouts = vec![];
+        let mut opaque = false;
+        for r in raw {
+            // As read_entries sorts a directory's names.
+            if r.name == OPAQUE {
+                opaque = true;
+            } else if r.name.starts_with(META_PREFIX) {
+            } else if let Some(hidden) = r.name.strip_prefix(WH_PREFIX) {
+                whiteouts.push(hidden.into());
+            } else {
+                let start = u32::try_from(names.len()).ok()?;
+                names.push_str(r.name);
+                items.push(Item { start, len: r.name.len() as u32, kind: r.kind, at: r.at });
+            }
+        }
+        whiteouts.sort_unstable();
+        self.count(items.len() + whiteouts.len());
+        let listing = Listing::new(names, items, &[], whiteouts, opaque, Some(p.clone()));
+        Some(Arc::new(DirIndex::listed_as(rel, listing)))
+    }
+
     /// The index of directory `rel` (layer-relative components) of `layer`; `None` when the
     /// layer has no directory there.
     pub fn dir(&self, layer: &Dir, rel: &[String]) -> io::Result<Option<Arc<DirIndex>>> {
@@ -309,8 +394,14 @@ impl LayerCache {
         let mut cur = match top {
             Some(top) => top,
             None => {
-                let top = Arc::new(DirIndex::new(PathBuf::new(), layer.try_clone()?, None));
-                self.hold(&top);
+                let top = match self.from_persisted(PathBuf::new(), 0) {
+                    Some(top) => top,
+                    None => {
+                        let top = Arc::new(DirIndex::new(PathBuf::new(), layer.try_clone()?, None));
+                        self.hold(&top);
+                        top
+                    }
+                };
                 self.top.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(top).clone()
             }
         };
@@ -404,6 +495,11 @@ impl LayerCache {
             return Ok(d.clone());
         }
         let rel = parent.rel.join(&*entry.name);
+        if entry.sub != NONE {
+            if let Some(index) = self.from_persisted(rel.clone(), entry.sub) {
+                return Ok(entry.dir.get_or_init(|| Some(index)).clone());
+            }
+        }
         let made = match open_dir(layer, &rel) {
             Ok(dir) => {
                 let index = Arc::new(DirIndex::new(rel, dir, entry.stat.get().map(|s| s.size)));
@@ -508,7 +604,7 @@ impl LayerCache {
                     return Err(io::Error::other("directory listing too large"));
                 };
                 names.push_str(name);
-                items.push(Item { start, len, kind });
+                items.push(Item { start, len, kind, at: NONE });
             }
             Ok(())
         })?;
@@ -519,7 +615,7 @@ impl LayerCache {
             let known = dir.known.lock().unwrap_or_else(|p| p.into_inner());
             known.iter().filter(|e| e.0.kind.is_some()).map(|e| e.0.clone()).collect()
         };
-        Ok(Listing::new(names, items, &known, whiteouts, opaque))
+        Ok(Listing::new(names, items, &known, whiteouts, opaque, None))
     }
 
     /// `n` more entries are known; past [`MAX_ENTRIES`] the tree starts over (the old one goes

@@ -12,6 +12,7 @@ mod access;
 mod cache;
 mod diff;
 mod error;
+pub mod index;
 mod lookup;
 mod mutate;
 mod path;
@@ -223,6 +224,8 @@ impl UnionFs {
         }];
         for (i, lower) in lowers.into_iter().enumerate() {
             let portable = portable::root_is_portable(&lower, false);
+            // The index knows host kinds and modes only: a portable layer's are its metadata.
+            let cache = if portable { None } else { Some(cache::LayerCache::new(&lower)) };
             roots.push(Root {
                 dir: open_root(&lower)?,
                 portable,
@@ -231,8 +234,7 @@ impl UnionFs {
                 prefix: vec![],
                 file_name: None,
                 readonly: true,
-                // The index knows host kinds and modes only: a portable layer's are its metadata.
-                cache: if portable { None } else { Some(Default::default()) },
+                cache,
             });
         }
         let mut root_dirs = vec![];

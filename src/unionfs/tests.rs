@@ -656,3 +656,67 @@ fn paths_parse_and_join() {
     assert!(p.trailing_dir && !p.ends_dot && !p.absolute);
     assert!(path::parse("/a/..").ends_dot);
 }
+
+/// Every path of the view (depth first, symlinks not followed) with its metadata, content or
+/// listing.
+fn everything(u: &UnionFs) -> Vec<(String, Result<Meta, Code>, Result<String, Code>, Vec<DirEntry>)> {
+    let mut out = vec![];
+    let mut todo = vec!["/".to_string()];
+    while let Some(p) = todo.pop() {
+        let meta = u.metadata(&p, false).map_err(|e| code_of(&e));
+        let listing = match &meta {
+            Ok(m) if m.kind == Kind::Dir => u.read_dir(&p).unwrap(),
+            _ => vec![],
+        };
+        for e in &listing {
+            todo.push(join(&p, &e.name));
+        }
+        out.push((p.clone(), meta, read(u, &p), listing));
+    }
+    out
+}
+
+/// A layer with a persisted index answers as its directories do; a damaged index, or one of
+/// another layer, is not used.
+#[cfg(unix)]
+#[test]
+fn persisted_index_answers_as_the_layers_do() {
+    let fx = standard();
+    // As the store keeps layers: `<chain>/diff`, the index beside it.
+    let lowers: Vec<PathBuf> = (0..fx.lowers.len()).map(|i| fx.tmp.path().join(format!("c{i}")).join("diff")).collect();
+    for (from, to) in fx.lowers.iter().zip(&lowers) {
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::rename(from, to).unwrap();
+    }
+    let view = || UnionFs::new(lowers.clone(), fx.upper.clone()).unwrap();
+    let plain = everything(&view());
+    assert!(plain.len() > 20, "{plain:?}");
+    for l in &lowers {
+        index::ensure(l).unwrap();
+        assert!(l.with_file_name("index").is_file());
+    }
+    assert_eq!(everything(&view()), plain);
+
+    // The index is what the view reads: a file added below afterwards (which never happens to
+    // a stored layer) is not seen.
+    fs::write(lowers[0].join("etc/late"), "x").unwrap();
+    assert_eq!(read(&view(), "/etc/late"), Err(Code::NoEnt));
+    fs::remove_file(lowers[0].join("etc/late")).unwrap();
+
+    let index0 = lowers[0].with_file_name("index");
+    let good = fs::read(&index0).unwrap();
+    let damaged = |bytes: Vec<u8>| {
+        fs::write(&index0, bytes).unwrap();
+        assert_eq!(everything(&view()), plain);
+    };
+    for at in [0, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x20;
+        damaged(bad);
+    }
+    damaged(good[..good.len() / 2].to_vec());
+    damaged(vec![]);
+    damaged(fs::read(lowers[1].with_file_name("index")).unwrap()); // another chain's
+    fs::write(&index0, &good).unwrap();
+    assert_eq!(everything(&view()), plain);
+}

@@ -68,6 +68,10 @@ impl WasiBackend {
         init: bool,
         tty: Option<Arc<tty::Tty>>,
     ) -> Result<Arc<Shared>> {
+        for l in &c.lowers {
+            // A layer extracted before indexes existed gets its index once (best effort).
+            let _ = crate::unionfs::index::ensure(&l.dir);
+        }
         let lowers = c.lowers.iter().map(|l| l.dir.clone()).collect();
         let mounts = c
             .mounts

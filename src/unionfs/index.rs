@@ -148,18 +148,10 @@ fn kind_from(c: u8) -> Option<Kind> {
     })
 }
 
-/// A quick 64-bit hash of a record (FxHash-like, a word at a time): it catches a damaged or
-/// truncated file, not an adversary (the store is skiff's own).
+/// The check of a record (CRC-32): it catches a damaged or truncated file, not an adversary
+/// (the store is skiff's own).
 fn hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-        h = (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    let mut last = [0u8; 8];
-    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+    u64::from(crc32fast::hash(bytes))
 }
 
 /// A layer's index as read from its file.
@@ -243,68 +235,32 @@ impl Persisted {
     }
 }
 
-/// An index file's bytes: mapped where that is possible, so a view reads only the records of
-/// the directories it visits (reading a big layer's whole index would cost every container
-/// start a few milliseconds).
-struct Bytes {
-    #[cfg(unix)]
-    map: Option<(std::ptr::NonNull<libc::c_void>, usize)>,
-    #[cfg(not(unix))]
-    read: Vec<u8>,
+/// An index file's bytes, mapped, so a view reads only the records of the directories it
+/// visits (reading a big layer's whole index would cost every container start a few
+/// milliseconds). An empty file maps to nothing (a zero-length mapping is refused).
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Empty,
 }
 
-// The mapping is private and read-only, and the file is replaced only by rename.
-unsafe impl Send for Bytes {}
-unsafe impl Sync for Bytes {}
-
 impl Bytes {
-    #[cfg(unix)]
     fn of(f: &std::fs::File) -> Option<Bytes> {
-        use std::os::fd::AsRawFd;
-        let len = usize::try_from(f.metadata().ok()?.len()).ok()?;
-        if len == 0 {
-            return Some(Bytes { map: None });
+        if f.metadata().ok()?.len() == 0 {
+            return Some(Bytes::Empty);
         }
-        // SAFETY: a fresh private read-only mapping of a whole open file; unmapped on drop.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, f.as_raw_fd(), 0) };
-        if p == libc::MAP_FAILED {
-            return None;
-        }
-        Some(Bytes { map: Some((std::ptr::NonNull::new(p)?, len)) })
-    }
-
-    #[cfg(not(unix))]
-    fn of(mut f: &std::fs::File) -> Option<Bytes> {
-        let mut read = vec![];
-        std::io::Read::read_to_end(&mut f, &mut read).ok()?;
-        Some(Bytes { read })
+        // SAFETY: the store replaces an index only by renaming a new file over it, never by
+        // writing into it, so the mapped bytes do not change under the view.
+        Some(Bytes::Mapped(unsafe { memmap2::Mmap::map(f) }.ok()?))
     }
 }
 
 impl std::ops::Deref for Bytes {
     type Target = [u8];
 
-    #[cfg(unix)]
     fn deref(&self) -> &[u8] {
-        match self.map {
-            // SAFETY: the mapping is `len` readable bytes for as long as `self` lives.
-            Some((p, len)) => unsafe { std::slice::from_raw_parts(p.as_ptr() as *const u8, len) },
-            None => &[],
-        }
-    }
-
-    #[cfg(not(unix))]
-    fn deref(&self) -> &[u8] {
-        &self.read
-    }
-}
-
-#[cfg(unix)]
-impl Drop for Bytes {
-    fn drop(&mut self) {
-        if let Some((p, len)) = self.map {
-            // SAFETY: mapped in `of`, with this length, and no longer borrowed.
-            unsafe { libc::munmap(p.as_ptr(), len) };
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Empty => &[],
         }
     }
 }

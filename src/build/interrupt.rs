@@ -5,7 +5,34 @@
 //! keeps its container, as Docker's does: the step calls [`Step::keep`].)
 
 use crate::store::Store;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+
+/// A stop signal is being handled: the step containers are going, the process is ending.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// A RUN step's command is running (in this process, or through its runtime).
+static RUNNING: AtomicBool = AtomicBool::new(false);
+/// The RUN step's command has returned and its step waits in [`ran`] (the watcher may
+/// remove its container: nothing writes there any more).
+static HELD: AtomicBool = AtomicBool::new(false);
+
+/// A RUN step's command is about to run.
+pub fn running() {
+    RUNNING.store(true, Ordering::SeqCst);
+}
+
+/// A RUN step's command has returned. If the watcher stopped it, wait here for the process to
+/// end: going on would save the container's record (a killed command is a failed step) into
+/// the directory the watcher is about to remove, bringing it back.
+pub fn ran() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        HELD.store(true, Ordering::SeqCst);
+        loop {
+            std::thread::park();
+        }
+    }
+    RUNNING.store(false, Ordering::SeqCst);
+}
 
 /// The step containers that exist now: (store, container ID).
 static STEPS: Mutex<Vec<(Store, String)>> = Mutex::new(Vec::new());
@@ -65,7 +92,22 @@ pub fn watch() {
         if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
             return;
         }
+        INTERRUPTED.store(true, Ordering::SeqCst);
         let steps = std::mem::take(&mut *STEPS.lock().unwrap_or_else(|p| p.into_inner()));
+        // Stop the commands first, and let a RUN step's command return (up to 2 s) before its
+        // container goes: it writes into the container's directory as it ends.
+        for (store, id) in &steps {
+            if let Ok(c) = crate::container::load(store, id) {
+                crate::container::signal::cleanup(store, &c);
+            }
+        }
+        let start = std::time::Instant::now();
+        while RUNNING.load(Ordering::SeqCst)
+            && !HELD.load(Ordering::SeqCst)
+            && start.elapsed() < std::time::Duration::from_secs(2)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         for (store, id) in steps {
             remove(&store, &id);
         }

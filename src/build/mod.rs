@@ -548,7 +548,9 @@ impl Builder<'_> {
                 let transcript = Output::writer(std::io::stdout());
                 Stdio { stdout: transcript.clone(), stderr: transcript, ..Default::default() }
             };
+            interrupt::running();
             let code = backend.create(&spec, Default::default()).and_then(|t| t.run(&process, io, &mut || {}));
+            interrupt::ran();
             let code = match code.map(|e| e.code) {
                 Ok(code) => code,
                 Err(crate::error::Error::ExecNotFound(p) | crate::error::Error::ExecNoSuchFile(p)) => {

@@ -177,9 +177,11 @@ fn ensure_bridge(host: &mut Rtnl, name: &str, gateway: Ipv4Addr, prefix: u8) -> 
 
 /// Take the container's interfaces away and drop its namespace (idempotent); user networks'
 /// bridges left empty go too. Unpinning the namespace ends it (its processes are gone), and
-/// the kernel then deletes the veth pairs in it in the background, a few milliseconds later;
-/// deleting each here would wait for the kernel (15–30 ms a pair). A bridge about to be left
-/// empty is deleted at once, taking its ports off it.
+/// the kernel then deletes the veth pairs in it in the background, a millisecond or so later;
+/// deleting one here waits for the kernel (15–30 ms a pair). That is done for the default
+/// bridge's pairs, which stays anyway. A user network's pairs are deleted here, at that cost:
+/// whether its bridge is left empty (and goes) is read from its ports, which another
+/// container's pair still on its way out would keep.
 pub fn detach(id: &str, dir: &Path) {
     super::portmap::remove(id, dir);
     let list = read_record(dir);
@@ -199,11 +201,10 @@ pub fn detach(id: &str, dir: &Path) {
         return;
     }
     let Ok(mut host) = Rtnl::open() else { return };
-    let ours: Vec<&str> = list.iter().map(|a| a.host.as_str()).filter(|h| !h.is_empty()).collect();
-    if !pinned {
-        // No namespace of skiff's holds them: they may outlive it.
-        for h in &ours {
-            let _ = host.delete_link(h);
+    for a in list.iter().filter(|a| !a.host.is_empty()) {
+        // Without a namespace of skiff's holding it, a pair may outlive the container.
+        if !pinned || a.bridge != DEFAULT_BRIDGE {
+            let _ = host.delete_link(&a.host);
         }
     }
     let mut bridges: Vec<&str> = list.iter().map(|a| a.bridge.as_str()).collect();
@@ -211,7 +212,7 @@ pub fn detach(id: &str, dir: &Path) {
     bridges.dedup();
     let mut removed = false;
     for b in bridges {
-        removed |= remove_bridge_if_unused(&mut host, b, &ours);
+        removed |= remove_bridge_if_unused(&mut host, b);
     }
     if removed {
         update_firewall();
@@ -279,7 +280,7 @@ pub fn sync(store: &Store, _id: &str, dir: &Path, peer: &Peer) -> Result<()> {
     }
     write_record(dir, &list)?;
     for a in gone {
-        changed |= remove_bridge_if_unused(&mut ends.host, &a.bridge, &[]);
+        changed |= remove_bridge_if_unused(&mut ends.host, &a.bridge);
     }
     if changed {
         update_firewall();
@@ -287,17 +288,14 @@ pub fn sync(store: &Store, _id: &str, dir: &Path, peer: &Peer) -> Result<()> {
     Ok(())
 }
 
-/// Delete a user network's skiff bridge that no interface but `going` (host ends on their
-/// way out) uses any more. Returns whether it did.
-fn remove_bridge_if_unused(host: &mut Rtnl, bridge: &str, going: &[&str]) -> bool {
+/// Delete a user network's skiff bridge that no interface uses any more. Returns whether it did.
+fn remove_bridge_if_unused(host: &mut Rtnl, bridge: &str) -> bool {
     let base = Path::new("/sys/class/net").join(bridge);
     if bridge == DEFAULT_BRIDGE || !base.exists() {
         return false;
     }
     let ours = std::fs::read_to_string(base.join("ifalias")).map(|a| a.trim() == "skiff").unwrap_or(false);
-    let ports = std::fs::read_dir(base.join("brif"))
-        .map(|d| d.flatten().filter(|e| !going.iter().any(|g| e.file_name() == **g)).count())
-        .unwrap_or(1);
+    let ports = std::fs::read_dir(base.join("brif")).map(|d| d.count()).unwrap_or(1);
     if !ours || ports > 0 {
         return false;
     }

@@ -334,15 +334,20 @@ fn ruleset(bridges: &[String]) -> String {
 
 /// Make the firewall table match the bridges that exist (idempotent).
 fn update_firewall() {
-    let Some(nft) = which("nft") else { return };
+    nft(&ruleset(&skiff_bridges()));
+}
+
+/// Apply an nftables script (`nft -f -`); whether it was applied (false without `nft`).
+pub(super) fn nft(script: &str) -> bool {
+    let Some(nft) = which("nft") else { return false };
     let Ok(mut child) = Command::new(nft).args(["-f", "-"]).stdin(Stdio::piped()).stderr(Stdio::null()).spawn() else {
-        return;
+        return false;
     };
     if let Some(mut stdin) = child.stdin.take() {
         use std::io::Write;
-        let _ = stdin.write_all(ruleset(&skiff_bridges()).as_bytes());
+        let _ = stdin.write_all(script.as_bytes());
     }
-    let _ = child.wait();
+    child.wait().map(|s| s.success()).unwrap_or(false)
 }
 
 /// The bridge of the container's first interface (`eth0`), once attached.

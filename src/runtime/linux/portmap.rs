@@ -11,9 +11,9 @@
 //! A file `portmap` in the container's directory marks that the table exists, so that
 //! [`remove`] costs nothing for the containers (most) that publish no port.
 
+use super::net::nft;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// One published port: the host address and port it was bound on, the container's port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,20 +59,6 @@ fn ruleset(id: &str, bridge: &str, to: Ipv4Addr, maps: &[Mapping]) -> String {
     format!(
         "table ip {t}\ndelete table ip {t}\ntable ip {t} {{\n  chain output {{\n    type nat hook output priority -100; policy accept;\n{dnat}  }}\n  chain postrouting {{\n    type nat hook postrouting priority srcnat; policy accept;\n    ip saddr 127.0.0.0/8 oifname \"{bridge}\" ip daddr {to} masquerade\n  }}\n}}\n"
     )
-}
-
-fn nft(script: &str) -> bool {
-    let Some(nft) = ["/usr/sbin/nft", "/sbin/nft"].into_iter().find(|p| Path::new(p).is_file()) else {
-        return false;
-    };
-    let Ok(mut child) = Command::new(nft).args(["-f", "-"]).stdin(Stdio::piped()).stderr(Stdio::null()).spawn() else {
-        return false;
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        let _ = stdin.write_all(script.as_bytes());
-    }
-    child.wait().map(|s| s.success()).unwrap_or(false)
 }
 
 /// Rewrite the host's connections to `maps` to container `id` (in `dir`) at `to`, on `bridge`.

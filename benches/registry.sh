@@ -91,29 +91,34 @@ for _ in $(seq "$n"); do
   t1=$(now_ms); skopeo_push+=($((t1 - t0)))
 done
 
-# pull: what skiff pushed, into an empty store / an empty OCI layout every run.
+# pull: what skiff pushed, into an empty store / an empty OCI layout every run. Each run's store
+# and layout stay until the end (the trap removes them): this machine's ext4 has no journal, and
+# then it skips inodes deleted in the last 5-10 s when it creates files (`recently_deleted`),
+# so deleting the last pull's 137 MB right before the next timed one charged that pull with
+# ~0.1 s of kernel time (skiff: ~200 files; skopeo: a few), the bench's clean-up, not the pull.
 fresh_registry; rm -rf "$SKIFF_ROOT/meta/distribution"; "$bin" push "$host/bench/files:v1" >/dev/null
+sync # the set-up's and the pushes' writes go out now, not during a timed pull
 skiff_pull=(); skopeo_pull=(); podman_pull=(); skiff_cpu=(); skopeo_cpu=()
 for i in $(seq "$n"); do
   t0=$(now_ms); times > "$work/cpu0"
   SKIFF_ROOT="$work/pull-$i" "$bin" pull "$host/bench/files:v1" >/dev/null
   times > "$work/cpu1"; t1=$(now_ms)
-  skiff_pull+=($((t1 - t0))); skiff_cpu+=("$(cpu_between "$work/cpu0" "$work/cpu1")"); rm -rf "$work/pull-$i"
+  skiff_pull+=($((t1 - t0))); skiff_cpu+=("$(cpu_between "$work/cpu0" "$work/cpu1")")
   t0=$(now_ms); times > "$work/cpu0"
   skopeo copy --quiet --src-tls-verify=false "docker://$host/bench/files:v1" "oci:$work/layout-$i:v1"
   times > "$work/cpu1"; t1=$(now_ms)
-  skopeo_pull+=($((t1 - t0))); skopeo_cpu+=("$(cpu_between "$work/cpu0" "$work/cpu1")"); rm -rf "$work/layout-$i"
+  skopeo_pull+=($((t1 - t0))); skopeo_cpu+=("$(cpu_between "$work/cpu0" "$work/cpu1")")
 done
-# podman after the others, not between them: its reset frees a few hundred MB at once, and the
-# pull right after that ran slower (skiff's, which writes 137 MB, by 40-90 ms; skopeo's, 27 MB,
-# hardly), which charged skiff for podman's clean-up.
+# podman after the others, its storage removed only at the end too (same reason as above).
 if command -v podman >/dev/null; then
   for i in $(seq "$n"); do
     # Its own empty storage each run (vfs: no kernel overlay needed), never the machine's.
     pod=(podman --root "$work/podman-$i" --runroot "$work/podman-run-$i" --storage-driver vfs)
     t0=$(now_ms); "${pod[@]}" pull -q --tls-verify=false "$host/bench/files:v1" >/dev/null; t1=$(now_ms)
-    podman_pull+=($((t1 - t0))); "${pod[@]}" system reset -f >/dev/null 2>&1 || true
-    rm -rf "$work/podman-$i" "$work/podman-run-$i"
+    podman_pull+=($((t1 - t0)))
+  done
+  for i in $(seq "$n"); do
+    podman --root "$work/podman-$i" --runroot "$work/podman-run-$i" --storage-driver vfs system reset -f >/dev/null 2>&1 || true
   done
 fi
 

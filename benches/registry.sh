@@ -11,6 +11,9 @@
 # registry's own CPU is left out of both) is printed too: on a machine shared with other busy
 # sessions, wall time follows CPU time more than parallelism (the kernel's autogroup shares
 # the cores per session), so the two show where a difference comes from.
+# Run it with nothing big deleted on this filesystem in the last few minutes (an earlier run's
+# clean-up included): see the note above the pulls. Right after one, skiff's pull came out
+# ~1.3x skopeo; after a 3-minute pause, 1.07-1.11x.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-5}"

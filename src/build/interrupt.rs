@@ -37,6 +37,18 @@ pub fn ran() {
 /// The step containers that exist now: (store, container ID).
 static STEPS: Mutex<Vec<(Store, String)>> = Mutex::new(Vec::new());
 
+/// Held while a step's container is made and registered ([`creating`]). The watcher takes it
+/// for good before it reads [`STEPS`], so a container half made when the signal comes is
+/// finished and removed, and none is started after.
+static CREATING: Mutex<()> = Mutex::new(());
+
+/// Make a step's container and register it (`make` returns it with its [`Step`]) as one
+/// act for the watcher.
+pub fn creating<T>(make: impl FnOnce() -> T) -> T {
+    let _held = CREATING.lock().unwrap_or_else(|p| p.into_inner());
+    make()
+}
+
 /// A step's container, removed unless [`Step::keep`] is called.
 pub struct Step {
     id: String,
@@ -93,6 +105,8 @@ pub fn watch() {
             return;
         }
         INTERRUPTED.store(true, Ordering::SeqCst);
+        // Kept until the process exits: no step container is made from here on.
+        std::mem::forget(CREATING.lock().unwrap_or_else(|p| p.into_inner()));
         let steps = std::mem::take(&mut *STEPS.lock().unwrap_or_else(|p| p.into_inner()));
         // Stop the commands first, and let a RUN step's command return (up to 2 s) before its
         // container goes: it writes into the container's directory as it ends.

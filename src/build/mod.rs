@@ -475,8 +475,11 @@ impl Builder<'_> {
     fn metadata_step(&mut self, instruction: &str, comment: String, change: impl FnOnce(&mut Stage)) -> BResult<()> {
         let key = format!("{} #(nop)  {comment}", self.stage().shell().join(" "));
         self.cached_step(instruction, key, BTreeMap::new(), |b, stage| {
-            let ctr = b.probe_container(stage, &comment)?;
-            let step = ctr.as_ref().map(|c| interrupt::Step::new(b.store, &c.id));
+            let (ctr, step) = interrupt::creating(|| {
+                let ctr = b.probe_container(stage, &comment)?;
+                let step = ctr.as_ref().map(|c| interrupt::Step::new(b.store, &c.id));
+                BResult::Ok((ctr, step))
+            })?;
             change(stage);
             if let Some(c) = ctr {
                 b.say(&format!("Removing intermediate container {}", c.short_id()));
@@ -527,8 +530,11 @@ impl Builder<'_> {
                 }
             }
             let opts = CreateOptions { argv: Some(argv.clone()), env, skip_image_volumes: true, ..Default::default() };
-            let mut c = container::create(b.store, &img, id.short(), &opts)?;
-            let step = interrupt::Step::new(b.store, &c.id);
+            let (mut c, step) = interrupt::creating(|| {
+                let c = container::create(b.store, &img, id.short(), &opts)?;
+                let step = interrupt::Step::new(b.store, &c.id);
+                BResult::Ok((c, step))
+            })?;
             b.say(&format!(" ---> Running in {}", c.short_id()));
             let backend = c.backend(b.store)?;
             let spec = c.spec(b.store)?;

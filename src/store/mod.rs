@@ -93,12 +93,15 @@ impl Store {
     /// This process's scratch directory inside the store (same filesystem, so renames are
     /// atomic): `tmp/<pid>-<start time>/`, created on first use. What a killed process leaves
     /// there is removed by the next process that takes the lock ([`Store::reclaim_tmp`]).
+    /// Once the process is ending ([`remove_own_tmp`]) it is not made again: a thread still
+    /// at work then fails to write there instead of leaving a directory nobody removes.
     pub fn scratch_dir(&self) -> PathBuf {
         let dir = self.root.join("tmp").join(process_tag());
-        if !dir.is_dir() && fs::create_dir_all(&dir).is_ok() {
-            let mut made = MADE_TMP.lock().unwrap_or_else(|p| p.into_inner());
-            if !made.contains(&dir) {
-                made.push(dir.clone());
+        if !dir.is_dir() {
+            // Checked, made and recorded under the lock `remove_own_tmp` takes.
+            let mut scratch = SCRATCH.lock().unwrap_or_else(|p| p.into_inner());
+            if !scratch.closed && fs::create_dir_all(&dir).is_ok() && !scratch.made.contains(&dir) {
+                scratch.made.push(dir.clone());
             }
         }
         dir
@@ -165,12 +168,22 @@ impl Store {
     }
 }
 
-/// Scratch directories this process made (removed by [`remove_own_tmp`] when it is done).
-static MADE_TMP: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+/// Scratch directories this process made (removed by [`remove_own_tmp`] when it is done),
+/// and whether it is ending.
+struct Scratch {
+    made: Vec<PathBuf>,
+    closed: bool,
+}
+static SCRATCH: std::sync::Mutex<Scratch> = std::sync::Mutex::new(Scratch { made: Vec::new(), closed: false });
 
-/// Remove this process's scratch directories (the CLI calls it when a command ends).
+/// Remove this process's scratch directories; none is made after it. Called once, as the
+/// process ends (the CLI when a command ends, a signal's exit, the SIGPIPE death).
 pub fn remove_own_tmp() {
-    let made = std::mem::take(&mut *MADE_TMP.lock().unwrap_or_else(|p| p.into_inner()));
+    let made = {
+        let mut scratch = SCRATCH.lock().unwrap_or_else(|p| p.into_inner());
+        scratch.closed = true;
+        std::mem::take(&mut scratch.made)
+    };
     for dir in made {
         make_writable(&dir);
         let _ = fs::remove_dir_all(&dir);

@@ -226,6 +226,8 @@ fn ctrl_c_during_a_build_run_leaves_no_container() {
     let mut out = child.stdout.take().unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 256];
+    // "started" is in the `Step 2/2 : RUN` line too: the signal lands anywhere from the
+    // making of the step's container to its command, and each must leave nothing.
     while !String::from_utf8_lossy(&seen).contains("started") {
         let n = out.read(&mut buf).unwrap();
         assert!(n > 0, "the build ended early: {}", String::from_utf8_lossy(&seen));

@@ -5,7 +5,7 @@
 //! loopback and to container addresses skiff made.
 
 use crate::native::sandbox;
-use crate::util::{native_net_lock, require_tool, Sandbox};
+use crate::util::{free_port, native_net_lock, require_tool, Sandbox};
 use std::time::{Duration, Instant};
 
 fn inspect(s: &Sandbox, c: &str, format: &str) -> String {
@@ -232,8 +232,4 @@ fn host_and_none_and_a_killed_supervisor_leave_nothing() {
     assert!(!nft_tables().contains(&table), "left behind: {table}");
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mounts.contains(s.root().to_str().unwrap()), "a mount is left");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -2,17 +2,12 @@
 //! (SCRAM password auth, SQL, errors, `\dt`), other containers reach it by name with the
 //! image's own psql, `exec` gets a trusted local session, and a volume keeps the data.
 
-use super::util::{require_tool, Sandbox};
-use std::net::{Ipv4Addr, TcpListener};
+use super::util::{free_port, require_tool, Sandbox};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 const READY: &str = "database system is ready to accept connections";
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
-}
 
 /// Poll `skiff logs NAME` until the server says it is ready (bounded); the logs.
 fn wait_ready(s: &Sandbox, name: &str) -> String {

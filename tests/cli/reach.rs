@@ -2,7 +2,7 @@
 //! networks and not on the default bridge, `--link` gives names there, `none` has only
 //! loopback, networks are isolated, ports are published to the real host.
 
-use super::util::Sandbox;
+use super::util::{free_port, Sandbox};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::Duration;
@@ -16,10 +16,6 @@ fn ip_of(s: &Sandbox, c: &str, net: &str) -> String {
 }
 
 /// A port nothing listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
-}
-
 /// `GET path` from the host; retries while the guest is still coming up (bounded).
 fn http_get(port: u16, path: &str) -> String {
     let mut last = String::new();

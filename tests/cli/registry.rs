@@ -3,17 +3,13 @@
 //! `registry:2` guest, with skopeo pushing and inspecting on the other side. Servers listen on
 //! 127.0.0.1 only, every wait is bounded, and each server is stopped by a guard's `Drop`.
 
-use super::util::{require_tool, Run, Sandbox};
+use super::util::{free_port, require_tool, Run, Sandbox};
 use std::ffi::OsStr;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
-}
 
 /// A `docker-registry serve` process on 127.0.0.1; killed and its storage removed on drop.
 struct Distribution {

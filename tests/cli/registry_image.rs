@@ -2,10 +2,10 @@
 //! the host (curl, and skopeo copying skiff images in and out of it), and keeps what was
 //! pushed on its volume across containers.
 
-use super::util::{require_tool, Sandbox};
+use super::util::{free_port, require_tool, Sandbox};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -13,10 +13,6 @@ use std::time::{Duration, Instant};
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
 /// A port nothing listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
-}
-
 fn sha256(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }

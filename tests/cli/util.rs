@@ -107,6 +107,11 @@ impl Sandbox {
     }
 }
 
+/// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
+}
+
 /// Make sure the Debian package `pkg` providing `bin` is installed, installing it with apt
 /// if needed (CI starts with nothing). Returns `None`, after printing why, only where the
 /// tool cannot exist (not Linux); an install that fails on Linux fails the test.

@@ -70,11 +70,15 @@ pub fn attach_running(
         }));
     }
     let mut conn = attach::connect(&c.dir(store), stdin)?;
+    // What this side sends (input, sizes) goes through one writer, a frame at a time.
+    let to = std::sync::Arc::new(std::sync::Mutex::new(attach::Connection { stream: conn.stream.try_clone()? }));
+    if c.config.tty {
+        follow_size(to.clone());
+    }
     crate::events::container(store, c, "attach", &[]);
     let _raw = if c.config.tty && stdin { terminal::raw() } else { None };
     let detached = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if stdin {
-        let mut to = attach::Connection { stream: conn.stream.try_clone()? };
         let detached = detached.clone();
         std::thread::spawn(move || {
             let mut scanner = attach::DetachScanner::new(keys);
@@ -83,12 +87,13 @@ pub fn attach_running(
             loop {
                 let n = match input.read(&mut buf) {
                     Ok(0) | Err(_) => {
-                        let _ = to.end_input();
+                        let _ = to.lock().unwrap_or_else(|p| p.into_inner()).end_input();
                         return;
                     }
                     Ok(n) => n,
                 };
                 let (pass, detach) = scanner.feed(&buf[..n]);
+                let mut to = to.lock().unwrap_or_else(|p| p.into_inner());
                 if !pass.is_empty() && to.send_input(&pass).is_err() {
                     return;
                 }
@@ -130,6 +135,26 @@ pub fn attach_running(
         Some(c) => c,
         None => container::load(store, &c.id).map(|c| c.state.exit_code).unwrap_or(137),
     })
+}
+
+/// A `-t` container's terminal takes this one's size: now, and after each change (checked
+/// four times a second, as the runtimes follow the caller's own terminal).
+fn follow_size(to: std::sync::Arc<std::sync::Mutex<attach::Connection>>) {
+    let send = move |(rows, cols): (u16, u16)| to.lock().unwrap_or_else(|p| p.into_inner()).resize(rows, cols).is_ok();
+    let Some(mut last) = crate::runtime::host_terminal_size() else { return };
+    if !send(last) {
+        return;
+    }
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let Some(now) = crate::runtime::host_terminal_size() else { continue };
+        if now != last {
+            if !send(now) {
+                return;
+            }
+            last = now;
+        }
+    });
 }
 
 /// `--sig-proxy`: the signals this process gets go to the container's owner, which hands

@@ -110,6 +110,7 @@ pub fn probe(id: &str, argv: Vec<String>) -> anyhow::Result<i32> {
         stdin: crate::runtime::Input::Null,
         stdout: crate::runtime::Output::writer(out.clone()),
         stderr: crate::runtime::Output::writer(out.clone()),
+        ..Default::default()
     };
     let code = run_in(&store, &c, &process, io)?;
     use std::io::Write;

@@ -8,7 +8,9 @@
 //! connects, sends `<token> <stdin 0|1>\n`, then:
 //! * the owner sends frames `[kind u8][len u32 BE][payload]`: kind 1 stdout, 2 stderr (Docker's
 //!   stream numbers), 3 the exit status (decimal text) when the container's main process ends;
-//! * with stdin, the client sends frames of kind 0 (input bytes) and 1 (end of input).
+//! * with stdin, the client sends frames of kind 0 (input bytes) and 1 (end of input);
+//! * to a `-t` container, frames of kind 2: its terminal's size (rows, cols: u16 BE each), at
+//!   once and whenever it changes (Docker's resize).
 //!
 //! A container run with `-i` keeps its stdin open even when nobody is attached: its owner
 //! holds a [`StdinFeed`] (a pipe whose write end it keeps), fed by attach clients. End of
@@ -16,6 +18,7 @@
 //! (`StdinOnce`: `run -i` without `-d`), as Docker does.
 
 use crate::error::{Error, IoContext, Result};
+use crate::runtime::WindowSize;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -27,6 +30,7 @@ pub const STDERR: u8 = 2;
 pub const EXIT: u8 = 3;
 const INPUT: u8 = 0;
 const INPUT_END: u8 = 1;
+const RESIZE: u8 = 2;
 
 /// Where the owner of the container in `dir` says it serves attach clients.
 pub fn endpoint_path(dir: &Path) -> PathBuf {
@@ -141,8 +145,8 @@ impl<W: Write> Write for Tee<W> {
 
 /// Serve attach clients for the container in `dir`: `stdin` is its held-open stdin (if it
 /// was run with `-i` and nothing else feeds it); `stdin_once` closes it at a client's end of
-/// input. Returns the clients to copy output to.
-pub fn serve(dir: &Path, stdin: Option<StdinFeed>, stdin_once: bool) -> Result<Clients> {
+/// input; `size` takes the terminal sizes clients send. Returns the clients to copy output to.
+pub fn serve(dir: &Path, stdin: Option<StdinFeed>, stdin_once: bool, size: WindowSize) -> Result<Clients> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| Error::Other(format!("attach listener: {e}")))?;
     let port = listener.local_addr().map_err(|e| Error::Other(e.to_string()))?.port();
     let token = hex::encode(rand::random::<[u8; 16]>());
@@ -153,14 +157,21 @@ pub fn serve(dir: &Path, stdin: Option<StdinFeed>, stdin_once: bool) -> Result<C
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { continue };
-            let (token, list, stdin) = (token.clone(), list.clone(), stdin.clone());
-            std::thread::spawn(move || accept(conn, &token, &list, stdin, stdin_once));
+            let (token, list, stdin, size) = (token.clone(), list.clone(), stdin.clone(), size.clone());
+            std::thread::spawn(move || accept(conn, &token, &list, stdin, stdin_once, &size));
         }
     });
     Ok(clients)
 }
 
-fn accept(conn: TcpStream, token: &str, clients: &Clients, stdin: Option<StdinFeed>, stdin_once: bool) {
+fn accept(
+    conn: TcpStream,
+    token: &str,
+    clients: &Clients,
+    stdin: Option<StdinFeed>,
+    stdin_once: bool,
+    size: &WindowSize,
+) {
     let _ = conn.set_nodelay(true);
     let mut reader = match conn.try_clone() {
         Ok(r) => r,
@@ -183,15 +194,16 @@ fn accept(conn: TcpStream, token: &str, clients: &Clients, stdin: Option<StdinFe
     }
     let wants_stdin = words.next() == Some("1");
     clients.0.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
-    let Some(feed) = stdin.filter(|_| wants_stdin) else { return };
+    let feed = stdin.filter(|_| wants_stdin);
     while let Ok(Some((kind, data))) = read_frame(&mut reader) {
-        match kind {
-            INPUT => feed.push(&data),
-            INPUT_END => {
-                if stdin_once {
-                    feed.close();
+        match (kind, &feed) {
+            (INPUT, Some(feed)) => feed.push(&data),
+            (INPUT_END, Some(feed)) if stdin_once => feed.close(),
+            (RESIZE, _) if data.len() == 4 => {
+                let (rows, cols) = (u16::from_be_bytes([data[0], data[1]]), u16::from_be_bytes([data[2], data[3]]));
+                if rows > 0 && cols > 0 {
+                    size.set(rows, cols);
                 }
-                return;
             }
             _ => {}
         }
@@ -227,6 +239,13 @@ impl Connection {
 
     pub fn end_input(&mut self) -> std::io::Result<()> {
         write_frame(&mut self.stream, INPUT_END, &[])
+    }
+
+    /// This client's terminal is `rows` x `cols` now.
+    pub fn resize(&mut self, rows: u16, cols: u16) -> std::io::Result<()> {
+        let [r0, r1] = rows.to_be_bytes();
+        let [c0, c1] = cols.to_be_bytes();
+        write_frame(&mut self.stream, RESIZE, &[r0, r1, c0, c1])
     }
 }
 
@@ -342,7 +361,8 @@ mod tests {
     fn clients_get_output_and_the_exit_status() {
         let dir = tempfile::tempdir().unwrap();
         let feed = StdinFeed::default();
-        let clients = serve(dir.path(), Some(feed.clone()), false).unwrap();
+        let size = WindowSize::default();
+        let clients = serve(dir.path(), Some(feed.clone()), false, size.clone()).unwrap();
         let mut c = connect(dir.path(), true).unwrap();
         c.send_input(b"typed").unwrap();
         c.end_input().unwrap();

@@ -66,8 +66,10 @@ pub fn supervise(
         .map_err(|e| Error::io(c.dir(store), e))?;
     // `-i` on a detached container: its stdin stays open, fed by whoever attaches.
     let feed = (attach == Attach::Detached && c.config.open_stdin).then(attach::StdinFeed::default);
-    let clients = attach::serve(&c.dir(store), feed.clone(), c.config.stdin_once).unwrap_or_default();
+    let size = crate::runtime::WindowSize::default();
+    let clients = attach::serve(&c.dir(store), feed.clone(), c.config.stdin_once, size.clone()).unwrap_or_default();
     let io = Stdio {
+        size,
         stdin: match (&feed, stdin_flag(attach)) {
             (Some(f), _) => Input::reader(f.clone()),
             (None, true) => Input::Inherit,

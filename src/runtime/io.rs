@@ -2,10 +2,14 @@
 //! this process's own stdio, nothing, or a reader/writer the caller owns (a log, a buffer).
 
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// A writer several streams (and restarts of a process) can share.
 pub type SharedWriter = Arc<Mutex<Box<dyn Write + Send>>>;
+
+/// A reader several processes (and restarts of one) can share.
+pub type SharedReader = Arc<Mutex<Box<dyn Read + Send>>>;
 
 /// Where a process's stdin comes from.
 #[derive(Clone, Default)]
@@ -16,7 +20,7 @@ pub enum Input {
     /// This skiff process's own stdin (a terminal, a pipe).
     Inherit,
     /// Bytes from the caller.
-    Reader(Arc<Mutex<Box<dyn Read + Send>>>),
+    Reader(SharedReader),
 }
 
 /// Where a process's stdout or stderr goes.
@@ -48,6 +52,9 @@ pub struct Stdio {
     pub stdin: Input,
     pub stdout: Output,
     pub stderr: Output,
+    /// With `-t`: the sizes attach clients ask for (the caller's own terminal, when stdin is
+    /// inherited, is followed anyway).
+    pub size: WindowSize,
 }
 
 impl Stdio {
@@ -57,8 +64,47 @@ impl Stdio {
             stdin: if stdin { Input::Inherit } else { Input::Null },
             stdout: Output::Inherit,
             stderr: Output::Inherit,
+            size: WindowSize::default(),
         }
     }
+}
+
+/// A terminal size (rows, columns) that changes: `attach` clients set it, the runtime gives
+/// each new one to the container's terminal (as Docker's resize call).
+#[derive(Clone, Default)]
+pub struct WindowSize(Arc<(Mutex<(u64, (u16, u16))>, Condvar)>);
+
+impl WindowSize {
+    pub fn set(&self, rows: u16, cols: u16) {
+        let (m, cv) = &*self.0;
+        let mut s = m.lock().unwrap_or_else(|p| p.into_inner());
+        if s.0 == 0 || s.1 != (rows, cols) {
+            *s = (s.0 + 1, (rows, cols));
+            cv.notify_all();
+        }
+    }
+
+    /// The size set after change number `seen` (0: none yet), waiting up to `timeout` for
+    /// one: (its change number, the size).
+    pub fn next(&self, seen: u64, timeout: Duration) -> Option<(u64, (u16, u16))> {
+        let (m, cv) = &*self.0;
+        let s = m.lock().unwrap_or_else(|p| p.into_inner());
+        let (s, _) = cv.wait_timeout_while(s, timeout, |s| s.0 == seen).unwrap_or_else(|p| p.into_inner());
+        (s.0 != seen).then_some(*s)
+    }
+}
+
+/// This process's terminal size (rows, cols), if stdout or stdin is a terminal.
+pub fn host_terminal_size() -> Option<(u16, u16)> {
+    #[cfg(unix)]
+    for fd in [1, 0] {
+        // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 {
+            return Some((ws.ws_row, ws.ws_col));
+        }
+    }
+    None
 }
 
 /// A writer into a shared buffer (what `capture` reads back).

@@ -145,6 +145,21 @@ fn detach_keys_leave_the_container_running() {
 }
 
 #[test]
+fn attach_types_into_a_dash_dit_container_at_this_terminals_size() {
+    let s = Sandbox::new();
+    s.run(&["run", "-dit", "--name", "sized", "busybox", "sh"]).ok();
+    // What is typed reaches the shell through its terminal; 8 columns: `ls` (which asks the
+    // terminal's width) prints one name a line, not one row.
+    let mut p = crate::util::Pty::spawn(s.cmd(&["attach", "sized"]), 30, 8);
+    std::thread::sleep(Duration::from_millis(300));
+    p.type_in(b"ls /\r");
+    assert!(p.wait_for(|t| t.lines().any(|l| l.trim() == "etc")), "ls in 8 columns: {}", p.text());
+    p.type_in(b"\x10\x11");
+    assert_eq!(p.wait(), Some(1), "ctrl-p ctrl-q detaches: {}", p.text());
+    s.run(&["rm", "-f", "sized"]).ok();
+}
+
+#[test]
 fn events_are_recorded_and_read_like_dockers() {
     let s = Sandbox::new();
     s.run(&["run", "--name", "once", "busybox", "true"]).ok();

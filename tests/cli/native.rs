@@ -183,6 +183,25 @@ fn a_pseudo_terminal_for_dash_it() {
 }
 
 #[test]
+fn attach_gives_the_container_this_terminals_size() {
+    let Some(s) = sandbox() else { return };
+    s.run(&["run", "-dit", "--name", "sized", "--network", "none", "bb", "sh"]).ok();
+    let mut p = crate::util::Pty::spawn(s.cmd(&["attach", "sized"]), 33, 111);
+    std::thread::sleep(Duration::from_millis(300));
+    p.type_in(b"stty size\r");
+    assert!(p.wait_for(|t| t.contains("33 111")), "the size at attach: {}", p.text());
+    // A resized window: the client notices and sends the new size.
+    p.resize(40, 90);
+    std::thread::sleep(Duration::from_millis(600));
+    p.type_in(b"stty size\r");
+    assert!(p.wait_for(|t| t.contains("40 90")), "the size after a resize: {}", p.text());
+    p.type_in(b"\x10\x11");
+    assert_eq!(p.wait(), Some(1), "ctrl-p ctrl-q detaches: {}", p.text());
+    assert_eq!(inspect(&s, "sized", "{{.State.Status}}"), "running");
+    s.run(&["rm", "-f", "sized"]).ok();
+}
+
+#[test]
 fn volumes_read_only_user_and_memory() {
     let Some(s) = sandbox() else { return };
     let host = s.work.path().join("shared");

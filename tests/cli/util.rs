@@ -183,3 +183,82 @@ pub fn native_net_lock() -> std::fs::File {
     f.lock().unwrap();
     f
 }
+
+/// A command on a pseudo-terminal of its own (stdin, stdout and stderr), of a given size:
+/// the test types into it and reads what it prints, as a person at a terminal.
+#[cfg(unix)]
+pub struct Pty {
+    master: std::fs::File,
+    child: std::process::Child,
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+#[cfg(unix)]
+impl Pty {
+    pub fn spawn(mut cmd: Command, rows: u16, cols: u16) -> Pty {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        let (mut m, mut s) = (0, 0);
+        // SAFETY: out pointers to two ints; a valid winsize; no name or termios wanted.
+        let rc = unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: openpty returned two fresh descriptors that nothing else owns.
+        let (master, slave) = unsafe { (std::fs::File::from_raw_fd(m), OwnedFd::from_raw_fd(s)) };
+        cmd.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave);
+        let child = cmd.spawn().unwrap();
+        drop(cmd); // our copies of the slave: the master reads EIO once the child's are closed
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut reader, sink) = (master.try_clone().unwrap(), out.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut reader, &mut buf) {
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Pty { master, child, out }
+    }
+
+    /// The terminal is `rows` x `cols` now (as a window resized).
+    pub fn resize(&self, rows: u16, cols: u16) {
+        use std::os::fd::AsRawFd;
+        let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: TIOCSWINSZ on our pty master with a valid winsize.
+        assert_eq!(unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) }, 0);
+    }
+
+    pub fn type_in(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).unwrap();
+    }
+
+    /// All it printed so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    /// Wait (up to 20 s) until what it printed satisfies `cond`; false if it never did.
+    pub fn wait_for(&self, mut cond: impl FnMut(&str) -> bool) -> bool {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(20) {
+            if cond(&self.text()) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Its exit code (killed after 20 s).
+    pub fn wait(&mut self) -> Option<i32> {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.code();
+            }
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = self.child.kill();
+                return self.child.wait().unwrap().code();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}

@@ -11,6 +11,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A console socket waiting for the runtime to send the pty master.
@@ -76,6 +78,8 @@ impl Drop for Console {
 pub struct Proxy {
     output: std::thread::JoinHandle<()>,
     restore: Option<libc::termios>,
+    /// Ends the thread that applies attach clients' sizes.
+    stop: Arc<AtomicBool>,
 }
 
 /// Put terminal `fd` in raw mode; returns the settings to restore.
@@ -142,6 +146,22 @@ pub fn proxy(pty: OwnedFd, io: &Stdio) -> Proxy {
         }
         Input::Null => {}
     }
+    let stop = Arc::new(AtomicBool::new(false));
+    if !tty_in {
+        // The sizes attach clients ask for, while the container runs.
+        if let Ok(pty) = master.try_clone() {
+            let (size, stop) = (io.size.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut seen = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    if let Some((n, (rows, cols))) = size.next(seen, Duration::from_millis(500)) {
+                        seen = n;
+                        sys::set_tty_size(pty.as_raw_fd(), rows, cols);
+                    }
+                }
+            });
+        }
+    }
     if tty_in {
         std::thread::spawn(move || {
             let mut last = sys::tty_size(0);
@@ -180,13 +200,14 @@ pub fn proxy(pty: OwnedFd, io: &Stdio) -> Proxy {
             }
         }
     });
-    Proxy { output, restore }
+    Proxy { output, restore, stop }
 }
 
 impl Proxy {
     /// Wait for the last output and give the caller's terminal its settings back.
     pub fn finish(self) {
         let _ = self.output.join();
+        self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.restore {
             // SAFETY: restoring settings read from this terminal.
             unsafe {

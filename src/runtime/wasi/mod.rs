@@ -227,6 +227,12 @@ fn terminal(p: &ProcessSpec, io: &Stdio) -> (Option<Arc<tty::Tty>>, Option<tty::
     };
     let t = tty::Tty::new(out, tty::host_size().unwrap_or((24, 80)));
     let host = matches!(io.stdin, Input::Inherit).then(|| tty::HostTerminal::attach(t.clone()));
+    if host.is_none() {
+        tty::follow(&t, io.size.clone());
+    }
+    if let Input::Reader(r) = &io.stdin {
+        tty::feed(&t, r.clone());
+    }
     (Some(t), host)
 }
 

@@ -6,6 +6,8 @@
 //! to every process attached to the terminal; in raw mode (a line editor, `vi`) bytes pass as
 //! typed. Output gets `\n` → `\r\n`, as a terminal's output processing does.
 
+pub use crate::runtime::host_terminal_size as host_size;
+use crate::runtime::WindowSize;
 use std::any::Any;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -314,6 +316,46 @@ impl HostTerminal {
     }
 }
 
+/// Type what `input` gives into `tty` (a detached `-it` container's held-open stdin, which
+/// attach clients feed), as keys at its terminal; end of input when it ends.
+pub fn feed(tty: &Arc<Tty>, input: crate::runtime::io::SharedReader) {
+    let weak = Arc::downgrade(tty);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = input.lock().unwrap_or_else(|p| p.into_inner()).read(&mut buf);
+            let Some(t) = weak.upgrade() else { return };
+            match n {
+                Ok(0) | Err(_) => {
+                    t.close_input();
+                    return;
+                }
+                Ok(n) => t.input(&buf[..n]),
+            }
+        }
+    });
+}
+
+/// Give `tty` each size an attach client asks for (`size`), with a SIGWINCH, while it lives.
+pub fn follow(tty: &Arc<Tty>, size: WindowSize) {
+    let weak = Arc::downgrade(tty);
+    std::thread::spawn(move || {
+        let mut seen = 0;
+        loop {
+            let next = size.next(seen, Duration::from_millis(500));
+            let Some(t) = weak.upgrade() else { return };
+            let Some((n, rows_cols)) = next else { continue };
+            seen = n;
+            if rows_cols != t.size() {
+                t.set_size(rows_cols);
+                if let Some(f) = t.on_signal.get() {
+                    f(super::signals::SIGWINCH);
+                }
+            }
+        }
+    });
+}
+
 impl Drop for HostTerminal {
     fn drop(&mut self) {
         #[cfg(unix)]
@@ -324,19 +366,6 @@ impl Drop for HostTerminal {
             }
         }
     }
-}
-
-/// The host terminal's size (rows, cols), if stdout or stdin is one.
-pub fn host_size() -> Option<(u16, u16)> {
-    #[cfg(unix)]
-    for fd in [1, 0] {
-        // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 {
-            return Some((ws.ws_row, ws.ws_col));
-        }
-    }
-    None
 }
 
 #[cfg(unix)]

@@ -1,5 +1,6 @@
 //! A build interrupted (Ctrl-C, `kill`) or failing inside skiff leaves no step container
-//! behind: each step's container is registered while it exists ([`Step`]); a step that ends
+//! behind: each step's container is registered while it exists ([`Step`], made and
+//! registered as one act: [`creating`]); a step that ends
 //! early by an error removes it when its guard drops, and [`watch`] removes the registered
 //! ones when a stop signal arrives, then exits with 128 + the signal. (A failed RUN command
 //! keeps its container, as Docker's does: the step calls [`Step::keep`].)

@@ -137,24 +137,21 @@ pub fn attach_running(
     })
 }
 
-/// A `-t` container's terminal takes this one's size: now, and after each change (checked
-/// four times a second, as the runtimes follow the caller's own terminal).
+/// A `-t` container's terminal takes this one's size: now, and after each change.
 fn follow_size(to: std::sync::Arc<std::sync::Mutex<attach::Connection>>) {
-    let send = move |(rows, cols): (u16, u16)| to.lock().unwrap_or_else(|p| p.into_inner()).resize(rows, cols).is_ok();
-    let Some(mut last) = crate::runtime::host_terminal_size() else { return };
-    if !send(last) {
-        return;
-    }
-    std::thread::spawn(move || loop {
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        let Some(now) = crate::runtime::host_terminal_size() else { continue };
-        if now != last {
-            if !send(now) {
-                return;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(now) = crate::runtime::host_terminal_size() else { return };
+    let open = std::sync::Arc::new(AtomicBool::new(true));
+    let send = {
+        let open = open.clone();
+        move |(rows, cols): (u16, u16)| {
+            if to.lock().unwrap_or_else(|p| p.into_inner()).resize(rows, cols).is_err() {
+                open.store(false, Ordering::SeqCst);
             }
-            last = now;
         }
-    });
+    };
+    send(now);
+    crate::runtime::follow_host_terminal(move || open.load(Ordering::SeqCst), send);
 }
 
 /// `--sig-proxy`: the signals this process gets go to the container's owner, which hands

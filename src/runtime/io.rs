@@ -92,6 +92,46 @@ impl WindowSize {
         let (s, _) = cv.wait_timeout_while(s, timeout, |s| s.0 == seen).unwrap_or_else(|p| p.into_inner());
         (s.0 != seen).then_some(*s)
     }
+
+    /// On a thread of its own: `apply` each size set from now on, while `alive()` (asked at
+    /// least twice a second).
+    pub fn follow(self, alive: impl Fn() -> bool + Send + 'static, mut apply: impl FnMut((u16, u16)) + Send + 'static) {
+        std::thread::spawn(move || {
+            let mut seen = 0;
+            while alive() {
+                if let Some((n, size)) = self.next(seen, Duration::from_millis(500)) {
+                    seen = n;
+                    if alive() {
+                        apply(size);
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// On a thread of its own: `apply` this process's terminal size each time it changes (looked
+/// at four times a second, as no signal reaches every platform), while `alive()`.
+pub fn follow_host_terminal(
+    alive: impl Fn() -> bool + Send + 'static,
+    mut apply: impl FnMut((u16, u16)) + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let mut last = host_terminal_size();
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            if !alive() {
+                return;
+            }
+            let now = host_terminal_size();
+            if now != last {
+                if let Some(size) = now {
+                    apply(size);
+                }
+                last = now;
+            }
+        }
+    });
 }
 
 /// This process's terminal size (rows, cols), if stdout or stdin is a terminal.

@@ -21,7 +21,7 @@ pub mod linux;
 pub mod users;
 pub mod wasi;
 
-pub use io::{host_terminal_size, Buffer, Input, Output, SharedWriter, Stdio, WindowSize};
+pub use io::{follow_host_terminal, host_terminal_size, Buffer, Input, Output, SharedWriter, Stdio, WindowSize};
 
 use crate::error::{Error, Result};
 use crate::spec::Digest;

@@ -160,6 +160,23 @@ fn attach_types_into_a_dash_dit_container_at_this_terminals_size() {
 }
 
 #[test]
+fn run_dash_it_follows_this_terminals_size() {
+    let s = Sandbox::new();
+    s.run(&["pull", "busybox"]).ok();
+    let mut p = crate::util::Pty::spawn(s.cmd(&["run", "--rm", "-it", "busybox", "sh"]), 30, 200);
+    std::thread::sleep(Duration::from_millis(500));
+    p.type_in(b"ls /\r");
+    assert!(p.wait_for(|t| t.lines().any(|l| l.contains("bin") && l.contains("etc"))), "200 columns: {}", p.text());
+    // A narrower window: the guest's `ls` sees it (and its shell a SIGWINCH).
+    p.resize(30, 8);
+    std::thread::sleep(Duration::from_millis(600));
+    p.type_in(b"ls /\r");
+    assert!(p.wait_for(|t| t.lines().any(|l| l.trim() == "etc")), "8 columns: {}", p.text());
+    p.type_in(b"exit 5\r");
+    assert_eq!(p.wait(), Some(5), "{}", p.text());
+}
+
+#[test]
 fn events_are_recorded_and_read_like_dockers() {
     let s = Sandbox::new();
     s.run(&["run", "--name", "once", "busybox", "true"]).ok();

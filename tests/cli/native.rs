@@ -202,6 +202,21 @@ fn attach_gives_the_container_this_terminals_size() {
 }
 
 #[test]
+fn run_dash_it_follows_this_terminals_size() {
+    let Some(s) = sandbox() else { return };
+    let mut p = crate::util::Pty::spawn(s.cmd(&["run", "--rm", "-it", "--network", "none", "bb", "sh"]), 33, 111);
+    std::thread::sleep(Duration::from_millis(500));
+    p.type_in(b"stty size\r");
+    assert!(p.wait_for(|t| t.contains("33 111")), "the size at start: {}", p.text());
+    p.resize(40, 90);
+    std::thread::sleep(Duration::from_millis(600));
+    p.type_in(b"stty size\r");
+    assert!(p.wait_for(|t| t.contains("40 90")), "the size after a resize: {}", p.text());
+    p.type_in(b"exit 5\r");
+    assert_eq!(p.wait(), Some(5), "{}", p.text());
+}
+
+#[test]
 fn volumes_read_only_user_and_memory() {
     let Some(s) = sandbox() else { return };
     let host = s.work.path().join("shared");

@@ -68,7 +68,7 @@ pub fn process(p: &ProcessSpec, user: &User, terminal: bool, nofile: u64) -> Val
     let mut groups = vec![user.gid];
     groups.extend(user.groups.iter().filter(|g| **g != user.gid));
     // The caller's window size, so the program sees it from its first instruction.
-    let (rows, cols) = super::sys::tty_size(1).or_else(|| super::sys::tty_size(0)).unwrap_or((24, 80));
+    let (rows, cols) = crate::runtime::host_terminal_size().unwrap_or((24, 80));
     json!({
         "consoleSize": { "height": rows, "width": cols },
         "terminal": terminal,

@@ -78,7 +78,7 @@ impl Drop for Console {
 pub struct Proxy {
     output: std::thread::JoinHandle<()>,
     restore: Option<libc::termios>,
-    /// Ends the thread that applies attach clients' sizes.
+    /// Ends the thread that gives the pty its sizes.
     stop: Arc<AtomicBool>,
 }
 
@@ -103,7 +103,7 @@ pub fn proxy(pty: OwnedFd, io: &Stdio) -> Proxy {
     let fd = pty.as_raw_fd();
     use std::io::IsTerminal;
     let tty_in = matches!(io.stdin, Input::Inherit) && std::io::stdin().is_terminal();
-    if let Some((rows, cols)) = sys::tty_size(1).or_else(|| sys::tty_size(0)) {
+    if let Some((rows, cols)) = crate::runtime::host_terminal_size() {
         sys::set_tty_size(fd, rows, cols);
     }
     let restore = if tty_in { raw_mode(0) } else { None };
@@ -146,36 +146,21 @@ pub fn proxy(pty: OwnedFd, io: &Stdio) -> Proxy {
         }
         Input::Null => {}
     }
+    // The pty follows this process's terminal when it types into it, else the sizes attach
+    // clients ask for, until the container's output ends (through a copy of the master: `fd`
+    // may be reused by then).
     let stop = Arc::new(AtomicBool::new(false));
-    if !tty_in {
-        // The sizes attach clients ask for, while the container runs.
-        if let Ok(pty) = master.try_clone() {
-            let (size, stop) = (io.size.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let mut seen = 0;
-                while !stop.load(Ordering::SeqCst) {
-                    if let Some((n, (rows, cols))) = size.next(seen, Duration::from_millis(500)) {
-                        seen = n;
-                        sys::set_tty_size(pty.as_raw_fd(), rows, cols);
-                    }
-                }
-            });
+    if let Ok(pty) = master.try_clone() {
+        let alive = {
+            let stop = stop.clone();
+            move || !stop.load(Ordering::SeqCst)
+        };
+        let apply = move |(rows, cols)| sys::set_tty_size(pty.as_raw_fd(), rows, cols);
+        if tty_in {
+            crate::runtime::follow_host_terminal(alive, apply);
+        } else {
+            io.size.clone().follow(alive, apply);
         }
-    }
-    if tty_in {
-        std::thread::spawn(move || {
-            let mut last = sys::tty_size(0);
-            loop {
-                std::thread::sleep(Duration::from_millis(250));
-                let now = sys::tty_size(0);
-                if now != last {
-                    if let Some((r, c)) = now {
-                        sys::set_tty_size(fd, r, c);
-                    }
-                    last = now;
-                }
-            }
-        });
     }
     let out = io.stdout.clone();
     let output = std::thread::spawn(move || {

@@ -300,14 +300,6 @@ pub fn recv_fd(sock: &std::os::unix::net::UnixStream) -> io::Result<std::os::fd:
     Err(io::Error::other("the console socket sent no file descriptor"))
 }
 
-/// The terminal size of `fd` (rows, cols), if it is a terminal.
-pub fn tty_size(fd: i32) -> Option<(u16, u16)> {
-    // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
-    (rc == 0 && ws.ws_col > 0).then_some((ws.ws_row, ws.ws_col))
-}
-
 /// Set the terminal size of `fd` (the pty master: the container sees it, and a SIGWINCH).
 pub fn set_tty_size(fd: i32, rows: u16, cols: u16) {
     let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };

@@ -296,19 +296,8 @@ impl HostTerminal {
                 }
             }
         });
-        let weak = Arc::downgrade(&tty);
-        std::thread::spawn(move || loop {
-            std::thread::sleep(Duration::from_millis(250));
-            let Some(t) = weak.upgrade() else { return };
-            if let Some(size) = host_size() {
-                if size != t.size() {
-                    t.set_size(size);
-                    if let Some(f) = t.on_signal.get() {
-                        f(super::signals::SIGWINCH);
-                    }
-                }
-            }
-        });
+        let (alive, apply) = resizing(&tty);
+        crate::runtime::follow_host_terminal(alive, apply);
         HostTerminal {
             #[cfg(unix)]
             saved,
@@ -338,22 +327,24 @@ pub fn feed(tty: &Arc<Tty>, input: crate::runtime::io::SharedReader) {
 
 /// Give `tty` each size an attach client asks for (`size`), with a SIGWINCH, while it lives.
 pub fn follow(tty: &Arc<Tty>, size: WindowSize) {
-    let weak = Arc::downgrade(tty);
-    std::thread::spawn(move || {
-        let mut seen = 0;
-        loop {
-            let next = size.next(seen, Duration::from_millis(500));
-            let Some(t) = weak.upgrade() else { return };
-            let Some((n, rows_cols)) = next else { continue };
-            seen = n;
-            if rows_cols != t.size() {
-                t.set_size(rows_cols);
-                if let Some(f) = t.on_signal.get() {
-                    f(super::signals::SIGWINCH);
-                }
+    let (alive, apply) = resizing(tty);
+    size.follow(alive, apply);
+}
+
+/// Whether `tty` still lives, and how to give it a new size (a SIGWINCH to its processes).
+fn resizing(tty: &Arc<Tty>) -> (impl Fn() -> bool + Send + 'static, impl FnMut((u16, u16)) + Send + 'static) {
+    let (weak, w) = (Arc::downgrade(tty), Arc::downgrade(tty));
+    let alive = move || weak.strong_count() > 0;
+    let apply = move |size| {
+        let Some(t) = w.upgrade() else { return };
+        if size != t.size() {
+            t.set_size(size);
+            if let Some(f) = t.on_signal.get() {
+                f(super::signals::SIGWINCH);
             }
         }
-    });
+    };
+    (alive, apply)
 }
 
 impl Drop for HostTerminal {

@@ -187,14 +187,8 @@ fn attach_gives_the_container_this_terminals_size() {
     let Some(s) = sandbox() else { return };
     s.run(&["run", "-dit", "--name", "sized", "--network", "none", "bb", "sh"]).ok();
     let mut p = crate::util::Pty::spawn(s.cmd(&["attach", "sized"]), 33, 111);
-    std::thread::sleep(Duration::from_millis(300));
-    p.type_in(b"stty size\r");
-    assert!(p.wait_for(|t| t.contains("33 111")), "the size at attach: {}", p.text());
-    // A resized window: the client notices and sends the new size.
-    p.resize(40, 90);
-    std::thread::sleep(Duration::from_millis(600));
-    p.type_in(b"stty size\r");
-    assert!(p.wait_for(|t| t.contains("40 90")), "the size after a resize: {}", p.text());
+    // The client sends its size at once, and again when its window is resized.
+    sizes_follow_the_window(&mut p);
     p.type_in(b"\x10\x11");
     assert_eq!(p.wait(), Some(1), "ctrl-p ctrl-q detaches: {}", p.text());
     assert_eq!(inspect(&s, "sized", "{{.State.Status}}"), "running");
@@ -205,15 +199,20 @@ fn attach_gives_the_container_this_terminals_size() {
 fn run_dash_it_follows_this_terminals_size() {
     let Some(s) = sandbox() else { return };
     let mut p = crate::util::Pty::spawn(s.cmd(&["run", "--rm", "-it", "--network", "none", "bb", "sh"]), 33, 111);
-    std::thread::sleep(Duration::from_millis(500));
+    sizes_follow_the_window(&mut p);
+    p.type_in(b"exit 5\r");
+    assert_eq!(p.wait(), Some(5), "{}", p.text());
+}
+
+/// At a shell in a 33x111 pty: `stty size` says so, and 40 90 once the window is resized.
+fn sizes_follow_the_window(p: &mut crate::util::Pty) {
+    std::thread::sleep(Duration::from_millis(400));
     p.type_in(b"stty size\r");
-    assert!(p.wait_for(|t| t.contains("33 111")), "the size at start: {}", p.text());
+    assert!(p.wait_for(|t| t.contains("33 111")), "the size at first: {}", p.text());
     p.resize(40, 90);
     std::thread::sleep(Duration::from_millis(600));
     p.type_in(b"stty size\r");
     assert!(p.wait_for(|t| t.contains("40 90")), "the size after a resize: {}", p.text());
-    p.type_in(b"exit 5\r");
-    assert_eq!(p.wait(), Some(5), "{}", p.text());
 }
 
 #[test]
